@@ -1,0 +1,5 @@
+"""mlreport: investigation and incident reports for deployed decision models."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from mlreport.cli import main
+import sys
+sys.exit(main())

@@ -1,0 +1,341 @@
+"""Loading data: CSV and Parquet files, globs and folders, with provenance.
+
+Every table read through :func:`load_table` is recorded (path, sha256, bytes,
+rows, columns) so the report's appendix and ``run.json`` can say exactly what
+data produced them; :func:`inputs` returns that record. Built-in sample data is
+recorded through :func:`record_frame` with a content hash instead of a file hash.
+
+Errors are :class:`~mlreport.errors.DataError` naming the file or column and
+what was expected; nothing here lets a pandas or pyarrow traceback through.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import hashlib
+import io
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+
+__all__ = [
+    "load_table",
+    "inputs",
+    "reset_inputs",
+    "record_frame",
+    "file_sha256",
+    "parse_timestamps",
+    "resolve_paths",
+    "window",
+]
+
+_PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+_CSV_SUFFIXES = (".csv", ".csv.gz", ".txt", ".tsv", ".csv.bz2", ".csv.zst")
+
+_INPUTS: list[dict[str, Any]] = []
+
+
+def inputs() -> list[dict[str, Any]]:
+    """Provenance of every table loaded in this process, in load order."""
+    return [dict(entry) for entry in _INPUTS]
+
+
+def reset_inputs() -> None:
+    """Forget recorded inputs (tests, or a notebook re-run from the top)."""
+    _INPUTS.clear()
+
+
+def file_sha256(path: str | os.PathLike[str], *, chunk_size: int = 1 << 20) -> str:
+    """SHA-256 of a file's bytes, streamed so large files use little memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(chunk_size), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def frame_sha256(frame: pd.DataFrame) -> str:
+    """A content hash of a DataFrame (values, index and column names)."""
+    digest = hashlib.sha256()
+    digest.update("\x1f".join(map(str, frame.columns)).encode("utf-8"))
+    if len(frame):
+        digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def record_frame(frame: pd.DataFrame, *, name: str, source: str) -> pd.DataFrame:
+    """Record a table that did not come from a file (the built-in sample)."""
+    _INPUTS.append(
+        {
+            "name": name,
+            "path": source,
+            "sha256": frame_sha256(frame),
+            "hash_of": "content",
+            "bytes": None,
+            "rows": int(len(frame)),
+            "columns": int(frame.shape[1]),
+        }
+    )
+    return frame
+
+
+def resolve_paths(path: str | os.PathLike[str]) -> list[Path]:
+    """Files named by ``path``: a file, a glob, or a folder of Parquet/CSV files.
+
+    A folder is read recursively (Hive-style ``date=2026-03-14/`` partitions
+    included) and must hold files of a single format.
+    """
+    text = os.fspath(path).strip()
+    if not text:
+        raise DataError("no data path given: expected a CSV or Parquet file, glob or folder")
+    candidate = Path(text).expanduser()
+    if any(ch in text for ch in "*?["):
+        files = sorted(Path(p) for p in glob.glob(str(candidate), recursive=True) if Path(p).is_file())
+        if not files:
+            raise DataError(f"{text}: no file matches this pattern", path=text)
+    elif candidate.is_dir():
+        files = sorted(
+            p for p in candidate.rglob("*")
+            if p.is_file() and _format_of(p) is not None and not p.name.startswith((".", "_"))
+        )
+        if not files:
+            raise DataError(f"{text}: folder holds no .parquet or .csv file", path=text)
+    elif candidate.is_file():
+        files = [candidate]
+    else:
+        raise DataError(f"{text}: no such file or folder", path=text)
+    formats = {_format_of(p) for p in files}
+    if None in formats:
+        bad = next(p for p in files if _format_of(p) is None)
+        raise DataError(
+            f"{bad}: unknown file type; expected one of {', '.join(_PARQUET_SUFFIXES + _CSV_SUFFIXES)}",
+            path=str(bad),
+        )
+    if len(formats) > 1:
+        raise DataError(f"{text}: mixes CSV and Parquet files; point at one format", path=text)
+    return files
+
+
+def _format_of(path: Path) -> str | None:
+    name = path.name.lower()
+    if name.endswith(_PARQUET_SUFFIXES):
+        return "parquet"
+    if name.endswith(_CSV_SUFFIXES):
+        return "csv"
+    return None
+
+
+def _check_columns(columns: Sequence[Any], path: Path) -> None:
+    seen: set[str] = set()
+    duplicates = sorted({str(c) for c in columns if (str(c) in seen or seen.add(str(c)))})
+    if duplicates:
+        raise DataError(
+            f"{path}: duplicate column names {duplicates}; every column needs a unique name",
+            path=str(path),
+            column=duplicates[0],
+        )
+    if len(columns) == 0:
+        raise DataError(f"{path}: no columns", path=str(path))
+
+
+def _read_parquet(path: Path, columns: Sequence[str] | None) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError(
+            f"{path}: not a readable Parquet file ({_first_line(exc)})", path=str(path)
+        ) from None
+    _check_columns(schema.names, path)
+    if columns is not None:
+        missing = [c for c in columns if c not in schema.names]
+        if missing:
+            raise DataError(
+                f"{path}: missing column(s) {missing}; the file has {schema.names}",
+                path=str(path),
+                column=missing[0],
+            )
+    try:
+        table = pq.read_table(path, columns=list(columns) if columns is not None else None)
+        return table.to_pandas()
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise DataError(
+            f"{path}: Parquet file could not be read ({_first_line(exc)}); is it truncated?",
+            path=str(path),
+        ) from None
+
+
+def _sniff_delimiter(path: Path, head: str) -> str:
+    try:
+        return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return "\t" if path.name.lower().endswith(".tsv") else ","
+
+
+def _read_head(path: Path, size: int = 65536) -> bytes:
+    import gzip
+
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        return handle.read(size)
+
+
+def _read_csv(path: Path, columns: Sequence[str] | None) -> pd.DataFrame:
+    try:
+        raw = _read_head(path)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read file ({_first_line(exc)})", path=str(path)) from None
+    if not raw.strip():
+        raise DataError(f"{path}: file is empty; expected a header row and data", path=str(path))
+    try:
+        head = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # The last bytes of the head may cut a character in two: only a
+        # failure well inside the block is a real encoding problem.
+        if exc.start < len(raw) - 4:
+            raise DataError(
+                f"{path}: not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); "
+                "save the CSV as UTF-8",
+                path=str(path),
+            ) from None
+        head = raw[: exc.start].decode("utf-8-sig")
+    delimiter = _sniff_delimiter(path, head)
+    header = next(csv.reader(io.StringIO(head.splitlines()[0] if head else ""), delimiter=delimiter), [])
+    _check_columns(header, path)
+    if columns is not None:
+        missing = [c for c in columns if c not in header]
+        if missing:
+            raise DataError(
+                f"{path}: missing column(s) {missing}; the header has {header}",
+                path=str(path),
+                column=missing[0],
+            )
+    try:
+        frame = pd.read_csv(
+            path,
+            sep=delimiter,
+            usecols=list(columns) if columns is not None else None,
+            encoding="utf-8-sig",
+            engine="pyarrow" if delimiter != "|" else "c",
+        )
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text ({_first_line(exc)}); save the CSV as UTF-8", path=str(path)) from None
+    except Exception as exc:  # pyarrow and pandas raise many types for malformed CSV
+        raise DataError(f"{path}: CSV could not be parsed ({_first_line(exc)})", path=str(path)) from None
+    return frame
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
+
+
+def load_table(
+    path: str | os.PathLike[str],
+    *,
+    name: str = "data",
+    columns: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Read a CSV or Parquet file, glob or folder into one DataFrame.
+
+    Several files are concatenated in path order and must share their columns.
+    Each file is recorded in :func:`inputs` with its sha256 and row count under
+    ``name`` (``"reference"``, ``"current"``...).
+    """
+    files = resolve_paths(path)
+    frames: list[pd.DataFrame] = []
+    first_columns: list[str] | None = None
+    for file in files:
+        frame = _read_parquet(file, columns) if _format_of(file) == "parquet" else _read_csv(file, columns)
+        if first_columns is None:
+            first_columns = [str(c) for c in frame.columns]
+        elif [str(c) for c in frame.columns] != first_columns:
+            raise DataError(
+                f"{file}: columns {list(frame.columns)} differ from {files[0]}'s {first_columns}; "
+                "files read together must share their columns",
+                path=str(file),
+            )
+        _INPUTS.append(
+            {
+                "name": name,
+                "path": str(file),
+                "sha256": file_sha256(file),
+                "hash_of": "file",
+                "bytes": file.stat().st_size,
+                "rows": int(len(frame)),
+                "columns": int(frame.shape[1]),
+            }
+        )
+        frames.append(frame)
+    if len(frames) == 1:
+        return frames[0]
+    return pd.concat(frames, ignore_index=True)
+
+
+def parse_timestamps(frame: pd.DataFrame, column: str, *, source: str = "data") -> pd.Series:
+    """The column as naive UTC ``datetime64[ns]``, or a DataError with an example.
+
+    Time-zone aware values (or strings with offsets) are converted to UTC and
+    made naive, so that values from several zones compare correctly.
+    """
+    if column not in frame.columns:
+        raise DataError(
+            f"{source}: timestamp column {column!r} not found; columns are {list(frame.columns)[:30]}",
+            column=column,
+        )
+    values = frame[column]
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
+    if pd.api.types.is_datetime64_dtype(values.dtype):
+        return values.astype("datetime64[ns]")
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        raise DataError(
+            f"{source}: column {column!r} holds numbers ({values.dtype}), expected timestamps "
+            "(ISO 8601 strings or a datetime type)",
+            column=column,
+        )
+    text = values.astype("string")
+    parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
+    bad = parsed.isna() & text.notna()
+    if bad.any():
+        example = text[bad].iloc[0]
+        raise DataError(
+            f"{source}: column {column!r} has {int(bad.sum())} value(s) that are not timestamps, "
+            f"for example {str(example)[:80]!r}; expected ISO 8601 such as 2026-03-14T10:00:00",
+            column=column,
+        )
+    return parsed.dt.tz_localize(None).astype("datetime64[ns]")
+
+
+def window(
+    frame: pd.DataFrame,
+    timestamps: pd.Series,
+    start: str | pd.Timestamp | None,
+    end: str | pd.Timestamp | None,
+    *,
+    label: str,
+) -> pd.DataFrame:
+    """Rows with ``start <= timestamp < end``; a DataError when none are left."""
+    mask = np.ones(len(frame), dtype=bool)
+    try:
+        if start not in (None, ""):
+            mask &= (timestamps >= pd.Timestamp(start)).to_numpy()
+        if end not in (None, ""):
+            mask &= (timestamps < pd.Timestamp(end)).to_numpy()
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"{label} window {start!r}..{end!r}: not a date ({_first_line(exc)})") from None
+    selected = frame.loc[mask]
+    if selected.empty:
+        span = f"{timestamps.min()} to {timestamps.max()}" if len(timestamps) else "no rows"
+        raise DataError(
+            f"{label} window {start or '-inf'} to {end or '+inf'} holds no rows; the data spans {span}"
+        )
+    return selected

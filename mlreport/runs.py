@@ -1,0 +1,230 @@
+"""One run, end to end: validate, execute, read back, render, store, exit code.
+
+:func:`run` is what ``mlreport run`` calls; Python users get the same thing::
+
+    from mlreport.runs import run
+    result = run("drift", {"current_path": "data/2026-03-14.parquet"}, out_dir=Path("outputs"))
+    result.exit_code, result.report_path
+
+Exit codes: 0 healthy (nothing at or above ``fail_on``), 1 findings at or
+above ``fail_on``, 2 bad invocation or input (raised as InputError before
+anything runs), 3 the run failed (a report is still written).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import nbformat
+
+from .errors import InputError, NotebookError, OutputError, RunTimeoutError, KernelDiedError
+from .execute import DEFAULT_CELL_TIMEOUT, DEFAULT_START_TIMEOUT, execute, prepare
+from .findings import Summary, severity_rank
+from .params import declared_parameters, load_params_file, validate_parameters
+from .render import render_report
+from .resources import notebook_path
+from .results import read_summary
+from .store import (
+    commit_run, discard, identity, new_run_id, package_versions, sha256_file, staging_dir,
+    write_index, write_json_atomic, write_text_atomic,
+)
+
+__all__ = ["RunResult", "FAIL_ON", "EXIT_CODES", "run", "prepare_notebook", "resolve_parameters", "default_out_dir", "exit_code_for"]
+
+FAIL_ON = ("warning", "incident", "never")
+EXIT_CODES = {
+    0: "healthy: no finding at or above --fail-on",
+    1: "findings at or above --fail-on (default: incident)",
+    2: "bad invocation or input: nothing was run",
+    3: "the run failed (notebook error, timeout, dead kernel); a failure report was written",
+}
+
+
+@dataclass
+class RunResult:
+    """What a run produced: where, with what status and exit code."""
+
+    run_id: str
+    analysis: str
+    model: str
+    status: str
+    exit_code: int
+    run_dir: Path
+    report_path: Path
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "analysis": self.analysis,
+            "model": self.model,
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "headline": self.manifest.get("headline", ""),
+            "report": str(self.report_path),
+            "run_dir": str(self.run_dir),
+            "counts": self.manifest.get("counts", {}),
+            "findings": self.manifest.get("findings", []),
+            "error": self.manifest.get("error"),
+        }
+
+
+def default_out_dir() -> Path:
+    """``$MLREPORT_OUT`` when set, else ``./outputs``."""
+    return Path(os.environ.get("MLREPORT_OUT") or "outputs")
+
+
+def exit_code_for(status: str, fail_on: str) -> int:
+    if status == "failed":
+        return 3
+    if fail_on == "never":
+        return 0
+    return 1 if severity_rank(status) >= severity_rank(fail_on) else 0
+
+
+def resolve_parameters(
+    analysis: str, params: Mapping[str, Any] | None = None, params_file: str | Path | None = None
+) -> tuple[Path, dict[str, Any]]:
+    """The analysis notebook and validated parameters (file values, then ``params``)."""
+    notebook = notebook_path(analysis)
+    merged: dict[str, Any] = {}
+    if params_file:
+        merged.update(load_params_file(params_file))
+    merged.update(params or {})
+    validated = validate_parameters(merged, declared_parameters(notebook), analysis=analysis)
+    return notebook, validated
+
+
+def prepare_notebook(
+    analysis: str, output: Path, params: Mapping[str, Any] | None = None, params_file: str | Path | None = None
+) -> Path:
+    """Write the parameterised notebook, unexecuted, to open in JupyterLab."""
+    notebook, validated = resolve_parameters(analysis, params, params_file)
+    if output.suffix != ".ipynb":
+        raise InputError(f"{output}: the prepared notebook must end in .ipynb")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".{output.name}.tmp.ipynb")
+    prepare(notebook, tmp, validated)
+    os.replace(tmp, output)
+    return output
+
+
+def _utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _parameters_sha256(parameters: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(parameters, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def run(
+    analysis: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    params_file: str | Path | None = None,
+    out_dir: Path | None = None,
+    fail_on: str = "incident",
+    timeout: float = DEFAULT_CELL_TIMEOUT,
+    start_timeout: float = DEFAULT_START_TIMEOUT,
+    progress: bool | None = None,
+    update_index: bool = True,
+) -> RunResult:
+    """Execute one analysis notebook and write its run folder; see the module doc."""
+    if fail_on not in FAIL_ON:
+        raise InputError(f"--fail-on {fail_on!r}: expected one of {', '.join(FAIL_ON)}")
+    if not timeout or timeout <= 0:
+        raise InputError(f"--timeout {timeout!r}: expected a positive number of seconds")
+    notebook, parameters = resolve_parameters(analysis, params, params_file)
+    out_dir = Path(out_dir) if out_dir is not None else default_out_dir()
+    run_id = new_run_id()
+    started = time.monotonic()
+    manifest: dict[str, Any] = {
+        "run_id": run_id,
+        "analysis": analysis,
+        "model": "",
+        "status": "failed",
+        "exit_code": 3,
+        "fail_on": fail_on,
+        "started_at": _utc_now(),
+        "parameters": parameters,
+        "parameters_sha256": _parameters_sha256(parameters),
+        "notebook": {"path": str(notebook), "sha256": sha256_file(notebook)},
+        "timeout_s": timeout,
+        "versions": package_versions(),
+        **identity(),
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = staging_dir(out_dir, run_id)
+    try:
+        executed_path = staging / "notebook.ipynb"
+        failure: dict[str, Any] | None = None
+        exec_start = time.monotonic()
+        try:
+            executed = execute(
+                notebook, executed_path, parameters, cwd=Path.cwd(), timeout=timeout,
+                start_timeout=start_timeout, progress=progress, kernel_log=staging / "kernel.log",
+            )
+        except NotebookError as exc:
+            kind = {RunTimeoutError: "timeout", KernelDiedError: "kernel died"}.get(type(exc), "error")
+            failure = {
+                "kind": kind, "message": str(exc), "cell_index": exc.cell_index, "section": exc.section,
+                "ename": exc.ename, "evalue": exc.evalue,
+            }
+            executed = nbformat.read(str(executed_path), as_version=4) if executed_path.exists() else nbformat.v4.new_notebook()
+        execute_s = time.monotonic() - exec_start
+        summary: Summary | None = read_summary(executed)
+        if failure is None and summary is None:
+            failure = {"kind": "no summary", "message": "the notebook finished but published no summary "
+                       "(call mlreport.findings.publish in its last cell)"}
+        model = (summary.model if summary and summary.model else "") or str(parameters.get("model") or "") or "default"
+        status = "failed" if failure else summary.status  # type: ignore[union-attr]
+        code = exit_code_for(status, fail_on)
+        manifest.update(
+            model=model,
+            status=status,
+            exit_code=code,
+            error=failure,
+            headline=(f"Run failed: {failure['message']}" if failure else summary.headline),  # type: ignore[union-attr]
+        )
+        if summary is not None:
+            data = summary.to_dict()
+            manifest.update(
+                {k: data[k] for k in ("counts", "findings", "inputs", "thresholds", "methods", "metrics", "data_period")}
+            )
+        render_start = time.monotonic()
+        manifest["finished_at"] = _utc_now()
+        report = render_report(executed, summary=summary, manifest=manifest, failure=failure)
+        write_text_atomic(staging / "report.html", report)
+        manifest["timings_s"] = {
+            "execute": round(execute_s, 3),
+            "render": round(time.monotonic() - render_start, 3),
+            "total": round(time.monotonic() - started, 3),
+        }
+        manifest["files"] = {
+            name: {"sha256": sha256_file(staging / name), "bytes": (staging / name).stat().st_size}
+            for name in ("report.html", "notebook.ipynb")
+            if (staging / name).exists()
+        }
+        write_json_atomic(staging / "run.json", manifest)
+        run_dir = commit_run(staging, out_dir, model=model, analysis=analysis, run_id=run_id)
+    except BaseException:
+        # Interrupts (SIGINT, SIGTERM turned into SystemExit) and write failures
+        # leave nothing half-written where readers look.
+        discard(staging)
+        raise
+    if update_index:
+        try:
+            write_index(out_dir)
+        except OutputError:
+            pass  # the run itself is complete; the index is rebuilt by the next run
+    return RunResult(
+        run_id=run_id, analysis=analysis, model=model, status=status, exit_code=code,
+        run_dir=run_dir, report_path=run_dir / "report.html", manifest=manifest,
+    )
