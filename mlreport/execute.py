@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -49,7 +51,16 @@ class SameInterpreterKernelManager(AsyncKernelManager):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if os.name == "posix":
+            # Socket files live in a private folder: jupyter_client numbers them
+            # from a fixed prefix in the working directory, which concurrent
+            # runs in one folder would race for.
             self.transport = "ipc"
+            self.ip = os.path.join(tempfile.mkdtemp(prefix="mlr-kernel-"), "k")
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart and self.transport == "ipc":
+            shutil.rmtree(os.path.dirname(self.ip), ignore_errors=True)
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         # The kernel logs shutdown noise (ZMQ errors after a timeout) to stderr;

@@ -98,8 +98,13 @@ def resolve_parameters(
     if params_file:
         merged.update(load_params_file(params_file))
     merged.update(params or {})
-    validated = validate_parameters(merged, declared_parameters(notebook), analysis=analysis)
-    return notebook, validated
+    declared = declared_parameters(notebook)
+    validated = validate_parameters(merged, declared, analysis=analysis)
+    # Run with every parameter explicit, defaults included: the executed
+    # notebook and run.json then say exactly what produced the report.
+    effective = {name: parameter.default for name, parameter in declared.items()}
+    effective.update(validated)
+    return notebook, effective
 
 
 def prepare_notebook(
@@ -142,7 +147,7 @@ def run(
     if not timeout or timeout <= 0:
         raise InputError(f"--timeout {timeout!r}: expected a positive number of seconds")
     notebook, parameters = resolve_parameters(analysis, params, params_file)
-    out_dir = Path(out_dir) if out_dir is not None else default_out_dir()
+    out_dir = (Path(out_dir) if out_dir is not None else default_out_dir()).resolve()
     run_id = new_run_id()
     started = time.monotonic()
     manifest: dict[str, Any] = {
