@@ -1,0 +1,106 @@
+"""Loading CSV and Parquet with provenance and clear errors."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlreport import data
+from mlreport.errors import DataError
+
+
+@pytest.fixture(autouse=True)
+def _fresh_inputs():
+    data.reset_inputs()
+    yield
+    data.reset_inputs()
+
+
+def _frame(n: int = 5) -> pd.DataFrame:
+    return pd.DataFrame({"a": np.arange(n), "b": [f"x{i}" for i in range(n)]})
+
+
+def test_parquet_and_csv_round_trip_with_provenance(tmp_path: Path):
+    _frame().to_parquet(tmp_path / "f.parquet")
+    _frame().to_csv(tmp_path / "f.csv", index=False)
+    assert data.load_table(tmp_path / "f.parquet", name="reference")["a"].tolist() == list(range(5))
+    assert data.load_table(tmp_path / "f.csv", name="current")["b"].tolist()[-1] == "x4"
+    recorded = data.inputs()
+    assert [r["name"] for r in recorded] == ["reference", "current"] and recorded[0]["rows"] == 5
+    assert recorded[1]["sha256"] == hashlib.sha256((tmp_path / "f.csv").read_bytes()).hexdigest()
+
+
+def test_glob_and_partitioned_folder(tmp_path: Path):
+    for day in ("2026-03-13", "2026-03-14"):
+        folder = tmp_path / f"date={day}"
+        folder.mkdir()
+        _frame(3).to_parquet(folder / "part-0.parquet")
+    assert len(data.load_table(tmp_path)) == 6
+    assert len(data.load_table(str(tmp_path / "date=*" / "*.parquet"))) == 6
+    assert len(data.inputs()) == 4
+
+
+def test_semicolon_csv_is_sniffed(tmp_path: Path):
+    (tmp_path / "f.csv").write_text("a;b\n1;x\n2;y\n")
+    assert list(data.load_table(tmp_path / "f.csv").columns) == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("setup", "fragment"),
+    [
+        (lambda p: None, "no such file"),
+        (lambda p: p.write_text(""), "empty"),
+        (lambda p: p.write_bytes("a,b\n1,caf\xe9\n".encode("latin-1")), "UTF-8"),
+        (lambda p: p.write_text("a,a\n1,2\n"), "duplicate column names"),
+    ],
+)
+def test_csv_errors_name_the_file(tmp_path: Path, setup, fragment):
+    path = tmp_path / "f.csv"
+    setup(path)
+    with pytest.raises(DataError) as info:
+        data.load_table(path)
+    assert fragment in str(info.value) and str(path) in str(info.value)
+
+
+def test_truncated_parquet_is_a_clear_error(tmp_path: Path):
+    _frame(1000).to_parquet(tmp_path / "f.parquet")
+    raw = (tmp_path / "f.parquet").read_bytes()
+    (tmp_path / "f.parquet").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(DataError, match="not a readable Parquet file"):
+        data.load_table(tmp_path / "f.parquet")
+
+
+def test_unknown_suffix_and_empty_glob(tmp_path: Path):
+    (tmp_path / "f.xlsx").write_text("x")
+    with pytest.raises(DataError, match="unknown file type"):
+        data.load_table(tmp_path / "f.xlsx")
+    with pytest.raises(DataError, match="no file matches"):
+        data.load_table(str(tmp_path / "*.parquet"))
+
+
+def test_files_with_different_columns_are_refused(tmp_path: Path):
+    _frame().to_csv(tmp_path / "a.csv", index=False)
+    _frame().rename(columns={"b": "c"}).to_csv(tmp_path / "b.csv", index=False)
+    with pytest.raises(DataError, match="differ"):
+        data.load_table(str(tmp_path / "*.csv"))
+
+
+def test_parse_timestamps_mixed_zones_and_bad_values():
+    frame = pd.DataFrame({"ts": ["2026-03-14T10:00:00+01:00", "2026-03-14T09:30:00Z"]})
+    parsed = data.parse_timestamps(frame, "ts")
+    assert parsed.tolist() == [pd.Timestamp("2026-03-14 09:00"), pd.Timestamp("2026-03-14 09:30")]
+    with pytest.raises(DataError, match="'ts'.*not-a-date"):
+        data.parse_timestamps(pd.DataFrame({"ts": ["2026-03-14", "not-a-date"]}), "ts")
+    with pytest.raises(DataError, match="not found"):
+        data.parse_timestamps(frame, "time")
+
+
+def test_window_with_no_rows_names_the_span():
+    frame = pd.DataFrame({"ts": pd.to_datetime(["2026-03-01", "2026-03-02"])})
+    assert len(data.window(frame, frame["ts"], "2026-03-02", None, label="current")) == 1
+    with pytest.raises(DataError, match="current window .* holds no rows; the data spans 2026-03-01"):
+        data.window(frame, frame["ts"], "2027-01-01", None, label="current")

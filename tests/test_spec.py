@@ -1,0 +1,67 @@
+"""Model spec loading, validation and inference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlreport.errors import DataError, SpecError
+from mlreport.sample import DEFAULT_SPEC, generate
+from mlreport.spec import ModelSpec, infer_spec, load_spec, resolve_spec
+
+
+def test_load_valid_spec(tmp_path: Path):
+    path = tmp_path / "m.toml"
+    path.write_text('model = "m"\ntimestamp = "ts"\nsegments = ["channel"]\n[monotone]\nx = "increasing"\n[thresholds]\nversion = "v2"\n')
+    spec = load_spec(path)
+    assert spec.model == "m" and spec.segments == ["channel"] and spec.thresholds_version == "v2"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("modle = 'm'", "unknown key(s) ['modle']"),
+        ("segments = 'channel'", "list of column names"),
+        ("[monotone]\nx = 'up'", "monotone.x"),
+        ("label_delay_days = -1", "label_delay_days"),
+        ("model = ", "not valid TOML"),
+    ],
+)
+def test_invalid_spec_errors_name_the_key(tmp_path: Path, text, fragment):
+    path = tmp_path / "m.toml"
+    path.write_text(text)
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    assert fragment in str(info.value) and str(path) in str(info.value)
+
+
+def test_infer_roles_on_sample_matches_default_spec():
+    frame = generate(2000, seed=1)
+    spec = infer_spec(frame)
+    assert spec.timestamp == DEFAULT_SPEC["timestamp"] and spec.id == DEFAULT_SPEC["id"]
+    assert spec.score == "score" and spec.decision == "decision" and spec.target == "default_flag"
+    assert set(spec.segments) == set(DEFAULT_SPEC["segments"])
+    assert set(spec.features) == set(DEFAULT_SPEC["features"])
+
+
+def test_infer_roles_on_other_names():
+    import pandas as pd
+
+    frame = pd.DataFrame({
+        "event_time": pd.date_range("2026-01-01", periods=4, freq="h"), "txn_id": ["a", "b", "c", "d"],
+        "fraud_score": [0.1, 0.2, 0.9, 0.4], "action": ["allow", "block", "allow", "review"], "is_fraud": [0, 1, 0, 0],
+        "amount": [1.0, 2.0, 3.0, 4.0], "merchant_category": ["a", "b", "a", "b"],
+    })
+    spec = infer_spec(frame)
+    assert (spec.timestamp, spec.id, spec.score, spec.decision, spec.target) == ("event_time", "txn_id", "fraud_score", "action", "is_fraud")
+    assert spec.segments == ["merchant_category"] and spec.features == ["amount"]
+
+
+def test_resolve_spec_checks_columns(tmp_path: Path):
+    path = tmp_path / "m.toml"
+    path.write_text('timestamp = "when"\n')
+    with pytest.raises(DataError, match="'when'"):
+        resolve_spec(str(path), generate(100, seed=1))
+    spec = ModelSpec.from_dict(DEFAULT_SPEC, source="sample")
+    assert spec.monotone["debt_to_income"] == "increasing"
