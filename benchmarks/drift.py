@@ -1,0 +1,207 @@
+"""Benchmark of the drift statistics: fit, summarise, compare and drift over time.
+
+Run::
+
+    python benchmarks/drift.py                      # 10^6 rows
+    python benchmarks/drift.py --rows 1000000 10000000
+
+For each size N it builds a reference and a current frame of N rows each
+(2N rows in all) with 20 mixed columns: 12 numeric (normal, lognormal,
+heavy-tailed, integer, with missing values, infinities and a spike at 0) and
+8 categorical (pandas ``str`` dtype, as read from Parquet; 2 to 100 levels,
+one with missing values). The current frame has three drifted columns. Each
+size runs in a fresh subprocess so that memory figures do not mix.
+
+Printed per size: wall-clock seconds for ``ReferenceProfile.fit`` on the
+reference, ``summarize`` of the current, ``compare``, their total (the
+univariate statistics) and its CPU time (``time.process_time``: on a shared
+machine wall time includes waiting for a core), and ``drift_over_time`` over
+10 periods of the current frame;
+the in-memory size of the two frames (``DataFrame.memory_usage(deep=True)``);
+and memory as **peak resident set size of the process** from
+``resource.getrusage(RUSAGE_SELF).ru_maxrss`` (includes the interpreter,
+libraries and the data), taken after the data is built and again after the
+analysis, so their difference is what the analysis added at its peak; and,
+from a second untimed pass under ``tracemalloc``, the peak of what the analysis
+itself allocates (numpy arrays and Python objects; Arrow buffers are not
+traced).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+N_PERIODS = 10
+
+
+def _peak_rss_mb() -> float:
+    # ru_maxrss is in kilobytes on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _strings(codes: np.ndarray, levels: list[str]) -> pd.Series:
+    """A pandas ``str`` (Arrow-backed) column from integer codes; -1 is missing."""
+    mask = codes < 0
+    indices = pa.array(np.where(mask, 0, codes).astype(np.int32), mask=mask)
+    array = pa.DictionaryArray.from_arrays(indices, pa.array(levels)).cast(pa.large_string())
+    return pd.Series(pd.array(array, dtype="str"))
+
+
+def make_frame(rows: int, seed: int, *, drifted: bool) -> pd.DataFrame:
+    """20 mixed columns; ``drifted`` shifts three of them."""
+    rng = np.random.default_rng(seed)
+    shift = 1.0 if drifted else 0.0
+    columns: dict[str, object] = {}
+    columns["num_normal"] = rng.normal(0.0, 1.0, rows) + 0.1 * shift
+    columns["num_lognormal"] = rng.lognormal(10.0, 0.5, rows) * (1.15 if drifted else 1.0)
+    columns["num_uniform"] = rng.uniform(0.0, 1.0, rows)
+    columns["num_exponential"] = rng.exponential(2.0, rows)
+    columns["num_age"] = rng.integers(18, 90, rows)
+    with_missing = rng.normal(50.0, 10.0, rows)
+    with_missing[rng.random(rows) < 0.03] = np.nan
+    columns["num_with_missing"] = with_missing
+    columns["num_gamma"] = rng.gamma(2.0, 2.0, rows)
+    spike = rng.beta(2.0, 5.0, rows) * 1.2
+    spike[rng.random(rows) < (0.30 if drifted else 0.005)] = 0.0
+    columns["num_spike"] = spike
+    columns["num_heavy"] = rng.standard_t(3, rows)
+    columns["num_count"] = rng.poisson(6.0, rows)
+    with_inf = rng.lognormal(0.0, 1.0, rows)
+    with_inf[rng.random(rows) < 0.001] = np.inf
+    columns["num_with_inf"] = with_inf
+    columns["num_large"] = rng.normal(1e6, 2e5, rows)
+    shares = {
+        "cat_channel": [0.4, 0.3, 0.2, 0.1],
+        "cat_region": [0.2] * 5,
+        "cat_product": [0.45, 0.35, 0.2],
+        "cat_month": [1 / 12] * 12,
+        "cat_branch": list(np.full(30, 1 / 30)),
+        "cat_flag": [0.7, 0.3],
+        "cat_merchant": list(np.full(100, 1 / 100)),
+        "cat_with_missing": [0.3, 0.2, 0.15, 0.1, 0.1, 0.1, 0.05],
+    }
+    for name, probabilities in shares.items():
+        probabilities = np.asarray(probabilities, dtype=float)
+        if drifted and name == "cat_channel":
+            probabilities = np.array([0.5, 0.35, 0.15, 0.0])
+        probabilities = probabilities / probabilities.sum()
+        codes = rng.choice(probabilities.size, size=rows, p=probabilities)
+        if name == "cat_with_missing":
+            codes[rng.random(rows) < 0.02] = -1
+        levels = [f"{name[4:]}_{i:03d}" for i in range(probabilities.size)]
+        columns[name] = _strings(codes, levels)
+    return pd.DataFrame(columns)
+
+
+def run_child(rows: int, seed: int) -> dict[str, float]:
+    from mlreport import drift
+    from mlreport.profile import ReferenceProfile
+
+    reference = make_frame(rows, seed, drifted=False)
+    current = make_frame(rows, seed + 1, drifted=True)
+    periods = pd.Series(
+        [f"p{i:02d}" for i in np.arange(rows) * N_PERIODS // rows], index=current.index, dtype="str"
+    )
+    data_mb = (reference.memory_usage(deep=True).sum() + current.memory_usage(deep=True).sum()) / 2**20
+    rss_data = _peak_rss_mb()
+
+    timings: dict[str, float] = {}
+    cpu_start = time.process_time()
+    start = time.perf_counter()
+    profile = ReferenceProfile.fit(reference)
+    timings["fit"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    summaries = profile.summarize(current)
+    timings["summarize"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    table = drift.compare(profile, None, summaries)
+    timings["compare"] = time.perf_counter() - start
+    timings["univariate"] = timings["fit"] + timings["summarize"] + timings["compare"]
+    timings["univariate_cpu"] = time.process_time() - cpu_start
+
+    start = time.perf_counter()
+    over_time = drift.drift_over_time(profile, None, current, periods)
+    timings["over_time"] = time.perf_counter() - start
+
+    rss_peak = _peak_rss_mb()
+    # Second, untimed pass under tracemalloc: the peak of memory the analysis itself
+    # allocates (numpy arrays and Python objects; not Arrow buffers).
+    periods_seen = int(over_time["period"].nunique())
+    del profile, summaries, table, over_time
+    tracemalloc.start()
+    profile = ReferenceProfile.fit(reference)
+    table = drift.compare(profile, None, profile.summarize(current))
+    drift.drift_over_time(profile, None, current, periods)
+    analysis_peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+
+    flagged = table.loc[table["severity"].isin(["warning", "incident"]), "column"].tolist()
+    return {
+        "rows": rows,
+        "columns": reference.shape[1],
+        **timings,
+        "data_mb": data_mb,
+        "rss_after_data_mb": rss_data,
+        "rss_peak_mb": rss_peak,
+        "analysis_peak_mb": analysis_peak,
+        "flagged": flagged,
+        "periods": periods_seen,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000], help="rows per side (reference and current)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(run_child(args.rows[0], args.seed)))
+        return 0
+    header = (
+        f"{'rows/side':>11} {'cols':>4} {'fit s':>7} {'summ s':>7} {'cmp s':>6} {'univar s':>9} {'(cpu s)':>8} "
+        f"{'overtime s':>10} {'data MiB':>9} {'RSS data':>9} {'RSS peak':>9} {'alloc peak':>10}"
+    )
+    print(
+        "seconds are wall clock (cpu: process CPU time of fit+summarize+compare); memory: process "
+        "peak RSS (getrusage ru_maxrss) in MiB after building the data and after the analysis; "
+        "data: both frames' memory_usage(deep=True); alloc peak: tracemalloc peak of what the "
+        "analysis allocates (second, untimed pass)"
+    )
+    print(header)
+    for rows in args.rows:
+        completed = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "--child", "--rows", str(rows), "--seed", str(args.seed)],
+            capture_output=True,
+            text=True,
+        )
+        if completed.returncode != 0:
+            print(f"{rows:>11} failed: {completed.stderr.strip().splitlines()[-1] if completed.stderr else completed.returncode}")
+            continue
+        result = json.loads(completed.stdout.strip().splitlines()[-1])
+        print(
+            f"{result['rows']:>11,} {result['columns']:>4} {result['fit']:>7.2f} {result['summarize']:>7.2f} "
+            f"{result['compare']:>6.3f} {result['univariate']:>9.2f} {result['univariate_cpu']:>8.2f} "
+            f"{result['over_time']:>10.2f} "
+            f"{result['data_mb']:>9.0f} {result['rss_after_data_mb']:>9.0f} {result['rss_peak_mb']:>9.0f} "
+            f"{result['analysis_peak_mb']:>10.0f}"
+        )
+        print(f"{'':>11} drifted columns found: {', '.join(result['flagged'])}; periods: {result['periods']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
