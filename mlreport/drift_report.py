@@ -26,11 +26,30 @@ __all__ = [
     "periods",
     "findings_frame",
     "flagged",
+    "INTEGRITY_COLUMNS",
+    "DRIFT_COLUMNS",
+    "moved",
     "drift_headline",
     "drift_summary",
 ]
 
 PERIODS = ("D", "W", "M")
+
+#: Columns of the integrity table shown in the report, with their headers.
+INTEGRITY_COLUMNS = {
+    "column": "column", "kind": "kind", "severity": "severity",
+    "reference_missing_share": "missing ref", "current_missing_share": "missing cur",
+    "sentinel_value": "spiking value", "reference_sentinel_share": "its share ref", "current_sentinel_share": "its share cur",
+    "out_of_range_share": "out of ref range", "new_category_share": "new categories share",
+    "vanished_categories": "vanished categories", "current_non_finite_share": "±inf share",
+}
+
+#: Columns of the feature drift table shown in the report, with their headers.
+DRIFT_COLUMNS = {
+    "column": "column", "kind": "kind", "severity": "severity", "trigger": "trigger",
+    "psi": "PSI", "ks": "KS D", "tvd": "TVD", "js": "JS", "wasserstein_norm": "W1/std",
+    "ks_pvalue_adj": "KS p adj", "chi2_pvalue_adj": "χ² p adj", "reason": "reason",
+}
 
 
 def monitored_columns(spec: ModelSpec, frame: pd.DataFrame) -> list[str]:
@@ -116,10 +135,10 @@ def periods(current: pd.DataFrame, timestamp: str, period: str) -> pd.Series:
 
 
 def findings_frame(findings: Iterable[Finding], *, include_ok: bool = False) -> pd.DataFrame:
-    """Findings as a table for display, worst first."""
+    """Findings as a table for display, worst first (methods cut to their first clause)."""
     rows = [
         {"severity": f.severity.upper(), "subject": f.subject, "finding": f.message, "value": f.value,
-         "threshold": f.threshold, "since": f.period or "", "method": f.method}
+         "threshold": f.threshold, "since": f.period or "", "method": f.method.split(";")[0]}
         for f in findings if include_ok or f.severity != "ok"
     ]
     frame = pd.DataFrame(rows, columns=["severity", "subject", "finding", "value", "threshold", "since", "method"])
@@ -129,10 +148,26 @@ def findings_frame(findings: Iterable[Finding], *, include_ok: bool = False) -> 
 
 def flagged(table: pd.DataFrame, *, limit: int = 20) -> pd.DataFrame:
     """Rows at warning or above (all rows when none is), at most ``limit``."""
-    if "severity" not in table.columns:
+    column = next((c for c in ("severity", "worst") if c in table.columns), None)
+    if column is None:
         return table.head(limit)
-    hits = table[table["severity"].isin(["warning", "incident"])]
+    hits = table[table[column].isin(["warning", "incident"])]
     return (hits if len(hits) else table).head(limit)
+
+
+def moved(table: pd.DataFrame, crossings: pd.DataFrame, *, limit: int = 9) -> list[str]:
+    """Columns flagged over the whole window or in any period, worst first.
+
+    With none flagged, the three with the largest PSI, so the figure still
+    shows what "unchanged" looks like.
+    """
+    names = [str(c) for c in table.loc[table["severity"].isin(["warning", "incident"]), "column"]]
+    if "worst" in crossings.columns:
+        names += [str(c) for c in crossings.loc[crossings["worst"].isin(["warning", "incident"]), "column"]]
+    names = list(dict.fromkeys(names))
+    if not names:
+        names = [str(c) for c in table.sort_values("psi", ascending=False)["column"].head(3)]
+    return names[:limit]
 
 
 def drift_headline(findings: Sequence[Finding], drift_table: pd.DataFrame, features: Sequence[str]) -> str:

@@ -49,6 +49,12 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _short_method(method: str, width: int = 90) -> str:
+    """The first clause of a method string; the whole is in the appendix and the cell's title."""
+    head = method.split(";")[0].strip()
+    return head if len(head) <= width else head[: width - 1].rstrip() + "…"
+
+
 def findings_table_html(findings: Iterable[Finding], *, limit: int = 30) -> str:
     """The key findings table, worst first, at most ``limit`` rows (rest counted)."""
     rows = [f for f in findings if f.severity != "ok"]
@@ -60,7 +66,7 @@ def findings_table_html(findings: Iterable[Finding], *, limit: int = 30) -> str:
         f'<td class="mlr-sev mlr-sev-{_e(f.severity)}">{_e(f.severity.upper())}</td>'
         f"<td>{_e(f.section)}</td><td>{_e(f.subject)}</td><td>{_e(f.message)}</td>"
         f"<td>{_e(_fmt(f.value))}</td><td>{_e(_fmt(f.threshold))}</td>"
-        f"<td>{_e(f.period or '')}</td><td>{_e(f.method)}</td>"
+        f"<td>{_e(f.period or '')}</td><td title=\"{_e(f.method)}\">{_e(_short_method(f.method))}</td>"
         "</tr>"
         for f in shown
     )

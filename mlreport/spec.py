@@ -118,6 +118,14 @@ class ModelSpec:
         """Roles as a plain dict, for the report appendix."""
         return {k: v for k, v in self.to_dict().items() if k not in ("thresholds",) and v}
 
+    def roles_table(self) -> pd.DataFrame:
+        """Column roles as a two-column table for the report."""
+        rows = [(role, getattr(self, role)) for role in ("timestamp", "id", "score", "decision", "target") if getattr(self, role)]
+        rows += [(role, ", ".join(getattr(self, role))) for role in ("segments", "features", "categorical_features") if getattr(self, role)]
+        rows += [("monotone", ", ".join(f"{k} ({v})" for k, v in self.monotone.items()))] if self.monotone else []
+        rows.append(("spec", self.source))
+        return pd.DataFrame(rows, columns=["role", "columns"]).set_index("role")
+
     def check_columns(self, frame: pd.DataFrame, *, source: str = "data") -> None:
         """Raise DataError when a column the spec names is absent from ``frame``."""
         named = [getattr(self, k) for k in ("timestamp", "id", "score", "decision", "target") if getattr(self, k)]
