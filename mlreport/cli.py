@@ -182,7 +182,10 @@ def _cmd_sample_data(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # mlreport's own progress lines go to stderr unless stderr is a terminal
+    # (papermill's progress bar draws there instead).
+    logging.getLogger("mlreport").setLevel(logging.INFO if (args.verbose or not sys.stderr.isatty()) else logging.WARNING)
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2

@@ -158,6 +158,9 @@ def execute(
 
     def on_cell_start(cell: Any, cell_index: int) -> None:
         started.append(cell_index)
+        if not progress and cell.get("cell_type") == "code":
+            # Plain lines for schedulers' logs where no progress bar can draw.
+            log.info("%s: cell %d started", input_path.stem, cell_index)
 
     manager = type(
         "RunKernelManager", (SameInterpreterKernelManager,), {"kernel_log": str(kernel_log) if kernel_log else None}
