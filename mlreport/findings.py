@@ -266,7 +266,7 @@ def banner_html(status: str, headline: str) -> str:
     )
 
 
-def publish(summary: Summary) -> Summary:
+def publish(summary: Summary) -> None:
     """Display the summary in the notebook and hand it to the driver.
 
     One display output carries both a banner (``text/html``, for people) and
@@ -287,4 +287,5 @@ def publish(summary: Summary) -> Summary:
         raw=True,
         metadata={"mlreport": {"summary": True}},
     )
-    return summary
+    # Returns nothing: a notebook's last cell ``publish(summary)`` must not
+    # also print the summary's repr into the report.
