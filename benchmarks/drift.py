@@ -162,14 +162,83 @@ def run_child(rows: int, seed: int) -> dict[str, float]:
     }
 
 
+def run_whole(rows: int, seed: int, classifier_sample: int) -> dict[str, float]:
+    """Every section of the drift report, as the notebook runs it, without rendering.
+
+    Data: the sample generator (19 columns: 11 features, score, decision,
+    label, segments, id, timestamp) with three injected incidents, ``rows``
+    in all, split in half by date. Timed sections: integrity, profile fit,
+    feature drift, drift over time (weekly), prediction drift, performance
+    over matured periods, and the domain classifier on ``classifier_sample``
+    rows per window.
+    """
+    from mlreport import drift, drift_report, integrity, multivariate, performance, sample
+    from mlreport.spec import ModelSpec
+
+    frame = sample.generate(rows, seed=seed + 7, incidents=("utilisation_zero", "bureau_timeout_nulls", "income_shift"), label_delay_days=14)
+    spec = ModelSpec.from_dict(sample.DEFAULT_SPEC)
+    reference, current = sample.split(frame, "2026-02-02")
+    columns = drift_report.monitored_columns(spec, reference)
+    features = [c for c in columns if c not in (spec.score, spec.decision)]
+    data_mb = frame.memory_usage(deep=True).sum() / 2**20
+    del frame
+    timings: dict[str, float] = {}
+    total = time.perf_counter()
+
+    def timed(name, call):
+        start = time.perf_counter()
+        result = call()
+        timings[name] = time.perf_counter() - start
+        return result
+
+    timed("integrity", lambda: integrity.check_integrity(
+        reference, current, columns=columns, id_column=spec.id, timestamp_column=spec.timestamp,
+        categorical=spec.categorical_features, expected_end=pd.Timestamp("2026-03-02"), period="D"))
+    profile = timed("fit", lambda: _fit_profile(reference, columns, spec.categorical_features))
+    summaries = timed("summarize", lambda: profile.summarize(current))
+    timed("compare", lambda: drift.compare(profile, None, summaries, columns=features))
+    labels = drift.period_labels(current[spec.timestamp], "W")
+    timed("over_time", lambda: drift.drift_over_time(profile, None, current, labels))
+    timed("prediction", lambda: drift.prediction_drift(profile, None, summaries, score=spec.score, decision=spec.decision))
+    timed("performance", lambda: performance.compare_performance(
+        reference, current, score=spec.score, target=spec.target, timestamp=spec.timestamp, period="W"))
+    timed("classifier", lambda: multivariate.domain_classifier(
+        reference, current, features=features, categorical=spec.categorical_features, sample=classifier_sample, seed=seed))
+    timings["whole"] = time.perf_counter() - total
+    return {"rows": rows, "data_mb": data_mb, "rss_peak_mb": _peak_rss_mb(), "classifier_sample": classifier_sample, **timings}
+
+
+def _fit_profile(reference: pd.DataFrame, columns: list[str], categorical: list[str]):
+    from mlreport.profile import ReferenceProfile
+
+    return ReferenceProfile.fit(reference, columns, categorical=categorical)
+
+
+def _child(mode: str, rows: int, seed: int, classifier_sample: int) -> dict | None:
+    completed = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--child", mode, "--rows", str(rows), "--seed", str(seed),
+         "--classifier-sample", str(classifier_sample)],
+        capture_output=True,
+        text=True,
+    )
+    if completed.returncode != 0:
+        print(f"{rows:>11} failed: {completed.stderr.strip().splitlines()[-1] if completed.stderr else completed.returncode}")
+        return None
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000], help="rows per side (reference and current)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--classifier-sample", type=int, default=20_000, help="domain classifier rows per window")
+    parser.add_argument("--child", choices=["univariate", "whole"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.child:
+    if args.child == "univariate":
         print(json.dumps(run_child(args.rows[0], args.seed)))
+        return 0
+    if args.child == "whole":
+        print(json.dumps(run_whole(args.rows[0], args.seed, args.classifier_sample)))
         return 0
     header = (
         f"{'rows/side':>11} {'cols':>4} {'fit s':>7} {'summ s':>7} {'cmp s':>6} {'univar s':>9} {'(cpu s)':>8} "
@@ -183,15 +252,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(header)
     for rows in args.rows:
-        completed = subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), "--child", "--rows", str(rows), "--seed", str(args.seed)],
-            capture_output=True,
-            text=True,
-        )
-        if completed.returncode != 0:
-            print(f"{rows:>11} failed: {completed.stderr.strip().splitlines()[-1] if completed.stderr else completed.returncode}")
+        result = _child("univariate", rows, args.seed, args.classifier_sample)
+        if result is None:
             continue
-        result = json.loads(completed.stdout.strip().splitlines()[-1])
         print(
             f"{result['rows']:>11,} {result['columns']:>4} {result['fit']:>7.2f} {result['summarize']:>7.2f} "
             f"{result['compare']:>6.3f} {result['univariate']:>9.2f} {result['univariate_cpu']:>8.2f} "
@@ -200,6 +263,19 @@ def main(argv: list[str] | None = None) -> int:
             f"{result['analysis_peak_mb']:>10.0f}"
         )
         print(f"{'':>11} drifted columns found: {', '.join(result['flagged'])}; periods: {result['periods']}")
+    print()
+    print(
+        "whole drift analysis (every report section, no rendering) on the sample generator's schema, "
+        f"rows in all (half reference, half current); classifier on {args.classifier_sample:,} rows per window"
+    )
+    sections = ["integrity", "fit", "summarize", "compare", "over_time", "prediction", "performance", "classifier", "whole"]
+    print(f"{'rows':>11} " + " ".join(f"{name:>11}" for name in sections) + f" {'data MiB':>9} {'RSS peak':>9}")
+    for rows in args.rows:
+        result = _child("whole", rows, args.seed, args.classifier_sample)
+        if result is None:
+            continue
+        print(f"{result['rows']:>11,} " + " ".join(f"{result[name]:>11.2f}" for name in sections)
+              + f" {result['data_mb']:>9.0f} {result['rss_peak_mb']:>9.0f}")
     return 0
 
 
