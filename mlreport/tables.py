@@ -110,3 +110,20 @@ def table(
     if limit is not None:
         data = data.head(limit)
     return Table(data, caption=caption, digits=digits, total=total)
+
+
+def _frame_html(frame: pd.DataFrame) -> str:
+    keep_index = not isinstance(frame.index, pd.RangeIndex) or frame.index.name is not None
+    return table(frame, index=keep_index, limit=50)._repr_html_()
+
+
+def register(shell: Any) -> None:
+    """Display every DataFrame and Series in ``shell`` (an IPython shell) as a report table.
+
+    Called when mlreport is imported inside a kernel, so that every table in
+    every report has one look: escaped, wrapped, numbers to four significant
+    digits, at most 50 rows with the rest counted.
+    """
+    formatter = shell.display_formatter.formatters["text/html"]
+    formatter.for_type(pd.DataFrame, _frame_html)
+    formatter.for_type(pd.Series, lambda series: _frame_html(series.to_frame()))
