@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -22,10 +23,15 @@ exit codes:
   1  findings at or above --fail-on (default: incident)
   2  bad invocation or input: nothing was run
   3  the run failed (notebook error, timeout, dead kernel); a failure report was written
+  batch: the highest exit code of its jobs (2 for a job that could not start)
+  verify: 0 clean, 1 tampering or damage found, 2 bad invocation
+  rerun: 0 same verdicts, 1 verdicts differ, 2 refused (an input changed or is missing)
 
 environment:
   MLREPORT_OUT   default output folder instead of ./outputs (--out wins)
 """
+
+OUT_HELP = "output folder (default: $MLREPORT_OUT or ./outputs)"
 
 
 def _add_param_options(parser: argparse.ArgumentParser) -> None:
@@ -63,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--start-timeout", type=float, default=DEFAULT_START_TIMEOUT, metavar="SECONDS",
                      help=f"kernel start timeout (default: {DEFAULT_START_TIMEOUT})")
     run.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    # Set by `mlreport batch` for the runs it starts: provenance, and one index rebuild at the end.
+    run.add_argument("--no-index", action="store_true", help=argparse.SUPPRESS)
+    run.add_argument("--batch-id", help=argparse.SUPPRESS)
+    run.add_argument("--job", help=argparse.SUPPRESS)
 
     prep = sub.add_parser("prepare", help="write the parameterised notebook without running it")
     prep.add_argument("analysis")
@@ -81,6 +91,57 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--incident", action="append", default=[], metavar="NAME",
                         help="inject an incident (repeatable); see `mlreport sample-data --list-incidents`")
     sample.add_argument("--list-incidents", action="store_true", help="list the incidents and exit")
+
+    batch = sub.add_parser(
+        "batch", help="run every job of a JOBS.toml in parallel processes (for cron and Airflow)", epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    batch.add_argument("jobs_file", metavar="JOBS.toml")
+    batch.add_argument("--jobs", "-j", type=int, default=2, metavar="N", help="runs at once (default: 2)")
+    batch.add_argument("--date", metavar="YYYY-MM-DD", help="logical date for {date} templates (default: today, UTC)")
+    batch.add_argument("--timeout", type=float, default=DEFAULT_CELL_TIMEOUT, metavar="SECONDS",
+                       help=f"per-job timeout for jobs that set none (default: {DEFAULT_CELL_TIMEOUT})")
+    batch.add_argument("--fail-on", choices=["warning", "incident", "never"], default="incident",
+                       help="fail-on for jobs that set none (default: incident)")
+    batch.add_argument("--out", metavar="DIR", help=OUT_HELP)
+    batch.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+
+    history = sub.add_parser("history", help="runs recorded in the registry, newest first")
+    history.add_argument("--model", metavar="M")
+    history.add_argument("--analysis", metavar="A")
+    history.add_argument("--status", choices=["ok", "warning", "incident", "failed"])
+    history.add_argument("--limit", type=int, default=50, metavar="N", help="at most N runs (default: 50)")
+    history.add_argument("--out", metavar="DIR", help=OUT_HELP)
+    history.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+
+    show = sub.add_parser("show", help="everything the registry holds about one run")
+    show.add_argument("run_id", metavar="RUN_ID", help="run id (a unique prefix is enough)")
+    show.add_argument("--out", metavar="DIR", help=OUT_HELP)
+    show.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+
+    verify = sub.add_parser(
+        "verify", help="recheck the audit trail and every run's files; say what changed", epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    verify.add_argument("run_id", nargs="?", metavar="RUN_ID", help="one run (the chain is always checked whole)")
+    verify.add_argument("--all", action="store_true", help="every run (the default without RUN_ID)")
+    verify.add_argument("--out", metavar="DIR", help=OUT_HELP)
+    verify.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+
+    rerun = sub.add_parser(
+        "rerun", help="re-execute a run with its recorded parameters and inputs, and compare the findings",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rerun.add_argument("run_id", metavar="RUN_ID")
+    rerun.add_argument("--out", metavar="DIR", help=OUT_HELP)
+    rerun.add_argument("--timeout", type=float, metavar="SECONDS", help="per-cell timeout (default: the original's)")
+    rerun.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+
+    prune = sub.add_parser("prune", help="delete run folders older than N days; the registry and audit trail keep them")
+    prune.add_argument("--keep-days", type=float, required=True, metavar="N")
+    prune.add_argument("--dry-run", action="store_true", help="list what would be deleted; change nothing")
+    prune.add_argument("--out", metavar="DIR", help=OUT_HELP)
+    prune.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     return parser
 
 
@@ -124,6 +185,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         start_timeout=args.start_timeout,
         progress=False if args.json else None,
+        update_index=not args.no_index,
+        batch={"id": args.batch_id, "job": args.job or ""} if args.batch_id else None,
     )
     if args.json:
         _emit(result.to_json_dict())
@@ -179,6 +242,100 @@ def _cmd_sample_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _out(args: argparse.Namespace) -> Path:
+    from .runs import default_out_dir
+
+    return Path(args.out) if args.out else default_out_dir()
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import format_summary, load_jobs, parse_date, run_batch
+
+    date = parse_date(args.date)
+    tasks = load_jobs(args.jobs_file, date=date, timeout=args.timeout, fail_on=args.fail_on)
+    result = run_batch(
+        tasks, out_dir=_out(args), jobs=args.jobs, date=date,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    if args.json:
+        _emit(result.to_json_dict())
+    else:
+        print(format_summary(result))
+    return result.exit_code
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from .ledger import open_registry
+    from .registry import format_history
+
+    records = open_registry(_out(args), create=False).history(
+        model=args.model, analysis=args.analysis, status=args.status, limit=args.limit
+    )
+    if args.json:
+        _emit({"count": len(records), "runs": [r.to_json_dict() for r in records]})
+    else:
+        print(format_history(records))
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    from .ledger import open_registry
+    from .registry import format_record
+
+    out = _out(args)
+    record = open_registry(out, create=False).get(args.run_id)
+    if args.json:
+        _emit(record.to_json_dict())
+    else:
+        print(format_record(record, out_dir=out))
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from .audit import verify
+
+    if args.run_id and args.all:
+        raise InputError("give RUN_ID or --all, not both")
+    out = _out(args)
+    if not out.is_dir():
+        raise InputError(f"{out}: no such outputs folder")
+    report = verify(out, args.run_id)
+    if args.json:
+        _emit(report.to_json_dict())
+    else:
+        print(report.format())
+    return report.exit_code
+
+
+def _cmd_rerun(args: argparse.Namespace) -> int:
+    from .rerun import rerun
+
+    out = _out(args)
+    result = rerun(args.run_id, out_dir=out, timeout=args.timeout, progress=False if args.json else None)
+    if args.json:
+        _emit(result.to_json_dict(out.resolve()))
+    else:
+        print(result.format())
+    return result.exit_code
+
+
+def _cmd_prune(args: argparse.Namespace) -> int:
+    from .ledger import prune
+
+    result = prune(_out(args), args.keep_days, dry_run=args.dry_run)
+    if args.json:
+        _emit(result.to_json_dict())
+    else:
+        print(result.format())
+    return 0
+
+
+_COMMANDS = {
+    "batch": _cmd_batch, "history": _cmd_history, "show": _cmd_show, "verify": _cmd_verify,
+    "rerun": _cmd_rerun, "prune": _cmd_prune,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -201,6 +358,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_demo(args)
         if args.command == "sample-data":
             return _cmd_sample_data(args)
+        if args.command in _COMMANDS:
+            return _COMMANDS[args.command](args)
         parser.error(f"unknown command {args.command}")
     except MlreportError as exc:
         print(f"mlreport: error: {exc}", file=sys.stderr)
@@ -208,8 +367,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             _emit({"status": "error", "exit_code": exc.exit_code, "error": str(exc), "type": type(exc).__name__})
         return exc.exit_code
     except KeyboardInterrupt:
-        print("mlreport: interrupted; nothing was written", file=sys.stderr)
+        print("mlreport: interrupted; a run that had not reached its commit left nothing behind", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `mlreport history | head`: the reader left; say nothing more.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 2

@@ -9,6 +9,11 @@
 Exit codes: 0 healthy (nothing at or above ``fail_on``), 1 findings at or
 above ``fail_on``, 2 bad invocation or input (raised as InputError before
 anything runs), 3 the run failed (a report is still written).
+
+Every run that reaches its end (healthy, with findings, or failed) is
+committed into its folder, then appended to the audit trail and recorded in
+the run registry, with SIGINT/SIGTERM held for those three steps
+(:mod:`mlreport.ledger`). A run interrupted before the commit leaves nothing.
 """
 
 from __future__ import annotations
@@ -31,12 +36,17 @@ from .params import declared_parameters, load_params_file, validate_parameters
 from .render import render_report
 from .resources import notebook_path
 from .results import read_summary
+from .ledger import open_registry, record_run
+from .registry import Registry
 from .store import (
-    commit_run, discard, identity, new_run_id, package_versions, sha256_file, staging_dir,
+    commit_run, deferred_signals, discard, identity, new_run_id, package_versions, sha256_file, staging_dir,
     write_index, write_json_atomic, write_text_atomic,
 )
 
-__all__ = ["RunResult", "FAIL_ON", "EXIT_CODES", "run", "prepare_notebook", "resolve_parameters", "default_out_dir", "exit_code_for"]
+__all__ = [
+    "RunResult", "FAIL_ON", "EXIT_CODES", "run", "record_failed_run", "prepare_notebook", "resolve_parameters",
+    "default_out_dir", "exit_code_for",
+]
 
 FAIL_ON = ("warning", "incident", "never")
 EXIT_CODES = {
@@ -140,27 +150,19 @@ def _parameters_sha256(parameters: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(parameters, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def run(
-    analysis: str,
-    params: Mapping[str, Any] | None = None,
-    *,
-    params_file: str | Path | None = None,
-    out_dir: Path | None = None,
-    fail_on: str = "incident",
-    timeout: float = DEFAULT_CELL_TIMEOUT,
-    start_timeout: float = DEFAULT_START_TIMEOUT,
-    progress: bool | None = None,
-    update_index: bool = True,
-) -> RunResult:
-    """Execute one analysis notebook and write its run folder; see the module doc."""
-    if fail_on not in FAIL_ON:
-        raise InputError(f"--fail-on {fail_on!r}: expected one of {', '.join(FAIL_ON)}")
-    if not timeout or timeout <= 0:
-        raise InputError(f"--timeout {timeout!r}: expected a positive number of seconds")
-    notebook, parameters = resolve_parameters(analysis, params, params_file)
-    out_dir = (Path(out_dir) if out_dir is not None else default_out_dir()).resolve()
-    run_id = new_run_id()
-    started = time.monotonic()
+def _cells_seconds(notebook: nbformat.NotebookNode) -> float | None:
+    """Sum of the cells' own run times (papermill's per-cell ``duration``): the computation."""
+    durations = [
+        cell.get("metadata", {}).get("papermill", {}).get("duration") for cell in notebook.get("cells", [])
+    ]
+    numbers = [float(d) for d in durations if isinstance(d, (int, float))]
+    return round(sum(numbers), 3) if numbers else None
+
+
+def _new_manifest(
+    analysis: str, notebook: Path, parameters: Mapping[str, Any], *, run_id: str, fail_on: str, timeout: float,
+    cwd: Path, rerun_of: str | None, batch: Mapping[str, Any] | None,
+) -> dict[str, Any]:
     manifest: dict[str, Any] = {
         "run_id": run_id,
         "analysis": analysis,
@@ -169,35 +171,31 @@ def run(
         "exit_code": 3,
         "fail_on": fail_on,
         "started_at": _utc_now(),
-        "parameters": parameters,
+        "parameters": dict(parameters),
         "parameters_sha256": _parameters_sha256(parameters),
         "notebook": {"path": str(notebook), "sha256": sha256_file(notebook)},
         "reference_fingerprint": None,
         "thresholds_version": None,
         "timeout_s": timeout,
         "versions": package_versions(),
+        "cwd": str(cwd),
         **identity(),
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = staging_dir(out_dir, run_id)
+    if rerun_of:
+        manifest["rerun_of"] = rerun_of
+    if batch:
+        manifest["batch"] = {"id": str(batch.get("id", "")), "job": str(batch.get("job", ""))}
+    return manifest
+
+
+def _complete(
+    out_dir: Path, staging: Path, manifest: dict[str, Any], executed: nbformat.NotebookNode, summary: Summary | None,
+    failure: dict[str, Any] | None, *, parameters: Mapping[str, Any], fail_on: str, started: float,
+    execute_s: float, registry: Registry, update_index: bool,
+) -> RunResult:
+    """Render, write run.json, commit the folder and record it: the common end of every run."""
+    analysis, run_id = manifest["analysis"], manifest["run_id"]
     try:
-        executed_path = staging / "notebook.ipynb"
-        failure: dict[str, Any] | None = None
-        exec_start = time.monotonic()
-        try:
-            executed = execute(
-                notebook, executed_path, parameters, cwd=Path.cwd(), timeout=timeout,
-                start_timeout=start_timeout, progress=progress, kernel_log=staging / "kernel.log",
-            )
-        except NotebookError as exc:
-            kind = {RunTimeoutError: "timeout", KernelDiedError: "kernel died"}.get(type(exc), "error")
-            failure = {
-                "kind": kind, "message": str(exc), "cell_index": exc.cell_index, "section": exc.section,
-                "ename": exc.ename, "evalue": exc.evalue,
-            }
-            executed = nbformat.read(str(executed_path), as_version=4) if executed_path.exists() else nbformat.v4.new_notebook()
-        execute_s = time.monotonic() - exec_start
-        summary: Summary | None = read_summary(executed)
         if failure is None and summary is None:
             failure = {"kind": "no summary", "message": "the notebook finished but published no summary "
                        "(call mlreport.findings.publish in its last cell)"}
@@ -224,6 +222,7 @@ def run(
         write_text_atomic(staging / "report.html", report)
         manifest["timings_s"] = {
             "execute": round(execute_s, 3),
+            "cells": _cells_seconds(executed),
             "render": round(time.monotonic() - render_start, 3),
             "total": round(time.monotonic() - started, 3),
         }
@@ -233,7 +232,16 @@ def run(
             if (staging / name).exists()
         }
         write_json_atomic(staging / "run.json", manifest)
-        run_dir = commit_run(staging, out_dir, model=model, analysis=analysis, run_id=run_id)
+        # Commit and record together: an interrupt here is delivered after both.
+        with deferred_signals():
+            run_dir = commit_run(staging, out_dir, model=model, analysis=analysis, run_id=run_id)
+            try:
+                record_run(out_dir, run_dir, manifest, registry=registry)
+            except OutputError as exc:
+                raise OutputError(
+                    f"run {run_id} finished (report: {run_dir / 'report.html'}) but could not be recorded in the "
+                    f"registry or audit trail: {exc}"
+                ) from None
     except BaseException:
         # Interrupts (SIGINT, SIGTERM turned into SystemExit) and write failures
         # leave nothing half-written where readers look.
@@ -247,4 +255,108 @@ def run(
     return RunResult(
         run_id=run_id, analysis=analysis, model=model, status=status, exit_code=code,
         run_dir=run_dir, report_path=run_dir / "report.html", manifest=manifest,
+    )
+
+
+def run(
+    analysis: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    params_file: str | Path | None = None,
+    out_dir: Path | None = None,
+    fail_on: str = "incident",
+    timeout: float = DEFAULT_CELL_TIMEOUT,
+    start_timeout: float = DEFAULT_START_TIMEOUT,
+    progress: bool | None = None,
+    update_index: bool = True,
+    cwd: Path | None = None,
+    rerun_of: str | None = None,
+    batch: Mapping[str, Any] | None = None,
+) -> RunResult:
+    """Execute one analysis notebook and write its run folder; see the module doc.
+
+    ``cwd`` is the folder relative data paths are read from (default: the
+    current one; a rerun passes the original run's). ``rerun_of`` and
+    ``batch`` (``{"id": ..., "job": ...}``) are provenance for the manifest
+    and the registry.
+    """
+    if fail_on not in FAIL_ON:
+        raise InputError(f"--fail-on {fail_on!r}: expected one of {', '.join(FAIL_ON)}")
+    if not timeout or timeout <= 0:
+        raise InputError(f"--timeout {timeout!r}: expected a positive number of seconds")
+    notebook, parameters = resolve_parameters(analysis, params, params_file)
+    out_dir = (Path(out_dir) if out_dir is not None else default_out_dir()).resolve()
+    cwd = Path(cwd).resolve() if cwd is not None else Path.cwd()
+    if not cwd.is_dir():
+        raise InputError(f"{cwd}: the working folder to run in does not exist")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    registry = open_registry(out_dir)  # before running: an unusable registry stops us here
+    run_id = new_run_id()
+    started = time.monotonic()
+    manifest = _new_manifest(
+        analysis, notebook, parameters, run_id=run_id, fail_on=fail_on, timeout=timeout, cwd=cwd,
+        rerun_of=rerun_of, batch=batch,
+    )
+    staging = staging_dir(out_dir, run_id)
+    try:
+        executed_path = staging / "notebook.ipynb"
+        failure: dict[str, Any] | None = None
+        exec_start = time.monotonic()
+        try:
+            executed = execute(
+                notebook, executed_path, parameters, cwd=cwd, timeout=timeout,
+                start_timeout=start_timeout, progress=progress, kernel_log=staging / "kernel.log",
+            )
+        except NotebookError as exc:
+            kind = {RunTimeoutError: "timeout", KernelDiedError: "kernel died"}.get(type(exc), "error")
+            failure = {
+                "kind": kind, "message": str(exc), "cell_index": exc.cell_index, "section": exc.section,
+                "ename": exc.ename, "evalue": exc.evalue,
+            }
+            executed = nbformat.read(str(executed_path), as_version=4) if executed_path.exists() else nbformat.v4.new_notebook()
+        execute_s = time.monotonic() - exec_start
+        summary: Summary | None = read_summary(executed)
+    except BaseException:
+        discard(staging)
+        raise
+    return _complete(
+        out_dir, staging, manifest, executed, summary, failure, parameters=parameters, fail_on=fail_on,
+        started=started, execute_s=execute_s, registry=registry, update_index=update_index,
+    )
+
+
+def record_failed_run(
+    analysis: str,
+    parameters: Mapping[str, Any],
+    failure: Mapping[str, Any],
+    *,
+    out_dir: Path,
+    fail_on: str = "incident",
+    elapsed_s: float = 0.0,
+    timeout: float = DEFAULT_CELL_TIMEOUT,
+    cwd: Path | None = None,
+    batch: Mapping[str, Any] | None = None,
+    update_index: bool = True,
+) -> RunResult:
+    """Write and record a failed run that never reached its own end.
+
+    For a job the batch runner killed (its process group got SIGTERM after
+    the job's timeout, so its own run folder was discarded): the failure is a
+    result too, with a RUN FAILED report, a manifest and a registry row. There
+    is no executed notebook. ``parameters`` must be validated already.
+    """
+    notebook = notebook_path(analysis)
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    registry = open_registry(out_dir)
+    run_id = new_run_id()
+    manifest = _new_manifest(
+        analysis, notebook, parameters, run_id=run_id, fail_on=fail_on, timeout=timeout,
+        cwd=Path(cwd).resolve() if cwd else Path.cwd(), rerun_of=None, batch=batch,
+    )
+    staging = staging_dir(out_dir, run_id)
+    return _complete(
+        out_dir, staging, manifest, nbformat.v4.new_notebook(), None, dict(failure), parameters=parameters,
+        fail_on=fail_on, started=time.monotonic() - elapsed_s, execute_s=elapsed_s, registry=registry,
+        update_index=update_index,
     )

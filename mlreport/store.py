@@ -4,7 +4,9 @@ A run is written into ``<out>/.tmp/<run id>/`` and renamed into
 ``<out>/<model>/<analysis>/<run id>/`` only when complete, so a crash or a
 kill leaves no half-written run where readers look. Run ids are a UTC
 timestamp plus random hex: concurrent runs never collide. ``index.html`` is
-rebuilt under a file lock after each run, newest first.
+rebuilt from the run registry under a file lock after each run
+(:mod:`mlreport.index`); the registry and the audit trail are kept in step
+with the folders by :mod:`mlreport.ledger`.
 """
 
 from __future__ import annotations
@@ -14,17 +16,18 @@ import datetime as dt
 import fcntl
 import getpass
 import hashlib
-import html
 import json
 import os
 import platform
 import re
 import secrets
 import shutil
+import signal
 import sys
+import threading
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator
 
 from .errors import OutputError
 
@@ -41,6 +44,8 @@ __all__ = [
     "write_index",
     "sha256_file",
     "identity",
+    "locked",
+    "deferred_signals",
 ]
 
 _PACKAGES = (
@@ -136,7 +141,8 @@ def identity() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (created if missing) across processes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -144,6 +150,36 @@ def _locked(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def deferred_signals(signums: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block ends, then deliver them.
+
+    Committing a run folder, appending its audit entry and recording its
+    registry row belong together: an interrupt between them would leave a
+    folder without its records. Signal handlers can only be set in the main
+    thread; elsewhere this is a no-op. SIGKILL cannot be held; ``mlreport
+    verify`` reports what such a kill leaves behind.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous: dict[int, Any] = {}
+
+    def hold(signum: int, frame: Any) -> None:
+        received.append(signum)
+
+    for signum in signums:
+        previous[signum] = signal.signal(signum, hold)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        if received:
+            signal.raise_signal(received[0])  # now handled as it would have been
 
 
 def list_runs(out_dir: Path) -> list[dict[str, Any]]:
@@ -160,52 +196,8 @@ def list_runs(out_dir: Path) -> list[dict[str, Any]]:
     return runs
 
 
-_WORDS = {"ok": "HEALTHY", "warning": "WARNING", "incident": "INCIDENT", "failed": "FAILED"}
-
-
-def _index_html(runs: list[Mapping[str, Any]]) -> str:
-    e = html.escape
-    rows = []
-    for run in runs:
-        status = str(run.get("status", "failed"))
-        link = f"{run['_dir']}/report.html"
-        counts = run.get("counts") or {}
-        rows.append(
-            "<tr>"
-            f'<td class="st st-{e(status)}">{e(_WORDS.get(status, status.upper()))}</td>'
-            f"<td>{e(str(run.get('started_at', '')))}</td>"
-            f"<td>{e(str(run.get('analysis', '')))}</td>"
-            f"<td>{e(str(run.get('model', '')))}</td>"
-            f"<td>{e(str(run.get('data_period', '') or ''))}</td>"
-            f"<td>{e(str(counts.get('incident', 0)))} / {e(str(counts.get('warning', 0)))}</td>"
-            f"<td>{e(str(run.get('headline', '')))}</td>"
-            f'<td><a href="{e(link, quote=True)}">report</a></td>'
-            "</tr>"
-        )
-    body = "".join(rows) or '<tr><td colspan="8">No runs yet.</td></tr>'
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">
-<title>mlreport runs</title>
-<style>
-html{{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;font-size:14px;color:#1f2328}}
-body{{max-width:1200px;margin:0 auto;padding:16px 24px}}
-table{{border-collapse:collapse;width:100%}} th,td{{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}}
-th{{background:#f6f8fa}} .st{{font-weight:700;color:#fff;white-space:nowrap}}
-.st-ok{{background:#1a7f37}} .st-warning{{background:#9a6700}} .st-incident{{background:#cf222e}} .st-failed{{background:#6e2b8f}}
-</style></head>
-<body><h1>mlreport runs</h1>
-<p>{len(runs)} run(s), newest first. Status is written as a word; colour only repeats it.</p>
-<table><thead><tr><th scope="col">Status</th><th scope="col">Started (UTC)</th><th scope="col">Analysis</th>
-<th scope="col">Model</th><th scope="col">Data period</th><th scope="col">Incidents / warnings</th>
-<th scope="col">Headline</th><th scope="col">Report</th></tr></thead>
-<tbody>{body}</tbody></table></body></html>
-"""
-
-
 def write_index(out_dir: Path) -> Path:
-    """Rebuild ``<out>/index.html`` from the runs on disk (under a lock)."""
-    index = out_dir / "index.html"
-    with _locked(out_dir / ".tmp" / "index.lock"):
-        write_text_atomic(index, _index_html(list_runs(out_dir)))
-    return index
+    """Rebuild ``<out>/index.html`` from the run registry; see :mod:`mlreport.index`."""
+    from .index import write_index as build  # the index reads the registry, which builds on this module
+
+    return build(Path(out_dir))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -160,4 +161,4 @@ def test_concurrent_runs_never_collide(fixture_notebooks: Path, tmp_path: Path):
     dirs = run_dirs(tmp_path / "out")
     assert len(dirs) == 6 and len({d.name for d in dirs}) == 6
     index = (tmp_path / "out" / "index.html").read_text()
-    assert index.count("report.html") == 6
+    assert len(set(re.findall(r'href="([^"]*report\.html)"', index))) == 6
