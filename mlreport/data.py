@@ -173,11 +173,39 @@ def _read_parquet(path: Path, columns: Sequence[str] | None) -> pd.DataFrame:
         ) from None
 
 
-def _sniff_delimiter(path: Path, head: str) -> str:
-    try:
-        return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
-    except csv.Error:
-        return "\t" if path.name.lower().endswith(".tsv") else ","
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _sniff_delimiter(path: Path, head: str, *, truncated: bool = False) -> str:
+    """The delimiter that splits every record of ``head`` into the same number of fields.
+
+    The file's own convention (tab for ``.tsv``, else comma) wins whenever it
+    is consistent and gives more than one column: free text holding ``;`` or
+    ``|`` must not make a comma file look like a semicolon one (csv.Sniffer
+    counts characters and does). Otherwise the consistent candidate with the
+    most columns and no unnamed header field; a file that fits none is read
+    with the default and the parser names its first bad line.
+    """
+    default = "\t" if path.name.lower().endswith(".tsv") else ","
+    records = head.splitlines(keepends=True)
+    if truncated and len(records) > 1:
+        records = records[:-1]  # the head may end inside a line
+    text = "".join(records)
+    fields: dict[str, tuple[int, bool]] = {}
+    for delimiter in _DELIMITERS:
+        try:
+            rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if row]
+        except csv.Error:
+            continue
+        counts = {len(row) for row in (rows[:-1] if truncated and len(rows) > 1 else rows)}
+        if len(counts) == 1 and rows:
+            fields[delimiter] = (counts.pop(), all(name.strip() for name in rows[0]))
+    if fields.get(default, (0, False))[0] > 1:
+        return default
+    named = [(count, -_DELIMITERS.index(d), d) for d, (count, header_ok) in fields.items() if count > 1 and header_ok]
+    if named:
+        return max(named)[2]
+    return default
 
 
 def _read_head(path: Path, size: int = 65536) -> bytes:
@@ -189,8 +217,9 @@ def _read_head(path: Path, size: int = 65536) -> bytes:
 
 
 def _read_csv(path: Path, columns: Sequence[str] | None) -> pd.DataFrame:
+    head_size = 65536
     try:
-        raw = _read_head(path)
+        raw = _read_head(path, head_size)
     except OSError as exc:
         raise DataError(f"{path}: cannot read file ({_first_line(exc)})", path=str(path)) from None
     if not raw.strip():
@@ -207,7 +236,7 @@ def _read_csv(path: Path, columns: Sequence[str] | None) -> pd.DataFrame:
                 path=str(path),
             ) from None
         head = raw[: exc.start].decode("utf-8-sig")
-    delimiter = _sniff_delimiter(path, head)
+    delimiter = _sniff_delimiter(path, head, truncated=len(raw) >= head_size)
     header = next(csv.reader(io.StringIO(head.splitlines()[0] if head else ""), delimiter=delimiter), [])
     _check_columns(header, path)
     if columns is not None:

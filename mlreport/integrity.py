@@ -1071,7 +1071,7 @@ def _categories(ctx: _Context) -> CheckResult:
                         for v, c in new_counts.head(limit).items()]
         # Vanished categories: absent now although the reference made them likely.
         vanished_severity, vanished, vanished_share = "ok", pd.Series(dtype=np.float64), 0.0
-        if n_cur:
+        if n_cur and len(ref_counts):  # a reference without categories has none to lose
             v_alpha = ctx.limit("vanished_category", column, "alpha")
             # P(no current row | reference share p) = (1 - p)^n, Bonferroni over the
             # reference categories of every categorical column. Only categories

@@ -33,6 +33,8 @@ __all__ = ["render_report", "findings_table_html", "appendix_html", "header_html
 _HIDDEN_TAGS = {"parameters", "injected-parameters", "papermill-error-cell-tag", "remove-cell", "mlreport-hide"}
 _H2 = re.compile(r'<h2 id="([^"]+)">(.*?)<a class="anchor-link"', re.S)
 _TAG = re.compile(r"<[^>]+>")
+_TABLE_PART = re.compile(r"<(thead|tbody)\b.*?</\1>", re.S)
+_TH_WITHOUT_SCOPE = re.compile(r"<th(?=[\s>])(?![^>]*\bscope=)")
 
 
 def _e(value: Any) -> str:
@@ -80,6 +82,16 @@ def findings_table_html(findings: Iterable[Finding], *, limit: int = 30) -> str:
     )
 
 
+#: Longest headline shown in the banner; a longer one (a huge error message, a
+#: column name that is a pasted payload) is cut there. The whole text stays in
+#: run.json, the findings table and the failure section.
+HEADLINE_LIMIT = 300
+
+
+def _clip(text: str, limit: int = HEADLINE_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def header_html(
     *, title: str, status: str, headline: str, summary: Summary | None, manifest: Mapping[str, Any],
     failure: Mapping[str, Any] | None = None,
@@ -97,7 +109,7 @@ def header_html(
     parts = [
         f"<h1>{_e(title)}</h1>",
         f'<div class="mlr-banner {_e(status)}" role="status" aria-label="Status: {_e(word)}">'
-        f'<span class="mlr-word">{_e(word)}</span><span class="mlr-headline">{_e(headline)}</span></div>',
+        f'<span class="mlr-word">{_e(word)}</span><span class="mlr-headline">{_e(_clip(headline))}</span></div>',
         f'<p class="mlr-meta">{meta}</p>',
     ]
     if failure:
@@ -208,6 +220,22 @@ def _toc(body: str) -> str:
     return f'<nav id="contents" aria-label="Contents"><h2>Contents</h2><ol>{items}</ol></nav>'
 
 
+def _scope_headers(body: str) -> str:
+    """Give every ``<th>`` a scope: ``col`` in a table head, ``row`` in its body.
+
+    pandas writes DataFrame headers without one, so screen readers cannot tell
+    which cells a header labels. Cell text cannot hold a literal ``<th``: every
+    producer escapes it (pandas, mlreport's own tables), so rewriting the tags
+    in place cannot touch data.
+    """
+
+    def scope(part: re.Match[str]) -> str:
+        kind = "col" if part.group(1) == "thead" else "row"
+        return _TH_WITHOUT_SCOPE.sub(f'<th scope="{kind}"', part.group(0))
+
+    return _TABLE_PART.sub(scope, body)
+
+
 def render_report(
     notebook: nbformat.NotebookNode,
     *,
@@ -249,4 +277,4 @@ def render_report(
         }
     }
     body, _ = exporter.from_notebook_node(report_nb, resources=resources)
-    return body.replace("<!--mlreport:toc-->", _toc(body), 1)
+    return _scope_headers(body.replace("<!--mlreport:toc-->", _toc(body), 1))

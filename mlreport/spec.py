@@ -229,8 +229,11 @@ def _looks_like_dates(series: pd.Series) -> bool:
     head = series.dropna().astype("string").head(20)
     if head.empty:
         return False
-    parsed = pd.to_datetime(head, errors="coerce", format="ISO8601")
-    return bool(parsed.notna().all())
+    # utc=True: values with different offsets (a feed that mixes zones) parse
+    # instead of raising. Most, not all, must parse: a timestamp column with a
+    # few bad values is still the timestamp, and the loader then names them.
+    parsed = pd.to_datetime(head, errors="coerce", format="ISO8601", utc=True)
+    return bool(parsed.notna().mean() >= 0.5)
 
 
 def _within_unit(series: pd.Series) -> bool:

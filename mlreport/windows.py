@@ -100,6 +100,25 @@ def _with_timestamps(frame: pd.DataFrame, column: str, source: str) -> pd.DataFr
     return frame
 
 
+def _check_timestamp_column(
+    reference: pd.DataFrame, current: pd.DataFrame, column: str, reference_path: str, current_path: str
+) -> None:
+    """Both windows need the timestamp column; say which file lacks it, and why it may."""
+    for path, frame, other in ((reference_path, reference, current), (current_path, current, reference)):
+        if not column or column in frame.columns:
+            continue
+        hint = ""
+        if frame.shape[1] == 1 and other.shape[1] > 1:
+            # One column where the other file has many: the delimiter was not recognised.
+            hint = " (the whole header was read as one column: is the file delimited by , ; tab or |?)"
+        raise DataError(
+            f"{path}: timestamp column {column!r} not found; the file has columns "
+            f"{list(map(str, frame.columns))[:30]}{hint}",
+            path=path,
+            column=column,
+        )
+
+
 def _span(frame: pd.DataFrame, column: str, start: pd.Timestamp | None, end: pd.Timestamp | None) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
     if column and column in frame.columns and len(frame):
         first, last = frame[column].min(), frame[column].max()
@@ -173,6 +192,7 @@ def load_windows(
         current = data.load_table(current_path, name="current")
         spec = resolve_spec(spec_path, reference, model=model)
         ts = timestamp_column or spec.timestamp
+        _check_timestamp_column(reference, current, ts, reference_path, current_path)
         reference = _with_timestamps(reference, ts, reference_path)
         current = _with_timestamps(current, ts, current_path)
         reference = _cut(reference, ts, ref_start, ref_end, "reference")
