@@ -225,7 +225,8 @@ def index_html(registry: Registry, *, generated: str | None = None) -> str:
 <style>
 html{{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;font-size:14px;color:#1f2328}}
 body{{max-width:1200px;margin:0 auto;padding:16px 24px}}
-table{{border-collapse:collapse;width:100%}} th,td{{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}}
+table{{border-collapse:collapse;width:100%}} th,td{{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}}
+h1,h2,h3,p,a{{overflow-wrap:anywhere}}
 th{{background:#f6f8fa}} .st{{font-weight:700;color:#fff;white-space:nowrap}}
 .st-ok{{background:{_COLOURS['ok']}}} .st-warning{{background:{_COLOURS['warning']}}}
 .st-incident{{background:{_COLOURS['incident']}}} .st-failed{{background:{_COLOURS['failed']}}}

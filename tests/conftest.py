@@ -23,6 +23,22 @@ def fixture_notebooks(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def runtime_missing(name: str, reason: str | None) -> None:
+    """Skip the calling module when an optional runtime is missing, unless CI requires it.
+
+    ``name`` is a runtime such as ``spark`` or ``browser``; ``reason`` says what
+    is missing, or is None when it is there. ``.ci/run`` installs the runtimes
+    and sets ``MLREPORT_TEST_REQUIRE=spark,browser``: there a missing runtime is
+    a failure, so a broken install cannot pass as a green run of skips.
+    """
+    if reason is None:
+        return
+    required = {part.strip() for part in os.environ.get("MLREPORT_TEST_REQUIRE", "").split(",") if part.strip()}
+    if name in required:
+        pytest.fail(f"{name} tests are required here (MLREPORT_TEST_REQUIRE) but cannot run: {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run ``python -m mlreport ARGS`` in a subprocess, as a scheduler would."""
     full_env = {**os.environ, **(env or {})}

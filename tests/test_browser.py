@@ -13,7 +13,8 @@ a word, table headers with a scope, alternative text on figures, one ``h1``
 and headings without skipped levels.
 
 The browser tests are skipped, with the reason, only when Playwright or
-Chromium is missing (CI installs both).
+Chromium is missing; CI installs both and sets ``MLREPORT_TEST_REQUIRE``, which
+turns that skip into a failure.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pytest
 
 import browser
 from browser import ARTIFACTS, VIEWPORT
+from conftest import runtime_missing
 
 pytestmark = pytest.mark.e2e
 
@@ -32,8 +34,14 @@ PAGES = ("drift", "volume", "stress", "failed", "index")
 REPORTS = ("drift", "volume", "stress", "failed")
 WORDS = {"ok": "HEALTHY", "warning": "WARNING", "incident": "INCIDENT", "failed": "RUN FAILED"}
 
-_MISSING = browser.browser_missing()
-needs_browser = pytest.mark.skipif(_MISSING is not None, reason=f"browser tests need Playwright and Chromium: {_MISSING}")
+
+@pytest.fixture(scope="session")
+def _browser_available() -> None:
+    """Skip a browser test when Playwright or Chromium is missing (a failure where CI requires them)."""
+    runtime_missing("browser", browser.browser_missing())
+
+
+needs_browser = pytest.mark.usefixtures("_browser_available")
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ from mlreport.profile import ReferenceProfile
 from mlreport.sample import generate, split
 from mlreport.volume import VolumeConfig, count_decisions
 
+from conftest import runtime_missing
 from test_backends import (  # the same awkward data and the same comparisons as the DuckDB tests
     FEATURES,
     SPLIT,
@@ -31,9 +32,17 @@ from test_backends import (  # the same awkward data and the same comparisons as
     assert_summaries_equal,
 )
 
-pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'mlreport[spark]')")
-if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-    pytest.skip("no Java runtime for Spark (apt-get install openjdk-17-jre-headless)", allow_module_level=True)
+def _spark_missing() -> str | None:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "pyspark is not installed (pip install 'mlreport[spark]')"
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        return "no Java runtime for Spark (apt-get install openjdk-17-jre-headless)"
+    return None
+
+
+runtime_missing("spark", _spark_missing())
 
 # pyspark warns on its own that it does not fully support pandas 3 (we do not use its pandas paths).
 pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
