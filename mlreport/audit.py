@@ -29,6 +29,7 @@ to write-once storage (or print its last hash into a ticket) to anchor it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -109,6 +110,27 @@ def _count_lines(path: Path) -> int:
         return sum(1 for line in handle if line.strip())
 
 
+def _append_whole(fd: int, line: bytes) -> None:
+    """Write ``line`` at the end of ``fd`` and fsync it, or leave the file as it was.
+
+    A write that fails part-way (a full disk) would leave a torn last line that
+    every later entry has to link past; the file is cut back to its size
+    before the write instead, so the trail stays whole and the error is raised.
+    """
+    size = os.fstat(fd).st_size
+    try:
+        view = memoryview(line)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, size)
+            os.fsync(fd)
+        raise
+
+
 def append(
     out_dir: Path, *, event: str, run_id: str, run_dir: str | None = None,
     files: Mapping[str, str | None] | None = None, **extra: Any,
@@ -144,8 +166,7 @@ def append(
             line = (b"\n" if needs_newline else b"") + canonical_json(entry) + b"\n"
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                os.write(fd, line)
-                os.fsync(fd)
+                _append_whole(fd, line)
             finally:
                 os.close(fd)
     except OSError as exc:

@@ -71,7 +71,7 @@ from .params import declared_parameters
 from .resources import analyses as available_analyses
 from .resources import notebook_path
 from .runs import FAIL_ON, record_failed_run, resolve_parameters
-from .store import new_run_id, safe_name, write_index, write_json_atomic
+from .store import make_out_dir, new_run_id, safe_name, write_index, write_json_atomic
 
 __all__ = [
     "Task",
@@ -533,7 +533,7 @@ def run_batch(
     if jobs < 1:
         raise InputError(f"--jobs {jobs}: expected at least 1")
     out_dir = Path(out_dir).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_out_dir(out_dir)
     open_registry(out_dir)  # create it once, before the workers race to
     today = dt.datetime.now(dt.timezone.utc).date()
     batch_id = "batch-" + new_run_id()

@@ -21,7 +21,8 @@ EPILOG = """\
 exit codes:
   0  healthy: no finding at or above --fail-on
   1  findings at or above --fail-on (default: incident)
-  2  bad invocation or input: nothing was run
+  2  bad invocation or input: nothing was run; or the notebook stopped on bad input
+     (a data, parameter, spec, scenario or model error), with a failure report naming it
   3  the run failed (notebook error, timeout, dead kernel); a failure report was written
   batch: the highest exit code of its jobs (2 for a job that could not start)
   verify: 0 clean, 1 tampering or damage found, 2 bad invocation
@@ -146,7 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _terminate(signum: int, frame: Any) -> None:
-    # A scheduler's timeout sends SIGTERM: unwind through the run's cleanup.
+    # A scheduler's timeout sends SIGTERM: unwind through the run's cleanup
+    # (staging discarded, kernel shut down), saying so as SIGINT does.
+    print(f"mlreport: terminated ({signal.Signals(signum).name}); a run that had not reached its commit left "
+          "nothing behind", file=sys.stderr)
     raise SystemExit(128 + signum)
 
 

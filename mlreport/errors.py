@@ -3,7 +3,8 @@
 Catch :class:`MlreportError` to catch everything the library raises on purpose::
 
     MlreportError
-    ├── InputError            bad invocation or input; nothing was run (exit code 2)
+    ├── InputError            bad invocation or input (exit code 2); raised inside a
+    │                         notebook it still ends in a failure report of kind "input"
     │   ├── ParameterError    an unknown, mistyped or unsafe notebook parameter
     │   ├── DataError         a file, column or value that cannot be used
     │   ├── SpecError         a model spec (TOML) that does not validate

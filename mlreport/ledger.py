@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from . import audit
-from .errors import InputError
+from .errors import InputError, OutputError
 from .registry import Registry, RunRecord, record_from_manifest
 from .store import deferred_signals, discard
 
@@ -77,15 +77,26 @@ def open_registry(out_dir: Path, *, create: bool = True, skip: Iterable[str] = (
 def record_run(
     out_dir: Path, run_dir: Path, manifest: Mapping[str, Any], *, registry: Registry | None = None,
 ) -> RunRecord:
-    """Append the audit entry of a committed run, then write its registry row."""
+    """Append the audit entry of a committed run, then write its registry row.
+
+    A run the audit trail cannot take is not kept: its folder is deleted and
+    the error raised, since a run without an audit entry cannot be accounted
+    for (``verify`` would report it). A registry row that cannot be written
+    after the entry leaves the run and its entry in place; the error says so
+    and ``verify`` lists the run as in the audit trail but not the registry.
+    """
     out_dir = Path(out_dir).resolve()
     registry = registry or open_registry(out_dir, skip={str(manifest["run_id"])})
     files = audit.file_hashes(run_dir)
     relative = Path(run_dir).resolve().relative_to(out_dir).as_posix()
-    entry = audit.append(
-        out_dir, event="run", run_id=str(manifest["run_id"]), run_dir=relative, files=files,
-        status=str(manifest.get("status", "")),
-    )
+    try:
+        entry = audit.append(
+            out_dir, event="run", run_id=str(manifest["run_id"]), run_dir=relative, files=files,
+            status=str(manifest.get("status", "")),
+        )
+    except OutputError as exc:
+        discard(Path(run_dir))
+        raise OutputError(f"{exc}; the run was not kept") from None
     record = record_from_manifest(
         manifest, out_dir=out_dir, run_dir=run_dir, audit_seq=entry["seq"], audit_hash=entry["hash"], files=files,
     )

@@ -37,6 +37,9 @@ _TABLE_PART = re.compile(r"<(thead|tbody)\b.*?</\1>", re.S)
 _TH_WITHOUT_SCOPE = re.compile(r"<th(?=[\s>])(?![^>]*\bscope=)")
 
 
+#: How a failure's kind reads in the report (others are shown as they are).
+_FAILURE_KINDS = {"input": "bad input (the data, parameters or files named below need fixing)"}
+
 def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
@@ -115,7 +118,7 @@ def header_html(
     if failure:
         parts.append(
             '<section id="failure" class="mlr-failure"><h2>Why the run failed</h2>'
-            f"<p><strong>{_e(failure.get('kind', 'error'))}</strong>"
+            f"<p><strong>{_e(_FAILURE_KINDS.get(failure.get('kind', 'error'), failure.get('kind', 'error')))}</strong>"
             + (f" in section <em>{_e(failure.get('section'))}</em>" if failure.get("section") else "")
             + (f" (cell {_e(failure.get('cell_index'))})" if failure.get("cell_index") is not None else "")
             + f'</p><pre class="mlr-text">{_e(failure.get("message", ""))}</pre>'

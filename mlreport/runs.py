@@ -8,7 +8,9 @@
 
 Exit codes: 0 healthy (nothing at or above ``fail_on``), 1 findings at or
 above ``fail_on``, 2 bad invocation or input (raised as InputError before
-anything runs), 3 the run failed (a report is still written).
+anything runs, or an input error raised inside the notebook, which still
+writes a RUN FAILED report naming it), 3 the run failed for any other reason
+(a report is still written).
 
 Every run that reaches its end (healthy, with findings, or failed) is
 committed into its folder, then appended to the audit trail and recorded in
@@ -29,7 +31,10 @@ from typing import Any, Mapping
 
 import nbformat
 
-from .errors import InputError, NotebookError, OutputError, RunTimeoutError, KernelDiedError
+from .errors import (
+    DataError, InputError, KernelDiedError, ModelError, NotebookError, OutputError, ParameterError,
+    RunTimeoutError, ScenarioError, SpecError,
+)
 from .execute import DEFAULT_CELL_TIMEOUT, DEFAULT_START_TIMEOUT, execute, prepare
 from .findings import Summary, severity_rank
 from .params import declared_parameters, load_params_file, validate_parameters
@@ -39,22 +44,29 @@ from .results import read_summary
 from .ledger import open_registry, record_run
 from .registry import Registry
 from .store import (
-    commit_run, deferred_signals, discard, identity, new_run_id, package_versions, sha256_file, staging_dir,
+    commit_run, deferred_signals, discard, identity, make_out_dir, new_run_id, package_versions, sha256_file,
+    staging_dir,
     write_index, write_json_atomic, write_text_atomic,
 )
 
 __all__ = [
     "RunResult", "FAIL_ON", "EXIT_CODES", "run", "record_failed_run", "prepare_notebook", "resolve_parameters",
-    "default_out_dir", "exit_code_for",
+    "default_out_dir", "exit_code_for", "INPUT_ERROR_NAMES",
 ]
 
 FAIL_ON = ("warning", "incident", "never")
 EXIT_CODES = {
     0: "healthy: no finding at or above --fail-on",
     1: "findings at or above --fail-on (default: incident)",
-    2: "bad invocation or input: nothing was run",
+    2: "bad invocation or input: nothing was run, or the notebook stopped on bad input (a failure report names it)",
     3: "the run failed (notebook error, timeout, dead kernel); a failure report was written",
 }
+
+#: Exceptions which, raised inside a notebook, mean "the input is bad" rather
+#: than "the run broke": the run fails with exit code 2 and kind ``input``.
+INPUT_ERROR_NAMES = frozenset(
+    cls.__name__ for cls in (InputError, ParameterError, DataError, SpecError, ScenarioError, ModelError)
+)
 
 
 @dataclass
@@ -91,9 +103,10 @@ def default_out_dir() -> Path:
     return Path(os.environ.get("MLREPORT_OUT") or "outputs")
 
 
-def exit_code_for(status: str, fail_on: str) -> int:
+def exit_code_for(status: str, fail_on: str, failure: Mapping[str, Any] | None = None) -> int:
+    """The exit code of a run with this status; ``failure`` tells bad input (2) from a broken run (3)."""
     if status == "failed":
-        return 3
+        return 2 if failure and failure.get("kind") == "input" else 3
     if fail_on == "never":
         return 0
     return 1 if severity_rank(status) >= severity_rank(fail_on) else 0
@@ -201,7 +214,7 @@ def _complete(
                        "(call mlreport.findings.publish in its last cell)"}
         model = (summary.model if summary and summary.model else "") or str(parameters.get("model") or "") or "default"
         status = "failed" if failure else summary.status  # type: ignore[union-attr]
-        code = exit_code_for(status, fail_on)
+        code = exit_code_for(status, fail_on, failure)
         manifest.update(
             model=model,
             status=status,
@@ -238,10 +251,8 @@ def _complete(
             try:
                 record_run(out_dir, run_dir, manifest, registry=registry)
             except OutputError as exc:
-                raise OutputError(
-                    f"run {run_id} finished (report: {run_dir / 'report.html'}) but could not be recorded in the "
-                    f"registry or audit trail: {exc}"
-                ) from None
+                kept = f"report: {run_dir / 'report.html'}" if run_dir.exists() else "not kept"
+                raise OutputError(f"run {run_id} finished ({kept}) but could not be recorded: {exc}") from None
     except BaseException:
         # Interrupts (SIGINT, SIGTERM turned into SystemExit) and write failures
         # leave nothing half-written where readers look.
@@ -289,7 +300,7 @@ def run(
     cwd = Path(cwd).resolve() if cwd is not None else Path.cwd()
     if not cwd.is_dir():
         raise InputError(f"{cwd}: the working folder to run in does not exist")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_out_dir(out_dir)
     registry = open_registry(out_dir)  # before running: an unusable registry stops us here
     run_id = new_run_id()
     started = time.monotonic()
@@ -309,11 +320,17 @@ def run(
             )
         except NotebookError as exc:
             kind = {RunTimeoutError: "timeout", KernelDiedError: "kernel died"}.get(type(exc), "error")
+            if kind == "error" and exc.ename in INPUT_ERROR_NAMES:
+                kind = "input"
             failure = {
                 "kind": kind, "message": str(exc), "cell_index": exc.cell_index, "section": exc.section,
                 "ename": exc.ename, "evalue": exc.evalue,
             }
             executed = nbformat.read(str(executed_path), as_version=4) if executed_path.exists() else nbformat.v4.new_notebook()
+        except OSError as exc:
+            # papermill saves the notebook as it goes: a full disk ends the run here.
+            what = "cannot write the executed notebook" if str(exc.filename or "").endswith(".ipynb") else "the run stopped"
+            raise OutputError(f"{what} ({staging}): {exc}") from None
         execute_s = time.monotonic() - exec_start
         summary: Summary | None = read_summary(executed)
     except BaseException:
@@ -347,7 +364,7 @@ def record_failed_run(
     """
     notebook = notebook_path(analysis)
     out_dir = Path(out_dir).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_out_dir(out_dir)
     registry = open_registry(out_dir)
     run_id = new_run_id()
     manifest = _new_manifest(

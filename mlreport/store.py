@@ -29,11 +29,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterator
 
-from .errors import OutputError
+from .errors import InputError, OutputError
 
 __all__ = [
     "new_run_id",
     "safe_name",
+    "make_out_dir",
     "staging_dir",
     "commit_run",
     "discard",
@@ -73,6 +74,20 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def make_out_dir(out_dir: Path) -> None:
+    """Create the output folder, or say why it cannot be one (an InputError naming ``--out``)."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = "it is a file" if out_dir.is_file() else (exc.strerror or str(exc))
+        raise InputError(
+            f"output folder {out_dir} (--out or $MLREPORT_OUT): cannot be used: {reason}; expected a folder "
+            "that exists or can be created"
+        ) from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise InputError(f"output folder {out_dir} (--out or $MLREPORT_OUT): not writable by this user")
 
 
 def staging_dir(out_dir: Path, run_id: str) -> Path:

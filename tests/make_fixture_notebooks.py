@@ -52,9 +52,10 @@ NOTEBOOKS = {
         PUBLISH,
     ),
     "failing": _notebook(
-        'model = "fixture-model"  # model name',
+        'model = "fixture-model"  # model name\n'
+        'error = "ValueError"  # what to raise: ValueError, or an error of mlreport.errors such as DataError',
         "## Loading data\n\nThis section fails.",
-        "raise ValueError('current data has no rows')",
+        "import mlreport.errors\nraise getattr(mlreport.errors, error, ValueError)('current data has no rows')",
         "## Never reached",
         "print('unreachable')",
     ),

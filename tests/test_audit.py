@@ -219,3 +219,51 @@ def test_verify_cli_exit_codes(three_runs):
     assert run_cli("verify", folders[0].name, "--all", "--out", str(out)).returncode == 2
     unknown = run_cli("verify", "nosuchrun", "--out", str(out), "--json")
     assert unknown.returncode == 2 and json.loads(unknown.stdout)["status"] == "error"
+
+
+def test_a_write_that_fails_part_way_leaves_the_trail_as_it_was(three_runs, monkeypatch: pytest.MonkeyPatch):
+    """A full disk mid-line: the torn bytes are cut off, the error raised, the chain still whole."""
+    from mlreport.errors import OutputError
+
+    out, _ = three_runs
+    before = (out / AUDIT_FILE).read_bytes()
+    real_write = os.write
+
+    def half_then_full(fd: int, data) -> int:
+        real_write(fd, bytes(data[: len(data) // 2]))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(audit.os, "write", half_then_full)
+    with pytest.raises(OutputError, match="audit trail .*No space left on device"):
+        append(out, event="run", run_id="torn")
+    monkeypatch.undo()
+    assert (out / AUDIT_FILE).read_bytes() == before
+    assert verify(out).clean
+    entry = append(out, event="note", run_id="after")  # the chain goes on from the last whole entry
+    assert entry["seq"] == 4 and entry["prev"] == json.loads(before.splitlines()[-1])["hash"]
+
+
+def test_short_writes_are_completed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    real_write = os.write
+    monkeypatch.setattr(audit.os, "write", lambda fd, data: real_write(fd, bytes(data[:7])))
+    append(tmp_path, event="note", run_id="a")
+    append(tmp_path, event="note", run_id="b")
+    monkeypatch.undo()
+    lines = read_log(tmp_path)
+    assert [line.entry["run_id"] for line in lines] == ["a", "b"] and lines[1].entry["prev"] == lines[0].entry["hash"]
+
+
+def test_a_run_the_audit_trail_cannot_take_is_not_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from mlreport.errors import OutputError
+
+    make_run(tmp_path, "20260310T020000Z-00000001")
+
+    def full(*args, **kwargs):
+        raise OutputError("cannot append to the audit trail: [Errno 28] No space left on device")
+
+    monkeypatch.setattr(audit, "append", full)
+    with pytest.raises(OutputError, match="the run was not kept"):
+        make_run(tmp_path, "20260311T020000Z-00000002")
+    monkeypatch.undo()
+    assert not (tmp_path / "card" / "drift" / "20260311T020000Z-00000002").exists()
+    assert verify(tmp_path).clean

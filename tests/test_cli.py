@@ -80,6 +80,28 @@ def test_failing_notebook_writes_failure_report_exit_3(cli, tmp_path: Path):
     assert "RUN FAILED" in html and "current data has no rows" in html and "Loading data" in html
 
 
+@pytest.mark.parametrize("error", ["DataError", "ParameterError", "SpecError", "ScenarioError", "ModelError"])
+def test_input_error_raised_in_the_notebook_is_exit_2_with_a_failure_report(cli, error: str):
+    result = cli("run", "failing", "--out", "out", "-p", f"error={error}", "--json")
+    assert result.returncode == 2, result.stderr[-3000:]
+    data = json.loads(result.stdout)
+    assert data["status"] == "failed" and data["exit_code"] == 2
+    assert (data["error"]["kind"], data["error"]["ename"]) == ("input", error)
+    html = Path(data["report"]).read_text()
+    assert "RUN FAILED" in html and "current data has no rows" in html
+
+
+def test_exit_code_for_each_status_and_failure_kind():
+    from mlreport.runs import exit_code_for
+
+    assert [exit_code_for(s, "incident") for s in ("ok", "warning", "incident")] == [0, 0, 1]
+    assert [exit_code_for(s, "warning") for s in ("ok", "warning", "incident")] == [0, 1, 1]
+    assert exit_code_for("incident", "never") == 0
+    assert exit_code_for("failed", "never", {"kind": "error"}) == 3
+    assert exit_code_for("failed", "incident", {"kind": "input"}) == 2
+    assert exit_code_for("failed", "incident", {"kind": "timeout"}) == 3 == exit_code_for("failed", "incident")
+
+
 def test_timeout_is_a_failure_exit_3(cli):
     result = cli("run", "slow", "--out", "out", "--timeout", "2", "--json")
     assert result.returncode == 3
