@@ -24,7 +24,7 @@ exit codes:
   2  bad invocation or input: nothing was run; or the notebook stopped on bad input
      (a data, parameter, spec, scenario or model error), with a failure report naming it
   3  the run failed (notebook error, timeout, dead kernel); a failure report was written
-  batch: the highest exit code of its jobs (2 for a job that could not start)
+  batch: the highest exit code of its jobs (2 for a job that could not start or stopped on bad input)
   verify: 0 clean, 1 tampering or damage found, 2 bad invocation
   rerun: 0 same verdicts, 1 verdicts differ, 2 refused (an input changed or is missing)
 
