@@ -11,7 +11,15 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import __version__
+# jsonschema (imported by nbformat) builds a grammar for IRI format checks at
+# import, 2.2 s of every command's start. Notebook schemas use no formats, and
+# this process validates nothing else, so the optional module is left out here
+# (jsonschema then skips those checks). This runs only where mlreport.cli is
+# imported, the command's own process; the library never does it.
+if "jsonschema" not in sys.modules:
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+from . import __version__  # noqa: E402
 from .errors import InputError, MlreportError
 from .execute import DEFAULT_CELL_TIMEOUT, DEFAULT_START_TIMEOUT
 
