@@ -301,6 +301,28 @@ def _interval_labels(edges: np.ndarray) -> list[str]:
 # summaries
 
 
+_FLOAT_MAX = float(np.finfo(np.float64).max)
+
+
+def _json_sum(value: float) -> float | str:
+    """A bin sum for JSON: a number, or "inf"/"-inf" for a sum that overflowed (JSON has no inf)."""
+    value = float(value)
+    return value if math.isfinite(value) else str(value)
+
+
+def _add_sums(left: np.ndarray, right: np.ndarray, sign: int) -> np.ndarray:
+    """``left + sign * right`` for bin sums, where an overflowed (infinite) sum stays infinite.
+
+    Subtracting an overflowed part from an overflowed whole (inf - inf) keeps
+    the whole's inf rather than NaN: what is left of the bin still sums
+    beyond the float range, or is empty (its mean is then not used).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = left + sign * right
+    undefined = np.isnan(total) & ~np.isnan(left) & ~np.isnan(right)
+    return np.where(undefined, left, total) if undefined.any() else total
+
+
 @dataclass(frozen=True, eq=False)
 class ColumnSummary:
     """Counts of one column in one batch, on the profile's fixed bins.
@@ -308,7 +330,9 @@ class ColumnSummary:
     ``counts``: per PSI bin (numeric) or per reference category plus a last
     "other/new" bin (categorical), over valid values. ``fine_counts`` /
     ``fine_sums``: count and sum of the values in each fine bin (numeric kind
-    only; sums give within-bin means for Wasserstein). ``below_min`` /
+    only; sums give within-bin means for Wasserstein; a sum beyond the float
+    range, from a sentinel such as 1.8e308, is ±inf and stays so when
+    summaries are merged or subtracted). ``below_min`` /
     ``above_max``: finite values outside the reference range.
     ``sentinel_counts``: rows equal to each of the profile's sentinels;
     ``modal_count``: rows equal to the reference's modal value. All fields add.
@@ -343,7 +367,7 @@ class ColumnSummary:
             invalid=self.invalid + sign * other.invalid,
             counts=self.counts + sign * other.counts,
             fine_counts=self.fine_counts + sign * other.fine_counts,
-            fine_sums=self.fine_sums + sign * other.fine_sums,
+            fine_sums=_add_sums(self.fine_sums, other.fine_sums, sign),
             below_min=self.below_min + sign * other.below_min,
             above_max=self.above_max + sign * other.above_max,
             sentinel_counts=self.sentinel_counts + sign * other.sentinel_counts,
@@ -358,9 +382,14 @@ class ColumnSummary:
         return self._combine(other, -1)
 
     def fine_means(self) -> np.ndarray:
-        """Mean value in each fine bin (NaN for empty bins)."""
+        """Mean value in each fine bin (NaN for empty bins).
+
+        A bin whose sum overflowed (±inf) holds values at the edge of the float
+        range: its mean reads as ±1.8e308, the nearest finite value.
+        """
         with np.errstate(invalid="ignore", divide="ignore"):
             means = self.fine_sums / np.maximum(self.fine_counts, 1)
+            means = np.clip(means, -_FLOAT_MAX, _FLOAT_MAX)
             return np.where(self.fine_counts > 0, means, np.nan)
 
     def to_dict(self) -> dict[str, Any]:
@@ -372,7 +401,7 @@ class ColumnSummary:
             "invalid": self.invalid,
             "counts": self.counts.tolist(),
             "fine_counts": self.fine_counts.tolist(),
-            "fine_sums": [float(v) for v in self.fine_sums],
+            "fine_sums": [_json_sum(v) for v in self.fine_sums],
             "below_min": self.below_min,
             "above_max": self.above_max,
             "sentinel_counts": self.sentinel_counts.tolist(),
@@ -389,7 +418,7 @@ class ColumnSummary:
             invalid=int(data.get("invalid", 0)),
             counts=np.asarray(data["counts"], dtype=np.int64),
             fine_counts=np.asarray(data.get("fine_counts", []), dtype=np.int64),
-            fine_sums=np.asarray(data.get("fine_sums", []), dtype=float),
+            fine_sums=np.asarray([float(v) for v in data.get("fine_sums", [])], dtype=float),
             below_min=int(data.get("below_min", 0)),
             above_max=int(data.get("above_max", 0)),
             sentinel_counts=np.asarray(data.get("sentinel_counts", []), dtype=np.int64),
@@ -754,11 +783,36 @@ class _SortedNumbers:
             return None
         return self.runs()[0]
 
-    def std(self, mean: float) -> float | None:
+    def moments(self) -> tuple[float | None, float | None]:
+        """Mean and standard deviation (ddof 1), without overflow; None when undefined.
+
+        Values are scaled by a power of two that brings the largest magnitude
+        into [0.5, 1) before summing, and the results scaled back. A power of
+        two scales exactly, so ordinary data gets numpy's ``mean()`` and
+        ``std(ddof=1)`` to the last bit, while a sentinel such as the float
+        maximum (1.8e308, "no value" in some feeds) no longer overflows the sum
+        or the squares: the mean of finite values is always finite. Only a
+        spread beyond the float range (values near both -1.8e308 and +1.8e308)
+        gives an infinite std.
+        """
+        if not self.size:
+            return None, None
+        largest = max(abs(float(self.sorted[0])), abs(float(self.sorted[-1])))
+        if largest == 0.0:
+            return 0.0, (0.0 if self.size > 1 else None)
+        exponent = math.frexp(largest)[1]
+        scaled = np.ldexp(self.sorted, -exponent)
+        scaled_mean = scaled.mean()
+        mean = math.ldexp(float(scaled_mean), exponent)  # |mean| <= largest: finite
         if self.size < 2:
-            return None
-        deviations = self.sorted - mean
-        return float(np.sqrt(np.dot(deviations, deviations) / (self.size - 1)))
+            return mean, None
+        deviations = scaled - scaled_mean
+        scaled_std = math.sqrt(float(np.dot(deviations, deviations)) / (self.size - 1))
+        try:
+            std = math.ldexp(scaled_std, exponent)
+        except OverflowError:
+            std = math.inf
+        return mean, std
 
     def binned(self, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Counts and sums over right-closed bins ``(e_{j-1}, e_j]`` with open outer bins."""
@@ -768,7 +822,9 @@ class _SortedNumbers:
         sums = np.zeros(counts.size)
         filled = counts > 0
         if filled.any():
-            sums[filled] = np.add.reduceat(self.sorted, bounds[:-1][filled])
+            # A bin of sentinels at the float maximum sums to inf, as bincount's weighted sums do.
+            with np.errstate(over="ignore"):
+                sums[filled] = np.add.reduceat(self.sorted, bounds[:-1][filled])
         return counts, sums
 
 
@@ -829,8 +885,8 @@ def _fit_column(
             sentinel_counts=tuple(numbers.count_equal(s) for s in sentinels),
         )
         if ordered.size:
-            mean = float(ordered.mean())
-            common.update(min=float(ordered[0]), max=float(ordered[-1]), mean=mean, std=numbers.std(mean))
+            mean, std = numbers.moments()
+            common.update(min=float(ordered[0]), max=float(ordered[-1]), mean=mean, std=std)
     else:
         common.update(missing=int(series.isna().sum()), nonfinite=0, invalid=0)
 
