@@ -263,8 +263,10 @@ def domain_classifier(
     a given ``seed``.
 
     Windows under 50 rows, or no usable feature, give a finding saying the
-    classifier was skipped; constant and all-missing columns are dropped with
-    a note (in ``dropped`` and in the findings). ``n_threads`` caps the
+    classifier was skipped; constant and all-missing columns, and columns
+    present in only one window (a schema change, which integrity reports), are
+    dropped with a note (in ``dropped`` and in the findings). A feature in
+    neither window raises :class:`~mlreport.errors.DataError`. ``n_threads`` caps the
     OpenMP threads of the trees (None: all cores); see the module docstring.
     """
     threshold = _check_parameters(sample, folds, threshold_auc)
@@ -276,20 +278,27 @@ def domain_classifier(
             f"categorical names columns that are not features: {', '.join(sorted(unknown))}",
             name="categorical",
         )
+    nowhere = [f for f in features if f not in reference.columns and f not in current.columns]
+    if nowhere:
+        raise DataError(
+            f"feature column(s) {', '.join(map(repr, nowhere))} not found in the reference or the current data",
+            column=nowhere[0],
+        )
+    # A column in one window only is a schema change, which integrity reports as an
+    # incident; the classifier compares the columns both windows share.
+    absent: dict[str, str] = {}
     for name, frame in (("reference", reference), ("current", current)):
-        missing = [f for f in features if f not in frame.columns]
-        if missing:
-            raise DataError(
-                f"feature column(s) {', '.join(map(repr, missing))} not found in the {name} data",
-                column=missing[0],
-            )
+        for feature in features:
+            if feature not in frame.columns:
+                absent[feature] = f"not in the {name} data"
+    features = [f for f in features if f not in absent]
     method = _method(sample, folds, seed, threshold)
     n_ref_all, n_cur_all = len(reference), len(current)
     if n_ref_all < MIN_ROWS or n_cur_all < MIN_ROWS:
         return _skipped(
             f"Domain classifier skipped: {n_ref_all:,} reference and {n_cur_all:,} current rows; "
             f"at least {MIN_ROWS} in each window are needed for a cross-validated AUC",
-            n_ref=n_ref_all, n_cur=n_cur_all, threshold=threshold, method=method, dropped={},
+            n_ref=n_ref_all, n_cur=n_cur_all, threshold=threshold, method=method, dropped=dict(absent),
         )
 
     rng = np.random.default_rng(seed)
@@ -303,7 +312,7 @@ def domain_classifier(
     columns: list[np.ndarray] = []
     used: list[str] = []
     kinds: list[str] = []
-    dropped: dict[str, str] = {}
+    dropped: dict[str, str] = dict(absent)
     for name in features:
         series = pooled[name]
         if name not in categorical_set and _is_numeric(series):

@@ -138,6 +138,27 @@ def test_a_column_missing_only_in_current_separates_the_windows(clean):
     assert result.importances.loc[0, "feature"] == "bureau_score"
 
 
+def test_a_column_absent_from_one_window_is_dropped_with_a_note(clean):
+    """A schema change (integrity reports it): the classifier uses the columns both windows have."""
+    reference = clean.iloc[:6_000].assign(old_field=1.5)
+    current = clean.iloc[6_000:].drop(columns=["income"]).assign(new_field=2.0)
+    features = ["income", "credit_utilisation", "region", "old_field"]
+    result = domain_classifier(reference, current, features=features, **FAST)
+    assert not result.skipped
+    assert result.dropped == {"income": "not in the current data", "old_field": "not in the current data"}
+    assert set(result.importances["feature"]) == {"credit_utilisation", "region"}
+    note = next(f for f in result.findings if f.check == "domain_classifier_columns")
+    assert note.severity == "ok" and "income (not in the current data)" in note.message
+    # The other way round, and nothing shared: skipped with the reason, not an error.
+    backwards = domain_classifier(current, reference, features=["income", "region"], **FAST)
+    assert backwards.dropped == {"income": "not in the reference data"}
+    nothing = domain_classifier(reference, current, features=["income"], **FAST)
+    assert nothing.skipped and "income not in the current data" in nothing.findings[0].message
+    # A name in neither window is still a caller's mistake.
+    with pytest.raises(DataError, match="'nope' not found in the reference or the current data"):
+        domain_classifier(reference, current, features=["region", "nope"], **FAST)
+
+
 def test_messy_columns_are_handled(clean):
     rng = np.random.default_rng(1)
     frame = clean.iloc[:4_000].copy()
