@@ -897,6 +897,10 @@ class ColumnReference:
     clamped at the ends. On a reference of distinct values whose size n has
     (n - 1) dividing 10,000, these are exactly the linearly interpolated ECDF
     and its inverse.
+
+    Numeric statistics are fitted on the finite values only: ±inf (a division
+    by zero upstream) would make every interpolation next to it inf - inf.
+    ``nonfinite`` counts the ±inf values left out.
     """
 
     numeric: bool
@@ -908,6 +912,7 @@ class ColumnReference:
     rank_values: np.ndarray | None = None
     rank_probabilities: np.ndarray | None = None
     categories: tuple[str, ...] = ()
+    nonfinite: int = 0
 
     @classmethod
     def fit(cls, series: pd.Series) -> "ColumnReference":
@@ -915,9 +920,12 @@ class ColumnReference:
         last = present.iloc[-1] if len(present) else None
         if not is_numeric(series):
             return cls(numeric=False, last=last, categories=tuple(sorted(map(str, present.unique()))))
-        values = np.sort(present.to_numpy(dtype="float64"))
+        values = present.to_numpy(dtype="float64")
+        finite = np.isfinite(values)
+        nonfinite = int(values.size - np.count_nonzero(finite))
+        values = np.sort(values[finite]) if nonfinite else np.sort(values)
         if not len(values):
-            return cls(numeric=True)
+            return cls(numeric=True, nonfinite=nonfinite)
         quantiles = _type7(values, _QUANTILE_GRID)
         distinct, first = np.unique(quantiles, return_index=True)
         last_index = np.append(first[1:] - 1, len(quantiles) - 1)
@@ -931,6 +939,7 @@ class ColumnReference:
             quantiles=quantiles,
             rank_values=distinct,
             rank_probabilities=middle,
+            nonfinite=nonfinite,
         )
 
     def rank(self, values: np.ndarray) -> np.ndarray:
@@ -1103,7 +1112,8 @@ def apply_shock(
             target = target + shock.by
         elif shock.kind == "quantile_shift":
             if shock.by != 0 and ref.quantiles is not None:
-                present = ~np.isnan(target)
+                # Missing and infinite values keep their place: an infinity has no rank to move.
+                present = np.isfinite(target)
                 moved = np.clip(ref.rank(target[present]) + shock.by, 0.0, 1.0)
                 target[present] = ref.quantile(moved)
         elif shock.kind == "noise":

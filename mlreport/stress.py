@@ -300,6 +300,25 @@ def _label_array(frame: pd.DataFrame, column: str) -> np.ndarray:
     return values
 
 
+def _nonfinite_counts(frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """Numeric columns holding ±inf: column -> (+inf rows, -inf rows)."""
+    counts: dict[str, tuple[int, int]] = {}
+    for column in columns:
+        series = frame[column]
+        if not is_numeric(series):
+            continue
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        positive, negative = int(np.count_nonzero(values == np.inf)), int(np.count_nonzero(values == -np.inf))
+        if positive or negative:
+            counts[column] = (positive, negative)
+    return counts
+
+
+def _infinities(positive: int, negative: int) -> str:
+    return " and ".join(text for count, text in ((positive, f"{positive:,} +inf"), (negative, f"{negative:,} -inf"))
+                        if count)
+
+
 class StressTest:
     """A model, its decision rule and a population, scored once at baseline.
 
@@ -340,6 +359,7 @@ class StressTest:
                 raise DataError(f"column {column!r} is not in the population", column=column)
         self._reference_frame = population if reference is None else reference
         self.reference = Reference.fit(self._reference_frame, self.features)
+        self.nonfinite = _nonfinite_counts(self.population, self.features)
         self.label = label
         self.labels_array = _label_array(self.population, label) if label else None
         self.loss = loss
@@ -407,6 +427,9 @@ class StressTest:
             ("segments", ", ".join(self.segments) or "none"),
             ("mean score", f"{self.scores.mean():.4f}"),
         ]
+        if self.nonfinite:
+            rows.append(("infinite feature values", "; ".join(
+                f"{column}: {_infinities(pos, neg)}" for column, (pos, neg) in self.nonfinite.items())))
         for label, rate in zip(self.decision_labels, self.base_rates):
             rows.append((f"{label} rate", f"{100 * rate:.1f}%"))
         if self.labels_array is not None:
@@ -700,6 +723,7 @@ class StressTest:
                                   "limit_pp": scenario.tolerance.limit_pp(rate["decision"])})
             segment_rows.extend(segments)
             findings.append(self._scenario_finding(scenario, worst, breaches))
+        findings.extend(self._nonfinite_findings())
         table = pd.DataFrame(table_rows)
         order = ["scenario", "result", "applicable", "passed", "rows", "worst_decision", "worst_change_pp",
                  "flip_rate", "flip_down", "flip_up", "score_base_mean", "score_stressed_mean",
@@ -722,6 +746,22 @@ class StressTest:
             scenario_sha256=sha,
             confidence=self.confidence,
         )
+
+    def _nonfinite_findings(self) -> list[Finding]:
+        """A warning per feature holding infinities: they are scored as given, not shocked by quantile."""
+        rows = len(self.population)
+        return [
+            Finding(
+                check="non_finite_input",
+                subject=column,
+                severity="warning",
+                message=f"feature {column} holds {_infinities(positive, negative)} of {rows:,} rows: left out of "
+                "its reference quantiles and scored as given",
+                value=float(positive + negative),
+                section=SECTIONS["scenarios"],
+            )
+            for column, (positive, negative) in self.nonfinite.items()
+        ]
 
     def _scenario_finding(
         self, scenario: ResolvedScenario, worst: Mapping[str, Any], breaches: Sequence[str]

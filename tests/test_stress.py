@@ -153,6 +153,27 @@ def test_not_applicable_scenarios_are_reported_not_run():
     assert run.table.iloc[0]["result"] == "n/a" and "matches no category_remap feature" in run.table.iloc[0]["notes"]
 
 
+def test_infinite_feature_values_are_reported_and_kept_out_of_the_reference():
+    population = uniform_population(1_001)
+    population.loc[:9, "z"] = np.inf
+    population.loc[10:12, "z"] = -np.inf
+    test = StressTest(logistic_model(), APPROVE_HALF, population)
+    assert test.nonfinite == {"z": (10, 3)}
+    assert np.isfinite(test.reference["z"].quantiles).all() and test.reference["z"].nonfinite == 13
+    overview = test.overview().set_index("item")["value"]
+    assert overview["infinite feature values"] == "z: 10 +inf and 3 -inf"
+    suite = parse_scenarios(
+        '[[scenario]]\nname = "z up"\nshocks = [{ type = "quantile_shift", column = "z", by = 0.1 }]\n'
+    )
+    run = test.run(suite)
+    found = [f for f in run.findings if f.check == "non_finite_input"]
+    assert [(f.subject, f.severity, f.section) for f in found] == [("z", "warning", "Scenarios")]
+    assert "10 +inf and 3 -inf of 1,001 rows" in found[0].message
+    assert stress_summary(run).status == "warning"
+    clean = StressTest(logistic_model(), APPROVE_HALF, uniform_population(1_001))
+    assert clean.nonfinite == {} and "infinite feature values" not in set(clean.overview()["item"])
+
+
 def test_model_errors_name_the_scenario():
     population = uniform_population(1_000)
     test = StressTest(logistic_model(), APPROVE_HALF, population)
