@@ -31,14 +31,14 @@ from __future__ import annotations
 
 import math
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
-from .errors import DataError, ParameterError
+from .errors import DataError, ParameterError, ScenarioError, SpecError
 from .findings import Finding, Summary, summarize
 from .models import DecisionRule, Model, ModelDecisions
 from .scenarios import (
@@ -49,8 +49,10 @@ from .scenarios import (
     Tolerance,
     apply_scenario,
     is_numeric,
+    parse_tolerance,
     resolve,
 )
+from .spec import ModelSpec
 
 __all__ = [
     "SECTIONS",
@@ -62,6 +64,8 @@ __all__ = [
     "ReverseResult",
     "StressTest",
     "default_segments",
+    "run_tolerance",
+    "declared_monotone",
     "MonotonicityResult",
     "paired_rate_change",
     "roc_auc",
@@ -391,15 +395,31 @@ class StressTest:
         exposure: str = "",
         lgd: float = 0.45,
         segments: Sequence[str] = (),
-        tolerance_pp: float = 5.0,
+        tolerance_pp: float = 0.0,
         seed: int = 0,
+        spec: ModelSpec | None = None,
     ) -> "StressTest":
-        """A test from notebook parameters, "" / [] meaning "use what is known".
+        """A test from notebook parameters, "" / [] / 0 meaning "use what is known".
 
-        ``setup`` is a :class:`~mlreport.models.ModelSetup`. Features default to
-        the model's; the label and exposure columns to the setup's when the
-        population has them (else none); segments to :func:`default_segments`.
+        ``setup`` is a :class:`~mlreport.models.ModelSetup`; ``spec`` an optional
+        model spec. A parameter given wins; then the spec (features, target,
+        segments, ``[thresholds.stress]``); then the setup (the model's
+        features; its label and exposure columns when the population has them);
+        then :func:`default_segments` and a 5 pp tolerance (:func:`run_tolerance`).
         """
+        if spec is not None:
+            label = label or spec.target
+            features = tuple(features) or tuple(spec.features)
+            segments = tuple(segments) or tuple(spec.segments)
+            named = {"target": [label] if label else [], "features": list(features), "segments": list(segments)}
+            for role, columns in named.items():
+                missing = [c for c in columns if c not in population.columns]
+                if missing:
+                    raise DataError(
+                        f"column(s) {missing} named as {role} by the model spec ({spec.source}) are not in the "
+                        f"population; it has {list(map(str, population.columns))[:40]}",
+                        column=missing[0],
+                    )
         label = label or (setup.target if setup.target in population.columns else "")
         exposure = exposure or (setup.exposure if setup.exposure in population.columns else "")
         chosen = tuple(features) or tuple(setup.features) or None
@@ -412,7 +432,7 @@ class StressTest:
             loss=LossModel(exposure, lgd=lgd) if exposure else None,
             segments=tuple(segments)
             or default_segments(population, exclude=(label,), decision_labels=setup.rule.labels),
-            tolerance=Tolerance(max_rate_change_pp=float(tolerance_pp)),
+            tolerance=run_tolerance(spec, tolerance_pp),
             seed=seed,
         )
 
@@ -1021,6 +1041,55 @@ def _format_magnitude(family: str, magnitude: float) -> str:
 # ---------------------------------------------------------------- monotonicity
 
 
+#: Largest decision-rate move allowed when neither a parameter nor the spec sets one.
+DEFAULT_TOLERANCE_PP = 5.0
+
+
+def run_tolerance(spec: ModelSpec | None, tolerance_pp: float = 0.0) -> Tolerance:
+    """The run's tolerance: the spec's ``[thresholds.stress]`` table, with ``tolerance_pp`` (when > 0) on top.
+
+    The table takes the keys of a scenario file's ``[tolerance]``
+    (``max_rate_change_pp``, a number or a table per decision label;
+    ``max_flip_rate``; ``min_rate`` and ``max_rate`` per label, as shares).
+    ``tolerance_pp`` replaces only ``max_rate_change_pp``; with neither, it is
+    :data:`DEFAULT_TOLERANCE_PP`. A scenario file's own tables still take
+    precedence over the result, per file and per scenario.
+    """
+    if not isinstance(tolerance_pp, (int, float)) or isinstance(tolerance_pp, bool) or not math.isfinite(tolerance_pp) \
+            or tolerance_pp < 0:
+        raise ParameterError(
+            f"parameter 'tolerance_pp': {tolerance_pp!r}; expected a number of percentage points > 0, "
+            "or 0 for the model spec's [thresholds.stress] (else 5)",
+            name="tolerance_pp",
+        )
+    tolerance = Tolerance(max_rate_change_pp=DEFAULT_TOLERANCE_PP)
+    table = (spec.thresholds.get("stress") if spec is not None else None)
+    if table is not None:
+        try:
+            tolerance = parse_tolerance(table, context=f"{spec.source} [thresholds.stress]", base=tolerance)
+        except ScenarioError as exc:
+            raise SpecError(str(exc), path=spec.source, key="thresholds.stress") from None
+    if tolerance_pp > 0:
+        tolerance = replace(tolerance, max_rate_change_pp=float(tolerance_pp))
+    return tolerance
+
+
+def declared_monotone(
+    monotone: Mapping[str, str], spec: ModelSpec | None, setup: Any = None,
+) -> dict[str, str]:
+    """Monotone declarations: the parameter's, else the spec's ``[monotone]``, else the model setup's."""
+    for source, declared in (("parameter 'monotone'", monotone), ("model spec", spec.monotone if spec else {}),
+                             ("model", getattr(setup, "monotone", None) or {})):
+        if declared:
+            bad = {k: v for k, v in declared.items() if v not in ("increasing", "decreasing")}
+            if bad:
+                raise ParameterError(
+                    f"{source}: {bad}; each feature must be 'increasing' or 'decreasing'", name="monotone",
+                )
+            return dict(declared)
+    return {}
+
+
 def monotonicity(
     model: Model,
     frame: pd.DataFrame,
@@ -1203,12 +1272,16 @@ def stress_summary(
     rule: DecisionRule | ModelDecisions | None = None,
     methods: Mapping[str, str] | None = None,
     metrics: Mapping[str, Any] | None = None,
+    spec: ModelSpec | None = None,
 ) -> Summary:
     """The stress report's :class:`~mlreport.findings.Summary`.
 
     The scenario file's path and sha256 go into ``inputs`` and, with the seed,
-    into ``metrics`` so that ``run.json`` records what was run.
+    into ``metrics`` so that ``run.json`` records what was run; the model
+    spec's thresholds version (``default`` without one) goes with the tolerance.
     """
+    if spec is not None and spec.model:
+        model = spec.model  # the spec names the model: its stress, drift and volume reports share a folder
     findings = list(run.findings)
     if reverse is not None:
         findings.extend(reverse.findings)
@@ -1253,7 +1326,8 @@ def stress_summary(
         findings,
         headline=f"{word}: {headline_body}.",
         inputs=all_inputs,
-        thresholds={"tolerance": run.tolerance.to_dict()},
+        thresholds={"tolerance": run.tolerance.to_dict(),
+                    "version": spec.thresholds_version if spec is not None else "default"},
         methods=all_methods,
         metrics=all_metrics,
         model=model,
