@@ -25,7 +25,14 @@ Choosing: :func:`get_backend` by name, or ``"auto"``: a Spark DataFrame or a
 table name goes to Spark, a pandas DataFrame stays in pandas, and files go to
 DuckDB when their total size exceeds :data:`AUTO_THRESHOLD_BYTES` (1 GiB: a
 GiB of Parquet is several GiB as a pandas DataFrame), else to pandas.
-:func:`register_backend` adds one.
+:func:`register_backend` adds one; :func:`open_backend` is what the notebooks
+call with their ``backend`` and ``backend_options`` parameters.
+
+For a report, a backend also fetches the rows that row-level sections need,
+bounded (:meth:`Backend.bounded_rows`: every row up to a limit, else a uniform
+sample), records the files it reads in the run's inputs
+(:func:`mlreport.data.record_file`) and says what it did and for how long
+(:meth:`Backend.run_info`).
 """
 
 from __future__ import annotations
@@ -43,19 +50,22 @@ import pandas as pd
 
 from . import data
 from .errors import DataError, ParameterError
-from .profile import DEFAULT_SENTINELS, ReferenceProfile, Summaries, merge
+from .profile import ReferenceProfile, Summaries, merge
 
 __all__ = [
     "AUTO_THRESHOLD_BYTES",
     "PERIODS",
     "Source",
     "as_source",
+    "Grouping",
+    "RowSample",
     "Backend",
     "PandasBackend",
     "register_backend",
     "backend_names",
     "choose_backend",
     "get_backend",
+    "open_backend",
 ]
 
 AUTO_THRESHOLD_BYTES = 1 << 30
@@ -103,7 +113,7 @@ class Source:
     def window(self, timestamp: str | None, start: Any = None, end: Any = None) -> "Source":
         """The same source restricted to ``start <= timestamp < end``."""
         return replace(
-            self, timestamp=timestamp or None, start=_stamp(start, "start"), end=_stamp(end, "end")
+            self, timestamp=timestamp or None, start=naive_utc(start, "start"), end=naive_utc(end, "end")
         )
 
     def describe(self) -> str:
@@ -119,13 +129,21 @@ class Source:
         return what
 
 
-def _stamp(value: Any, name: str) -> pd.Timestamp | None:
+def naive_utc(value: Any, name: str, *, what: str | None = None) -> pd.Timestamp | None:
+    """A window bound as a naive UTC timestamp, as :mod:`mlreport.data` reads timestamps; None when empty.
+
+    ``what`` names the value in the error (default ``window NAME``); the
+    ParameterError names ``name``.
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError):
-        raise ParameterError(f"window {name} {value!r} is not a date", name=name) from None
+        raise ParameterError(
+            f"{what or f'window {name}'}: {value!r} is not an ISO 8601 date (e.g. 2026-03-14 or 2026-03-14T10:00)",
+            name=name,
+        ) from None
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
     return stamp
@@ -177,25 +195,84 @@ def as_source(
 # the interface
 
 
+@dataclass(frozen=True)
+class Grouping:
+    """How a backend groups the rows it counts: not at all, by a column (``by``) or by ``period`` of ``timestamp``.
+
+    ``untimed``: rows without a timestamp form the group ``None`` instead of
+    being left out (the window of :meth:`Backend.summarize_periods` counts them).
+    """
+
+    by: str | None = None
+    period: str | None = None
+    timestamp: str | None = None
+    untimed: bool = False
+
+    @property
+    def code(self) -> str | None:
+        """The period key, upper case (``D``, ``W`` or ``M``)."""
+        return str(self.period).upper() if self.period is not None else None
+
+    @property
+    def single(self) -> bool:
+        """No grouping: the whole source is one group."""
+        return self.by is None and self.period is None
+
+
+@dataclass(frozen=True)
+class RowSample:
+    """Rows of a source held in memory: every row, or a uniform sample of them.
+
+    ``total`` is the number of rows in the source (its window); the sample is
+    ``complete`` when it holds all of them, in the source's order. Sections of
+    a report that need row-level data (integrity, performance, the domain
+    classifier) run on it; when it is not complete they say so.
+    """
+
+    frame: pd.DataFrame
+    total: int
+    seed: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return len(self.frame) == self.total
+
+    def describe(self) -> str:
+        if self.complete:
+            return f"all {self.total:,} rows"
+        return f"a uniform sample of {len(self.frame):,} of {self.total:,} rows (seed {self.seed})"
+
+
 class Backend(ABC):
     """Computes the drift and volume summaries of a source.
 
-    ``timings`` records ``(operation, seconds)`` of every call so that a report
-    can say which backend ran and how long it took (:meth:`run_info`).
+    The public methods are written once, here: they check their arguments,
+    time the call and hand it to the backend's few primitives
+    (``_summaries``, ``_decision_counts``, ``_fit``, ``_count``, ``_rows``,
+    ``_sample``). ``timings`` records ``(operation, seconds)`` of every call so
+    that a report can say which backend ran and how long it took
+    (:meth:`run_info`). Files a backend reads without :func:`mlreport.data.load_table`
+    are recorded once per source with :func:`mlreport.data.record_file`.
     """
 
     name: str = ""
 
     def __init__(self) -> None:
         self.timings: list[tuple[str, float]] = []
+        self._recorded: set[tuple[str, tuple[str, ...]]] = set()
+        self._depth = 0
 
     @contextmanager
     def _timed(self, operation: str) -> Iterator[None]:
+        # Only outermost calls are recorded: fit_profile counting the reference is part of the fit.
         began = time.perf_counter()
+        self._depth += 1
         try:
             yield
         finally:
-            self.timings.append((operation, time.perf_counter() - began))
+            self._depth -= 1
+            if self._depth == 0:
+                self.timings.append((operation, time.perf_counter() - began))
 
     def run_info(self) -> dict[str, Any]:
         """Backend name, settings and seconds per operation, for a report's inputs or metrics."""
@@ -206,15 +283,29 @@ class Backend(ABC):
             "operations": [{"operation": op, "seconds": round(s, 3)} for op, s in self.timings],
         }
 
+    def _record_files(self, src: Source, *, columns: int, rows: Callable[[], int]) -> None:
+        """Record ``src``'s files in the run's inputs, once per backend (``rows`` is counted then)."""
+        key = (src.name, src.paths)
+        if not src.paths or key in self._recorded:
+            return
+        self._recorded.add(key)
+        data.record_file(list(src.paths), name=src.name, rows=rows(), columns=columns)
+
+    def run_summary(self) -> str:
+        """:meth:`describe` and the time spent so far, one line for a report's methods."""
+        seconds = sum(s for _, s in self.timings)
+        return f"{self.describe()}; {seconds:.2f} s in {len(self.timings)} operation(s)"
+
     @abstractmethod
     def describe(self) -> str:
         """One line naming the backend, its version and settings (for the methods appendix)."""
 
-    @abstractmethod
+    # -- summaries -----------------------------------------------------------
     def summarize(self, source: Any, profile: ReferenceProfile) -> Summaries:
         """Counts of the whole source on ``profile``'s bins (= ``profile.summarize``)."""
+        with self._timed("summarize"):
+            return next(iter(self._summaries(source, profile, Grouping()).values()))
 
-    @abstractmethod
     def summarize_by(
         self,
         source: Any,
@@ -229,42 +320,58 @@ class Backend(ABC):
         Keys in sorted order (period labels as :func:`mlreport.drift.period_labels`);
         rows whose key is missing are left out (= ``profile.summarize_by``).
         """
+        check_group(by, period, timestamp)
+        with self._timed(f"summarize_by {by or period}"):
+            return self._summaries(source, profile, Grouping(by, period, timestamp))
 
     def summarize_periods(
         self, source: Any, profile: ReferenceProfile, *, period: str, timestamp: str
     ) -> tuple[Summaries, dict[Any, Summaries]]:
         """The window's summaries and its per-period summaries, from one pass.
 
-        Summaries add up, so the window is the merge of its periods (rows
-        without a timestamp belong to no period and are left out of both).
+        Summaries add up, so the window is the merge of its periods and of the
+        rows without a timestamp, which belong to no period: the same as
+        ``profile.summarize(frame)`` and ``profile.summarize_by(frame, period_labels(...))``.
         This is what a drift report needs: ``compare`` on the first,
         ``drift_over_time`` on the second.
         """
-        parts = self.summarize_by(source, profile, period=period, timestamp=timestamp)
-        if not parts:
+        check_group(None, period, timestamp)
+        with self._timed(f"summarize_periods {period}"):
+            parts = self._summaries(source, profile, Grouping(None, period, timestamp, untimed=True))
+        untimed = parts.pop(None, None)
+        everything = [*parts.values(), *([untimed] if untimed is not None else [])]
+        if not everything:
             empty = pd.DataFrame({
                 name: pd.Series([], dtype=float if column.numeric_values else object)
                 for name, column in profile.columns.items()
             })
             return profile.summarize(empty), parts
-        return merge(parts.values()), parts
+        return merge(everything), parts
 
     @abstractmethod
-    def decision_counts(
-        self,
-        source: Any,
-        config: Any = None,
-        *,
-        timestamp_column: str,
-        decision_column: str,
-        segment_columns: Sequence[str] = (),
-        score_column: str | None = None,
-        override_column: str | None = None,
-        decision_labels: Sequence[str] | None = None,
-    ) -> Any:
-        """Decision counts per period, segment and decision (= ``volume.count_decisions``)."""
+    def _summaries(self, source: Any, profile: ReferenceProfile, group: Grouping) -> dict[Any, Summaries]:
+        """Summaries per group: one group ``0`` (no ``by`` nor ``period``), per ``by`` value or per period."""
+
+    # -- decision counts -----------------------------------------------------
+    def decision_counts(self, source: Any, config: Any = None, **roles: Any) -> Any:
+        """Decision counts per period, segment and decision (= ``volume.count_decisions``).
+
+        ``roles`` are :func:`mlreport.volume.count_decisions`' column roles:
+        ``timestamp_column`` and ``decision_column``, optionally
+        ``segment_columns``, ``score_column``, ``override_column`` and
+        ``decision_labels`` (:func:`mlreport.volume.decision_roles`).
+        """
+        from .volume import VolumeConfig, decision_roles
+
+        checked = decision_roles(**roles)
+        with self._timed("decision_counts"):
+            return self._decision_counts(source, config or VolumeConfig(), checked)
 
     @abstractmethod
+    def _decision_counts(self, source: Any, config: Any, roles: Mapping[str, Any]) -> Any:
+        """:class:`~mlreport.volume.DecisionCounts` of ``source`` for ``roles`` (:func:`volume.decision_roles`)."""
+
+    # -- fitting a reference -------------------------------------------------
     def fit_profile(
         self,
         source: Any,
@@ -273,22 +380,88 @@ class Backend(ABC):
         quantiles: str = "exact",
         sample_rows: int = 1_000_000,
         seed: int = 0,
-        categorical: Sequence[str] | None = None,
-        numeric: Sequence[str] | None = None,
-        bins: int = 10,
-        fine_bins: int = 100,
-        max_categories: int = 50,
-        sentinels: Sequence[float] = DEFAULT_SENTINELS,
-        discrete_max: int = 12,
+        **settings: Any,
     ) -> ReferenceProfile:
         """A reference profile of the source (see :meth:`ReferenceProfile.fit` for the rules).
 
+        ``settings`` are those of :class:`~mlreport.pushdown_fit.FitSettings`
+        (``categorical``, ``numeric``, ``bins``, ``fine_bins``,
+        ``max_categories``, ``sentinels``, ``discrete_max``).
         ``quantiles="exact"``: the same profile as pandas on the whole source
         (mean and std to about 1e-12); ``"approx"``: quantile edges from the
         backend's approximate quantiles (stated in ``settings["fit"]``);
         ``"sample"``: ``ReferenceProfile.fit`` on a uniform sample of
         ``sample_rows`` rows (exactly pandas' profile of that sample).
         """
+        from .pushdown_fit import FitSettings
+
+        check_quantile_mode(quantiles)
+        fit = FitSettings.of(settings)
+        with self._timed(f"fit_profile ({quantiles})"):
+            if quantiles != "sample":
+                return self._fit(source, columns, fit, approximate=quantiles == "approx",
+                                 sample_rows=sample_rows, seed=seed)
+            sampled = self._sample(as_source(source), int(sample_rows), int(seed))
+            fitted = ReferenceProfile.fit(sampled, columns, **fit.fit_arguments())
+            return settings_with_fit(fitted, {
+                "backend": self.name, "quantiles": "sample", "sample_rows": int(len(sampled)), "seed": int(seed),
+            })
+
+    def _fit(
+        self, source: Any, columns: Sequence[str] | None, settings: Any, *, approximate: bool,
+        sample_rows: int, seed: int,
+    ) -> ReferenceProfile:
+        """The profile from exact (or, with ``approximate``, approximate) quantiles.
+
+        A SQL backend answers aggregate queries (:meth:`_fit_queries`); the
+        profile follows pandas' rules (:func:`mlreport.pushdown_fit.fit_from_queries`),
+        then the reference is counted on its bins and the fit described in
+        ``settings["fit"]``.
+        """
+        from .pushdown_fit import QuantileRequest, fit_from_queries
+
+        request = QuantileRequest(approximate, (int(settings.bins), int(settings.fine_bins)), int(sample_rows), int(seed))
+        queries, names, counted = self._fit_queries(source, columns, request)
+        profile = fit_from_queries(queries, names, settings)
+        profile = with_reference(profile, self.summarize(counted, profile))
+        return settings_with_fit(profile, queries.description(profile, int(settings.bins)))
+
+    def _fit_queries(self, source: Any, columns: Sequence[str] | None, request: Any) -> tuple[Any, list[str], Any]:
+        """(the :class:`~mlreport.pushdown_fit.FitQueries` answering ``request``, the columns to fit, the source to count)."""
+        raise NotImplementedError
+
+    # -- rows ----------------------------------------------------------------
+    def bounded_rows(self, source: Any, rows: int, *, seed: int = 0) -> RowSample:
+        """Every row of the source when it has at most ``rows``, else a uniform sample of ``rows``.
+
+        What the row-level sections of a report run on at scale. A pandas
+        DataFrame source is used as it is (windowed), whatever the backend.
+        """
+        if not isinstance(rows, (int, np.integer)) or isinstance(rows, bool) or rows < 1:
+            raise ParameterError(f"rows must be a positive integer, got {rows!r}", name="rows")
+        src = as_source(source)
+        with self._timed("bounded_rows"):
+            if src.frame is not None and not src.is_spark:
+                return _bounded_frame(_window_frame(src), int(rows), int(seed))
+            return self._bounded(src, int(rows), int(seed))
+
+    def _bounded(self, src: Source, rows: int, seed: int) -> RowSample:
+        """:meth:`bounded_rows` of files or a table: count first, then every row or a sample."""
+        total = self._count(src)
+        frame = self._rows(src) if total <= rows else self._sample(src, rows, seed)
+        return RowSample(frame.reset_index(drop=True), int(total), seed)
+
+    def _count(self, src: Source) -> int:
+        """Rows of the source's window."""
+        raise NotImplementedError
+
+    def _rows(self, src: Source) -> pd.DataFrame:
+        """Every row of the source's window, in the source's order, as pandas."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def _sample(self, src: Source, rows: int, seed: int) -> pd.DataFrame:
+        """A uniform sample of ``rows`` rows (all rows when fewer), as pandas."""
 
     @abstractmethod
     def head(self, source: Any, rows: int = 10_000) -> pd.DataFrame:
@@ -320,6 +493,27 @@ def check_group(by: str | None, period: str | None, timestamp: str | None) -> No
             raise ParameterError("period= needs the timestamp column (timestamp=...)", name="timestamp")
 
 
+def _window_frame(src: Source) -> pd.DataFrame:
+    """A pandas source's frame restricted to its window."""
+    frame = src.frame
+    if src.timestamp and (src.start is not None or src.end is not None):
+        times = frame[src.timestamp]
+        if not pd.api.types.is_datetime64_any_dtype(times.dtype) or isinstance(times.dtype, pd.DatetimeTZDtype):
+            times = data.parse_timestamps(frame, src.timestamp, source=src.name)
+        keep = np.ones(len(frame), dtype=bool)
+        if src.start is not None:
+            keep &= (times >= src.start).to_numpy()
+        if src.end is not None:
+            keep &= (times < src.end).to_numpy()
+        frame = frame.loc[keep]
+    return frame
+
+
+def _bounded_frame(frame: pd.DataFrame, rows: int, seed: int) -> RowSample:
+    sampled = frame if len(frame) <= rows else frame.sample(n=rows, random_state=seed).sort_index()
+    return RowSample(sampled.reset_index(drop=True), len(frame), seed)
+
+
 # ---------------------------------------------------------------------------
 # pandas
 
@@ -334,94 +528,53 @@ class PandasBackend(Backend):
 
     def _frame(self, source: Any) -> pd.DataFrame:
         src = as_source(source)
-        if src.frame is not None:
-            if src.is_spark:
-                raise DataError("a Spark DataFrame needs the spark backend")
-            frame = src.frame
-        elif src.paths:
-            frames = [data.load_table(p, name=src.name) for p in src.paths]
-            frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-        else:
+        if src.is_spark:
+            raise DataError("a Spark DataFrame needs the spark backend")
+        if src.table:
             raise DataError(f"the pandas backend cannot read table {src.table!r}: use the spark backend")
-        if src.timestamp and (src.start is not None or src.end is not None):
-            times = frame[src.timestamp]
-            if not pd.api.types.is_datetime64_any_dtype(times.dtype) or isinstance(
-                times.dtype, pd.DatetimeTZDtype
-            ):
-                times = data.parse_timestamps(frame, src.timestamp, source=src.name)
-            keep = np.ones(len(frame), dtype=bool)
-            if src.start is not None:
-                keep &= (times >= src.start).to_numpy()
-            if src.end is not None:
-                keep &= (times < src.end).to_numpy()
-            frame = frame.loc[keep]
-        return frame
+        if src.paths:
+            frames = [data.load_table(p, name=src.name) for p in src.paths]
+            src = replace(src, frame=frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True))
+        return _window_frame(src)
 
-    def summarize(self, source: Any, profile: ReferenceProfile) -> Summaries:
-        with self._timed("summarize"):
-            return profile.summarize(self._frame(source))
-
-    def summarize_by(
-        self,
-        source: Any,
-        profile: ReferenceProfile,
-        *,
-        by: str | None = None,
-        period: str | None = None,
-        timestamp: str | None = None,
-    ) -> dict[Any, Summaries]:
+    def _summaries(self, source: Any, profile: ReferenceProfile, group: Grouping) -> dict[Any, Summaries]:
         from .drift import period_labels
 
-        check_group(by, period, timestamp)
-        with self._timed(f"summarize_by {by or period}"):
-            frame = self._frame(source)
-            if by is not None:
-                return profile.summarize_by(frame, by)
-            if timestamp not in frame.columns:
-                raise DataError(f"timestamp column {timestamp!r} is not in the data", column=timestamp)
-            times = frame[timestamp]
-            if not pd.api.types.is_datetime64_dtype(times.dtype):
-                times = data.parse_timestamps(frame, str(timestamp))
-            return profile.summarize_by(frame, period_labels(times, str(period).upper()))
+        frame = self._frame(source)
+        if group.by is not None:
+            return profile.summarize_by(frame, group.by)
+        if group.code is None:
+            return {0: profile.summarize(frame)}
+        timestamp = str(group.timestamp)
+        if timestamp not in frame.columns:
+            raise DataError(f"timestamp column {timestamp!r} is not in the data", column=timestamp)
+        times = frame[timestamp]
+        if not pd.api.types.is_datetime64_dtype(times.dtype):
+            times = data.parse_timestamps(frame, timestamp)
+        labels = period_labels(times, group.code)
+        parts: dict[Any, Summaries] = profile.summarize_by(frame, labels)
+        missing = labels.isna().to_numpy()
+        if group.untimed and missing.any():
+            parts[None] = profile.summarize(frame.loc[missing])
+        return parts
 
-    def decision_counts(
-        self,
-        source: Any,
-        config: Any = None,
-        *,
-        timestamp_column: str,
-        decision_column: str,
-        segment_columns: Sequence[str] = (),
-        score_column: str | None = None,
-        override_column: str | None = None,
-        decision_labels: Sequence[str] | None = None,
-    ) -> Any:
+    def _decision_counts(self, source: Any, config: Any, roles: Mapping[str, Any]) -> Any:
         from .volume import count_decisions
 
-        with self._timed("decision_counts"):
-            return count_decisions(
-                self._frame(source), config, timestamp_column=timestamp_column,
-                decision_column=decision_column, segment_columns=segment_columns,
-                score_column=score_column, override_column=override_column,
-                decision_labels=decision_labels,
-            )
+        return count_decisions(self._frame(source), config, **roles)
 
-    def fit_profile(
-        self,
-        source: Any,
-        columns: Sequence[str] | None = None,
-        *,
-        quantiles: str = "exact",
-        sample_rows: int = 1_000_000,
-        seed: int = 0,
-        **settings: Any,
+    def _fit(
+        self, source: Any, columns: Sequence[str] | None, settings: Any, *, approximate: bool,
+        sample_rows: int, seed: int,
     ) -> ReferenceProfile:
-        check_quantile_mode(quantiles)
-        with self._timed("fit_profile"):
-            frame = self._frame(source)
-            if quantiles == "sample" and len(frame) > sample_rows:
-                frame = frame.sample(n=sample_rows, random_state=seed).sort_index()
-            return ReferenceProfile.fit(frame, columns, **settings)
+        # In memory every quantile is exact.
+        return ReferenceProfile.fit(self._frame(source), columns, **settings.fit_arguments())
+
+    def _bounded(self, src: Source, rows: int, seed: int) -> RowSample:
+        return _bounded_frame(self._frame(src), rows, seed)
+
+    def _sample(self, src: Source, rows: int, seed: int) -> pd.DataFrame:
+        return _bounded_frame(self._frame(src), rows, seed).frame
 
     def head(self, source: Any, rows: int = 10_000) -> pd.DataFrame:
         return self._frame(source).head(rows).reset_index(drop=True)
@@ -500,9 +653,46 @@ def get_backend(
     if backend == "auto" and source is None:
         raise ParameterError("backend='auto' needs the source to choose by its size", name="backend")
     name = choose_backend(source, backend, threshold_bytes=threshold_bytes) if source is not None else backend
-    if name not in _REGISTRY:
+    if not isinstance(name, str) or name not in _REGISTRY:
         raise ParameterError(f"backend must be one of auto, {', '.join(_REGISTRY)}; got {name!r}", name="backend")
     return _REGISTRY[name](**options)
+
+
+def open_backend(backend: Any, source: Any = None, options: Any = None) -> Backend:
+    """The backend named by a notebook's ``backend`` and ``backend_options`` parameters.
+
+    ``backend`` is a registered name or ``"auto"``, which chooses by ``source``
+    (:func:`choose_backend`; no source, i.e. the built-in sample data, stays in
+    pandas). ``options`` is a dict of the backend's settings (DuckDB
+    ``threads``, ``memory_limit``, ``temp_directory``; Spark ``master``,
+    ``config``, ``relative_error``); under ``"auto"`` they are dropped when the
+    choice is pandas, which takes none. Bad values are a ParameterError naming
+    ``backend`` or ``backend_options``.
+    """
+    if not isinstance(backend, str) or backend not in ("auto", *_REGISTRY):
+        raise ParameterError(
+            f"parameter 'backend': {backend!r}; expected one of {', '.join(_REGISTRY)} or auto", name="backend"
+        )
+    if options is None:
+        options = {}
+    if not isinstance(options, Mapping) or not all(isinstance(k, str) for k in options):
+        raise ParameterError(
+            f"parameter 'backend_options': expected a dict of settings such as "
+            f'{{"threads": 2, "memory_limit": "4GB"}}, got {options!r}',
+            name="backend_options",
+        )
+    name = backend
+    if backend == "auto":
+        name = choose_backend(source) if source not in (None, "") else "pandas"
+        if name == "pandas":
+            options = {}
+    try:
+        return _REGISTRY[name](**dict(options))
+    except TypeError as error:
+        raise ParameterError(
+            f"parameter 'backend_options': the {name} backend does not take {sorted(options)} ({error})",
+            name="backend_options",
+        ) from None
 
 
 def with_reference(profile: ReferenceProfile, reference: Summaries) -> ReferenceProfile:

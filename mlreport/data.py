@@ -3,7 +3,9 @@
 Every table read through :func:`load_table` is recorded (path, sha256, bytes,
 rows, columns) so the report's appendix and ``run.json`` can say exactly what
 data produced them; :func:`inputs` returns that record. Built-in sample data is
-recorded through :func:`record_frame` with a content hash instead of a file hash.
+recorded through :func:`record_frame` with a content hash instead of a file hash;
+files that a DuckDB or Spark backend reads without loading them here are
+recorded through :func:`record_file` (several files: one combined digest).
 
 Errors are :class:`~mlreport.errors.DataError` naming the file or column and
 what was expected; nothing here lets a pandas or pyarrow traceback through.
@@ -29,7 +31,9 @@ __all__ = [
     "inputs",
     "reset_inputs",
     "record_frame",
+    "record_file",
     "file_sha256",
+    "files_sha256",
     "parse_timestamps",
     "resolve_paths",
     "window",
@@ -83,6 +87,59 @@ def record_frame(frame: pd.DataFrame, *, name: str, source: str) -> pd.DataFrame
         }
     )
     return frame
+
+
+def files_sha256(files: Sequence[str | os.PathLike[str]]) -> str:
+    """One digest over several files: their sha256, size and path, in sorted path order.
+
+    Each file is one line ``<sha256> <bytes> <path relative to the files' common
+    folder>``, so the digest changes when any file's bytes change, when a file
+    is added or removed, or when one is renamed, and not when the whole folder
+    moves. ``sha256sum``-style: hash the file list to check it by hand.
+    """
+    paths = sorted(Path(f) for f in files)
+    if not paths:
+        raise DataError("no files to hash")
+    root = Path(os.path.commonpath([str(p.resolve().parent) for p in paths]))
+    digest = hashlib.sha256()
+    for file in paths:
+        relative = os.path.relpath(file.resolve(), root)
+        digest.update(f"{file_sha256(file)} {file.stat().st_size} {relative}\n".encode("utf-8"))
+    return digest.hexdigest()
+
+
+def record_file(
+    path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    name: str,
+    rows: int | None,
+    columns: int | None,
+) -> dict[str, Any]:
+    """Record files read by something other than :func:`load_table` (a DuckDB or Spark backend).
+
+    ``path`` is a file, glob or folder (resolved as :func:`load_table` does) or
+    a list of files. One file is recorded with its own sha256; several are one
+    entry with a combined digest (:func:`files_sha256`), their count
+    (``files``) and total ``bytes``. ``rows`` and ``columns`` are what the
+    reader found in the whole file(s). Returns the recorded entry.
+    """
+    if isinstance(path, (str, os.PathLike)):
+        files = resolve_paths(path)
+        label = os.fspath(path)
+    else:
+        files = sorted(Path(p) for item in path for p in resolve_paths(item))
+        label = str(files[0]) if len(files) == 1 else f"{os.path.commonpath([str(f.parent) for f in files])} ({len(files)} files)"
+    if len(files) == 1:
+        entry = {"name": name, "path": str(files[0]), "sha256": file_sha256(files[0]), "hash_of": "file"}
+    else:
+        entry = {"name": name, "path": label, "sha256": files_sha256(files), "hash_of": "files", "files": len(files)}
+    entry.update(
+        bytes=sum(f.stat().st_size for f in files),
+        rows=None if rows is None else int(rows),
+        columns=None if columns is None else int(columns),
+    )
+    _INPUTS.append(entry)
+    return dict(entry)
 
 
 def resolve_paths(path: str | os.PathLike[str]) -> list[Path]:

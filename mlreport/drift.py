@@ -696,24 +696,45 @@ def period_labels(timestamps: pd.Series, every: str | int) -> pd.Series:
 def drift_over_time(
     profile: ReferenceProfile,
     reference_summaries: Summaries | None,
-    current_frame: pd.DataFrame,
-    period_key: pd.Series | str,
+    current: pd.DataFrame | Mapping[Any, Summaries],
+    period_key: pd.Series | str | None = None,
     *,
     thresholds: Thresholds | Mapping[str, Any] | None = None,
     columns: Sequence[str] | None = None,
     eps: float = stats.PSI_EPS,
 ) -> pd.DataFrame:
-    """Every metric per column per period of ``current_frame``, with severities.
+    """Every metric per column per period of the current data, with severities.
 
-    ``period_key`` labels each current row (a Series aligned with the frame,
-    e.g. from :func:`period_labels`, or a column name); periods are in sorted
-    label order and numbered by ``period_index``. Each period is compared with
-    the whole reference. The multiple-testing family is the whole table (every
-    column in every period). Tidy: one row per (period, column).
+    ``current`` is either the current frame, with ``period_key`` labelling each
+    row (a Series aligned with the frame, e.g. from :func:`period_labels`, or a
+    column name; periods in sorted label order), or the per-period summaries
+    already counted, ``{period label: Summaries}`` as a backend's
+    ``summarize_periods`` or ``summarize_by`` returns them (in sorted label
+    order; taken in the mapping's order), with no ``period_key``. Both give the
+    same table for the same rows. Periods are numbered by ``period_index``;
+    each is compared with the whole reference. The multiple-testing family is
+    the whole table (every column in every period). Tidy: one row per
+    (period, column).
     """
     settings = _thresholds(thresholds)
     reference = profile.reference if reference_summaries is None else reference_summaries
-    parts = profile.summarize_by(current_frame, period_key)
+    if isinstance(current, pd.DataFrame):
+        if period_key is None:
+            raise ParameterError("drift_over_time needs period_key with a current frame", name="period_key")
+        parts = profile.summarize_by(current, period_key)
+    elif isinstance(current, Mapping) and all(isinstance(part, Summaries) for part in current.values()):
+        if period_key is not None:
+            raise ParameterError(
+                "period_key labels the rows of a frame; per-period summaries are labelled already",
+                name="period_key",
+            )
+        parts = dict(current)
+    else:
+        raise ParameterError(
+            "drift_over_time takes a current frame and period_key, or {period: Summaries} "
+            f"from a backend's summarize_periods; got {type(current).__name__}",
+            name="current",
+        )
     frames = []
     for index, (label, part) in enumerate(parts.items()):
         rows = _rows(profile, reference, part, columns=columns, exact=None, eps=eps)
@@ -923,10 +944,34 @@ def _finite_or_none(value: Any) -> float | None:
 
 
 class PredictionDrift(NamedTuple):
-    """Score and decision drift: the comparison table and its findings."""
+    """Score and decision drift: the comparison table and its findings.
+
+    ``assessed`` is False when the data has neither a score nor a decision
+    column: ``table`` then has the columns of :func:`compare` and no rows, and
+    ``findings`` holds one ``ok`` finding saying prediction drift was not assessed.
+    """
 
     table: pd.DataFrame
     findings: list[Finding]
+    assessed: bool = True
+
+
+#: Column dtypes of an empty :func:`compare` table (text columns; the rest are numbers).
+_TEXT_COLUMNS = ("column", "kind", "severity", "trigger", "ks_method", "reason", "notes")
+_COUNT_COLUMNS = ("n_ref", "n_cur", "chi2_dof")
+
+
+def _not_assessed(thresholds: Thresholds | Mapping[str, Any] | None, section: str) -> PredictionDrift:
+    message = "no score or decision column: prediction drift not assessed"
+    empty = pd.DataFrame({
+        name: pd.Series(dtype="str" if name in _TEXT_COLUMNS else "int64" if name in _COUNT_COLUMNS else "float64")
+        for name in _COLUMN_ORDER
+    })
+    table = _finish(empty, _thresholds(thresholds), stats.PSI_EPS)
+    table.attrs["empty_text"] = message  # what a report table shows instead of "none"
+    finding = Finding(check="prediction_drift", subject="score and decision", severity="ok",
+                      message=message, section=section)
+    return PredictionDrift(table, [finding], assessed=False)
 
 
 def prediction_drift(
@@ -943,12 +988,14 @@ def prediction_drift(
 
     They are columns like any other (a numeric score, a categorical decision)
     profiled with the features; this compares just them, with their own
-    multiple-testing family, and labels the findings ``section``. Give at
-    least one of ``score`` and ``decision``.
+    multiple-testing family, and labels the findings ``section``. With neither
+    ``score`` nor ``decision`` (feature monitoring only) the result is empty and
+    marked not assessed (see :class:`PredictionDrift`), as Performance is
+    without labels.
     """
     names = [c for c in (score, decision) if c]
     if not names:
-        raise ParameterError("prediction_drift needs a score or a decision column", name="score")
+        return _not_assessed(thresholds, section)
     for name in names:
         if name not in profile.columns:
             raise DataError(

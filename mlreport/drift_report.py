@@ -5,25 +5,39 @@ The statistics live in :mod:`mlreport.integrity`, :mod:`mlreport.profile`,
 :mod:`mlreport.multivariate`; this module makes the choices a drift report
 needs between them, so that ``notebooks/drift.ipynb`` stays one call per
 section.
+
+At scale a backend (:mod:`mlreport.backends`) counts the summaries where the
+data lies; :func:`current_summaries` takes them from it, and the row-level
+sections run on the rows the windows hold (:func:`row_level_arguments`,
+:func:`computation_table`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+import math
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
 from .drift import Thresholds, learn_thresholds, period_labels
 from .errors import ParameterError
 from .findings import Finding, Summary, summarize
-from .profile import ReferenceProfile
+from .profile import ReferenceProfile, Summaries
 from .spec import ModelSpec
+
+if TYPE_CHECKING:
+    from .backends import Backend, Source
+    from .windows import Windows
 
 __all__ = [
     "monitored_columns",
     "reference_profile",
     "drift_thresholds",
     "periods",
+    "current_summaries",
+    "row_level_arguments",
+    "computation_table",
+    "computation_methods",
     "findings_frame",
     "flagged",
     "INTEGRITY_COLUMNS",
@@ -79,20 +93,27 @@ def reference_profile(
     load_path: str = "",
     save_path: str = "",
     bins: int = 10,
+    engine: "Backend | None" = None,
+    source: "Source | None" = None,
 ) -> ReferenceProfile:
     """The reference profile: loaded from ``load_path`` when given, else fitted.
 
     A loaded profile is reused as it is (bins and categories fixed when it was
     fitted: that is what makes runs comparable); its fingerprint goes in the
-    report. ``save_path`` writes the fitted profile for later runs.
+    report. ``save_path`` writes the fitted profile for later runs. With an
+    ``engine`` other than pandas the profile is fitted by it on ``source``
+    (every reference row, exact quantiles: the same bins as pandas), not on
+    the rows of ``reference`` held in memory.
     """
     if load_path:
         return ReferenceProfile.load(load_path)
     if bins < 2:
         raise ParameterError(f"parameter 'psi_bins': {bins} bins; expected at least 2", name="psi_bins")
-    profile = ReferenceProfile.fit(
-        reference, list(columns), categorical=[c for c in categorical if c in columns], bins=bins
-    )
+    declared = [c for c in categorical if c in columns]
+    if engine is not None and engine.name != "pandas":
+        profile = engine.fit_profile(source, list(columns), categorical=declared, bins=bins)
+    else:
+        profile = ReferenceProfile.fit(reference, list(columns), categorical=declared, bins=bins)
     if save_path:
         profile.save(save_path)
     return profile
@@ -109,8 +130,13 @@ def drift_thresholds(
     period: str = "W",
     k: float = 3.0,
     correction: str = "fdr_bh",
+    complete: bool = True,
 ) -> Thresholds:
-    """Fixed bands (``mode="fixed"``) or bands learned from reference chunks (``"learned"``)."""
+    """Fixed bands (``mode="fixed"``) or bands learned from reference chunks (``"learned"``).
+
+    Learned bands need every reference row (``complete``): chunks of a sample
+    are noisier than the periods they would judge.
+    """
     base = dict(overrides or {})
     base.setdefault("correction", correction)
     thresholds = Thresholds.from_dict(base)
@@ -118,6 +144,13 @@ def drift_thresholds(
         return thresholds
     if mode != "learned":
         raise ParameterError(f"parameter 'threshold_mode': {mode!r}; expected 'fixed' or 'learned'", name="threshold_mode")
+    if not complete:
+        raise ParameterError(
+            "parameter 'threshold_mode': 'learned' needs every reference row in memory, and the reference "
+            "holds more than row_sample rows; use threshold_mode 'fixed', raise row_sample, or learn the "
+            "bands once with the pandas backend and pass them as drift_thresholds",
+            name="threshold_mode",
+        )
     chunks: Any = 10
     if timestamp and timestamp in reference.columns and period in PERIODS:
         chunks = period_labels(reference[timestamp], period)
@@ -140,6 +173,86 @@ def periods(current: pd.DataFrame, timestamp: str, period: str) -> pd.Series:
     if size < 1:
         raise ParameterError(f"parameter 'period': {size}; a chunk needs at least 1 row", name="period")
     return period_labels(pd.Series(range(len(current))), size)
+
+
+def current_summaries(windows: "Windows", profile: ReferenceProfile, period: str) -> tuple[Summaries, dict[Any, Summaries]]:
+    """The current window's summaries and its per-period summaries (for ``compare`` and ``drift_over_time``).
+
+    pandas counts the rows in memory (periods by date or chunks of rows, as
+    :func:`periods`); another backend counts every row where the data lies,
+    in one pass (:meth:`~mlreport.backends.Backend.summarize_periods`), and
+    cuts periods by date only: chunks of rows need a row order.
+    """
+    engine, timestamp = windows.engine, windows.spec.timestamp
+    if engine is None or engine.name == "pandas":
+        current = windows.current
+        return profile.summarize(current), profile.summarize_by(current, periods(current, timestamp, period))
+    if period not in PERIODS:
+        try:
+            int(period)
+        except (TypeError, ValueError):
+            raise ParameterError(f"parameter 'period': {period!r}; expected D, W or M", name="period") from None
+        raise ParameterError(
+            f"parameter 'period': {period!r} rows per chunk needs the row order that only the pandas backend "
+            f"keeps; with the {engine.name} backend use D, W or M",
+            name="period",
+        )
+    if not timestamp:
+        raise ParameterError(
+            f"parameter 'period': {period!r} needs a timestamp column; name it in the model spec or with timestamp_column",
+            name="period",
+        )
+    return engine.summarize_periods(windows.current_source, profile, period=period, timestamp=timestamp)
+
+
+def row_level_arguments(windows: "Windows") -> dict[str, Any]:
+    """``id_column``, ``timestamp_column`` and ``expected_end`` for the integrity checks.
+
+    On every row: the spec's. On a sample they are None: duplicate ids,
+    freshness (the latest timestamp), rows per period and the onset of a
+    finding are about every row, and a sample would misstate them.
+    """
+    spec = windows.spec
+    if not windows.complete:
+        return {"id_column": None, "timestamp_column": None, "expected_end": None}
+    return {"id_column": spec.id or None, "timestamp_column": spec.timestamp or None,
+            "expected_end": windows.current_span[1]}
+
+
+_ROW_LEVEL = "integrity, performance and the domain classifier"
+_NOT_ON_A_SAMPLE = "duplicate ids, freshness, rows per period and the onset dates of integrity findings"
+
+
+def _rows_line(windows: "Windows") -> str:
+    held = {"reference": windows.reference_rows, "current": windows.current_rows}
+    if windows.complete:
+        counts = ", ".join(f"{name} {rows.total:,}" for name, rows in held.items())  # type: ignore[union-attr]
+        return f"{_ROW_LEVEL} ran on every row of both windows ({counts})"
+    parts = "; ".join(f"{name}: {rows.describe()}" for name, rows in held.items())  # type: ignore[union-attr]
+    smallest = min(len(rows.frame) for rows in held.values())  # type: ignore[union-attr]
+    return (
+        f"{_ROW_LEVEL} ran on rows held in memory ({parts}): on a sample their shares and AUCs are estimates "
+        f"(a share p of n rows is known to about 2 sqrt(p(1-p)/n), at most {100 / math.sqrt(max(smallest, 1)):.2g} "
+        f"percentage points here), and {_NOT_ON_A_SAMPLE} were not run at this scale (raise row_sample to hold "
+        "every row); feature drift, drift over time and prediction drift count every row"
+    )
+
+
+def computation_table(windows: "Windows") -> pd.DataFrame:
+    """What counted the summaries, its settings and time, and what the row-level sections ran on."""
+    engine = windows.engine
+    rows = [
+        ("backend", engine.name),  # type: ignore[union-attr]
+        ("settings", engine.describe()),  # type: ignore[union-attr]
+        ("seconds counting", round(sum(s for _, s in engine.timings), 3)),  # type: ignore[union-attr]
+        ("row-level sections", _rows_line(windows)),
+    ]
+    return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
+
+
+def computation_methods(windows: "Windows") -> dict[str, str]:
+    """Appendix lines: the backend with its settings and time, and the rows of the row-level sections."""
+    return {"backend": windows.engine.run_summary(), "row_level_data": _rows_line(windows)}  # type: ignore[union-attr]
 
 
 def findings_frame(findings: Iterable[Finding], *, include_ok: bool = False) -> pd.DataFrame:

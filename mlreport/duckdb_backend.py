@@ -3,7 +3,8 @@
 Embedded (no server), streaming over ``read_parquet([...])`` / ``read_csv([...])``
 so the data can be larger than memory. Settings: ``threads`` (default: all
 cores), ``memory_limit`` (e.g. ``"3GB"``; DuckDB's default is 80 % of RAM) and
-``temp_directory`` (where hash tables spill when over the limit).
+``temp_directory`` (where hash tables spill when over the limit; default a folder
+under the system's temporary folder, not DuckDB's ``./.tmp``).
 
 How a column is counted (one query per column, reading only that column and
 the group key): the value's code (:mod:`mlreport.pushdown`) is computed in SQL
@@ -37,15 +38,17 @@ backend does.
 from __future__ import annotations
 
 import os
+import tempfile
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .backends import Backend, Source, as_source, check_group, check_quantile_mode, settings_with_fit, with_reference
+from .backends import Backend, Grouping, Source, as_source
 from .errors import DataError, ParameterError
-from .profile import DEFAULT_SENTINELS, ReferenceProfile, Summaries
+from .profile import ReferenceProfile, Summaries
+from .pushdown_fit import QuantileRequest
 from .pushdown import (
     INVALID_CODE,
     MISSING_CODE,
@@ -160,15 +163,17 @@ class DuckDBBackend(Backend):
             raise ParameterError(f"threads must be a positive integer, got {threads!r}", name="threads")
         self.threads = threads
         self.memory_limit = memory_limit
-        self.temp_directory = str(temp_directory) if temp_directory else None
+        # DuckDB's default spills to ./.tmp, i.e. into a report's working folder: spill under the
+        # system's temporary folder instead, one folder per backend (DuckDB creates it when it spills).
+        self.temp_directory = str(temp_directory) if temp_directory else os.path.join(
+            tempfile.gettempdir(), f"mlreport-duckdb-{os.getpid()}-{id(self):x}"
+        )
         if connection is None:
-            config: dict[str, Any] = {"preserve_insertion_order": False}
+            config: dict[str, Any] = {"preserve_insertion_order": False, "temp_directory": self.temp_directory}
             if threads is not None:
                 config["threads"] = threads
             if memory_limit:
                 config["memory_limit"] = str(memory_limit)
-            if self.temp_directory:
-                config["temp_directory"] = self.temp_directory
             try:
                 connection = duckdb.connect(config=config)
             except duckdb.Error as error:
@@ -176,18 +181,15 @@ class DuckDBBackend(Backend):
             connection.execute("SET TimeZone = 'UTC'").fetchall()
         self.con = connection
         self._views = 0
-        self._depth = 0
         self._frame_views: list[str] = []
 
     @contextmanager
     def _timed(self, operation: str) -> Iterator[None]:
         # Frames registered as views for one call are released when the outermost call ends.
-        self._depth += 1
         try:
             with super()._timed(operation):
                 yield
         finally:
-            self._depth -= 1
             if self._depth == 0:
                 for view in self._frame_views:
                     self.con.unregister(view)
@@ -255,6 +257,10 @@ class DuckDBBackend(Backend):
         src = as_source(source)
         relation = self._relation(src)
         schema = self._schema(relation)
+        self._record_files(
+            src, columns=len(schema),
+            rows=lambda: int(self.con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]),
+        )
         clauses = ["TRUE"]
         if src.timestamp and (src.start is not None or src.end is not None):
             ts, kind = self._timestamp_sql(src.timestamp, schema)
@@ -362,8 +368,9 @@ class DuckDBBackend(Backend):
             GROUP BY g, code"""
         return sql, registered
 
-    def _group(self, schema: Mapping[str, str], by: str | None, period: str | None, timestamp: str | None) -> tuple[str, str]:
+    def _group(self, schema: Mapping[str, str], group: Grouping) -> tuple[str, str]:
         """(group expression, filter keeping rows whose key is present)."""
+        by = group.by
         if by is not None:
             if by not in schema:
                 raise DataError(f"period key column {by!r} is not in the data", column=by)
@@ -371,17 +378,24 @@ class DuckDBBackend(Backend):
             if schema[by].upper() in ("DOUBLE", "FLOAT", "REAL"):
                 return q, f"{q} IS NOT NULL AND NOT isnan({q})"
             return q, f"{q} IS NOT NULL"
-        if period is not None:
-            ts, _ = self._timestamp_sql(str(timestamp), schema)
-            return _PERIOD_SQL[str(period).upper()].format(ts=ts), f"{ts} IS NOT NULL"
+        if group.code is not None:
+            ts, _ = self._timestamp_sql(str(group.timestamp), schema)
+            return _PERIOD_SQL[group.code].format(ts=ts), f"{ts} IS NOT NULL"
         return "0", "TRUE"
 
-    def _summaries(
-        self, source: Any, profile: ReferenceProfile, by: str | None, period: str | None, timestamp: str | None
-    ) -> dict[Any, Summaries]:
+    def _summaries(self, source: Any, profile: ReferenceProfile, group: Grouping) -> dict[Any, Summaries]:
         src, relation, schema, where = self._prepare(source)
-        group_sql, keep = self._group(schema, by, period, timestamp)
-        where = f"{where} AND {keep}"
+        group_sql, keep = self._group(schema, group)
+        if not (group.untimed and group.code is not None):
+            where = f"{where} AND {keep}"
+
+        def labelled(rows: list[Any]) -> list[Any]:
+            # Periods are grouped by their start and labelled as drift.period_labels does (None: no timestamp).
+            if group.code is None:
+                return rows
+            form = _PERIOD_LABEL[group.code]
+            return [(None if row[0] is None else row[0].strftime(form), *row[1:]) for row in rows]
+
         plans = {
             name: plan_column(column, source_kind(schema[name]), profile.sentinels)
             for name, column in profile.columns.items()
@@ -399,62 +413,56 @@ class DuckDBBackend(Backend):
             finally:
                 for view in registered:
                     self.con.unregister(view)
-            if period is not None:
-                label = _PERIOD_LABEL[str(period).upper()]
-                rows = [(row[0].strftime(label), *row[1:]) for row in rows]
+            rows = labelled(rows)
             per_column[name] = column_summaries(plan, profile.columns[name], rows)
             if not group_rows:
                 for row in rows:
                     group_rows[row[0]] = group_rows.get(row[0], 0) + int(row[2])
         if not plans:
-            rows = self.con.execute(f"SELECT {group_sql} AS g, count(*) FROM {relation} WHERE {where} GROUP BY g").fetchall()
-            if period is not None:
-                label = _PERIOD_LABEL[str(period).upper()]
-                rows = [(row[0].strftime(label), row[1]) for row in rows]
+            rows = labelled(self.con.execute(
+                f"SELECT {group_sql} AS g, count(*) FROM {relation} WHERE {where} GROUP BY g"
+            ).fetchall())
             group_rows = {row[0]: int(row[1]) for row in rows}
-        if by is None and period is None and not group_rows:
-            group_rows = {0: 0}
-        return assemble(profile, plans, per_column, group_rows, absent)
+        return assemble(profile, plans, per_column, group_rows, absent, single=group.single)
 
-    # -- the interface -------------------------------------------------------
-    def summarize(self, source: Any, profile: ReferenceProfile) -> Summaries:
-        with self._timed("summarize"):
-            parts = self._summaries(source, profile, None, None, None)
-            return next(iter(parts.values()))
-
-    def summarize_by(
-        self,
-        source: Any,
-        profile: ReferenceProfile,
-        *,
-        by: str | None = None,
-        period: str | None = None,
-        timestamp: str | None = None,
-    ) -> dict[Any, Summaries]:
-        check_group(by, period, timestamp)
-        with self._timed(f"summarize_by {by or period}"):
-            return self._summaries(source, profile, by, period, timestamp)
-
-    def decision_counts(
-        self,
-        source: Any,
-        config: Any = None,
-        *,
-        timestamp_column: str,
-        decision_column: str,
-        segment_columns: Sequence[str] = (),
-        score_column: str | None = None,
-        override_column: str | None = None,
-        decision_labels: Sequence[str] | None = None,
-    ) -> Any:
+    # -- the primitives of Backend -------------------------------------------
+    def _decision_counts(self, source: Any, config: Any, roles: Mapping[str, Any]) -> Any:
         from .duckdb_volume import decision_counts
 
-        with self._timed("decision_counts"):
-            return decision_counts(
-                self, source, config, timestamp_column=timestamp_column, decision_column=decision_column,
-                segment_columns=segment_columns, score_column=score_column, override_column=override_column,
-                decision_labels=decision_labels,
-            )
+        return decision_counts(self, source, config, roles)
+
+    def _fit_queries(self, source: Any, columns: Sequence[str] | None, request: QuantileRequest) -> tuple[Any, list[str], Any]:
+        from .duckdb_fit import DuckDBFit
+
+        src, relation, schema, where = self._prepare(source)
+        names = list(columns) if columns is not None else [
+            name for name, sql_type in schema.items() if source_kind(sql_type) != "temporal"
+        ]
+        fit = DuckDBFit(self, relation, where, schema, approximate=request.approximate, counts=request.counts,
+                        sample_values=request.sample_values, seed=request.seed)
+        return fit, names, src
+
+    def _count(self, src: Source) -> int:
+        _, relation, _, where = self._prepare(src)
+        return int(self.con.execute(f"SELECT count(*) FROM {relation} WHERE {where}").fetchall()[0][0])
+
+    def _rows(self, src: Source) -> pd.DataFrame:
+        _, relation, _, where = self._prepare(src)
+        # Rows in file order, as pandas reads them: insertion order is kept for this query only.
+        kept = self.con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+        self.con.execute("SET preserve_insertion_order = true")
+        try:
+            return self.con.sql(f"SELECT * FROM {relation} WHERE {where}").to_arrow_table().to_pandas()
+        finally:
+            self.con.execute(f"SET preserve_insertion_order = {'true' if kept else 'false'}")
+
+    def _sample(self, src: Source, rows: int, seed: int) -> pd.DataFrame:
+        _, relation, _, where = self._prepare(src)
+        sql = (
+            f"SELECT * FROM (SELECT * FROM {relation} WHERE {where}) "
+            f"USING SAMPLE reservoir({int(rows)} ROWS) REPEATABLE ({int(seed)})"
+        )
+        return self.con.sql(sql).to_arrow_table().to_pandas()
 
     def head(self, source: Any, rows: int = 10_000) -> pd.DataFrame:
         with self._timed("head"):
@@ -466,48 +474,3 @@ class DuckDBBackend(Backend):
         with self._timed("columns"):
             _, relation, schema, _ = self._prepare(source)
             return list(schema)
-
-    def fit_profile(
-        self,
-        source: Any,
-        columns: Sequence[str] | None = None,
-        *,
-        quantiles: str = "exact",
-        sample_rows: int = 1_000_000,
-        seed: int = 0,
-        categorical: Sequence[str] | None = None,
-        numeric: Sequence[str] | None = None,
-        bins: int = 10,
-        fine_bins: int = 100,
-        max_categories: int = 50,
-        sentinels: Sequence[float] = DEFAULT_SENTINELS,
-        discrete_max: int = 12,
-    ) -> ReferenceProfile:
-        check_quantile_mode(quantiles)
-        settings = {
-            "categorical": categorical, "numeric": numeric, "bins": bins, "fine_bins": fine_bins,
-            "max_categories": max_categories, "sentinels": sentinels, "discrete_max": discrete_max,
-        }
-        with self._timed(f"fit_profile ({quantiles})"):
-            src, relation, schema, where = self._prepare(source)
-            if quantiles == "sample":
-                sql = (
-                    f"SELECT * FROM (SELECT * FROM {relation} WHERE {where}) "
-                    f"USING SAMPLE reservoir({int(sample_rows)} ROWS) REPEATABLE ({int(seed)})"
-                )
-                frame = self.con.sql(sql).to_arrow_table().to_pandas()
-                fitted = ReferenceProfile.fit(frame, columns, **settings)
-                return settings_with_fit(fitted, {
-                    "backend": self.name, "quantiles": "sample", "sample_rows": int(len(frame)), "seed": int(seed),
-                })
-            from .duckdb_fit import DuckDBFit
-
-            names = list(columns) if columns is not None else [
-                name for name, sql_type in schema.items() if source_kind(sql_type) != "temporal"
-            ]
-            fit = DuckDBFit(self, relation, where, schema, approximate=quantiles == "approx",
-                            counts=(bins, fine_bins), sample_values=sample_rows, seed=seed)
-            profile = fit.profile(names, **settings)
-            profile = with_reference(profile, self.summarize(src, profile))
-            return settings_with_fit(profile, fit.description(profile, int(bins)))
-

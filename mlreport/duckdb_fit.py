@@ -4,7 +4,7 @@ One query gathers every column's counts, range, mean and standard deviation
 (``stddev_samp``, ddof 1) and sentinel counts; then, per column, the kind
 check (distinct values, screened by ``approx_count_distinct``), the quantile
 edges and the modal candidates (numeric kind) or the label counts
-(categorical kind). :func:`mlreport.pushdown_fit.profile_from_queries` applies
+(categorical kind). :func:`mlreport.pushdown_fit.fit_from_queries` applies
 :meth:`ReferenceProfile.fit`'s rules to the answers.
 """
 
@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 
 from .errors import DataError
-from .profile import ReferenceProfile, Summaries
-from .pushdown_fit import ColumnStats, inverted_cdf_ranks, mid_rank_probabilities, profile_from_queries
+from .profile import ReferenceProfile
+from .pushdown_fit import ColumnStats, QueryFit, stats_from_row
 
 if TYPE_CHECKING:
     from .duckdb_backend import DuckDBBackend
@@ -31,7 +31,7 @@ APPROX_METHOD = (
 EXACT_METHOD = "DuckDB quantile_disc at mid-rank probabilities: the inverted-CDF quantiles, as pandas"
 
 
-class DuckDBFit:
+class DuckDBFit(QueryFit):
     """Answers :class:`mlreport.pushdown_fit.FitQueries` for one relation and window."""
 
     def __init__(
@@ -51,13 +51,12 @@ class DuckDBFit:
         self.where = where
         self.schema = schema
         self.approximate = approximate
-        self.counts = tuple(int(c) for c in counts)
+        super().__init__(counts)
         self.sample_values = int(sample_values)
         self.seed = int(seed)
         self._percent = 0.0
         self._sampling = "system"
         self._numeric: set[str] = set()
-        self._quantiles: dict[str, dict[int, np.ndarray]] = {}
         self._equal_counts: dict[str, dict[float, int]] = {}
 
     def _sql(self, sql: str) -> list[tuple[Any, ...]]:
@@ -132,78 +131,37 @@ class DuckDBFit:
         row = self._sql(
             f"SELECT {', '.join(parts)} FROM (SELECT {select} FROM {self.relation} WHERE {self.where})"
         )[0]
-        rows = int(row[0])
-        if rows == 0:
-            raise DataError("reference data has no rows: nothing to fit a profile on")
-        result: dict[str, ColumnStats] = {}
-        position = 1
-        for name, numbers, width in layout:
-            values = row[position : position + width]
-            position += width
+        dtypes = {}
+        for name, _, _ in layout:
             sql_type = self.schema[name].upper().split("(")[0]
-            dtype = _PANDAS_DTYPE.get(sql_type, sql_type.lower())
-            if numbers:
-                missing = int(values[0])
-                if dtype.startswith(("int", "uint")) and missing:
-                    dtype = "float64"  # as pyarrow reads an integer column with nulls
-                result[name] = ColumnStats(
-                    name=name, dtype=dtype, numeric_values=True, rows=rows, missing=missing,
-                    nonfinite=int(values[1]), invalid=int(values[2]), finite=int(values[3]),
-                    minimum=_float(values[4]), maximum=_float(values[5]), mean=_float(values[6]),
-                    std=_float(values[7]), sentinel_counts=(0,) * len(sentinels),
-                )
-            else:
-                if dtype == "bool" and int(values[0]):
-                    dtype = "object"
-                result[name] = ColumnStats(
-                    name=name, dtype=dtype, numeric_values=False, rows=rows, missing=int(values[0]),
-                    nonfinite=0, invalid=0,
-                )
-        return result
+            dtypes[name] = _PANDAS_DTYPE.get(sql_type, sql_type.lower())
+        return stats_from_row(row, layout, dtypes, len(sentinels))
 
     # -- FitQueries ----------------------------------------------------------
-    def distinct_numbers(self, name: str, at_most: int) -> np.ndarray | None:
-        estimate = self._sql(f"SELECT approx_count_distinct(v) FROM {self._finite(name)}")[0][0]
-        if estimate is not None and int(estimate) > 4 * at_most + 16:
-            return None
-        rows = self._sql(f"SELECT DISTINCT v + 0.0 FROM {self._finite(name)} LIMIT {int(at_most) + 1}")
-        if len(rows) > at_most:
-            return None
-        return np.sort(np.array([r[0] for r in rows], dtype=float))
+    def _distinct_estimate(self, name: str) -> int | None:
+        return self._sql(f"SELECT approx_count_distinct(v) FROM {self._finite(name)}")[0][0]
 
-    def quantiles(self, name: str, n: int, count: int) -> np.ndarray:
-        cached = self._quantiles.get(name)
-        if cached is None:
-            cached = self._quantiles[name] = self._all_quantiles(name, n)
-        return cached[count]
+    def _distinct_values(self, name: str, limit: int) -> list[float]:
+        return [r[0] for r in self._sql(f"SELECT DISTINCT v + 0.0 FROM {self._finite(name)} LIMIT {int(limit)}")]
 
-    def _all_quantiles(self, name: str, n: int) -> dict[int, np.ndarray]:
+    def _exact_values(self, name: str, probabilities: list[float]) -> Sequence[float]:
+        return self._sql(f"SELECT quantile_disc(v, {_list(probabilities)}) FROM {self._finite(name)}")[0][0]
+
+    def _approximate_values(self, name: str, n: int, probabilities: list[float]) -> Sequence[float] | None:
         percent = 100.0 * self.sample_values / n if n else 100.0
-        if self.approximate and percent < 100.0:
-            # A system sample reads whole vectors of rows: about five times faster than
-            # approx_quantile's t-digest here, with the same rank error (about 0.1 %).
-            probabilities = sorted({k / c for c in self.counts for k in range(1, c)})
-            self._percent = max(self._percent, percent)
-            # system sampling takes whole vectors of 2048 rows: on small data, row by row
-            method = "system" if n > 200 * 2048 else "bernoulli"
-            self._sampling = method
-            values = self._sql(
-                f"SELECT quantile_disc(v, {_list(probabilities)}) FROM (SELECT v FROM {self._finite(name)}) "
-                f"USING SAMPLE {percent:.6f} PERCENT ({method}, {self.seed})"
-            )[0][0]
-            if values is None:  # a sample without values: fall back to every value
-                return self._all_quantiles_exact(name, n)
-            found = dict(zip(probabilities, values))
-            return {c: np.array([found[k / c] for k in range(1, c)], dtype=float) for c in self.counts}
-        return self._all_quantiles_exact(name, n)
-
-    def _all_quantiles_exact(self, name: str, n: int) -> dict[int, np.ndarray]:
-        ranks = np.unique(np.concatenate([inverted_cdf_ranks(n, c) for c in self.counts]))
-        values = self._sql(
-            f"SELECT quantile_disc(v, {_list(mid_rank_probabilities(ranks, n))}) FROM {self._finite(name)}"
+        if not (self.approximate and percent < 100.0):
+            return None
+        # A system sample reads whole vectors of rows: about five times faster than
+        # approx_quantile's t-digest here, with the same rank error (about 0.1 %).
+        self._percent = max(self._percent, percent)
+        # system sampling takes whole vectors of 2048 rows: on small data, row by row
+        method = "system" if n > 200 * 2048 else "bernoulli"
+        self._sampling = method
+        # None (a sample without values) falls back to every value
+        return self._sql(
+            f"SELECT quantile_disc(v, {_list(probabilities)}) FROM (SELECT v FROM {self._finite(name)}) "
+            f"USING SAMPLE {percent:.6f} PERCENT ({method}, {self.seed})"
         )[0][0]
-        found = dict(zip(ranks.tolist(), values))
-        return {c: np.array([found[int(j)] for j in inverted_cdf_ranks(n, c)], dtype=float) for c in self.counts}
 
     def count_values(self, name: str, values: np.ndarray) -> np.ndarray:
         from .duckdb_backend import literal
@@ -235,37 +193,6 @@ class DuckDBFit:
         return np.array([r[0] for r in rows], dtype=object), np.array([r[1] for r in rows], dtype=np.int64)
 
     # -- the profile ---------------------------------------------------------
-    def profile(
-        self,
-        names: Sequence[str],
-        *,
-        categorical: Sequence[str] | None,
-        numeric: Sequence[str] | None,
-        bins: int,
-        fine_bins: int,
-        max_categories: int,
-        sentinels: Sequence[float],
-        discrete_max: int,
-    ) -> ReferenceProfile:
-        """A profile whose ``reference`` is still empty: the backend counts it next."""
-        from .profile import ReferenceProfile as Profile
-
-        # Validate the settings exactly as the pandas fit does (on an empty-safe stand-in).
-        _check_settings(bins, fine_bins, max_categories, discrete_max, categorical, numeric)
-        sentinel_values = tuple(float(s) for s in sentinels)
-        stats = self.stats(list(names), set(numeric or ()), sentinel_values)
-        columns = profile_from_queries(
-            stats, self, categorical=list(categorical or ()), numeric=list(numeric or ()), bins=bins,
-            fine_bins=fine_bins, max_categories=max_categories, sentinels=sentinel_values,
-            discrete_max=discrete_max,
-        )
-        rows = next(iter(stats.values())).rows if stats else 0
-        settings = {
-            "bins": int(bins), "fine_bins": int(fine_bins), "max_categories": int(max_categories),
-            "sentinels": list(sentinel_values), "discrete_max": int(discrete_max),
-        }
-        return Profile(columns=columns, reference=Summaries(rows=rows, columns={}), rows=rows, settings=settings)
-
     def max_rank_error(self, profile: ReferenceProfile, bins: int) -> float:
         """Largest distance between ``k / bins`` and the reference share its edge reaches.
 
@@ -314,27 +241,8 @@ class DuckDBFit:
         }
 
 
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
 def _list(values: Sequence[float]) -> str:
     from .duckdb_backend import literal
 
     return "[" + ", ".join(literal(v) for v in values) + "]"
 
-
-def _check_settings(
-    bins: int, fine_bins: int, max_categories: int, discrete_max: int,
-    categorical: Sequence[str] | None, numeric: Sequence[str] | None,
-) -> None:
-    from .errors import ParameterError
-
-    for value, label, minimum in ((bins, "bins", 2), (fine_bins, "fine_bins", 2), (max_categories, "max_categories", 1)):
-        if not isinstance(value, (int, np.integer)) or value < minimum:
-            raise ParameterError(f"{label} must be an integer >= {minimum}, got {value!r}", name=label)
-    if not isinstance(discrete_max, (int, np.integer)) or discrete_max < 0:
-        raise ParameterError(f"discrete_max must be an integer >= 0, got {discrete_max!r}", name="discrete_max")
-    both = set(categorical or ()) & set(numeric or ())
-    if both:
-        raise ParameterError(f"columns declared both categorical and numeric: {sorted(both)}", name="categorical")

@@ -19,7 +19,7 @@ as naive ISO 8601 timestamps.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
@@ -27,24 +27,12 @@ from .errors import DataError
 from .pushdown import GridLookup
 from .pushdown_fit import mid_rank_probabilities
 from .volume import VolumeConfig
-from .volume_pushdown import NO_TIME, OUTSIDE, decision_counts as build_counts, plan_windows, score_edges
+from .volume_pushdown import NO_TIME, OUTSIDE, check_roles, decision_counts as build_counts, plan_windows, score_edges
 
 if TYPE_CHECKING:
     from .duckdb_backend import DuckDBBackend
 
 __all__ = ["decision_counts"]
-
-
-def _check_roles(schema: dict[str, str], roles: dict[str, Any]) -> None:
-    named = [roles["timestamp_column"], roles["decision_column"], *roles["segment_columns"]]
-    named += [roles[key] for key in ("score_column", "override_column") if roles.get(key)]
-    for column in named:
-        if column not in schema:
-            raise DataError(f"column {column!r} not found; the data has columns {list(schema)[:30]}", column=column)
-    if {roles["timestamp_column"], roles["decision_column"]} & set(roles["segment_columns"]):
-        raise DataError(
-            "segment_columns must not include the timestamp or decision column", column=roles["decision_column"]
-        )
 
 
 def _label_sql(column: str, sql_type: str) -> str:
@@ -77,31 +65,18 @@ def _band_sql(edges: np.ndarray) -> tuple[str, str, dict[str, Any] | None]:
 
 
 def decision_counts(
-    backend: "DuckDBBackend",
-    source: Any,
-    config: VolumeConfig | None = None,
-    *,
-    timestamp_column: str,
-    decision_column: str,
-    segment_columns: Sequence[str] = (),
-    score_column: str | None = None,
-    override_column: str | None = None,
-    decision_labels: Sequence[str] | None = None,
+    backend: "DuckDBBackend", source: Any, config: VolumeConfig, roles: Mapping[str, Any]
 ) -> Any:
-    """:class:`~mlreport.volume.DecisionCounts` of a source (= ``volume.count_decisions``)."""
+    """:class:`~mlreport.volume.DecisionCounts` of a source (= ``volume.count_decisions``).
+
+    ``roles`` as :func:`mlreport.volume.decision_roles` builds them.
+    """
     from .duckdb_backend import _ident, _timestamp_literal, source_kind
 
-    config = config or VolumeConfig()
-    roles = {
-        "timestamp_column": timestamp_column,
-        "decision_column": decision_column,
-        "segment_columns": list(segment_columns),
-        "score_column": score_column or None,
-        "override_column": override_column or None,
-        "decision_labels": list(decision_labels) if decision_labels else None,
-    }
+    timestamp_column, decision_column = roles["timestamp_column"], roles["decision_column"]
+    score_column, override_column = roles["score_column"], roles["override_column"]
     src, relation, schema, where = backend._prepare(source)
-    _check_roles(schema, roles)
+    check_roles(list(schema), roles)
     ts_type = schema[timestamp_column].upper()
     if source_kind(ts_type) in ("number", "bool"):
         raise DataError(f"column {timestamp_column!r} holds {ts_type} values, expected timestamps", column=timestamp_column)
@@ -135,8 +110,7 @@ def decision_counts(
     edges = None
     score_sql = "NULL"
     if score_column:
-        kind = source_kind(schema[score_column])
-        if kind != "number":
+        if source_kind(schema[score_column]) != "number":
             raise DataError(
                 f"score column {score_column!r} holds {schema[score_column]} values, expected numbers",
                 column=score_column,

@@ -450,11 +450,17 @@ def assemble(
     per_column: Mapping[str, Mapping[Any, ColumnSummary]],
     group_rows: Mapping[Any, int],
     absent: Sequence[str],
+    *,
+    single: bool = False,
 ) -> dict[Any, Summaries]:
     """Summaries per group (sorted keys), with empty columns where a group had none.
 
     ``group_rows`` gives every group's row count (groups come from it).
+    ``single``: the whole source is one group, which exists even when it has
+    no rows (key ``0``).
     """
+    if single and not group_rows:
+        group_rows = {0: 0}
     result: dict[Any, Summaries] = {}
     for group in sorted(group_rows, key=_sort_key):
         columns: dict[str, ColumnSummary] = {}

@@ -29,9 +29,10 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .backends import Backend, Source, as_source, check_group, check_quantile_mode, settings_with_fit, with_reference
+from .backends import Backend, Grouping, Source, as_source
 from .errors import DataError, ParameterError
-from .profile import DEFAULT_SENTINELS, ReferenceProfile, Summaries
+from .profile import ReferenceProfile, Summaries
+from .pushdown_fit import QuantileRequest
 from .pushdown import (
     INVALID_CODE,
     MISSING_CODE,
@@ -109,6 +110,7 @@ class SparkBackend(Backend):
             spark = builder.getOrCreate()
         spark.conf.set("spark.sql.session.timeZone", "UTC")
         self.spark = spark
+        self._converted: dict[int, tuple[pd.DataFrame, Any]] = {}
 
     def describe(self) -> str:
         context = self.spark.sparkContext
@@ -127,12 +129,13 @@ class SparkBackend(Backend):
                 frame = reader.parquet(*src.paths)
             else:
                 frame = reader.csv(list(src.paths), header=True, inferSchema=True)
+            self._record_files(src, columns=len(frame.columns), rows=frame.count)
         elif src.table:
             frame = self.spark.table(src.table)
         elif src.is_spark:
             frame = src.frame
         else:
-            frame = self.spark.createDataFrame(src.frame)
+            frame = self._from_pandas(src.frame)
         if src.timestamp and (src.start is not None or src.end is not None):
             ts = self._timestamp(frame, src.timestamp)
             if src.start is not None:
@@ -140,6 +143,13 @@ class SparkBackend(Backend):
             if src.end is not None:
                 frame = frame.where(ts < _ntz(src.end))
         return frame
+
+    def _from_pandas(self, frame: pd.DataFrame) -> Any:
+        """A pandas frame as a cached Spark DataFrame, converted once per frame (a fit runs many jobs on it)."""
+        held = self._converted.get(id(frame))
+        if held is None or held[0] is not frame:
+            held = self._converted[id(frame)] = (frame, self.spark.createDataFrame(frame).cache())
+        return held[1]
 
     def _kinds(self, frame: Any) -> dict[str, str]:
         return {field.name: spark_source_kind(field.dataType) for field in frame.schema.fields}
@@ -265,10 +275,11 @@ class SparkBackend(Backend):
         return F.when(position > 0, (position - 1).cast("int")).otherwise(plan.other)
 
     # -- summaries -----------------------------------------------------------
-    def _group(self, frame: Any, by: str | None, period: str | None, timestamp: str | None) -> tuple[Any, Any]:
+    def _group(self, frame: Any, group: Grouping) -> tuple[Any, Any]:
         from pyspark.sql import functions as F
         from pyspark.sql import types as T
 
+        by = group.by
         if by is not None:
             if by not in frame.columns:
                 raise DataError(f"period key column {by!r} is not in the data", column=by)
@@ -277,22 +288,21 @@ class SparkBackend(Backend):
             if isinstance(frame.schema[by].dataType, (T.DoubleType, T.FloatType)):
                 keep = keep & ~F.isnan(key)
             return key, keep
-        if period is not None:
-            ts = self._timestamp(frame, str(timestamp))
-            code = str(period).upper()
+        if group.code is not None:
+            ts = self._timestamp(frame, str(group.timestamp))
+            code = group.code
             moment = F.date_trunc("week", ts) if code == "W" else ts
             return F.date_format(moment, _PERIOD_FORMAT[code]), ts.isNotNull()
         return F.lit(0), F.lit(True)
 
-    def _summaries(
-        self, source: Any, profile: ReferenceProfile, by: str | None, period: str | None, timestamp: str | None
-    ) -> dict[Any, Summaries]:
+    def _summaries(self, source: Any, profile: ReferenceProfile, grouping: Grouping) -> dict[Any, Summaries]:
         from pyspark.sql import functions as F
 
         frame = self._frame(source)
         kinds = self._kinds(frame)
-        group, keep = self._group(frame, by, period, timestamp)
-        frame = frame.where(keep)
+        group, keep = self._group(frame, grouping)
+        if not (grouping.untimed and grouping.code is not None):
+            frame = frame.where(keep)  # else rows without a timestamp form the group None
         plans = {
             name: plan_column(column, kinds[name], profile.sentinels)
             for name, column in profile.columns.items()
@@ -349,98 +359,69 @@ class SparkBackend(Backend):
             name: column_summaries(plan, profile.columns[name], per_plan[i])
             for i, (name, plan) in enumerate(plans.items())
         } if plans else {}
-        if by is None and period is None and not group_rows:
-            group_rows = {0: 0}
-        return assemble(profile, plans, per_column, group_rows, absent)
+        return assemble(profile, plans, per_column, group_rows, absent, single=grouping.single)
 
-    def summarize(self, source: Any, profile: ReferenceProfile) -> Summaries:
-        with self._timed("summarize"):
-            return next(iter(self._summaries(source, profile, None, None, None).values()))
-
-    def summarize_by(
-        self,
-        source: Any,
-        profile: ReferenceProfile,
-        *,
-        by: str | None = None,
-        period: str | None = None,
-        timestamp: str | None = None,
-    ) -> dict[Any, Summaries]:
-        check_group(by, period, timestamp)
-        with self._timed(f"summarize_by {by or period}"):
-            return self._summaries(source, profile, by, period, timestamp)
-
-    def decision_counts(
-        self,
-        source: Any,
-        config: Any = None,
-        *,
-        timestamp_column: str,
-        decision_column: str,
-        segment_columns: Sequence[str] = (),
-        score_column: str | None = None,
-        override_column: str | None = None,
-        decision_labels: Sequence[str] | None = None,
-    ) -> Any:
+    # -- the primitives of Backend -------------------------------------------
+    def _decision_counts(self, source: Any, config: Any, roles: Mapping[str, Any]) -> Any:
         from .spark_volume import decision_counts
 
-        with self._timed("decision_counts"):
-            return decision_counts(
-                self, source, config, timestamp_column=timestamp_column, decision_column=decision_column,
-                segment_columns=segment_columns, score_column=score_column, override_column=override_column,
-                decision_labels=decision_labels,
-            )
+        return decision_counts(self, source, config, roles)
+
+    def _fit_queries(self, source: Any, columns: Sequence[str] | None, request: QuantileRequest) -> tuple[Any, list[str], Any]:
+        from .spark_fit import SparkFit
+
+        frame = self._frame(source)
+        kinds = self._kinds(frame)
+        names = list(columns) if columns is not None else [n for n, k in kinds.items() if k != "temporal"]
+        relative_error = self.relative_error if request.approximate else None
+        fit = SparkFit(self, frame, kinds, relative_error=relative_error, counts=request.counts)
+        return fit, names, Source(frame=frame)
+
+    def _count(self, src: Source) -> int:
+        return int(self._frame(src).count())
+
+    def _rows(self, src: Source) -> pd.DataFrame:
+        return _to_pandas(self._frame(src))
+
+    def _sample(self, src: Source, rows: int, seed: int) -> pd.DataFrame:
+        frame = self._frame(src)
+        total = frame.count()
+        if total > rows:
+            frame = frame.sample(fraction=min(1.0, 1.2 * rows / total), seed=seed).limit(int(rows))
+        return _to_pandas(frame)
 
     def head(self, source: Any, rows: int = 10_000) -> pd.DataFrame:
-        frame = self._frame(source)
-        collected = frame.limit(int(rows)).collect()
-        return pd.DataFrame([row.asDict() for row in collected], columns=frame.columns)
+        return _to_pandas(self._frame(source).limit(int(rows)))
 
     def columns(self, source: Any) -> list[str]:
         return list(self._frame(source).columns)
 
-    def fit_profile(
-        self,
-        source: Any,
-        columns: Sequence[str] | None = None,
-        *,
-        quantiles: str = "exact",
-        sample_rows: int = 1_000_000,
-        seed: int = 0,
-        categorical: Sequence[str] | None = None,
-        numeric: Sequence[str] | None = None,
-        bins: int = 10,
-        fine_bins: int = 100,
-        max_categories: int = 50,
-        sentinels: Sequence[float] = DEFAULT_SENTINELS,
-        discrete_max: int = 12,
-    ) -> ReferenceProfile:
-        from .spark_fit import SparkFit
 
-        check_quantile_mode(quantiles)
-        settings = {
-            "categorical": categorical, "numeric": numeric, "bins": bins, "fine_bins": fine_bins,
-            "max_categories": max_categories, "sentinels": sentinels, "discrete_max": discrete_max,
-        }
-        with self._timed(f"fit_profile ({quantiles})"):
-            frame = self._frame(source)
-            if quantiles == "sample":
-                total = frame.count()
-                if total > sample_rows:
-                    frame = frame.sample(fraction=min(1.0, 1.2 * sample_rows / total), seed=seed).limit(int(sample_rows))
-                collected = frame.collect()
-                sampled = pd.DataFrame([row.asDict() for row in collected], columns=frame.columns)
-                fitted = ReferenceProfile.fit(sampled, columns, **settings)
-                return settings_with_fit(fitted, {
-                    "backend": self.name, "quantiles": "sample", "sample_rows": int(len(sampled)), "seed": int(seed),
-                })
-            kinds = self._kinds(frame)
-            names = list(columns) if columns is not None else [n for n, k in kinds.items() if k != "temporal"]
-            fit = SparkFit(self, frame, kinds, relative_error=None if quantiles == "exact" else self.relative_error,
-                           counts=(bins, fine_bins))
-            profile = fit.profile(names, **settings)
-            profile = with_reference(profile, self.summarize(Source(frame=frame), profile))
-            return settings_with_fit(profile, fit.description(int(bins)))
+def _to_pandas(frame: Any) -> pd.DataFrame:
+    """Collect a (small) Spark DataFrame as pandas; instants as naive UTC, as :mod:`mlreport.data` reads them.
+
+    The session time zone is UTC, so casting ``TIMESTAMP`` to ``TIMESTAMP_NTZ``
+    gives the UTC wall clock (``collect`` alone would convert instants to the
+    driver's local time).
+    """
+    from pyspark.sql import types as T
+
+    columns = [
+        frame[field.name].cast("timestamp_ntz").alias(field.name)
+        if isinstance(field.dataType, T.TimestampType) else frame[field.name]
+        for field in frame.schema.fields
+    ]
+    collected = frame.select(*columns).collect()
+    result = pd.DataFrame([row.asDict() for row in collected], columns=frame.columns)
+    for field in frame.schema.fields:
+        # Python objects lose the type of a column whose values are all null (or Decimal): restore it.
+        if result[field.name].dtype != object:
+            continue
+        if isinstance(field.dataType, T.NumericType):
+            result[field.name] = pd.to_numeric(result[field.name], errors="coerce")
+        elif isinstance(field.dataType, (T.TimestampType, T.TimestampNTZType, T.DateType)):
+            result[field.name] = pd.to_datetime(result[field.name])
+    return result
 
 
 def _ntz(stamp: pd.Timestamp) -> Any:

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 
 from .errors import DataError
-from .profile import ReferenceProfile, Summaries
-from .pushdown_fit import ColumnStats, inverted_cdf_ranks, mid_rank_probabilities, profile_from_queries
+from .pushdown_fit import ColumnStats, QueryFit, stats_from_row
 
 if TYPE_CHECKING:
     from .spark_backend import SparkBackend
@@ -30,7 +29,7 @@ _DTYPES = {
 }
 
 
-class SparkFit:
+class SparkFit(QueryFit):
     """Answers :class:`mlreport.pushdown_fit.FitQueries` for one Spark DataFrame."""
 
     def __init__(
@@ -46,8 +45,7 @@ class SparkFit:
         self.frame = frame
         self.kinds = kinds
         self.relative_error = relative_error
-        self.counts = tuple(int(c) for c in counts)
-        self._quantiles: dict[str, dict[int, np.ndarray]] = {}
+        super().__init__(counts)
 
     def _value(self, name: str) -> Any:
         raw = self.frame[name]
@@ -98,64 +96,28 @@ class SparkFit:
                 parts.append(count_if(raw.isNull()))
                 layout.append((name, False, 1))
         row = self.frame.agg(*parts).collect()[0]
-        rows = int(row[0])
-        if rows == 0:
-            raise DataError("reference data has no rows: nothing to fit a profile on")
-        result: dict[str, ColumnStats] = {}
-        position = 1
-        for name, numbers, width in layout:
-            values = row[position : position + width]
-            position += width
+        dtypes = {}
+        for name, _, _ in layout:
             type_name = self.frame.schema[name].dataType.simpleString()
-            dtype = _DTYPES.get(type_name, type_name)
-            if numbers:
-                missing = int(values[0])
-                if dtype.startswith("int") and missing:
-                    dtype = "float64"
-                result[name] = ColumnStats(
-                    name=name, dtype=dtype, numeric_values=True, rows=rows, missing=missing,
-                    nonfinite=int(values[1]), invalid=int(values[2]), finite=int(values[3]),
-                    minimum=_float(values[4]), maximum=_float(values[5]), mean=_float(values[6]),
-                    std=_float(values[7]) if int(values[3]) >= 2 else None,
-                    sentinel_counts=tuple(int(v) for v in values[8:]),
-                )
-            else:
-                result[name] = ColumnStats(
-                    name=name, dtype=dtype, numeric_values=False, rows=rows, missing=int(values[0]),
-                    nonfinite=0, invalid=0,
-                )
-        return result
+            dtypes[name] = _DTYPES.get(type_name, type_name)
+        return stats_from_row(row, layout, dtypes, len(sentinels))
 
     # -- FitQueries ----------------------------------------------------------
-    def distinct_numbers(self, name: str, at_most: int) -> np.ndarray | None:
+    def _distinct_estimate(self, name: str) -> int | None:
         from pyspark.sql import functions as F
 
-        finite = self._finite(name)
-        estimate = finite.agg(F.approx_count_distinct("v")).collect()[0][0]
-        if estimate is not None and int(estimate) > 4 * at_most + 16:
-            return None
-        rows = finite.distinct().limit(int(at_most) + 1).collect()
-        if len(rows) > at_most:
-            return None
-        return np.sort(np.array([r[0] for r in rows], dtype=float))
+        return self._finite(name).agg(F.approx_count_distinct("v")).collect()[0][0]
 
-    def quantiles(self, name: str, n: int, count: int) -> np.ndarray:
-        cached = self._quantiles.get(name)
-        if cached is None:
-            cached = self._quantiles[name] = self._all_quantiles(name, n)
-        return cached[count]
+    def _distinct_values(self, name: str, limit: int) -> list[float]:
+        return [r[0] for r in self._finite(name).distinct().limit(int(limit)).collect()]
 
-    def _all_quantiles(self, name: str, n: int) -> dict[int, np.ndarray]:
-        finite = self._finite(name)
-        if self.relative_error is not None:
-            probabilities = sorted({k / c for c in self.counts for k in range(1, c)})
-            values = finite.approxQuantile("v", probabilities, self.relative_error)
-            found = dict(zip(probabilities, values))
-            return {c: np.array([found[k / c] for k in range(1, c)], dtype=float) for c in self.counts}
-        ranks = np.unique(np.concatenate([inverted_cdf_ranks(n, c) for c in self.counts]))
-        values = finite.approxQuantile("v", mid_rank_probabilities(ranks, n), 0.0)
-        found = dict(zip(ranks.tolist(), values))
-        return {c: np.array([found[int(j)] for j in inverted_cdf_ranks(n, c)], dtype=float) for c in self.counts}
+    def _exact_values(self, name: str, probabilities: list[float]) -> Sequence[float]:
+        return self._finite(name).approxQuantile("v", probabilities, 0.0)
+
+    def _approximate_values(self, name: str, n: int, probabilities: list[float]) -> Sequence[float] | None:
+        if self.relative_error is None:
+            return None
+        return self._finite(name).approxQuantile("v", probabilities, self.relative_error)
 
     def count_values(self, name: str, values: np.ndarray) -> np.ndarray:
         from pyspark.sql import functions as F
@@ -184,37 +146,8 @@ class SparkFit:
         return np.array([r[0] for r in rows], dtype=object), np.array([r[1] for r in rows], dtype=np.int64)
 
     # -- the profile ---------------------------------------------------------
-    def profile(
-        self,
-        names: Sequence[str],
-        *,
-        categorical: Sequence[str] | None,
-        numeric: Sequence[str] | None,
-        bins: int,
-        fine_bins: int,
-        max_categories: int,
-        sentinels: Sequence[float],
-        discrete_max: int,
-    ) -> ReferenceProfile:
-        """A profile whose ``reference`` is still empty: the backend counts it next."""
-        from .duckdb_fit import _check_settings
-
-        _check_settings(bins, fine_bins, max_categories, discrete_max, categorical, numeric)
-        sentinel_values = tuple(float(s) for s in sentinels)
-        stats = self.stats(list(names), set(numeric or ()), sentinel_values)
-        columns = profile_from_queries(
-            stats, self, categorical=list(categorical or ()), numeric=list(numeric or ()), bins=bins,
-            fine_bins=fine_bins, max_categories=max_categories, sentinels=sentinel_values,
-            discrete_max=discrete_max,
-        )
-        rows = next(iter(stats.values())).rows if stats else 0
-        settings = {
-            "bins": int(bins), "fine_bins": int(fine_bins), "max_categories": int(max_categories),
-            "sentinels": list(sentinel_values), "discrete_max": int(discrete_max),
-        }
-        return ReferenceProfile(columns=columns, reference=Summaries(rows=rows, columns={}), rows=rows, settings=settings)
-
-    def description(self, bins: int) -> dict[str, Any]:
+    def description(self, profile: Any, bins: int) -> dict[str, Any]:
+        """``settings["fit"]``: how the quantiles were found and the rank error they may carry."""
         if self.relative_error is None:
             return {
                 "backend": "spark", "quantiles": "exact",
@@ -229,6 +162,3 @@ class SparkFit:
             "max_rank_error": float(self.relative_error),
         }
 
-
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)

@@ -10,7 +10,7 @@ decision)`` per segment column and ``(period, score band)``. Timestamps:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
@@ -18,7 +18,7 @@ from .errors import DataError
 from .pushdown import search_tree
 from .pushdown_fit import mid_rank_probabilities
 from .volume import VolumeConfig
-from .volume_pushdown import NO_TIME, OUTSIDE, decision_counts as build_counts, plan_windows, score_edges
+from .volume_pushdown import NO_TIME, OUTSIDE, check_roles, decision_counts as build_counts, plan_windows, score_edges
 
 if TYPE_CHECKING:
     from .spark_backend import SparkBackend
@@ -42,41 +42,20 @@ def _ntz_sql(stamp: Any) -> str:
     return f"TIMESTAMP_NTZ '{pd.Timestamp(stamp).strftime('%Y-%m-%d %H:%M:%S.%f')}'"
 
 
-def decision_counts(
-    backend: "SparkBackend",
-    source: Any,
-    config: VolumeConfig | None = None,
-    *,
-    timestamp_column: str,
-    decision_column: str,
-    segment_columns: Sequence[str] = (),
-    score_column: str | None = None,
-    override_column: str | None = None,
-    decision_labels: Sequence[str] | None = None,
-) -> Any:
-    """:class:`~mlreport.volume.DecisionCounts` of a Spark source (= ``volume.count_decisions``)."""
+def decision_counts(backend: "SparkBackend", source: Any, config: VolumeConfig, roles: Mapping[str, Any]) -> Any:
+    """:class:`~mlreport.volume.DecisionCounts` of a Spark source (= ``volume.count_decisions``).
+
+    ``roles`` as :func:`mlreport.volume.decision_roles` builds them.
+    """
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
     from .spark_backend import _ntz, _tree, spark_source_kind
 
-    config = config or VolumeConfig()
-    roles = {
-        "timestamp_column": timestamp_column,
-        "decision_column": decision_column,
-        "segment_columns": list(segment_columns),
-        "score_column": score_column or None,
-        "override_column": override_column or None,
-        "decision_labels": list(decision_labels) if decision_labels else None,
-    }
+    timestamp_column, decision_column = roles["timestamp_column"], roles["decision_column"]
+    score_column, override_column = roles["score_column"], roles["override_column"]
     frame = backend._frame(source)
-    named = [timestamp_column, decision_column, *roles["segment_columns"]]
-    named += [c for c in (roles["score_column"], roles["override_column"]) if c]
-    for column in named:
-        if column not in frame.columns:
-            raise DataError(f"column {column!r} not found; the data has columns {frame.columns[:30]}", column=column)
-    if {timestamp_column, decision_column} & set(roles["segment_columns"]):
-        raise DataError("segment_columns must not include the timestamp or decision column", column=decision_column)
+    check_roles(list(frame.columns), roles)
     ts_type = frame.schema[timestamp_column].dataType
     aware = isinstance(ts_type, T.TimestampType)
     zone = (config.timezone or "UTC") if aware else config.timezone

@@ -74,7 +74,9 @@ class Table:
             for row in self.frame.itertuples(index=False, name=None)
         )
         if not rows:
-            rows = f'<tr><td colspan="{max(len(self.frame.columns), 1)}">none</td></tr>'
+            # A producer may say why a table is empty (frame.attrs["empty_text"]: "not assessed ...").
+            empty = html.escape(str(self.frame.attrs.get("empty_text", "none")))
+            rows = f'<tr><td colspan="{max(len(self.frame.columns), 1)}">{empty}</td></tr>'
         caption = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
         more = (
             f'<p class="mlr-more">Showing {len(self.frame)} of {self.total} rows.</p>' if self.total > len(self.frame) else ""

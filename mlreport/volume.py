@@ -129,6 +129,9 @@ __all__ = [
     "resolve_roles",
     "config_from_parameters",
     "count_decisions",
+    "decision_roles",
+    "analysis_windows",
+    "holiday_mask",
     "analyse_counts",
     "analyse_volume",
     "mix_test",
@@ -170,6 +173,7 @@ DEFAULT_SEVERITY: dict[str, str] = {
 """Rule -> severity (the table in the module docstring)."""
 
 MISSING_LABEL = "(missing)"
+OTHER_LABEL = "(other)"
 OVERRIDE_LABEL = "override"
 
 
@@ -217,6 +221,12 @@ class VolumeConfig:
         ``score_psi_warning`` 0.1 / ``score_psi_incident`` 0.25 (the usual PSI bands).
     Change points
         ``changepoint_min_size`` 2 periods, ``changepoint_penalty`` 3 (× σ̂² ln n).
+    Input limits
+        ``max_decision_labels`` 50: a decision column with more distinct values
+        is refused (an id or a free-text column passed by mistake);
+        ``max_segment_levels`` 30: a segment column with more levels keeps its
+        30 most frequent (ties by label) and counts the rest as ``"(other)"``,
+        with a note, so that an id-like column cannot blow up the counts.
     Severity
         ``severity``: rule -> severity, merged over :data:`DEFAULT_SEVERITY`.
     """
@@ -256,6 +266,8 @@ class VolumeConfig:
     score_psi_incident: float = 0.25
     changepoint_min_size: int = 2
     changepoint_penalty: float = 3.0
+    max_decision_labels: int = 50
+    max_segment_levels: int = 30
     severity: Mapping[str, str] = field(default_factory=dict)
     version: str = "volume-1"
 
@@ -285,6 +297,13 @@ class VolumeConfig:
                         f"{name} {value!r} is not a date or timestamp such as 2026-02-19",
                         name=name,
                     ) from None
+        if self.analysis_start and self.analysis_end:
+            start, end = (pd.Timestamp(v) for v in (self.analysis_start, self.analysis_end))
+            if start.tzinfo is None and end.tzinfo is None and end <= start:
+                raise ParameterError(
+                    f"analysis_end {self.analysis_end} is not after analysis_start {self.analysis_start}",
+                    name="analysis_end",
+                )
         if self.timezone is not None:
             try:
                 pd.Timestamp("2026-01-01", tz=self.timezone)
@@ -323,7 +342,8 @@ class VolumeConfig:
         self._check_range("mix_v_incident", self.mix_v_warning, math.inf, lower_inclusive=True)
         self._check_range("score_psi_warning", 0.0, math.inf, lower_inclusive=True)
         self._check_range("score_psi_incident", self.score_psi_warning, math.inf, lower_inclusive=True)
-        for name, minimum in (("rate_run", 1), ("score_bands", 2), ("changepoint_min_size", 1)):
+        for name, minimum in (("rate_run", 1), ("score_bands", 2), ("changepoint_min_size", 1),
+                              ("max_decision_labels", 1), ("max_segment_levels", 1)):
             value = getattr(self, name)
             if isinstance(value, bool) or int(value) != value or value < minimum:
                 raise ParameterError(f"{name} must be a whole number >= {minimum}, got {value!r}", name=name)
@@ -434,9 +454,11 @@ def resolve_roles(
     ``spec`` is a :class:`mlreport.spec.ModelSpec` (or None, in which case roles
     left empty are inferred with :func:`mlreport.spec.infer_spec`). Empty
     strings and empty lists mean "not given". The override column is never
-    inferred. Raises :class:`~mlreport.errors.DataError` when no timestamp or
-    decision column can be found, or a named column is absent.
+    inferred. Raises :class:`~mlreport.errors.DataError` when the log has no
+    rows (checked first: an empty log has nothing to infer roles from), when no
+    timestamp or decision column can be found, or a named column is absent.
     """
+    _check_rows(frame)
     given_missing = not (timestamp_column and decision_column and list(segment_columns) and score_column)
     if spec is None and given_missing:
         from .spec import infer_spec
@@ -460,6 +482,51 @@ def resolve_roles(
             )
     _check_columns(frame, roles)
     return roles
+
+
+def _log_source(frame: pd.DataFrame) -> str:
+    """The file(s) the decision log was read from, when :mod:`mlreport.data` recorded them.
+
+    The volume notebook loads the log under the name "decisions"; the paths are
+    named only when their recorded row count is this frame's, so that a frame
+    built some other way is not blamed on a file.
+    """
+    from .data import inputs
+
+    recorded = [entry for entry in inputs() if entry.get("name") == "decisions"]
+    if recorded and sum(int(entry.get("rows") or 0) for entry in recorded) == len(frame):
+        return ", ".join(str(entry["path"]) for entry in recorded)
+    return ""
+
+
+def _check_rows(frame: pd.DataFrame) -> None:
+    if len(frame) == 0:
+        source = _log_source(frame)
+        where = f" ({source})" if source else ""
+        raise DataError(
+            f"the decision log{where} has no rows: nothing to count; expected one row per decision",
+            path=source or None,
+        )
+
+
+def _check_decisions(raw: np.ndarray, levels: list[Any], column: str, limit: int) -> None:
+    """Refuse a decision column with no values, or with more labels than a decision has."""
+    present = raw[raw >= 0]
+    if present.size == 0:
+        raise DataError(
+            f"decision column {column!r} has no values: all {raw.size:,} rows are missing; expected "
+            "decision labels such as approve, refer or decline",
+            column=column,
+        )
+    used = np.flatnonzero(np.bincount(present, minlength=len(levels)))
+    if used.size > limit:
+        examples = ", ".join(repr(str(levels[i])) for i in used[:3])
+        raise DataError(
+            f"decision column {column!r} has {used.size:,} distinct values ({examples}, ...); expected a "
+            f"few decision labels such as approve, refer or decline (at most {limit}, the "
+            "max_decision_labels setting). Is it an id or a score column?",
+            column=column,
+        )
 
 
 def _check_columns(frame: pd.DataFrame, roles: Mapping[str, Any]) -> None:
@@ -585,13 +652,17 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, list[Any]]:
 def _ordered_levels(
     codes: np.ndarray, levels: list[Any], preferred: Sequence[str] | None
 ) -> tuple[np.ndarray, list[str]]:
-    """Recode so that ``preferred`` labels come first, then the rest by frequency; missing last."""
+    """Recode so that ``preferred`` labels come first, then the rest by frequency; missing last.
+
+    Levels with equal counts are ordered by label, so the order does not depend
+    on row order (and equals the SQL backends', :mod:`mlreport.volume_pushdown`).
+    """
     names = [str(level) for level in levels]
     frequency = np.bincount(codes[codes >= 0], minlength=len(names)) if len(names) else np.zeros(0)
     order: list[str] = [str(label) for label in (preferred or [])]
     order = list(dict.fromkeys(order))
     rest = sorted(
-        (i for i, name in enumerate(names) if name not in order), key=lambda i: -frequency[i]
+        (i for i, name in enumerate(names) if name not in order), key=lambda i: (-frequency[i], names[i])
     )
     order += [names[i] for i in rest if names[i] not in order]
     has_missing = bool((codes < 0).any())
@@ -603,7 +674,8 @@ def _ordered_levels(
     return lookup[codes], order
 
 
-def _holiday_mask(periods: pd.DatetimeIndex, period: str, holidays: Sequence[str]) -> np.ndarray:
+def holiday_mask(periods: pd.DatetimeIndex, period: str, holidays: Sequence[str]) -> np.ndarray:
+    """True for each period holding one of ``holidays`` (a week holds seven days)."""
     if not holidays:
         return np.zeros(len(periods), dtype=bool)
     days = pd.DatetimeIndex([pd.Timestamp(day).normalize() for day in holidays])
@@ -616,10 +688,15 @@ def _holiday_mask(periods: pd.DatetimeIndex, period: str, holidays: Sequence[str
     return mask
 
 
-def _windows(
+def analysis_windows(
     first: pd.Timestamp, last: pd.Timestamp, n_rows: int, config: VolumeConfig
 ) -> tuple[str, pd.Timestamp, pd.Timestamp, pd.Timestamp, list[str]]:
-    """Period, baseline start, analysis start, exclusive end, and notes."""
+    """Period, baseline start, analysis start, exclusive end, and notes.
+
+    From the first and last wall-clock timestamp and the number of rows that
+    have one: all :func:`count_decisions` needs to lay its period grid, so a
+    backend that only knows ``min``, ``max`` and ``count`` lays the same one.
+    """
     notes: list[str] = []
     period = config.period
     if period == "auto":
@@ -664,6 +741,30 @@ def _windows(
     return period, baseline_start, analysis_start, end, notes
 
 
+def decision_roles(
+    *,
+    timestamp_column: str,
+    decision_column: str,
+    segment_columns: Sequence[str] = (),
+    score_column: str | None = None,
+    override_column: str | None = None,
+    decision_labels: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """The column roles of a decision log as :attr:`DecisionCounts.roles` keeps them.
+
+    Empty names and lists become None (segments an empty list). Every counter
+    (:func:`count_decisions`, the SQL backends) builds its roles here.
+    """
+    return {
+        "timestamp_column": timestamp_column,
+        "decision_column": decision_column,
+        "segment_columns": list(segment_columns),
+        "score_column": score_column or None,
+        "override_column": override_column or None,
+        "decision_labels": list(decision_labels) if decision_labels else None,
+    }
+
+
 def count_decisions(
     frame: pd.DataFrame,
     config: VolumeConfig | None = None,
@@ -685,14 +786,11 @@ def count_decisions(
     or a final decision (overridden where it differs from the decision).
     """
     config = config or VolumeConfig()
-    roles = {
-        "timestamp_column": timestamp_column,
-        "decision_column": decision_column,
-        "segment_columns": list(segment_columns),
-        "score_column": score_column or None,
-        "override_column": override_column or None,
-        "decision_labels": list(decision_labels) if decision_labels else None,
-    }
+    _check_rows(frame)
+    roles = decision_roles(
+        timestamp_column=timestamp_column, decision_column=decision_column, segment_columns=segment_columns,
+        score_column=score_column, override_column=override_column, decision_labels=decision_labels,
+    )
     _check_columns(frame, roles)
     nanoseconds, zone = to_wall_clock(frame[timestamp_column], config.timezone, column=timestamp_column)
     nat = np.iinfo(np.int64).min
@@ -706,7 +804,8 @@ def count_decisions(
     valid_ns = nanoseconds[present] if missing_times else nanoseconds
     first = pd.Timestamp(int(valid_ns.min()))
     last = pd.Timestamp(int(valid_ns.max()))
-    period, baseline_start, analysis_start, end, window_notes = _windows(
+    _check_analysis_start(first, last, config)
+    period, baseline_start, analysis_start, end, window_notes = analysis_windows(
         first, last, int(present.sum()), config
     )
     notes += window_notes
@@ -726,6 +825,7 @@ def count_decisions(
     codes = codes if all_kept else codes[keep]
 
     raw, levels = _codes(frame[decision_column])
+    _check_decisions(raw, levels, decision_column, config.max_decision_labels)
     decision, labels = _ordered_levels(raw if all_kept else raw[keep], levels, decision_labels)
     del raw
     n_labels = len(labels)
@@ -739,7 +839,10 @@ def count_decisions(
     segments: dict[str, tuple[list[str], np.ndarray]] = {}
     for column in roles["segment_columns"]:
         raw, levels = _codes(frame[column])
-        level, names = _ordered_levels(raw if all_kept else raw[keep], levels, None)
+        raw, levels, note = _cap_levels(raw if all_kept else raw[keep], levels, config.max_segment_levels, column)
+        if note:
+            notes.append(note)
+        level, names = _ordered_levels(raw, levels, None)
         del raw
         n_levels = len(names)
         cell = codes * (n_levels * n_labels)
@@ -792,7 +895,7 @@ def count_decisions(
         periods=periods,
         baseline_periods=n_baseline,
         exposure=period_exposure(baseline_start, n_periods, period, zone),
-        holiday=_holiday_mask(periods, period, config.holidays),
+        holiday=holiday_mask(periods, period, config.holidays),
         timezone=zone,
         labels=labels,
         overall=overall,
@@ -807,6 +910,65 @@ def count_decisions(
         notes=notes,
         roles=roles,
     )
+
+
+def _check_analysis_start(first: pd.Timestamp, last: pd.Timestamp, config: VolumeConfig) -> None:
+    """Refuse an ``analysis_start`` after the last decision, naming the data's range."""
+    if not config.analysis_start:
+        return
+    start = pd.Timestamp(config.analysis_start)
+    start = start.tz_localize(None) if start.tzinfo is not None else start
+    if start <= last:
+        return
+    K = config.baseline_weeks
+    raise DataError(
+        f"analysis_start {config.analysis_start} is after the end of the data: data starts "
+        f"{first:%Y-%m-%d} and ends {last:%Y-%m-%d %H:%M}, so the analysis window would hold no rows. "
+        f"Give an analysis_start inside the data and at least baseline_weeks ({K}) after its start "
+        f"(on or after {first + pd.Timedelta(weeks=K):%Y-%m-%d}), or leave it empty"
+    )
+
+
+def _cap_levels(
+    codes: np.ndarray, levels: list[Any], cap: int, column: str
+) -> tuple[np.ndarray, list[Any], str | None]:
+    """Keep a segment column's ``cap`` most frequent levels and fold the rest into ``"(other)"``.
+
+    Frequency counts the rows given (those inside the windows); ties are broken
+    by label, so the cut does not depend on row order. Missing values (code
+    -1) stay missing. Returns the codes and levels unchanged when the column
+    has at most ``cap`` levels, and a note for the report when levels were folded.
+    Why: the counts are a dense periods x levels x labels array, which an
+    id-like column (a million merchants) would make tens of GiB.
+    """
+    if len(levels) <= cap:
+        return codes, levels, None
+    frequency = np.bincount(codes[codes >= 0], minlength=len(levels))
+    used = np.flatnonzero(frequency)
+    if used.size <= cap:
+        kept = used  # the surplus levels are unused categories: nothing to fold
+    else:
+        cut = np.partition(frequency, frequency.size - cap)[frequency.size - cap]  # the cap-th largest count
+        above = np.flatnonzero(frequency > cut)
+        tied = np.flatnonzero(frequency == cut)
+        tied = np.array(sorted(tied, key=lambda i: str(levels[i]))[: cap - above.size], dtype=np.intp)
+        kept = np.concatenate([above, tied])
+    kept = np.array(sorted(kept, key=lambda i: (-frequency[i], str(levels[i]))), dtype=np.intp)
+    folded = np.setdiff1d(used, kept, assume_unique=True)
+    folded_rows = int(frequency[folded].sum())
+    # Position len(levels) is looked up by code -1 (missing), which stays missing.
+    lookup = np.full(len(levels) + 1, len(kept), dtype=np.int32)
+    lookup[kept] = np.arange(len(kept), dtype=np.int32)
+    lookup[-1] = -1
+    kept_levels = [levels[i] for i in kept]
+    if not folded.size:
+        return lookup[codes], kept_levels, None
+    note = (
+        f"segment column {column!r} has {used.size:,} distinct values: its {len(kept)} most frequent are "
+        f"analysed and the other {folded.size:,} ({folded_rows:,} rows) are counted together as "
+        f"{OTHER_LABEL!r} (the max_segment_levels setting, {cap})"
+    )
+    return lookup[codes], [*kept_levels, OTHER_LABEL], note
 
 
 def _override_flags(
@@ -2150,7 +2312,8 @@ def _methods_table(config: VolumeConfig, counts: DecisionCounts) -> pd.DataFrame
          f"{config.score_psi_incident:g}"),
         ("segment contributions", "volume: observed - expected per segment level, share of the column's "
          "change; rates: shift-share Δp = Σ (w^c - w^b)(p_s^b - p^b) + w^c (p_s^c - p_s^b)",
-         "ranked by absolute contribution"),
+         f"ranked by absolute contribution; at most {config.max_segment_levels} levels per column (the rest "
+         f"counted as {OTHER_LABEL!r}); at most {config.max_decision_labels} decision labels"),
         ("segment tests", "window volume (quasi-Poisson, shared baseline error) and decision mix (chi-square) "
          "per segment level; Benjamini-Hochberg (statsmodels fdr_bh) across all levels of all segment columns",
          f"q < {config.p_warning:g} warning, < {config.p_incident:g} incident, with the effect gates above; "

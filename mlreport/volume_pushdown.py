@@ -17,8 +17,7 @@ the rest exactly as the in-memory path does:
    still name decision and segment levels, as in pandas).
 
 :func:`decision_counts` then builds :class:`~mlreport.volume.DecisionCounts`.
-One documented difference: levels with equal counts are ordered by label here,
-by first appearance in the in-memory path.
+Levels with equal counts are ordered by label, here and in the in-memory path.
 """
 
 from __future__ import annotations
@@ -32,9 +31,9 @@ import pandas as pd
 from .baseline import PERIOD_NS, period_exposure
 from .errors import DataError
 from .pushdown_fit import linear_quantiles
-from .volume import MISSING_LABEL, DecisionCounts, VolumeConfig, _holiday_mask, _windows
+from .volume import MISSING_LABEL, OTHER_LABEL, DecisionCounts, VolumeConfig, analysis_windows, holiday_mask
 
-__all__ = ["OUTSIDE", "NO_TIME", "WindowPlan", "plan_windows", "score_edges", "decision_counts"]
+__all__ = ["OUTSIDE", "NO_TIME", "WindowPlan", "check_roles", "plan_windows", "score_edges", "decision_counts"]
 
 OUTSIDE = -1
 NO_TIME = -2
@@ -56,6 +55,24 @@ class WindowPlan:
     notes: list[str] = field(default_factory=list)
 
 
+def check_roles(columns: Sequence[str], roles: Mapping[str, Any]) -> None:
+    """The columns ``roles`` name are among ``columns``, and no segment is the timestamp or decision.
+
+    The checks (and messages) of :func:`mlreport.volume.count_decisions`, on a
+    backend's column names rather than a frame.
+    """
+    present = set(columns)
+    named = [roles["timestamp_column"], roles["decision_column"], *roles["segment_columns"]]
+    named += [roles[key] for key in ("score_column", "override_column") if roles.get(key)]
+    for column in named:
+        if column not in present:
+            raise DataError(f"column {column!r} not found; the data has columns {list(columns)[:30]}", column=column)
+    if {roles["timestamp_column"], roles["decision_column"]} & set(roles["segment_columns"]):
+        raise DataError(
+            "segment_columns must not include the timestamp or decision column", column=roles["decision_column"]
+        )
+
+
 def plan_windows(
     first: Any, last: Any, present: int, total: int, config: VolumeConfig, *, column: str
 ) -> WindowPlan:
@@ -66,7 +83,7 @@ def plan_windows(
     notes: list[str] = []
     if total - present:
         notes.append(f"{total - present:,} rows without a timestamp were left out")
-    period, baseline_start, analysis_start, end, window_notes = _windows(first, last, present, config)
+    period, baseline_start, analysis_start, end, window_notes = analysis_windows(first, last, present, config)
     step = PERIOD_NS[period]
     return WindowPlan(
         period=period,
@@ -117,6 +134,65 @@ def _levels(
     return order, {name: i for i, name in enumerate(order)}
 
 
+def _check_decisions(rows: Sequence[tuple[Any, ...]], column: str, limit: int) -> None:
+    """``count_decisions``' refusals, on grouped rows: no decision at all, or more labels than a decision has."""
+    counts: dict[str, int] = {}
+    total = 0
+    for row in rows:
+        total += int(row[2])
+        if row[1] is not None and int(row[2]) > 0:
+            counts[_label(row[1])] = counts.get(_label(row[1]), 0) + int(row[2])
+    if not counts:
+        raise DataError(
+            f"decision column {column!r} has no values: all {total:,} rows are missing; expected "
+            "decision labels such as approve, refer or decline",
+            column=column,
+        )
+    if len(counts) > limit:
+        examples = ", ".join(repr(name) for name in sorted(counts)[:3])
+        raise DataError(
+            f"decision column {column!r} has {len(counts):,} distinct values ({examples}, ...); expected a "
+            f"few decision labels such as approve, refer or decline (at most {limit}, the "
+            "max_decision_labels setting). Is it an id or a score column?",
+            column=column,
+        )
+
+
+def _cap_levels(
+    rows: Sequence[tuple[Any, Any, Any, int]], cap: int, column: str
+) -> tuple[list[tuple[Any, Any, Any, int]], str | None]:
+    """A segment column's ``cap`` most frequent levels in the windows, the rest as ``"(other)"``.
+
+    The rule of ``volume.count_decisions`` (ties by label), on grouped rows
+    ``(period code, level, decision, n)``; returns the relabelled rows and the
+    report's note when levels were folded.
+    """
+    if len({_label(row[1]) for row in rows if row[1] is not None}) <= cap:
+        return list(rows), None
+    frequency: dict[str, int] = {}
+    for period, level, _, n in rows:
+        if level is not None and int(period) >= 0:
+            frequency[_label(level)] = frequency.get(_label(level), 0) + int(n)
+    used = [name for name, n in frequency.items() if n > 0]
+    kept = set(sorted(used, key=lambda name: (-frequency[name], name))[:cap])
+    folded = [name for name in used if name not in kept]
+
+    def relabel(level: Any, inside: bool) -> Any:
+        if level is None or _label(level) in kept:
+            return level
+        return OTHER_LABEL if inside else None  # rows outside the windows are not counted
+
+    relabelled = [(p, relabel(level, int(p) >= 0), d, n) for p, level, d, n in rows]
+    if not folded:
+        return relabelled, None
+    note = (
+        f"segment column {column!r} has {len(used):,} distinct values: its {len(kept)} most frequent are "
+        f"analysed and the other {len(folded):,} ({sum(frequency[name] for name in folded):,} rows) are counted "
+        f"together as {OTHER_LABEL!r} (the max_segment_levels setting, {cap})"
+    )
+    return relabelled, note
+
+
 def decision_counts(
     plan: WindowPlan,
     config: VolumeConfig,
@@ -136,6 +212,7 @@ def decision_counts(
     labels. The result equals ``count_decisions`` on the same rows (tested).
     """
     T = plan.n_periods
+    _check_decisions(overall, roles["decision_column"], config.max_decision_labels)
     labels, position = _levels(((r[0], r[1], r[2]) for r in overall), roles.get("decision_labels"))
     D = len(labels)
     table = np.zeros((T, D), dtype=np.int64)
@@ -162,7 +239,9 @@ def decision_counts(
         )
     segment_tables: dict[str, tuple[list[str], np.ndarray]] = {}
     for column in roles.get("segment_columns", []):
-        rows = segments.get(column, [])
+        rows, note = _cap_levels(segments.get(column, []), config.max_segment_levels, column)
+        if note:
+            notes.append(note)
         names, level_of = _levels(((r[0], r[1], r[3]) for r in rows), None)
         cube = np.zeros((T, len(names), D), dtype=np.int64)
         for period, level, decision, n in rows:
@@ -184,7 +263,7 @@ def decision_counts(
         periods=periods,
         baseline_periods=plan.n_baseline,
         exposure=period_exposure(plan.baseline_start, T, plan.period, zone),
-        holiday=_holiday_mask(periods, plan.period, config.holidays),
+        holiday=holiday_mask(periods, plan.period, config.holidays),
         timezone=zone,
         labels=labels,
         overall=table,

@@ -9,8 +9,10 @@ column of numbers, booleans, a column absent from the current data.
 
 from __future__ import annotations
 
+import json
 import math
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -108,6 +110,19 @@ def assert_summary_equal(a: ColumnSummary, b: ColumnSummary, where: str) -> None
     for name in ("counts", "fine_counts", "sentinel_counts"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=f"{where}: {name}")
     np.testing.assert_allclose(a.fine_sums, b.fine_sums, rtol=1e-12, atol=1e-9, err_msg=where)
+
+
+def assert_profiles_equal(expected: ReferenceProfile, got: ReferenceProfile) -> None:
+    """The same columns, bins, categories and counts; mean and std to 1e-12 (another summation order)."""
+    for name in expected.columns:
+        a, b = expected[name].to_dict(), got[name].to_dict()
+        for key in ("mean", "std"):
+            assert (a[key] is None) == (b[key] is None), (name, key)
+            if a[key] is not None:
+                assert b[key] == pytest.approx(a[key], rel=1e-12, abs=1e-12), (name, key)
+            a.pop(key), b.pop(key)
+        assert a == b, name
+    assert_summaries_equal(expected.reference, got.reference)
 
 
 def assert_summaries_equal(a: Summaries, b: Summaries, where: str = "") -> None:
@@ -326,15 +341,7 @@ def test_exact_fit_equals_pandas_fit(data, duck):
     assert got.settings["fit"]["quantiles"] == "exact" and got.settings["fit"]["max_rank_error"] == 0.0
     assert got["credit_utilisation"].sentinel_counts[1] == 5
     assert list(got.columns) == list(expected.columns)
-    for name in FEATURES:
-        a, b = expected[name].to_dict(), got[name].to_dict()
-        for key in ("mean", "std"):
-            assert (a[key] is None) == (b[key] is None), (name, key)
-            if a[key] is not None:
-                assert b[key] == pytest.approx(a[key], rel=1e-12, abs=1e-12), (name, key)
-            a.pop(key), b.pop(key)
-        assert a == b, name
-    assert_summaries_equal(expected.reference, got.reference)
+    assert_profiles_equal(expected, got)
     assert {k: v for k, v in got.settings.items() if k != "fit"} == dict(expected.settings)
 
 
@@ -417,8 +424,7 @@ def log(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, str]:
     return frame, str(path)
 
 
-# Segments with unequal shares: levels with equal counts are ordered by label in the
-# SQL backends and by first appearance in pandas (the one documented difference).
+# Levels with equal counts are ordered by label in every backend (test below).
 @pytest.mark.parametrize(
     "config, roles",
     [
@@ -459,6 +465,9 @@ def test_levels_with_equal_counts_are_ordered_by_label(duck):
                                   decision_column="decision", segment_columns=["segment"])
     assert counts.segments["segment"][0] == ["a", "b", "c"]
     np.testing.assert_array_equal(counts.segments["segment"][1].sum(axis=(0, 2)), [counts.rows // 3] * 3)
+    # pandas too, whatever the order of the rows
+    assert_counts_equal(counts, count_decisions(frame.iloc[::-1], VolumeConfig(period="D"), timestamp_column="timestamp",
+                                                decision_column="decision", segment_columns=["segment"]))
 
 
 def test_decision_counts_errors(log, duck):
@@ -550,3 +559,206 @@ def test_duckdb_settings_and_timings(tmp_path, data):
     backend.fit_profile(data["reference"], ["income", "channel"])
     assert not backend.con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
     backend.close()
+
+
+# ---------------------------------------------------------------------------
+# what a report needs from a backend: provenance, rows in memory, timings
+
+
+def test_files_a_backend_reads_are_recorded_once(data, tmp_path):
+    from mlreport import data as provenance
+
+    provenance.reset_inputs()
+    backend = DuckDBBackend(threads=1)
+    path = str(data["paths"]["current"])
+    source = as_source(path, name="current")
+    backend.summarize(source, data["profile"])
+    backend.summarize_by(source, data["profile"], by="region")
+    [entry] = provenance.inputs()
+    assert entry["name"] == "current" and entry["path"] == path and entry["hash_of"] == "file"
+    assert entry["sha256"] == provenance.file_sha256(path)
+    assert entry["rows"] == len(data["current"]) and entry["columns"] == data["current"].shape[1]
+    # a folder of parts: one entry, one digest over the sorted files, their count and bytes
+    folder = tmp_path / "parts"
+    for day, part in data["current"].groupby(data["current"]["timestamp"].dt.strftime("%Y-%m-%d")):
+        (folder / f"date={day}").mkdir(parents=True)
+        part.to_parquet(folder / f"date={day}" / "part.parquet", index=False)
+    provenance.reset_inputs()
+    backend.summarize(as_source(folder, name="current"), data["profile"])
+    [entry] = provenance.inputs()
+    files = sorted(folder.rglob("*.parquet"))
+    assert entry["hash_of"] == "files" and entry["files"] == len(files) > 1
+    assert entry["sha256"] == provenance.files_sha256(files) and entry["rows"] == len(data["current"])
+    assert entry["bytes"] == sum(f.stat().st_size for f in files)
+    provenance.reset_inputs()
+    backend.close()
+
+
+def test_bounded_rows_are_every_row_in_file_order_or_a_uniform_sample(data, duck):
+    path = str(data["paths"]["current"])
+    expected = pd.read_parquet(path)
+    every = duck.bounded_rows(path, len(expected))
+    assert every.complete and every.total == len(expected) and every.describe() == f"all {len(expected):,} rows"
+    # the same rows in the same order as pandas reads them (DuckDB reads a nullable Int8 as float64)
+    pd.testing.assert_frame_equal(every.frame, expected, check_dtype=False)
+    sampled = duck.bounded_rows(path, 500, seed=3)
+    assert not sampled.complete and len(sampled.frame) == 500 and sampled.total == len(expected)
+    assert "uniform sample of 500" in sampled.describe()
+    pd.testing.assert_frame_equal(sampled.frame, duck.bounded_rows(path, 500, seed=3).frame)
+    # a window of a frame stays a pandas frame: the rows pandas cuts, whatever the backend
+    window = as_source(data["current"], timestamp="timestamp", start="2026-02-10", end="2026-02-17")
+    for backend in (duck, PandasBackend()):
+        got = backend.bounded_rows(window, 10**6)
+        kept = data["current"][(data["current"]["timestamp"] >= "2026-02-10") & (data["current"]["timestamp"] < "2026-02-17")]
+        pd.testing.assert_frame_equal(got.frame, kept.reset_index(drop=True))
+    assert len(PandasBackend().bounded_rows(path, 100, seed=1).frame) == 100
+    with pytest.raises(ParameterError, match="rows"):
+        duck.bounded_rows(path, 0)
+
+
+def test_window_summaries_count_rows_without_a_timestamp(data, duck):
+    frame = data["current"].copy()
+    frame.loc[frame.index[::7], "timestamp"] = pd.NaT
+    profile = data["profile"]
+    for backend in (duck, PandasBackend()):
+        total, weekly = backend.summarize_periods(frame, profile, period="W", timestamp="timestamp")
+        assert_summaries_equal(profile.summarize(frame), total, backend.name)
+        assert None not in weekly and sum(s.rows for s in weekly.values()) == frame["timestamp"].notna().sum()
+
+
+def test_open_backend_checks_the_notebook_parameters(data):
+    from mlreport.backends import open_backend
+
+    assert open_backend("auto").name == "pandas"  # the built-in sample
+    assert open_backend("auto", str(data["paths"]["current"]), {"threads": 1}).name == "pandas"  # small: options dropped
+    duck = open_backend("duckdb", None, {"threads": 1, "memory_limit": "512MB"})
+    assert duck.name == "duckdb" and "threads=1" in duck.describe()
+    with pytest.raises(ParameterError, match="'backend'") as info:
+        open_backend("polars")
+    assert info.value.name == "backend" and "duckdb" in str(info.value)
+    with pytest.raises(ParameterError, match="backend_options") as info:
+        open_backend("duckdb", None, {"thread": 1})
+    assert info.value.name == "backend_options"
+    with pytest.raises(ParameterError, match="backend_options"):
+        open_backend("duckdb", None, ["threads", 1])
+    with pytest.raises(ParameterError, match="backend_options"):
+        open_backend("pandas", None, {"threads": 1})
+
+
+def test_timings_name_top_level_operations_and_profile_settings_are_checked(data, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    backend = DuckDBBackend(threads=1)
+    backend.fit_profile(data["reference"], ["income", "channel"])  # counts the reference inside the fit
+    info = backend.run_info()
+    assert [op["operation"] for op in info["operations"]] == ["fit_profile (exact)"]
+    assert info["seconds"] == pytest.approx(info["operations"][0]["seconds"], abs=1e-3)
+    assert backend.run_summary().startswith("duckdb ") and "1 operation" in backend.run_summary()
+    with pytest.raises(ParameterError, match="unknown profile setting") as error:
+        backend.fit_profile(data["reference"], ["income"], bin=5)
+    assert error.value.name == "bin"
+    # spills go under the system's temporary folder, not into the working folder
+    assert not backend.temp_directory.startswith(str(tmp_path)) and not list(tmp_path.iterdir())
+    backend.close()
+
+
+# ---------------------------------------------------------------------------
+# the reports through a backend, end to end (CLI, notebook, run.json)
+
+
+def run_report(analysis: str, out: Path, *params: str) -> tuple[dict, dict, str]:
+    """``mlreport run ANALYSIS`` with ``params``: its JSON answer, its run.json and its report's HTML."""
+    from conftest import run_cli
+
+    args = [item for param in params for item in ("-p", param)]
+    result = run_cli("run", analysis, "--out", str(out), "--json", *args, cwd=out.parent, timeout=600)
+    assert result.returncode in (0, 1), result.stderr[-3000:]
+    answer = json.loads(result.stdout)
+    run_dir = Path(answer["run_dir"])
+    return answer, json.loads((run_dir / "run.json").read_text()), (run_dir / "report.html").read_text()
+
+
+def assert_same_findings(expected: list[dict], got: list[dict]) -> None:
+    """Equal findings; values to 1e-9 relative (sums of values are added in another order)."""
+    assert len(expected) == len(got) > 0
+    for a, b in zip(expected, got):
+        assert {k: v for k, v in a.items() if k != "value"} == {k: v for k, v in b.items() if k != "value"}
+        assert (a["value"] is None) == (b["value"] is None)
+        if a["value"] is not None:
+            assert b["value"] == pytest.approx(a["value"], rel=1e-9, abs=1e-12), a
+
+
+def assert_names_backend(manifest: dict, html: str, name: str) -> None:
+    info = manifest["metrics"]["backend"]
+    assert info["backend"] == name and info["seconds"] > 0 and info["operations"]
+    assert manifest["methods"]["backend"].startswith(f"{'pyspark' if name == 'spark' else name} ")
+    assert manifest["parameters"]["backend"] == name
+    assert manifest["methods"]["backend"].split(";")[0] in html.replace("&#x27;", "'").replace("&quot;", '"')
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("analysis", ["drift", "volume"])
+def test_report_on_the_sample_through_duckdb_equals_pandas(tmp_path: Path, analysis: str):
+    common = ("classifier_sample=3000",) if analysis == "drift" else ()
+    out = tmp_path / "out"
+    expected, expected_manifest, _ = run_report(analysis, out, *common)
+    got, manifest, html = run_report(analysis, out, "backend=duckdb", 'backend_options={"threads": 2}', *common)
+    assert (got["status"], got["exit_code"], got["headline"]) == (expected["status"], expected["exit_code"], expected["headline"])
+    assert_same_findings(expected["findings"], got["findings"])
+    assert_names_backend(manifest, html, "duckdb")
+    assert expected_manifest["metrics"]["backend"]["backend"] == "pandas"
+    assert manifest["inputs"] == expected_manifest["inputs"]  # the built-in sample, by content
+    if analysis == "drift":
+        assert "How this report was computed" in html and "ran on every row of both windows" in html
+
+
+@pytest.mark.e2e
+def test_drift_on_parquet_files_through_duckdb_records_them_and_equals_pandas(tmp_path: Path):
+    from conftest import run_cli
+
+    assert run_cli("sample-data", str(tmp_path / "d"), "--rows", "20000", "--incident", "utilisation_zero",
+                   cwd=tmp_path).returncode == 0
+    files = (f"reference_path={tmp_path / 'd' / 'reference.parquet'}", f"current_path={tmp_path / 'd' / 'current.parquet'}",
+             "classifier_sample=3000")
+    out = tmp_path / "out"
+    expected, expected_manifest, _ = run_report("drift", out, *files)
+    got, manifest, html = run_report("drift", out, "backend=duckdb", *files)
+    assert_same_findings(expected["findings"], got["findings"])
+    assert_names_backend(manifest, html, "duckdb")
+    # the files DuckDB read are the inputs pandas recorded: path, sha256, bytes, rows, columns
+    assert manifest["inputs"] == expected_manifest["inputs"] and len(manifest["inputs"]) == 2
+    # beyond row_sample the row-level sections run on a sample, and the report says what was not run
+    sampled, manifest, html = run_report("drift", out, "backend=duckdb", "row_sample=3000", *files)
+    assert "uniform sample of 3,000" in manifest["methods"]["row_level_data"]
+    assert "were not run at this scale" in html
+    drift_findings = [f for f in expected["findings"] if f["section"] in ("Feature drift", "Prediction drift")]
+    assert_same_findings(drift_findings, [f for f in sampled["findings"] if f["section"] in ("Feature drift", "Prediction drift")])
+
+
+def test_many_segment_levels_and_bad_decisions_as_pandas(log, duck):
+    """The input limits of count_decisions hold in SQL too: the same '(other)' level, the same refusals."""
+    frame, _ = log
+    frame = frame.copy()
+    rng = np.random.default_rng(7)
+    frame["merchant"] = [f"m{i:02d}" for i in rng.zipf(1.3, len(frame)) % 45]
+    roles = {"timestamp_column": "timestamp", "decision_column": "decision", "segment_columns": ["merchant", "channel"]}
+    config = VolumeConfig(period="D", max_segment_levels=12)
+    expected = count_decisions(frame, config, **roles)
+    got = duck.decision_counts(frame, config, **roles)
+    assert_counts_equal(expected, got)
+    assert "(other)" in got.segments["merchant"][0] and any("max_segment_levels" in n for n in got.notes)
+    for broken, message in ((frame.assign(decision=None), "has no values"),
+                            (frame.assign(decision=[f"d{i % 60}" for i in range(len(frame))]), "60 distinct values")):
+        with pytest.raises(DataError, match=message):
+            count_decisions(broken, config, **roles)
+        with pytest.raises(DataError, match=message):
+            duck.decision_counts(broken, config, **roles)
+
+
+@pytest.mark.e2e
+def test_an_unknown_backend_is_bad_input(tmp_path: Path):
+    from conftest import run_cli
+
+    result = run_cli("run", "volume", "--out", str(tmp_path / "out"), "--json", "-p", "backend=polars", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr[-2000:]
+    answer = json.loads(result.stdout)
+    assert "parameter 'backend': 'polars'" in answer["error"]["message"] and "duckdb" in answer["error"]["message"]

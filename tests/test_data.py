@@ -44,6 +44,34 @@ def test_glob_and_partitioned_folder(tmp_path: Path):
     assert len(data.inputs()) == 4
 
 
+def test_record_file_hashes_one_file_or_a_glob(tmp_path: Path):
+    """Files a backend reads are recorded: one file by its own sha256, a glob by one combined digest."""
+    _frame().to_parquet(tmp_path / "one.parquet")
+    entry = data.record_file(tmp_path / "one.parquet", name="reference", rows=5, columns=2)
+    assert entry["sha256"] == hashlib.sha256((tmp_path / "one.parquet").read_bytes()).hexdigest()
+    assert entry["hash_of"] == "file" and entry["bytes"] == (tmp_path / "one.parquet").stat().st_size
+    parts = tmp_path / "parts"
+    for day in ("2026-03-14", "2026-03-13"):
+        (parts / f"date={day}").mkdir(parents=True)
+        _frame(3).to_parquet(parts / f"date={day}" / "part-0.parquet")
+    files = sorted(parts.rglob("*.parquet"))
+    pattern = str(parts / "date=*" / "*.parquet")
+    entry = data.record_file(pattern, name="current", rows=6, columns=2)
+    assert entry["hash_of"] == "files" and entry["files"] == 2 and entry["path"] == pattern
+    assert entry["bytes"] == sum(f.stat().st_size for f in files) and entry["rows"] == 6
+    lines = "".join(
+        f"{hashlib.sha256(f.read_bytes()).hexdigest()} {f.stat().st_size} {f.relative_to(parts)}\n" for f in files
+    )
+    assert entry["sha256"] == hashlib.sha256(lines.encode()).hexdigest()
+    # the same files listed in another order, or from the folder, give the same digest
+    assert data.record_file(list(reversed(files)), name="current", rows=6, columns=2)["sha256"] == entry["sha256"]
+    assert data.record_file(parts, name="current", rows=6, columns=2)["sha256"] == entry["sha256"]
+    # a changed byte changes it
+    _frame(4).to_parquet(files[0])
+    assert data.record_file(pattern, name="current", rows=7, columns=2)["sha256"] != entry["sha256"]
+    assert [r["name"] for r in data.inputs()] == ["reference", "current", "current", "current", "current"]
+
+
 def test_semicolon_csv_is_sniffed(tmp_path: Path):
     (tmp_path / "f.csv").write_text("a;b\n1;x\n2;y\n")
     assert list(data.load_table(tmp_path / "f.csv").columns) == ["a", "b"]

@@ -252,10 +252,32 @@ def test_prediction_drift_on_the_decision_mix():
     assert all(f.section == "Prediction drift" for f in result.findings)
     decision = next(f for f in result.findings if f.subject == "decision")
     assert decision.severity in ("warning", "incident")
-    with pytest.raises(ParameterError):
-        drift.prediction_drift(profile, None, profile.summarize(current))
+    assert result.assessed
     with pytest.raises(DataError):
         drift.prediction_drift(profile, None, profile.summarize(current), score="nope")
+
+
+def test_prediction_drift_without_score_or_decision_is_not_assessed():
+    """Feature monitoring only: an empty table with compare()'s columns, one ok finding, not an error."""
+    from mlreport import drift_report
+    from mlreport.tables import table
+
+    frame = generate(4_000, start=START, seed=3)
+    profile, _, current = _fit(frame, ["income"])
+    summaries = profile.summarize(current)
+    result = drift.prediction_drift(profile, None, summaries)
+    assert not result.assessed and result.table.empty
+    assert list(result.table.columns) == list(drift.compare(profile, None, summaries).columns)
+    assert [(f.check, f.severity, f.section) for f in result.findings] == [("prediction_drift", "ok", "Prediction drift")]
+    assert "not assessed" in result.findings[0].message
+    # What the drift notebook does with it next: a report table, and the findings in the summary.
+    html = table(result.table, drift_report.DRIFT_COLUMNS, caption="Score and decision mix")._repr_html_()
+    assert "prediction drift not assessed" in html
+    summary = drift_report.drift_summary(
+        findings=result.findings, drift_table=result.table, features=["income"], inputs=[], thresholds={},
+        methods={}, metrics={}, model="m", data_period="",
+    )
+    assert summary.status == "ok"
 
 
 # ---------------------------------------------------------------------------
@@ -311,6 +333,41 @@ def test_drift_over_time_names_the_first_period(incident_data):
     assert utilisation.period == "2026-02-16" and utilisation.severity == "incident"
     # the periods' summaries add up to the window's: PSI of the whole window is recomputable
     assert over_time.attrs["correction"] == "fdr_bh"
+
+
+def test_drift_over_time_from_per_period_summaries_equals_the_frame_path(incident_data):
+    """A backend's per-period summaries in place of the frame: the same table, from pandas and DuckDB."""
+    from mlreport.backends import PandasBackend
+    from mlreport.duckdb_backend import DuckDBBackend
+
+    profile, _, _ = _fit(incident_data)
+    window = incident_data[incident_data["timestamp"] >= "2026-02-02"].copy()
+    window.loc[window.index[::50], "timestamp"] = pd.NaT  # rows in no period: left out of every period
+    expected = drift.drift_over_time(profile, None, window, drift.period_labels(window["timestamp"], "W"))
+    assert expected["severity"].isin(["warning", "incident"]).any()
+    duck = DuckDBBackend(threads=1)
+    for backend in (PandasBackend(), duck):
+        total, weekly = backend.summarize_periods(window, profile, period="W", timestamp="timestamp")
+        got = drift.drift_over_time(profile, None, weekly)
+        # counts are equal; sums of values (Wasserstein) in another order, to about 1e-12
+        pd.testing.assert_frame_equal(expected, got, rtol=1e-9, obj=backend.name)
+        assert got.attrs == expected.attrs
+        # the window counts every row, with or without a timestamp, as profile.summarize does
+        table = drift.compare(profile, None, total)
+        pd.testing.assert_frame_equal(drift.compare(profile, None, profile.summarize(window)), table, rtol=1e-9)
+    duck.close()
+    assert drift.drift_over_time(profile, None, {}).empty
+
+
+def test_drift_over_time_refuses_mixed_arguments(incident_data):
+    profile, _, current = _fit(incident_data)
+    weekly = profile.summarize_by(current, drift.period_labels(current["timestamp"], "W"))
+    with pytest.raises(ParameterError, match="period_key"):
+        drift.drift_over_time(profile, None, current)
+    with pytest.raises(ParameterError, match="labelled already"):
+        drift.drift_over_time(profile, None, weekly, "timestamp")
+    with pytest.raises(ParameterError, match="summarize_periods"):
+        drift.drift_over_time(profile, None, {"2026-02-16": current})
 
 
 # ---------------------------------------------------------------------------

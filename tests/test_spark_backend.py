@@ -29,6 +29,7 @@ from test_backends import (  # the same awkward data and the same comparisons as
     SPLIT,
     _with_awkward_values,
     assert_counts_equal,
+    assert_profiles_equal,
     assert_summaries_equal,
 )
 
@@ -136,15 +137,7 @@ def test_exact_fit_equals_pandas(data, spark_backend):
     expected = ReferenceProfile.fit(data["reference"], names, numeric=["amount_text"])
     got = spark_backend.fit_profile(data["paths"]["reference"], names, numeric=["amount_text"])
     assert got.settings["fit"]["quantiles"] == "exact"
-    for name in names:
-        a, b = expected[name].to_dict(), got[name].to_dict()
-        for key in ("mean", "std"):
-            assert (a[key] is None) == (b[key] is None), (name, key)
-            if a[key] is not None:
-                assert b[key] == pytest.approx(a[key], rel=1e-12, abs=1e-12), (name, key)
-            a.pop(key), b.pop(key)
-        assert a == b, name
-    assert_summaries_equal(expected.reference, got.reference)
+    assert_profiles_equal(expected, got)
 
 
 def test_approximate_fit_keeps_the_stated_rank_error(data, spark_backend):
@@ -165,3 +158,65 @@ def test_errors_and_description(data, spark_backend):
         spark_backend.summarize_by(data["paths"]["current"], data["profile"], period="D", timestamp="age")
     assert "local[2]" in spark_backend.describe()
     assert spark_backend.run_info()["backend"] == "spark"
+
+
+def test_files_rows_and_untimed_rows(data, spark_backend):
+    """What a report needs: the files recorded, rows in memory, windows that count rows without a timestamp."""
+    from mlreport import data as provenance
+
+    provenance.reset_inputs()
+    path = data["paths"]["current"]
+    source = as_source(path, name="current")
+    spark_backend.summarize(source, data["profile"])
+    spark_backend.columns(source)
+    [entry] = provenance.inputs()
+    assert entry["name"] == "current" and entry["sha256"] == provenance.file_sha256(path)
+    assert entry["rows"] == len(data["current"]) and entry["columns"] == data["current"].shape[1]
+    provenance.reset_inputs()
+    # every row (timestamps as naive UTC, as pandas reads them), or a uniform sample
+    every = spark_backend.bounded_rows(path, 10**6)
+    assert every.complete
+    pd.testing.assert_frame_equal(
+        every.frame.sort_values("application_id", ignore_index=True),
+        data["current"].sort_values("application_id", ignore_index=True), check_dtype=False,
+    )
+    sampled = spark_backend.bounded_rows(path, 300, seed=2)
+    assert len(sampled.frame) == 300 and sampled.total == len(data["current"]) and not sampled.complete
+    # the window of summarize_periods counts rows without a timestamp, as profile.summarize does
+    frame = data["current"].copy()
+    frame.loc[frame.index[::7], "timestamp"] = pd.NaT
+    total, weekly = spark_backend.summarize_periods(frame, data["profile"], period="W", timestamp="timestamp")
+    assert_summaries_equal(data["profile"].summarize(frame), total)
+    assert sum(s.rows for s in weekly.values()) == frame["timestamp"].notna().sum()
+
+
+SPARK_OPTIONS = (
+    'backend_options={"master": "local[2]", "config": {"spark.ui.enabled": "false", '
+    '"spark.sql.shuffle.partitions": "2", "spark.driver.memory": "1g"}}'
+)
+
+
+@pytest.mark.e2e
+def test_reports_through_spark_equal_pandas(tmp_path):
+    """The volume report, and the drift report on a saved reference profile, through Spark in local mode.
+
+    Fitting a profile runs a few hundred small Spark jobs (minutes in local
+    mode), so the drift run reuses the profile the pandas run saved, as a
+    monitoring job would; the fit itself is compared with pandas above.
+    """
+    from test_backends import assert_names_backend, assert_same_findings, run_report
+
+    out = tmp_path / "out"
+    expected, _, _ = run_report("volume", out)
+    got, manifest, html = run_report("volume", out, "backend=spark", SPARK_OPTIONS)
+    assert got["headline"] == expected["headline"]
+    assert_same_findings(expected["findings"], got["findings"])
+    assert_names_backend(manifest, html, "spark")
+    profile = tmp_path / "reference.json"
+    expected, _, _ = run_report("drift", out, "classifier_sample=3000", f"save_profile={profile}")
+    got, manifest, html = run_report(
+        "drift", out, "classifier_sample=3000", f"reference_profile={profile}", "backend=spark", SPARK_OPTIONS
+    )
+    assert_same_findings(expected["findings"], got["findings"])
+    assert_names_backend(manifest, html, "spark")
+    assert [op["operation"] for op in manifest["metrics"]["backend"]["operations"]][-1] == "summarize_periods W"

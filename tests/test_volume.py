@@ -19,6 +19,7 @@ from mlreport.volume import (
     DEFAULT_SEVERITY,
     SECTIONS,
     VolumeConfig,
+    analyse_counts,
     analyse_volume,
     config_from_parameters,
     count_decisions,
@@ -399,6 +400,103 @@ def test_missing_columns_and_bad_types_are_data_errors(clean):
         analyse_volume(clean, timestamp_column="age", decision_column="decision")
 
 
+def test_empty_log_says_no_rows_before_any_other_check(clean):
+    empty = clean.iloc[:0]
+    with pytest.raises(DataError, match="has no rows") as info:
+        resolve_roles(empty)  # nothing to infer roles from: the rows are the problem
+    assert "decision column" not in str(info.value)
+    with pytest.raises(DataError, match="has no rows"):
+        count_decisions(empty[["age"]], **ROLES)  # before the missing columns
+
+
+def test_empty_log_names_the_file_it_was_read_from(clean, tmp_path):
+    from mlreport import data
+
+    path = tmp_path / "log.parquet"
+    clean.iloc[:0].to_parquet(path)
+    data.reset_inputs()
+    try:
+        log = data.load_table(str(path), name="decisions")
+        with pytest.raises(DataError, match="has no rows") as info:
+            resolve_roles(log)
+    finally:
+        data.reset_inputs()
+    assert str(path) in str(info.value) and info.value.path == str(path)
+
+
+def test_analysis_start_after_the_data_names_the_parameter_and_the_range(clean):
+    with pytest.raises(DataError) as info:
+        analyse(clean, VolumeConfig(analysis_start="2027-01-01"))
+    message = str(info.value)
+    for fragment in ("analysis_start 2027-01-01", "data starts 2026-01-05", "ends 2026-03-01", "baseline_weeks"):
+        assert fragment in message, message
+    with pytest.raises(ParameterError, match="analysis_end 2026-02-01 is not after analysis_start"):
+        VolumeConfig(analysis_start="2026-02-09", analysis_end="2026-02-01")
+
+
+def test_all_missing_decisions_are_refused_with_the_column_named(clean):
+    with pytest.raises(DataError, match="decision column 'decision' has no values") as info:
+        analyse(clean.assign(decision=None))
+    assert info.value.column == "decision"
+
+
+def test_a_decision_column_with_too_many_labels_is_refused(clean):
+    with pytest.raises(DataError, match=r"'application_id' has 50,000 distinct values .*expected a few decision labels"):
+        analyse(clean, decision_column="application_id")
+    few = clean.assign(decision=clean.index % 5)
+    assert count_decisions(few, VolumeConfig(max_decision_labels=5), **ROLES).labels == ["0", "1", "2", "3", "4"]
+    with pytest.raises(DataError, match="at most 4, the max_decision_labels setting"):
+        count_decisions(few, VolumeConfig(max_decision_labels=4), **ROLES)
+
+
+def test_segment_levels_are_capped_to_the_most_frequent_and_the_rest_folded(clean):
+    rng = np.random.default_rng(0)
+    weights = np.arange(1, 41, dtype=float)
+    merchant = rng.choice([f"s{k:02d}" for k in range(40)], size=len(clean), p=weights / weights.sum())
+    frame = clean.assign(merchant=pd.Series(merchant, index=clean.index).where(clean.index % 50 != 0))
+    roles = {"timestamp_column": "timestamp", "decision_column": "decision", "segment_columns": ["merchant"]}
+    full = count_decisions(frame, VolumeConfig(max_segment_levels=50), **roles)
+    capped = count_decisions(frame, VolumeConfig(max_segment_levels=12), **roles)
+    full_names, full_table = full.segments["merchant"]
+    names, table = capped.segments["merchant"]
+    in_window = dict(zip(full_names, full_table.sum(axis=(0, 2))))
+    ranked = sorted((n for n in full_names if n != "(missing)"), key=lambda n: (-in_window[n], n))
+    assert "(other)" not in full_names and not any("merchant" in n for n in full.notes)
+    assert set(names) == set(ranked[:12]) | {"(other)", "(missing)"}
+    for name in ranked[:12] + ["(missing)"]:
+        np.testing.assert_array_equal(table[:, names.index(name)], full_table[:, full_names.index(name)])
+    folded = [full_names.index(n) for n in ranked[12:]]
+    np.testing.assert_array_equal(table[:, names.index("(other)")], full_table[:, folded].sum(axis=1))
+    np.testing.assert_array_equal(table.sum(axis=1), capped.overall)
+    note = next(n for n in capped.notes if "merchant" in n)
+    assert "40 distinct values" in note and "12 most frequent" in note and "other 28" in note and "'(other)'" in note
+
+
+def test_segment_cap_breaks_ties_by_label_and_keeps_missing_apart():
+    from mlreport.volume import _cap_levels
+
+    levels = ["d", "c", "b", "a", "e"]
+    codes = np.array([4, 4, 4, 0, 0, 1, 1, 2, 2, 3, 3, -1, -1])  # e 3 rows; a, b, c, d 2 each; 2 missing
+    recoded, kept, note = _cap_levels(codes, levels, 3, "merchant")
+    assert kept == ["e", "a", "b", "(other)"]
+    np.testing.assert_array_equal(recoded, [0, 0, 0, 3, 3, 3, 3, 2, 2, 1, 1, -1, -1])
+    assert "5 distinct values" in note and "other 2 (4 rows)" in note
+    same, unchanged, none = _cap_levels(codes, levels, 5, "merchant")
+    assert same is codes and unchanged == levels and none is None
+
+
+def test_segment_cap_does_not_depend_on_row_order(clean):
+    frame = clean.assign(merchant=[f"m{i % 997}" for i in range(len(clean))])
+    config = VolumeConfig(max_segment_levels=20)
+    roles = {"timestamp_column": "timestamp", "decision_column": "decision", "segment_columns": ["merchant"]}
+    a = count_decisions(frame, config, **roles)
+    b = count_decisions(frame.sample(frac=1.0, random_state=1), config, **roles)
+    assert set(a.segments["merchant"][0]) == set(b.segments["merchant"][0])
+    assert len(a.segments["merchant"][0]) == 21
+    result = analyse_counts(a, config)
+    assert any(f.check == "coverage" and "merchant" in f.message for f in result.findings)
+
+
 def test_roles_from_parameters_spec_or_inference(clean):
     from_spec = resolve_roles(clean, spec=ModelSpec.from_dict(DEFAULT_SPEC))
     assert from_spec["segment_columns"] == ["channel", "region", "product"]
@@ -520,3 +618,21 @@ def test_helpers_work_when_nothing_is_flagged(clean):
 
     assert volume_plots.flagged_series(result) == ["overall"]
     volume_plots.change_point_timeline(result)
+
+
+def test_levels_with_equal_counts_are_ordered_by_label_whatever_the_row_order():
+    """Decision labels and segment levels: by count, ties by label, so the order is deterministic."""
+    from mlreport.volume import count_decisions
+
+    times = pd.date_range("2026-01-05", periods=24 * 7 * 6, freq="h")
+    frame = pd.DataFrame({
+        "timestamp": times,
+        "decision": np.tile(["refer", "approve"], len(times) // 2),
+        "segment": np.tile(["c", "b", "a"], len(times) // 3),
+    })
+    orders = []
+    for rows in (frame, frame.iloc[::-1], frame.sample(frac=1.0, random_state=1)):
+        counts = count_decisions(rows, VolumeConfig(period="D"), timestamp_column="timestamp",
+                                 decision_column="decision", segment_columns=["segment"])
+        orders.append((counts.labels, counts.segments["segment"][0]))
+    assert orders == [(["approve", "refer"], ["a", "b", "c"])] * 3
