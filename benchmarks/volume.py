@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     rss_after = _peak_rss_mb()
 
     print(f"rows                 {len(frame):,}")
-    print(f"segment columns      3 (channel 4, region 5, merchant_category 30 levels); decisions 3; score")
+    print("segment columns      3 (channel 4, region 5, merchant_category 30 levels); decisions 3; score")
     print(f"period               {result.period} ({len(counts.periods)} periods, {result.volume['series'].nunique()} series)")
     print(f"build data           {built:.1f} s (not part of the analysis)")
     print(f"count_decisions      {counted:.2f} s")

@@ -634,7 +634,7 @@ def format_record(record: RunRecord, *, out_dir: Path | None = None) -> str:
         f"analysis   {record.analysis}",
         f"period     {record.data_period or '-'}",
         f"started    {record.started_at}   finished {record.finished_at}",
-        f"timings    " + ", ".join(f"{k} {_seconds(v)} s" for k, v in record.timings_s.items()),
+        "timings    " + ", ".join(f"{k} {_seconds(v)} s" for k, v in record.timings_s.items()),
         f"findings   {record.counts.get('incident', 0)} incident, {record.counts.get('warning', 0)} warning, "
         f"{record.counts.get('ok', 0)} ok",
         f"by         {record.user}@{record.host} in {record.cwd or '-'}",

@@ -132,6 +132,9 @@ __all__ = [
     "decision_roles",
     "analysis_windows",
     "holiday_mask",
+    "check_roles",
+    "check_decision_labels",
+    "folded_levels_note",
     "analyse_counts",
     "analyse_volume",
     "mix_test",
@@ -480,7 +483,7 @@ def resolve_roles(
                 f"no {role.replace('_column', '')} column: give the {role} parameter or a model "
                 f"spec; the data has columns {list(map(str, frame.columns))[:30]}",
             )
-    _check_columns(frame, roles)
+    check_roles(list(frame.columns), roles)
     return roles
 
 
@@ -509,33 +512,48 @@ def _check_rows(frame: pd.DataFrame) -> None:
         )
 
 
-def _check_decisions(raw: np.ndarray, levels: list[Any], column: str, limit: int) -> None:
-    """Refuse a decision column with no values, or with more labels than a decision has."""
-    present = raw[raw >= 0]
-    if present.size == 0:
+def check_decision_labels(counts: Mapping[str, int], total: int, column: str, limit: int) -> None:
+    """Refuse a decision column with no values, or with more labels than a decision has.
+
+    ``counts``: rows per label present (missing values left out); ``total``:
+    all rows. Shared by every counter, so each refuses with the same message.
+    """
+    if not counts:
         raise DataError(
-            f"decision column {column!r} has no values: all {raw.size:,} rows are missing; expected "
+            f"decision column {column!r} has no values: all {total:,} rows are missing; expected "
             "decision labels such as approve, refer or decline",
             column=column,
         )
-    used = np.flatnonzero(np.bincount(present, minlength=len(levels)))
-    if used.size > limit:
-        examples = ", ".join(repr(str(levels[i])) for i in used[:3])
+    if len(counts) > limit:
+        examples = ", ".join(repr(name) for name in sorted(counts)[:3])
         raise DataError(
-            f"decision column {column!r} has {used.size:,} distinct values ({examples}, ...); expected a "
+            f"decision column {column!r} has {len(counts):,} distinct values ({examples}, ...); expected a "
             f"few decision labels such as approve, refer or decline (at most {limit}, the "
             "max_decision_labels setting). Is it an id or a score column?",
             column=column,
         )
 
 
-def _check_columns(frame: pd.DataFrame, roles: Mapping[str, Any]) -> None:
+def _check_decisions(raw: np.ndarray, levels: list[Any], column: str, limit: int) -> None:
+    """:func:`check_decision_labels` on a frame's codes (``-1`` missing)."""
+    frequency = np.bincount(raw[raw >= 0], minlength=len(levels))
+    used = np.flatnonzero(frequency)
+    check_decision_labels({str(levels[i]): int(frequency[i]) for i in used}, int(raw.size), column, limit)
+
+
+def check_roles(columns: Sequence[Any], roles: Mapping[str, Any]) -> None:
+    """The columns ``roles`` name are among ``columns``, and no segment is the timestamp or decision.
+
+    On column names only, so every counter (a frame, or a backend's table)
+    checks the same way with the same messages.
+    """
+    present = set(columns)
     named = [roles["timestamp_column"], roles["decision_column"], *roles["segment_columns"]]
     named += [roles[key] for key in ("score_column", "override_column") if roles.get(key)]
     for column in named:
-        if column not in frame.columns:
+        if column not in present:
             raise DataError(
-                f"column {column!r} not found; the data has columns {list(map(str, frame.columns))[:30]}",
+                f"column {column!r} not found; the data has columns {list(map(str, columns))[:30]}",
                 column=column,
             )
     if roles["timestamp_column"] in roles["segment_columns"] or roles["decision_column"] in roles["segment_columns"]:
@@ -697,6 +715,7 @@ def analysis_windows(
     have one: all :func:`count_decisions` needs to lay its period grid, so a
     backend that only knows ``min``, ``max`` and ``count`` lays the same one.
     """
+    _check_analysis_start(first, last, config)
     notes: list[str] = []
     period = config.period
     if period == "auto":
@@ -791,7 +810,7 @@ def count_decisions(
         timestamp_column=timestamp_column, decision_column=decision_column, segment_columns=segment_columns,
         score_column=score_column, override_column=override_column, decision_labels=decision_labels,
     )
-    _check_columns(frame, roles)
+    check_roles(list(frame.columns), roles)
     nanoseconds, zone = to_wall_clock(frame[timestamp_column], config.timezone, column=timestamp_column)
     nat = np.iinfo(np.int64).min
     present = nanoseconds != nat
@@ -804,7 +823,6 @@ def count_decisions(
     valid_ns = nanoseconds[present] if missing_times else nanoseconds
     first = pd.Timestamp(int(valid_ns.min()))
     last = pd.Timestamp(int(valid_ns.max()))
-    _check_analysis_start(first, last, config)
     period, baseline_start, analysis_start, end, window_notes = analysis_windows(
         first, last, int(present.sum()), config
     )
@@ -929,6 +947,15 @@ def _check_analysis_start(first: pd.Timestamp, last: pd.Timestamp, config: Volum
     )
 
 
+def folded_levels_note(column: str, distinct: int, kept: int, folded: int, folded_rows: int, cap: int) -> str:
+    """The report's note on a segment column whose rarer levels were counted as ``"(other)"``."""
+    return (
+        f"segment column {column!r} has {distinct:,} distinct values: its {kept} most frequent are "
+        f"analysed and the other {folded:,} ({folded_rows:,} rows) are counted together as "
+        f"{OTHER_LABEL!r} (the max_segment_levels setting, {cap})"
+    )
+
+
 def _cap_levels(
     codes: np.ndarray, levels: list[Any], cap: int, column: str
 ) -> tuple[np.ndarray, list[Any], str | None]:
@@ -963,11 +990,7 @@ def _cap_levels(
     kept_levels = [levels[i] for i in kept]
     if not folded.size:
         return lookup[codes], kept_levels, None
-    note = (
-        f"segment column {column!r} has {used.size:,} distinct values: its {len(kept)} most frequent are "
-        f"analysed and the other {folded.size:,} ({folded_rows:,} rows) are counted together as "
-        f"{OTHER_LABEL!r} (the max_segment_levels setting, {cap})"
-    )
+    note = folded_levels_note(column, int(used.size), len(kept), int(folded.size), folded_rows, cap)
     return lookup[codes], [*kept_levels, OTHER_LABEL], note
 
 
@@ -1872,7 +1895,6 @@ def _contributions(
     B = counts.baseline_periods
     ppw = PERIODS_PER_WEEK[counts.period]
     n_periods = y.shape[0]
-    word = PERIOD_WORDS[counts.period]
     rows: list[dict[str, Any]] = []
     # Volume: observed vs expected over the assessed periods of each segment level.
     segment_index = [s for s in range(len(series.names)) if series.columns[s] is not None]

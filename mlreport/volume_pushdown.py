@@ -31,7 +31,10 @@ import pandas as pd
 from .baseline import PERIOD_NS, period_exposure
 from .errors import DataError
 from .pushdown_fit import linear_quantiles
-from .volume import MISSING_LABEL, OTHER_LABEL, DecisionCounts, VolumeConfig, analysis_windows, holiday_mask
+from .volume import (
+    MISSING_LABEL, OTHER_LABEL, DecisionCounts, VolumeConfig, analysis_windows, check_decision_labels, check_roles,
+    folded_levels_note, holiday_mask,
+)
 
 __all__ = ["OUTSIDE", "NO_TIME", "WindowPlan", "check_roles", "plan_windows", "score_edges", "decision_counts"]
 
@@ -53,24 +56,6 @@ class WindowPlan:
     first: pd.Timestamp
     last: pd.Timestamp
     notes: list[str] = field(default_factory=list)
-
-
-def check_roles(columns: Sequence[str], roles: Mapping[str, Any]) -> None:
-    """The columns ``roles`` name are among ``columns``, and no segment is the timestamp or decision.
-
-    The checks (and messages) of :func:`mlreport.volume.count_decisions`, on a
-    backend's column names rather than a frame.
-    """
-    present = set(columns)
-    named = [roles["timestamp_column"], roles["decision_column"], *roles["segment_columns"]]
-    named += [roles[key] for key in ("score_column", "override_column") if roles.get(key)]
-    for column in named:
-        if column not in present:
-            raise DataError(f"column {column!r} not found; the data has columns {list(columns)[:30]}", column=column)
-    if {roles["timestamp_column"], roles["decision_column"]} & set(roles["segment_columns"]):
-        raise DataError(
-            "segment_columns must not include the timestamp or decision column", column=roles["decision_column"]
-        )
 
 
 def plan_windows(
@@ -135,27 +120,14 @@ def _levels(
 
 
 def _check_decisions(rows: Sequence[tuple[Any, ...]], column: str, limit: int) -> None:
-    """``count_decisions``' refusals, on grouped rows: no decision at all, or more labels than a decision has."""
+    """:func:`mlreport.volume.check_decision_labels` on grouped rows ``(period, decision, n, ...)``."""
     counts: dict[str, int] = {}
     total = 0
     for row in rows:
         total += int(row[2])
         if row[1] is not None and int(row[2]) > 0:
             counts[_label(row[1])] = counts.get(_label(row[1]), 0) + int(row[2])
-    if not counts:
-        raise DataError(
-            f"decision column {column!r} has no values: all {total:,} rows are missing; expected "
-            "decision labels such as approve, refer or decline",
-            column=column,
-        )
-    if len(counts) > limit:
-        examples = ", ".join(repr(name) for name in sorted(counts)[:3])
-        raise DataError(
-            f"decision column {column!r} has {len(counts):,} distinct values ({examples}, ...); expected a "
-            f"few decision labels such as approve, refer or decline (at most {limit}, the "
-            "max_decision_labels setting). Is it an id or a score column?",
-            column=column,
-        )
+    check_decision_labels(counts, total, column, limit)
 
 
 def _cap_levels(
@@ -185,11 +157,7 @@ def _cap_levels(
     relabelled = [(p, relabel(level, int(p) >= 0), d, n) for p, level, d, n in rows]
     if not folded:
         return relabelled, None
-    note = (
-        f"segment column {column!r} has {len(used):,} distinct values: its {len(kept)} most frequent are "
-        f"analysed and the other {len(folded):,} ({sum(frequency[name] for name in folded):,} rows) are counted "
-        f"together as {OTHER_LABEL!r} (the max_segment_levels setting, {cap})"
-    )
+    note = folded_levels_note(column, len(used), len(kept), len(folded), sum(frequency[name] for name in folded), cap)
     return relabelled, note
 
 

@@ -483,6 +483,12 @@ def test_decision_counts_errors(log, duck):
         duck.decision_counts(odd, timestamp_column="timestamp", decision_column="decision", override_column="flag")
     with pytest.raises(DataError, match="baseline needs"):
         duck.decision_counts(path, VolumeConfig(baseline_weeks=9), timestamp_column="timestamp", decision_column="decision")
+    late = VolumeConfig(analysis_start="2030-01-01")
+    with pytest.raises(DataError) as in_memory:
+        count_decisions(frame, late, timestamp_column="timestamp", decision_column="decision")
+    with pytest.raises(DataError) as in_duckdb:
+        duck.decision_counts(path, late, timestamp_column="timestamp", decision_column="decision")
+    assert str(in_duckdb.value) == str(in_memory.value) and "analysis_start 2030-01-01 is after the end" in str(in_duckdb.value)
 
 
 # ---------------------------------------------------------------------------
