@@ -23,7 +23,14 @@ One TOML file per monitored model::
     [thresholds]               # overrides of analysis defaults, with a version
     version = "2026-03"
     [thresholds.drift.columns.amount]
-    psi_warning = 0.15
+    psi = [0.15, 0.3]          # [warning, incident]
+    [thresholds.stress]
+    max_rate_change_pp = 3.0
+
+The ``[thresholds]`` sections are ``drift``, ``integrity`` and ``performance``
+(the drift report), ``volume`` and ``stress``; each takes the keys of the
+matching notebook parameter (``drift_thresholds``, ...), which wins key by key
+(:meth:`ModelSpec.thresholds_for`).
 
 Everything is optional: :func:`infer_spec` fills roles from the data, so a
 first look needs no spec at all.
@@ -109,6 +116,19 @@ class ModelSpec:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def thresholds_for(self, section: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The spec's ``[thresholds.<section>]`` table with ``overrides`` (a notebook parameter) on top.
+
+        Tables inside are merged key by key (``columns.amount.psi`` from the
+        parameter leaves ``columns.income`` from the spec in place); any other
+        value from ``overrides`` replaces the spec's.
+        """
+        table = self.thresholds.get(section) or {}
+        if not isinstance(table, Mapping):
+            raise SpecError(f"{self.source}: [thresholds.{section}] must be a table", path=self.source,
+                            key=f"thresholds.{section}")
+        return _merged(table, overrides or {})
 
     @property
     def thresholds_version(self) -> str:
@@ -199,6 +219,16 @@ def infer_spec(frame: pd.DataFrame, *, model: str = "") -> ModelSpec:
         source="inferred",
         **roles,
     )
+
+
+def _merged(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def resolve_spec(path: str, frame: pd.DataFrame, *, model: str = "") -> ModelSpec:

@@ -20,19 +20,15 @@ that broke (see ``INPUT_ERROR_IN_NOTEBOOK_EXIT``).
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import subprocess
 import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
-from unittest import mock
+from typing import Any
 
-import nbformat
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -41,11 +37,10 @@ import pytest
 
 import browser
 from conftest import run_cli
+from inprocess import run_notebook
 
-from mlreport import data, sample
+from mlreport import sample
 from mlreport.errors import DataError, MlreportError, ModelError, ParameterError, ScenarioError, SpecError
-from mlreport.params import declared_parameters, validate_parameters
-from mlreport.resources import notebook_path
 
 HERE = Path(__file__).parent
 
@@ -55,53 +50,6 @@ e2e = pytest.mark.e2e
 #: Exit code of a run whose notebook stopped on bad input: "your input", not
 #: "the run broke" (3). A failure report is written all the same.
 INPUT_ERROR_IN_NOTEBOOK_EXIT = 2
-
-
-# ------------------------------------------------------------------ running a notebook in-process
-
-
-@contextmanager
-def _captured_display(outputs: list[str]) -> Iterator[None]:
-    def display(*objects: Any, raw: bool = False, **_: Any) -> None:
-        outputs.extend(_as_html(obj) for obj in objects)
-
-    with mock.patch("IPython.display.display", display):
-        yield
-
-
-def _as_html(obj: Any) -> str:
-    if isinstance(obj, dict):
-        return str(obj.get("text/html", obj.get("text/plain", "")))
-    if hasattr(obj, "_repr_html_"):
-        return obj._repr_html_() or ""
-    return repr(obj)
-
-
-def run_notebook(analysis: str, params: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[str]]:
-    """Execute the committed notebook of ``analysis`` in this process; its namespace and HTML outputs.
-
-    Parameters go through :func:`validate_parameters` as on the CLI. Each code
-    cell runs in order; a cell's last expression is rendered as a kernel would
-    (``_repr_html_``), so an exception in a table's HTML surfaces too.
-    """
-    notebook = nbformat.read(notebook_path(analysis), as_version=4)
-    declared = declared_parameters(notebook)
-    namespace: dict[str, Any] = {name: parameter.default for name, parameter in declared.items()}
-    namespace.update(validate_parameters(params or {}, declared, analysis=analysis))
-    outputs: list[str] = []
-    data.reset_inputs()
-    with _captured_display(outputs):
-        for number, cell in enumerate(notebook.cells):
-            if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
-                continue
-            tree = ast.parse(cell.source)
-            last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-            exec(compile(tree, f"<{analysis} cell {number}>", "exec"), namespace)  # noqa: S102 - our own notebook
-            if last is not None:
-                value = eval(compile(ast.Expression(last.value), f"<{analysis} cell {number}>", "eval"), namespace)  # noqa: S307
-                if value is not None:
-                    outputs.append(_as_html(value))
-    return namespace, outputs
 
 
 def expect_error(kind: type[MlreportError], analysis: str, params: dict[str, Any], *fragments: str) -> str:

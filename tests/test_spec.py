@@ -65,3 +65,44 @@ def test_resolve_spec_checks_columns(tmp_path: Path):
         resolve_spec(str(path), generate(100, seed=1))
     spec = ModelSpec.from_dict(DEFAULT_SPEC, source="sample")
     assert spec.monotone["debt_to_income"] == "increasing"
+
+
+def test_thresholds_for_merges_the_parameter_over_the_spec_table_key_by_key():
+    spec = ModelSpec.from_dict({"thresholds": {"version": "v3", "drift": {
+        "alpha": 0.01, "columns": {"income": {"psi": [0.05, 0.1]}, "age": {"ks": [0.1, 0.2]}}}}}, source="m.toml")
+    merged = spec.thresholds_for("drift", {"columns": {"income": {"ks": [0.2, 0.3]}}, "correction": "bonferroni"})
+    assert merged == {
+        "alpha": 0.01, "correction": "bonferroni",
+        "columns": {"income": {"psi": [0.05, 0.1], "ks": [0.2, 0.3]}, "age": {"ks": [0.1, 0.2]}},
+    }
+    assert spec.thresholds_for("drift", {"alpha": 0.05})["alpha"] == 0.05  # the parameter wins
+    assert spec.thresholds_for("integrity") == {} and ModelSpec().thresholds_for("drift", {"alpha": 0.1}) == {"alpha": 0.1}
+    assert spec.thresholds["drift"]["columns"]["income"] == {"psi": [0.05, 0.1]}  # the spec is not modified
+    with pytest.raises(SpecError, match=r"m.toml: \[thresholds.stress\] must be a table"):
+        ModelSpec.from_dict({"thresholds": {"stress": 5}}, source="m.toml").thresholds_for("stress")
+
+
+@pytest.mark.e2e
+def test_the_drift_report_applies_the_spec_drift_bands_and_records_their_version(tmp_path: Path):
+    """A band tightened in the spec turns a move that is healthy by default into an incident."""
+    from inprocess import run_notebook
+
+    frame = generate(6000, seed=3, weeks=8, incidents=["income_shift"])
+    frame.to_parquet(tmp_path / "log.parquet", index=False)
+    base = {"reference_path": str(tmp_path / "log.parquet"), "current_start": "2026-02-02"}
+    default, _ = run_notebook("drift", base)
+    spec_file = tmp_path / "spec.toml"
+    spec_file.write_text(
+        'model = "card"\ntimestamp = "timestamp"\nscore = "score"\ndecision = "decision"\n'
+        '[thresholds]\nversion = "2026-11"\n'
+        '[thresholds.drift.columns.income]\npsi = [0.0001, 0.0002]\nks = [0.0001, 0.0002]\n'
+    )
+    tightened, _ = run_notebook("drift", {**base, "spec_path": str(spec_file)})
+
+    def income(namespace):
+        return {f.severity for f in namespace["summary"].findings if f.subject == "income" and f.check != "integrity"}
+
+    assert "incident" not in income(default)
+    assert "incident" in income(tightened)
+    assert tightened["summary"].thresholds["version"] == "2026-11"
+    assert tightened["summary"].thresholds["drift"]["columns"]["income"]["psi"] == [0.0001, 0.0002]
