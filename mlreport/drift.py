@@ -861,13 +861,14 @@ def findings_from_comparison(
     """
     settings = _thresholds(thresholds if thresholds is not None else table.attrs.get("thresholds"))
     correction = table.attrs.get("correction", settings.correction)
-    method_text = _method_line(table.attrs.get("methods") or methods(settings))
+    method_map = table.attrs.get("methods") or methods(settings)
     findings = []
     for record in table.to_dict("records"):
         severity = record["severity"]
         if severity == "n/a" or (severity == "ok" and not include_ok):
             continue
         bands = settings.bands_for(record["column"], record["kind"])
+        method_text = _method_line(method_map, str(record.get("trigger") or ""))
         findings.append(
             Finding(
                 check=check,
@@ -896,7 +897,7 @@ def findings_from_over_time(
     severity; the message names the first warning and first incident periods.
     """
     crossings = first_crossing(over_time)
-    method_text = _method_line(over_time.attrs.get("methods") or methods(Thresholds()))
+    method_map = over_time.attrs.get("methods") or methods(Thresholds())
     findings = []
     for record in crossings.to_dict("records"):
         if record["worst"] not in ("warning", "incident"):
@@ -905,6 +906,7 @@ def findings_from_over_time(
         first_at_worst = record[worst_key]
         rows = over_time[(over_time["column"] == record["column"]) & (over_time["period"] == first_at_worst)]
         at_worst = rows.iloc[0]
+        method_text = _method_line(method_map, str(at_worst.get("trigger") or ""))
         total = int(over_time.loc[over_time["column"] == record["column"], "period"].nunique())
         earlier = (
             f"; warning since {record['first_warning']}"
@@ -1040,8 +1042,13 @@ def methods(
     }
 
 
-def _method_line(method_map: Mapping[str, str]) -> str:
+def _method_line(method_map: Mapping[str, str], trigger: str = "") -> str:
+    """A finding's method: the metric that set its verdict first (a report clips long methods), then the rest."""
+    lead = (
+        f"{_METRIC_LABEL[trigger]}: {method_map[trigger]}; "
+        if trigger in method_map and trigger in _METRIC_LABEL and trigger != "psi" else ""
+    )
     return (
-        f"{method_map.get('psi', '')}; KS D from fine bins (or ks_2samp); chi-square homogeneity; "
+        f"{lead}{method_map.get('psi', '')}; KS D from fine bins (or ks_2samp); chi-square homogeneity; "
         f"{method_map.get('verdict', '')}"
     )

@@ -391,3 +391,13 @@ def test_figures_are_small_and_mark_severity(incident_data, incident_table):
         assert len(png_bytes(figure)) < 150_000
     with pytest.raises(ParameterError):
         drift_plots.metric_heatmap(over_time, "auc")
+
+
+def test_a_finding_states_the_method_of_the_metric_that_set_its_verdict_first():
+    from mlreport.drift import _method_line, methods
+
+    method_map = methods()
+    assert _method_line(method_map, "ks").startswith("KS D: " + method_map["ks"])
+    assert _method_line(method_map, "tvd").startswith("TVD: " + method_map["tvd"])
+    assert _method_line(method_map, "psi").startswith(method_map["psi"])  # PSI leads anyway
+    assert _method_line(method_map, "").startswith(method_map["psi"])
