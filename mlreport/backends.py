@@ -1,7 +1,7 @@
 """Backends: where the drift and volume summaries are counted.
 
 Drift and volume statistics come from mergeable counts (:mod:`mlreport.profile`,
-:mod:`mlreport.volume`), so the counting can run wherever the data lives:
+:mod:`mlreport.volume_counts`), so the counting can run wherever the data lives:
 
 ========  =====================================  ==============================================
 name      runs                                   for
@@ -15,8 +15,8 @@ Every backend implements :class:`Backend`: :meth:`~Backend.summarize` and
 :meth:`~Backend.summarize_by` (per segment column or per period of a timestamp:
 ``"D"``, ``"W"``, ``"M"``) return the same :class:`~mlreport.profile.Summaries`
 as :meth:`ReferenceProfile.summarize`; :meth:`~Backend.decision_counts` returns
-the same :class:`~mlreport.volume.DecisionCounts` as
-:func:`mlreport.volume.count_decisions`; :meth:`~Backend.fit_profile` fits a
+the same :class:`~mlreport.volume_counts.DecisionCounts` as
+:func:`mlreport.volume_counts.count_decisions`; :meth:`~Backend.fit_profile` fits a
 :class:`~mlreport.profile.ReferenceProfile` (exact quantiles, approximate
 quantiles, or pandas on a sample). Counts are equal across backends (integers);
 sums of values agree to about 1e-12 relative (another summation order).
@@ -354,14 +354,15 @@ class Backend(ABC):
 
     # -- decision counts -----------------------------------------------------
     def decision_counts(self, source: Any, config: Any = None, **roles: Any) -> Any:
-        """Decision counts per period, segment and decision (= ``volume.count_decisions``).
+        """Decision counts per period, segment and decision (= ``volume_counts.count_decisions``).
 
-        ``roles`` are :func:`mlreport.volume.count_decisions`' column roles:
+        ``roles`` are :func:`mlreport.volume_counts.count_decisions`' column roles:
         ``timestamp_column`` and ``decision_column``, optionally
         ``segment_columns``, ``score_column``, ``override_column`` and
-        ``decision_labels`` (:func:`mlreport.volume.decision_roles`).
+        ``decision_labels`` (:func:`mlreport.volume_roles.decision_roles`).
         """
-        from .volume import VolumeConfig, decision_roles
+        from .volume_config import VolumeConfig
+        from .volume_roles import decision_roles
 
         checked = decision_roles(**roles)
         with self._timed("decision_counts"):
@@ -369,7 +370,7 @@ class Backend(ABC):
 
     @abstractmethod
     def _decision_counts(self, source: Any, config: Any, roles: Mapping[str, Any]) -> Any:
-        """:class:`~mlreport.volume.DecisionCounts` of ``source`` for ``roles`` (:func:`volume.decision_roles`)."""
+        """:class:`~mlreport.volume_counts.DecisionCounts` of ``source`` for ``roles`` (``volume_roles.decision_roles``)."""
 
     # -- fitting a reference -------------------------------------------------
     def fit_profile(
@@ -559,7 +560,7 @@ class PandasBackend(Backend):
         return parts
 
     def _decision_counts(self, source: Any, config: Any, roles: Mapping[str, Any]) -> Any:
-        from .volume import count_decisions
+        from .volume_counts import count_decisions
 
         return count_decisions(self._frame(source), config, **roles)
 

@@ -26,7 +26,7 @@ import numpy as np
 from .errors import DataError
 from .pushdown import GridLookup
 from .pushdown_fit import mid_rank_probabilities
-from .volume import VolumeConfig
+from .volume_config import VolumeConfig
 from .volume_pushdown import NO_TIME, OUTSIDE, check_roles, decision_counts as build_counts, plan_windows, score_edges
 
 if TYPE_CHECKING:
@@ -67,9 +67,9 @@ def _band_sql(edges: np.ndarray) -> tuple[str, str, dict[str, Any] | None]:
 def decision_counts(
     backend: "DuckDBBackend", source: Any, config: VolumeConfig, roles: Mapping[str, Any]
 ) -> Any:
-    """:class:`~mlreport.volume.DecisionCounts` of a source (= ``volume.count_decisions``).
+    """:class:`~mlreport.volume_counts.DecisionCounts` of a source (= ``volume_counts.count_decisions``).
 
-    ``roles`` as :func:`mlreport.volume.decision_roles` builds them.
+    ``roles`` as :func:`mlreport.volume_roles.decision_roles` builds them.
     """
     from .duckdb_backend import _ident, _timestamp_literal, source_kind
 

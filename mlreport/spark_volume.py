@@ -17,7 +17,7 @@ import numpy as np
 from .errors import DataError
 from .pushdown import search_tree
 from .pushdown_fit import mid_rank_probabilities
-from .volume import VolumeConfig
+from .volume_config import VolumeConfig
 from .volume_pushdown import NO_TIME, OUTSIDE, check_roles, decision_counts as build_counts, plan_windows, score_edges
 
 if TYPE_CHECKING:
@@ -43,9 +43,9 @@ def _ntz_sql(stamp: Any) -> str:
 
 
 def decision_counts(backend: "SparkBackend", source: Any, config: VolumeConfig, roles: Mapping[str, Any]) -> Any:
-    """:class:`~mlreport.volume.DecisionCounts` of a Spark source (= ``volume.count_decisions``).
+    """:class:`~mlreport.volume_counts.DecisionCounts` of a Spark source (= ``volume_counts.count_decisions``).
 
-    ``roles`` as :func:`mlreport.volume.decision_roles` builds them.
+    ``roles`` as :func:`mlreport.volume_roles.decision_roles` builds them.
     """
     from pyspark.sql import functions as F
     from pyspark.sql import types as T

@@ -1,4 +1,4 @@
-"""Decision counts from a SQL backend's grouped rows, equal to :func:`mlreport.volume.count_decisions`.
+"""Decision counts from a SQL backend's grouped rows, equal to :func:`mlreport.volume_counts.count_decisions`.
 
 A backend answers three questions about a decision log and this module does
 the rest exactly as the in-memory path does:
@@ -6,7 +6,7 @@ the rest exactly as the in-memory path does:
 1. the wall-clock time range: first and last timestamp and how many rows have
    one (``SELECT min, max, count``); :func:`plan_windows` turns it into the
    period, the baseline and analysis windows and the period grid
-   (``mlreport.volume``'s own window rules);
+   (``mlreport.volume_counts``' own window rules);
 2. when a score column is given, order statistics of the finite baseline
    scores, from which :func:`score_edges` rebuilds ``numpy.quantile`` (linear)
    bit for bit;
@@ -16,7 +16,7 @@ the rest exactly as the in-memory path does:
    outside the windows and ``-2`` for a row without a timestamp (those rows
    still name decision and segment levels, as in pandas).
 
-:func:`decision_counts` then builds :class:`~mlreport.volume.DecisionCounts`.
+:func:`decision_counts` then builds :class:`~mlreport.volume_counts.DecisionCounts`.
 Levels with equal counts are ordered by label, here and in the in-memory path.
 """
 
@@ -31,10 +31,9 @@ import pandas as pd
 from .baseline import PERIOD_NS, period_exposure
 from .errors import DataError
 from .pushdown_fit import linear_quantiles
-from .volume import (
-    MISSING_LABEL, OTHER_LABEL, DecisionCounts, VolumeConfig, analysis_windows, check_decision_labels, check_roles,
-    folded_levels_note, holiday_mask,
-)
+from .volume_config import VolumeConfig
+from .volume_counts import MISSING_LABEL, OTHER_LABEL, DecisionCounts, analysis_windows, folded_levels_note, holiday_mask
+from .volume_roles import check_decision_labels, check_roles
 
 __all__ = ["OUTSIDE", "NO_TIME", "WindowPlan", "check_roles", "plan_windows", "score_edges", "decision_counts"]
 
@@ -61,7 +60,7 @@ class WindowPlan:
 def plan_windows(
     first: Any, last: Any, present: int, total: int, config: VolumeConfig, *, column: str
 ) -> WindowPlan:
-    """The windows of :func:`mlreport.volume.count_decisions` from the time range alone."""
+    """The windows of :func:`mlreport.volume_counts.count_decisions` from the time range alone."""
     if present == 0 or first is None or pd.isna(first):
         raise DataError(f"column {column!r} has no timestamps", column=column)
     first, last = pd.Timestamp(first), pd.Timestamp(last)
@@ -101,7 +100,7 @@ def _label(value: Any) -> str:
 def _levels(
     rows: Iterable[tuple[Any, Any, int]], preferred: Sequence[str] | None
 ) -> tuple[list[str], dict[str, int]]:
-    """Level order as ``volume._ordered_levels``: preferred, then by in-window count; missing last."""
+    """Level order as ``volume_counts._ordered_levels``: preferred, then by in-window count; missing last."""
     frequency: dict[str, int] = {}
     has_missing = False
     for period, value, n in rows:
@@ -120,7 +119,7 @@ def _levels(
 
 
 def _check_decisions(rows: Sequence[tuple[Any, ...]], column: str, limit: int) -> None:
-    """:func:`mlreport.volume.check_decision_labels` on grouped rows ``(period, decision, n, ...)``."""
+    """:func:`mlreport.volume_roles.check_decision_labels` on grouped rows ``(period, decision, n, ...)``."""
     counts: dict[str, int] = {}
     total = 0
     for row in rows:
@@ -135,7 +134,7 @@ def _cap_levels(
 ) -> tuple[list[tuple[Any, Any, Any, int]], str | None]:
     """A segment column's ``cap`` most frequent levels in the windows, the rest as ``"(other)"``.
 
-    The rule of ``volume.count_decisions`` (ties by label), on grouped rows
+    The rule of ``volume_counts.count_decisions`` (ties by label), on grouped rows
     ``(period code, level, decision, n)``; returns the relabelled rows and the
     report's note when levels were folded.
     """

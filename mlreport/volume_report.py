@@ -1,6 +1,6 @@
 """The volume report's glue: where the decision log comes from and what counts it.
 
-The volume analysis needs only counts (:class:`~mlreport.volume.DecisionCounts`),
+The volume analysis needs only counts (:class:`~mlreport.volume_counts.DecisionCounts`),
 so every backend runs all of it: pandas counts a log it has loaded, DuckDB and
 Spark count where the data lies (:meth:`mlreport.backends.Backend.decision_counts`)
 and the tests, control charts and drill-downs then run on the counts alone.

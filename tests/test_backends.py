@@ -36,7 +36,8 @@ from mlreport.profile import ColumnSummary, ReferenceProfile, Summaries
 from mlreport.pushdown import GridLookup
 from mlreport.pushdown_fit import inverted_cdf_ranks, linear_quantiles, mid_rank_probabilities
 from mlreport.sample import generate, split
-from mlreport.volume import VolumeConfig, count_decisions
+from mlreport.volume_config import VolumeConfig
+from mlreport.volume_counts import count_decisions
 
 SPLIT = "2026-02-02"
 FEATURES = [

@@ -21,7 +21,8 @@ from mlreport.backends import Source, as_source, choose_backend
 from mlreport.errors import DataError, ParameterError
 from mlreport.profile import ReferenceProfile
 from mlreport.sample import generate, split
-from mlreport.volume import VolumeConfig, count_decisions
+from mlreport.volume_config import VolumeConfig
+from mlreport.volume_counts import count_decisions
 
 from conftest import runtime_missing
 from test_backends import (  # the same awkward data and the same comparisons as the DuckDB tests
