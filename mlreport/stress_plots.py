@@ -14,7 +14,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .plots import PALETTE, finish, new_figure
-from .stress import MonotonicityResult, ScenarioRun
+from .stress_monotonicity import MonotonicityResult
+from .stress_scenarios import ScenarioRun
 
 __all__ = ["scenario_chart", "sensitivity_chart", "reverse_chart", "ice_chart"]
 

@@ -1,198 +1,26 @@
-"""Tests of mlreport.stress: readouts, CI, sensitivity, reverse stress, monotonicity.
-
-Hand-built models with known answers: score = logistic(a (x - 0.5)) with
-"approve if score < 0.5" approves exactly the rows with x < 0.5, so the
-breaking point of each shock follows from the uniform grid of x.
-"""
+"""Tests of mlreport.stress: the test's baseline and importance, summary, notebook and model spec."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import nbformat
 import numpy as np
-import pandas as pd
 import pytest
-from scipy import stats
-from sklearn.metrics import roc_auc_score
 
-from mlreport.errors import DataError, ModelError
-from mlreport.models import DecisionRule, Model, ModelDecisions
+from stress_models import APPROVE_HALF, logistic_model, uniform_population
+
+from mlreport.errors import DataError
+from mlreport.models import Model, ModelDecisions
 from mlreport.params import declared_parameters
-from mlreport.scenarios import Tolerance, parse_scenarios
-from mlreport.stress import (
-    LossModel,
-    StressTest,
-    default_segments,
-    monotonicity,
-    paired_rate_change,
-    roc_auc,
-    stress_summary,
-)
+from mlreport.scenario_tolerance import Tolerance
+from mlreport.scenarios import parse_scenarios
+from mlreport.stress import StressTest, stress_summary
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "stress.ipynb"
-APPROVE_HALF = DecisionRule({"approve": 0.5}, otherwise="decline")
 
 
-def logistic_model(a: float = 10.0) -> Model:
-    def predict(frame: pd.DataFrame) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-a * (frame["x"].to_numpy(dtype=float) - 0.5)))
-
-    return Model(predict, name="logistic(10 (x - 0.5))", features=["x", "z"])
-
-
-def uniform_population(n: int = 100_001) -> pd.DataFrame:
-    return pd.DataFrame({"x": np.linspace(0.0, 1.0, n), "z": np.linspace(5.0, 6.0, n)})
-
-
-# ---------------------------------------------------------------- statistics
-
-
-def test_paired_rate_change_matches_the_matched_pairs_formula():
-    # 10 rows: 2 leave the label (b), 4 join it (c).
-    before = np.array([1, 1, 0, 0, 0, 0, 1, 1, 0, 0], dtype=bool)
-    after = np.array([0, 0, 1, 1, 1, 1, 1, 1, 0, 0], dtype=bool)
-    change, low, high = paired_rate_change(before, after)
-    z = stats.norm.ppf(0.975)
-    half = z * math.sqrt(2 + 4 - (4 - 2) ** 2 / 10) / 10
-    assert change == pytest.approx(0.2)
-    assert (low, high) == pytest.approx((0.2 - half, 0.2 + half))
-
-
-def test_paired_interval_covers_at_the_stated_rate():
-    # Simulation: the 95% interval covers the true change about 95% of the time.
-    rng = np.random.default_rng(5)
-    covered = 0
-    for _ in range(400):
-        before = rng.uniform(size=2_000) < 0.6
-        flip = rng.uniform(size=2_000) < 0.1
-        after = np.where(flip, ~before, before)
-        true_change = 0.1 * (0.4 - 0.6)  # 10% of rows flip either way
-        _, low, high = paired_rate_change(before, after)
-        covered += low <= true_change <= high
-    assert 0.92 <= covered / 400 <= 0.98
-
-
-def test_roc_auc_matches_sklearn_with_ties():
-    rng = np.random.default_rng(2)
-    labels = rng.integers(0, 2, size=500)
-    scores = np.round(rng.uniform(size=500) + 0.3 * labels, 1)  # many ties
-    assert roc_auc(scores, labels) == pytest.approx(roc_auc_score(labels, scores))
-    assert math.isnan(roc_auc(scores, np.zeros(500)))
-
-
-# ---------------------------------------------------------------- scenario readouts
-
-
-def small_test(**kwargs) -> StressTest:
-    population = pd.DataFrame(
-        {
-            "x": [0.1, 0.2, 0.3, 0.6, 0.7, 0.8],
-            "ead": [100.0, 200.0, 300.0, 400.0, 500.0, 600.0],
-            "seg": ["a", "a", "b", "b", "c", "c"],
-            "y": [0, 0, 1, 0, 1, 1],
-        }
-    )
-    model = Model(lambda f: f["x"].to_numpy(), name="identity", features=["x"])
-    return StressTest(model, APPROVE_HALF, population, **kwargs)
-
-
-def test_scenario_readouts_by_hand():
-    test = small_test(
-        label="y",
-        loss=LossModel("ead", lgd=0.5),
-        segments=["seg"],
-        tolerance=Tolerance(max_rate_change_pp=10.0),
-        min_segment_rows=1,
-    )
-    suite = parse_scenarios(
-        '[[scenario]]\nname = "double"\nshocks = [{ type = "relative", column = "x", by = 1.0 }]\n'
-    )
-    run = test.run(suite)
-    row = run.table.iloc[0]
-    # x doubled: 0.2 0.4 0.6 1.2 1.4 1.6 -> approvals 3 -> 2 (row 3 now declines).
-    rates = run.rates.set_index("decision")
-    assert rates.at["approve", "base_rate"] == pytest.approx(0.5)
-    assert rates.at["approve", "stressed_rate"] == pytest.approx(2 / 6)
-    assert rates.at["approve", "change_pp"] == pytest.approx(-100 / 6)
-    assert row["flip_rate"] == pytest.approx(1 / 6) and row["flip_down"] == pytest.approx(1 / 6)
-    assert row["score_shift_mean"] == pytest.approx(np.mean([0.1, 0.2, 0.3, 0.6, 0.7, 0.8]))
-    assert row["result"] == "fail" and "approve rate -16.7 pp (limit ±10 pp)" in row["reasons"]
-    # Expected loss over approved rows, PD = score, LGD 0.5:
-    # base 0.1*100 + 0.2*200 + 0.3*300 = 140 -> 70; stressed 0.2*100 + 0.4*200 = 100 -> 50.
-    assert row["expected_loss_base"] == pytest.approx(70.0)
-    assert row["expected_loss_stressed"] == pytest.approx(50.0)
-    # AUC on labels y: doubling every score keeps the ranking.
-    assert row["auc_base"] == pytest.approx(roc_auc_score([0, 0, 1, 0, 1, 1], [0.1, 0.2, 0.3, 0.6, 0.7, 0.8]))
-    assert row["gini_change"] == pytest.approx(0.0)
-    assert row["calibration_base"] == pytest.approx(0.45 - 0.5)
-    # Segment b loses its one approval of two: -50 pp, the hardest hit.
-    top = run.segments.iloc[0]
-    assert (top["segment"], top["change_pp"]) == ("b", pytest.approx(-50.0))
-    assert run.findings[0].severity == "warning" and run.findings[0].section == "Scenarios"
-
-
-def test_population_filter_restricts_rows_shocked_and_reported():
-    test = small_test(segments=["seg"])
-    suite = parse_scenarios(
-        '[[scenario]]\nname = "seg b"\npopulation = { seg = "b" }\n'
-        'shocks = [{ type = "relative", column = "x", by = 1.0 }]\n'
-    )
-    run = test.run(suite)
-    assert run.table.iloc[0]["rows"] == 2
-    assert run.rates.set_index("decision").at["approve", "change_pp"] == pytest.approx(-50.0)
-
-
-def test_not_applicable_scenarios_are_reported_not_run():
-    test = small_test()
-    suite = parse_scenarios(
-        '[[scenario]]\nname = "cats"\nshocks = [{ type = "category_remap", column = "@categorical" }]\n'
-    )
-    run = test.run(suite)
-    assert run.table.iloc[0]["result"] == "n/a" and "matches no category_remap feature" in run.table.iloc[0]["notes"]
-
-
-def test_infinite_feature_values_are_reported_and_kept_out_of_the_reference():
-    population = uniform_population(1_001)
-    population.loc[:9, "z"] = np.inf
-    population.loc[10:12, "z"] = -np.inf
-    test = StressTest(logistic_model(), APPROVE_HALF, population)
-    assert test.nonfinite == {"z": (10, 3)}
-    assert np.isfinite(test.reference["z"].quantiles).all() and test.reference["z"].nonfinite == 13
-    overview = test.overview().set_index("item")["value"]
-    assert overview["infinite feature values"] == "z: 10 +inf and 3 -inf"
-    suite = parse_scenarios(
-        '[[scenario]]\nname = "z up"\nshocks = [{ type = "quantile_shift", column = "z", by = 0.1 }]\n'
-    )
-    run = test.run(suite)
-    found = [f for f in run.findings if f.check == "non_finite_input"]
-    assert [(f.subject, f.severity, f.section) for f in found] == [("z", "warning", "Scenarios")]
-    assert "10 +inf and 3 -inf of 1,001 rows" in found[0].message
-    assert stress_summary(run).status == "warning"
-    clean = StressTest(logistic_model(), APPROVE_HALF, uniform_population(1_001))
-    assert clean.nonfinite == {} and "infinite feature values" not in set(clean.overview()["item"])
-
-
-def test_model_errors_name_the_scenario():
-    population = uniform_population(1_000)
-    test = StressTest(logistic_model(), APPROVE_HALF, population)
-    suite = parse_scenarios(
-        '[[scenario]]\nname = "bureau down"\nshocks = [{ type = "set_missing", column = "x", share = 0.1 }]\n'
-    )
-    with pytest.raises(ModelError, match=r"model 'logistic\(10 \(x - 0.5\)\)' returned 100 non-finite.*scenario 'bureau down'") as info:
-        test.run(suite)
-    assert info.value.scenario == "bureau down"
-
-
-def test_runs_are_deterministic_by_seed():
-    population = uniform_population(5_000)
-    suite = parse_scenarios(
-        '[[scenario]]\nname = "noisy"\nshocks = [{ type = "noise", column = "x", sd = 0.5 }]\n'
-    )
-    tables = [StressTest(logistic_model(), APPROVE_HALF, population, seed=s).run(suite).table for s in (1, 1, 2)]
-    pd.testing.assert_frame_equal(tables[0], tables[1])
-    assert tables[0]["flip_rate"].iloc[0] != tables[2]["flip_rate"].iloc[0]
+# ---------------------------------------------------------------- baseline and importance
 
 
 def test_model_own_decisions():
@@ -206,97 +34,11 @@ def test_model_own_decisions():
     assert test.base_rates[0] == pytest.approx(0.3, abs=1e-3)
 
 
-def test_label_column_must_be_binary():
-    frame = uniform_population(10).assign(y=[0, 1, 2] + [0] * 7)
-    with pytest.raises(DataError, match="label column 'y' must hold 0/1"):
-        StressTest(logistic_model(), APPROVE_HALF, frame, label="y")
-
-
-# ---------------------------------------------------------------- sensitivity and reverse stress
-
-
-def test_sensitivity_curves_by_hand():
-    test = StressTest(logistic_model(), APPROVE_HALF, uniform_population(10_001))
-    curves = test.sensitivity(["x"], families=["relative"], grids={"relative": (-0.2, 0.25)})
-    approve = curves[curves["decision"] == "approve"].set_index("magnitude")
-    assert approve.at[0.0, "change_pp"] == 0.0
-    # x (1 + 0.25) < 0.5 <=> x < 0.4: 4000 of 10001 rows (x = i / 10000, i < 4000).
-    assert approve.at[0.25, "rate"] == pytest.approx(4_000 / 10_001)
-    assert approve.at[0.25, "flip_rate"] == pytest.approx(1_000 / 10_001)
-    assert bool(approve.at[0.25, "breaks"]) and not bool(approve.at[0.0, "breaks"])
-
-
-@pytest.mark.parametrize(
-    "family, direction, expected",
-    [
-        # approval share = 0.5 / (1 + r); breaks when it moves by more than 0.05.
-        ("relative", "down", 0.5 / 0.55 - 1),  # -0.0909
-        ("relative", "up", 0.5 / 0.45 - 1),  # +0.1111
-        # Reference = the uniform population: shifting by q approves x < 0.5 - q.
-        ("quantile_shift", "up", 0.05),
-        ("quantile_shift", "down", -0.05),
-    ],
-)
-def test_reverse_stress_finds_the_analytic_breaking_point(family, direction, expected):
-    test = StressTest(logistic_model(), APPROVE_HALF, uniform_population(), tolerance=Tolerance(5.0))
-    precision = 1e-3
-    result = test.reverse_stress(["x"], families=[family], precision=precision)
-    row = result.table.set_index("direction").loc[direction]
-    assert bool(row["breaks"])
-    low, high = sorted([abs(row["bracket_low"]), abs(row["bracket_high"])])
-    assert high - low <= precision
-    slack = 1e-4  # the x grid is discrete (1e-5 steps)
-    assert low - slack <= abs(expected) <= high + slack
-    assert row["magnitude"] == row["bracket_high"]
-    assert abs(row["change_pp"]) > 5.0
-
-
-def test_reverse_stress_reports_never_breaks():
-    test = StressTest(logistic_model(), APPROVE_HALF, uniform_population(2_001))
-    result = test.reverse_stress(["z"], families=["relative"])  # z is not used by the model
-    assert not result.table["breaks"].any()
-    assert set(result.table["note"]) == {"never breaks within -50%", "never breaks within +50%"}
-    assert result.findings[-1].message.startswith("2 of 2 feature/shock combinations never break")
-
-
 def test_importance_ranks_the_used_feature_first():
     test = StressTest(logistic_model(), APPROVE_HALF, uniform_population(5_001))
     importance = test.importance(sample_rows=2_000)
     assert importance["feature"].tolist() == ["x", "z"]
     assert importance.set_index("feature").at["z", "mean_abs_score_change"] == 0.0
-
-
-# ---------------------------------------------------------------- monotonicity
-
-
-def planted_model() -> Model:
-    def predict(frame):
-        x = frame["x"].to_numpy(dtype=float)
-        # Increasing in x, except a planted dip of 0.2 on [0.4, 0.5).
-        return 0.1 + 0.5 * x - 0.2 * ((x >= 0.4) & (x < 0.5))
-
-    return Model(predict, name="planted", features=["x"])
-
-
-def test_monotonicity_finds_a_planted_violation():
-    frame = pd.DataFrame({"x": np.linspace(0, 1, 1_001), "id": [f"r{i}" for i in range(1_001)]})
-    result = monotonicity(planted_model(), frame, {"x": "increasing"}, sample_rows=50, id_column="id")
-    row = result.table.iloc[0]
-    assert row["verdict"] == "violated" and row["share_violating"] == 1.0
-    example = result.examples.iloc[0]
-    assert example["from_value"] < 0.4 <= example["to_value"] < 0.5
-    assert example["move_against"] == pytest.approx(0.2 - 0.5 * (example["to_value"] - example["from_value"]))
-    assert str(example["row"]).startswith("r")
-    assert result.findings[0].severity == "warning" and result.findings[0].section == "Monotonicity"
-
-
-def test_monotonicity_holds_for_a_monotone_model_and_flags_the_wrong_direction():
-    frame = pd.DataFrame({"x": np.linspace(0, 1, 501)})
-    model = Model(lambda f: f["x"].to_numpy() ** 2, name="square", features=["x"])
-    holds = monotonicity(model, frame, {"x": "increasing"}, sample_rows=20)
-    assert holds.table.iloc[0]["verdict"] == "holds" and holds.findings[0].severity == "ok"
-    wrong = monotonicity(model, frame, {"x": "decreasing"}, sample_rows=20)
-    assert wrong.table.iloc[0]["share_violating"] == 1.0
 
 
 # ---------------------------------------------------------------- summary and notebook
@@ -319,20 +61,6 @@ def test_summary_headline_metrics_and_provenance():
     assert summary.metrics["seed"] == 4 and summary.metrics["scenario_sha256"] == suite.sha256
     assert {"name": "scenarios", "path": "suite.toml", "sha256": suite.sha256, "hash_of": "text"} in summary.inputs
     assert {f.section for f in summary.findings} <= {"Scenarios", "Reverse stress"}
-
-
-def test_default_segments_skip_numbers_ids_and_decisions():
-    frame = pd.DataFrame(
-        {
-            "channel": ["a", "b"] * 50,
-            "id": [str(i) for i in range(100)],
-            "short_id": [str(i) for i in range(10)] * 10,
-            "decision": ["approve", "decline"] * 50,
-            "amount": np.arange(100.0),
-        }
-    )
-    assert default_segments(frame, decision_labels=("approve", "decline")) == ("channel", "short_id")
-    assert default_segments(frame.head(10)) == ("channel", "decision")  # ids: all values distinct
 
 
 def test_notebook_contract():
