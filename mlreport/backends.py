@@ -13,7 +13,7 @@ spark     PySpark DataFrame API                  tables and files in a Spark clu
 
 Every backend implements :class:`Backend`: :meth:`~Backend.summarize` and
 :meth:`~Backend.summarize_by` (per segment column or per period of a timestamp:
-``"D"``, ``"W"``, ``"M"``) return the same :class:`~mlreport.profile.Summaries`
+``"D"``, ``"W"``, ``"M"``) return the same :class:`~mlreport.profile_summaries.Summaries`
 as :meth:`ReferenceProfile.summarize`; :meth:`~Backend.decision_counts` returns
 the same :class:`~mlreport.volume_counts.DecisionCounts` as
 :func:`mlreport.volume_counts.count_decisions`; :meth:`~Backend.fit_profile` fits a
@@ -50,7 +50,8 @@ import pandas as pd
 
 from . import data
 from .errors import DataError, ParameterError
-from .profile import ReferenceProfile, Summaries, merge
+from .profile import ReferenceProfile
+from .profile_summaries import Summaries, merge
 
 __all__ = [
     "AUTO_THRESHOLD_BYTES",
@@ -317,7 +318,7 @@ class Backend(ABC):
     ) -> dict[Any, Summaries]:
         """Summaries per value of column ``by``, or per ``period`` (D/W/M) of ``timestamp``.
 
-        Keys in sorted order (period labels as :func:`mlreport.drift.period_labels`);
+        Keys in sorted order (period labels as :func:`mlreport.drift_periods.period_labels`);
         rows whose key is missing are left out (= ``profile.summarize_by``).
         """
         check_group(by, period, timestamp)
@@ -539,7 +540,7 @@ class PandasBackend(Backend):
         return _window_frame(src)
 
     def _summaries(self, source: Any, profile: ReferenceProfile, group: Grouping) -> dict[Any, Summaries]:
-        from .drift import period_labels
+        from .drift_periods import period_labels
 
         frame = self._frame(source)
         if group.by is not None:

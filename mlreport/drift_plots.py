@@ -17,7 +17,8 @@ from matplotlib.figure import Figure
 
 from .errors import ParameterError
 from .plots import PALETTE, SEVERITY_MARKERS, finish, new_figure, severity_colour
-from .profile import ReferenceProfile, Summaries
+from .profile import ReferenceProfile
+from .profile_summaries import Summaries
 
 __all__ = ["distribution_grid", "metric_heatmap", "trend_lines", "moved_columns"]
 

@@ -19,10 +19,13 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from .drift import Thresholds, learn_thresholds, period_labels
+from .drift_learned_thresholds import learn_thresholds
+from .drift_periods import period_labels
+from .drift_thresholds import Thresholds
 from .errors import ParameterError
 from .findings import Finding, Summary, summarize
-from .profile import ReferenceProfile, Summaries
+from .profile import ReferenceProfile
+from .profile_summaries import Summaries
 from .spec import ModelSpec
 
 if TYPE_CHECKING:

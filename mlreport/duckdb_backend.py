@@ -47,7 +47,8 @@ import pandas as pd
 
 from .backends import Backend, Grouping, Source, as_source
 from .errors import DataError, ParameterError
-from .profile import ReferenceProfile, Summaries
+from .profile import ReferenceProfile
+from .profile_summaries import Summaries
 from .pushdown_fit import QuantileRequest
 from .pushdown import (
     INVALID_CODE,
@@ -62,7 +63,7 @@ from .pushdown import (
 
 __all__ = ["DuckDBBackend", "source_kind", "literal"]
 
-# Periods are grouped by their start (cheap) and labelled afterwards, as drift.period_labels does.
+# Periods are grouped by their start (cheap) and labelled afterwards, as drift_periods.period_labels does.
 _PERIOD_SQL = {"D": "date_trunc('day', {ts})", "W": "date_trunc('week', {ts})", "M": "date_trunc('month', {ts})"}
 _PERIOD_LABEL = {"D": "%Y-%m-%d", "W": "%Y-%m-%d", "M": "%Y-%m"}
 _NUMBER_TYPES = (
@@ -390,7 +391,7 @@ class DuckDBBackend(Backend):
             where = f"{where} AND {keep}"
 
         def labelled(rows: list[Any]) -> list[Any]:
-            # Periods are grouped by their start and labelled as drift.period_labels does (None: no timestamp).
+            # Periods are grouped by their start and labelled as drift_periods.period_labels does (None: no timestamp).
             if group.code is None:
                 return rows
             form = _PERIOD_LABEL[group.code]

@@ -18,7 +18,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .multivariate import DomainClassifierResult
-from .performance import CalibrationResult, PerformanceComparison
+from .performance import PerformanceComparison
+from .performance_calibration import CalibrationResult
 from .plots import PALETTE, SEVERITY_MARKERS, finish, new_figure, severity_colour
 
 __all__ = ["auc_by_period", "calibration_plot", "importance_plot"]

@@ -6,7 +6,7 @@ of counts grouped by ``(group key, code)``:
 * ``code >= 0``: the value's bin: for a numeric column, its bin on the
   :class:`CountEdges` (the fine edges plus one-value bins for the minimum,
   the sentinels and the modal value), i.e. the number of those edges strictly
-  below the value (bins are right-closed, as in :func:`mlreport.profile.bin_index`);
+  below the value (bins are right-closed, as in :func:`mlreport.profile_counts.bin_index`);
   for a categorical column, the category index (``len(categories)`` for
   "other/new");
 * ``code = -1`` missing (NULL or NaN), ``-2`` non-finite (+-inf), ``-3`` invalid
@@ -16,10 +16,10 @@ with the aggregates ``n`` (rows) and ``s`` (sum of the values), then, for a
 categorical column of numbers only, ``below`` / ``above`` (finite values
 outside the reference range) and one count per sentinel, and a last ``modal``
 field (numeric columns read all of these from their bins). This module builds
-the plan of each column from its :class:`~mlreport.profile.ColumnProfile`
+the plan of each column from its :class:`~mlreport.profile_column.ColumnProfile`
 (:func:`plan_column`), the lookup table that turns a bin search into one
 multiplication and an equi-join (:class:`GridLookup`), and turns the returned
-rows into :class:`~mlreport.profile.ColumnSummary` exactly as
+rows into :class:`~mlreport.profile_summaries.ColumnSummary` exactly as
 :meth:`ReferenceProfile.summarize` counts them (:func:`column_summaries`).
 Counts are integers and equal the pandas path's; ``fine_sums`` are float sums in
 another order, equal to about 1e-12 relative.
@@ -36,7 +36,10 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from .errors import ParameterError
-from .profile import ColumnProfile, ColumnSummary, ReferenceProfile, Summaries, categorical_labels
+from .profile import ReferenceProfile
+from .profile_column import ColumnProfile
+from .profile_summaries import ColumnSummary, Summaries
+from .profile_values import categorical_labels
 
 __all__ = [
     "MISSING_CODE",
@@ -80,7 +83,7 @@ class GridLookup:
     the number of edges strictly below ``x`` (right-closed bins). Rows whose
     range holds two or more edges have ``base = -1``: their values go through a
     binary search (:func:`search_tree`). The construction of
-    :func:`mlreport.profile.bin_index`, so the same bins (tested).
+    :func:`mlreport.profile_counts.bin_index`, so the same bins (tested).
     """
 
     low: float

@@ -22,7 +22,10 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, ParameterError
-from .profile import DEFAULT_SENTINELS, ColumnProfile, ReferenceProfile, Summaries, categorical_labels
+from .profile import DEFAULT_SENTINELS, ReferenceProfile
+from .profile_column import ColumnProfile
+from .profile_summaries import Summaries
+from .profile_values import categorical_labels
 
 __all__ = [
     "inverted_cdf_ranks",

@@ -31,7 +31,8 @@ import pandas as pd
 
 from .backends import Backend, Grouping, Source, as_source
 from .errors import DataError, ParameterError
-from .profile import ReferenceProfile, Summaries
+from .profile import ReferenceProfile
+from .profile_summaries import Summaries
 from .pushdown_fit import QuantileRequest
 from .pushdown import (
     INVALID_CODE,

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlreport import drift
+from mlreport import drift, drift_periods
 from mlreport.backends import (
     PandasBackend,
     Source,
@@ -32,7 +32,8 @@ from mlreport.backends import (
 )
 from mlreport.duckdb_backend import DuckDBBackend, literal
 from mlreport.errors import DataError, ParameterError
-from mlreport.profile import ColumnSummary, ReferenceProfile, Summaries
+from mlreport.profile import ReferenceProfile
+from mlreport.profile_summaries import ColumnSummary, Summaries
 from mlreport.pushdown import GridLookup
 from mlreport.pushdown_fit import inverted_cdf_ranks, linear_quantiles, mid_rank_probabilities
 from mlreport.sample import generate, split
@@ -165,7 +166,7 @@ def test_reference_summaries_equal_the_profiles_own(data, duck):
 @pytest.mark.parametrize("period", ["D", "W", "M"])
 def test_summaries_per_period_equal_pandas(data, duck, period):
     frame = data["current"]
-    expected = data["profile"].summarize_by(frame, drift.period_labels(frame["timestamp"], period))
+    expected = data["profile"].summarize_by(frame, drift_periods.period_labels(frame["timestamp"], period))
     got = duck.summarize_by(str(data["paths"]["current"]), data["profile"], period=period, timestamp="timestamp")
     assert list(got) == list(expected)
     assert len(got) > 1
@@ -177,7 +178,7 @@ def test_window_and_periods_from_one_pass(data, duck):
     path = str(data["paths"]["current"])
     total, weekly = duck.summarize_periods(path, data["profile"], period="W", timestamp="timestamp")
     assert_summaries_equal(data["profile"].summarize(data["current"]), total)
-    assert list(weekly) == sorted(drift.period_labels(data["current"]["timestamp"], "W").unique())
+    assert list(weekly) == sorted(drift_periods.period_labels(data["current"]["timestamp"], "W").unique())
     empty = as_source(path, timestamp="timestamp", start="2031-01-01")
     total, weekly = duck.summarize_periods(empty, data["profile"], period="W", timestamp="timestamp")
     assert weekly == {} and total.rows == 0 and total["income"].fine_counts.sum() == 0
@@ -529,7 +530,7 @@ def test_pandas_backend_reads_files_and_periods(data):
     frame = data["current"]
     assert_summaries_equal(data["profile"].summarize(frame), backend.summarize(path, data["profile"]))
     weekly = backend.summarize_by(path, data["profile"], period="W", timestamp="timestamp")
-    assert list(weekly) == sorted(drift.period_labels(frame["timestamp"], "W").unique())
+    assert list(weekly) == sorted(drift_periods.period_labels(frame["timestamp"], "W").unique())
     assert [op for op, _ in backend.timings] == ["summarize", "summarize_by W"]
     assert backend.run_info()["backend"] == "pandas"
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlreport import drift
+from mlreport import drift_periods
 from mlreport.backends import Source, as_source, choose_backend
 from mlreport.errors import DataError, ParameterError
 from mlreport.profile import ReferenceProfile
@@ -95,7 +95,7 @@ def test_summaries_equal_pandas(data, spark_backend):
     assert_summaries_equal(profile.summarize(current), got)
     assert got["income"].nonfinite == 11 and got["channel"].counts[-1] == 15 and got["amount_text"].invalid == 8
     weekly = spark_backend.summarize_by(data["paths"]["current"], profile, period="W", timestamp="timestamp")
-    expected = profile.summarize_by(current, drift.period_labels(current["timestamp"], "W"))
+    expected = profile.summarize_by(current, drift_periods.period_labels(current["timestamp"], "W"))
     assert list(weekly) == list(expected) and len(weekly) > 1
     for label in expected:
         assert_summaries_equal(expected[label], weekly[label], label)

@@ -1,0 +1,60 @@
+"""Shared by the drift tests: the sample with two injected incidents and its comparison (fixtures), lookups.
+
+A test module takes the fixtures by importing ``incident_data_fixture`` /
+``incident_table_fixture``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from mlreport import drift
+from mlreport.profile import ReferenceProfile
+from mlreport.sample import generate, split
+
+
+FEATURES = [
+    "channel",
+    "region",
+    "product",
+    "age",
+    "income",
+    "employment_status",
+    "housing",
+    "loan_amount",
+    "loan_term_months",
+    "debt_to_income",
+    "credit_utilisation",
+    "num_credit_lines",
+    "bureau_score",
+]
+START = "2026-01-05"
+INCIDENT = "2026-02-16"  # a Monday: weekly periods start on it
+
+
+def _fit(frame: pd.DataFrame, columns=FEATURES):
+    reference, current = split(frame, INCIDENT)
+    profile = ReferenceProfile.fit(reference, columns)
+    return profile, reference, current
+
+
+@pytest.fixture(scope="module", name="incident_data")
+def incident_data_fixture() -> pd.DataFrame:
+    return generate(
+        40_000,
+        start=START,
+        seed=3,
+        incidents=("income_shift", "utilisation_zero"),
+        incident_start=INCIDENT,
+    )
+
+
+@pytest.fixture(scope="module", name="incident_table")
+def incident_table_fixture(incident_data):
+    profile, _, current = _fit(incident_data)
+    return drift.compare(profile, None, profile.summarize(current))
+
+
+def _row(table: pd.DataFrame, column: str) -> dict:
+    return table.set_index("column").loc[column].to_dict()
