@@ -321,6 +321,32 @@ def _top_numeric(ctx: _Context, column: str, which: str, k: int) -> list[float]:
     return [float(v) for v in _numeric_counts(ctx, column, which)[0][:k]]
 
 
-def _run(check: Callable[[_Context], CheckResult], reference: pd.DataFrame,
-         current: pd.DataFrame, **options: Any) -> CheckResult:
-    return check(_context(reference, current, **options))
+_COLUMN_OPTIONS = """
+
+    ``columns`` defaults to every column of the reference; ``categorical`` names
+    numeric columns to treat as categories; ``timestamp_column`` and ``period``
+    (pandas period alias) date the onset of each finding; ``thresholds``
+    overrides :data:`~mlreport.integrity_thresholds.DEFAULT_THRESHOLDS`.
+    """
+
+
+def column_check(check: Callable[[_Context], CheckResult], name: str, doc: str,
+                 ) -> Callable[..., CheckResult]:
+    """The public form of a per-column check: reference and current frames in, a :class:`CheckResult` out.
+
+    Every per-column check takes the same options (documented once, in
+    ``_COLUMN_OPTIONS``, and appended to ``doc``); ``check`` reads them from
+    the :class:`_Context` built here.
+    """
+    def run(reference: pd.DataFrame, current: pd.DataFrame, *,
+            columns: Sequence[str] | None = None, categorical: Sequence[str] | None = None,
+            timestamp_column: str | None = None, period: str | None = None,
+            thresholds: Mapping[str, Any] | None = None) -> CheckResult:
+        return check(_context(reference, current, columns=columns, id_column=None,
+                              timestamp_column=timestamp_column, categorical=categorical,
+                              expected_end=None, period=period, thresholds=thresholds))
+
+    run.__name__ = run.__qualname__ = name
+    run.__doc__ = doc.rstrip() + _COLUMN_OPTIONS
+    run.__module__ = check.__module__
+    return run

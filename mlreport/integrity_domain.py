@@ -15,7 +15,6 @@ values are all new is not flagged.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -26,7 +25,7 @@ from .integrity_context import (
     CheckResult,
     _Context,
     _result,
-    _run,
+    column_check,
     _top_numeric,
 )
 from .integrity_onset import _onset
@@ -232,56 +231,26 @@ def _constants(ctx: _Context) -> CheckResult:
 
 # --------------------------------------------------------------------------- public API
 
-
-def out_of_range(reference: pd.DataFrame, current: pd.DataFrame, *,
-        columns: Sequence[str] | None = None, categorical: Sequence[str] | None = None,
-        timestamp_column: str | None = None, period: str | None = None,
-        thresholds: Mapping[str, Any] | None = None) -> CheckResult:
+out_of_range = column_check(
+    _out_of_range, "out_of_range",
     """Share of current values outside the reference's [min, max], per numeric column.
 
     Shares are of non-null finite values; the reference range is over its
     finite values.
+    """,
+)
 
-    ``columns`` defaults to every column of the reference; ``categorical`` names
-    numeric columns to treat as categories; ``timestamp_column`` and ``period``
-    (pandas period alias) date the onset of each finding; ``thresholds``
-    overrides :data:`~mlreport.integrity_thresholds.DEFAULT_THRESHOLDS`.
-    """
-    return _run(_out_of_range, reference, current, columns=columns, id_column=None,
-                timestamp_column=timestamp_column, categorical=categorical,
-                expected_end=None, period=period, thresholds=thresholds)
-
-
-def category_changes(reference: pd.DataFrame, current: pd.DataFrame, *,
-        columns: Sequence[str] | None = None, categorical: Sequence[str] | None = None,
-        timestamp_column: str | None = None, period: str | None = None,
-        thresholds: Mapping[str, Any] | None = None) -> CheckResult:
+category_changes = column_check(
+    _categories, "category_changes",
     """New and vanished categories of categorical columns, with their shares.
 
     Lists are capped at ``max_listed`` entries, so a column of 10^6 distinct
     values costs a hash pass per window and yields a short table.
+    """,
+)
 
-    ``columns`` defaults to every column of the reference; ``categorical`` names
-    numeric columns to treat as categories; ``timestamp_column`` and ``period``
-    (pandas period alias) date the onset of each finding; ``thresholds``
-    overrides :data:`~mlreport.integrity_thresholds.DEFAULT_THRESHOLDS`.
-    """
-    return _run(_categories, reference, current, columns=columns, id_column=None,
-                timestamp_column=timestamp_column, categorical=categorical,
-                expected_end=None, period=period, thresholds=thresholds)
-
-
-def constant_columns(reference: pd.DataFrame, current: pd.DataFrame, *,
-        columns: Sequence[str] | None = None, categorical: Sequence[str] | None = None,
-        timestamp_column: str | None = None, period: str | None = None,
-        thresholds: Mapping[str, Any] | None = None) -> CheckResult:
+constant_columns = column_check(
+    _constants, "constant_columns",
     """Columns with a single non-null value in current that varied in the reference.
-
-    ``columns`` defaults to every column of the reference; ``categorical`` names
-    numeric columns to treat as categories; ``timestamp_column`` and ``period``
-    (pandas period alias) date the onset of each finding; ``thresholds``
-    overrides :data:`~mlreport.integrity_thresholds.DEFAULT_THRESHOLDS`.
-    """
-    return _run(_constants, reference, current, columns=columns, id_column=None,
-                timestamp_column=timestamp_column, categorical=categorical,
-                expected_end=None, period=period, thresholds=thresholds)
+    """,
+)

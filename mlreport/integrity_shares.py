@@ -11,7 +11,7 @@ Each share is compared with the reference's by the rate test of
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,7 @@ from .integrity_context import (
     _Context,
     _numeric_counts,
     _result,
-    _run,
+    column_check,
     _top_numeric,
 )
 from .integrity_onset import _onset
@@ -244,32 +244,19 @@ def _non_finite(ctx: _Context) -> CheckResult:
 
 # --------------------------------------------------------------------------- public API
 
-
-def missing_change(reference: pd.DataFrame, current: pd.DataFrame, *,
-        columns: Sequence[str] | None = None, categorical: Sequence[str] | None = None,
-        timestamp_column: str | None = None, period: str | None = None,
-        thresholds: Mapping[str, Any] | None = None) -> CheckResult:
+missing_change = column_check(
+    _missing, "missing_change",
     """Share of null rows per column, reference against current.
 
     Warning when the share rose by >= 1 pp and significantly, incident when it
     rose by >= 5 pp and significantly, or the column is entirely null now (and
     significantly so). This catches a column 10% newly null whose non-null
     values are unchanged, which distribution checks cannot see.
+    """,
+)
 
-    ``columns`` defaults to every column of the reference; ``categorical`` names
-    numeric columns to treat as categories; ``timestamp_column`` and ``period``
-    (pandas period alias) date the onset of each finding; ``thresholds``
-    overrides :data:`~mlreport.integrity_thresholds.DEFAULT_THRESHOLDS`.
-    """
-    return _run(_missing, reference, current, columns=columns, id_column=None,
-                timestamp_column=timestamp_column, categorical=categorical,
-                expected_end=None, period=period, thresholds=thresholds)
-
-
-def sentinel_spikes(reference: pd.DataFrame, current: pd.DataFrame, *,
-        columns: Sequence[str] | None = None, categorical: Sequence[str] | None = None,
-        timestamp_column: str | None = None, period: str | None = None,
-        thresholds: Mapping[str, Any] | None = None) -> CheckResult:
+sentinel_spikes = column_check(
+    _sentinels, "sentinel_spikes",
     """Spikes in the share of a single value: modal values and sentinels.
 
     Numeric candidates: the most frequent values of each window and the
@@ -278,28 +265,11 @@ def sentinel_spikes(reference: pd.DataFrame, current: pd.DataFrame, *,
     ``"n/a"`` ...). Each candidate's share of all rows is compared with the
     reference; the table keeps the worst candidate per column. A feature
     "defaulted to 0" shows up here as 0 or as the new modal value.
+    """,
+)
 
-    ``columns`` defaults to every column of the reference; ``categorical`` names
-    numeric columns to treat as categories; ``timestamp_column`` and ``period``
-    (pandas period alias) date the onset of each finding; ``thresholds``
-    overrides :data:`~mlreport.integrity_thresholds.DEFAULT_THRESHOLDS`.
-    """
-    return _run(_sentinels, reference, current, columns=columns, id_column=None,
-                timestamp_column=timestamp_column, categorical=categorical,
-                expected_end=None, period=period, thresholds=thresholds)
-
-
-def non_finite(reference: pd.DataFrame, current: pd.DataFrame, *,
-        columns: Sequence[str] | None = None, categorical: Sequence[str] | None = None,
-        timestamp_column: str | None = None, period: str | None = None,
-        thresholds: Mapping[str, Any] | None = None) -> CheckResult:
+non_finite = column_check(
+    _non_finite, "non_finite",
     """Infinities (+inf, -inf) in numeric columns, counted per column.
-
-    ``columns`` defaults to every column of the reference; ``categorical`` names
-    numeric columns to treat as categories; ``timestamp_column`` and ``period``
-    (pandas period alias) date the onset of each finding; ``thresholds``
-    overrides :data:`~mlreport.integrity_thresholds.DEFAULT_THRESHOLDS`.
-    """
-    return _run(_non_finite, reference, current, columns=columns, id_column=None,
-                timestamp_column=timestamp_column, categorical=categorical,
-                expected_end=None, period=period, thresholds=thresholds)
+    """,
+)

@@ -32,7 +32,7 @@ from .scenario_checks import is_numeric
 from .scenario_reference import Reference
 from .scenario_tolerance import Tolerance, parse_tolerance
 from .spec import ModelSpec
-from .stress_monotonicity import MonotonicityResult
+from .stress_monotonicity import MonotonicityResult, check_directions
 from .stress_population import _infinities, _label_array, _nonfinite_counts, _rng, default_segments
 from .stress_readouts import LossModel, roc_auc
 from .stress_reverse import _REVERSE_METHOD, ReverseResult, _format_magnitude, _ReverseMethods
@@ -302,11 +302,7 @@ def declared_monotone(
     for source, declared in (("parameter 'monotone'", monotone), ("model spec", spec.monotone if spec else {}),
                              ("model", getattr(setup, "monotone", None) or {})):
         if declared:
-            bad = {k: v for k, v in declared.items() if v not in ("increasing", "decreasing")}
-            if bad:
-                raise ParameterError(
-                    f"{source}: {bad}; each feature must be 'increasing' or 'decreasing'", name="monotone",
-                )
+            check_directions(declared, source)
             return dict(declared)
     return {}
 

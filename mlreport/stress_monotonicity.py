@@ -21,7 +21,7 @@ from .scenario_checks import is_numeric
 from .stress_population import _rng
 from .stress_readouts import SECTIONS
 
-__all__ = ["MonotonicityResult", "monotonicity"]
+__all__ = ["MonotonicityResult", "check_directions", "monotonicity"]
 
 
 @dataclass
@@ -34,6 +34,16 @@ class MonotonicityResult:
     findings: list[Finding]
     method: str
     tolerance: float = 0.01
+
+
+def check_directions(declared: Mapping[str, str], source: str = "parameter 'monotone'") -> None:
+    """Refuse a monotone declaration other than "increasing" or "decreasing", naming where it came from."""
+    for feature, direction in declared.items():
+        if direction not in ("increasing", "decreasing"):
+            raise ParameterError(
+                f"{source}: direction for {feature!r} is {direction!r}; expected 'increasing' or 'decreasing'",
+                name="monotone",
+            )
 
 
 def monotonicity(
@@ -65,12 +75,8 @@ def monotonicity(
     index = np.sort(rng.choice(len(frame), size=count, replace=False))
     sample = frame.iloc[index]
     rows, examples, findings, curves = [], [], [], {}
+    check_directions(spec)
     for feature, direction in spec.items():
-        if direction not in ("increasing", "decreasing"):
-            raise ParameterError(
-                f"monotone direction for {feature!r} must be 'increasing' or 'decreasing', got {direction!r}",
-                name="monotone",
-            )
         if feature not in frame.columns:
             raise DataError(f"monotone feature {feature!r} is not in the data", column=feature)
         if not is_numeric(frame[feature]):

@@ -29,7 +29,7 @@ nothing), the headline and the methods table.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -354,30 +354,15 @@ def analyse_counts(counts: DecisionCounts, config: VolumeConfig | None = None) -
     )
 
 
-def analyse_volume(
-    frame: pd.DataFrame,
-    config: VolumeConfig | None = None,
-    *,
-    timestamp_column: str,
-    decision_column: str,
-    segment_columns: Sequence[str] = (),
-    score_column: str | None = None,
-    override_column: str | None = None,
-    decision_labels: Sequence[str] | None = None,
-) -> VolumeResult:
+def analyse_volume(frame: pd.DataFrame, config: VolumeConfig | None = None, **roles: Any) -> VolumeResult:
     """Decision-volume analysis of a decision log: :func:`count_decisions` then :func:`analyse_counts`.
 
-    Column roles are arguments (see :func:`~mlreport.volume_roles.resolve_roles`
-    to fill them from a model spec); ``config`` holds the method parameters and
-    thresholds.
+    ``roles`` are :func:`count_decisions`' column arguments (``timestamp_column``,
+    ``decision_column``, ...; :func:`~mlreport.volume_roles.resolve_roles` fills
+    them from a model spec); ``config`` holds the method parameters and thresholds.
     """
     config = config or VolumeConfig()
-    counts = count_decisions(
-        frame, config, timestamp_column=timestamp_column, decision_column=decision_column,
-        segment_columns=segment_columns, score_column=score_column, override_column=override_column,
-        decision_labels=decision_labels,
-    )
-    return analyse_counts(counts, config)
+    return analyse_counts(count_decisions(frame, config, **roles), config)
 
 
 # --------------------------------------------------------------------------- methods

@@ -11,24 +11,12 @@ import pytest
 
 from mlreport import drift
 from mlreport.profile import ReferenceProfile
-from mlreport.sample import generate, split
+from mlreport.sample import DEFAULT_SPEC, generate, split
+from mlreport.sample import FEATURES as SAMPLE_FEATURES
 
 
-FEATURES = [
-    "channel",
-    "region",
-    "product",
-    "age",
-    "income",
-    "employment_status",
-    "housing",
-    "loan_amount",
-    "loan_term_months",
-    "debt_to_income",
-    "credit_utilisation",
-    "num_credit_lines",
-    "bureau_score",
-]
+#: The sample's segments and features, less months_since_delinquency (missing for the ~60% never delinquent).
+FEATURES = [*DEFAULT_SPEC["segments"], *(f for f in SAMPLE_FEATURES if f != "months_since_delinquency")]
 START = "2026-01-05"
 INCIDENT = "2026-02-16"  # a Monday: weekly periods start on it
 
