@@ -46,9 +46,9 @@ from pathlib import Path
 
 import nbformat
 
-from mlreport.batch import load_jobs, run_batch
-from mlreport.ledger import open_registry
-from mlreport.resources import notebooks_dir
+from mlreport.driver import load_jobs, run_batch
+from mlreport.record import open_registry
+from mlreport.driver import notebooks_dir
 
 LIGHT = """\
 import numpy as np, pandas as pd
@@ -125,10 +125,10 @@ class TreeSampler(threading.Thread):
 
 
 def time_recording(folder: Path, runs: int = 20) -> float:
-    """Median seconds of :func:`mlreport.ledger.record_run` (audit entry + registry row)."""
+    """Median seconds of :func:`mlreport.record.record_run` (audit entry + registry row)."""
     import json
 
-    from mlreport.ledger import record_run
+    from mlreport.record import record_run
 
     registry = open_registry(folder)
     times = []
@@ -206,7 +206,7 @@ def main() -> int:
         print(f"      process start, imports, registry and audit  {stat('process')}")
         print(f"      kernel start and papermill                  {stat('kernel')}")
         print(f"      HTML rendering                              {stat('render')}")
-    from mlreport.index import write_index
+    from mlreport.record import write_index
 
     index_started = time.perf_counter()
     write_index(out)

@@ -172,7 +172,10 @@ def run_whole(rows: int, seed: int, classifier_sample: int) -> dict[str, float]:
     over matured periods, and the domain classifier on ``classifier_sample``
     rows per window.
     """
-    from mlreport import drift, drift_periods, drift_report, integrity, multivariate, performance, sample
+    from mlreport import drift, integrity, performance, sample
+    from mlreport.drift import _periods as drift_periods
+    from mlreport.drift import _report as drift_report
+    from mlreport.drift import _multivariate as multivariate
     from mlreport.spec import ModelSpec
 
     frame = sample.generate(rows, seed=seed + 7, incidents=("utilisation_zero", "bureau_timeout_nulls", "income_shift"), label_delay_days=14)
@@ -197,7 +200,7 @@ def run_whole(rows: int, seed: int, classifier_sample: int) -> dict[str, float]:
     profile = timed("fit", lambda: _fit_profile(reference, columns, spec.categorical_features))
     summaries = timed("summarize", lambda: profile.summarize(current))
     timed("compare", lambda: drift.compare(profile, None, summaries, columns=features))
-    labels = drift_periods.period_labels(current[spec.timestamp], "W")
+    labels = period_labels(current[spec.timestamp], "W")
     timed("over_time", lambda: drift.drift_over_time(profile, None, current, labels))
     timed("prediction", lambda: drift.prediction_drift(profile, None, summaries, score=spec.score, decision=spec.decision))
     timed("performance", lambda: performance.compare_performance(

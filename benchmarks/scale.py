@@ -144,7 +144,7 @@ def _cpu() -> float:
 def run_backend(name: str, path: str, options: dict) -> dict:
     """Time each step on one backend; returns seconds, CPU seconds and the peak RSS."""
     from mlreport.backends import as_source, get_backend
-    from mlreport.volume_config import VolumeConfig
+    from mlreport.volume import VolumeConfig
 
     steps: dict[str, dict[str, float]] = {}
 

@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 
 from mlreport.volume import analyse_counts
-from mlreport.volume_config import VolumeConfig
-from mlreport.volume_counts import count_decisions
+from mlreport.volume import VolumeConfig
+from mlreport.counts import count_decisions
 
 START = pd.Timestamp("2026-01-05")
 WEEKS = 8

@@ -21,7 +21,7 @@ if "jsonschema" not in sys.modules:
 
 from . import __version__  # noqa: E402
 from .errors import InputError, MlreportError
-from .execute import DEFAULT_CELL_TIMEOUT, DEFAULT_START_TIMEOUT
+from .driver import DEFAULT_CELL_TIMEOUT, DEFAULT_START_TIMEOUT
 
 __all__ = ["main", "build_parser"]
 
@@ -167,8 +167,8 @@ def _emit(data: Any) -> None:
 
 
 def _cmd_list() -> int:
-    from .params import declared_parameters
-    from .resources import analyses, notebook_path
+    from .driver import declared_parameters
+    from .driver import analyses, notebook_path
 
     for name in analyses():
         print(name)
@@ -185,8 +185,8 @@ def _print_result(result: Any) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .params import parse_assignments
-    from .runs import run
+    from .driver import parse_assignments
+    from .driver import run
 
     result = run(
         args.analysis,
@@ -208,8 +208,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
-    from .params import parse_assignments
-    from .runs import prepare_notebook
+    from .driver import parse_assignments
+    from .driver import prepare_notebook
 
     path = prepare_notebook(args.analysis, Path(args.output), parse_assignments(args.param), args.params_file)
     print(f"wrote {path}; open it with: jupyter lab {path}", file=sys.stderr)
@@ -217,9 +217,9 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .resources import analyses
-    from .runs import default_out_dir, run
-    from .store import write_index
+    from .driver import analyses
+    from .driver import default_out_dir, run
+    from .record import write_index
 
     out_dir = Path(args.out) if args.out else default_out_dir()
     results = []
@@ -255,13 +255,13 @@ def _cmd_sample_data(args: argparse.Namespace) -> int:
 
 
 def _out(args: argparse.Namespace) -> Path:
-    from .runs import default_out_dir
+    from .driver import default_out_dir
 
     return Path(args.out) if args.out else default_out_dir()
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from .batch import format_summary, load_jobs, parse_date, run_batch
+    from .driver import format_summary, load_jobs, parse_date, run_batch
 
     date = parse_date(args.date)
     tasks = load_jobs(args.jobs_file, date=date, timeout=args.timeout, fail_on=args.fail_on)
@@ -277,8 +277,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
-    from .ledger import open_registry
-    from .registry import format_history
+    from .record import open_registry
+    from .record import format_history
 
     records = open_registry(_out(args), create=False).history(
         model=args.model, analysis=args.analysis, status=args.status, limit=args.limit
@@ -291,8 +291,8 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from .ledger import open_registry
-    from .registry import format_record
+    from .record import open_registry
+    from .record import format_record
 
     out = _out(args)
     record = open_registry(out, create=False).get(args.run_id)
@@ -304,7 +304,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from .audit import verify
+    from .record import verify
 
     if args.run_id and args.all:
         raise InputError("give RUN_ID or --all, not both")
@@ -320,7 +320,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_rerun(args: argparse.Namespace) -> int:
-    from .rerun import rerun
+    from .driver import rerun
 
     out = _out(args)
     result = rerun(args.run_id, out_dir=out, timeout=args.timeout, progress=False if args.json else None)
@@ -332,7 +332,7 @@ def _cmd_rerun(args: argparse.Namespace) -> int:
 
 
 def _cmd_prune(args: argparse.Namespace) -> int:
-    from .ledger import prune
+    from .record import prune
 
     result = prune(_out(args), args.keep_days, dry_run=args.dry_run)
     if args.json:

@@ -10,7 +10,7 @@ has status ``failed``, which is not a severity of a finding but of a run.
 
 :func:`publish` is the one way a notebook hands its summary to the driver: it
 displays a banner for the person in JupyterLab and, in the same output, a JSON
-payload under :data:`SUMMARY_MIMETYPE` that :mod:`mlreport.results` reads back
+payload under :data:`SUMMARY_MIMETYPE` that :mod:`mlreport.driver` reads back
 from the executed notebook.
 """
 
@@ -270,7 +270,7 @@ def publish(summary: Summary) -> None:
     """Display the summary in the notebook and hand it to the driver.
 
     One display output carries both a banner (``text/html``, for people) and
-    the JSON payload (:data:`SUMMARY_MIMETYPE`, for :mod:`mlreport.results`).
+    the JSON payload (:data:`SUMMARY_MIMETYPE`, for :mod:`mlreport.driver`).
     Call it once, in the last cell of an analysis notebook.
     """
     from IPython.display import display  # imported lazily: the library runs without IPython

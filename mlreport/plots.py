@@ -15,9 +15,10 @@ import base64
 import io
 
 import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-__all__ = ["PALETTE", "SEVERITY_MARKERS", "new_figure", "severity_colour", "finish", "show"]
+__all__ = ["PALETTE", "SEVERITY_MARKERS", "new_figure", "severity_colour", "finish", "show", "empty_axes"]
 
 PALETTE: dict[str, str] = {
     "ok": "#1a7f37",
@@ -114,3 +115,11 @@ def show(fig: Figure, alt: str | None = None) -> None:
         raw=True,
         metadata={"image/png": {"alt": text}},
     )
+
+
+def empty_axes(ax: Axes, text: str) -> None:
+    """An axes with nothing to draw: no ticks, and ``text`` saying why, in the neutral colour."""
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes,
+            color=PALETTE["neutral"])
+    ax.set_xticks([])
+    ax.set_yticks([])

@@ -16,8 +16,8 @@ from unittest import mock
 import nbformat
 
 from mlreport import data
-from mlreport.params import declared_parameters, validate_parameters
-from mlreport.resources import notebook_path
+from mlreport.driver import declared_parameters, validate_parameters
+from mlreport.driver import notebook_path
 
 __all__ = ["run_notebook"]
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from mlreport.profile import ReferenceProfile
-from mlreport.profile_summaries import ColumnSummary, Summaries
+from mlreport.profile import ColumnSummary, Summaries
 from mlreport.sample import generate
 
 FEATURES = [

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mlreport.scenario_apply import apply_shock, scenario_rng
-from mlreport.scenario_reference import Reference
-from mlreport.scenario_shocks import Shock
+from mlreport.stress.scenarios import apply_shock, scenario_rng
+from mlreport.stress.scenarios import Reference
+from mlreport.stress.scenarios import Shock
 
 __all__ = ["shocked"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mlreport.models import DecisionRule, Model
+from mlreport.stress import DecisionRule, Model
 
 __all__ = ["APPROVE_HALF", "logistic_model", "uniform_population"]
 

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 import yaml
 
-from conftest import load_manifest, run_cli, run_dirs
+from cli_runs import load_manifest, run_cli, run_dirs
 
 pytestmark = pytest.mark.e2e
 
@@ -92,7 +92,7 @@ def test_input_error_raised_in_the_notebook_is_exit_2_with_a_failure_report(cli,
 
 
 def test_exit_code_for_each_status_and_failure_kind():
-    from mlreport.runs import exit_code_for
+    from mlreport.driver import exit_code_for
 
     assert [exit_code_for(s, "incident") for s in ("ok", "warning", "incident")] == [0, 0, 1]
     assert [exit_code_for(s, "warning") for s in ("ok", "warning", "incident")] == [0, 1, 1]

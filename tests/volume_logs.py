@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mlreport.volume import VolumeResult, analyse_volume
-from mlreport.volume_config import VolumeConfig
+from mlreport.volume import VolumeConfig
 
 __all__ = ["ROLES", "analyse"]
 

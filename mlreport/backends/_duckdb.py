@@ -1,0 +1,408 @@
+"""The DuckDB backend: drift and volume summaries as SQL over Parquet and CSV files.
+
+Embedded (no server), streaming over ``read_parquet([...])`` / ``read_csv([...])``
+so the data can be larger than memory. Settings: ``threads`` (default: all
+cores), ``memory_limit`` (e.g. ``"3GB"``; DuckDB's default is 80 % of RAM) and
+``temp_directory`` (where hash tables spill when over the limit; default a folder
+under the system's temporary folder, not DuckDB's ``./.tmp``).
+
+How a column is counted (one query per column, reading only that column and
+the group key): the value's code (:mod:`mlreport.backends`) is computed in SQL
+and rows are counted ``GROUP BY group, code``. A numeric value's bin is the
+number of fine edges strictly below it (right-closed bins, as
+``numpy.searchsorted(edges, x, side="left")``), found with one multiplication
+and an equi-join to a small grid table (:class:`~mlreport.backends.GridLookup`)
+rather than a chain of comparisons: about 25 ns a value instead of 500 for a
+``CASE`` binary search here. Categories are matched by a join to the
+profile's category table. Tables and literals built from data never enter the
+SQL text: lookup tables are registered Arrow tables; numbers are printed with
+17 significant digits, which round-trips a double exactly.
+
+Quantiles for :meth:`DuckDBBackend.fit_profile`: ``"exact"`` asks
+``quantile_disc`` for the inverted-CDF order statistics at mid-rank
+probabilities (identical to pandas; holds the column's values in memory, 8
+bytes a row, one column at a time); ``"approx"`` takes ``quantile_disc`` on a
+system sample of about ``sample_rows`` values (default 10^6: each edge's rank
+off by about ``sqrt(p (1 - p) / 10^6)``, under 0.2 % for all 99 fine edges
+here; five times faster than ``approx_quantile``'s t-digest for the same
+error), and records the largest rank error measured on the whole reference in
+``settings["fit"]["max_rank_error"]``; ``"sample"`` fits pandas on a
+reservoir sample.
+
+Parquet files written by pyarrow keep NaN as a value and leave it out of
+their min/max statistics; DuckDB then folds ``isnan()`` to false unless the
+file is read with ``can_have_nan = true`` (duckdb/duckdb#25521), which this
+backend does.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ._base import Backend
+from ._source import Grouping, Source, as_source
+from ..errors import DataError, ParameterError
+from ..profile import ReferenceProfile
+from ..profile import Summaries
+from ._duckdb_sql import _cell_sql, _ident, _text, _timestamp_literal, _tree_sql, literal, source_kind
+from ._sql_fit import QuantileRequest
+from ._sql_plan import (
+    INVALID_CODE,
+    MISSING_CODE,
+    NONFINITE_CODE,
+    ColumnPlan,
+    assemble,
+    column_summaries,
+    plan_column,
+    search_tree,
+)
+from ._duckdb_volume import decision_counts
+from ._duckdb_fit import DuckDBFit
+
+__all__ = ["DuckDBBackend"]
+
+# Periods are grouped by their start (cheap) and labelled afterwards, as mlreport.profile.period_labels does.
+_PERIOD_SQL = {"D": "date_trunc('day', {ts})", "W": "date_trunc('week', {ts})", "M": "date_trunc('month', {ts})"}
+_PERIOD_LABEL = {"D": "%Y-%m-%d", "W": "%Y-%m-%d", "M": "%Y-%m"}
+
+
+class DuckDBBackend(Backend):
+    """SQL over files with an embedded DuckDB (see the module docstring).
+
+    ``connection`` reuses an open DuckDB connection (its settings are left as
+    they are); otherwise one is opened with ``threads``, ``memory_limit`` and
+    ``temp_directory``. Sources may also be pandas DataFrames or Arrow tables
+    (registered as views), which the tests use.
+    """
+
+    name = "duckdb"
+
+    def __init__(
+        self,
+        *,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        temp_directory: str | os.PathLike[str] | None = None,
+        connection: Any = None,
+    ) -> None:
+        super().__init__()
+        import duckdb
+
+        self._duckdb = duckdb
+        if threads is not None and (not isinstance(threads, int) or threads < 1):
+            raise ParameterError(f"threads must be a positive integer, got {threads!r}", name="threads")
+        self.threads = threads
+        self.memory_limit = memory_limit
+        # DuckDB's default spills to ./.tmp, i.e. into a report's working folder: spill under the
+        # system's temporary folder instead, one folder per backend (DuckDB creates it when it spills).
+        self.temp_directory = str(temp_directory) if temp_directory else os.path.join(
+            tempfile.gettempdir(), f"mlreport-duckdb-{os.getpid()}-{id(self):x}"
+        )
+        if connection is None:
+            config: dict[str, Any] = {"preserve_insertion_order": False, "temp_directory": self.temp_directory}
+            if threads is not None:
+                config["threads"] = threads
+            if memory_limit:
+                config["memory_limit"] = str(memory_limit)
+            try:
+                connection = duckdb.connect(config=config)
+            except duckdb.Error as error:
+                raise ParameterError(f"DuckDB settings rejected: {error}", name="memory_limit") from None
+            connection.execute("SET TimeZone = 'UTC'").fetchall()
+        self.con = connection
+        self._views = 0
+        self._frame_views: list[str] = []
+
+    @contextmanager
+    def _timed(self, operation: str) -> Iterator[None]:
+        # Frames registered as views for one call are released when the outermost call ends.
+        try:
+            with super()._timed(operation):
+                yield
+        finally:
+            if self._depth == 0:
+                for view in self._frame_views:
+                    self.con.unregister(view)
+                self._frame_views.clear()
+
+    def close(self) -> None:
+        """Close the DuckDB connection."""
+        self.con.close()
+
+    def describe(self) -> str:
+        settings = self.con.execute(
+            "SELECT current_setting('threads'), current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchall()[0]
+        return (
+            f"duckdb {self._duckdb.__version__} (threads={settings[0]}, memory_limit={settings[1]}, "
+            f"temp_directory={settings[2] or 'none'}): SQL GROUP BY on the reference bins "
+            "(bin = edges strictly below the value, by grid-table join)"
+        )
+
+    # -- sources -------------------------------------------------------------
+    def _relation(self, src: Source) -> str:
+        if src.paths:
+            files = "[" + ", ".join(_text(p) for p in src.paths) + "]"
+            if src.format == "parquet":
+                # can_have_nan: Parquet min/max statistics leave NaN out, and without this
+                # DuckDB folds isnan() to false on files written by pyarrow (duckdb#25521).
+                return f"read_parquet({files}, can_have_nan = true)"
+            return f"read_csv({files}, header = true, auto_detect = true)"
+        if src.table:
+            return ".".join(_ident(part) for part in src.table.split("."))
+        if src.is_spark:
+            raise DataError("a Spark DataFrame needs the spark backend")
+        self._views += 1
+        view = f"_mlreport_source_{self._views}"
+        self.con.register(view, src.frame)
+        self._frame_views.append(view)
+        return view
+
+    def _schema(self, relation: str) -> dict[str, str]:
+        rows = self.con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        return {str(row[0]): str(row[1]) for row in rows}
+
+    def _timestamp_sql(self, column: str, schema: Mapping[str, str], zone: str | None = None) -> tuple[str, str]:
+        """(expression of naive UTC / wall-clock timestamps, its type for literals).
+
+        ``TIMESTAMP`` and ``TIMESTAMP_NS`` columns are used as they are, so that
+        window filters are pushed into the Parquet scan (row groups skipped).
+        """
+        if column not in schema:
+            raise DataError(f"timestamp column {column!r} is not in the data; columns are {list(schema)[:30]}", column=column)
+        sql_type = schema[column].upper()
+        q = _ident(column)
+        if sql_type in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
+            return f"CAST(timezone({_text(zone or 'UTC')}, {q}) AS TIMESTAMP_NS)", "TIMESTAMP_NS"
+        if sql_type in ("TIMESTAMP", "TIMESTAMP_NS"):
+            return q, sql_type
+        if sql_type.startswith("TIMESTAMP") or sql_type == "DATE":
+            return f"CAST({q} AS TIMESTAMP_NS)", "TIMESTAMP_NS"
+        if source_kind(sql_type) == "string":
+            return f"TRY_CAST({q} AS TIMESTAMP_NS)", "TIMESTAMP_NS"
+        raise DataError(f"column {column!r} holds {schema[column]} values, expected timestamps", column=column)
+
+    def _prepare(self, source: Any) -> tuple[Source, str, dict[str, str], str]:
+        """Source, relation, schema and the WHERE clause of its window."""
+        src = as_source(source)
+        relation = self._relation(src)
+        schema = self._schema(relation)
+        self._record_files(
+            src, columns=len(schema),
+            rows=lambda: int(self.con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]),
+        )
+        clauses = ["TRUE"]
+        if src.timestamp and (src.start is not None or src.end is not None):
+            ts, kind = self._timestamp_sql(src.timestamp, schema)
+            if src.start is not None:
+                clauses.append(f"{ts} >= {_timestamp_literal(src.start, kind)}")
+            if src.end is not None:
+                clauses.append(f"{ts} < {_timestamp_literal(src.end, kind)}")
+        return src, relation, schema, " AND ".join(clauses)
+
+    # -- column expressions --------------------------------------------------
+    @staticmethod
+    def _value_sql(plan: ColumnPlan) -> tuple[str, str, str]:
+        """(value as DOUBLE or NULL, label key or NULL, CASE branches for the special codes)."""
+        q = _ident(plan.name)
+        kind = plan.source_kind
+        if plan.read_numbers:
+            if kind in ("number", "bool"):
+                return f"CAST({q} AS DOUBLE)", "NULL", (
+                    f"WHEN v IS NULL OR isnan(v) THEN {MISSING_CODE} WHEN isinf(v) THEN {NONFINITE_CODE}"
+                )
+            if kind == "string":
+                return f"TRY_CAST({q} AS DOUBLE)", "NULL", (
+                    f"WHEN raw IS NULL THEN {MISSING_CODE} WHEN v IS NULL OR isnan(v) THEN {INVALID_CODE} "
+                    f"WHEN isinf(v) THEN {NONFINITE_CODE}"
+                )
+            return "CAST(NULL AS DOUBLE)", "NULL", f"WHEN raw IS NULL THEN {MISSING_CODE} WHEN TRUE THEN {INVALID_CODE}"
+        if kind == "number":
+            return f"CAST({q} AS DOUBLE)", "NULL", f"WHEN v IS NULL OR isnan(v) THEN {MISSING_CODE}"
+        if kind == "bool":
+            key = f"CASE WHEN {q} THEN 'True' WHEN NOT {q} THEN 'False' END"
+        elif kind == "string":
+            key = q
+        else:
+            key = f"CAST({q} AS VARCHAR)"
+        return "CAST(NULL AS DOUBLE)", key, f"WHEN k IS NULL THEN {MISSING_CODE}"
+
+    def _register(self, prefix: str, table: dict[str, Any]) -> str:
+        import pyarrow as pa
+
+        self._views += 1
+        name = f"_mlreport_{prefix}_{self._views}"
+        self.con.register(name, pa.table(table))
+        return name
+
+    def _column_query(self, plan: ColumnPlan, relation: str, where: str, group_sql: str) -> tuple[str, list[str]]:
+        value, key, special = self._value_sql(plan)
+        registered: list[str] = []
+        cell = "NULL"
+        join = ""
+        if plan.bins is not None:
+            lookup = plan.bins.lookup
+            tree = _tree_sql(search_tree(plan.edges.size), "v", plan.edges)
+            if lookup is not None:
+                name = self._register("grid", {"cell": lookup.cell, "base": lookup.base, "thr": lookup.threshold})
+                registered.append(name)
+                cell = _cell_sql("v", lookup)
+                join = f"LEFT JOIN {name} AS lk ON t.cell = lk.cell"
+                finite = f"WHEN lk.base >= 0 THEN lk.base + CAST(v > lk.thr AS INTEGER) ELSE {tree}"
+            else:
+                finite = f"ELSE {tree}"
+        else:
+            if plan.mode == "numbers" or (plan.mode == "labels" and plan.source_kind == "number"):
+                numbers = plan.category_numbers
+                name = self._register(
+                    "categories",
+                    {"num": np.array([n for n, _ in numbers], dtype=float),
+                     "idx": np.array([i for _, i in numbers], dtype=np.int32)},
+                )
+                # + 0.0 turns -0.0 into 0.0: pandas labels both "0".
+                join = f"LEFT JOIN {name} AS c ON t.v + 0.0 = c.num"
+            else:
+                name = self._register(
+                    "categories",
+                    {"label": np.array(plan.categories, dtype=object),
+                     "idx": np.arange(len(plan.categories), dtype=np.int32)},
+                )
+                join = f"LEFT JOIN {name} AS c ON t.k = c.label"
+            registered.append(name)
+            finite = f"ELSE coalesce(c.idx, {plan.other})"
+        code = f"CASE {special} {finite} END"
+
+        def counted(condition: str) -> str:
+            return f"count(*) FILTER (WHERE code >= 0 AND {condition})"
+
+        if plan.bins is not None:
+            # Range, sentinel and modal counts are bins of plan.bins; sums of non-finite
+            # values land in negative codes, which are not summed.
+            aggregates = ["count(*)", "sum(v)", "0", "0", *["0"] * len(plan.sentinels), "0"]
+        else:
+            aggregates = ["count(*)", "NULL"]
+            aggregates.append(counted(f"v < {literal(plan.minimum)}") if plan.minimum is not None else "0")
+            aggregates.append(counted(f"v > {literal(plan.maximum)}") if plan.maximum is not None else "0")
+            aggregates += [counted(f"v = {literal(s)}") for s in plan.sentinels]
+            aggregates.append("0")
+        sql = f"""
+            SELECT g, code, {', '.join(aggregates)}
+            FROM (
+                SELECT t.g, t.v, {code} AS code
+                FROM (
+                    SELECT g, raw, v, k, {cell} AS cell
+                    FROM (SELECT {group_sql} AS g, {_ident(plan.name)} AS raw, {value} AS v, {key} AS k
+                          FROM {relation} WHERE {where})
+                ) AS t {join}
+            )
+            GROUP BY g, code"""
+        return sql, registered
+
+    def _group(self, schema: Mapping[str, str], group: Grouping) -> tuple[str, str]:
+        """(group expression, filter keeping rows whose key is present)."""
+        by = group.by
+        if by is not None:
+            if by not in schema:
+                raise DataError(f"period key column {by!r} is not in the data", column=by)
+            q = _ident(by)
+            if schema[by].upper() in ("DOUBLE", "FLOAT", "REAL"):
+                return q, f"{q} IS NOT NULL AND NOT isnan({q})"
+            return q, f"{q} IS NOT NULL"
+        if group.code is not None:
+            ts, _ = self._timestamp_sql(str(group.timestamp), schema)
+            return _PERIOD_SQL[group.code].format(ts=ts), f"{ts} IS NOT NULL"
+        return "0", "TRUE"
+
+    def _summaries(self, source: Any, profile: ReferenceProfile, group: Grouping) -> dict[Any, Summaries]:
+        src, relation, schema, where = self._prepare(source)
+        group_sql, keep = self._group(schema, group)
+        if not (group.untimed and group.code is not None):
+            where = f"{where} AND {keep}"
+
+        def labelled(rows: list[Any]) -> list[Any]:
+            # Periods are grouped by their start and labelled as mlreport.profile.period_labels does (None: no timestamp).
+            if group.code is None:
+                return rows
+            form = _PERIOD_LABEL[group.code]
+            return [(None if row[0] is None else row[0].strftime(form), *row[1:]) for row in rows]
+
+        plans = {
+            name: plan_column(column, source_kind(schema[name]), profile.sentinels)
+            for name, column in profile.columns.items()
+            if name in schema
+        }
+        absent = [name for name in profile.columns if name not in schema]
+        per_column = {}
+        group_rows: dict[Any, int] = {}
+        for name, plan in plans.items():
+            sql, registered = self._column_query(plan, relation, where, group_sql)
+            try:
+                rows = self.con.execute(sql).fetchall()
+            except self._duckdb.Error as error:
+                raise DataError(f"{src.describe()}: column {name!r} could not be counted: {error}", column=name) from None
+            finally:
+                for view in registered:
+                    self.con.unregister(view)
+            rows = labelled(rows)
+            per_column[name] = column_summaries(plan, profile.columns[name], rows)
+            if not group_rows:
+                for row in rows:
+                    group_rows[row[0]] = group_rows.get(row[0], 0) + int(row[2])
+        if not plans:
+            rows = labelled(self.con.execute(
+                f"SELECT {group_sql} AS g, count(*) FROM {relation} WHERE {where} GROUP BY g"
+            ).fetchall())
+            group_rows = {row[0]: int(row[1]) for row in rows}
+        return assemble(profile, plans, per_column, group_rows, absent, single=group.single)
+
+    # -- the primitives of Backend -------------------------------------------
+    def _decision_counts(self, source: Any, config: Any, roles: Mapping[str, Any]) -> Any:
+        return decision_counts(self, source, config, roles)
+
+    def _fit_queries(self, source: Any, columns: Sequence[str] | None, request: QuantileRequest) -> tuple[Any, list[str], Any]:
+        src, relation, schema, where = self._prepare(source)
+        names = list(columns) if columns is not None else [
+            name for name, sql_type in schema.items() if source_kind(sql_type) != "temporal"
+        ]
+        fit = DuckDBFit(self, relation, where, schema, approximate=request.approximate, counts=request.counts,
+                        sample_values=request.sample_values, seed=request.seed)
+        return fit, names, src
+
+    def _count(self, src: Source) -> int:
+        _, relation, _, where = self._prepare(src)
+        return int(self.con.execute(f"SELECT count(*) FROM {relation} WHERE {where}").fetchall()[0][0])
+
+    def _rows(self, src: Source) -> pd.DataFrame:
+        _, relation, _, where = self._prepare(src)
+        # Rows in file order, as pandas reads them: insertion order is kept for this query only.
+        kept = self.con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+        self.con.execute("SET preserve_insertion_order = true")
+        try:
+            return self.con.sql(f"SELECT * FROM {relation} WHERE {where}").to_arrow_table().to_pandas()
+        finally:
+            self.con.execute(f"SET preserve_insertion_order = {'true' if kept else 'false'}")
+
+    def _sample(self, src: Source, rows: int, seed: int) -> pd.DataFrame:
+        _, relation, _, where = self._prepare(src)
+        sql = (
+            f"SELECT * FROM (SELECT * FROM {relation} WHERE {where}) "
+            f"USING SAMPLE reservoir({int(rows)} ROWS) REPEATABLE ({int(seed)})"
+        )
+        return self.con.sql(sql).to_arrow_table().to_pandas()
+
+    def head(self, source: Any, rows: int = 10_000) -> pd.DataFrame:
+        with self._timed("head"):
+            _, relation, _, where = self._prepare(source)
+            table = self.con.sql(f"SELECT * FROM {relation} WHERE {where} LIMIT {int(rows)}").to_arrow_table()
+            return table.to_pandas()
+
+    def columns(self, source: Any) -> list[str]:
+        with self._timed("columns"):
+            _, relation, schema, _ = self._prepare(source)
+            return list(schema)

@@ -1,0 +1,201 @@
+"""Decision counts with DuckDB: the volume analysis' aggregates in three queries.
+
+1. ``min``, ``max`` and ``count`` of the wall-clock timestamp: the windows and
+   the period grid (:func:`mlreport.backends.plan_windows`);
+2. with a score column, the baseline's score order statistics
+   (``quantile_disc`` at mid-rank probabilities), from which numpy's linear
+   quantiles are rebuilt exactly;
+3. one scan with ``GROUP BY GROUPING SETS ((period, decision), (period,
+   segment, decision) per segment column, (period, score band))``, the override
+   sums riding along. A period code is ``(epoch_ns(t) - start) // step`` for
+   rows inside the windows (``-1`` outside, ``-2`` without a timestamp).
+
+Time zones: naive timestamps are wall-clock times (in ``config.timezone`` when
+given); ``TIMESTAMP WITH TIME ZONE`` values are converted to ``config.timezone``,
+or to UTC when none is given (DuckDB does not keep a column's zone name, which
+pandas would use by default: give ``timezone`` to be sure). Strings are read
+as naive ISO 8601 timestamps.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping
+
+import numpy as np
+
+from ..errors import DataError
+from ._sql_plan import GridLookup
+from ._sql_fit import mid_rank_probabilities
+from ..counts import CountGrid
+from ._sql_volume import NO_TIME, OUTSIDE, check_roles, decision_counts as build_counts, plan_windows, score_edges
+from ._duckdb_sql import _cell_sql, _ident, _timestamp_literal, _tree_sql, source_kind
+
+if TYPE_CHECKING:
+    from ._duckdb import DuckDBBackend
+
+__all__ = ["decision_counts"]
+
+
+def _label_sql(column: str, sql_type: str) -> str:
+    q = _ident(column)
+    if sql_type.upper() in ("DOUBLE", "FLOAT", "REAL"):
+        return f"CASE WHEN isnan({q}) THEN NULL ELSE {q} END"  # pandas: NaN is a missing label
+    return q
+
+
+def _band_sql(edges: np.ndarray) -> tuple[str, str, dict[str, Any] | None]:
+    """(cell expression on ``sc``, band expression, lookup table or None): band = edges <= score."""
+    from ._sql_plan import search_tree
+
+    last = edges.size + 1
+    flipped = np.sort(-edges)
+    lookup = GridLookup.from_edges(flipped)
+    if lookup is None or lookup.has_fallback:
+        tree = _tree_sql(search_tree(edges.size), "sc", edges, strict=True)
+        return "NULL", f"CASE WHEN sc IS NULL OR NOT isfinite(sc) THEN {last} ELSE {tree} END", None
+    # edges <= x  =  E - #(edges > x)  =  E - #(-edges < -x): a right-closed bin of -x.
+    cell = _cell_sql("-sc", lookup)
+    band = (
+        f"CASE WHEN sc IS NULL OR NOT isfinite(sc) THEN {last} "
+        f"ELSE {edges.size} - (lk.base + CAST(-sc > lk.thr AS INTEGER)) END"
+    )
+    return cell, band, {"cell": lookup.cell, "base": lookup.base, "thr": lookup.threshold}
+
+
+def decision_counts(
+    backend: "DuckDBBackend", source: Any, config: CountGrid, roles: Mapping[str, Any]
+) -> Any:
+    """:class:`~mlreport.counts.DecisionCounts` of a source (= ``volume_counts.count_decisions``).
+
+    ``roles`` as :func:`mlreport.counts.decision_roles` builds them.
+    """
+
+    timestamp_column, decision_column = roles["timestamp_column"], roles["decision_column"]
+    score_column, override_column = roles["score_column"], roles["override_column"]
+    src, relation, schema, where = backend._prepare(source)
+    check_roles(list(schema), roles)
+    ts_type = schema[timestamp_column].upper()
+    if source_kind(ts_type) in ("number", "bool"):
+        raise DataError(f"column {timestamp_column!r} holds {ts_type} values, expected timestamps", column=timestamp_column)
+    aware = ts_type in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ")
+    zone = (config.timezone or "UTC") if aware else config.timezone
+    ts, kind = backend._timestamp_sql(timestamp_column, schema, zone)
+    raw_ts = _ident(timestamp_column)
+
+    def run(sql: str) -> list[tuple[Any, ...]]:
+        try:
+            return backend.con.execute(sql).fetchall()
+        except backend._duckdb.Error as error:
+            raise DataError(f"{src.describe()}: decision counts failed: {error}") from None
+
+    first, last, present, total, unread = run(
+        f"SELECT min({ts}), max({ts}), count({ts}), count(*), "
+        f"count(*) FILTER (WHERE {raw_ts} IS NOT NULL AND {ts} IS NULL) FROM {relation} WHERE {where}"
+    )[0]
+    if unread:
+        raise DataError(
+            f"column {timestamp_column!r} has {unread} value(s) that are not ISO 8601 timestamps",
+            column=timestamp_column,
+        )
+    plan = plan_windows(first, last, int(present), int(total), config, column=timestamp_column)
+    start, end = _timestamp_literal(plan.baseline_start, kind), _timestamp_literal(plan.end, kind)
+    period = (
+        f"CASE WHEN {ts} IS NULL THEN {NO_TIME} WHEN {ts} < {start} OR {ts} >= {end} THEN {OUTSIDE} "
+        f"ELSE (epoch_ns({ts}) - {plan.baseline_start.value}) // {plan.step_ns} END"
+    )
+
+    edges = None
+    score_sql = "NULL"
+    if score_column:
+        if source_kind(schema[score_column]) != "number":
+            raise DataError(
+                f"score column {score_column!r} holds {schema[score_column]} values, expected numbers",
+                column=score_column,
+            )
+        score_sql = f"CAST({_ident(score_column)} AS DOUBLE)"
+        baseline = (
+            f"(SELECT {score_sql} AS v FROM {relation} WHERE {where} AND {ts} >= {start} "
+            f"AND {ts} < {_timestamp_literal(plan.analysis_start, kind)}) WHERE isfinite(v)"
+        )
+        n_scores = int(run(f"SELECT count(*) FROM {baseline}")[0][0])
+
+        def order_statistics(ranks: np.ndarray) -> np.ndarray:
+            probabilities = ", ".join(repr(p) for p in mid_rank_probabilities(ranks, n_scores))
+            return np.array(run(f"SELECT quantile_disc(v, [{probabilities}]) FROM {baseline}")[0][0], dtype=float)
+
+        edges = score_edges(order_statistics, n_scores, config.score_bands)
+
+    flag_sql, known_sql = "0", "0"
+    if override_column:
+        q = _ident(override_column)
+        if source_kind(schema[override_column]) in ("number", "bool"):
+            value = f"CAST({q} AS DOUBLE)"
+            known_sql = f"CASE WHEN {value} IS NULL OR isnan({value}) THEN 0 ELSE 1 END"
+            odd = run(
+                f"SELECT count(*) FROM {relation} WHERE {where} AND {known_sql} = 1 AND {value} NOT IN (0, 1)"
+            )[0][0]
+            if odd:
+                raise DataError(
+                    f"override column {override_column!r} holds numbers other than 0 and 1; expected an "
+                    "override flag or a final decision label",
+                    column=override_column,
+                )
+            flag_sql = f"CASE WHEN {known_sql} = 1 THEN {value} ELSE 0 END"
+        else:
+            decision_text = f"coalesce(CAST({_ident(decision_column)} AS VARCHAR), '')"
+            known_sql = f"CASE WHEN {q} IS NULL THEN 0 ELSE 1 END"
+            flag_sql = f"CASE WHEN {q} IS NOT NULL AND CAST({q} AS VARCHAR) <> {decision_text} THEN 1 ELSE 0 END"
+
+    segments = roles["segment_columns"]
+    segment_names = [f"s{i}" for i in range(len(segments))]
+    selected = [f"{period} AS p", f"{_label_sql(decision_column, schema[decision_column])} AS d"]
+    selected += [f"{_label_sql(c, schema[c])} AS {n}" for c, n in zip(segments, segment_names)]
+    selected += [f"{score_sql} AS sc", f"{flag_sql} AS f", f"{known_sql} AS kn"]
+    sets = ["(p, d)"] + [f"(p, {n}, d)" for n in segment_names]
+    registered: list[str] = []
+    banded = "base"
+    if edges is not None:
+        cell, band, table = _band_sql(edges)
+        if table is not None:
+            name = backend._register("bands", table)
+            registered.append(name)
+            banded = f"(SELECT base.*, {band} AS band FROM (SELECT *, {cell} AS cell FROM base) AS base LEFT JOIN {name} AS lk ON base.cell = lk.cell)"
+        else:
+            banded = f"(SELECT *, {band} AS band FROM base)"
+        sets.append("(p, band)")
+    else:
+        banded = "(SELECT *, NULL AS band FROM base)"
+    flags = ", ".join([*(f"GROUPING({n})" for n in ["d", *segment_names]), "GROUPING(band)" if edges is not None else "1"])
+    sql = f"""
+        WITH base AS (SELECT {', '.join(selected)} FROM {relation} WHERE {where})
+        SELECT {flags}, p, d, {''.join(n + ', ' for n in segment_names)}{'band' if edges is not None else 'NULL'},
+               count(*), sum(f), sum(kn)
+        FROM {banded} GROUP BY GROUPING SETS ({', '.join(sets)})"""
+    try:
+        rows = run(sql)
+    finally:
+        for view in registered:
+            backend.con.unregister(view)
+    k = len(segment_names)
+    overall: list[tuple[Any, ...]] = []
+    by_segment: dict[str, list[tuple[Any, Any, Any, int]]] = {c: [] for c in segments}
+    scores: list[tuple[int, int, int]] = []
+    for row in rows:
+        grouped_d, grouped_s, grouped_band = row[0], row[1 : 1 + k], row[1 + k]
+        p, d = row[2 + k], row[3 + k]
+        levels = row[4 + k : 4 + 2 * k]
+        band, n, flag, known = row[4 + 2 * k], int(row[5 + 2 * k]), row[6 + 2 * k], row[7 + 2 * k]
+        if not grouped_band:
+            scores.append((int(p), int(band), n))
+        elif grouped_d:
+            continue
+        elif all(grouped_s):
+            overall.append((int(p), d, n, float(flag or 0), float(known or 0)))
+        else:
+            i = list(grouped_s).index(0)
+            by_segment[segments[i]].append((int(p), levels[i], d, n))
+    return build_counts(
+        plan, config, roles=roles, zone=zone, overall=overall, segments=by_segment,
+        scores=scores if edges is not None else None, edges=edges,
+    )
+

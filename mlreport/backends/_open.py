@@ -1,0 +1,111 @@
+"""Choosing and opening a backend: the registry, the ``auto`` rule and a notebook's parameters."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+from ..errors import ParameterError
+from ._base import Backend
+from ._duckdb import DuckDBBackend
+from ._pandas import PandasBackend
+from ._source import AUTO_THRESHOLD_BYTES, Source, as_source
+from ._spark import SparkBackend
+
+__all__ = ["register_backend", "backend_names", "choose_backend", "get_backend", "open_backend"]
+
+
+
+_REGISTRY: dict[str, Callable[..., Backend]] = {
+    "pandas": lambda **options: PandasBackend(**options),
+    "duckdb": lambda **options: DuckDBBackend(**options),
+    "spark": lambda **options: SparkBackend(**options),
+}
+
+
+def register_backend(name: str, factory: Callable[..., Backend]) -> None:
+    """Make ``get_backend(name, **options)`` call ``factory(**options)``."""
+    if not name or name == "auto":
+        raise ParameterError(f"backend name {name!r} is reserved or empty", name="backend")
+    _REGISTRY[name] = factory
+
+
+def backend_names() -> list[str]:
+    """Registered backend names (``"auto"`` chooses among them)."""
+    return list(_REGISTRY)
+
+
+def choose_backend(
+    source: Any, backend: str = "auto", *, threshold_bytes: int = AUTO_THRESHOLD_BYTES
+) -> str:
+    """The backend name for ``source``: ``backend`` itself, or the ``"auto"`` rule (module docstring)."""
+    if backend != "auto":
+        if backend not in _REGISTRY:
+            raise ParameterError(
+                f"backend must be one of auto, {', '.join(_REGISTRY)}; got {backend!r}", name="backend"
+            )
+        return backend
+    src = source if isinstance(source, Source) else None
+    if src is None:
+        src = as_source(source)
+    if src.table or src.is_spark:
+        return "spark"
+    if src.frame is not None:
+        return "pandas"
+    return "duckdb" if src.bytes > threshold_bytes else "pandas"
+
+
+def get_backend(
+    backend: str = "auto",
+    source: Any = None,
+    *,
+    threshold_bytes: int = AUTO_THRESHOLD_BYTES,
+    **options: Any,
+) -> Backend:
+    """A backend by name; ``"auto"`` chooses by ``source`` (:func:`choose_backend`).
+
+    ``options`` go to the backend: DuckDB ``threads``, ``memory_limit``,
+    ``temp_directory``; Spark ``spark`` (a session) or ``master``, ``config``.
+    """
+    if backend == "auto" and source is None:
+        raise ParameterError("backend='auto' needs the source to choose by its size", name="backend")
+    name = choose_backend(source, backend, threshold_bytes=threshold_bytes) if source is not None else backend
+    if not isinstance(name, str) or name not in _REGISTRY:
+        raise ParameterError(f"backend must be one of auto, {', '.join(_REGISTRY)}; got {name!r}", name="backend")
+    return _REGISTRY[name](**options)
+
+
+def open_backend(backend: Any, source: Any = None, options: Any = None) -> Backend:
+    """The backend named by a notebook's ``backend`` and ``backend_options`` parameters.
+
+    ``backend`` is a registered name or ``"auto"``, which chooses by ``source``
+    (:func:`choose_backend`; no source, i.e. the built-in sample data, stays in
+    pandas). ``options`` is a dict of the backend's settings (DuckDB
+    ``threads``, ``memory_limit``, ``temp_directory``; Spark ``master``,
+    ``config``, ``relative_error``); under ``"auto"`` they are dropped when the
+    choice is pandas, which takes none. Bad values are a ParameterError naming
+    ``backend`` or ``backend_options``.
+    """
+    if not isinstance(backend, str) or backend not in ("auto", *_REGISTRY):
+        raise ParameterError(
+            f"parameter 'backend': {backend!r}; expected one of {', '.join(_REGISTRY)} or auto", name="backend"
+        )
+    if options is None:
+        options = {}
+    if not isinstance(options, Mapping) or not all(isinstance(k, str) for k in options):
+        raise ParameterError(
+            f"parameter 'backend_options': expected a dict of settings such as "
+            f'{{"threads": 2, "memory_limit": "4GB"}}, got {options!r}',
+            name="backend_options",
+        )
+    name = backend
+    if backend == "auto":
+        name = choose_backend(source) if source not in (None, "") else "pandas"
+        if name == "pandas":
+            options = {}
+    try:
+        return _REGISTRY[name](**dict(options))
+    except TypeError as error:
+        raise ParameterError(
+            f"parameter 'backend_options': the {name} backend does not take {sorted(options)} ({error})",
+            name="backend_options",
+        ) from None

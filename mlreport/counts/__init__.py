@@ -1,0 +1,34 @@
+"""Decision counts: per period, segment and decision on a wall-clock grid, the summary volume is computed from."""
+
+from __future__ import annotations
+
+from ._grid import CountGrid
+from ._counts import (
+    MISSING_LABEL,
+    OTHER_LABEL,
+    DecisionCounts,
+    count_decisions,
+    analysis_windows,
+    holiday_mask,
+    folded_levels_note,
+    to_wall_clock,
+)
+from ._roles import resolve_roles, decision_roles, check_roles, check_decision_labels
+from ._counts import period_text
+
+__all__ = [
+    "CountGrid",
+    "MISSING_LABEL",
+    "OTHER_LABEL",
+    "DecisionCounts",
+    "count_decisions",
+    "analysis_windows",
+    "holiday_mask",
+    "folded_levels_note",
+    "to_wall_clock",
+    "resolve_roles",
+    "decision_roles",
+    "check_roles",
+    "check_decision_labels",
+    "period_text",
+]

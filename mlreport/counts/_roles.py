@@ -1,0 +1,168 @@
+"""Which column of a decision log plays which role, and the input checks every counter shares.
+
+:func:`resolve_roles` fills the column roles (timestamp, decision, segments,
+score, override, decision labels) from parameters, a model spec or inference
+(:func:`mlreport.spec.infer_spec`); :func:`decision_roles` is the one form
+every counter keeps them in. The checks (:func:`check_roles`,
+:func:`check_decision_labels`) look at column names and label counts only, so
+the in-memory counter (:mod:`mlreport.counts`) and the SQL backends
+(:mod:`mlreport.backends`) refuse bad input with the same messages.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+
+__all__ = ["resolve_roles", "decision_roles", "check_roles", "check_decision_labels"]
+
+
+def resolve_roles(
+    frame: pd.DataFrame,
+    *,
+    spec: Any = None,
+    timestamp_column: str = "",
+    decision_column: str = "",
+    segment_columns: Sequence[str] = (),
+    score_column: str = "",
+    override_column: str = "",
+    decision_labels: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Keyword arguments of :func:`mlreport.volume.analyse_volume`: parameters first, then the spec, then inference.
+
+    ``spec`` is a :class:`mlreport.spec.ModelSpec` (or None, in which case roles
+    left empty are inferred with :func:`mlreport.spec.infer_spec`). Empty
+    strings and empty lists mean "not given". The override column is never
+    inferred. Raises :class:`~mlreport.errors.DataError` when the log has no
+    rows (checked first: an empty log has nothing to infer roles from), when no
+    timestamp or decision column can be found, or a named column is absent.
+    """
+    _check_rows(frame)
+    given_missing = not (timestamp_column and decision_column and list(segment_columns) and score_column)
+    if spec is None and given_missing:
+        from ..spec import infer_spec
+
+        spec = infer_spec(frame)
+    roles = {
+        "timestamp_column": timestamp_column or (getattr(spec, "timestamp", "") or ""),
+        "decision_column": decision_column or (getattr(spec, "decision", "") or ""),
+        "segment_columns": list(segment_columns) or list(getattr(spec, "segments", []) or []),
+        "score_column": score_column or (getattr(spec, "score", "") or None),
+        "override_column": override_column or None,
+        "decision_labels": list(decision_labels)
+        or list((getattr(spec, "decision_labels", {}) or {}).values())
+        or None,
+    }
+    for role in ("timestamp_column", "decision_column"):
+        if not roles[role]:
+            raise DataError(
+                f"no {role.replace('_column', '')} column: give the {role} parameter or a model "
+                f"spec; the data has columns {list(map(str, frame.columns))[:30]}",
+            )
+    check_roles(list(frame.columns), roles)
+    return roles
+
+
+def _log_source(frame: pd.DataFrame) -> str:
+    """The file(s) the decision log was read from, when :mod:`mlreport.data` recorded them.
+
+    The volume notebook loads the log under the name "decisions"; the paths are
+    named only when their recorded row count is this frame's, so that a frame
+    built some other way is not blamed on a file.
+    """
+    from ..data import inputs
+
+    recorded = [entry for entry in inputs() if entry.get("name") == "decisions"]
+    if recorded and sum(int(entry.get("rows") or 0) for entry in recorded) == len(frame):
+        return ", ".join(str(entry["path"]) for entry in recorded)
+    return ""
+
+
+def _check_rows(frame: pd.DataFrame) -> None:
+    if len(frame) == 0:
+        source = _log_source(frame)
+        where = f" ({source})" if source else ""
+        raise DataError(
+            f"the decision log{where} has no rows: nothing to count; expected one row per decision",
+            path=source or None,
+        )
+
+
+def check_decision_labels(counts: Mapping[str, int], total: int, column: str, limit: int) -> None:
+    """Refuse a decision column with no values, or with more labels than a decision has.
+
+    ``counts``: rows per label present (missing values left out); ``total``:
+    all rows. Shared by every counter, so each refuses with the same message.
+    """
+    if not counts:
+        raise DataError(
+            f"decision column {column!r} has no values: all {total:,} rows are missing; expected "
+            "decision labels such as approve, refer or decline",
+            column=column,
+        )
+    if len(counts) > limit:
+        examples = ", ".join(repr(name) for name in sorted(counts)[:3])
+        raise DataError(
+            f"decision column {column!r} has {len(counts):,} distinct values ({examples}, ...); expected a "
+            f"few decision labels such as approve, refer or decline (at most {limit}, the "
+            "max_decision_labels setting). Is it an id or a score column?",
+            column=column,
+        )
+
+
+def _check_decisions(raw: np.ndarray, levels: list[Any], column: str, limit: int) -> None:
+    """:func:`check_decision_labels` on a frame's codes (``-1`` missing)."""
+    frequency = np.bincount(raw[raw >= 0], minlength=len(levels))
+    used = np.flatnonzero(frequency)
+    check_decision_labels({str(levels[i]): int(frequency[i]) for i in used}, int(raw.size), column, limit)
+
+
+def check_roles(columns: Sequence[Any], roles: Mapping[str, Any]) -> None:
+    """The columns ``roles`` name are among ``columns``, and no segment is the timestamp or decision.
+
+    On column names only, so every counter (a frame, or a backend's table)
+    checks the same way with the same messages.
+    """
+    present = set(columns)
+    named = [roles["timestamp_column"], roles["decision_column"], *roles["segment_columns"]]
+    named += [roles[key] for key in ("score_column", "override_column") if roles.get(key)]
+    for column in named:
+        if column not in present:
+            raise DataError(
+                f"column {column!r} not found; the data has columns {list(map(str, columns))[:30]}",
+                column=column,
+            )
+    if roles["timestamp_column"] in roles["segment_columns"] or roles["decision_column"] in roles["segment_columns"]:
+        raise DataError(
+            "segment_columns must not include the timestamp or decision column",
+            column=roles["decision_column"],
+        )
+
+
+def decision_roles(
+    *,
+    timestamp_column: str,
+    decision_column: str,
+    segment_columns: Sequence[str] = (),
+    score_column: str | None = None,
+    override_column: str | None = None,
+    decision_labels: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """The column roles of a decision log as :attr:`~mlreport.counts.DecisionCounts.roles` keeps them.
+
+    Empty names and lists become None (segments an empty list). Every counter
+    (:func:`~mlreport.counts.count_decisions`, the SQL backends) builds
+    its roles here.
+    """
+    return {
+        "timestamp_column": timestamp_column,
+        "decision_column": decision_column,
+        "segment_columns": list(segment_columns),
+        "score_column": score_column or None,
+        "override_column": override_column or None,
+        "decision_labels": list(decision_labels) if decision_labels else None,
+    }

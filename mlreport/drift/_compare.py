@@ -1,0 +1,210 @@
+"""Feature and prediction drift: reference profile against current summaries.
+
+Everything here works on :class:`~mlreport.profile.Summaries` (counts on bins
+fixed by the reference), so the same numbers come out whichever backend
+counted them. Raw values are only needed for the optional exact KS and
+Wasserstein (``exact=``).
+
+This module compares (:func:`compare`, :func:`drift_over_time`,
+:func:`prediction_drift`) and is where the drift notebook finds its calls
+(:func:`first_crossing`, :func:`findings_from_comparison`,
+:func:`findings_from_over_time`, :func:`methods`). The rest, one module each:
+
+* :mod:`mlreport.drift`: bands per metric and the default bands;
+* :mod:`mlreport.drift`: bands learned from reference chunks;
+* :mod:`mlreport.drift`: every metric of one column;
+* :mod:`mlreport.drift`: adjusted p-values and the severity rule;
+* :mod:`mlreport.drift`: period labels and first crossings;
+* :mod:`mlreport.drift`: findings and their messages;
+* :mod:`mlreport.drift`: method strings for the report.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, NamedTuple, Sequence
+
+import pandas as pd
+
+from .. import stats
+from ._findings import findings_from_comparison, findings_from_over_time
+from ._methods import methods
+from ._metrics import _rows
+from ._periods import first_crossing
+from ._thresholds import _SEVERITY_RANK, Thresholds, _thresholds
+from ._verdict import _COLUMN_ORDER, _assess, _finish
+from ..errors import DataError, ParameterError
+from ..findings import Finding
+from ..profile import ReferenceProfile
+from ..profile import Summaries
+
+__all__ = [
+    "PredictionDrift",
+    "compare",
+    "drift_over_time",
+    "first_crossing",
+    "findings_from_comparison",
+    "findings_from_over_time",
+    "prediction_drift",
+    "methods",
+]
+
+
+def compare(
+    profile: ReferenceProfile,
+    reference_summaries: Summaries | None,
+    current_summaries: Summaries,
+    *,
+    thresholds: Thresholds | Mapping[str, Any] | None = None,
+    columns: Sequence[str] | None = None,
+    exact: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    eps: float = stats.PSI_EPS,
+) -> pd.DataFrame:
+    """One row per profiled column: metrics, adjusted p-values, severity and reason.
+
+    ``reference_summaries`` defaults (``None``) to the profile's own.
+    ``exact=(reference_frame, current_frame)`` computes KS and Wasserstein of
+    numeric columns from raw values (``ks_method`` says which was used).
+    Columns: ``column, kind, n_ref, n_cur`` (valid values), ``severity`` (ok /
+    warning / incident, or ``n/a`` when the column cannot be compared),
+    ``trigger`` (the metric that set the severity), ``value``, ``threshold``,
+    every metric, p-values raw and adjusted (``*_pvalue_adj``; the correction is
+    in ``table.attrs["correction"]``), ``reason`` and ``notes``. Sorted worst
+    first, then by PSI. ``table.attrs`` also carries the thresholds and method
+    strings.
+    """
+    settings = _thresholds(thresholds)
+    reference = profile.reference if reference_summaries is None else reference_summaries
+    if not isinstance(current_summaries, Summaries) or not isinstance(reference, Summaries):
+        raise ParameterError("compare() takes Summaries from profile.summarize()", name="current_summaries")
+    rows = _rows(profile, reference, current_summaries, columns=columns, exact=exact, eps=eps)
+    table = _assess(pd.DataFrame(rows), settings)
+    rank = table["severity"].map(_SEVERITY_RANK)
+    table = (
+        table.assign(_rank=rank)
+        .sort_values(["_rank", "psi"], ascending=[False, False], na_position="last", kind="stable")
+        .drop(columns="_rank")
+        .reset_index(drop=True)
+    )
+    return _finish(table, settings, eps)
+
+
+def drift_over_time(
+    profile: ReferenceProfile,
+    reference_summaries: Summaries | None,
+    current: pd.DataFrame | Mapping[Any, Summaries],
+    period_key: pd.Series | str | None = None,
+    *,
+    thresholds: Thresholds | Mapping[str, Any] | None = None,
+    columns: Sequence[str] | None = None,
+    eps: float = stats.PSI_EPS,
+) -> pd.DataFrame:
+    """Every metric per column per period of the current data, with severities.
+
+    ``current`` is either the current frame, with ``period_key`` labelling each
+    row (a Series aligned with the frame, e.g. from :func:`period_labels`, or a
+    column name; periods in sorted label order), or the per-period summaries
+    already counted, ``{period label: Summaries}`` as a backend's
+    ``summarize_periods`` or ``summarize_by`` returns them (in sorted label
+    order; taken in the mapping's order), with no ``period_key``. Both give the
+    same table for the same rows. Periods are numbered by ``period_index``;
+    each is compared with the whole reference. The multiple-testing family is
+    the whole table (every column in every period). Tidy: one row per
+    (period, column).
+    """
+    settings = _thresholds(thresholds)
+    reference = profile.reference if reference_summaries is None else reference_summaries
+    if isinstance(current, pd.DataFrame):
+        if period_key is None:
+            raise ParameterError("drift_over_time needs period_key with a current frame", name="period_key")
+        parts = profile.summarize_by(current, period_key)
+    elif isinstance(current, Mapping) and all(isinstance(part, Summaries) for part in current.values()):
+        if period_key is not None:
+            raise ParameterError(
+                "period_key labels the rows of a frame; per-period summaries are labelled already",
+                name="period_key",
+            )
+        parts = dict(current)
+    else:
+        raise ParameterError(
+            "drift_over_time takes a current frame and period_key, or {period: Summaries} "
+            f"from a backend's summarize_periods; got {type(current).__name__}",
+            name="current",
+        )
+    frames = []
+    for index, (label, part) in enumerate(parts.items()):
+        rows = _rows(profile, reference, part, columns=columns, exact=None, eps=eps)
+        frame = pd.DataFrame(rows)
+        frame.insert(0, "period_index", index)
+        frame.insert(0, "period", str(label))
+        frames.append(frame)
+    if not frames:
+        empty = pd.DataFrame(columns=["period", "period_index", *_COLUMN_ORDER])
+        return _finish(empty, settings, eps, leading=("period", "period_index"))
+    table = _assess(pd.concat(frames, ignore_index=True), settings)
+    return _finish(table, settings, eps, leading=("period", "period_index"))
+
+
+class PredictionDrift(NamedTuple):
+    """Score and decision drift: the comparison table and its findings.
+
+    ``assessed`` is False when the data has neither a score nor a decision
+    column: ``table`` then has the columns of :func:`compare` and no rows, and
+    ``findings`` holds one ``ok`` finding saying prediction drift was not assessed.
+    """
+
+    table: pd.DataFrame
+    findings: list[Finding]
+    assessed: bool = True
+
+
+#: Column dtypes of an empty :func:`compare` table (text columns; the rest are numbers).
+_TEXT_COLUMNS = ("column", "kind", "severity", "trigger", "ks_method", "reason", "notes")
+_COUNT_COLUMNS = ("n_ref", "n_cur", "chi2_dof")
+
+
+def _not_assessed(thresholds: Thresholds | Mapping[str, Any] | None, section: str) -> PredictionDrift:
+    message = "no score or decision column: prediction drift not assessed"
+    empty = pd.DataFrame({
+        name: pd.Series(dtype="str" if name in _TEXT_COLUMNS else "int64" if name in _COUNT_COLUMNS else "float64")
+        for name in _COLUMN_ORDER
+    })
+    table = _finish(empty, _thresholds(thresholds), stats.PSI_EPS)
+    table.attrs["empty_text"] = message  # what a report table shows instead of "none"
+    finding = Finding(check="prediction_drift", subject="score and decision", severity="ok",
+                      message=message, section=section)
+    return PredictionDrift(table, [finding], assessed=False)
+
+
+def prediction_drift(
+    profile: ReferenceProfile,
+    reference_summaries: Summaries | None,
+    current_summaries: Summaries,
+    *,
+    score: str | None = None,
+    decision: str | None = None,
+    thresholds: Thresholds | Mapping[str, Any] | None = None,
+    section: str = "Prediction drift",
+) -> PredictionDrift:
+    """Drift of the model's outputs: the score distribution and the decision mix.
+
+    They are columns like any other (a numeric score, a categorical decision)
+    profiled with the features; this compares just them, with their own
+    multiple-testing family, and labels the findings ``section``. With neither
+    ``score`` nor ``decision`` (feature monitoring only) the result is empty and
+    marked not assessed (see :class:`PredictionDrift`), as Performance is
+    without labels.
+    """
+    names = [c for c in (score, decision) if c]
+    if not names:
+        return _not_assessed(thresholds, section)
+    for name in names:
+        if name not in profile.columns:
+            raise DataError(
+                f"column {name!r} is not in the reference profile: fit the profile with it",
+                column=name,
+            )
+    table = compare(profile, reference_summaries, current_summaries, thresholds=thresholds, columns=names)
+    findings = findings_from_comparison(
+        table, section, check="prediction_drift", include_ok=True, thresholds=thresholds
+    )
+    return PredictionDrift(table, findings)

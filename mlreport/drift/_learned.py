@@ -1,0 +1,100 @@
+"""Thresholds learned from the reference (NannyML-style): each chunk against the rest, mean + k std."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import stats
+from ._metrics import _rows
+from ._thresholds import Band, Thresholds, _thresholds
+from ..errors import DataError, ParameterError
+from ..profile import ReferenceProfile
+from ..profile import merge
+
+__all__ = ["chunk_metrics", "learn_thresholds"]
+
+
+def _chunk_key(frame: pd.DataFrame, chunks: int | pd.Series | str) -> pd.Series | str:
+    if isinstance(chunks, (pd.Series, str)):
+        return chunks
+    if not isinstance(chunks, (int, np.integer)) or chunks < 3:
+        raise ParameterError(f"chunks must be an integer >= 3 or a period key, got {chunks!r}", name="chunks")
+    if len(frame) < chunks:
+        raise DataError(f"reference has {len(frame)} rows, fewer than the {chunks} chunks asked for")
+    labels = np.arange(len(frame)) * int(chunks) // len(frame)
+    return pd.Series(labels, index=frame.index)
+
+
+def chunk_metrics(
+    profile: ReferenceProfile,
+    reference_frame: pd.DataFrame,
+    *,
+    chunks: int | pd.Series | str = 10,
+    columns: Sequence[str] | None = None,
+    eps: float = stats.PSI_EPS,
+) -> pd.DataFrame:
+    """Metrics of each reference chunk against the rest of the reference.
+
+    ``chunks`` is a number of contiguous, equal chunks in row order (sort the
+    reference by time first) or a period key (Series or column name).
+    Leave-one-out: each chunk is compared with the reference minus that chunk
+    (summaries subtract), so a chunk is never compared with itself.
+    """
+    parts = profile.summarize_by(reference_frame, _chunk_key(reference_frame, chunks))
+    if len(parts) < 3:
+        raise DataError(f"need at least 3 reference chunks to learn thresholds, got {len(parts)}")
+    total = merge(parts.values())
+    frames = []
+    for index, (label, part) in enumerate(parts.items()):
+        rows = _rows(profile, total - part, part, columns=columns, exact=None, eps=eps)
+        chunk = pd.DataFrame(rows)
+        chunk.insert(0, "chunk", str(label))
+        frames.append(chunk)
+    return pd.concat(frames, ignore_index=True)
+
+
+def learn_thresholds(
+    profile: ReferenceProfile,
+    reference_frame: pd.DataFrame,
+    *,
+    chunks: int | pd.Series | str = 10,
+    k: float = 3.0,
+    base: Thresholds | Mapping[str, Any] | None = None,
+    columns: Sequence[str] | None = None,
+) -> Thresholds:
+    """Bands learned from the reference (NannyML-style): mean + k * std over chunks.
+
+    For each column and each metric that has a band in ``base`` (default
+    :class:`Thresholds`), the metric is computed for every reference chunk
+    against the rest (:func:`chunk_metrics`); the learned warning level is
+    ``mean + k * std`` (ddof=1) over the chunks and the incident level is the
+    larger of that and the base incident level. The p-value gate still
+    applies. The learned levels fit batches of about the chunk size: choose
+    chunks as large as the periods you will compare.
+    """
+    if not (isinstance(k, (int, float)) and k > 0):
+        raise ParameterError(f"k must be a positive number, got {k!r}", name="k")
+    settings = _thresholds(base)
+    metrics_table = chunk_metrics(profile, reference_frame, chunks=chunks, columns=columns)
+    learned: dict[str, dict[str, Band | None]] = {}
+    for name, group in metrics_table.groupby("column", sort=False):
+        column = profile.columns[name]
+        bands: dict[str, Band | None] = {}
+        for metric, band in settings.bands_for(name, column.kind).items():
+            values = group[metric].to_numpy(float)
+            values = values[np.isfinite(values)]
+            if values.size < 2:
+                continue
+            warning = float(values.mean() + k * values.std(ddof=1))
+            bands[metric] = Band(warning, max(warning, band.incident))
+        learned[str(name)] = {**settings.columns.get(str(name), {}), **bands}
+    n_chunks = metrics_table["chunk"].nunique()
+    return replace(
+        settings,
+        columns={**settings.columns, **learned},
+        source=f"learned bands: mean + {k:g} std over {n_chunks} reference chunks (leave-one-out)",
+    )

@@ -1,0 +1,49 @@
+"""The method strings of the drift metrics: the report's methods appendix and each finding's method."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from .. import stats
+from ._thresholds import _METRIC_LABEL, Thresholds, _thresholds
+
+__all__ = ["methods"]
+
+
+def methods(
+    thresholds: Thresholds | Mapping[str, Any] | None = None, *, eps: float = stats.PSI_EPS
+) -> dict[str, str]:
+    """The method strings of every drift metric, for a report's methods appendix."""
+    settings = _thresholds(thresholds)
+    psi_text = stats.PSI_METHOD if eps == stats.PSI_EPS else stats.PSI_METHOD.replace("1e-4", f"{eps:g}")
+    return {
+        "bins": (
+            "numeric: PSI bins at reference deciles (inverted-CDF quantiles, ties merged, open outer bins, "
+            "right-closed), fine bins at reference percentiles for KS and Wasserstein; categorical: the "
+            "reference's top categories plus one other/new bin; missing and non-finite values excluded"
+        ),
+        "psi": psi_text,
+        "js": stats.JS_METHOD,
+        "hellinger": stats.HELLINGER_METHOD,
+        "tvd": stats.TVD_METHOD,
+        "ks": stats.KS_BINNED_METHOD + "; exact when raw values are given: " + stats.KS_EXACT_METHOD,
+        "wasserstein": stats.WASSERSTEIN_BINNED_METHOD,
+        "chi2": stats.CHI2_METHOD,
+        "multiple_testing": (
+            f"{stats.CORRECTIONS[settings.correction]} ({settings.correction}) over every KS and "
+            f"chi-square p-value of the table, alpha {settings.alpha:g}"
+        ),
+        "verdict": settings.describe(),
+    }
+
+
+def _method_line(method_map: Mapping[str, str], trigger: str = "") -> str:
+    """A finding's method: the metric that set its verdict first (a report clips long methods), then the rest."""
+    lead = (
+        f"{_METRIC_LABEL[trigger]}: {method_map[trigger]}; "
+        if trigger in method_map and trigger in _METRIC_LABEL and trigger != "psi" else ""
+    )
+    return (
+        f"{lead}{method_map.get('psi', '')}; KS D from fine bins (or ks_2samp); chi-square homogeneity; "
+        f"{method_map.get('verdict', '')}"
+    )

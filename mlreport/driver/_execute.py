@@ -1,0 +1,218 @@
+"""Execute a notebook with papermill on a kernel of this very interpreter.
+
+papermill's most common complaint is "No such kernel": it looks the kernel up
+by name among installed kernelspecs, which a fresh virtual environment may not
+have, or which may point at another Python. mlreport instead starts
+``sys.executable -m ipykernel_launcher`` through a kernel manager of its own, so
+the kernel always runs the interpreter (and the mlreport) of the driver.
+
+papermill records failures unevenly (a cell timeout leaves no error output and
+later cells marked completed), so :func:`execute` classifies them itself and
+raises :class:`~mlreport.errors.NotebookError`, :class:`RunTimeoutError` or
+:class:`KernelDiedError` with the cell index and section where it happened.
+The executed notebook is always written, also on failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping
+
+import nbformat
+from jupyter_client.kernelspec import KernelSpec
+from jupyter_client.manager import AsyncKernelManager
+
+from ..errors import KernelDiedError, NotebookError, RunTimeoutError
+
+__all__ = ["SameInterpreterKernelManager", "execute", "prepare", "section_of", "DEFAULT_CELL_TIMEOUT", "DEFAULT_START_TIMEOUT"]
+
+log = logging.getLogger("mlreport")
+
+DEFAULT_CELL_TIMEOUT = 1800
+DEFAULT_START_TIMEOUT = 120
+
+
+class SameInterpreterKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel is always ``sys.executable``'s ipykernel.
+
+    It talks to the kernel over IPC sockets (Unix domain sockets) rather than
+    TCP where the platform has them: no port is opened, and concurrent runs
+    cannot race for the same port numbers.
+    """
+
+    #: File that receives the kernel's own stderr (its log), or None to inherit.
+    kernel_log: str | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if os.name == "posix":
+            # Socket files live in a private folder: jupyter_client numbers them
+            # from a fixed prefix in the working directory, which concurrent
+            # runs in one folder would race for.
+            self.transport = "ipc"
+            self.ip = os.path.join(tempfile.mkdtemp(prefix="mlr-kernel-"), "k")
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart and self.transport == "ipc":
+            shutil.rmtree(os.path.dirname(self.ip), ignore_errors=True)
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        # The kernel logs shutdown noise (ZMQ errors after a timeout) to stderr;
+        # keep it out of the scheduler's log and in the run folder instead.
+        if self.kernel_log:
+            kw["stderr"] = open(self.kernel_log, "ab")  # noqa: SIM115 - owned by the kernel process
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    @property
+    def kernel_spec(self) -> KernelSpec:  # type: ignore[override]
+        if self._kernel_spec is None:
+            self._kernel_spec = KernelSpec(
+                argv=[
+                    sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                    "--IPKernelApp.log_level=ERROR",
+                ],
+                display_name=f"Python {sys.version_info.major}.{sys.version_info.minor} (mlreport)",
+                language="python",
+                env={"MPLBACKEND": "module://matplotlib_inline.backend_inline"},
+            )
+        return self._kernel_spec
+
+
+def section_of(notebook: nbformat.NotebookNode, cell_index: int | None) -> str:
+    """The last markdown heading at or above ``cell_index`` (the report section)."""
+    if cell_index is None:
+        return ""
+    for cell in reversed(notebook.cells[: cell_index + 1]):
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.lstrip().startswith("#"):
+                    return line.lstrip("# ").strip()
+    return ""
+
+
+def prepare(input_path: Path, output_path: Path, parameters: Mapping[str, Any]) -> None:
+    """Write the parameterised notebook without executing it (for JupyterLab)."""
+    import papermill
+
+    papermill.execute_notebook(
+        str(input_path),
+        str(output_path),
+        parameters=dict(parameters),
+        prepare_only=True,
+        kernel_name="python3",
+        language="python",
+        progress_bar=False,
+    )
+
+
+def _failed_cell(notebook: nbformat.NotebookNode) -> tuple[int | None, dict[str, Any] | None]:
+    """Index of the first cell with an error output, or the one papermill left running."""
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                return index, output
+    for index, cell in enumerate(notebook.cells):
+        status = cell.get("metadata", {}).get("papermill", {}).get("status")
+        if status == "running":
+            return index, None
+    # A dead kernel may leave the cell it was running marked "pending".
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code" and cell.get("metadata", {}).get("papermill", {}).get("status") == "pending":
+            return index, None
+    return None, None
+
+
+def execute(
+    input_path: Path,
+    output_path: Path,
+    parameters: Mapping[str, Any],
+    *,
+    cwd: Path | None = None,
+    timeout: float = DEFAULT_CELL_TIMEOUT,
+    start_timeout: float = DEFAULT_START_TIMEOUT,
+    progress: bool | None = None,
+    kernel_log: Path | None = None,
+) -> nbformat.NotebookNode:
+    """Execute ``input_path`` with ``parameters`` into ``output_path``.
+
+    Returns the executed notebook, or raises a :class:`NotebookError` subclass;
+    in both cases ``output_path`` holds the notebook as far as it ran.
+    """
+    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    if progress is None:
+        progress = sys.stderr.isatty()
+    # Keep the kernel's own environment variables from leaking a parent kernel's
+    # connection (a run started from inside JupyterLab).
+    os.environ.pop("JPY_PARENT_PID", None)
+    error: Exception | None = None
+    started: list[int] = []
+
+    def on_cell_start(cell: Any, cell_index: int) -> None:
+        started.append(cell_index)
+        if not progress and cell.get("cell_type") == "code":
+            # Plain lines for schedulers' logs where no progress bar can draw.
+            log.info("%s: cell %d started", input_path.stem, cell_index)
+
+    manager = type(
+        "RunKernelManager", (SameInterpreterKernelManager,), {"kernel_log": str(kernel_log) if kernel_log else None}
+    )
+    try:
+        papermill.execute_notebook(
+            str(input_path),
+            str(output_path),
+            parameters=dict(parameters),
+            kernel_name="python3",
+            language="python",
+            progress_bar=progress,
+            log_output=not progress and log.isEnabledFor(logging.DEBUG),
+            request_save_on_cell_execute=True,
+            execution_timeout=timeout,
+            start_timeout=start_timeout,
+            cwd=str(cwd) if cwd else None,
+            kernel_manager_class=manager,
+            on_cell_start=on_cell_start,
+        )
+    except PapermillExecutionError as exc:
+        error = exc
+    except CellTimeoutError as exc:
+        error = exc
+    except DeadKernelError as exc:
+        error = exc
+    except RuntimeError as exc:  # nbclient: "Kernel died before replying to kernel_info"
+        error = exc
+
+    notebook = nbformat.read(str(output_path), as_version=4) if output_path.exists() else nbformat.v4.new_notebook()
+    if error is None:
+        return notebook
+    index, output = _failed_cell(notebook)
+    if index is None and started:
+        index = started[-1]  # papermill marks every cell completed when the kernel dies
+    section = section_of(notebook, index)
+    where = f" in cell {index}" + (f" (section {section!r})" if section else "") if index is not None else ""
+    if isinstance(error, CellTimeoutError):
+        raise RunTimeoutError(
+            f"a cell ran longer than the {timeout:g} s timeout{where}", cell_index=index, section=section,
+            ename="CellTimeoutError", evalue=f"timeout {timeout:g} s",
+        )
+    if isinstance(error, (DeadKernelError, RuntimeError)) and not isinstance(error, PapermillExecutionError):
+        raise KernelDiedError(
+            f"the kernel died{where} ({str(error).strip().splitlines()[0] if str(error).strip() else 'no reason given'}); "
+            "out of memory or killed?",
+            cell_index=index, section=section, ename="DeadKernelError", evalue=str(error)[:500],
+        )
+    ename = getattr(error, "ename", type(error).__name__)
+    evalue = getattr(error, "evalue", str(error))
+    if output is not None:
+        ename, evalue = output.get("ename", ename), output.get("evalue", evalue)
+    raise NotebookError(
+        f"{ename}: {evalue}{where}", cell_index=index, section=section, ename=ename, evalue=str(evalue)[:2000]
+    )

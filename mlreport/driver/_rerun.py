@@ -1,0 +1,320 @@
+"""Reproducing a run: re-execute with the recorded parameters and inputs, compare.
+
+:func:`rerun` looks the run up in the registry (a pruned run still has its
+parameters, inputs and findings there), then:
+
+1. re-hashes every recorded input file and refuses (InputError, exit 2) when
+   one is missing or its sha256 changed, naming the file with the recorded and
+   the current hash. Files recorded by ``hash_of = "file"`` are hashed as
+   bytes, ``"text"`` as their UTF-8 text (scenario files). Relative paths are
+   resolved against the original run's working folder, where the rerun runs
+   too;
+2. re-executes the analysis with the recorded parameters (a new run, with
+   ``rerun_of`` set, recorded and audited like any other);
+3. checks that built-in inputs (``hash_of = "content"``: the sample data,
+   and built-in scenario text) were regenerated identically: they cannot be
+   re-hashed before the notebook regenerates them, so a mismatch refuses the
+   comparison afterwards (exit 2), naming the input and both hashes;
+4. compares the findings: the same status and, finding by finding (keyed by
+   section, check, subject and period), the same severity means the verdicts
+   are equivalent (exit 0), otherwise they differ (exit 1). Differences in
+   measured values and summary metrics are listed either way, beyond a
+   tolerance of ``1e-9`` relative plus ``1e-12`` absolute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from ..errors import InputError
+from ._execute import DEFAULT_CELL_TIMEOUT
+from ..record import open_registry
+from ..record import RunRecord, flatten_metrics
+from ._run import run
+from ..record import sha256_file
+
+__all__ = [
+    "InputCheck",
+    "Difference",
+    "Comparison",
+    "RerunResult",
+    "check_inputs",
+    "compare_runs",
+    "rerun",
+    "REL_TOL",
+    "ABS_TOL",
+]
+
+REL_TOL = 1e-9
+ABS_TOL = 1e-12
+_BUILTIN_MARK = "(built-in)"
+
+
+@dataclass
+class InputCheck:
+    """One recorded input, re-hashed (``current`` None: missing)."""
+
+    name: str
+    path: str
+    hash_of: str
+    recorded: str | None
+    current: str | None
+    resolved: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.current is not None and self.current == self.recorded
+
+    def problem(self) -> str:
+        if self.current is None:
+            return f"input {self.name!r} {self.resolved or self.path} is missing (recorded sha256 {self.recorded})"
+        return (f"input {self.name!r} {self.resolved or self.path} changed: recorded sha256 {self.recorded}, "
+                f"current {self.current}")
+
+
+def _rehash(path: Path, hash_of: str) -> str | None:
+    if not path.is_file():
+        return None
+    if hash_of == "text":
+        return hashlib.sha256(path.read_text(encoding="utf-8").encode("utf-8")).hexdigest()
+    return sha256_file(path)
+
+
+def _is_regenerated(item: Mapping[str, Any]) -> bool:
+    """Inputs the notebook regenerates itself: compared after the rerun, not before."""
+    hash_of = str(item.get("hash_of") or "file")
+    return hash_of == "content" or (hash_of == "text" and str(item.get("path", "")).endswith(_BUILTIN_MARK))
+
+
+def check_inputs(record: RunRecord) -> list[InputCheck]:
+    """Re-hash every recorded input file of ``record`` (regenerated inputs are skipped)."""
+    checks = []
+    base = Path(record.cwd) if record.cwd else Path.cwd()
+    for item in record.inputs:
+        if _is_regenerated(item):
+            continue
+        hash_of = str(item.get("hash_of") or "file")
+        raw = str(item.get("path", ""))
+        path = Path(raw) if Path(raw).is_absolute() else base / raw
+        checks.append(InputCheck(
+            name=str(item.get("name", "")), path=raw, hash_of=hash_of, recorded=item.get("sha256"),
+            current=_rehash(path, hash_of), resolved=str(path),
+        ))
+    return checks
+
+
+@dataclass
+class Difference:
+    """One difference between the original and the rerun."""
+
+    kind: str  # status | severity | value | metric
+    what: str
+    original: Any
+    rerun: Any
+
+    def format(self) -> str:
+        if self.kind in ("value", "metric") and isinstance(self.original, (int, float)) and isinstance(self.rerun, (int, float)):
+            return f"{self.what}: {self.original:.6g} -> {self.rerun:.6g} (difference {self.rerun - self.original:+.3g})"
+        return f"{self.what}: {self.original} -> {self.rerun}"
+
+
+@dataclass
+class Comparison:
+    """Verdict and metric differences between two runs of the same analysis."""
+
+    equivalent: bool
+    verdicts: list[Difference] = field(default_factory=list)
+    metrics: list[Difference] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    findings_compared: int = 0
+
+
+def _close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=ABS_TOL)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(float(value)) else None
+
+
+def _keyed(findings: Sequence[Mapping[str, Any]]) -> dict[tuple[str, ...], Mapping[str, Any]]:
+    """Findings by (section, check, subject, period); repeats numbered in order."""
+    keyed: dict[tuple[str, ...], Mapping[str, Any]] = {}
+    for finding in findings:
+        base = tuple(str(finding.get(k) or "") for k in ("section", "check", "subject", "period"))
+        key, n = base, 1
+        while key in keyed:
+            n += 1
+            key = (*base, f"#{n}")
+        keyed[key] = finding
+    return keyed
+
+
+def _label(key: tuple[str, ...]) -> str:
+    section, check, subject, period, *repeat = key
+    text = f"{check} / {subject}"
+    if period:
+        text += f" @ {period}"
+    if section:
+        text += f" [{section}]"
+    return text + (f" {repeat[0]}" if repeat else "")
+
+
+def compare_runs(original: RunRecord, rerun: RunRecord) -> Comparison:
+    """Same status and same severity per finding: equivalent. Metric differences listed."""
+    result = Comparison(equivalent=True)
+    if original.status != rerun.status:
+        result.verdicts.append(Difference("status", "run status", original.status, rerun.status))
+    before, after = _keyed(original.findings), _keyed(rerun.findings)
+    result.findings_compared = len(set(before) | set(after))
+    for key in sorted(set(before) | set(after)):
+        a, b = before.get(key), after.get(key)
+        # A finding one run did not report at all counts as ok for the verdict.
+        sev_a = str(a.get("severity")) if a else "ok"
+        sev_b = str(b.get("severity")) if b else "ok"
+        if sev_a != sev_b:
+            result.verdicts.append(Difference(
+                "severity", _label(key), sev_a if a else "absent (ok)", sev_b if b else "absent (ok)",
+            ))
+        elif (a is None) != (b is None):
+            result.notes.append(f"{_label(key)}: reported as ok by only the {'original' if a else 'rerun'}")
+        if a is not None and b is not None:
+            va, vb = _number(a.get("value")), _number(b.get("value"))
+            if va is not None and vb is not None and not _close(va, vb):
+                result.metrics.append(Difference("value", f"finding {_label(key)} value", va, vb))
+            elif (va is None) != (vb is None):
+                result.metrics.append(Difference("value", f"finding {_label(key)} value", a.get("value"), b.get("value")))
+    metrics_a = {(m, s): v for m, s, v in flatten_metrics(original.metrics)}
+    metrics_b = {(m, s): v for m, s, v in flatten_metrics(rerun.metrics)}
+    for key in sorted(set(metrics_a) | set(metrics_b)):
+        name = f"metric {key[0]}" + (f"[{key[1]}]" if key[1] else "")
+        va, vb = metrics_a.get(key), metrics_b.get(key)
+        if va is None or vb is None:
+            result.metrics.append(Difference("metric", name, va, vb))
+        elif not _close(va, vb):
+            result.metrics.append(Difference("metric", name, va, vb))
+    if original.notebook_sha256 and rerun.notebook_sha256 and original.notebook_sha256 != rerun.notebook_sha256:
+        result.notes.append(f"the analysis notebook changed since the original run (sha256 {original.notebook_sha256} "
+                            f"-> {rerun.notebook_sha256})")
+    if original.mlreport_version != rerun.mlreport_version:
+        result.notes.append(f"mlreport version {original.mlreport_version} -> {rerun.mlreport_version}")
+    added = sorted(set(rerun.parameters) - set(original.parameters))
+    if added:
+        result.notes.append(f"parameters the notebook declares now but did not then (defaults used): {', '.join(added)}")
+    result.equivalent = not result.verdicts
+    return result
+
+
+@dataclass
+class RerunResult:
+    """The original, the rerun, and how they compare (or why the comparison was refused)."""
+
+    original: RunRecord
+    rerun: RunRecord | None
+    comparison: Comparison | None
+    input_checks: list[InputCheck] = field(default_factory=list)
+    refused: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.refused or self.comparison is None:
+            return 2
+        return 0 if self.comparison.equivalent else 1
+
+    def to_json_dict(self, out_dir: Path | None = None) -> dict[str, Any]:
+        return {
+            "original": self.original.run_id,
+            "rerun": self.rerun.run_id if self.rerun else None,
+            "report": str(Path(out_dir or ".") / self.rerun.report_path) if self.rerun else None,
+            "exit_code": self.exit_code,
+            "equivalent": bool(self.comparison and self.comparison.equivalent and not self.refused),
+            "refused": self.refused,
+            "inputs": [asdict(c) | {"ok": c.ok} for c in self.input_checks],
+            "verdict_differences": [asdict(d) for d in self.comparison.verdicts] if self.comparison else [],
+            "metric_differences": [asdict(d) for d in self.comparison.metrics] if self.comparison else [],
+            "findings_compared": self.comparison.findings_compared if self.comparison else 0,
+            "notes": self.comparison.notes if self.comparison else [],
+        }
+
+    def format(self) -> str:
+        lines = []
+        new = self.rerun.run_id if self.rerun else "(none)"
+        lines.append(f"rerun of {self.original.run_id} ({self.original.model}/{self.original.analysis}) as {new}")
+        lines.append(f"inputs: {len(self.input_checks)} file(s) re-hashed, all unchanged" if not self.refused else
+                     f"REFUSED: {self.refused}")
+        if self.comparison is not None and not self.refused:
+            c = self.comparison
+            if c.equivalent:
+                lines.append(f"EQUIVALENT: same status {self.original.status.upper()} and the same severity for "
+                             f"all {c.findings_compared} finding(s)")
+            else:
+                lines.append(f"VERDICTS DIFFER ({len(c.verdicts)}):")
+                lines += [f"  {d.format()}" for d in c.verdicts]
+            if c.metrics:
+                lines.append(f"metric differences ({len(c.metrics)}):")
+                lines += [f"  {d.format()}" for d in c.metrics[:50]]
+                if len(c.metrics) > 50:
+                    lines.append(f"  ... {len(c.metrics) - 50} more (see --json)")
+            else:
+                lines.append("metric differences: none beyond tolerance")
+            lines += [f"note: {n}" for n in c.notes]
+        return "\n".join(lines)
+
+
+def _regenerated_problems(original: RunRecord, rerun: RunRecord) -> list[str]:
+    fresh = {(str(i.get("name")), str(i.get("path"))): i.get("sha256") for i in rerun.inputs}
+    problems = []
+    for item in original.inputs:
+        if not _is_regenerated(item):
+            continue
+        key = (str(item.get("name")), str(item.get("path")))
+        now = fresh.get(key)
+        if now != item.get("sha256"):
+            problems.append(
+                f"built-in input {key[0]!r} ({key[1]}) regenerated "
+                + (f"with a different content: recorded sha256 {item.get('sha256')}, regenerated {now}"
+                   if now else f"not at all (recorded sha256 {item.get('sha256')})")
+            )
+    return problems
+
+
+def _original_timeout(out_dir: Path, record: RunRecord) -> float:
+    try:
+        manifest = json.loads((out_dir / record.run_dir / "run.json").read_text(encoding="utf-8"))
+        return float(manifest.get("timeout_s") or DEFAULT_CELL_TIMEOUT)
+    except (OSError, ValueError, TypeError):
+        return float(DEFAULT_CELL_TIMEOUT)
+
+
+def rerun(run_id: str, *, out_dir: Path, timeout: float | None = None, progress: bool | None = None) -> RerunResult:
+    """Re-execute run ``run_id`` of ``out_dir`` and compare; see the module docstring."""
+    out_dir = Path(out_dir).resolve()
+    registry = open_registry(out_dir, create=False)
+    original = registry.get(run_id)
+    checks = check_inputs(original)
+    bad = [c for c in checks if not c.ok]
+    if bad:
+        raise InputError(
+            f"refusing to rerun {original.run_id}: {len(bad)} input(s) no longer match the record, nothing was run:\n  "
+            + "\n  ".join(c.problem() for c in bad)
+        )
+    cwd = Path(original.cwd) if original.cwd and Path(original.cwd).is_dir() else Path.cwd()
+    result = run(
+        original.analysis, original.parameters, out_dir=out_dir, fail_on=original.fail_on or "incident",
+        timeout=timeout or _original_timeout(out_dir, original), progress=progress, cwd=cwd,
+        rerun_of=original.run_id,
+    )
+    fresh = registry.get(result.run_id)
+    problems = _regenerated_problems(original, fresh)
+    outcome = RerunResult(original=original, rerun=fresh, comparison=compare_runs(original, fresh), input_checks=checks)
+    if problems:
+        outcome.refused = ("the rerun did not regenerate the same built-in inputs, so its findings cannot be compared: "
+                           + "; ".join(problems))
+    return outcome

@@ -1,0 +1,32 @@
+"""Data-integrity checks: schema, missing values, defaults and sentinels, ranges, categories, duplicates, freshness."""
+
+from __future__ import annotations
+
+from ._check import SECTION, IntegrityResult, check_integrity
+from ._context import CheckResult
+from ._domain import out_of_range, category_changes, constant_columns
+from ._shares import missing_change, sentinel_spikes, non_finite
+from ._stats import increase_pvalue
+from ._tables import schema_diff, duplicate_ids, freshness, rows_per_period
+from ._thresholds import DEFAULT_THRESHOLDS, merge_thresholds, methods
+
+__all__ = [
+    "SECTION",
+    "IntegrityResult",
+    "check_integrity",
+    "CheckResult",
+    "out_of_range",
+    "category_changes",
+    "constant_columns",
+    "missing_change",
+    "sentinel_spikes",
+    "non_finite",
+    "increase_pvalue",
+    "schema_diff",
+    "duplicate_ids",
+    "freshness",
+    "rows_per_period",
+    "DEFAULT_THRESHOLDS",
+    "merge_thresholds",
+    "methods",
+]

@@ -1,0 +1,24 @@
+"""The reference fitted once (bins, categories) and the mergeable summaries of any batch on its bins."""
+
+from __future__ import annotations
+
+from ._profile import PROFILE_VERSION, DEFAULT_SENTINELS, ReferenceProfile
+from ._column import OTHER_LABEL, ColumnProfile
+from ._counts import bin_index
+from ._summaries import ColumnSummary, Summaries, merge
+from ._values import categorical_labels
+from ._periods import period_labels
+
+__all__ = [
+    "period_labels",
+    "PROFILE_VERSION",
+    "DEFAULT_SENTINELS",
+    "ReferenceProfile",
+    "OTHER_LABEL",
+    "ColumnProfile",
+    "bin_index",
+    "ColumnSummary",
+    "Summaries",
+    "merge",
+    "categorical_labels",
+]

@@ -1,0 +1,210 @@
+"""The run folder, its manifest, and the outputs index.
+
+A run is written into ``<out>/.tmp/<run id>/`` and renamed into
+``<out>/<model>/<analysis>/<run id>/`` only when complete, so a crash or a
+kill leaves no half-written run where readers look. Run ids are a UTC
+timestamp plus random hex: concurrent runs never collide. ``index.html`` is
+rebuilt from the run registry under a file lock after each run
+(:mod:`mlreport.record`); the registry and the audit trail are kept in step
+with the folders by :mod:`mlreport.record`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import getpass
+import hashlib
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import sys
+import threading
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..errors import InputError, OutputError
+
+__all__ = [
+    "new_run_id",
+    "safe_name",
+    "make_out_dir",
+    "staging_dir",
+    "commit_run",
+    "discard",
+    "write_json_atomic",
+    "write_text_atomic",
+    "package_versions",
+    "list_runs",
+    "sha256_file",
+    "identity",
+    "locked",
+    "deferred_signals",
+]
+
+_PACKAGES = (
+    "mlreport", "pandas", "numpy", "scipy", "pyarrow", "statsmodels", "scikit-learn", "ruptures",
+    "duckdb", "matplotlib", "papermill", "nbconvert", "nbclient", "nbformat", "ipykernel",
+)
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    """``20260314T101500Z-3f9a1c2b``: sortable by time, unique by its random part."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(4)}"
+
+
+def safe_name(value: str, *, fallback: str = "default") -> str:
+    """A path component made from an untrusted name (model or analysis)."""
+    cleaned = _SAFE.sub("-", value or "").strip(".-")[:80]
+    return cleaned or fallback
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def make_out_dir(out_dir: Path) -> None:
+    """Create the output folder, or say why it cannot be one (an InputError naming ``--out``)."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = "it is a file" if out_dir.is_file() else (exc.strerror or str(exc))
+        raise InputError(
+            f"output folder {out_dir} (--out or $MLREPORT_OUT): cannot be used: {reason}; expected a folder "
+            "that exists or can be created"
+        ) from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise InputError(f"output folder {out_dir} (--out or $MLREPORT_OUT): not writable by this user")
+
+
+def staging_dir(out_dir: Path, run_id: str) -> Path:
+    """A fresh folder on the same file system as the outputs, for one run."""
+    try:
+        path = out_dir / ".tmp" / run_id
+        path.mkdir(parents=True, exist_ok=False)
+    except OSError as exc:
+        raise OutputError(f"cannot create a run folder under {out_dir}: {exc}") from None
+    return path
+
+
+def discard(path: Path) -> None:
+    """Remove a staging folder (after a failure or an interrupt)."""
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def commit_run(staging: Path, out_dir: Path, *, model: str, analysis: str, run_id: str) -> Path:
+    """Move a complete staging folder into place with one rename."""
+    final = out_dir / safe_name(model) / safe_name(analysis, fallback="analysis") / run_id
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(staging, final)
+    except OSError as exc:
+        discard(staging)
+        raise OutputError(f"cannot move the run into {final}: {exc}") from None
+    return final
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file and rename: readers never see half a file."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise OutputError(f"cannot write {path}: {exc}") from None
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False, default=str, allow_nan=False) + "\n")
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def identity() -> dict[str, str]:
+    """Who ran it, where, and with which command line."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    return {"user": user, "host": platform.node(), "command": " ".join(sys.argv)}
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (created if missing) across processes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def deferred_signals(signums: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block ends, then deliver them.
+
+    Committing a run folder, appending its audit entry and recording its
+    registry row belong together: an interrupt between them would leave a
+    folder without its records. Signal handlers can only be set in the main
+    thread; elsewhere this is a no-op. SIGKILL cannot be held; ``mlreport
+    verify`` reports what such a kill leaves behind.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous: dict[int, Any] = {}
+
+    def hold(signum: int, frame: Any) -> None:
+        received.append(signum)
+
+    for signum in signums:
+        previous[signum] = signal.signal(signum, hold)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        if received:
+            signal.raise_signal(received[0])  # now handled as it would have been
+
+
+def list_runs(out_dir: Path) -> list[dict[str, Any]]:
+    """Manifests of every run under ``out_dir``, newest first."""
+    runs = []
+    for manifest_path in out_dir.glob("*/*/*/run.json"):
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        manifest["_dir"] = str(manifest_path.parent.relative_to(out_dir))
+        runs.append(manifest)
+    runs.sort(key=lambda m: (str(m.get("started_at", "")), str(m.get("run_id", ""))), reverse=True)
+    return runs

@@ -1,0 +1,180 @@
+"""Reverse stress finds, by bisection, the smallest shock that breaks the tolerance.
+
+It searches the sensitivity grids (:mod:`~mlreport.stress`); the
+methods are part of :class:`~mlreport.stress.StressTest`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from ..findings import Finding
+from .scenarios import Tolerance
+from ._readouts import SECTIONS
+from ._sensitivity import DEFAULT_GRIDS
+
+__all__ = ["ReverseResult"]
+
+_SIGNED = ("relative", "absolute", "quantile_shift")
+
+# Bisection stops when the bracket is this narrow (in the family's own units).
+DEFAULT_PRECISION = 0.005
+
+# A break at or below this magnitude is flagged as fragile (a warning).
+FRAGILE_AT = 0.10
+
+
+@dataclass
+class ReverseResult:
+    """Reverse stress: one row per feature, family and direction, plus findings."""
+
+    table: pd.DataFrame
+    findings: list[Finding]
+    method: str
+
+
+class _ReverseMethods:
+    """Reverse stress: part of :class:`~mlreport.stress.StressTest`, searching with its sensitivity sweeps."""
+
+    def reverse_stress(
+        self,
+        features: Sequence[str],
+        *,
+        families: Sequence[str] | None = None,
+        grids: Mapping[str, Sequence[float]] | None = None,
+        precision: float | Mapping[str, float] = DEFAULT_PRECISION,
+        tolerance: Tolerance | None = None,
+        fragile_at: float = FRAGILE_AT,
+    ) -> ReverseResult:
+        """Smallest shock per feature, family and direction that breaks the tolerance.
+
+        The family's grid (the plausible range) is scanned outwards from 0; the
+        first breaking grid point and the point before it bracket the break,
+        and bisection narrows the bracket until it is at most ``precision``
+        wide. ``magnitude`` is the bracket's outer end: the smallest shock
+        found to break. Assumes the effect does not cross the tolerance and
+        back between adjacent grid points. Features that never break within
+        the grid say so. Breaks at or below ``fragile_at`` are warnings.
+        """
+        tolerance = tolerance or self.tolerance
+        grids = {**DEFAULT_GRIDS, **(grids or {})}
+        rows, findings = [], []
+        for feature in features:
+            for family in self.families_for(feature, families):
+                step = precision[family] if isinstance(precision, Mapping) else float(precision)
+                grid = [float(m) for m in grids[family]]
+                directions = [("down", -1.0), ("up", 1.0)] if family in _SIGNED else [("up", 1.0)]
+                for direction, sign in directions:
+                    points = sorted(abs(m) for m in grid if m * sign > 0)
+                    if not points:
+                        continue
+                    row = self._bisect(feature, family, direction, sign, points, step, tolerance)
+                    rows.append(row)
+                    if row["breaks"]:
+                        findings.append(self._reverse_finding(row, fragile_at))
+        columns = ["feature", "family", "direction", "breaks", "magnitude", "bracket_low", "bracket_high",
+                   "precision", "decision", "base_rate", "rate", "change_pp", "searched_to", "evaluations", "note"]
+        table = pd.DataFrame(rows, columns=columns)
+        never = table[~table["breaks"].astype(bool)] if len(table) else table
+        if len(never):
+            findings.append(
+                Finding(
+                    check="reverse_stress",
+                    subject="never breaks",
+                    severity="ok",
+                    message=(
+                        f"{len(never)} of {len(table)} feature/shock combinations never break the "
+                        f"tolerance within the plausible range"
+                    ),
+                    method=_REVERSE_METHOD,
+                    section=SECTIONS["reverse"],
+                )
+            )
+        return ReverseResult(table=table, findings=findings, method=_REVERSE_METHOD)
+
+    def _bisect(
+        self,
+        feature: str,
+        family: str,
+        direction: str,
+        sign: float,
+        points: Sequence[float],
+        step: float,
+        tolerance: Tolerance,
+    ) -> dict[str, Any]:
+        evaluations = 0
+        low = 0.0
+        high = None
+        for point in points:
+            evaluations += 1
+            breaks, _ = self._breach(self.shocked(feature, family, sign * point), tolerance)
+            if breaks:
+                high = point
+                break
+            low = point
+        base = {"feature": feature, "family": family, "direction": direction, "precision": step,
+                "searched_to": sign * points[-1]}
+        if high is None:
+            return {**base, "breaks": False, "magnitude": math.nan, "bracket_low": math.nan,
+                    "bracket_high": math.nan, "decision": "", "base_rate": math.nan, "rate": math.nan,
+                    "change_pp": math.nan, "evaluations": evaluations,
+                    "note": f"never breaks within {_format_magnitude(family, sign * points[-1])}"}
+        while high - low > step:
+            middle = (low + high) / 2
+            evaluations += 1
+            breaks, _ = self._breach(self.shocked(feature, family, sign * middle), tolerance)
+            if breaks:
+                high = middle
+            else:
+                low = middle
+        result = self.shocked(feature, family, sign * high)
+        _, worst = self._breach(result, tolerance)
+        return {**base, "breaks": True, "magnitude": sign * high, "bracket_low": sign * low,
+                "bracket_high": sign * high, "decision": self.decision_labels[worst],
+                "base_rate": float(self.base_rates[worst]), "rate": float(result["rates"][worst]),
+                "change_pp": 100 * float(result["rates"][worst] - self.base_rates[worst]),
+                "evaluations": evaluations, "note": ""}
+
+    def _reverse_finding(self, row: Mapping[str, Any], fragile_at: float) -> Finding:
+        fragile = abs(row["magnitude"]) <= fragile_at
+        verb = "falls" if row["change_pp"] < 0 else "rises"
+        return Finding(
+            check="reverse_stress",
+            subject=f"{row['feature']} {row['family']} {row['direction']}",
+            severity="warning" if fragile else "ok",
+            message=(
+                f"{row['decision']} rate {verb} to {100 * row['rate']:.1f}% "
+                f"({row['change_pp']:+.1f} pp) at {row['feature']} "
+                f"{_format_magnitude(row['family'], row['magnitude'])}"
+                f"{' (fragile: within ' + format(fragile_at, 'g') + ')' if fragile else ''}"
+            ),
+            value=abs(row["magnitude"]),
+            threshold=fragile_at,
+            method=_REVERSE_METHOD,
+            section=SECTIONS["reverse"],
+        )
+
+
+_REVERSE_METHOD = (
+    "grid scan outwards from 0 over the plausible range, then bisection of the first breaking "
+    "interval to the stated precision; magnitude = smallest shock found to break"
+)
+
+
+def _format_magnitude(family: str, magnitude: float) -> str:
+    """A shock size in words: ``-18%``, ``+0.10 quantiles``, ``25% missing``."""
+    if family == "relative":
+        return f"{100 * magnitude:+.1f}%".replace(".0%", "%")
+    if family == "quantile_shift":
+        return f"{magnitude:+.3f} quantiles"
+    if family == "set_missing":
+        return f"{100 * magnitude:.1f}% missing".replace(".0%", "%")
+    if family == "category_remap":
+        return f"{100 * magnitude:.1f}% remapped to an unseen category".replace(".0%", "%")
+    if family == "noise":
+        return f"noise {magnitude:g} sd"
+    return f"{family} {magnitude:+g}"

@@ -1,0 +1,122 @@
+"""Sensitivity curves sweep one feature at a time over a magnitude grid per shock family.
+
+The methods are part of :class:`~mlreport.stress.StressTest`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ParameterError
+from .scenarios import apply_scenario
+from .scenarios import is_numeric
+from .scenarios import Shock
+from .scenarios import Tolerance
+
+__all__ = ["DEFAULT_GRIDS", "NUMERIC_FAMILIES", "CATEGORICAL_FAMILIES"]
+
+# Sensitivity grids per shock family (0, the baseline, is added). Their ends are
+# the "plausible range" that reverse stress searches.
+DEFAULT_GRIDS: dict[str, tuple[float, ...]] = {
+    "relative": tuple(round(x, 2) for x in np.arange(-0.5, 0.501, 0.05) if abs(x) > 1e-9),
+    "quantile_shift": (-0.3, -0.25, -0.2, -0.15, -0.1, -0.05, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3),
+    "set_missing": (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0),
+    "category_remap": (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0),
+    "noise": (0.1, 0.25, 0.5, 0.75, 1.0),
+}
+NUMERIC_FAMILIES = ("relative", "quantile_shift", "set_missing")
+CATEGORICAL_FAMILIES = ("category_remap", "set_missing")
+_NUMERIC_KINDS = ("relative", "absolute", "quantile_shift", "noise")
+
+
+class _SensitivityMethods:
+    """Sensitivity sweeps: part of :class:`~mlreport.stress.StressTest`."""
+
+    def families_for(self, feature: str, families: Sequence[str] | None = None) -> list[str]:
+        """Shock families that apply to ``feature`` (by its dtype)."""
+        numeric = is_numeric(self.population[feature])
+        default = NUMERIC_FAMILIES if numeric else CATEGORICAL_FAMILIES
+        chosen = list(families) if families is not None else list(default)
+        if numeric:
+            return [f for f in chosen if f not in ("category_remap", "category_reweight")]
+        return [f for f in chosen if f not in _NUMERIC_KINDS]
+
+    def shocked(self, feature: str, family: str, magnitude: float) -> dict[str, Any]:
+        """Rates, flip rate and mean score shift with one feature shocked.
+
+        Seeded by feature and family (not magnitude), so share-based shocks at
+        a larger share hit a superset of the rows hit at a smaller one. Cached.
+        """
+        key = (feature, family, float(magnitude))
+        if key in self._memo:
+            return self._memo[key]
+        if magnitude == 0:
+            result = {
+                "rates": self.base_rates.copy(),
+                "flip_rate": 0.0,
+                "score_shift_mean": 0.0,
+            }
+        else:
+            shock = Shock(kind=family, column=feature).with_magnitude(magnitude)
+            self._extend_reference([feature])
+            name = f"{feature} {family} {magnitude:+g}"
+            stressed = apply_scenario(
+                self.population, [shock], self.reference, seed=self.seed, key=f"sweep:{feature}:{family}"
+            )
+            scores, codes = self._evaluate(stressed, name)
+            result = {
+                "rates": np.bincount(codes, minlength=len(self.decision_labels)) / len(codes),
+                "flip_rate": float(np.mean(codes != self.codes)),
+                "score_shift_mean": float(np.mean(scores - self.scores)),
+            }
+        self._memo[key] = result
+        return result
+
+    def _breach(self, result: Mapping[str, Any], tolerance: Tolerance) -> tuple[bool, int]:
+        changes = 100 * (result["rates"] - self.base_rates)
+        breaches = tolerance.breaches(self.decision_labels, result["rates"], changes, result["flip_rate"])
+        worst = int(np.argmax(np.abs(changes)))
+        return bool(breaches), worst
+
+    def sensitivity(
+        self,
+        features: Sequence[str],
+        *,
+        families: Sequence[str] | None = None,
+        grids: Mapping[str, Sequence[float]] | None = None,
+        tolerance: Tolerance | None = None,
+    ) -> pd.DataFrame:
+        """Sensitivity curves: one row per feature, family, magnitude and decision.
+
+        Each feature is shocked alone over the family's grid (plus 0, the
+        baseline); ``breaks`` marks magnitudes where the tolerance fails.
+        """
+        tolerance = tolerance or self.tolerance
+        grids = {**DEFAULT_GRIDS, **(grids or {})}
+        rows = []
+        for feature in features:
+            for family in self.families_for(feature, families):
+                if family not in grids:
+                    raise ParameterError(f"no magnitude grid for shock family {family!r}", name="grids")
+                for magnitude in sorted({0.0, *map(float, grids[family])}):
+                    result = self.shocked(feature, family, magnitude)
+                    breaks, _ = self._breach(result, tolerance)
+                    for code, label in enumerate(self.decision_labels):
+                        rows.append(
+                            {
+                                "feature": feature,
+                                "family": family,
+                                "magnitude": magnitude,
+                                "decision": label,
+                                "base_rate": float(self.base_rates[code]),
+                                "rate": float(result["rates"][code]),
+                                "change_pp": 100 * float(result["rates"][code] - self.base_rates[code]),
+                                "flip_rate": result["flip_rate"],
+                                "score_shift_mean": result["score_shift_mean"],
+                                "breaks": breaks,
+                            }
+                        )
+        return pd.DataFrame(rows)

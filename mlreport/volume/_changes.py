@@ -1,0 +1,89 @@
+"""When a change began: change points of the volume and rate series.
+
+Change-point dating with ruptures PELT (:func:`mlreport.stats.change_points`)
+of the standardised volume series (``(observed - expected) / sd``) and of the
+Laney-standardised rate series. The rate change points date the rate
+findings; those of flagged series are reported as ``change_point`` findings.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..stats import CHANGEPOINT_METHOD, change_points
+from ._config import VolumeConfig
+from ..counts import DecisionCounts
+from ..counts import period_text
+from ._events import SECTIONS, _Event
+from ._rates import _RateState
+from ._seasonal import _VolumeState
+
+__all__: list[str] = []
+
+
+def _segment_means(values: np.ndarray, weights: np.ndarray, cuts: Sequence[int]) -> list[float]:
+    bounds = [0, *cuts, len(values)]
+    means = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        w = weights[a:b].sum()
+        means.append(float(values[a:b].sum() / w) if w > 0 else math.nan)
+    return means
+
+
+def _change_points(
+    counts: DecisionCounts, state: _VolumeState, rates: list[_RateState], config: VolumeConfig,
+    volume_series: Sequence[int],
+) -> tuple[pd.DataFrame, dict[str, list[int]]]:
+    rows = []
+    rate_changes: dict[str, list[int]] = {}
+    usable = (counts.exposure > 0) & ~counts.holiday
+    y = state.series.counts
+    method = CHANGEPOINT_METHOD.format(min_size=config.changepoint_min_size, factor=config.changepoint_penalty)
+    for s in volume_series:
+        e = state.expected[:, s]
+        ok = usable & np.isfinite(e) & (e > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(ok, (y[:, s] - e) / np.sqrt(state.ratio[:, s] * e), np.nan)
+        found = change_points(z, min_size=config.changepoint_min_size, penalty_factor=config.changepoint_penalty)
+        observed = np.where(ok, y[:, s], 0.0)
+        means = _segment_means(observed, np.where(ok, e, 0.0), found.indices)
+        for i, index in enumerate(found.indices):
+            rows.append({"series": state.series.names[s], "metric": "volume / expected",
+                         "period": counts.periods[index], "before": means[i], "after": means[i + 1],
+                         "unit": "ratio", "method": method})
+    for st in rates:
+        if not math.isfinite(st.pooled):
+            continue
+        ok = usable & (st.n > 0)
+        found = change_points(np.where(ok, st.z, np.nan), min_size=config.changepoint_min_size,
+                              penalty_factor=config.changepoint_penalty)
+        rate_changes[st.label] = found.indices
+        means = _segment_means(np.where(ok, st.x, 0.0), np.where(ok, st.n, 0.0), found.indices)
+        for i, index in enumerate(found.indices):
+            rows.append({"series": f"{st.label} rate", "metric": "rate", "period": counts.periods[index],
+                         "before": means[i], "after": means[i + 1], "unit": "share", "method": method})
+    table = pd.DataFrame(rows, columns=["series", "metric", "period", "before", "after", "unit", "method"])
+    table["change"] = table["after"] - table["before"]
+    return table, rate_changes
+
+
+def _change_events(table: pd.DataFrame, counts: DecisionCounts, config: VolumeConfig,
+                   subjects: set[str]) -> list[_Event]:
+    events = []
+    level = config.severity["change_point"]
+    for row in table.itertuples():
+        if row.series not in subjects:
+            continue
+        if row.unit == "share":
+            text = f"{row.series} changed at {period_text(row.period, counts.period)}: {row.before:.1%} -> {row.after:.1%}"
+        else:
+            text = (f"{row.series} volume changed at {period_text(row.period, counts.period)}: "
+                    f"{row.before:.2f} -> {row.after:.2f} times the seasonal expectation")
+        events.append(_Event(kind="change", check="change_point", subject=row.series, severity=level,
+                             message=text, value=float(row.change), method=row.method,
+                             section=SECTIONS["changes"], period=period_text(row.period, counts.period)))
+    return events

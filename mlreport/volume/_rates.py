@@ -1,0 +1,269 @@
+"""Decision rates per period on control charts: Laney p′, EWMA and tabular CUSUM.
+
+Each decision label's share (and the override rate, when an override column
+is given) is charted with Laney p′ limits, an EWMA and a tabular CUSUM
+(:mod:`mlreport.stats`) around a seasonal or flat centre
+(``rate_baseline``), with an effect-size gate (``rate_min_pp``): the rules
+``rate_shift``, ``rate_extreme``, ``rate_out``, ``ewma_out`` and
+``cusum_signal`` (:mod:`mlreport.volume`). A flagged rate change is
+dated from the change points and the CUSUM's onset estimate.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..stats import PERIOD_WORDS, PERIODS_PER_WEEK
+from ..stats import (
+    CUSUM_METHOD,
+    EWMA_METHOD,
+    LANEY_METHOD,
+    LANEY_SEASONAL_METHOD,
+    ewma_chart,
+    laney_p_chart,
+    tabular_cusum,
+)
+from ..findings import worst
+from ._config import VolumeConfig
+from ..counts import DecisionCounts
+from ..counts import period_text
+from ._events import SECTIONS, _episodes, _Event
+
+__all__: list[str] = []
+
+OVERRIDE_LABEL = "override"
+
+
+@dataclass
+class _RateState:
+    label: str
+    x: np.ndarray
+    n: np.ndarray
+    rate: np.ndarray
+    center: np.ndarray
+    pooled: float
+    sigma_z: float
+    lcl: np.ndarray
+    ucl: np.ndarray
+    z: np.ndarray
+    ewma: Any
+    cusum: Any
+    rules: list[list[str]]
+    severity: list[str]
+    analysed: np.ndarray
+
+
+def _runs_beyond(side: np.ndarray, analysed: np.ndarray, length: int) -> np.ndarray:
+    """Periods in runs of >= ``length`` consecutive analysed periods beyond a limit on one side."""
+    flagged = np.zeros(side.shape, dtype=bool)
+    for start, stop in _episodes(side, ~analysed):
+        if analysed[start : stop + 1].sum() >= length:
+            flagged[start : stop + 1] = side[start : stop + 1]
+    return flagged
+
+
+def _cusum_shift(cusum: Any, deviation: np.ndarray, analysed: np.ndarray) -> np.ndarray:
+    """Mean deviation over the excursion behind each CUSUM signal (NaN elsewhere).
+
+    The signalling sum has been positive for N periods; the mean of the
+    deviations over those periods is the size of the shift it detected.
+    """
+    shift = np.full(deviation.shape, np.nan)
+    positions = np.flatnonzero(analysed)
+    running = np.concatenate(([0.0], np.cumsum(deviation[positions])))
+    for j, i in enumerate(positions):
+        if not cusum.signal[i]:
+            continue
+        run = int(cusum.upper_run[i] if cusum.upper[i] > cusum.h else cusum.lower_run[i])
+        run = max(min(run, j + 1), 1)
+        shift[i] = (running[j + 1] - running[j + 1 - run]) / run
+    return shift
+
+
+def _rate_state(label: str, x: np.ndarray, n: np.ndarray, counts: DecisionCounts, config: VolumeConfig) -> _RateState:
+    B = counts.baseline_periods
+    t = np.arange(len(n))
+    usable = (counts.exposure > 0) & ~counts.holiday & (n > 0)
+    seasonal = config.rate_baseline == "seasonal"
+    slots = t % PERIODS_PER_WEEK[counts.period] if seasonal else None
+    chart = laney_p_chart(x, n, usable & (t < B), L=config.laney_L, floor_sigma_z=config.laney_floor,
+                          slots=slots)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(n > 0, x / np.where(n > 0, n, 1.0), np.nan)
+    analysed = usable & (t >= B) & np.isfinite(chart.ucl)
+    deviation = np.where(analysed, rate - chart.center, np.nan)
+    sigma2 = (chart.sigma_z * chart.sigma) ** 2
+    # A flat centre is one estimate whose error every analysed period shares (seasonal
+    # centres carry their own error inside sigma already).
+    phase1_n = n[usable & (t < B)].sum()
+    center_variance = (
+        chart.sigma_z ** 2 * chart.pooled * (1 - chart.pooled) / phase1_n
+        if not seasonal and math.isfinite(chart.pooled) and phase1_n > 0 else 0.0
+    )
+    ewma = ewma_chart(deviation, 0.0, np.where(analysed, sigma2, np.nan), lam=config.ewma_lambda,
+                      L=config.ewma_L, target_variance=center_variance)
+    cusum = tabular_cusum(np.where(analysed, chart.z, np.nan), k=config.cusum_k, h=config.cusum_h)
+    # Effect-size gate: at bank volumes a tenth of a point is "significant" and immaterial.
+    minimum = config.rate_min_pp / 100.0
+    with np.errstate(invalid="ignore"):
+        material = np.abs(deviation) >= minimum
+        above = analysed & (rate > chart.ucl) & material
+        below = analysed & (rate < chart.lcl) & material
+        extreme = analysed & (np.abs(chart.z) > config.extreme_L) & material
+        ewma_out = analysed & ewma.out & (np.abs(ewma.statistic) >= minimum)
+    shift = _runs_beyond(above, analysed, config.rate_run) | _runs_beyond(below, analysed, config.rate_run)
+    masks = {
+        "rate_out": above | below,
+        "rate_shift": shift,
+        "rate_extreme": extreme,
+        "ewma_out": ewma_out,
+        "cusum_signal": analysed & cusum.signal & (np.abs(_cusum_shift(cusum, deviation, analysed)) >= minimum),
+    }
+    rules = [[name for name, mask in masks.items() if mask[i]] for i in range(len(n))]
+    severity = [worst(config.severity[r] for r in fired) for fired in rules]
+    return _RateState(label, x, n, rate, chart.center, chart.pooled, chart.sigma_z, chart.lcl, chart.ucl,
+                      chart.z, ewma, cusum, rules, severity, analysed)
+
+
+def _rate_states(counts: DecisionCounts, config: VolumeConfig) -> list[_RateState]:
+    totals = counts.overall.sum(axis=1).astype(float)
+    states = [
+        _rate_state(label, counts.overall[:, d].astype(float), totals, counts, config)
+        for d, label in enumerate(counts.labels)
+    ]
+    if counts.overrides is not None and counts.override_known is not None:
+        states.append(_rate_state(OVERRIDE_LABEL, counts.overrides, counts.override_known, counts, config))
+    return states
+
+
+def _rates_table(counts: DecisionCounts, states: list[_RateState]) -> pd.DataFrame:
+    frames = []
+    window = np.where(np.arange(len(counts.periods)) < counts.baseline_periods, "baseline", "analysis")
+    for st in states:
+        frames.append(pd.DataFrame({
+            "decision": st.label,
+            "period": counts.periods,
+            "window": window,
+            "n": st.n,
+            "count": st.x,
+            "rate": st.rate,
+            "center": st.center,
+            "lcl": st.lcl,
+            "ucl": st.ucl,
+            "sigma_z": st.sigma_z,
+            "z": st.z,
+            "ewma": st.ewma.statistic,
+            "ewma_lcl": st.ewma.lcl,
+            "ewma_ucl": st.ewma.ucl,
+            "cusum_upper": st.cusum.upper,
+            "cusum_lower": st.cusum.lower,
+            "rule": [",".join(r) for r in st.rules],
+            "severity": st.severity,
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _rate_onset(st: _RateState, first: int, change_indices: Sequence[int], B: int, window: int) -> int:
+    """When a flagged rate change began, from the change points and the CUSUM.
+
+    Candidates: the latest change point between the analysis start and
+    ``first`` (the first period at the finding's severity), and the CUSUM's
+    onset estimate for the excursion signalling at ``first`` or starting
+    within ``window`` periods after it. The earliest candidate wins (a slow
+    drift's change point falls mid-ramp, its CUSUM onset near the start);
+    without any, ``first``.
+    """
+    candidates = [max(i for i in change_indices if B <= i <= first)] if any(
+        B <= i <= first for i in change_indices) else []
+    signal = st.cusum.signal
+    run_start = None
+    if signal[first]:
+        run_start = first
+        while run_start > B and (signal[run_start - 1] or np.isnan(st.cusum.upper[run_start - 1])):
+            run_start -= 1
+        while not signal[run_start]:
+            run_start += 1
+    else:
+        later = np.flatnonzero(signal[first : first + window + 1])
+        run_start = first + int(later[0]) if later.size else None
+    if run_start is not None:
+        onset = st.cusum.onset(run_start)
+        if onset >= B:
+            candidates.append(min(onset, first))
+    return min(candidates) if candidates else first
+
+
+def _rate_events(
+    counts: DecisionCounts, states: list[_RateState], config: VolumeConfig,
+    rate_changes: Mapping[str, Sequence[int]],
+) -> list[_Event]:
+    events: list[_Event] = []
+    period = counts.period
+    B = counts.baseline_periods
+    groups = {
+        "laney": ("rate_shift", "rate_extreme", "rate_out"),
+        "ewma": ("ewma_out",),
+        "cusum": ("cusum_signal",),
+    }
+    methods = {
+        "laney": _laney_method(config, counts.period)
+        + f"; incident: {config.rate_run} consecutive periods beyond the limits on one side or one beyond "
+        f"{config.extreme_L:g} σ",
+        "ewma": EWMA_METHOD.format(lam=config.ewma_lambda, L=config.ewma_L),
+        "cusum": CUSUM_METHOD.format(k=config.cusum_k, h=config.cusum_h),
+    }
+    for st in states:
+        if not math.isfinite(st.pooled):
+            continue
+        subject = f"decision={st.label}" if st.label != OVERRIDE_LABEL else "override"
+        name = f"{st.label} rate" if st.label != OVERRIDE_LABEL else "override rate"
+        for group, rules in groups.items():
+            fired = np.array([any(r in rules for r in fired) for fired in st.rules])
+            if not fired.any():
+                continue
+            levels = [worst(config.severity[r] for r in st.rules[i] if r in rules) for i in range(len(st.n))]
+            level = worst(levels)
+            if level == "ok":
+                continue
+            # Date the finding from its most severe periods, not from an early stray warning.
+            first = levels.index(level)
+            onset = _rate_onset(st, first, rate_changes.get(st.label, ()), B, PERIODS_PER_WEEK[period])
+            # The shift is measured against each period's own centre (seasonally adjusted).
+            since_mask = st.analysed & (np.arange(len(st.n)) >= onset)
+            weight = st.n[since_mask].sum()
+            delta = (st.x[since_mask] - st.n[since_mask] * st.center[since_mask]).sum() / weight
+            if level == "warning" and abs(delta) * 100 < config.rate_min_pp:
+                continue  # isolated excursions without a sustained move: left in the chart only
+            pooled = st.pooled + delta
+            since = period_text(counts.periods[onset], period)
+            k = int(fired.sum())
+            phrase = f"{name} {delta * 100:+.1f} pp since {since}"
+            what = {"laney": "beyond the Laney p′ limits", "ewma": "with the EWMA beyond its limits",
+                    "cusum": "with the CUSUM above h"}[group]
+            message = (
+                f"{phrase} ({st.pooled:.1%} in the baseline, {pooled:.1%} since, seasonally adjusted); {k} of "
+                f"{int(st.analysed.sum())} {PERIOD_WORDS[period]}s {what}, first at {level} level on "
+                f"{period_text(counts.periods[first], period)}"
+            )
+            threshold = {"laney": config.laney_L, "ewma": config.ewma_L, "cusum": config.cusum_h}[group]
+            events.append(_Event(
+                kind="rate", check=f"rate_{group}", subject=subject, severity=level, message=message,
+                phrase=phrase, what=f"{name} {delta * 100:+.1f} pp", since=since,
+                value=delta * 100, threshold=threshold, method=methods[group],
+                section=SECTIONS["rates"],
+                period=f"{since}/{period_text(counts.periods[-1], period)}", magnitude=abs(delta),
+            ))
+    return events
+
+
+def _laney_method(config: VolumeConfig, period: str) -> str:
+    floor = ", floored at 1" if config.laney_floor else ""
+    if config.rate_baseline == "flat":
+        return LANEY_METHOD.format(L=config.laney_L, floor=floor)
+    slot = {"H": "hour of the week", "D": "weekday", "W": "every week"}[period]
+    return LANEY_SEASONAL_METHOD.format(L=config.laney_L, floor=floor, slot=slot)

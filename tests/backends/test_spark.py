@@ -1,0 +1,222 @@
+"""The Spark backend (PySpark, local[2]) gives the same summaries, counts and profiles as pandas.
+
+Skipped, with the reason, when pyspark or a Java runtime is missing; CI
+installs both, so there these tests run. One Spark session serves the module
+(starting one takes seconds); each test makes few Spark jobs. The data and
+the comparisons are those of ``test_backends.py``; Parquet is written with
+microsecond timestamps, which Spark reads (it cannot read nanoseconds).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlreport.backends import Source, as_source, choose_backend
+from mlreport.errors import DataError, ParameterError
+from mlreport.profile import period_labels, ReferenceProfile
+from mlreport.sample import generate, split
+from mlreport.volume import VolumeConfig
+from mlreport.counts import count_decisions
+
+from cli_runs import runtime_missing
+from backend_cases import (  # the same awkward data and the same comparisons as the DuckDB tests
+    FEATURES,
+    SPLIT,
+    with_awkward_values,
+    assert_counts_equal,
+    assert_profiles_equal,
+    assert_summaries_equal,
+)
+
+def _spark_missing() -> str | None:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "pyspark is not installed (pip install 'mlreport[spark]')"
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        return "no Java runtime for Spark (apt-get install openjdk-17-jre-headless)"
+    return None
+
+
+runtime_missing("spark", _spark_missing())
+
+# pyspark warns on its own that it does not fully support pandas 3 (we do not use its pandas paths).
+pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+
+
+def _parquet(frame: pd.DataFrame, path) -> str:
+    frame.to_parquet(path, index=False, coerce_timestamps="us", allow_truncated_timestamps=True)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def spark_backend():
+    from mlreport.backends import SparkBackend
+
+    backend = SparkBackend(
+        master="local[2]",
+        config={
+            "spark.ui.enabled": "false",
+            "spark.sql.shuffle.partitions": "4",
+            "spark.driver.memory": "1g",
+            "spark.sql.adaptive.enabled": "false",
+        },
+    )
+    backend.spark.sparkContext.setLogLevel("ERROR")
+    yield backend
+    backend.spark.stop()
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    rng = np.random.default_rng(3)
+    whole = generate(5000, seed=5, incidents=("utilisation_zero", "bureau_timeout_nulls", "income_shift"))
+    reference, current = split(whole, SPLIT)
+    folder = tmp_path_factory.mktemp("spark")
+    reference = with_awkward_values(reference, rng, current=False)
+    current = with_awkward_values(current, rng, current=True)
+    paths = {"reference": _parquet(reference, folder / "reference.parquet"),
+             "current": _parquet(current, folder / "current.parquet")}
+    # compare with pandas reading the same files
+    reference, current = pd.read_parquet(paths["reference"]), pd.read_parquet(paths["current"])
+    profile = ReferenceProfile.fit(reference, FEATURES, numeric=["amount_text"])
+    return {"reference": reference, "current": current, "paths": paths, "profile": profile}
+
+
+def test_summaries_equal_pandas(data, spark_backend):
+    profile, current = data["profile"], data["current"]
+    got = spark_backend.summarize(data["paths"]["current"], profile)
+    assert_summaries_equal(profile.summarize(current), got)
+    assert got["income"].nonfinite == 11 and got["channel"].counts[-1] == 15 and got["amount_text"].invalid == 8
+    weekly = spark_backend.summarize_by(data["paths"]["current"], profile, period="W", timestamp="timestamp")
+    expected = profile.summarize_by(current, period_labels(current["timestamp"], "W"))
+    assert list(weekly) == list(expected) and len(weekly) > 1
+    for label in expected:
+        assert_summaries_equal(expected[label], weekly[label], label)
+
+
+def test_segments_and_spark_sources(data, spark_backend):
+    profile, current = data["profile"], data["current"]
+    frame = spark_backend.spark.read.parquet(data["paths"]["current"])
+    frame.createOrReplaceTempView("mlreport_current")
+    table = Source(table="mlreport_current")
+    assert choose_backend(table) == "spark" and choose_backend(frame) == "spark"
+    expected = profile.summarize_by(current, "channel")
+    got = spark_backend.summarize_by(frame, profile, by="channel")
+    assert list(got) == list(expected) and "kiosk" in got
+    for label in expected:
+        assert_summaries_equal(expected[label], got[label], label)
+    window = as_source(table, timestamp="timestamp", start="2026-02-10", end="2026-02-17")
+    kept = current[(current["timestamp"] >= "2026-02-10") & (current["timestamp"] < "2026-02-17")]
+    assert_summaries_equal(profile.summarize(kept), spark_backend.summarize(window, profile))
+
+
+def test_decision_counts_equal_pandas(spark_backend, tmp_path):
+    frame = generate(6000, seed=9, incidents=("channel_outage", "approval_jump"))
+    rng = np.random.default_rng(4)
+    frame["flag"] = (rng.random(len(frame)) < 0.05).astype(float)
+    frame.loc[frame.index[5:9], "decision"] = None
+    frame.loc[frame.index[::53], "score"] = np.nan
+    path = _parquet(frame, tmp_path / "log.parquet")
+    frame = pd.read_parquet(path)
+    roles = {"timestamp_column": "timestamp", "decision_column": "decision",
+             "segment_columns": ["channel", "product"], "score_column": "score", "override_column": "flag"}
+    config = VolumeConfig(period="D")
+    assert_counts_equal(count_decisions(frame, config, **roles), spark_backend.decision_counts(path, config, **roles))
+    with pytest.raises(DataError, match="not found"):
+        spark_backend.decision_counts(path, config, timestamp_column="timestamp", decision_column="nope")
+
+
+def test_exact_fit_equals_pandas(data, spark_backend):
+    names = ["channel", "income", "loan_term_months", "credit_utilisation", "amount_text", "verified"]
+    expected = ReferenceProfile.fit(data["reference"], names, numeric=["amount_text"])
+    got = spark_backend.fit_profile(data["paths"]["reference"], names, numeric=["amount_text"])
+    assert got.settings["fit"]["quantiles"] == "exact"
+    assert_profiles_equal(expected, got)
+
+
+def test_approximate_fit_keeps_the_stated_rank_error(data, spark_backend):
+    got = spark_backend.fit_profile(data["paths"]["reference"], ["score"], quantiles="approx")
+    fit = got.settings["fit"]
+    assert fit["quantiles"] == "approx" and fit["max_rank_error"] == spark_backend.relative_error
+    values = data["reference"]["score"].dropna().to_numpy()
+    edges = got["score"].psi_edges
+    ranks = np.array([(values <= e).mean() for e in edges])
+    # Spark's guarantee: each edge's rank within relative_error of k / bins (plus one value)
+    assert np.all(np.abs(ranks - np.arange(1, 10) / 10) <= fit["max_rank_error"] + 1.0 / values.size)
+
+
+def test_errors_and_description(data, spark_backend):
+    with pytest.raises(ParameterError, match="exactly one"):
+        spark_backend.summarize_by(data["paths"]["current"], data["profile"])
+    with pytest.raises(DataError, match="expected timestamps"):
+        spark_backend.summarize_by(data["paths"]["current"], data["profile"], period="D", timestamp="age")
+    assert "local[2]" in spark_backend.describe()
+    assert spark_backend.run_info()["backend"] == "spark"
+
+
+def test_files_rows_and_untimed_rows(data, spark_backend):
+    """What a report needs: the files recorded, rows in memory, windows that count rows without a timestamp."""
+    from mlreport import data as provenance
+
+    provenance.reset_inputs()
+    path = data["paths"]["current"]
+    source = as_source(path, name="current")
+    spark_backend.summarize(source, data["profile"])
+    spark_backend.columns(source)
+    [entry] = provenance.inputs()
+    assert entry["name"] == "current" and entry["sha256"] == provenance.file_sha256(path)
+    assert entry["rows"] == len(data["current"]) and entry["columns"] == data["current"].shape[1]
+    provenance.reset_inputs()
+    # every row (timestamps as naive UTC, as pandas reads them), or a uniform sample
+    every = spark_backend.bounded_rows(path, 10**6)
+    assert every.complete
+    pd.testing.assert_frame_equal(
+        every.frame.sort_values("application_id", ignore_index=True),
+        data["current"].sort_values("application_id", ignore_index=True), check_dtype=False,
+    )
+    sampled = spark_backend.bounded_rows(path, 300, seed=2)
+    assert len(sampled.frame) == 300 and sampled.total == len(data["current"]) and not sampled.complete
+    # the window of summarize_periods counts rows without a timestamp, as profile.summarize does
+    frame = data["current"].copy()
+    frame.loc[frame.index[::7], "timestamp"] = pd.NaT
+    total, weekly = spark_backend.summarize_periods(frame, data["profile"], period="W", timestamp="timestamp")
+    assert_summaries_equal(data["profile"].summarize(frame), total)
+    assert sum(s.rows for s in weekly.values()) == frame["timestamp"].notna().sum()
+
+
+SPARK_OPTIONS = (
+    'backend_options={"master": "local[2]", "config": {"spark.ui.enabled": "false", '
+    '"spark.sql.shuffle.partitions": "2", "spark.driver.memory": "1g"}}'
+)
+
+
+@pytest.mark.e2e
+def test_reports_through_spark_equal_pandas(tmp_path):
+    """The volume report, and the drift report on a saved reference profile, through Spark in local mode.
+
+    Fitting a profile runs a few hundred small Spark jobs (minutes in local
+    mode), so the drift run reuses the profile the pandas run saved, as a
+    monitoring job would; the fit itself is compared with pandas above.
+    """
+    from backend_cases import assert_names_backend, assert_same_findings, run_report
+
+    out = tmp_path / "out"
+    expected, _, _ = run_report("volume", out)
+    got, manifest, html = run_report("volume", out, "backend=spark", SPARK_OPTIONS)
+    assert got["headline"] == expected["headline"]
+    assert_same_findings(expected["findings"], got["findings"])
+    assert_names_backend(manifest, html, "spark")
+    profile = tmp_path / "reference.json"
+    expected, _, _ = run_report("drift", out, "classifier_sample=3000", f"save_profile={profile}")
+    got, manifest, html = run_report(
+        "drift", out, "classifier_sample=3000", f"reference_profile={profile}", "backend=spark", SPARK_OPTIONS
+    )
+    assert_same_findings(expected["findings"], got["findings"])
+    assert_names_backend(manifest, html, "spark")
+    assert [op["operation"] for op in manifest["metrics"]["backend"]["operations"]][-1] == "summarize_periods W"

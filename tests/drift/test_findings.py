@@ -1,0 +1,24 @@
+"""Drift findings: the message names the column, the metric values and the bands."""
+
+from __future__ import annotations
+
+import pytest
+
+from drift_frames import FEATURES
+from drift_frames import incident_data_fixture, incident_table_fixture  # noqa: F401 - fixtures, taken by name
+
+from mlreport.drift import _findings as drift_findings
+
+
+def test_findings_name_column_values_and_thresholds(incident_table):
+    findings = drift_findings.findings_from_comparison(incident_table)
+    by_subject = {f.subject: f for f in findings}
+    assert set(by_subject) == {"income", "credit_utilisation"}
+    income = by_subject["income"]
+    assert income.section == "Feature drift" and income.check == "feature_drift"
+    assert "income" in income.message and "KS D" in income.message and "0.075" in income.message
+    assert income.threshold == pytest.approx(0.075) and income.value >= 0.075
+    assert "1e-4" in income.method and "BH" in income.message
+    assert by_subject["credit_utilisation"].severity == "incident"
+    with_ok = drift_findings.findings_from_comparison(incident_table, include_ok=True)
+    assert len(with_ok) == len(FEATURES)

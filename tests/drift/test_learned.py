@@ -1,0 +1,41 @@
+"""Thresholds learned from reference chunks: mean + k std, leave-one-out, and usable in compare."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from drift_frames import _fit, _row
+from drift_frames import incident_data_fixture  # noqa: F401 - a fixture, taken by name
+
+from mlreport import drift, stats
+from mlreport.drift import _learned as drift_learned_thresholds
+from mlreport.errors import ParameterError
+
+
+def test_learned_thresholds_are_mean_plus_k_std_over_leave_one_out_chunks(incident_data):
+    profile, reference, _ = _fit(incident_data, ["income", "channel"])
+    learned = drift_learned_thresholds.learn_thresholds(profile, reference, chunks=5, k=2.0)
+    # independent recomputation: split by hand, PSI of each chunk vs the rest
+    bounds = np.arange(len(reference)) * 5 // len(reference)
+    values = []
+    for chunk in range(5):
+        inside = profile.summarize(reference[bounds == chunk])["income"]
+        rest = profile.summarize(reference[bounds != chunk])["income"]
+        values.append(stats.psi(rest.counts, inside.counts))
+    expected = np.mean(values) + 2.0 * np.std(values, ddof=1)
+    band = learned.bands_for("income", "numeric")["psi"]
+    assert band.warning == pytest.approx(expected, rel=1e-9)
+    assert band.incident == pytest.approx(max(expected, 0.25))
+    assert "tvd" in learned.bands_for("channel", "categorical")
+    assert learned.source.startswith("learned")
+    with pytest.raises(ParameterError):
+        drift_learned_thresholds.learn_thresholds(profile, reference, chunks=2)
+
+
+def test_learned_thresholds_are_usable_in_compare(incident_data):
+    profile, reference, current = _fit(incident_data)
+    learned = drift_learned_thresholds.learn_thresholds(profile, reference, chunks=6)
+    table = drift.compare(profile, None, profile.summarize(current), thresholds=learned)
+    assert _row(table, "credit_utilisation")["severity"] == "incident"
+    assert table.attrs["thresholds"]["source"].startswith("learned")

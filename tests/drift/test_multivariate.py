@@ -1,0 +1,218 @@
+"""Tests of mlreport.drift: the domain classifier on sample data and edge cases."""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.preprocessing import OrdinalEncoder
+
+from mlreport import sample
+from mlreport.errors import DataError, ParameterError
+from mlreport.drift import DomainClassifierResult, domain_classifier
+from mlreport.drift._multivariate import _category_codes
+
+FEATURES = [
+    "age", "income", "employment_status", "housing", "loan_amount", "loan_term_months",
+    "debt_to_income", "credit_utilisation", "num_credit_lines", "bureau_score",
+    "months_since_delinquency", "channel", "region", "product",
+]
+FAST = {"sample": 2_500, "folds": 3}
+
+# Under the null the out-of-fold AUC of 2,500 + 2,500 rows has a standard error of
+# about sqrt((n1 + n2 + 1) / (12 n1 n2)) = 0.008; 0.035 is over four of them.
+NULL_TOLERANCE = 0.035
+
+
+@pytest.fixture(scope="module")
+def clean() -> pd.DataFrame:
+    return sample.generate(12_000, seed=5)
+
+
+@functools.cache
+def incident_windows(name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    # Current = the rows after the incident start (2026-02-19 by default): 11 of 56 days.
+    frame = sample.generate(24_000, seed=5, incidents=[name] if name else ())
+    return sample.split(frame, "2026-02-19")
+
+
+def test_same_distribution_is_indistinguishable(clean):
+    # Two random halves of one window: the same distribution by construction.
+    order = np.random.default_rng(0).permutation(len(clean))
+    first, second = clean.iloc[order[:6_000]], clean.iloc[order[6_000:]]
+    result = domain_classifier(first, second, features=FEATURES, **FAST)
+    assert abs(result.auc - 0.5) < NULL_TOLERANCE, result.auc
+    assert result.severity == "ok"
+    assert result.findings[0].message.startswith("Windows not separable")
+    assert len(result.fold_aucs) == 3
+    assert result.auc_std == pytest.approx(np.std(result.fold_aucs))
+    assert (result.n_ref, result.n_cur) == (2_500, 2_500)  # capped per window
+    assert set(result.importances["feature"]) == set(FEATURES)
+
+
+@functools.cache
+def classified(incident: str) -> DomainClassifierResult:
+    reference, current = incident_windows(incident)
+    return domain_classifier(reference, current, features=FEATURES, **FAST)
+
+
+@pytest.mark.parametrize(
+    ("incident", "column"),
+    [("income_shift", "income"), ("utilisation_zero", "credit_utilisation")],
+)
+def test_shifted_feature_is_found_and_ranked_first(incident, column):
+    result = classified(incident)
+    assert result.auc >= 0.55, result.auc  # at least the warning band
+    assert result.severity in ("warning", "incident")
+    assert result.importances.loc[0, "feature"] == column
+    assert result.importances.loc[0, "rank"] == 1
+    assert result.importances.loc[0, "separates"]
+    finding = result.findings[0]
+    assert finding.subject == column
+    assert f"top separating features {column}" in finding.message
+    assert finding.value == pytest.approx(result.auc)
+    assert finding.section == "Multivariate drift"
+
+
+def test_clean_split_in_time_is_not_an_alarm():
+    result = classified("")
+    assert result.severity == "ok", result.auc
+
+
+def test_bands_follow_the_threshold():
+    reference, current = incident_windows("utilisation_zero")
+    few = ["credit_utilisation", "income"]
+    loose = domain_classifier(reference, current, features=few, threshold_auc=(0.9, 0.95),
+                              sample=1_000, folds=3)
+    strict = domain_classifier(reference, current, features=few, threshold_auc=(0.51, 0.52),
+                               sample=1_000, folds=3)
+    assert loose.auc == strict.auc
+    assert loose.severity == "ok" and strict.severity == "incident"
+    assert strict.findings[0].threshold == 0.52 and loose.findings[0].threshold == 0.9
+
+
+def test_deterministic_with_a_seed(clean):
+    first, second = clean.iloc[:6_000], clean.iloc[6_000:]
+    few = ["income", "region", "bureau_score"]
+    one = domain_classifier(first, second, features=few, seed=3, sample=1_000, folds=3)
+    two = domain_classifier(first, second, features=few, seed=3, sample=1_000, folds=3)
+    assert one.fold_aucs == two.fold_aucs
+    pd.testing.assert_frame_equal(one.importances, two.importances)
+    other = domain_classifier(first, second, features=few, seed=4, sample=1_000, folds=3)
+    assert other.fold_aucs != one.fold_aucs
+
+
+def test_tiny_windows_are_skipped_with_a_reason(clean):
+    result = domain_classifier(clean.iloc[:40], clean.iloc[40:5_000], features=FEATURES)
+    assert result.skipped and math.isnan(result.auc)
+    assert result.severity == "ok"
+    assert "skipped" in result.findings[0].message and "40 reference" in result.findings[0].message
+    assert result.importances.empty
+
+
+def test_constant_and_all_missing_columns_are_dropped_with_a_note(clean):
+    frame = clean.assign(constant=1.0, empty=np.nan, flag="x",
+                         blank=pd.Series([None] * len(clean), dtype="str"))
+    features = ["income", "credit_utilisation", "constant", "empty", "flag", "blank"]
+    result = domain_classifier(frame.iloc[:6_000], frame.iloc[6_000:], features=features, **FAST)
+    assert result.dropped == {"constant": "constant", "empty": "all missing",
+                              "flag": "constant", "blank": "all missing"}
+    assert set(result.importances["feature"]) == {"income", "credit_utilisation"}
+    note = [f for f in result.findings if f.check == "domain_classifier_columns"]
+    assert note and "constant (constant)" in note[0].message
+    # Nothing usable at all: skipped, not an error.
+    nothing = domain_classifier(frame.iloc[:6_000], frame.iloc[6_000:],
+                                features=["constant", "empty"], **FAST)
+    assert nothing.skipped and "no usable feature" in nothing.findings[0].message
+
+
+def test_a_column_missing_only_in_current_separates_the_windows(clean):
+    # Missingness is information, not a reason to drop: the trees route NaN natively.
+    reference, current = clean.iloc[:6_000].copy(), clean.iloc[6_000:].copy()
+    current["bureau_score"] = np.nan
+    result = domain_classifier(reference, current, features=["bureau_score", "income", "region"],
+                               sample=1_000, folds=3)
+    assert result.auc > 0.95
+    assert result.importances.loc[0, "feature"] == "bureau_score"
+
+
+def test_a_column_absent_from_one_window_is_dropped_with_a_note(clean):
+    """A schema change (integrity reports it): the classifier uses the columns both windows have."""
+    reference = clean.iloc[:6_000].assign(old_field=1.5)
+    current = clean.iloc[6_000:].drop(columns=["income"]).assign(new_field=2.0)
+    features = ["income", "credit_utilisation", "region", "old_field"]
+    result = domain_classifier(reference, current, features=features, **FAST)
+    assert not result.skipped
+    assert result.dropped == {"income": "not in the current data", "old_field": "not in the current data"}
+    assert set(result.importances["feature"]) == {"credit_utilisation", "region"}
+    note = next(f for f in result.findings if f.check == "domain_classifier_columns")
+    assert note.severity == "ok" and "income (not in the current data)" in note.message
+    # The other way round, and nothing shared: skipped with the reason, not an error.
+    backwards = domain_classifier(current, reference, features=["income", "region"], **FAST)
+    assert backwards.dropped == {"income": "not in the reference data"}
+    nothing = domain_classifier(reference, current, features=["income"], **FAST)
+    assert nothing.skipped and "income not in the current data" in nothing.findings[0].message
+    # A name in neither window is still a caller's mistake.
+    with pytest.raises(DataError, match="'nope' not found in the reference or the current data"):
+        domain_classifier(reference, current, features=["region", "nope"], **FAST)
+
+
+def test_messy_columns_are_handled(clean):
+    rng = np.random.default_rng(1)
+    frame = clean.iloc[:4_000].copy()
+    n = len(frame)
+    frame["mixed"] = pd.Series(rng.choice(np.array([1, "a", 2.5, None], dtype=object), n),
+                               dtype=object)
+    frame["ids"] = [f"id{i}" for i in range(n)]  # 4,000 distinct categories
+    frame["with_inf"] = np.where(rng.uniform(size=n) < 0.1, np.inf, rng.normal(size=n))
+    frame["when"] = frame["timestamp"].dt.tz_localize("Europe/London")
+    frame["nullable"] = pd.array(rng.integers(0, 5, n), dtype="Int64")
+    frame.loc[frame.index[::7], "nullable"] = pd.NA
+    frame["flag"] = rng.uniform(size=n) < 0.5
+    features = ["mixed", "ids", "with_inf", "when", "nullable", "flag", "loan_term_months"]
+    result = domain_classifier(frame.iloc[:2_000], frame.iloc[2_000:], features=features,
+                               categorical=["loan_term_months"], **FAST)
+    kinds = dict(zip(result.importances["feature"], result.importances["kind"]))
+    assert kinds["mixed"] == kinds["ids"] == kinds["loan_term_months"] == "categorical"
+    assert kinds["with_inf"] == kinds["when"] == kinds["nullable"] == "numeric"
+    # The timestamp separates two consecutive windows perfectly.
+    assert result.auc > 0.99
+    assert result.importances.loc[0, "feature"] == "when"
+
+
+def test_category_codes_match_ordinal_encoder_and_cap_cardinality():
+    values = pd.Series(["b", "a", None, "c", "a", "b"], dtype="str")
+    codes = _category_codes(values)
+    expected = OrdinalEncoder(encoded_missing_value=np.nan).fit_transform(
+        values.astype(object).to_frame()).ravel()
+    np.testing.assert_array_equal(codes, expected)
+    many = pd.Series([f"c{i:04d}" for i in range(600)] + ["c0001"] * 5)
+    capped = _category_codes(many)
+    assert np.nanmax(capped) == 249  # 249 kept categories and one shared code
+    assert (capped == 249).sum() == 600 - 249
+
+
+def test_bad_parameters_raise(clean):
+    with pytest.raises(DataError, match="'nope'"):
+        domain_classifier(clean, clean, features=["income", "nope"])
+    with pytest.raises(ParameterError, match="threshold_auc"):
+        domain_classifier(clean, clean, features=["income"], threshold_auc=(0.7, 0.6))
+    with pytest.raises(ParameterError, match="folds"):
+        domain_classifier(clean, clean, features=["income"], folds=1)
+    with pytest.raises(ParameterError, match="categorical"):
+        domain_classifier(clean, clean, features=["income"], categorical=["region"])
+
+
+def test_importance_plot_draws():
+    from mlreport.drift import importance_plot
+
+    reference, current = incident_windows("income_shift")
+    result = classified("income_shift")
+    fig = importance_plot(result, top=5)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels[-1] == "income" and len(labels) == 5
+    skipped = domain_classifier(reference.iloc[:10], current, features=FEATURES)
+    assert "skipped" in importance_plot(skipped).axes[0].get_title()

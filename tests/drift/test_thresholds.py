@@ -1,0 +1,34 @@
+"""Drift thresholds: bands by kind and per column, parsing and validation."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlreport.drift import _thresholds as drift_thresholds
+from mlreport.errors import ParameterError
+
+
+def test_thresholds_from_dict_per_column_and_validation():
+    thresholds = drift_thresholds.Thresholds.from_dict(
+        {
+            "default": {"psi": [0.2, 0.3]},
+            "categorical": {"tvd": {"warning": 0.05, "incident": 0.1}},
+            "columns": {"income": {"psi": [0.05, 0.5], "ks": None}},
+            "correction": "bonferroni",
+            "alpha": 0.01,
+        }
+    )
+    assert thresholds.bands_for("age", "numeric")["psi"] == drift_thresholds.Band(0.2, 0.3)
+    assert thresholds.bands_for("age", "numeric")["ks"] == drift_thresholds.DEFAULT_BANDS["numeric"]["ks"]
+    assert thresholds.bands_for("channel", "categorical")["tvd"] == drift_thresholds.Band(0.05, 0.1)
+    income = thresholds.bands_for("income", "numeric")
+    assert income["psi"] == drift_thresholds.Band(0.05, 0.5) and "ks" not in income
+    assert thresholds.correction == "bonferroni" and thresholds.alpha == 0.01
+    assert drift_thresholds.Thresholds.from_dict(thresholds.to_dict()).to_dict() == thresholds.to_dict()
+    assert "drift-thresholds/1" in thresholds.describe()
+    with pytest.raises(ParameterError, match="unknown metric"):
+        drift_thresholds.Thresholds.from_dict({"default": {"auc": [1, 2]}})
+    with pytest.raises(ParameterError, match="below its warning"):
+        drift_thresholds.Thresholds.from_dict({"default": {"psi": [0.3, 0.1]}})
+    with pytest.raises(ParameterError, match="unknown keys"):
+        drift_thresholds.Thresholds.from_dict({"bands": {}})

@@ -1,0 +1,70 @@
+"""ReferenceProfile: save and load, the fingerprint, and counting block by block."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from profile_frames import FEATURES, _assert_summaries_equal
+from profile_frames import profile_fixture, sample_fixture  # noqa: F401 - fixtures, taken by name
+
+from mlreport.errors import DataError
+from mlreport.profile import ReferenceProfile
+
+
+# ---------------------------------------------------------------------------
+# serialisation
+
+
+def test_save_load_round_trip(tmp_path, profile, sample):
+    path = profile.save(tmp_path / "profiles" / "reference.json")
+    loaded = ReferenceProfile.load(path)
+    assert loaded.fingerprint == profile.fingerprint
+    assert json.loads(path.read_text())["version"] == 1
+    _assert_summaries_equal(loaded.summarize(sample), profile.summarize(sample))
+    for name in profile.columns:
+        assert loaded[name].to_dict() == profile[name].to_dict()
+
+
+def test_fingerprint_is_stable_and_sensitive(sample, profile):
+    again = ReferenceProfile.fit(sample, FEATURES)
+    assert again.fingerprint == profile.fingerprint
+    assert len(profile.fingerprint) == 64
+    other = ReferenceProfile.fit(sample.iloc[1:], FEATURES)
+    assert other.fingerprint != profile.fingerprint
+    assert ReferenceProfile.fit(sample, FEATURES, bins=5).fingerprint != profile.fingerprint
+
+
+def test_tampered_or_foreign_profiles_are_refused(tmp_path, profile):
+    data = profile.to_dict()
+    data["columns"]["income"]["mean"] = 1.0
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(DataError, match="fingerprint"):
+        ReferenceProfile.load(path)
+    data = profile.to_dict()
+    data["version"] = 99
+    with pytest.raises(DataError, match="version"):
+        ReferenceProfile.from_dict(data)
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(DataError, match="not valid JSON"):
+        ReferenceProfile.load(tmp_path / "bad.json")
+    with pytest.raises(DataError, match="cannot read"):
+        ReferenceProfile.load(tmp_path / "missing.json")
+
+
+def test_block_by_block_counting_gives_the_same_summaries(sample, profile, monkeypatch):
+    import mlreport.profile._profile as profile_module
+    import mlreport.profile._fit as profile_fit_module
+
+    whole = profile.summarize(sample)
+    weeks = sample["timestamp"].dt.to_period("W").astype(str)
+    by_week = profile.summarize_by(sample, weeks)
+    monkeypatch.setattr(profile_module, "_BLOCK_ROWS", 997)
+    monkeypatch.setattr(profile_fit_module, "_BLOCK_ROWS", 997)  # the label counts of a fit
+    _assert_summaries_equal(profile.summarize(sample), whole)
+    for week, part in profile.summarize_by(sample, weeks).items():
+        _assert_summaries_equal(part, by_week[week])
+    refit = ReferenceProfile.fit(sample, FEATURES)  # label counts block by block too
+    assert refit.fingerprint == profile.fingerprint

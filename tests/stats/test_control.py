@@ -1,0 +1,223 @@
+"""Control charts and change points against textbook values and independent references."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlreport.stats import change_points, ewma_chart, ewma_variance, laney_p_chart, segment_cost, tabular_cusum
+from mlreport.errors import ParameterError
+
+# Montgomery, Introduction to Statistical Quality Control, Example 9.1 / Table 9.1:
+# 30 observations, the first 20 from N(10, 1), the last 10 from N(11, 1).
+MONTGOMERY = np.array([
+    9.45, 7.99, 9.29, 11.66, 12.16, 10.18, 8.04, 11.46, 9.20, 10.34,
+    9.03, 11.47, 10.51, 9.40, 10.08, 9.37, 10.62, 10.31, 8.52, 10.84,
+    10.90, 9.33, 12.29, 11.50, 10.60, 11.08, 10.38, 11.62, 11.31, 10.52,
+])
+
+
+# --------------------------------------------------------------------------- Laney p′
+
+
+def test_laney_limits_match_hand_computation():
+    # n = 100, 200, 100, 200 and x = 10, 30, 20, 20, all phase I. By hand:
+    # p̄ = 80/600 = 0.133333; p̄(1-p̄) = 0.115556
+    # σ_p = sqrt(0.115556/100) = 0.033993 (n=100), sqrt(0.115556/200) = 0.024037 (n=200)
+    # z = (0.10-0.13333)/0.033993 = -0.98058, (0.15-0.13333)/0.024037 = 0.69338,
+    #     (0.20-0.13333)/0.033993 = 1.96116, (0.10-0.13333)/0.024037 = -1.38675
+    # MR = 1.67396, 1.26779, 3.34791; mean 2.09655; σ_z = 2.09655/1.128 = 1.85864
+    # UCL(n=100) = 0.13333 + 3(1.85864)(0.033993) = 0.32288
+    # UCL(n=200) = 0.13333 + 3(1.85864)(0.024037) = 0.26736; LCL(n=200) = -0.00070 -> 0
+    chart = laney_p_chart([10, 30, 20, 20], [100, 200, 100, 200], [True] * 4)
+    assert chart.pooled == pytest.approx(0.133333, abs=1e-6)
+    np.testing.assert_allclose(chart.center, 0.133333, atol=1e-6)
+    assert chart.sigma_z == pytest.approx(1.85864, abs=1e-5)
+    np.testing.assert_allclose(chart.sigma, [0.033993, 0.024037, 0.033993, 0.024037], atol=1e-6)
+    np.testing.assert_allclose(chart.ucl, [0.32288, 0.26736, 0.32288, 0.26736], atol=1e-5)
+    np.testing.assert_allclose(chart.lcl, 0.0, atol=1e-12)
+    np.testing.assert_allclose(chart.z * chart.sigma_z, [-0.98058, 0.69338, 1.96116, -1.38675], atol=1e-5)
+
+
+def test_laney_with_sigma_z_below_one_is_floored_to_the_p_chart():
+    # Alternating tiny deviations: moving ranges small, σ_z < 1.
+    counts = [50, 51, 50, 51, 50, 51]
+    totals = [100] * 6
+    floored = laney_p_chart(counts, totals, [True] * 6)
+    raw = laney_p_chart(counts, totals, [True] * 6, floor_sigma_z=False)
+    assert raw.sigma_z_raw < 1.0 and raw.sigma_z == raw.sigma_z_raw
+    assert floored.sigma_z == 1.0
+    p = 303 / 600
+    assert floored.ucl[0] == pytest.approx(p + 3 * math.sqrt(p * (1 - p) / 100))
+
+
+def test_laney_phase1_only_sets_the_limits():
+    chart = laney_p_chart([10, 12, 11, 90], [100, 100, 100, 100], [True, True, True, False])
+    assert chart.pooled == pytest.approx(33 / 300)
+    assert chart.z[3] > 10  # the phase-II jump is far outside
+
+
+def test_laney_degenerate_rate_gives_no_limits():
+    chart = laney_p_chart([0, 0, 0], [10, 10, 10], [True] * 3)
+    assert math.isnan(chart.sigma_z) and np.isnan(chart.ucl).all()
+
+
+def test_laney_seasonal_centres_and_variances():
+    # Two slots over two weeks. Slot 0: n 100 + 300, x 10 + 45 -> c0 = 55/400 = 0.1375.
+    # Slot 1: n 200 + 200, x 40 + 60 -> c1 = 100/400 = 0.25. A phase-II period of slot 0
+    # with n = 100: sd = sqrt(c0(1-c0)(1/100 + 1/400)); a phase-I one: sqrt(c0(1-c0)(1-w)/n).
+    counts = [10, 40, 45, 60, 30]
+    totals = [100, 200, 300, 200, 100]
+    slots = [0, 1, 0, 1, 0]
+    chart = laney_p_chart(counts, totals, [True, True, True, True, False], slots=slots)
+    c0, c1 = 0.1375, 0.25
+    np.testing.assert_allclose(chart.center, [c0, c1, c0, c1, c0])
+    assert chart.sigma[4] == pytest.approx(math.sqrt(c0 * (1 - c0) * (1 / 100 + 1 / 400)))
+    assert chart.sigma[0] == pytest.approx(math.sqrt(c0 * (1 - c0) * (1 - 100 / 400) / 100))
+    assert chart.sigma[1] == pytest.approx(math.sqrt(c1 * (1 - c1) * (1 - 200 / 400) / 200))
+    # z of the phase-II period uses the slot centre.
+    assert chart.z[4] * chart.sigma_z == pytest.approx((0.30 - c0) / chart.sigma[4])
+
+
+def test_laney_seasonal_slot_with_a_degenerate_rate_falls_back_to_the_pooled_rate():
+    chart = laney_p_chart([0, 20, 0, 22, 3], [50, 100, 50, 100, 50], [True] * 4 + [False], slots=[0, 1, 0, 1, 0])
+    pooled = 42 / 300
+    assert chart.center[4] == pytest.approx(pooled)
+    assert chart.sigma[4] == pytest.approx(math.sqrt(pooled * (1 - pooled) * (1 / 50 + 1 / 300)))
+
+
+def test_laney_rejects_bad_input():
+    with pytest.raises(ParameterError):
+        laney_p_chart([1, 2], [10], [True, True])
+    with pytest.raises(ParameterError):
+        laney_p_chart([1, 2], [10, 10], [True, True], L=0)
+
+
+# --------------------------------------------------------------------------- EWMA
+
+
+def test_ewma_variance_matches_the_closed_form_for_constant_sigma():
+    lam, sigma2 = 0.2, 2.5
+    t = np.arange(1, 41)
+    closed_form = sigma2 * lam / (2 - lam) * (1 - (1 - lam) ** (2 * t))
+    np.testing.assert_allclose(ewma_variance(np.full(40, sigma2), lam), closed_form, rtol=1e-12)
+
+
+def test_ewma_variance_with_varying_sigma_matches_the_weighted_sum():
+    rng = np.random.default_rng(3)
+    sigma2 = rng.uniform(0.5, 3.0, size=25)
+    lam = 0.3
+    expected = [
+        sum(lam**2 * (1 - lam) ** (2 * (t - i)) * sigma2[i] for i in range(t + 1)) for t in range(25)
+    ]
+    np.testing.assert_allclose(ewma_variance(sigma2, lam), expected, rtol=1e-12)
+
+
+def test_ewma_reproduces_montgomery_example():
+    # Montgomery Example 9.2: λ = 0.1, L = 2.7, μ0 = 10, σ = 1 on the data of Table 9.1.
+    chart = ewma_chart(MONTGOMERY, 10.0, np.ones(30), lam=0.1, L=2.7)
+    assert chart.statistic[0] == pytest.approx(9.945)
+    assert chart.statistic[1] == pytest.approx(9.7495)
+    assert chart.ucl[0] == pytest.approx(10.27)
+    assert chart.lcl[0] == pytest.approx(9.73)
+    assert chart.ucl[1] == pytest.approx(10.3632, abs=1e-4)
+    # The limits approach the asymptotic 10 ± 2.7 sqrt(0.1/1.9) = 10 ± 0.6194.
+    assert chart.ucl[-1] == pytest.approx(10 + 2.7 * math.sqrt(0.1 / 1.9), abs=1e-3)
+
+
+def test_ewma_skips_missing_periods_and_carries_state():
+    values = np.array([1.0, np.nan, 1.0])
+    chart = ewma_chart(values, 0.0, np.ones(3), lam=0.5, L=3.0)
+    assert math.isnan(chart.statistic[1])
+    assert chart.statistic[2] == pytest.approx(0.75)  # 0.5, then carried, then 0.5*1 + 0.5*0.5
+    assert chart.variance[2] == pytest.approx(0.25 + 0.25 * 0.25)
+
+
+def test_ewma_target_variance_adds_the_shared_centre_error():
+    lam, c = 0.2, 0.04
+    chart = ewma_chart(np.zeros(10), 0.0, np.ones(10), lam=lam, target_variance=c)
+    m = np.arange(1, 11)
+    expected = lam / (2 - lam) * (1 - (1 - lam) ** (2 * m)) + (1 - (1 - lam) ** m) ** 2 * c
+    np.testing.assert_allclose(chart.variance, expected, rtol=1e-12)
+
+
+def test_ewma_rejects_bad_lambda():
+    with pytest.raises(ParameterError):
+        ewma_variance(np.ones(3), 0.0)
+
+
+# --------------------------------------------------------------------------- CUSUM
+
+
+def test_cusum_reproduces_montgomery_table():
+    # Montgomery Example 9.1 / Table 9.2: K = 0.5, H = 5 in σ units, μ0 = 10, σ = 1.
+    result = tabular_cusum(MONTGOMERY - 10.0, k=0.5, h=5.0)
+    assert result.upper[3] == pytest.approx(1.16)
+    assert result.upper[4] == pytest.approx(2.82)
+    assert result.lower[1] == pytest.approx(1.56)
+    assert result.lower[2] == pytest.approx(1.77)
+    assert result.upper[28] == pytest.approx(5.28)
+    assert result.first_signal() == 28  # period 29
+    assert result.upper_run[28] == 7  # N+ = 7: the shift began after period 22
+    assert result.onset(28) == 22  # 0-based index of period 23
+    assert not result.signal[:28].any()
+
+
+def test_cusum_recursion_on_a_small_worked_example():
+    # x = 1, 2, -1, 0.5 with k = 0.5: C+ = 0.5, 2.0, 0.5, 0.5; C- = 0, 0, 0.5, 0
+    result = tabular_cusum([1.0, 2.0, -1.0, 0.5], k=0.5, h=1.9)
+    np.testing.assert_allclose(result.upper, [0.5, 2.0, 0.5, 0.5])
+    np.testing.assert_allclose(result.lower, [0.0, 0.0, 0.5, 0.0])
+    np.testing.assert_array_equal(result.signal, [False, True, False, False])
+
+
+def test_cusum_skips_missing_values():
+    result = tabular_cusum([1.0, np.nan, 1.0], k=0.5, h=5)
+    assert math.isnan(result.upper[1])
+    assert result.upper[2] == pytest.approx(1.0)
+
+
+# --------------------------------------------------------------------------- change points
+
+
+def test_change_point_of_a_clear_step_is_exact():
+    rng = np.random.default_rng(11)
+    values = np.concatenate([rng.normal(0, 1, 40), rng.normal(4, 1, 20)])
+    assert change_points(values).indices == [40]
+
+
+def test_change_points_ignore_missing_values_and_report_positions():
+    rng = np.random.default_rng(2)
+    values = np.concatenate([rng.normal(0, 1, 15), [np.nan, np.nan], rng.normal(6, 1, 15)])
+    assert change_points(values).indices == [17]
+
+
+def test_no_change_point_in_a_constant_or_short_series():
+    assert change_points(np.ones(30)).indices == []
+    assert change_points([1.0, 2.0, 3.0]).indices == []
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), shift=st.floats(0.0, 5.0), at=st.integers(20, 80))
+def test_cumulative_cost_pelt_equals_ruptures_l2(seed, shift, at):
+    import ruptures
+
+    rng = np.random.default_rng(seed)
+    values = rng.normal(0, 1, 100)
+    values[at:] += shift
+    found = change_points(values)
+    reference = ruptures.Pelt(model="l2", min_size=2, jump=1).fit(values.reshape(-1, 1))
+    assert found.indices == reference.predict(pen=found.penalty)[:-1]
+
+
+def test_long_series_are_dated_to_the_period():
+    rng = np.random.default_rng(5)
+    values = np.concatenate([rng.normal(0, 1, 700), rng.normal(3, 1, 644)])
+    found = change_points(values)
+    assert found.jump > 1
+    assert found.indices == [700]
+    assert segment_cost(values, 0, 700) + segment_cost(values, 700, 1344) < segment_cost(values, 0, 1344)

@@ -1,0 +1,127 @@
+"""Tests of mlreport.stress: scenario readouts by hand, filters, n/a scenarios, errors, seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from stress_models import APPROVE_HALF, logistic_model, uniform_population
+
+from mlreport.errors import ModelError
+from mlreport.stress import Model
+from mlreport.stress.scenarios import Tolerance
+from mlreport.stress.scenarios import parse_scenarios
+from mlreport.stress import StressTest, stress_summary
+from mlreport.stress import LossModel
+
+
+def small_test(**kwargs) -> StressTest:
+    population = pd.DataFrame(
+        {
+            "x": [0.1, 0.2, 0.3, 0.6, 0.7, 0.8],
+            "ead": [100.0, 200.0, 300.0, 400.0, 500.0, 600.0],
+            "seg": ["a", "a", "b", "b", "c", "c"],
+            "y": [0, 0, 1, 0, 1, 1],
+        }
+    )
+    model = Model(lambda f: f["x"].to_numpy(), name="identity", features=["x"])
+    return StressTest(model, APPROVE_HALF, population, **kwargs)
+
+
+def test_scenario_readouts_by_hand():
+    test = small_test(
+        label="y",
+        loss=LossModel("ead", lgd=0.5),
+        segments=["seg"],
+        tolerance=Tolerance(max_rate_change_pp=10.0),
+        min_segment_rows=1,
+    )
+    suite = parse_scenarios(
+        '[[scenario]]\nname = "double"\nshocks = [{ type = "relative", column = "x", by = 1.0 }]\n'
+    )
+    run = test.run(suite)
+    row = run.table.iloc[0]
+    # x doubled: 0.2 0.4 0.6 1.2 1.4 1.6 -> approvals 3 -> 2 (row 3 now declines).
+    rates = run.rates.set_index("decision")
+    assert rates.at["approve", "base_rate"] == pytest.approx(0.5)
+    assert rates.at["approve", "stressed_rate"] == pytest.approx(2 / 6)
+    assert rates.at["approve", "change_pp"] == pytest.approx(-100 / 6)
+    assert row["flip_rate"] == pytest.approx(1 / 6) and row["flip_down"] == pytest.approx(1 / 6)
+    assert row["score_shift_mean"] == pytest.approx(np.mean([0.1, 0.2, 0.3, 0.6, 0.7, 0.8]))
+    assert row["result"] == "fail" and "approve rate -16.7 pp (limit ±10 pp)" in row["reasons"]
+    # Expected loss over approved rows, PD = score, LGD 0.5:
+    # base 0.1*100 + 0.2*200 + 0.3*300 = 140 -> 70; stressed 0.2*100 + 0.4*200 = 100 -> 50.
+    assert row["expected_loss_base"] == pytest.approx(70.0)
+    assert row["expected_loss_stressed"] == pytest.approx(50.0)
+    # AUC on labels y: doubling every score keeps the ranking.
+    assert row["auc_base"] == pytest.approx(roc_auc_score([0, 0, 1, 0, 1, 1], [0.1, 0.2, 0.3, 0.6, 0.7, 0.8]))
+    assert row["gini_change"] == pytest.approx(0.0)
+    assert row["calibration_base"] == pytest.approx(0.45 - 0.5)
+    # Segment b loses its one approval of two: -50 pp, the hardest hit.
+    top = run.segments.iloc[0]
+    assert (top["segment"], top["change_pp"]) == ("b", pytest.approx(-50.0))
+    assert run.findings[0].severity == "warning" and run.findings[0].section == "Scenarios"
+
+
+def test_population_filter_restricts_rows_shocked_and_reported():
+    test = small_test(segments=["seg"])
+    suite = parse_scenarios(
+        '[[scenario]]\nname = "seg b"\npopulation = { seg = "b" }\n'
+        'shocks = [{ type = "relative", column = "x", by = 1.0 }]\n'
+    )
+    run = test.run(suite)
+    assert run.table.iloc[0]["rows"] == 2
+    assert run.rates.set_index("decision").at["approve", "change_pp"] == pytest.approx(-50.0)
+
+
+def test_not_applicable_scenarios_are_reported_not_run():
+    test = small_test()
+    suite = parse_scenarios(
+        '[[scenario]]\nname = "cats"\nshocks = [{ type = "category_remap", column = "@categorical" }]\n'
+    )
+    run = test.run(suite)
+    assert run.table.iloc[0]["result"] == "n/a" and "matches no category_remap feature" in run.table.iloc[0]["notes"]
+
+
+def test_infinite_feature_values_are_reported_and_kept_out_of_the_reference():
+    population = uniform_population(1_001)
+    population.loc[:9, "z"] = np.inf
+    population.loc[10:12, "z"] = -np.inf
+    test = StressTest(logistic_model(), APPROVE_HALF, population)
+    assert test.nonfinite == {"z": (10, 3)}
+    assert np.isfinite(test.reference["z"].quantiles).all() and test.reference["z"].nonfinite == 13
+    overview = test.overview().set_index("item")["value"]
+    assert overview["infinite feature values"] == "z: 10 +inf and 3 -inf"
+    suite = parse_scenarios(
+        '[[scenario]]\nname = "z up"\nshocks = [{ type = "quantile_shift", column = "z", by = 0.1 }]\n'
+    )
+    run = test.run(suite)
+    found = [f for f in run.findings if f.check == "non_finite_input"]
+    assert [(f.subject, f.severity, f.section) for f in found] == [("z", "warning", "Scenarios")]
+    assert "10 +inf and 3 -inf of 1,001 rows" in found[0].message
+    assert stress_summary(run).status == "warning"
+    clean = StressTest(logistic_model(), APPROVE_HALF, uniform_population(1_001))
+    assert clean.nonfinite == {} and "infinite feature values" not in set(clean.overview()["item"])
+
+
+def test_model_errors_name_the_scenario():
+    population = uniform_population(1_000)
+    test = StressTest(logistic_model(), APPROVE_HALF, population)
+    suite = parse_scenarios(
+        '[[scenario]]\nname = "bureau down"\nshocks = [{ type = "set_missing", column = "x", share = 0.1 }]\n'
+    )
+    with pytest.raises(ModelError, match=r"model 'logistic\(10 \(x - 0.5\)\)' returned 100 non-finite.*scenario 'bureau down'") as info:
+        test.run(suite)
+    assert info.value.scenario == "bureau down"
+
+
+def test_runs_are_deterministic_by_seed():
+    population = uniform_population(5_000)
+    suite = parse_scenarios(
+        '[[scenario]]\nname = "noisy"\nshocks = [{ type = "noise", column = "x", sd = 0.5 }]\n'
+    )
+    tables = [StressTest(logistic_model(), APPROVE_HALF, population, seed=s).run(suite).table for s in (1, 1, 2)]
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+    assert tables[0]["flip_rate"].iloc[0] != tables[2]["flip_rate"].iloc[0]
