@@ -1,11 +1,13 @@
 """Loading data: CSV and Parquet files, globs and folders, with provenance.
 
-Every table read through :func:`load_table` is recorded (path, sha256, bytes,
-rows, columns) so the report's appendix and ``run.json`` can say exactly what
-data produced them; :func:`inputs` returns that record. Built-in sample data is
-recorded through :func:`record_frame` with a content hash instead of a file hash;
-files that a DuckDB or Spark backend reads without loading them here are
-recorded through :func:`record_file` (several files: one combined digest).
+What an analysis read is recorded in an :class:`InputLog` that the analysis
+owns and hands to its loaders (there is no module-level state): every file
+read through :func:`load_table` is an :class:`InputRecord` (path, sha256,
+bytes, rows, columns) so the report's appendix and ``run.json`` can say exactly
+what data produced them. Built-in sample data is recorded through
+:func:`record_frame` with a content hash instead of a file hash; files that a
+DuckDB or Spark backend reads without loading them here are recorded through
+:func:`record_file` (several files: one combined digest).
 
 Errors are :class:`~mlreport.errors.DataError` naming the file or column and
 what was expected; nothing here lets a pandas or pyarrow traceback through.
@@ -19,7 +21,8 @@ import hashlib
 import io
 import os
 from pathlib import Path
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,9 +30,9 @@ import pandas as pd
 from .errors import DataError
 
 __all__ = [
+    "InputRecord",
+    "InputLog",
     "load_table",
-    "inputs",
-    "reset_inputs",
     "record_frame",
     "record_file",
     "file_sha256",
@@ -42,17 +45,64 @@ __all__ = [
 _PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".txt", ".tsv", ".csv.bz2", ".csv.zst")
 
-_INPUTS: list[dict[str, Any]] = []
+
+@dataclass(frozen=True)
+class InputRecord:
+    """One table an analysis read: where from, its hash and its size.
+
+    ``hash_of`` says what ``sha256`` covers: ``"file"`` (the file's bytes),
+    ``"files"`` (one digest over several files, :func:`files_sha256`; ``files``
+    is their count) or ``"content"`` (a frame built in memory, such as the
+    built-in sample: :func:`frame_sha256`). ``rows`` and ``columns`` are what
+    was read; ``bytes`` is None for a frame.
+    """
+
+    name: str
+    path: str
+    sha256: str
+    hash_of: str
+    bytes: int | None
+    rows: int | None
+    columns: int | None
+    files: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form recorded in ``run.json`` (``files`` only for several files)."""
+        entry: dict[str, Any] = {"name": self.name, "path": self.path, "sha256": self.sha256, "hash_of": self.hash_of}
+        if self.files is not None:
+            entry["files"] = self.files
+        entry.update(bytes=self.bytes, rows=self.rows, columns=self.columns)
+        return entry
 
 
-def inputs() -> list[dict[str, Any]]:
-    """Provenance of every table loaded in this process, in load order."""
-    return [dict(entry) for entry in _INPUTS]
+class InputLog:
+    """The provenance of every table an analysis read, in the order it read them.
 
+    An analysis creates one and passes it to the loaders (:func:`load_table`,
+    :func:`record_frame`, :func:`record_file`) and to its backend; its summary
+    then lists :meth:`to_list`. Nothing is shared between analyses or runs.
+    """
 
-def reset_inputs() -> None:
-    """Forget recorded inputs (tests, or a notebook re-run from the top)."""
-    _INPUTS.clear()
+    def __init__(self, records: Sequence[InputRecord] = ()) -> None:
+        self._records: list[InputRecord] = list(records)
+
+    def add(self, record: InputRecord) -> InputRecord:
+        """Append ``record``; returns it."""
+        self._records.append(record)
+        return record
+
+    def __iter__(self) -> Iterator[InputRecord]:
+        return iter(list(self._records))
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __getitem__(self, index: int) -> InputRecord:
+        return self._records[index]
+
+    def to_list(self) -> list[dict[str, Any]]:
+        """Every record as JSON (for a summary's ``inputs``)."""
+        return [record.to_dict() for record in self._records]
 
 
 def file_sha256(path: str | os.PathLike[str], *, chunk_size: int = 1 << 20) -> str:
@@ -73,20 +123,15 @@ def frame_sha256(frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def record_frame(frame: pd.DataFrame, *, name: str, source: str) -> pd.DataFrame:
-    """Record a table that did not come from a file (the built-in sample)."""
-    _INPUTS.append(
-        {
-            "name": name,
-            "path": source,
-            "sha256": frame_sha256(frame),
-            "hash_of": "content",
-            "bytes": None,
-            "rows": int(len(frame)),
-            "columns": int(frame.shape[1]),
-        }
+def record_frame(frame: pd.DataFrame, *, name: str, source: str, log: InputLog | None = None) -> InputRecord:
+    """Record a table that did not come from a file (the built-in sample) in ``log``; returns the record."""
+    record = InputRecord(
+        name=name, path=source, sha256=frame_sha256(frame), hash_of="content", bytes=None,
+        rows=int(len(frame)), columns=int(frame.shape[1]),
     )
-    return frame
+    if log is not None:
+        log.add(record)
+    return record
 
 
 def files_sha256(files: Sequence[str | os.PathLike[str]]) -> str:
@@ -114,14 +159,15 @@ def record_file(
     name: str,
     rows: int | None,
     columns: int | None,
-) -> dict[str, Any]:
+    log: InputLog | None = None,
+) -> InputRecord:
     """Record files read by something other than :func:`load_table` (a DuckDB or Spark backend).
 
     ``path`` is a file, glob or folder (resolved as :func:`load_table` does) or
     a list of files. One file is recorded with its own sha256; several are one
-    entry with a combined digest (:func:`files_sha256`), their count
+    record with a combined digest (:func:`files_sha256`), their count
     (``files``) and total ``bytes``. ``rows`` and ``columns`` are what the
-    reader found in the whole file(s). Returns the recorded entry.
+    reader found in the whole file(s). The record is added to ``log`` and returned.
     """
     if isinstance(path, (str, os.PathLike)):
         files = resolve_paths(path)
@@ -129,17 +175,20 @@ def record_file(
     else:
         files = sorted(Path(p) for item in path for p in resolve_paths(item))
         label = str(files[0]) if len(files) == 1 else f"{os.path.commonpath([str(f.parent) for f in files])} ({len(files)} files)"
-    if len(files) == 1:
-        entry = {"name": name, "path": str(files[0]), "sha256": file_sha256(files[0]), "hash_of": "file"}
-    else:
-        entry = {"name": name, "path": label, "sha256": files_sha256(files), "hash_of": "files", "files": len(files)}
-    entry.update(
+    several = len(files) > 1
+    record = InputRecord(
+        name=name,
+        path=label if several else str(files[0]),
+        sha256=files_sha256(files) if several else file_sha256(files[0]),
+        hash_of="files" if several else "file",
+        files=len(files) if several else None,
         bytes=sum(f.stat().st_size for f in files),
         rows=None if rows is None else int(rows),
         columns=None if columns is None else int(columns),
     )
-    _INPUTS.append(entry)
-    return dict(entry)
+    if log is not None:
+        log.add(record)
+    return record
 
 
 def resolve_paths(path: str | os.PathLike[str]) -> list[Path]:
@@ -329,12 +378,13 @@ def load_table(
     *,
     name: str = "data",
     columns: Sequence[str] | None = None,
+    log: InputLog | None = None,
 ) -> pd.DataFrame:
     """Read a CSV or Parquet file, glob or folder into one DataFrame.
 
     Several files are concatenated in path order and must share their columns.
-    Each file is recorded in :func:`inputs` with its sha256 and row count under
-    ``name`` (``"reference"``, ``"current"``...).
+    Each file is recorded in ``log`` (when given) with its sha256 and row
+    count under ``name`` (``"reference"``, ``"current"``...).
     """
     files = resolve_paths(path)
     frames: list[pd.DataFrame] = []
@@ -349,17 +399,11 @@ def load_table(
                 "files read together must share their columns",
                 path=str(file),
             )
-        _INPUTS.append(
-            {
-                "name": name,
-                "path": str(file),
-                "sha256": file_sha256(file),
-                "hash_of": "file",
-                "bytes": file.stat().st_size,
-                "rows": int(len(frame)),
-                "columns": int(frame.shape[1]),
-            }
-        )
+        if log is not None:
+            log.add(InputRecord(
+                name=name, path=str(file), sha256=file_sha256(file), hash_of="file", bytes=file.stat().st_size,
+                rows=int(len(frame)), columns=int(frame.shape[1]),
+            ))
         frames.append(frame)
     if len(frames) == 1:
         return frames[0]

@@ -1,9 +1,13 @@
-"""Findings and the run summary a notebook publishes.
+"""Findings, the run summary a notebook publishes, and the shape of every analysis' result.
 
 A :class:`Finding` is one checked fact (a column's PSI over its band, a channel
 with no volume). A :class:`Summary` is what a whole analysis concluded: a status,
 a one-sentence headline and its findings, plus the provenance the report's
-appendix needs (inputs, thresholds, methods, key metrics).
+appendix needs (inputs, thresholds and their version, methods, key metrics, the
+reference profile's fingerprint). An :class:`AnalysisResult` is what every
+analysis function returns (:func:`mlreport.drift.analyse`,
+:func:`mlreport.volume.analyse`, :func:`mlreport.stress.analyse`): its findings,
+its summary, and the tables and figures of its report, by name.
 
 Severities are ordered ``ok < warning < incident``. A run that could not finish
 has status ``failed``, which is not a severity of a finding but of a run.
@@ -19,10 +23,16 @@ from __future__ import annotations
 import html
 import json
 import math
+from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from .tables import Table
 
 __all__ = [
     "SEVERITIES",
@@ -30,6 +40,9 @@ __all__ = [
     "SUMMARY_MIMETYPE",
     "Finding",
     "Summary",
+    "AnalysisResult",
+    "Sections",
+    "thresholds_version",
     "severity_rank",
     "worst",
     "summarize",
@@ -133,6 +146,8 @@ class Summary:
     metrics: dict[str, Any] = field(default_factory=dict)
     model: str = ""
     data_period: str = ""
+    thresholds_version: str = "unversioned"
+    profile_fingerprint: str | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -154,6 +169,8 @@ class Summary:
             "headline": self.headline,
             "model": self.model,
             "data_period": self.data_period,
+            "thresholds_version": self.thresholds_version,
+            "profile_fingerprint": self.profile_fingerprint,
             "counts": self.counts(),
             "findings": [finding.to_dict() for finding in self.findings],
             "inputs": self.inputs,
@@ -167,18 +184,37 @@ class Summary:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Summary":
+        thresholds = dict(data.get("thresholds", {}))
+        fingerprint = data.get("profile_fingerprint")
         return cls(
+            thresholds_version=str(data.get("thresholds_version") or thresholds_version(thresholds)),
+            profile_fingerprint=None if fingerprint is None else str(fingerprint),
             analysis=str(data.get("analysis", "")),
             status=str(data.get("status", "ok")),
             headline=str(data.get("headline", "")),
             findings=[Finding.from_dict(f) for f in data.get("findings", [])],
             inputs=list(data.get("inputs", [])),
-            thresholds=dict(data.get("thresholds", {})),
+            thresholds=thresholds,
             methods=dict(data.get("methods", {})),
             metrics=dict(data.get("metrics", {})),
             model=str(data.get("model", "")),
             data_period=str(data.get("data_period", "")),
         )
+
+
+def thresholds_version(thresholds: Mapping[str, Any]) -> str:
+    """The version(s) of a thresholds policy, e.g. ``spec v2, drift=drift-thresholds/1``.
+
+    The top-level ``version`` first, then ``name=version`` for every table
+    that carries its own; ``unversioned`` when none does.
+    """
+    versions = []
+    if "version" in thresholds:
+        versions.append(str(thresholds["version"]))
+    for name, value in thresholds.items():
+        if isinstance(value, Mapping) and "version" in value:
+            versions.append(f"{name}={value['version']}")
+    return ", ".join(versions) or "unversioned"
 
 
 def _json_default(value: Any) -> Any:
@@ -224,11 +260,13 @@ def summarize(
     metrics: Mapping[str, Any] | None = None,
     model: str = "",
     data_period: str = "",
+    profile_fingerprint: str | None = None,
 ) -> Summary:
     """Build a :class:`Summary` whose status is the worst finding's severity.
 
     Findings are sorted worst first. Without ``headline`` one is written from
-    the worst findings, naming what broke rather than counting columns.
+    the worst findings, naming what broke rather than counting columns. The
+    thresholds' version is read from ``thresholds`` (:func:`thresholds_version`).
     """
     ordered = _sorted_findings(findings)
     status = worst(f.severity for f in ordered)
@@ -243,7 +281,83 @@ def summarize(
         metrics=_clean(dict(metrics or {})),
         model=model,
         data_period=data_period,
+        thresholds_version=thresholds_version(thresholds or {}),
+        profile_fingerprint=profile_fingerprint,
     )
+
+
+T = TypeVar("T")
+
+
+class Sections(Mapping[str, T], Generic[T]):
+    """Named parts of a report (tables or figures), each computed on first use and then kept.
+
+    A notebook cell that shows ``result.tables["feature_drift"]`` computes that
+    table there, so a failure is reported in its own section and a reader who
+    stops early pays only for what was shown. ``list(sections)`` names every
+    part without computing any.
+    """
+
+    def __init__(self, makers: Mapping[str, Callable[[], T]], *, kind: str = "section") -> None:
+        self._makers = dict(makers)
+        self._made: dict[str, T] = {}
+        self._kind = kind
+
+    def __getitem__(self, name: str) -> T:
+        if name not in self._made:
+            try:
+                maker = self._makers[name]
+            except KeyError:
+                raise KeyError(f"no {self._kind} {name!r}; the {self._kind}s are {', '.join(self._makers)}") from None
+            self._made[name] = maker()
+        return self._made[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._makers)
+
+    def __len__(self) -> int:
+        return len(self._makers)
+
+
+class AnalysisResult(ABC):
+    """What every analysis returns: the same four members, whatever the analysis.
+
+    ``findings``
+        every :class:`Finding`, worst first;
+    ``summary``
+        the :class:`Summary` the notebook publishes and the driver records
+        (status, headline, findings, inputs, thresholds and their version,
+        methods, metrics, the reference profile's fingerprint);
+    ``tables`` and ``figures``
+        the report's tables (:class:`~mlreport.tables.Table`, captioned and
+        escaped) and figures (matplotlib), by name, computed on first use
+        (:class:`Sections`).
+
+    A notebook is the narrative around one call that returns this: a heading,
+    a sentence of why, then ``result.tables[...]`` or ``show(result.figures[...])``.
+    """
+
+    analysis: str = ""
+
+    @property
+    @abstractmethod
+    def findings(self) -> list[Finding]:
+        """Every finding of the analysis, worst first."""
+
+    @property
+    @abstractmethod
+    def summary(self) -> Summary:
+        """What the analysis concluded, with its provenance."""
+
+    @property
+    @abstractmethod
+    def tables(self) -> Sections[Table]:
+        """The report's tables by name."""
+
+    @property
+    @abstractmethod
+    def figures(self) -> Sections[Figure]:
+        """The report's figures by name."""
 
 
 _STATUS_COLOURS = {

@@ -15,7 +15,6 @@ from unittest import mock
 
 import nbformat
 
-from mlreport import data
 from mlreport.driver import declared_parameters, validate_parameters
 from mlreport.driver import notebook_path
 
@@ -52,7 +51,6 @@ def run_notebook(analysis: str, params: dict[str, Any] | None = None) -> tuple[d
     namespace: dict[str, Any] = {name: parameter.default for name, parameter in declared.items()}
     namespace.update(validate_parameters(params or {}, declared, analysis=analysis))
     outputs: list[str] = []
-    data.reset_inputs()
     with _captured_display(outputs):
         for number, cell in enumerate(notebook.cells):
             if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):

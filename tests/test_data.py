@@ -13,13 +13,6 @@ from mlreport import data
 from mlreport.errors import DataError
 
 
-@pytest.fixture(autouse=True)
-def _fresh_inputs():
-    data.reset_inputs()
-    yield
-    data.reset_inputs()
-
-
 def _frame(n: int = 5) -> pd.DataFrame:
     return pd.DataFrame({"a": np.arange(n), "b": [f"x{i}" for i in range(n)]})
 
@@ -27,9 +20,10 @@ def _frame(n: int = 5) -> pd.DataFrame:
 def test_parquet_and_csv_round_trip_with_provenance(tmp_path: Path):
     _frame().to_parquet(tmp_path / "f.parquet")
     _frame().to_csv(tmp_path / "f.csv", index=False)
-    assert data.load_table(tmp_path / "f.parquet", name="reference")["a"].tolist() == list(range(5))
-    assert data.load_table(tmp_path / "f.csv", name="current")["b"].tolist()[-1] == "x4"
-    recorded = data.inputs()
+    log = data.InputLog()
+    assert data.load_table(tmp_path / "f.parquet", name="reference", log=log)["a"].tolist() == list(range(5))
+    assert data.load_table(tmp_path / "f.csv", name="current", log=log)["b"].tolist()[-1] == "x4"
+    recorded = log.to_list()
     assert [r["name"] for r in recorded] == ["reference", "current"] and recorded[0]["rows"] == 5
     assert recorded[1]["sha256"] == hashlib.sha256((tmp_path / "f.csv").read_bytes()).hexdigest()
 
@@ -39,15 +33,17 @@ def test_glob_and_partitioned_folder(tmp_path: Path):
         folder = tmp_path / f"date={day}"
         folder.mkdir()
         _frame(3).to_parquet(folder / "part-0.parquet")
-    assert len(data.load_table(tmp_path)) == 6
-    assert len(data.load_table(str(tmp_path / "date=*" / "*.parquet"))) == 6
-    assert len(data.inputs()) == 4
+    log = data.InputLog()
+    assert len(data.load_table(tmp_path, log=log)) == 6
+    assert len(data.load_table(str(tmp_path / "date=*" / "*.parquet"), log=log)) == 6
+    assert len(log) == 4
 
 
 def test_record_file_hashes_one_file_or_a_glob(tmp_path: Path):
     """Files a backend reads are recorded: one file by its own sha256, a glob by one combined digest."""
     _frame().to_parquet(tmp_path / "one.parquet")
-    entry = data.record_file(tmp_path / "one.parquet", name="reference", rows=5, columns=2)
+    log = data.InputLog()
+    entry = data.record_file(tmp_path / "one.parquet", name="reference", rows=5, columns=2, log=log).to_dict()
     assert entry["sha256"] == hashlib.sha256((tmp_path / "one.parquet").read_bytes()).hexdigest()
     assert entry["hash_of"] == "file" and entry["bytes"] == (tmp_path / "one.parquet").stat().st_size
     parts = tmp_path / "parts"
@@ -56,7 +52,7 @@ def test_record_file_hashes_one_file_or_a_glob(tmp_path: Path):
         _frame(3).to_parquet(parts / f"date={day}" / "part-0.parquet")
     files = sorted(parts.rglob("*.parquet"))
     pattern = str(parts / "date=*" / "*.parquet")
-    entry = data.record_file(pattern, name="current", rows=6, columns=2)
+    entry = data.record_file(pattern, name="current", rows=6, columns=2, log=log).to_dict()
     assert entry["hash_of"] == "files" and entry["files"] == 2 and entry["path"] == pattern
     assert entry["bytes"] == sum(f.stat().st_size for f in files) and entry["rows"] == 6
     lines = "".join(
@@ -64,12 +60,12 @@ def test_record_file_hashes_one_file_or_a_glob(tmp_path: Path):
     )
     assert entry["sha256"] == hashlib.sha256(lines.encode()).hexdigest()
     # the same files listed in another order, or from the folder, give the same digest
-    assert data.record_file(list(reversed(files)), name="current", rows=6, columns=2)["sha256"] == entry["sha256"]
-    assert data.record_file(parts, name="current", rows=6, columns=2)["sha256"] == entry["sha256"]
+    assert data.record_file(list(reversed(files)), name="current", rows=6, columns=2, log=log).sha256 == entry["sha256"]
+    assert data.record_file(parts, name="current", rows=6, columns=2, log=log).sha256 == entry["sha256"]
     # a changed byte changes it
     _frame(4).to_parquet(files[0])
-    assert data.record_file(pattern, name="current", rows=7, columns=2)["sha256"] != entry["sha256"]
-    assert [r["name"] for r in data.inputs()] == ["reference", "current", "current", "current", "current"]
+    assert data.record_file(pattern, name="current", rows=7, columns=2, log=log).sha256 != entry["sha256"]
+    assert [r["name"] for r in log.to_list()] == ["reference", "current", "current", "current", "current"]
 
 
 def test_semicolon_csv_is_sniffed(tmp_path: Path):

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -84,21 +83,15 @@ def _denoted(value: object) -> object:
 # ------------------------------------------------------------------ loaders
 
 
-@pytest.fixture(autouse=True)
-def _fresh_inputs():
-    data.reset_inputs()
-    yield
-    data.reset_inputs()
-
-
 @SETTINGS
 @given(frame=frames())
 def test_parquet_round_trip_is_exact(tmp_path: Path, frame: pd.DataFrame):
     path = tmp_path / "frame.parquet"
     frame.to_parquet(path, index=False)
-    loaded = data.load_table(path)
+    log = data.InputLog()
+    loaded = data.load_table(path, log=log)
     pd.testing.assert_frame_equal(loaded, frame, check_dtype=False)
-    assert data.inputs()[-1]["rows"] == len(frame)
+    assert log.to_list()[-1]["rows"] == len(frame)
 
 
 @SETTINGS

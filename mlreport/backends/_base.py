@@ -28,13 +28,15 @@ class Backend(ABC):
     (``_summaries``, ``_decision_counts``, ``_fit``, ``_count``, ``_rows``,
     ``_sample``). ``timings`` records ``(operation, seconds)`` of every call so
     that a report can say which backend ran and how long it took
-    (:meth:`run_info`). Files a backend reads without :func:`mlreport.data.load_table`
-    are recorded once per source with :func:`mlreport.data.record_file`.
+    (:meth:`run_info`). Every file a backend reads is recorded once per source
+    in :attr:`inputs` (an :class:`~mlreport.data.InputLog`: pass the analysis'
+    own to :func:`~mlreport.backends.open_backend`, or read it afterwards).
     """
 
     name: str = ""
 
     def __init__(self) -> None:
+        self.inputs = data.InputLog()
         self.timings: list[tuple[str, float]] = []
         self._recorded: set[tuple[str, tuple[str, ...]]] = set()
         self._depth = 0
@@ -66,7 +68,7 @@ class Backend(ABC):
         if not src.paths or key in self._recorded:
             return
         self._recorded.add(key)
-        data.record_file(list(src.paths), name=src.name, rows=rows(), columns=columns)
+        data.record_file(list(src.paths), name=src.name, rows=rows(), columns=columns, log=self.inputs)
 
     def run_summary(self) -> str:
         """:meth:`describe` and the time spent so far, one line for a report's methods."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
+from ..data import InputLog
 from ..errors import ParameterError
 from ._base import Backend
 from ._duckdb import DuckDBBackend
@@ -74,7 +75,7 @@ def get_backend(
     return _REGISTRY[name](**options)
 
 
-def open_backend(backend: Any, source: Any = None, options: Any = None) -> Backend:
+def open_backend(backend: Any, source: Any = None, options: Any = None, *, inputs: InputLog | None = None) -> Backend:
     """The backend named by a notebook's ``backend`` and ``backend_options`` parameters.
 
     ``backend`` is a registered name or ``"auto"``, which chooses by ``source``
@@ -83,7 +84,8 @@ def open_backend(backend: Any, source: Any = None, options: Any = None) -> Backe
     ``threads``, ``memory_limit``, ``temp_directory``; Spark ``master``,
     ``config``, ``relative_error``); under ``"auto"`` they are dropped when the
     choice is pandas, which takes none. Bad values are a ParameterError naming
-    ``backend`` or ``backend_options``.
+    ``backend`` or ``backend_options``. The files the backend reads are
+    recorded in ``inputs`` (the analysis' :class:`~mlreport.data.InputLog`) when given.
     """
     if not isinstance(backend, str) or backend not in ("auto", *_REGISTRY):
         raise ParameterError(
@@ -103,9 +105,12 @@ def open_backend(backend: Any, source: Any = None, options: Any = None) -> Backe
         if name == "pandas":
             options = {}
     try:
-        return _REGISTRY[name](**dict(options))
+        engine = _REGISTRY[name](**dict(options))
     except TypeError as error:
         raise ParameterError(
             f"parameter 'backend_options': the {name} backend does not take {sorted(options)} ({error})",
             name="backend_options",
         ) from None
+    if inputs is not None:
+        engine.inputs = inputs
+    return engine

@@ -32,7 +32,7 @@ class PandasBackend(Backend):
         if src.table:
             raise DataError(f"the pandas backend cannot read table {src.table!r}: use the spark backend")
         if src.paths:
-            frames = [data.load_table(p, name=src.name) for p in src.paths]
+            frames = [data.load_table(p, name=src.name, log=self.inputs) for p in src.paths]
             src = replace(src, frame=frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True))
         return _window_frame(src)
 

@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..data import InputLog
 from ..errors import DataError
 
 __all__ = ["resolve_roles", "decision_roles", "check_roles", "check_decision_labels"]
@@ -31,6 +32,7 @@ def resolve_roles(
     score_column: str = "",
     override_column: str = "",
     decision_labels: Sequence[str] = (),
+    inputs: InputLog | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments of :func:`mlreport.volume.analyse_volume`: parameters first, then the spec, then inference.
 
@@ -40,8 +42,10 @@ def resolve_roles(
     inferred. Raises :class:`~mlreport.errors.DataError` when the log has no
     rows (checked first: an empty log has nothing to infer roles from), when no
     timestamp or decision column can be found, or a named column is absent.
+    ``inputs``, the log the frame was read into, lets an empty log's message
+    name its file(s).
     """
-    _check_rows(frame)
+    _check_rows(frame, inputs)
     given_missing = not (timestamp_column and decision_column and list(segment_columns) and score_column)
     if spec is None and given_missing:
         from ..spec import infer_spec
@@ -67,24 +71,22 @@ def resolve_roles(
     return roles
 
 
-def _log_source(frame: pd.DataFrame) -> str:
-    """The file(s) the decision log was read from, when :mod:`mlreport.data` recorded them.
+def _log_source(frame: pd.DataFrame, inputs: InputLog | None) -> str:
+    """The file(s) the decision log was read from, when ``inputs`` recorded them.
 
-    The volume notebook loads the log under the name "decisions"; the paths are
+    The volume analysis loads the log under the name "decisions"; the paths are
     named only when their recorded row count is this frame's, so that a frame
     built some other way is not blamed on a file.
     """
-    from ..data import inputs
-
-    recorded = [entry for entry in inputs() if entry.get("name") == "decisions"]
-    if recorded and sum(int(entry.get("rows") or 0) for entry in recorded) == len(frame):
-        return ", ".join(str(entry["path"]) for entry in recorded)
+    recorded = [record for record in inputs or () if record.name == "decisions"]
+    if recorded and sum(int(record.rows or 0) for record in recorded) == len(frame):
+        return ", ".join(record.path for record in recorded)
     return ""
 
 
-def _check_rows(frame: pd.DataFrame) -> None:
+def _check_rows(frame: pd.DataFrame, inputs: InputLog | None = None) -> None:
     if len(frame) == 0:
-        source = _log_source(frame)
+        source = _log_source(frame, inputs)
         where = f" ({source})" if source else ""
         raise DataError(
             f"the decision log{where} has no rows: nothing to count; expected one row per decision",

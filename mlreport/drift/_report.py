@@ -327,6 +327,7 @@ def drift_summary(
     metrics: Mapping[str, Any],
     model: str,
     data_period: str,
+    profile_fingerprint: str | None = None,
 ) -> Summary:
     return summarize(
         "drift",
@@ -338,4 +339,5 @@ def drift_summary(
         metrics=metrics,
         model=model,
         data_period=data_period,
+        profile_fingerprint=profile_fingerprint,
     )

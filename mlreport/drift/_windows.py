@@ -25,7 +25,7 @@ windows are the same rows as pandas cuts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import pandas as pd
@@ -63,6 +63,7 @@ class Windows:
     current_source: Source | None = None
     reference_rows: RowSample | None = None
     current_rows: RowSample | None = None
+    inputs: data.InputLog = field(default_factory=data.InputLog)
 
     def __post_init__(self) -> None:
         if self.engine is None:
@@ -196,26 +197,27 @@ def load_windows(
         raise ParameterError("current_path was given without reference_path: name the reference data too", name="reference_path")
     if not isinstance(row_sample, int) or isinstance(row_sample, bool) or row_sample < 1:
         raise ParameterError(f"parameter 'row_sample': {row_sample!r}; expected a positive number of rows", name="row_sample")
-    engine = open_backend(backend, [p for p in (reference_path, current_path) if p] or None, backend_options)
+    log = data.InputLog()
+    engine = open_backend(backend, [p for p in (reference_path, current_path) if p] or None, backend_options, inputs=log)
     if engine.name != "pandas":
         return _counted_windows(
             engine, reference_path=reference_path, current_path=current_path, ref_start=ref_start, ref_end=ref_end,
             cur_start=cur_start, cur_end=cur_end, spec_path=spec_path, timestamp_column=timestamp_column,
             model=model, sample_rows=sample_rows, sample_incidents=sample_incidents, sample_seed=sample_seed,
             sample_weeks=sample_weeks, sample_label_delay_days=sample_label_delay_days, row_sample=row_sample,
-            row_seed=row_seed,
+            row_seed=row_seed, log=log,
         )
 
     if not reference_path:
         whole, spec, source = _sample_data(
-            sample_rows, sample_seed, sample_weeks, sample_incidents, sample_label_delay_days, spec_path, model
+            sample_rows, sample_seed, sample_weeks, sample_incidents, sample_label_delay_days, spec_path, model, log
         )
         ts = timestamp_column or spec.timestamp
         ref_end, cur_start = _sample_split(whole, ts, ref_end, cur_start, sample_weeks)
         reference = _cut(whole, ts, ref_start, ref_end, "reference")
         current = _cut(whole, ts, cur_start, cur_end, "current")
     elif not current_path:
-        whole = data.load_table(reference_path, name="data")
+        whole = data.load_table(reference_path, name="data", log=log)
         spec = resolve_spec(spec_path, whole, model=model)
         ts = _one_source_timestamp(timestamp_column or spec.timestamp)
         whole = _with_timestamps(whole, ts, reference_path)
@@ -224,8 +226,8 @@ def load_windows(
         current = _cut(whole, ts, cur_start, cur_end, "current")
         source = reference_path
     else:
-        reference = data.load_table(reference_path, name="reference")
-        current = data.load_table(current_path, name="current")
+        reference = data.load_table(reference_path, name="reference", log=log)
+        current = data.load_table(current_path, name="current", log=log)
         spec = resolve_spec(spec_path, reference, model=model)
         ts = timestamp_column or spec.timestamp
         _check_timestamp_column(reference, current, ts, reference_path, current_path)
@@ -248,15 +250,17 @@ def load_windows(
         current_span=_span(current, ts, cur_start, cur_end),
         source=source,
         engine=engine,
+        inputs=log,
     )
 
 
 def _sample_data(
-    rows: int, seed: int, weeks: int, incidents: Sequence[str], label_delay_days: int, spec_path: str, model: str
+    rows: int, seed: int, weeks: int, incidents: Sequence[str], label_delay_days: int, spec_path: str, model: str,
+    log: data.InputLog,
 ) -> tuple[pd.DataFrame, ModelSpec, str]:
     whole = sample.generate(rows, seed=seed, weeks=weeks, incidents=tuple(incidents), label_delay_days=label_delay_days)
     source = f"built-in sample (rows={rows}, seed={seed}, incidents={list(incidents) or 'none'})"
-    data.record_frame(whole, name="sample", source=source)
+    data.record_frame(whole, name="sample", source=source, log=log)
     spec = ModelSpec.from_dict(sample.DEFAULT_SPEC, source="built-in sample spec") if not spec_path else load_spec(spec_path)
     spec.model = model or spec.model
     return whole, spec, source
@@ -313,12 +317,13 @@ def _counted_windows(
     sample_label_delay_days: int,
     row_sample: int,
     row_seed: int,
+    log: data.InputLog,
 ) -> Windows:
     """:func:`load_windows` through a backend: windows as sources, rows in memory bounded by ``row_sample``."""
     spec_rows: RowSample | None = None
     if not reference_path:
         whole, spec, source = _sample_data(
-            sample_rows, sample_seed, sample_weeks, sample_incidents, sample_label_delay_days, spec_path, model
+            sample_rows, sample_seed, sample_weeks, sample_incidents, sample_label_delay_days, spec_path, model, log
         )
         ts = timestamp_column or spec.timestamp
         ref_end, cur_start = _sample_split(whole, ts, ref_end, cur_start, sample_weeks)
@@ -378,4 +383,5 @@ def _counted_windows(
         current_source=current_source,
         reference_rows=reference_rows,
         current_rows=current_rows,
+        inputs=log,
     )

@@ -161,17 +161,6 @@ def prepare_notebook(
     return output
 
 
-def _thresholds_version(thresholds: Mapping[str, Any]) -> str:
-    """The version(s) of the thresholds policy a summary used, e.g. ``drift=drift-thresholds/1``."""
-    versions = []
-    if "version" in thresholds:
-        versions.append(str(thresholds["version"]))
-    for name, value in thresholds.items():
-        if isinstance(value, Mapping) and "version" in value:
-            versions.append(f"{name}={value['version']}")
-    return ", ".join(versions) or "unversioned"
-
-
 def _utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -244,8 +233,8 @@ def _complete(
             manifest.update(
                 {k: data[k] for k in ("counts", "findings", "inputs", "thresholds", "methods", "metrics", "data_period")}
             )
-            manifest["reference_fingerprint"] = summary.metrics.get("reference_profile_fingerprint")
-            manifest["thresholds_version"] = _thresholds_version(summary.thresholds)
+            manifest["reference_fingerprint"] = summary.profile_fingerprint
+            manifest["thresholds_version"] = summary.thresholds_version
         render_start = time.monotonic()
         manifest["finished_at"] = _utc_now()
         report = render_report(executed, summary=summary, manifest=manifest, failure=failure)

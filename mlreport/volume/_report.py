@@ -28,18 +28,19 @@ def load_decisions(
 ) -> Any:
     """The decision log: the built-in sample (a frame) when ``data_path`` is empty, else the files.
 
-    pandas loads the files (:func:`mlreport.data.load_table`, recorded as
-    inputs); another backend gets a :class:`~mlreport.backends.Source` and
-    records the files when it reads them.
+    pandas loads the files (:func:`mlreport.data.load_table`, recorded in the
+    backend's inputs); another backend gets a :class:`~mlreport.backends.Source`
+    and records the files when it reads them.
     """
     if not data_path:
         frame = sample.generate(sample_rows, seed=seed, incidents=incidents)
-        return data.record_frame(
-            frame, name="decisions",
+        data.record_frame(
+            frame, name="decisions", log=engine.inputs,
             source=f"mlreport.sample.generate({sample_rows}, seed={seed}, incidents={incidents})",
         )
+        return frame
     if engine.name == "pandas":
-        return data.load_table(data_path, name="decisions")
+        return data.load_table(data_path, name="decisions", log=engine.inputs)
     return as_source(data_path, name="decisions")
 
 

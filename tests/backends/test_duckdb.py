@@ -505,13 +505,12 @@ def test_duckdb_settings_and_timings(tmp_path, data):
 def test_files_a_backend_reads_are_recorded_once(data, tmp_path):
     from mlreport import data as provenance
 
-    provenance.reset_inputs()
     backend = DuckDBBackend(threads=1)
     path = str(data["paths"]["current"])
     source = as_source(path, name="current")
     backend.summarize(source, data["profile"])
     backend.summarize_by(source, data["profile"], by="region")
-    [entry] = provenance.inputs()
+    [entry] = backend.inputs.to_list()
     assert entry["name"] == "current" and entry["path"] == path and entry["hash_of"] == "file"
     assert entry["sha256"] == provenance.file_sha256(path)
     assert entry["rows"] == len(data["current"]) and entry["columns"] == data["current"].shape[1]
@@ -520,14 +519,13 @@ def test_files_a_backend_reads_are_recorded_once(data, tmp_path):
     for day, part in data["current"].groupby(data["current"]["timestamp"].dt.strftime("%Y-%m-%d")):
         (folder / f"date={day}").mkdir(parents=True)
         part.to_parquet(folder / f"date={day}" / "part.parquet", index=False)
-    provenance.reset_inputs()
+    backend.inputs = provenance.InputLog()
     backend.summarize(as_source(folder, name="current"), data["profile"])
-    [entry] = provenance.inputs()
+    [entry] = backend.inputs.to_list()
     files = sorted(folder.rglob("*.parquet"))
     assert entry["hash_of"] == "files" and entry["files"] == len(files) > 1
     assert entry["sha256"] == provenance.files_sha256(files) and entry["rows"] == len(data["current"])
     assert entry["bytes"] == sum(f.stat().st_size for f in files)
-    provenance.reset_inputs()
     backend.close()
 
 

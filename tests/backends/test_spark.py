@@ -164,15 +164,14 @@ def test_files_rows_and_untimed_rows(data, spark_backend):
     """What a report needs: the files recorded, rows in memory, windows that count rows without a timestamp."""
     from mlreport import data as provenance
 
-    provenance.reset_inputs()
+    spark_backend.inputs = provenance.InputLog()
     path = data["paths"]["current"]
     source = as_source(path, name="current")
     spark_backend.summarize(source, data["profile"])
     spark_backend.columns(source)
-    [entry] = provenance.inputs()
+    [entry] = spark_backend.inputs.to_list()
     assert entry["name"] == "current" and entry["sha256"] == provenance.file_sha256(path)
     assert entry["rows"] == len(data["current"]) and entry["columns"] == data["current"].shape[1]
-    provenance.reset_inputs()
     # every row (timestamps as naive UTC, as pandas reads them), or a uniform sample
     every = spark_backend.bounded_rows(path, 10**6)
     assert every.complete

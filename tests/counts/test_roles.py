@@ -41,13 +41,10 @@ def test_empty_log_names_the_file_it_was_read_from(clean, tmp_path):
 
     path = tmp_path / "log.parquet"
     clean.iloc[:0].to_parquet(path)
-    data.reset_inputs()
-    try:
-        log = data.load_table(str(path), name="decisions")
-        with pytest.raises(DataError, match="has no rows") as info:
-            resolve_roles(log)
-    finally:
-        data.reset_inputs()
+    inputs = data.InputLog()
+    log = data.load_table(str(path), name="decisions", log=inputs)
+    with pytest.raises(DataError, match="has no rows") as info:
+        resolve_roles(log, inputs=inputs)
     assert str(path) in str(info.value) and info.value.path == str(path)
 
 

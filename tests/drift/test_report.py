@@ -38,13 +38,10 @@ def test_monitored_columns_leave_out_target_id_and_timestamp():
 
 
 def test_sample_windows_split_at_the_midpoint_and_record_inputs():
-    from mlreport import data
-
-    data.reset_inputs()
     windows = load_windows(sample_rows=5000, sample_incidents=["utilisation_zero"])
     assert windows.reference["timestamp"].max() < pd.Timestamp("2026-02-02") <= windows.current["timestamp"].min()
     assert windows.data_period == "2026-02-02 to 2026-03-02"
-    assert data.inputs()[0]["name"] == "sample" and data.inputs()[0]["rows"] == 5000
+    assert windows.inputs.to_list()[0]["name"] == "sample" and windows.inputs.to_list()[0]["rows"] == 5000
 
 
 def test_one_source_cut_by_dates(tmp_path: Path):

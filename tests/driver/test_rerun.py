@@ -20,12 +20,12 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python
 READER = """\
 from mlreport import data
 from mlreport.findings import Finding, summarize, publish
-data.reset_inputs()
-frame = data.load_table(path, name="current")
+inputs = data.InputLog()
+frame = data.load_table(path, name="current", log=inputs)
 mean = float(frame["x"].mean()) * SCALE
 findings = [Finding("mean", "x", "incident" if mean > threshold else "ok", f"mean of x is {mean:.3f}",
                     value=mean, threshold=threshold, method="arithmetic mean", section="Checks")]
-publish(summarize("reader", findings, model=model, inputs=data.inputs(), metrics={"mean": {"x": mean}}))"""
+publish(summarize("reader", findings, model=model, inputs=inputs.to_list(), metrics={"mean": {"x": mean}}))"""
 
 
 def write_reader(folder: Path, scale: float = 1.0) -> None:
