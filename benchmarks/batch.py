@@ -46,9 +46,8 @@ from pathlib import Path
 
 import nbformat
 
-from mlreport.driver import load_jobs, run_batch
+from mlreport.driver import load_jobs, notebooks_dir, run_batch
 from mlreport.record import open_registry
-from mlreport.driver import notebooks_dir
 
 LIGHT = """\
 import numpy as np, pandas as pd

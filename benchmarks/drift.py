@@ -173,9 +173,9 @@ def run_whole(rows: int, seed: int, classifier_sample: int) -> dict[str, float]:
     rows per window.
     """
     from mlreport import drift, integrity, performance, sample
-    from mlreport.drift import _periods as drift_periods
-    from mlreport.drift import _report as drift_report
     from mlreport.drift import _multivariate as multivariate
+    from mlreport.drift import _report as drift_report
+    from mlreport.profile import period_labels
     from mlreport.spec import ModelSpec
 
     frame = sample.generate(rows, seed=seed + 7, incidents=("utilisation_zero", "bureau_timeout_nulls", "income_shift"), label_delay_days=14)

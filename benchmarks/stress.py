@@ -27,9 +27,8 @@ import time
 import tracemalloc
 
 from mlreport import sample
-from mlreport.stress import default_model
+from mlreport.stress import StressTest, default_model
 from mlreport.stress.scenarios import load_scenarios, parse_scenarios
-from mlreport.stress import StressTest
 
 EXTRA = """
 [[scenario]]

@@ -35,9 +35,8 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 
-from mlreport.volume import analyse_counts
-from mlreport.volume import VolumeConfig
 from mlreport.counts import count_decisions
+from mlreport.volume import VolumeConfig, analyse_counts
 
 START = pd.Timestamp("2026-01-05")
 WEEKS = 8

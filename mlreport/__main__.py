@@ -1,3 +1,5 @@
-from mlreport.cli import main
 import sys
+
+from mlreport.cli import main
+
 sys.exit(main())

@@ -8,8 +8,9 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 # jsonschema (imported by nbformat) builds a grammar for IRI format checks at
 # import, 2.2 s of every command's start. Notebook schemas use no formats, and
@@ -19,9 +20,9 @@ from typing import Any, Sequence
 if "jsonschema" not in sys.modules:
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
-from . import __version__  # noqa: E402
-from .errors import InputError, MlreportError
+from . import __version__
 from .driver import DEFAULT_CELL_TIMEOUT, DEFAULT_START_TIMEOUT
+from .errors import InputError, MlreportError
 
 __all__ = ["main", "build_parser"]
 
@@ -167,8 +168,7 @@ def _emit(data: Any) -> None:
 
 
 def _cmd_list() -> int:
-    from .driver import declared_parameters
-    from .driver import analyses, notebook_path
+    from .driver import analyses, declared_parameters, notebook_path
 
     for name in analyses():
         print(name)
@@ -185,8 +185,7 @@ def _print_result(result: Any) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .driver import parse_assignments
-    from .driver import run
+    from .driver import parse_assignments, run
 
     result = run(
         args.analysis,
@@ -208,8 +207,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
-    from .driver import parse_assignments
-    from .driver import prepare_notebook
+    from .driver import parse_assignments, prepare_notebook
 
     path = prepare_notebook(args.analysis, Path(args.output), parse_assignments(args.param), args.params_file)
     print(f"wrote {path}; open it with: jupyter lab {path}", file=sys.stderr)
@@ -217,8 +215,7 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .driver import analyses
-    from .driver import default_out_dir, run
+    from .driver import analyses, default_out_dir, run
     from .record import write_index
 
     out_dir = Path(args.out) if args.out else default_out_dir()
@@ -277,8 +274,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
-    from .record import open_registry
-    from .record import format_history
+    from .record import format_history, open_registry
 
     records = open_registry(_out(args), create=False).history(
         model=args.model, analysis=args.analysis, status=args.status, limit=args.limit
@@ -291,8 +287,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from .record import open_registry
-    from .record import format_record
+    from .record import format_record, open_registry
 
     out = _out(args)
     record = open_registry(out, create=False).get(args.run_id)

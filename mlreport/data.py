@@ -20,9 +20,10 @@ import glob
 import hashlib
 import io
 import os
-from pathlib import Path
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -127,7 +128,7 @@ def record_frame(frame: pd.DataFrame, *, name: str, source: str, log: InputLog |
     """Record a table that did not come from a file (the built-in sample) in ``log``; returns the record."""
     record = InputRecord(
         name=name, path=source, sha256=frame_sha256(frame), hash_of="content", bytes=None,
-        rows=int(len(frame)), columns=int(frame.shape[1]),
+        rows=len(frame), columns=int(frame.shape[1]),
     )
     if log is not None:
         log.add(record)
@@ -149,7 +150,7 @@ def files_sha256(files: Sequence[str | os.PathLike[str]]) -> str:
     digest = hashlib.sha256()
     for file in paths:
         relative = os.path.relpath(file.resolve(), root)
-        digest.update(f"{file_sha256(file)} {file.stat().st_size} {relative}\n".encode("utf-8"))
+        digest.update(f"{file_sha256(file)} {file.stat().st_size} {relative}\n".encode())
     return digest.hexdigest()
 
 
@@ -402,7 +403,7 @@ def load_table(
         if log is not None:
             log.add(InputRecord(
                 name=name, path=str(file), sha256=file_sha256(file), hash_of="file", bytes=file.stat().st_size,
-                rows=int(len(frame)), columns=int(frame.shape[1]),
+                rows=len(frame), columns=int(frame.shape[1]),
             ))
         frames.append(frame)
     if len(frames) == 1:

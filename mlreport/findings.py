@@ -24,8 +24,9 @@ import html
 import json
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Iterator, Mapping, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .errors import InputError
 
@@ -120,7 +121,7 @@ class Finding:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Finding":
+    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
         names = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in data.items() if k in names})
 
@@ -183,7 +184,7 @@ class Summary:
         return json.dumps(self.to_dict(), default=_json_default, allow_nan=False)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Summary":
+    def from_dict(cls, data: Mapping[str, Any]) -> Summary:
         thresholds = dict(data.get("thresholds", {}))
         fingerprint = data.get("profile_fingerprint")
         return cls(

@@ -9,10 +9,9 @@ state the method and threshold.
 
 from __future__ import annotations
 
-from typing import Any
-
 import base64
 import io
+from typing import Any
 
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes

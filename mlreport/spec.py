@@ -40,9 +40,10 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -74,7 +75,7 @@ class ModelSpec:
     source: str = "inferred"
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, source: str = "dict") -> "ModelSpec":
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "dict") -> ModelSpec:
         valid = set(cls.__dataclass_fields__) - {"source"}
         unknown = sorted(set(data) - valid)
         if unknown:

@@ -8,11 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from mlreport.profile import ColumnSummary, ReferenceProfile, Summaries
-
 from cli_runs import run_cli
 
+from mlreport.profile import ColumnSummary, ReferenceProfile, Summaries
 
 SPLIT = "2026-02-02"
 

@@ -60,7 +60,7 @@ FAILURE_MESSAGE = f"bad data in {IMG} {SCRIPT} {JS_LINK} {LONG}"
 KINDS = ("drift", "volume", "stress", "failed")
 
 _LOCK = threading.Lock()
-_CACHE: dict[str, "Reports"] = {}
+_CACHE: dict[str, Reports] = {}
 
 
 @dataclass

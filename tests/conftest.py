@@ -6,7 +6,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from cli_runs import run_cli
 from make_fixture_notebooks import write_all
 

@@ -14,7 +14,6 @@ from mlreport.profile import ReferenceProfile
 from mlreport.sample import DEFAULT_SPEC, generate, split
 from mlreport.sample import FEATURES as SAMPLE_FEATURES
 
-
 #: The sample's segments and features, less months_since_delinquency (missing for the ~60% never delinquent).
 FEATURES = [*DEFAULT_SPEC["segments"], *(f for f in SAMPLE_FEATURES if f != "months_since_delinquency")]
 START = "2026-01-05"

@@ -9,14 +9,14 @@ kernel start (the CLI end-to-end tests show what a user gets around that).
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 from unittest import mock
 
 import nbformat
 
-from mlreport.driver import declared_parameters, validate_parameters
-from mlreport.driver import notebook_path
+from mlreport.driver import declared_parameters, notebook_path, validate_parameters
 
 __all__ = ["run_notebook"]
 
@@ -57,9 +57,9 @@ def run_notebook(analysis: str, params: dict[str, Any] | None = None) -> tuple[d
                 continue
             tree = ast.parse(cell.source)
             last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-            exec(compile(tree, f"<{analysis} cell {number}>", "exec"), namespace)  # noqa: S102 - our own notebook
+            exec(compile(tree, f"<{analysis} cell {number}>", "exec"), namespace)
             if last is not None:
-                value = eval(compile(ast.Expression(last.value), f"<{analysis} cell {number}>", "eval"), namespace)  # noqa: S307
+                value = eval(compile(ast.Expression(last.value), f"<{analysis} cell {number}>", "eval"), namespace)
                 if value is not None:
                     outputs.append(_as_html(value))
     return namespace, outputs

@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlreport.profile import ReferenceProfile
-from mlreport.profile import ColumnSummary, Summaries
+from mlreport.profile import ColumnSummary, ReferenceProfile, Summaries
 from mlreport.sample import generate
 
 FEATURES = [

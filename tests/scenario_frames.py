@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mlreport.stress.scenarios import apply_shock, scenario_rng
-from mlreport.stress.scenarios import Reference
-from mlreport.stress.scenarios import Shock
+from mlreport.stress.scenarios import Reference, Shock, apply_shock, scenario_rng
 
 __all__ = ["shocked"]
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +13,6 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-
 from cli_runs import load_manifest, run_cli, run_dirs
 
 pytestmark = pytest.mark.e2e

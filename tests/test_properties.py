@@ -215,8 +215,7 @@ def decision_logs(draw: st.DrawFn) -> pd.DataFrame:
 @settings(max_examples=12, deadline=None)
 @given(log=decision_logs())
 def test_volume_never_crashes_on_random_decision_logs(log: pd.DataFrame):
-    from mlreport.volume import analyse_volume
-    from mlreport.volume import VolumeConfig
+    from mlreport.volume import VolumeConfig, analyse_volume
 
     try:
         result = analyse_volume(log, VolumeConfig(baseline_weeks=2), timestamp_column="timestamp",

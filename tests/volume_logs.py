@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mlreport.volume import VolumeResult, analyse_volume
-from mlreport.volume import VolumeConfig
+from mlreport.volume import VolumeConfig, VolumeResult, analyse_volume
 
 __all__ = ["ROLES", "analyse"]
 

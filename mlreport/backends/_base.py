@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,16 @@ from .. import data
 from ..counts import CountGrid, decision_roles
 from ..errors import ParameterError
 from ..profile import ReferenceProfile, Summaries, merge
-from ._source import Grouping, RowSample, Source, _bounded_frame, _window_frame, as_source, check_group, check_quantile_mode
+from ._source import (
+    Grouping,
+    RowSample,
+    Source,
+    _bounded_frame,
+    _window_frame,
+    as_source,
+    check_group,
+    check_quantile_mode,
+)
 
 __all__ = ["Backend", "with_reference", "settings_with_fit"]
 
@@ -181,7 +191,7 @@ class Backend(ABC):
             sampled = self._sample(as_source(source), int(sample_rows), int(seed))
             fitted = ReferenceProfile.fit(sampled, columns, **fit.fit_arguments())
             return settings_with_fit(fitted, {
-                "backend": self.name, "quantiles": "sample", "sample_rows": int(len(sampled)), "seed": int(seed),
+                "backend": self.name, "quantiles": "sample", "sample_rows": len(sampled), "seed": int(seed),
             })
 
     def _fit(

@@ -39,18 +39,20 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ._base import Backend
-from ._source import Grouping, Source, as_source
 from ..errors import DataError, ParameterError
-from ..profile import ReferenceProfile
-from ..profile import Summaries
+from ..profile import ReferenceProfile, Summaries
+from ._base import Backend
+from ._duckdb_fit import DuckDBFit
 from ._duckdb_sql import _cell_sql, _ident, _text, _timestamp_literal, _tree_sql, literal, source_kind
+from ._duckdb_volume import decision_counts
+from ._source import Grouping, Source, as_source
 from ._sql_fit import QuantileRequest
 from ._sql_plan import (
     INVALID_CODE,
@@ -62,8 +64,6 @@ from ._sql_plan import (
     plan_column,
     search_tree,
 )
-from ._duckdb_volume import decision_counts
-from ._duckdb_fit import DuckDBFit
 
 __all__ = ["DuckDBBackend"]
 

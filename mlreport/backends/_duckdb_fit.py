@@ -10,14 +10,15 @@ edges and the modal candidates (numeric kind) or the label counts
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import DataError
 from ..profile import ReferenceProfile
-from ._sql_fit import ColumnStats, QueryFit, stats_from_row
 from ._duckdb_sql import _PANDAS_DTYPE, _ident, literal, source_kind
+from ._sql_fit import ColumnStats, QueryFit, stats_from_row
 
 if TYPE_CHECKING:
     from ._duckdb import DuckDBBackend
@@ -37,7 +38,7 @@ class DuckDBFit(QueryFit):
 
     def __init__(
         self,
-        backend: "DuckDBBackend",
+        backend: DuckDBBackend,
         relation: str,
         where: str,
         schema: Mapping[str, str],

@@ -19,16 +19,18 @@ as naive ISO 8601 timestamps.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import DataError
-from ._sql_plan import GridLookup
-from ._sql_fit import mid_rank_probabilities
 from ..counts import CountGrid
-from ._sql_volume import NO_TIME, OUTSIDE, check_roles, decision_counts as build_counts, plan_windows, score_edges
+from ..errors import DataError
 from ._duckdb_sql import _cell_sql, _ident, _timestamp_literal, _tree_sql, source_kind
+from ._sql_fit import mid_rank_probabilities
+from ._sql_plan import GridLookup
+from ._sql_volume import NO_TIME, OUTSIDE, check_roles, plan_windows, score_edges
+from ._sql_volume import decision_counts as build_counts
 
 if TYPE_CHECKING:
     from ._duckdb import DuckDBBackend
@@ -63,7 +65,7 @@ def _band_sql(edges: np.ndarray) -> tuple[str, str, dict[str, Any] | None]:
 
 
 def decision_counts(
-    backend: "DuckDBBackend", source: Any, config: CountGrid, roles: Mapping[str, Any]
+    backend: DuckDBBackend, source: Any, config: CountGrid, roles: Mapping[str, Any]
 ) -> Any:
     """:class:`~mlreport.counts.DecisionCounts` of a source (= ``volume_counts.count_decisions``).
 

@@ -59,7 +59,7 @@ class Source:
     def is_spark(self) -> bool:
         return self.frame is not None and type(self.frame).__module__.startswith("pyspark")
 
-    def window(self, timestamp: str | None, start: Any = None, end: Any = None) -> "Source":
+    def window(self, timestamp: str | None, start: Any = None, end: Any = None) -> Source:
         """The same source restricted to ``start <= timestamp < end``."""
         return replace(
             self, timestamp=timestamp or None, start=naive_utc(start, "start"), end=naive_utc(end, "end")

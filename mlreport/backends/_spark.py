@@ -24,21 +24,21 @@ rows).
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..errors import DataError, ParameterError
+from ..profile import ReferenceProfile, Summaries
 from ._base import Backend
 from ._source import Grouping, Source, as_source
-from ..errors import DataError, ParameterError
-from ..profile import ReferenceProfile
-from ..profile import Summaries
-from ._sql_fit import QuantileRequest
-from ._spark_sql import _ntz, _to_pandas, spark_source_kind
-from ._sql_plan import INVALID_CODE, MISSING_CODE, NONFINITE_CODE, ColumnPlan, assemble, column_summaries, plan_column
-from ._spark_volume import decision_counts
 from ._spark_fit import SparkFit
+from ._spark_sql import _ntz, _to_pandas, spark_source_kind
+from ._spark_volume import decision_counts
+from ._sql_fit import QuantileRequest
+from ._sql_plan import INVALID_CODE, MISSING_CODE, NONFINITE_CODE, ColumnPlan, assemble, column_summaries, plan_column
 
 __all__ = ["SparkBackend", "DEFAULT_RELATIVE_ERROR"]
 

@@ -11,7 +11,8 @@ within ``r`` times the number of values (Spark's Greenwald-Khanna guarantee).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,7 +35,7 @@ class SparkFit(QueryFit):
 
     def __init__(
         self,
-        backend: "SparkBackend",
+        backend: SparkBackend,
         frame: Any,
         kinds: Mapping[str, str],
         *,

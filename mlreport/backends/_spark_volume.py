@@ -10,16 +10,18 @@ decision)`` per segment column and ``(period, score band)``. Timestamps:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import DataError
-from ._sql_plan import search_tree
-from ._sql_fit import mid_rank_probabilities
 from ..counts import CountGrid
-from ._sql_volume import NO_TIME, OUTSIDE, check_roles, decision_counts as build_counts, plan_windows, score_edges
+from ..errors import DataError
 from ._spark_sql import _ntz, _tree, spark_source_kind
+from ._sql_fit import mid_rank_probabilities
+from ._sql_plan import search_tree
+from ._sql_volume import NO_TIME, OUTSIDE, check_roles, plan_windows, score_edges
+from ._sql_volume import decision_counts as build_counts
 
 if TYPE_CHECKING:
     from ._spark import SparkBackend
@@ -43,7 +45,7 @@ def _ntz_sql(stamp: Any) -> str:
     return f"TIMESTAMP_NTZ '{pd.Timestamp(stamp).strftime('%Y-%m-%d %H:%M:%S.%f')}'"
 
 
-def decision_counts(backend: "SparkBackend", source: Any, config: CountGrid, roles: Mapping[str, Any]) -> Any:
+def decision_counts(backend: SparkBackend, source: Any, config: CountGrid, roles: Mapping[str, Any]) -> Any:
     """:class:`~mlreport.counts.DecisionCounts` of a Spark source (= ``volume_counts.count_decisions``).
 
     ``roles`` as :func:`mlreport.counts.decision_roles` builds them.

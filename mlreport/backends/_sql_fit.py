@@ -15,17 +15,15 @@ backend that answers :class:`FitQueries`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from ..errors import DataError, ParameterError
-from ..profile import DEFAULT_SENTINELS, ReferenceProfile
-from ..profile import ColumnProfile
-from ..profile import Summaries
-from ..profile import categorical_labels
+from ..profile import DEFAULT_SENTINELS, ColumnProfile, ReferenceProfile, Summaries, categorical_labels
 
 __all__ = [
     "inverted_cdf_ranks",
@@ -136,7 +134,7 @@ class FitSettings:
             raise ParameterError(f"columns declared both categorical and numeric: {sorted(both)}", name="categorical")
 
     @classmethod
-    def of(cls, settings: Mapping[str, Any]) -> "FitSettings":
+    def of(cls, settings: Mapping[str, Any]) -> FitSettings:
         """From keyword arguments; an unknown name is a ParameterError listing the known ones."""
         known = [f.name for f in fields(cls)]
         unknown = sorted(set(settings) - set(known))

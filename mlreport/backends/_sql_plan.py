@@ -30,16 +30,14 @@ Fitting a profile from aggregate queries is in :mod:`mlreport.backends`.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..errors import ParameterError
-from ..profile import ReferenceProfile
-from ..profile import ColumnProfile
-from ..profile import ColumnSummary, Summaries
-from ..profile import categorical_labels
+from ..profile import ColumnProfile, ColumnSummary, ReferenceProfile, Summaries, categorical_labels
 
 __all__ = [
     "MISSING_CODE",
@@ -100,7 +98,7 @@ class GridLookup:
     @classmethod
     def from_edges(
         cls, edges: np.ndarray, *, span: tuple[float, float] | None = None, cells: int = 1 << 14
-    ) -> "GridLookup | None":
+    ) -> GridLookup | None:
         """The lookup for ``edges`` over ``span``, or None when a plain search is as good."""
         edges = np.asarray(edges, dtype=float)
         if span is None:
@@ -183,7 +181,7 @@ class CountEdges:
         maximum: float | None,
         sentinels: Sequence[float],
         modal: float | None,
-    ) -> "CountEdges":
+    ) -> CountEdges:
         fine = np.asarray(fine_edges, dtype=float)
 
         def previous(value: float) -> float:

@@ -22,18 +22,27 @@ Levels with equal counts are ordered by label, here and in the in-memory path.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..stats import PERIOD_NS, period_exposure
+from ..counts import (
+    MISSING_LABEL,
+    OTHER_LABEL,
+    CountGrid,
+    DecisionCounts,
+    analysis_windows,
+    check_decision_labels,
+    check_roles,
+    folded_levels_note,
+    holiday_mask,
+)
 from ..errors import DataError
+from ..stats import PERIOD_NS, period_exposure
 from ._sql_fit import linear_quantiles
-from ..counts import CountGrid
-from ..counts import MISSING_LABEL, OTHER_LABEL, DecisionCounts, analysis_windows, folded_levels_note, holiday_mask
-from ..counts import check_decision_labels, check_roles
 
 __all__ = ["OUTSIDE", "NO_TIME", "WindowPlan", "check_roles", "plan_windows", "score_edges", "decision_counts"]
 

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from ._grid import CountGrid
 from ._counts import (
     MISSING_LABEL,
     OTHER_LABEL,
     DecisionCounts,
-    count_decisions,
     analysis_windows,
-    holiday_mask,
+    count_decisions,
     folded_levels_note,
+    holiday_mask,
+    period_text,
     to_wall_clock,
 )
-from ._roles import resolve_roles, decision_roles, check_roles, check_decision_labels
-from ._counts import period_text
+from ._grid import CountGrid
+from ._roles import check_decision_labels, check_roles, decision_roles, resolve_roles
 
 __all__ = [
     "CountGrid",

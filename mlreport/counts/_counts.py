@@ -17,14 +17,15 @@ levels keeps its most frequent ones and counts the rest as ``"(other)"``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..stats import PERIOD_NS, PERIOD_WORDS, floor_to_period, infer_period, period_exposure
 from ..errors import DataError
+from ..stats import PERIOD_NS, PERIOD_WORDS, floor_to_period, infer_period, period_exposure
 from ._grid import CountGrid
 from ._roles import _check_decisions, _check_rows, check_roles, decision_roles
 

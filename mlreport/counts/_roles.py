@@ -11,7 +11,8 @@ the in-memory counter (:mod:`mlreport.counts`) and the SQL backends
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd

@@ -6,36 +6,36 @@ from ._compare import (
     PredictionDrift,
     compare,
     drift_over_time,
-    first_crossing,
     findings_from_comparison,
     findings_from_over_time,
-    prediction_drift,
+    first_crossing,
     methods,
+    prediction_drift,
 )
 from ._learned import chunk_metrics, learn_thresholds
 from ._metrics import column_metrics
+from ._multivariate import MIN_ROWS, SECTION, DomainClassifierResult, domain_classifier
 from ._plots import distribution_grid, importance_plot, metric_heatmap, moved_columns, trend_lines
 from ._report import (
-    monitored_columns,
-    reference_profile,
-    drift_thresholds,
-    periods,
-    current_summaries,
-    row_level_arguments,
-    computation_table,
-    computation_methods,
-    findings_frame,
-    flagged,
+    DRIFT_COLUMNS,
     INTEGRITY_COLUMNS,
     PERFORMANCE_COLUMNS,
-    DRIFT_COLUMNS,
-    moved,
+    computation_methods,
+    computation_table,
+    current_summaries,
     drift_headline,
     drift_summary,
+    drift_thresholds,
+    findings_frame,
+    flagged,
+    monitored_columns,
+    moved,
+    periods,
+    reference_profile,
+    row_level_arguments,
 )
-from ._thresholds import THRESHOLDS_VERSION, METRICS, DEFAULT_BANDS, Band, Thresholds
-from ._windows import Windows, load_windows, DEFAULT_ROW_SAMPLE
-from ._multivariate import SECTION, MIN_ROWS, DomainClassifierResult, domain_classifier
+from ._thresholds import DEFAULT_BANDS, METRICS, THRESHOLDS_VERSION, Band, Thresholds
+from ._windows import DEFAULT_ROW_SAMPLE, Windows, load_windows
 
 __all__ = [
     "PredictionDrift",

@@ -21,21 +21,21 @@ This module compares (:func:`compare`, :func:`drift_over_time`,
 
 from __future__ import annotations
 
-from typing import Any, Mapping, NamedTuple, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 import pandas as pd
 
 from .. import stats
+from ..errors import DataError, ParameterError
+from ..findings import Finding
+from ..profile import ReferenceProfile, Summaries
 from ._findings import findings_from_comparison, findings_from_over_time
 from ._methods import methods
 from ._metrics import _rows
 from ._periods import first_crossing
 from ._thresholds import _SEVERITY_RANK, Thresholds, _thresholds
 from ._verdict import _COLUMN_ORDER, _assess, _finish
-from ..errors import DataError, ParameterError
-from ..findings import Finding
-from ..profile import ReferenceProfile
-from ..profile import Summaries
 
 __all__ = [
     "PredictionDrift",

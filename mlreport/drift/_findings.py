@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..findings import Finding
 from ._methods import _method_line, methods
 from ._metrics import _NAN
 from ._periods import first_crossing
 from ._thresholds import _METRIC_LABEL, _METRIC_TEST, _TEST_LABEL, Band, Thresholds, _thresholds
 from ._verdict import _fmt_p
-from ..findings import Finding
 
 __all__ = ["findings_from_comparison", "findings_from_over_time"]
 

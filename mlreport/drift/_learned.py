@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .. import stats
+from ..errors import DataError, ParameterError
+from ..profile import ReferenceProfile, merge
 from ._metrics import _rows
 from ._thresholds import Band, Thresholds, _thresholds
-from ..errors import DataError, ParameterError
-from ..profile import ReferenceProfile
-from ..profile import merge
 
 __all__ = ["chunk_metrics", "learn_thresholds"]
 

@@ -6,16 +6,15 @@ metrics and the reason; notes flag high cardinality and a constant reference.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .. import stats
 from ..errors import DataError
-from ..profile import ReferenceProfile
-from ..profile import ColumnProfile
-from ..profile import ColumnSummary, Summaries
+from ..profile import ColumnProfile, ColumnSummary, ReferenceProfile, Summaries
 
 __all__ = ["column_metrics"]
 

@@ -46,7 +46,7 @@ def first_crossing(over_time: pd.DataFrame) -> pd.DataFrame:
                 "worst": group["severity"].iloc[int(np.argmax(rank.to_numpy()))] if len(group) else "n/a",
                 "first_warning": first["period"] if first is not None else None,
                 "first_incident": incidents["period"].iloc[0] if len(incidents) else None,
-                "periods_flagged": int(len(flagged)),
+                "periods_flagged": len(flagged),
                 "trigger": first["trigger"] if first is not None else "",
                 "value": float(first["value"]) if first is not None else _NAN,
                 "threshold": float(first["threshold"]) if first is not None else _NAN,

@@ -9,7 +9,7 @@ colour alone: the word is in the titles, and markers differ by severity
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -17,9 +17,8 @@ from matplotlib.figure import Figure
 
 from ..errors import ParameterError
 from ..plots import PALETTE, SEVERITY_MARKERS, empty_axes, finish, new_figure, severity_colour
-from ..profile import ReferenceProfile
+from ..profile import ReferenceProfile, Summaries
 from ._multivariate import DomainClassifierResult
-from ..profile import Summaries
 
 __all__ = ["distribution_grid", "metric_heatmap", "trend_lines", "moved_columns", "importance_plot"]
 

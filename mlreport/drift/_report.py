@@ -15,18 +15,17 @@ sections run on the rows the windows hold (:func:`row_level_arguments`,
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ._learned import learn_thresholds
-from ..profile import period_labels
-from ._thresholds import Thresholds
 from ..errors import ParameterError
 from ..findings import Finding, Summary, summarize
-from ..profile import ReferenceProfile
-from ..profile import Summaries
+from ..profile import ReferenceProfile, Summaries, period_labels
 from ..spec import ModelSpec
+from ._learned import learn_thresholds
+from ._thresholds import Thresholds
 
 if TYPE_CHECKING:
     from ..backends import Backend, Source
@@ -96,8 +95,8 @@ def reference_profile(
     load_path: str = "",
     save_path: str = "",
     bins: int = 10,
-    engine: "Backend | None" = None,
-    source: "Source | None" = None,
+    engine: Backend | None = None,
+    source: Source | None = None,
 ) -> ReferenceProfile:
     """The reference profile: loaded from ``load_path`` when given, else fitted.
 
@@ -178,7 +177,7 @@ def periods(current: pd.DataFrame, timestamp: str, period: str) -> pd.Series:
     return period_labels(pd.Series(range(len(current))), size)
 
 
-def current_summaries(windows: "Windows", profile: ReferenceProfile, period: str) -> tuple[Summaries, dict[Any, Summaries]]:
+def current_summaries(windows: Windows, profile: ReferenceProfile, period: str) -> tuple[Summaries, dict[Any, Summaries]]:
     """The current window's summaries and its per-period summaries (for ``compare`` and ``drift_over_time``).
 
     pandas counts the rows in memory (periods by date or chunks of rows, as
@@ -208,7 +207,7 @@ def current_summaries(windows: "Windows", profile: ReferenceProfile, period: str
     return engine.summarize_periods(windows.current_source, profile, period=period, timestamp=timestamp)
 
 
-def row_level_arguments(windows: "Windows") -> dict[str, Any]:
+def row_level_arguments(windows: Windows) -> dict[str, Any]:
     """``id_column``, ``timestamp_column`` and ``expected_end`` for the integrity checks.
 
     On every row: the spec's. On a sample they are None: duplicate ids,
@@ -226,7 +225,7 @@ _ROW_LEVEL = "integrity, performance and the domain classifier"
 _NOT_ON_A_SAMPLE = "duplicate ids, freshness, rows per period and the onset dates of integrity findings"
 
 
-def _rows_line(windows: "Windows") -> str:
+def _rows_line(windows: Windows) -> str:
     held = {"reference": windows.reference_rows, "current": windows.current_rows}
     if windows.complete:
         counts = ", ".join(f"{name} {rows.total:,}" for name, rows in held.items())  # type: ignore[union-attr]
@@ -241,7 +240,7 @@ def _rows_line(windows: "Windows") -> str:
     )
 
 
-def computation_table(windows: "Windows") -> pd.DataFrame:
+def computation_table(windows: Windows) -> pd.DataFrame:
     """What counted the summaries, its settings and time, and what the row-level sections ran on."""
     engine = windows.engine
     rows = [
@@ -253,7 +252,7 @@ def computation_table(windows: "Windows") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
 
 
-def computation_methods(windows: "Windows") -> dict[str, str]:
+def computation_methods(windows: Windows) -> dict[str, str]:
     """Appendix lines: the backend with its settings and time, and the rows of the row-level sections."""
     return {"backend": windows.engine.run_summary(), "row_level_data": _rows_line(windows)}  # type: ignore[union-attr]
 

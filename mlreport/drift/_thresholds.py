@@ -18,8 +18,9 @@ Default bands (:data:`DEFAULT_BANDS`, version :data:`THRESHOLDS_VERSION`):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -93,7 +94,7 @@ class Band:
         return [float(self.warning), float(self.incident)]
 
     @classmethod
-    def parse(cls, value: Any, where: str) -> "Band | None":
+    def parse(cls, value: Any, where: str) -> Band | None:
         """A band from ``[w, i]``, ``{"warning": w, "incident": i}``, a Band or None (off)."""
         if value is None or isinstance(value, Band):
             return value
@@ -157,7 +158,7 @@ class Thresholds:
         object.__setattr__(self, "correction", stats.correction_name(self.correction))
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> "Thresholds":
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Thresholds:
         """Thresholds from a plain dict (a spec's TOML table, a notebook parameter).
 
         Keys: ``default`` (bands for both kinds, over the defaults),

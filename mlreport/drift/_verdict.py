@@ -17,7 +17,7 @@ The verdict gates on **effect size** and requires significance as well:
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

@@ -25,14 +25,14 @@ windows are the same rows as pandas cuts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
 from .. import data, sample
-from ..backends import Backend, PandasBackend, RowSample, Source, as_source, open_backend
-from ..backends import naive_utc
+from ..backends import Backend, PandasBackend, RowSample, Source, as_source, naive_utc, open_backend
 from ..errors import DataError, ParameterError
 from ..spec import ModelSpec, load_spec, resolve_spec
 
@@ -128,10 +128,7 @@ def _cut(frame: pd.DataFrame, ts_column: str, start: pd.Timestamp | None, end: p
 
 
 def _with_timestamps(frame: pd.DataFrame, column: str, source: str) -> pd.DataFrame:
-    if column and column in frame.columns and not pd.api.types.is_datetime64_dtype(frame[column].dtype):
-        frame = frame.copy()
-        frame[column] = data.parse_timestamps(frame, column, source=source)
-    elif column and column in frame.columns and isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+    if (column and column in frame.columns and not pd.api.types.is_datetime64_dtype(frame[column].dtype)) or (column and column in frame.columns and isinstance(frame[column].dtype, pd.DatetimeTZDtype)):
         frame = frame.copy()
         frame[column] = data.parse_timestamps(frame, column, source=source)
     return frame

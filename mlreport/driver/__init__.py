@@ -2,45 +2,51 @@
 
 from __future__ import annotations
 
-from ._execute import SameInterpreterKernelManager, execute, prepare, section_of
+from ._batch import (
+    DEFAULT_JOB_TIMEOUT,
+    KILL_GRACE_S,
+    BatchResult,
+    Task,
+    TaskResult,
+    fill_templates,
+    format_summary,
+    load_jobs,
+    parse_date,
+    run_batch,
+)
+from ._execute import (
+    DEFAULT_CELL_TIMEOUT,
+    DEFAULT_START_TIMEOUT,
+    SameInterpreterKernelManager,
+    execute,
+    prepare,
+    section_of,
+)
 from ._params import (
     Parameter,
     declared_parameters,
-    parameters_cell,
-    validate_parameters,
-    parse_cli_value,
     load_params_file,
+    parameters_cell,
+    parse_assignments,
+    parse_cli_value,
+    validate_parameters,
 )
-from ._results import read_summary, is_summary_output
-from ._render import render_report, findings_table_html, appendix_html, header_html
+from ._render import appendix_html, findings_table_html, header_html, render_report
+from ._rerun import ABS_TOL, REL_TOL, Comparison, Difference, InputCheck, RerunResult, check_inputs, compare_runs, rerun
+from ._resources import analyses, notebook_path, notebooks_dir, templates_dir
+from ._results import is_summary_output, read_summary
 from ._run import (
-    RunResult,
-    FAIL_ON,
     EXIT_CODES,
-    run,
-    record_failed_run,
-    prepare_notebook,
-    resolve_parameters,
+    FAIL_ON,
+    INPUT_ERROR_NAMES,
+    RunResult,
     default_out_dir,
     exit_code_for,
-    INPUT_ERROR_NAMES,
+    prepare_notebook,
+    record_failed_run,
+    resolve_parameters,
+    run,
 )
-from ._batch import (
-    Task,
-    TaskResult,
-    BatchResult,
-    fill_templates,
-    parse_date,
-    load_jobs,
-    run_batch,
-    format_summary,
-    DEFAULT_JOB_TIMEOUT,
-    KILL_GRACE_S,
-)
-from ._rerun import InputCheck, Difference, Comparison, RerunResult, check_inputs, compare_runs, rerun, REL_TOL, ABS_TOL
-from ._resources import notebooks_dir, templates_dir, analyses, notebook_path
-from ._execute import DEFAULT_CELL_TIMEOUT, DEFAULT_START_TIMEOUT
-from ._params import parse_assignments
 
 __all__ = [
     "SameInterpreterKernelManager",

@@ -59,19 +59,19 @@ import sys
 import threading
 import time
 import tomllib
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from ..errors import InputError, MlreportError
+from ..record import make_out_dir, new_run_id, open_registry, safe_name, write_index, write_json_atomic
 from ._execute import DEFAULT_CELL_TIMEOUT
-from ..record import open_registry
 from ._params import declared_parameters
 from ._resources import analyses as available_analyses
 from ._resources import notebook_path
 from ._run import FAIL_ON, record_failed_run, resolve_parameters
-from ..record import make_out_dir, new_run_id, safe_name, write_index, write_json_atomic
 
 __all__ = [
     "Task",
@@ -204,7 +204,7 @@ def fill_templates(value: Any, *, date: dt.date, run_date: dt.date, where: str) 
 def parse_date(text: str | None) -> dt.date:
     """``--date``: an ISO date ``YYYY-MM-DD``; None means today (UTC)."""
     if text is None or text == "":
-        return dt.datetime.now(dt.timezone.utc).date()
+        return dt.datetime.now(dt.UTC).date()
     if not _DATE.fullmatch(text.strip()):
         raise InputError(f"--date {text!r}: expected YYYY-MM-DD")
     try:
@@ -240,7 +240,7 @@ def load_jobs(
     validates them, after templates are filled.
     """
     path = Path(path)
-    run_date = run_date or dt.datetime.now(dt.timezone.utc).date()
+    run_date = run_date or dt.datetime.now(dt.UTC).date()
     if fail_on not in FAIL_ON:
         raise InputError(f"--fail-on {fail_on!r}: expected one of {', '.join(FAIL_ON)}")
     if not timeout or timeout <= 0:
@@ -535,7 +535,7 @@ def run_batch(
     out_dir = Path(out_dir).resolve()
     make_out_dir(out_dir)
     open_registry(out_dir)  # create it once, before the workers race to
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = dt.datetime.now(dt.UTC).date()
     batch_id = "batch-" + new_run_id()
     logs = out_dir / ".batches" / batch_id
     logs.mkdir(parents=True, exist_ok=True)

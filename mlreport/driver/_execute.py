@@ -20,8 +20,9 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import nbformat
 from jupyter_client.kernelspec import KernelSpec

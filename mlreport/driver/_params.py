@@ -32,9 +32,10 @@ import json
 import math
 import tokenize
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import nbformat
 
@@ -174,7 +175,7 @@ def _coerce(value: Any, parameter: Parameter) -> Any:
     where = f"parameter {parameter.name!r}"
     expected = f"expected {parameter.type}"
     kind = parameter.type
-    if kind == "any" or value is None and kind in ("str", "list", "dict"):
+    if kind == "any" or (value is None and kind in ("str", "list", "dict")):
         return value
     if kind == "bool":
         if isinstance(value, bool):

@@ -19,7 +19,8 @@ import copy
 import html
 import json
 import re
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import nbformat
 

@@ -27,16 +27,15 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ..errors import InputError
+from ..record import RunRecord, flatten_metrics, open_registry, sha256_file
 from ._execute import DEFAULT_CELL_TIMEOUT
-from ..record import open_registry
-from ..record import RunRecord, flatten_metrics
 from ._run import run
-from ..record import sha256_file
 
 __all__ = [
     "InputCheck",
@@ -196,9 +195,7 @@ def compare_runs(original: RunRecord, rerun: RunRecord) -> Comparison:
     for key in sorted(set(metrics_a) | set(metrics_b)):
         name = f"metric {key[0]}" + (f"[{key[1]}]" if key[1] else "")
         va, vb = metrics_a.get(key), metrics_b.get(key)
-        if va is None or vb is None:
-            result.metrics.append(Difference("metric", name, va, vb))
-        elif not _close(va, vb):
+        if va is None or vb is None or not _close(va, vb):
             result.metrics.append(Difference("metric", name, va, vb))
     if original.notebook_sha256 and rerun.notebook_sha256 and original.notebook_sha256 != rerun.notebook_sha256:
         result.notes.append(f"the analysis notebook changed since the original run (sha256 {original.notebook_sha256} "

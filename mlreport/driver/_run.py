@@ -25,9 +25,10 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import nbformat
 
@@ -43,28 +44,29 @@ from ..errors import (
     ScenarioError,
     SpecError,
 )
-from ._execute import DEFAULT_CELL_TIMEOUT, DEFAULT_START_TIMEOUT, execute, prepare
 from ..findings import Summary, severity_rank
-from ._params import declared_parameters, load_params_file, validate_parameters
-from ._render import render_report
-from ._resources import notebook_path
-from ._results import read_summary
-from ..record import open_registry, record_run
-from ..record import Registry
 from ..record import (
+    Registry,
     commit_run,
     deferred_signals,
     discard,
     identity,
     make_out_dir,
     new_run_id,
+    open_registry,
     package_versions,
+    record_run,
     sha256_file,
     staging_dir,
     write_index,
     write_json_atomic,
     write_text_atomic,
 )
+from ._execute import DEFAULT_CELL_TIMEOUT, DEFAULT_START_TIMEOUT, execute, prepare
+from ._params import declared_parameters, load_params_file, validate_parameters
+from ._render import render_report
+from ._resources import notebook_path
+from ._results import read_summary
 
 __all__ = [
     "RunResult", "FAIL_ON", "EXIT_CODES", "run", "record_failed_run", "prepare_notebook", "resolve_parameters",
@@ -162,7 +164,7 @@ def prepare_notebook(
 
 
 def _utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _parameters_sha256(parameters: Mapping[str, Any]) -> str:

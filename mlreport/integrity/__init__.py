@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from ._check import SECTION, IntegrityResult, check_integrity
 from ._context import CheckResult
-from ._domain import out_of_range, category_changes, constant_columns
-from ._shares import missing_change, sentinel_spikes, non_finite
+from ._domain import category_changes, constant_columns, out_of_range
+from ._shares import missing_change, non_finite, sentinel_spikes
 from ._stats import increase_pvalue
-from ._tables import schema_diff, duplicate_ids, freshness, rows_per_period
+from ._tables import duplicate_ids, freshness, rows_per_period, schema_diff
 from ._thresholds import DEFAULT_THRESHOLDS, merge_thresholds, methods
 
 __all__ = [

@@ -25,8 +25,9 @@ new categories in :mod:`~mlreport.integrity`, onset dating in
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 

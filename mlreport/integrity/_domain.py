@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..findings import Finding, worst
-from ._context import SECTION, CheckResult, _Context, _result, column_check, _top_numeric
+from ._context import SECTION, CheckResult, _Context, _result, _top_numeric, column_check
 from ._onset import _onset
 from ._stats import _binomial_pvalue, _bonferroni, _grade
 from ._text import _listing, _pct, _since, _value_text

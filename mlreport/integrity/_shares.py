@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..findings import Finding, severity_rank
-from ._context import SECTION, CheckResult, _Context, _numeric_counts, _result, column_check, _top_numeric
+from ._context import SECTION, CheckResult, _Context, _numeric_counts, _result, _top_numeric, column_check
 from ._onset import _onset
 from ._stats import _bonferroni, _grade, increase_pvalue
 from ._text import _pct, _rows, _since, _value_text

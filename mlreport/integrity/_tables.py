@@ -9,7 +9,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -276,9 +277,7 @@ def _rows_per_period(ctx: _Context) -> CheckResult:
         if not partial[i] and expected[i] > 0:
             if p_low[i] < alpha and ratio[i] <= 1 - inc_drop:
                 severity = "incident"
-            elif p_low[i] < alpha and ratio[i] <= 1 - warn_drop:
-                severity = "warning"
-            elif p_high[i] < alpha and ratio[i] >= 1 + surge:
+            elif (p_low[i] < alpha and ratio[i] <= 1 - warn_drop) or (p_high[i] < alpha and ratio[i] >= 1 + surge):
                 severity = "warning"
         severities.append(severity)
     labels = _period_labels(ordinals, ctx.period)

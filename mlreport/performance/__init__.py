@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ._calibration import CalibrationResult, calibration_by_decile, fit_score_edges
 from ._compare import SECTION, PerformanceComparison, compare_performance
-from ._calibration import CalibrationResult, fit_score_edges, calibration_by_decile
 from ._discrimination import PerformanceResult, auc_se_delong, auc_se_hanley_mcneil, ks_statistic, performance
 from ._maturity import MaturedResult, matured
 from ._plots import auc_by_period, calibration_plot

@@ -33,8 +33,9 @@ Judging (:func:`compare_performance`), each rule both an effect size and noise:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 

@@ -7,7 +7,8 @@ all (enough bads, both classes) is its status.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..findings import Finding
 from ._calibration import CalibrationResult

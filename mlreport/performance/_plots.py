@@ -15,9 +15,9 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
-from ._compare import PerformanceComparison
-from ._calibration import CalibrationResult
 from ..plots import PALETTE, SEVERITY_MARKERS, empty_axes, finish, new_figure, severity_colour
+from ._calibration import CalibrationResult
+from ._compare import PerformanceComparison
 
 __all__ = ["auc_by_period", "calibration_plot"]
 

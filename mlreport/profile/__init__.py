@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ._profile import PROFILE_VERSION, DEFAULT_SENTINELS, ReferenceProfile
 from ._column import OTHER_LABEL, ColumnProfile
 from ._counts import bin_index
+from ._periods import period_labels
+from ._profile import DEFAULT_SENTINELS, PROFILE_VERSION, ReferenceProfile
 from ._summaries import ColumnSummary, Summaries, merge
 from ._values import categorical_labels
-from ._periods import period_labels
 
 __all__ = [
     "period_labels",

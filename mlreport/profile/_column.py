@@ -7,8 +7,9 @@ Shares in the profile (missing, non-finite, modal, sentinel) are fractions of
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -137,7 +138,7 @@ class ColumnProfile:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "ColumnProfile":
+    def from_dict(cls, data: Mapping[str, Any]) -> ColumnProfile:
         try:
             return cls(
                 name=str(data["name"]),

@@ -7,7 +7,7 @@ block (``_BLOCK_ROWS``) and the blocks added.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -82,7 +82,7 @@ class _Counter:
         self.groups = groups
         self.n_groups = n_groups
 
-    def subset(self, mask: np.ndarray) -> "_Counter":
+    def subset(self, mask: np.ndarray) -> _Counter:
         return _Counter(None if self.groups is None else self.groups[mask], self.n_groups)
 
     def count(self, mask: np.ndarray) -> np.ndarray:

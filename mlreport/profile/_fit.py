@@ -25,7 +25,8 @@ reference and in every batch.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,7 @@ __all__: list[str] = []
 def _kind_of(
     name: str,
     series: pd.Series,
-    numbers: "_SortedNumbers | None",
+    numbers: _SortedNumbers | None,
     categorical: set[str],
     numeric: set[str],
     discrete_max: int,

@@ -27,9 +27,10 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -83,7 +84,7 @@ class ReferenceProfile:
         max_categories: int = 50,
         sentinels: Sequence[float] = DEFAULT_SENTINELS,
         discrete_max: int = 12,
-    ) -> "ReferenceProfile":
+    ) -> ReferenceProfile:
         """Fit the profile of ``columns`` (default: every non-datetime column).
 
         See :mod:`mlreport.profile` for the kind rule, bins and categories.
@@ -277,7 +278,7 @@ class ReferenceProfile:
         return {"version": self.version, "fingerprint": self.fingerprint, **self._content()}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, source: str | None = None) -> "ReferenceProfile":
+    def from_dict(cls, data: Mapping[str, Any], *, source: str | None = None) -> ReferenceProfile:
         """Rebuild a profile; checks the version and, when present, the fingerprint."""
         where = f" in {source}" if source else ""
         if not isinstance(data, Mapping):
@@ -327,7 +328,7 @@ class ReferenceProfile:
         return target
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> "ReferenceProfile":
+    def load(cls, path: str | os.PathLike[str]) -> ReferenceProfile:
         """Read a profile written by :meth:`save`; :class:`DataError` if unusable."""
         source = str(path)
         try:

@@ -7,8 +7,9 @@ subtract (``a - b``: leave-one-out comparisons), and read and write JSON.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -72,7 +73,7 @@ class ColumnSummary:
         """Values counted in the bins."""
         return int(self.counts.sum())
 
-    def _combine(self, other: "ColumnSummary", sign: int) -> "ColumnSummary":
+    def _combine(self, other: ColumnSummary, sign: int) -> ColumnSummary:
         if self.kind != other.kind or self.counts.shape != other.counts.shape:
             raise DataError("cannot merge summaries fitted on different profiles")
         return ColumnSummary(
@@ -90,10 +91,10 @@ class ColumnSummary:
             modal_count=self.modal_count + sign * other.modal_count,
         )
 
-    def __add__(self, other: "ColumnSummary") -> "ColumnSummary":
+    def __add__(self, other: ColumnSummary) -> ColumnSummary:
         return self._combine(other, 1)
 
-    def __sub__(self, other: "ColumnSummary") -> "ColumnSummary":
+    def __sub__(self, other: ColumnSummary) -> ColumnSummary:
         """Counts of ``self`` minus a part of it (leave-one-out comparisons)."""
         return self._combine(other, -1)
 
@@ -125,7 +126,7 @@ class ColumnSummary:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "ColumnSummary":
+    def from_dict(cls, data: Mapping[str, Any]) -> ColumnSummary:
         return cls(
             kind=str(data["kind"]),
             n=int(data["n"]),
@@ -167,7 +168,7 @@ class Summaries:
     def __len__(self) -> int:
         return len(self.columns)
 
-    def _combine(self, other: "Summaries", sign: int) -> "Summaries":
+    def _combine(self, other: Summaries, sign: int) -> Summaries:
         if not isinstance(other, Summaries):
             return NotImplemented
         names = list(self.columns) + [c for c in other.columns if c not in self.columns]
@@ -185,10 +186,10 @@ class Summaries:
         )
         return Summaries(rows=self.rows + sign * other.rows, columns=combined, absent=absent)
 
-    def __add__(self, other: "Summaries") -> "Summaries":
+    def __add__(self, other: Summaries) -> Summaries:
         return self._combine(other, 1)
 
-    def __sub__(self, other: "Summaries") -> "Summaries":
+    def __sub__(self, other: Summaries) -> Summaries:
         return self._combine(other, -1)
 
     def to_dict(self) -> dict[str, Any]:
@@ -199,7 +200,7 @@ class Summaries:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Summaries":
+    def from_dict(cls, data: Mapping[str, Any]) -> Summaries:
         return cls(
             rows=int(data["rows"]),
             columns={

@@ -10,7 +10,8 @@ are integers print without a decimal point (``12``, not ``12.0``).
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd

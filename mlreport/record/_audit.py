@@ -35,9 +35,10 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import InputError, OutputError
 from ._registry import REGISTRY_FILE, Registry, RunRecord
@@ -84,7 +85,7 @@ def file_hashes(run_dir: Path) -> dict[str, str | None]:
 
 
 def _utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _tail(path: Path, block: int = 65_536) -> tuple[bytes, bool]:

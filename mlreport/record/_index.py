@@ -16,8 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ._ledger import open_registry
 from ._registry import Registry, RunRecord
@@ -196,7 +197,7 @@ def _table(records: Sequence[RunRecord]) -> str:
 
 def index_html(registry: Registry, *, generated: str | None = None) -> str:
     """The whole index page (see the module docstring)."""
-    generated = generated or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    generated = generated or dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     groups = registry.groups()
     total = sum(n for _, _, n, _ in groups)
     models: dict[str, list[tuple[str, int]]] = {}

@@ -21,12 +21,13 @@ import json
 import logging
 import shutil
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
-from . import _audit as audit  # its append() is patched by the fault drills
 from ..errors import InputError, OutputError
+from . import _audit as audit  # its append() is patched by the fault drills
 from ._registry import Registry, RunRecord, record_from_manifest
 from ._store import deferred_signals, discard
 
@@ -146,7 +147,7 @@ def prune(out_dir: Path, keep_days: float, *, dry_run: bool = False, now: dt.dat
     if keep_days is None or keep_days < 0:
         raise InputError(f"--keep-days {keep_days!r}: expected zero or more days")
     out_dir = Path(out_dir).resolve()
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     cutoff = (now - dt.timedelta(days=keep_days)).isoformat(timespec="seconds").replace("+00:00", "Z")
     registry = open_registry(out_dir, create=False)
     result = PruneResult(cutoff=cutoff, dry_run=dry_run)

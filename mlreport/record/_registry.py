@@ -32,9 +32,10 @@ import datetime as dt
 import json
 import math
 import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from ..errors import InputError, OutputError
 
@@ -145,7 +146,7 @@ _COLUMNS = (
 
 
 def _utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _dumps(value: Any) -> str:
@@ -210,7 +211,7 @@ class RunRecord:
         return data
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> "RunRecord":
+    def from_row(cls, row: sqlite3.Row) -> RunRecord:
         def load(text: str | None, empty: Any) -> Any:
             return json.loads(text) if text else empty
 

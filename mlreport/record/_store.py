@@ -25,9 +25,10 @@ import shutil
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import InputError, OutputError
 
@@ -57,7 +58,7 @@ _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 def new_run_id(now: dt.datetime | None = None) -> str:
     """``20260314T101500Z-3f9a1c2b``: sortable by time, unique by its random part."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(4)}"
 
 

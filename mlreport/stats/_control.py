@@ -378,7 +378,7 @@ def _l2_cost_class() -> type:
         model = "l2_cumulative"
         min_size = 1
 
-        def fit(self, signal: np.ndarray) -> "CumulativeL2":
+        def fit(self, signal: np.ndarray) -> CumulativeL2:
             self.signal = np.asarray(signal, dtype=float).reshape(len(signal), -1)
             values = self.signal[:, 0]  # change_points passes one column
             # Python floats: PELT calls error() O(n²) times; numpy scalars cost 20x more per call.

@@ -36,8 +36,9 @@ import functools
 import importlib
 import math
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -217,7 +218,7 @@ class Model:
         name: str,
         features: Sequence[str] | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
-    ) -> "Model":
+    ) -> Model:
         """Wrap a callable or an estimator-like object.
 
         Estimators: ``predict_proba`` (the last column, the positive class of a
@@ -430,7 +431,7 @@ class DecisionRule:
         *,
         otherwise: str,
         higher_is_riskier: bool = True,
-    ) -> "DecisionRule":
+    ) -> DecisionRule:
         """Cut-offs that reproduce a target decision mix on ``scores``.
 
         ``shares`` gives the share of each label but the last (best first); cut

@@ -8,8 +8,8 @@ says which features are declared, and in which direction.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -17,9 +17,9 @@ import pandas as pd
 from ..errors import DataError, ParameterError
 from ..findings import Finding
 from ._models import Model
-from .scenarios import is_numeric
 from ._population import _rng
 from ._readouts import SECTIONS
+from .scenarios import is_numeric
 
 __all__ = ["MonotonicityResult", "check_directions", "monotonicity"]
 

@@ -7,15 +7,16 @@ methods are part of :class:`~mlreport.stress.StressTest`.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
 from ..findings import Finding
-from .scenarios import Tolerance
 from ._readouts import SECTIONS
 from ._sensitivity import DEFAULT_GRIDS
+from .scenarios import Tolerance
 
 __all__ = ["ReverseResult"]
 

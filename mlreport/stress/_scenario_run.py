@@ -8,19 +8,17 @@ part of :class:`~mlreport.stress.StressTest`.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..findings import Finding
-from .scenarios import apply_scenario
-from .scenarios import ResolvedScenario, resolve
-from .scenarios import Tolerance
-from .scenarios import ScenarioSuite
 from ._population import _infinities
 from ._readouts import SECTIONS, paired_rate_change, roc_auc
+from .scenarios import ResolvedScenario, ScenarioSuite, Tolerance, apply_scenario, resolve
 
 __all__ = ["ScenarioRun"]
 

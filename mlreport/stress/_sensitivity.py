@@ -5,16 +5,14 @@ The methods are part of :class:`~mlreport.stress.StressTest`.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
-from .scenarios import apply_scenario
-from .scenarios import is_numeric
-from .scenarios import Shock
-from .scenarios import Tolerance
+from .scenarios import Shock, Tolerance, apply_scenario, is_numeric
 
 __all__ = ["DEFAULT_GRIDS", "NUMERIC_FAMILIES", "CATEGORICAL_FAMILIES"]
 

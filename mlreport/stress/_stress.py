@@ -19,25 +19,24 @@ writes the headline and summary. Everything is seeded.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import DataError, ParameterError, ScenarioError, SpecError
 from ..findings import Summary, summarize
-from ._models import DecisionRule, Model, ModelDecisions
-from .scenarios import is_numeric
-from .scenarios import Reference
-from .scenarios import Tolerance, parse_tolerance
 from ..spec import ModelSpec
+from ._models import DecisionRule, Model, ModelDecisions
 from ._monotonicity import MonotonicityResult, check_directions
 from ._population import _infinities, _label_array, _nonfinite_counts, _rng, default_segments
 from ._readouts import LossModel, roc_auc
 from ._reverse import _REVERSE_METHOD, ReverseResult, _format_magnitude, _ReverseMethods
 from ._scenario_run import ScenarioRun, _ScenarioMethods
 from ._sensitivity import _SensitivityMethods
+from .scenarios import Reference, Tolerance, is_numeric, parse_tolerance
 
 __all__ = [
     "StressTest",
@@ -123,7 +122,7 @@ class StressTest(_ScenarioMethods, _SensitivityMethods, _ReverseMethods):
         tolerance_pp: float = 0.0,
         seed: int = 0,
         spec: ModelSpec | None = None,
-    ) -> "StressTest":
+    ) -> StressTest:
         """A test from notebook parameters, "" / [] / 0 meaning "use what is known".
 
         ``setup`` is a :class:`~mlreport.stress.ModelSetup`; ``spec`` an optional
@@ -200,7 +199,7 @@ class StressTest(_ScenarioMethods, _SensitivityMethods, _ReverseMethods):
             codes = self.rule.codes(scores)
         return scores, codes
 
-    def subsample(self, rows: int, *, seed: int | None = None) -> "StressTest":
+    def subsample(self, rows: int, *, seed: int | None = None) -> StressTest:
         """The same test on a seeded random subset of rows (reference kept).
 
         Sweeps and bisection score many variants; a few thousand rows are
@@ -405,7 +404,7 @@ def stress_summary(
         "seed": run.seed,
         "scenario_file": run.scenario_file,
         "scenario_sha256": run.scenario_sha256,
-        "scenarios": int(len(run.table)),
+        "scenarios": len(run.table),
         "scenarios_failing": int((run.table["result"] == "fail").sum()),
     }
     all_metrics.update(metrics or {})

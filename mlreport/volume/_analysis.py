@@ -33,13 +33,11 @@ from typing import Any
 
 import pandas as pd
 
-from ..stats import BASELINE_METHOD, DISPERSION_METHOD, PERIOD_WORDS
-from ..stats import CHANGEPOINT_METHOD, CUSUM_METHOD, EWMA_METHOD
+from ..counts import OTHER_LABEL, DecisionCounts, count_decisions, period_text
 from ..findings import Finding, severity_rank, worst
+from ..stats import BASELINE_METHOD, CHANGEPOINT_METHOD, CUSUM_METHOD, DISPERSION_METHOD, EWMA_METHOD, PERIOD_WORDS
 from ._changes import _change_events, _change_points
 from ._config import VolumeConfig
-from ..counts import OTHER_LABEL, DecisionCounts, count_decisions
-from ..counts import period_text
 from ._events import SECTIONS, _Event
 from ._mix import _mix_events, _mix_tables, _score_band_table
 from ._rates import _laney_method, _rate_events, _rate_states, _rates_table, _RateState
@@ -177,9 +175,9 @@ class VolumeResult:
             "rows": self.counts.rows,
             "period": self.counts.period,
             "series": int(self.volume["series"].nunique()),
-            "series_periods_tested": int(len(analysed)),
+            "series_periods_tested": len(analysed),
             "volume_flags": {level: int((analysed["severity"] == level).sum()) for level in ("warning", "incident")},
-            "rate_periods": int(len(rates)),
+            "rate_periods": len(rates),
             "rate_flags": {level: int((rates["severity"] == level).sum()) for level in ("warning", "incident")},
             "mix_psi": float(overall["psi"]),
             "mix_cramers_v": float(overall["cramers_v"]),

@@ -9,15 +9,14 @@ findings; those of flagged series are reported as ``change_point`` findings.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from ..counts import DecisionCounts, period_text
 from ..stats import CHANGEPOINT_METHOD, change_points
 from ._config import VolumeConfig
-from ..counts import DecisionCounts
-from ..counts import period_text
 from ._events import SECTIONS, _Event
 from ._rates import _RateState
 from ._seasonal import _VolumeState

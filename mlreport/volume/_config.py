@@ -49,14 +49,14 @@ change_point           ok         a change point of a monitored series (for dati
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Mapping
-
+from typing import Any
 
 from ..counts import CountGrid
-from ..stats import BASELINE_MODES
 from ..errors import ParameterError
 from ..findings import SEVERITIES
+from ..stats import BASELINE_MODES
 
 __all__ = ["DEFAULT_SEVERITY", "VolumeConfig", "config_from_parameters"]
 
@@ -202,7 +202,7 @@ class VolumeConfig(CountGrid):
         object.__setattr__(self, "severity", {**DEFAULT_SEVERITY, **dict(self.severity)})
 
     @classmethod
-    def from_mapping(cls, mapping: Mapping[str, Any] | None = None, **overrides: Any) -> "VolumeConfig":
+    def from_mapping(cls, mapping: Mapping[str, Any] | None = None, **overrides: Any) -> VolumeConfig:
         """A config from a mapping (a model spec's ``[thresholds.volume]`` table) and overrides.
 
         Unknown keys raise :class:`~mlreport.errors.ParameterError`; ``severity``

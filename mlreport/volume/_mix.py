@@ -21,18 +21,17 @@ Methods:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
+from ..counts import MISSING_LABEL, DecisionCounts, period_text
 from ..stats import psi as psi_of_counts
 from ._config import VolumeConfig
-from ..counts import MISSING_LABEL, DecisionCounts
-from ..counts import period_text
 from ._events import SECTIONS, _Event, _phrase
 
 __all__ = ["MixTest", "mix_test"]

@@ -8,16 +8,16 @@ marker, so status reads without colour too.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..stats import PERIOD_WORDS
 from ..findings import severity_rank
 from ..plots import PALETTE, SEVERITY_MARKERS, finish, new_figure
+from ..stats import PERIOD_WORDS
 from ._analysis import VolumeResult
 
 __all__ = [

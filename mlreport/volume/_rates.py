@@ -12,26 +12,27 @@ dated from the change points and the CUSUM's onset estimate.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..stats import PERIOD_WORDS, PERIODS_PER_WEEK
+from ..counts import DecisionCounts, period_text
+from ..findings import worst
 from ..stats import (
     CUSUM_METHOD,
     EWMA_METHOD,
     LANEY_METHOD,
     LANEY_SEASONAL_METHOD,
+    PERIOD_WORDS,
+    PERIODS_PER_WEEK,
     ewma_chart,
     laney_p_chart,
     tabular_cusum,
 )
-from ..findings import worst
 from ._config import VolumeConfig
-from ..counts import DecisionCounts
-from ..counts import period_text
 from ._events import SECTIONS, _episodes, _Event
 
 __all__: list[str] = []

@@ -10,7 +10,8 @@ Only inferring column roles looks at rows: the log itself with pandas, its first
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 

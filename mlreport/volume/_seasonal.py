@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..counts import DecisionCounts, period_text
+from ..findings import SEVERITIES, severity_rank, worst
 from ..stats import (
     BASELINE_METHOD,
     DISPERSION_METHOD,
@@ -26,10 +28,7 @@ from ..stats import (
     pearson_dispersion,
     seasonal_expected,
 )
-from ..findings import SEVERITIES, severity_rank, worst
 from ._config import VolumeConfig
-from ..counts import DecisionCounts
-from ..counts import period_text
 from ._events import SECTIONS, _about, _episodes, _Event, _phrase
 
 __all__: list[str] = []

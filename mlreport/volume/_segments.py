@@ -17,11 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..stats import PERIODS_PER_WEEK, count_tail
+from ..counts import DecisionCounts, period_text
 from ..findings import worst
+from ..stats import PERIODS_PER_WEEK, count_tail
 from ._config import VolumeConfig
-from ..counts import DecisionCounts
-from ..counts import period_text
 from ._events import SECTIONS, _about, _Event, _phrase
 from ._mix import _bh, _window_sums
 from ._seasonal import _VolumeState

@@ -17,29 +17,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from mlreport import drift
-from mlreport.backends import (
-    PandasBackend,
-    Source,
-    as_source,
-    backend_names,
-    choose_backend,
-    get_backend,
-    register_backend,
-)
-from mlreport.backends import DuckDBBackend
-from mlreport.backends._duckdb_sql import literal
-from mlreport.errors import DataError, ParameterError
-from mlreport.profile import period_labels, ReferenceProfile
-from mlreport.backends._sql_plan import GridLookup
-from mlreport.backends._sql_fit import inverted_cdf_ranks, linear_quantiles, mid_rank_probabilities
-from mlreport.sample import generate, split
-from mlreport.volume import VolumeConfig
-from mlreport.counts import count_decisions
-
 from backend_cases import (
     FEATURES,
     SPLIT,
@@ -52,7 +29,28 @@ from backend_cases import (
     run_report,
     with_awkward_values,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from mlreport import drift
+from mlreport.backends import (
+    DuckDBBackend,
+    PandasBackend,
+    Source,
+    as_source,
+    backend_names,
+    choose_backend,
+    get_backend,
+    register_backend,
+)
+from mlreport.backends._duckdb_sql import literal
+from mlreport.backends._sql_fit import inverted_cdf_ranks, linear_quantiles, mid_rank_probabilities
+from mlreport.backends._sql_plan import GridLookup
+from mlreport.counts import count_decisions
+from mlreport.errors import DataError, ParameterError
+from mlreport.profile import ReferenceProfile, period_labels
+from mlreport.sample import generate, split
+from mlreport.volume import VolumeConfig
 
 
 @pytest.fixture(scope="module")

@@ -15,23 +15,23 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-
-from mlreport.backends import Source, as_source, choose_backend
-from mlreport.errors import DataError, ParameterError
-from mlreport.profile import period_labels, ReferenceProfile
-from mlreport.sample import generate, split
-from mlreport.volume import VolumeConfig
-from mlreport.counts import count_decisions
-
-from cli_runs import runtime_missing
 from backend_cases import (  # the same awkward data and the same comparisons as the DuckDB tests
     FEATURES,
     SPLIT,
-    with_awkward_values,
     assert_counts_equal,
     assert_profiles_equal,
     assert_summaries_equal,
+    with_awkward_values,
 )
+from cli_runs import runtime_missing
+
+from mlreport.backends import Source, as_source, choose_backend
+from mlreport.counts import count_decisions
+from mlreport.errors import DataError, ParameterError
+from mlreport.profile import ReferenceProfile, period_labels
+from mlreport.sample import generate, split
+from mlreport.volume import VolumeConfig
+
 
 def _spark_missing() -> str | None:
     try:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from volume_logs import ROLES, analyse
 
+from mlreport.counts import count_decisions
 from mlreport.errors import DataError, ParameterError
 from mlreport.sample import generate
-from mlreport.volume import analyse_counts
-from mlreport.volume import VolumeConfig
-from mlreport.counts import count_decisions
-
-from volume_logs import ROLES, analyse
+from mlreport.volume import VolumeConfig, analyse_counts
 
 
 @pytest.fixture(scope="module")

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from volume_logs import ROLES, analyse
 
+from mlreport.counts import count_decisions, resolve_roles
 from mlreport.errors import DataError
 from mlreport.sample import DEFAULT_SPEC, generate
 from mlreport.spec import ModelSpec
-from mlreport.volume import analyse_volume
-from mlreport.volume import VolumeConfig
-from mlreport.counts import count_decisions
-from mlreport.counts import resolve_roles
-
-from volume_logs import ROLES, analyse
+from mlreport.volume import VolumeConfig, analyse_volume
 
 
 @pytest.fixture(scope="module")

@@ -5,17 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from drift_frames import FEATURES, INCIDENT, START, _fit, _row, incident_data_fixture, incident_table_fixture  # noqa: F401 - fixtures, taken by name
 
-from drift_frames import FEATURES, INCIDENT, START, _fit, _row
-from drift_frames import incident_data_fixture, incident_table_fixture  # noqa: F401 - fixtures, taken by name
-
-from mlreport.profile import period_labels
 from mlreport import drift
 from mlreport.drift import _plots as drift_plots
 from mlreport.errors import DataError, ParameterError
 from mlreport.plots import png_bytes
+from mlreport.profile import period_labels
 from mlreport.sample import generate
-
 
 # ---------------------------------------------------------------------------
 # compare on sample incidents
@@ -140,8 +137,7 @@ def test_drift_over_time_names_the_first_period(incident_data):
 
 def test_drift_over_time_from_per_period_summaries_equals_the_frame_path(incident_data):
     """A backend's per-period summaries in place of the frame: the same table, from pandas and DuckDB."""
-    from mlreport.backends import PandasBackend
-    from mlreport.backends import DuckDBBackend
+    from mlreport.backends import DuckDBBackend, PandasBackend
 
     profile, _, _ = _fit(incident_data)
     window = incident_data[incident_data["timestamp"] >= "2026-02-02"].copy()

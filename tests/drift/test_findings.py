@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from drift_frames import FEATURES
-from drift_frames import incident_data_fixture, incident_table_fixture  # noqa: F401 - fixtures, taken by name
+from drift_frames import FEATURES, incident_data_fixture, incident_table_fixture  # noqa: F401 - fixtures, taken by name
 
 from mlreport.drift import _findings as drift_findings
 

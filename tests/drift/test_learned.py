@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from drift_frames import _fit, _row
-from drift_frames import incident_data_fixture  # noqa: F401 - a fixture, taken by name
+from drift_frames import (
+    _fit,
+    _row,
+    incident_data_fixture,  # noqa: F401 - a fixture, taken by name
+)
 
 from mlreport import drift, stats
 from mlreport.drift import _learned as drift_learned_thresholds

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from drift_frames import (
+    _fit,
+    _row,
+    incident_data_fixture,  # noqa: F401 - a fixture, taken by name
+)
 from scipy import stats as sps
-
-from drift_frames import _fit, _row
-from drift_frames import incident_data_fixture  # noqa: F401 - a fixture, taken by name
 
 from mlreport import drift, stats
 

@@ -11,9 +11,9 @@ import pytest
 from sklearn.preprocessing import OrdinalEncoder
 
 from mlreport import sample
-from mlreport.errors import DataError, ParameterError
 from mlreport.drift import DomainClassifierResult, domain_classifier
 from mlreport.drift._multivariate import _category_codes
+from mlreport.errors import DataError, ParameterError
 
 FEATURES = [
     "age", "income", "employment_status", "housing", "loan_amount", "loan_term_months",

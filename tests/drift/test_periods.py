@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from mlreport.profile import period_labels
 from mlreport.errors import DataError, ParameterError
+from mlreport.profile import period_labels
 
 
 def test_unparsable_timestamps_and_bad_periods():

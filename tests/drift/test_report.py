@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_runs import run_cli
 
 from mlreport import sample
 from mlreport.drift import (
@@ -16,6 +17,7 @@ from mlreport.drift import (
     drift_headline,
     drift_thresholds,
     findings_frame,
+    load_windows,
     monitored_columns,
     moved,
     periods,
@@ -25,9 +27,6 @@ from mlreport.drift import (
 from mlreport.errors import DataError, ParameterError
 from mlreport.findings import Finding
 from mlreport.spec import ModelSpec
-from mlreport.drift import load_windows
-
-from cli_runs import run_cli
 
 
 def test_monitored_columns_leave_out_target_id_and_timestamp():

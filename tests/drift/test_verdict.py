@@ -5,10 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from drift_frames import _fit, _row, incident_data_fixture, incident_table_fixture  # noqa: F401 - fixtures, taken by name
 from statsmodels.stats.multitest import multipletests
-
-from drift_frames import _fit, _row
-from drift_frames import incident_data_fixture, incident_table_fixture  # noqa: F401 - fixtures, taken by name
 
 from mlreport import drift
 from mlreport.profile import ReferenceProfile

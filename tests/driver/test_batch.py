@@ -13,10 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mlreport.record import read_log, verify
 from mlreport.driver import fill_templates, load_jobs, parse_date
 from mlreport.errors import InputError
-from mlreport.record import open_registry
+from mlreport.record import open_registry, read_log, verify
 
 DATE = dt.date(2026, 3, 14)
 RUN_DATE = dt.date(2026, 3, 15)
@@ -53,7 +52,7 @@ def test_escaped_braces_come_back_single(text):
 
 def test_parse_date():
     assert parse_date("2026-03-14") == DATE
-    assert parse_date(None) == dt.datetime.now(dt.timezone.utc).date()
+    assert parse_date(None) == dt.datetime.now(dt.UTC).date()
     for bad in ("2026-3-14", "14/03/2026", "2026-02-30", "2026-03-14; rm -rf /"):
         with pytest.raises(InputError, match="--date"):
             parse_date(bad)

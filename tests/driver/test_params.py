@@ -10,9 +10,14 @@ import nbformat
 import pytest
 from papermill.translators import PythonTranslator
 
+from mlreport.driver import (
+    declared_parameters,
+    load_params_file,
+    parse_assignments,
+    parse_cli_value,
+    validate_parameters,
+)
 from mlreport.errors import ParameterError
-from mlreport.driver import declared_parameters, load_params_file, parse_cli_value, validate_parameters
-from mlreport.driver import parse_assignments
 
 
 def _nb(source: str) -> nbformat.NotebookNode:

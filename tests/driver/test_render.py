@@ -7,8 +7,8 @@ import re
 import nbformat
 import pandas as pd
 
-from mlreport.findings import SUMMARY_MIMETYPE, Finding, summarize
 from mlreport.driver import render_report
+from mlreport.findings import SUMMARY_MIMETYPE, Finding, summarize
 
 HOSTILE = '"><img src=x onerror=alert(1)><script>alert(2)</script>'
 

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from cli_runs import run_cli
-from mlreport.record import open_registry
-from mlreport.record import RunRecord
+
 from mlreport.driver import check_inputs, compare_runs
 from mlreport.driver._rerun import _regenerated_problems
+from mlreport.record import RunRecord, open_registry
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 READER = """\

@@ -8,14 +8,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from integrity_frames import INCIDENT_START, only, row
 
 from mlreport import integrity, sample
 from mlreport.errors import DataError, ParameterError
 from mlreport.findings import summarize
-from mlreport.integrity import check_integrity
-from mlreport.integrity import DEFAULT_THRESHOLDS
+from mlreport.integrity import DEFAULT_THRESHOLDS, check_integrity
 
 SAMPLE_END = "2026-03-02"  # start 2026-01-05 + 8 weeks
 

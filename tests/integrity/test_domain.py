@@ -6,12 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from integrity_frames import only, row
 from scipy import stats
 
-from integrity_frames import only, row
-
 from mlreport.integrity import category_changes, constant_columns, out_of_range
-
 
 # --------------------------------------------------------------------------- out of range
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from integrity_frames import daily_frame
 
 from mlreport.integrity import missing_change

@@ -6,15 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from integrity_frames import INCIDENT_START, missing_frames, only, row
 from scipy import stats
 from statsmodels.stats.proportion import proportions_ztest
 
-from integrity_frames import INCIDENT_START, missing_frames, only, row
-
 from mlreport import sample
-from mlreport.integrity import check_integrity
-from mlreport.integrity import missing_change, non_finite, sentinel_spikes
-
+from mlreport.integrity import check_integrity, missing_change, non_finite, sentinel_spikes
 
 # --------------------------------------------------------------------------- missing
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from integrity_frames import daily_frame, only, row
 
 from mlreport.integrity import duplicate_ids, freshness, rows_per_period, schema_diff
-
 
 # --------------------------------------------------------------------------- schema
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
 from integrity_frames import missing_frames
 
 from mlreport.errors import ParameterError
-from mlreport.integrity import missing_change
-from mlreport.integrity import DEFAULT_THRESHOLDS, merge_thresholds
+from mlreport.integrity import DEFAULT_THRESHOLDS, merge_thresholds, missing_change
 
 
 def test_default_thresholds_have_a_version_and_overrides_are_recorded():

@@ -6,9 +6,8 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats
-
 from performance_frames import frame_of, synthetic
+from scipy import stats
 
 from mlreport.performance import calibration_by_decile, fit_score_edges
 

@@ -7,14 +7,12 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import roc_auc_score
-
 from performance_frames import synthetic
+from sklearn.metrics import roc_auc_score
 
 from mlreport import sample
 from mlreport.errors import DataError, ParameterError
-from mlreport.performance import compare_performance
-from mlreport.performance import DEFAULT_THRESHOLDS
+from mlreport.performance import DEFAULT_THRESHOLDS, compare_performance
 
 
 def findings_by_check(comparison, period=None):

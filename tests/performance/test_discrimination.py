@@ -9,10 +9,9 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from performance_frames import frame_of, synthetic
 from scipy import stats
 from sklearn.metrics import roc_auc_score
-
-from performance_frames import frame_of, synthetic
 
 from mlreport.errors import DataError, ParameterError
 from mlreport.performance import auc_se_delong, auc_se_hanley_mcneil, ks_statistic, performance

@@ -5,13 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from profile_frames import profile_fixture, sample_fixture  # noqa: F401 - fixtures, taken by name
 
 from mlreport.errors import DataError, ParameterError
-from mlreport.profile import ReferenceProfile
-from mlreport.profile import OTHER_LABEL
-from mlreport.profile import categorical_labels
+from mlreport.profile import OTHER_LABEL, ReferenceProfile, categorical_labels
 
 
 def test_kinds_follow_the_stated_rule(profile: ReferenceProfile):

@@ -5,13 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from profile_frames import FEATURES, _assert_summaries_equal
-from profile_frames import profile_fixture, sample_fixture  # noqa: F401 - fixtures, taken by name
+from profile_frames import FEATURES, _assert_summaries_equal, profile_fixture, sample_fixture  # noqa: F401 - fixtures, taken by name
 
 from mlreport.errors import DataError
 from mlreport.profile import ReferenceProfile
-
 
 # ---------------------------------------------------------------------------
 # serialisation
@@ -55,8 +52,8 @@ def test_tampered_or_foreign_profiles_are_refused(tmp_path, profile):
 
 
 def test_block_by_block_counting_gives_the_same_summaries(sample, profile, monkeypatch):
-    import mlreport.profile._profile as profile_module
     import mlreport.profile._fit as profile_fit_module
+    import mlreport.profile._profile as profile_module
 
     whole = profile.summarize(sample)
     weeks = sample["timestamp"].dt.to_period("W").astype(str)

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from profile_frames import _assert_summaries_equal
-from profile_frames import sample_fixture  # noqa: F401 - a fixture, taken by name
+from profile_frames import (
+    _assert_summaries_equal,
+    sample_fixture,  # noqa: F401 - a fixture, taken by name
+)
 
 from mlreport.profile import ReferenceProfile
 

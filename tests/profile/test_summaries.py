@@ -7,9 +7,7 @@ import json
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from profile_frames import _assert_summaries_equal
-from profile_frames import profile_fixture, sample_fixture  # noqa: F401 - fixtures, taken by name
+from profile_frames import _assert_summaries_equal, profile_fixture, sample_fixture  # noqa: F401 - fixtures, taken by name
 
 from mlreport.profile import Summaries, merge
 

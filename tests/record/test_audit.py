@@ -11,12 +11,22 @@ import time
 from pathlib import Path
 
 import pytest
-
 from cli_runs import run_cli
-from mlreport.record import _audit as audit
-from mlreport.record import AUDIT_FILE, GENESIS, append, canonical_json, entry_hash, read_log, verify
+
 from mlreport.errors import InputError
-from mlreport.record import open_registry, prune, record_run
+from mlreport.record import (
+    AUDIT_FILE,
+    GENESIS,
+    append,
+    canonical_json,
+    entry_hash,
+    open_registry,
+    prune,
+    read_log,
+    record_run,
+    verify,
+)
+from mlreport.record import _audit as audit
 
 
 def make_run(out: Path, run_id: str, *, model: str = "card", analysis: str = "drift", status: str = "ok",
@@ -155,7 +165,7 @@ def test_unrecorded_folder_is_reported_unless_in_flight(three_runs):
 
 def test_pruned_runs_verify_as_pruned(three_runs):
     out, folders = three_runs
-    result = prune(out, 30, now=dt.datetime(2026, 4, 10, tzinfo=dt.timezone.utc))
+    result = prune(out, 30, now=dt.datetime(2026, 4, 10, tzinfo=dt.UTC))
     assert [r.run_id for r in result.runs] == [folders[0].name]  # started 2026-03-10, more than 30 days before
     assert not folders[0].exists() and folders[1].exists()
     report = verify(out)
@@ -168,7 +178,7 @@ def test_pruned_runs_verify_as_pruned(three_runs):
 def test_tampering_before_pruning_is_still_detected(three_runs):
     out, folders = three_runs
     (folders[0] / "report.html").write_text("rewritten before the retention job ran")
-    prune(out, 30, now=dt.datetime(2026, 4, 10, tzinfo=dt.timezone.utc))
+    prune(out, 30, now=dt.datetime(2026, 4, 10, tzinfo=dt.UTC))
     (problem,) = verify(out).problems
     assert problem.kind == "file-changed" and problem.file == "report.html" and "when it was pruned" in problem.message
 

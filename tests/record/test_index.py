@@ -6,8 +6,15 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from mlreport.record import index_html, sparkline_svg, trend_series, write_index
-from mlreport.record import Registry, RunRecord, record_from_manifest
+from mlreport.record import (
+    Registry,
+    RunRecord,
+    index_html,
+    record_from_manifest,
+    sparkline_svg,
+    trend_series,
+    write_index,
+)
 
 HOSTILE = '<script>alert("m")</script>'
 

@@ -9,13 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
-
 from cli_runs import run_cli
-from mlreport.record import read_log, verify
-from mlreport.errors import InputError
-from mlreport.record import STALE_STAGING_S, open_registry, prune, record_run
 
-NOW = dt.datetime(2026, 4, 30, 12, tzinfo=dt.timezone.utc)
+from mlreport.errors import InputError
+from mlreport.record import STALE_STAGING_S, open_registry, prune, read_log, record_run, verify
+
+NOW = dt.datetime(2026, 4, 30, 12, tzinfo=dt.UTC)
 
 
 def folder_with_manifest(out: Path, run_id: str, started: str, status: str = "ok") -> tuple[Path, dict]:

@@ -13,8 +13,8 @@ from mlreport.record import commit_run, list_runs, new_run_id, safe_name, stagin
 
 
 def test_run_ids_sort_by_time_and_are_unique():
-    early = new_run_id(dt.datetime(2026, 3, 14, 10, 0, tzinfo=dt.timezone.utc))
-    late = new_run_id(dt.datetime(2026, 3, 14, 10, 1, tzinfo=dt.timezone.utc))
+    early = new_run_id(dt.datetime(2026, 3, 14, 10, 0, tzinfo=dt.UTC))
+    late = new_run_id(dt.datetime(2026, 3, 14, 10, 1, tzinfo=dt.UTC))
     assert early.startswith("20260314T100000Z-") and early < late
     assert len({new_run_id() for _ in range(1000)}) == 1000
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlreport.stats import change_points, ewma_chart, ewma_variance, laney_p_chart, segment_cost, tabular_cusum
 from mlreport.errors import ParameterError
+from mlreport.stats import change_points, ewma_chart, ewma_variance, laney_p_chart, segment_cost, tabular_cusum
 
 # Montgomery, Introduction to Statistical Quality Control, Example 9.1 / Table 9.1:
 # 30 observations, the first 20 from N(10, 1), the last 10 from N(11, 1).

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
+from mlreport.errors import ParameterError
 from mlreport.stats import (
     count_band,
     count_tail,
@@ -20,7 +21,6 @@ from mlreport.stats import (
     period_exposure,
     seasonal_expected,
 )
-from mlreport.errors import ParameterError
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlreport.stress import Model
-from mlreport.stress import monotonicity
+from mlreport.stress import Model, monotonicity
 
 
 def planted_model() -> Model:

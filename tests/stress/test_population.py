@@ -5,12 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from stress_models import APPROVE_HALF, logistic_model, uniform_population
 
 from mlreport.errors import DataError
-from mlreport.stress import StressTest
-from mlreport.stress import default_segments
+from mlreport.stress import StressTest, default_segments
 
 
 def test_label_column_must_be_binary():

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
 from stress_models import APPROVE_HALF, logistic_model, uniform_population
 
-from mlreport.stress.scenarios import Tolerance
 from mlreport.stress import StressTest
+from mlreport.stress.scenarios import Tolerance
 
 
 @pytest.mark.parametrize(

@@ -6,15 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
-
 from stress_models import APPROVE_HALF, logistic_model, uniform_population
 
 from mlreport.errors import ModelError
-from mlreport.stress import Model
-from mlreport.stress.scenarios import Tolerance
-from mlreport.stress.scenarios import parse_scenarios
-from mlreport.stress import StressTest, stress_summary
-from mlreport.stress import LossModel
+from mlreport.stress import LossModel, Model, StressTest, stress_summary
+from mlreport.stress.scenarios import Tolerance, parse_scenarios
 
 
 def small_test(**kwargs) -> StressTest:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from stress_models import APPROVE_HALF, logistic_model, uniform_population
 
 from mlreport.stress import StressTest

@@ -7,15 +7,12 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-
 from stress_models import APPROVE_HALF, logistic_model, uniform_population
 
-from mlreport.errors import DataError
-from mlreport.stress import Model, ModelDecisions
 from mlreport.driver import declared_parameters
-from mlreport.stress.scenarios import Tolerance
-from mlreport.stress.scenarios import parse_scenarios
-from mlreport.stress import StressTest, stress_summary
+from mlreport.errors import DataError
+from mlreport.stress import Model, ModelDecisions, StressTest, stress_summary
+from mlreport.stress.scenarios import Tolerance, parse_scenarios
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "stress.ipynb"
 

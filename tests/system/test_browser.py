@@ -19,12 +19,12 @@ turns that skip into a failure.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
-
-import pytest
+from typing import Any
 
 import browser
+import pytest
 from browser import ARTIFACTS, VIEWPORT
 from cli_runs import runtime_missing
 
@@ -159,7 +159,7 @@ def test_index_shows_the_newest_status_on_the_first_screen(opened: dict[str, Ope
     cells = page.locator("a.c")
     assert cells.count() >= 4
     box = cells.first.bounding_box()
-    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= VIEWPORT["height"], box
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= VIEWPORT["height"], box
     assert cells.first.inner_text().strip() in {"H", "W", "I", "F"}
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "index.png"))

@@ -25,7 +25,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-
 from cli_runs import load_manifest, run_dirs
 
 pytestmark = pytest.mark.e2e

@@ -18,17 +18,30 @@ import json
 import re
 from pathlib import Path
 
+import browser
 import nbformat
 import pandas as pd
 import pytest
 import yaml
-
-import browser
-from browser import EMOJI, FAILURE_MESSAGE, FEATURE, HOSTILE, IMG, JS_LINK, LONG, MODEL_NAME, RTL, SCENARIO_NAME, SCRIPT, SVG, ZERO_WIDTH
+from browser import (
+    EMOJI,
+    FAILURE_MESSAGE,
+    FEATURE,
+    HOSTILE,
+    IMG,
+    JS_LINK,
+    LONG,
+    MODEL_NAME,
+    RTL,
+    SCENARIO_NAME,
+    SCRIPT,
+    SVG,
+    ZERO_WIDTH,
+)
 from cli_runs import run_cli
 
-from mlreport.findings import Finding, banner_html, summarize
 from mlreport.driver import findings_table_html, header_html
+from mlreport.findings import Finding, banner_html, summarize
 from mlreport.tables import table
 
 pytestmark = pytest.mark.e2e

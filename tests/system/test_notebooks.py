@@ -7,12 +7,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from mlreport.findings import SUMMARY_MIMETYPE
-from mlreport.driver import declared_parameters
-from mlreport.driver import analyses, notebooks_dir
-
 from cli_runs import run_cli
+
+from mlreport.driver import analyses, declared_parameters, notebooks_dir
+from mlreport.findings import SUMMARY_MIMETYPE
 
 NOTEBOOKS = sorted(notebooks_dir().glob("*.ipynb"))
 

@@ -5,14 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from volume_logs import analyse
 
 from mlreport.findings import SEVERITIES, summarize
 from mlreport.sample import generate
-from mlreport.volume import analyse_volume
-from mlreport.volume import VolumeConfig
-from mlreport.volume import SECTIONS
-
-from volume_logs import analyse
+from mlreport.volume import SECTIONS, VolumeConfig, analyse_volume
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,9 @@ or ``{column: {op: value}}`` with ops ``==``, ``!=``, ``>``, ``>=``, ``<``,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd

@@ -7,8 +7,9 @@ Quantile shifts need its quantiles and ranks, noise its standard deviation,
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,7 +52,7 @@ class ColumnReference:
     nonfinite: int = 0
 
     @classmethod
-    def fit(cls, series: pd.Series) -> "ColumnReference":
+    def fit(cls, series: pd.Series) -> ColumnReference:
         present = series.dropna()
         last = present.iloc[-1] if len(present) else None
         if not is_numeric(series):
@@ -103,12 +104,12 @@ class Reference:
         self.columns = dict(columns)
 
     @classmethod
-    def fit(cls, frame: pd.DataFrame, columns: Sequence[str] | None = None) -> "Reference":
+    def fit(cls, frame: pd.DataFrame, columns: Sequence[str] | None = None) -> Reference:
         """Fit on ``frame`` (rows in time order, for "stale" values)."""
         names = list(columns) if columns is not None else list(frame.columns)
         return cls({name: ColumnReference.fit(frame[name]) for name in names})
 
-    def extended(self, frame: pd.DataFrame, columns: Sequence[str]) -> "Reference":
+    def extended(self, frame: pd.DataFrame, columns: Sequence[str]) -> Reference:
         """This reference plus statistics for ``columns`` not fitted yet."""
         missing = [c for c in dict.fromkeys(columns) if c not in self.columns]
         if not missing:

@@ -6,8 +6,8 @@ into shocks and sets each scenario's tolerance.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Mapping, Sequence
 
 import pandas as pd
 
@@ -15,8 +15,8 @@ from ...errors import ScenarioError
 from ._checks import is_numeric
 from ._filters import Filter
 from ._shocks import _CATEGORICAL_ONLY, _NUMERIC_ONLY, _VALUE_KEYWORDS, SELECTORS, Shock
-from ._tolerance import Tolerance, parse_tolerance
 from ._suite import MACRO_FAMILIES, ScenarioSuite
+from ._tolerance import Tolerance, parse_tolerance
 
 __all__ = ["ResolvedScenario", "resolve"]
 

@@ -27,8 +27,9 @@ applied by :mod:`~mlreport.stress.scenarios`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Mapping
+from typing import Any
 
 from ...errors import ScenarioError
 from ._checks import _check_keys, _number, _scalar, _share
@@ -84,7 +85,7 @@ class Shock:
             return self.share
         return None
 
-    def with_magnitude(self, magnitude: float) -> "Shock":
+    def with_magnitude(self, magnitude: float) -> Shock:
         """The same shock at another size (used by sweeps and bisection)."""
         if self.kind in ("relative", "absolute", "quantile_shift"):
             return replace(self, by=float(magnitude))

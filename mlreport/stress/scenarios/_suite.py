@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Mapping
+from typing import Any
 
 from ...errors import ScenarioError
 from ._checks import _check_keys, _number

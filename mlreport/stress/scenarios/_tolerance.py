@@ -7,8 +7,9 @@ The table comes from a scenario file, one of its scenarios, or a model spec's
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ...errors import ScenarioError
 from ._checks import _check_keys, _number, _share

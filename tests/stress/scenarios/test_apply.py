@@ -10,14 +10,9 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from scenario_frames import shocked
 
-from mlreport.stress.scenarios import apply_scenario
-from mlreport.stress.scenarios import parse_filter
-from mlreport.stress.scenarios import Reference
-from mlreport.stress.scenarios import UNSEEN, Shock
-
+from mlreport.stress.scenarios import UNSEEN, Reference, Shock, apply_scenario, parse_filter
 
 # ---------------------------------------------------------------- numeric shocks
 

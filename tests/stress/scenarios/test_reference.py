@@ -5,11 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from scenario_frames import shocked
 
-from mlreport.stress.scenarios import ColumnReference
-from mlreport.stress.scenarios import Shock
+from mlreport.stress.scenarios import ColumnReference, Shock
 
 
 def test_reference_quantiles_match_numpy():

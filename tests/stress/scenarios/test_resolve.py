@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 
 from mlreport.errors import ScenarioError
-from mlreport.stress.scenarios import resolve
-from mlreport.stress.scenarios import parse_scenarios
+from mlreport.stress.scenarios import parse_scenarios, resolve
 
 GOOD = """
 [tolerance]

@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 
 from mlreport.errors import ScenarioError
-from mlreport.stress.scenarios import resolve
-from mlreport.stress.scenarios import load_scenarios, parse_scenarios
+from mlreport.stress.scenarios import load_scenarios, parse_scenarios, resolve
 
 
 def test_yaml_and_toml_give_the_same_scenarios():
