@@ -1,13 +1,10 @@
-"""Findings, the run summary a notebook publishes, and the shape of every analysis' result.
+"""Findings and the run summary a notebook publishes.
 
 A :class:`Finding` is one checked fact (a column's PSI over its band, a channel
 with no volume). A :class:`Summary` is what a whole analysis concluded: a status,
 a one-sentence headline and its findings, plus the provenance the report's
 appendix needs (inputs, thresholds and their version, methods, key metrics, the
-reference profile's fingerprint). An :class:`AnalysisResult` is what every
-analysis function returns (:func:`mlreport.drift.analyse`,
-:func:`mlreport.volume.analyse`, :func:`mlreport.stress.analyse`): its findings,
-its summary, and the tables and figures of its report, by name.
+reference profile's fingerprint).
 
 Severities are ordered ``ok < warning < incident``. A run that could not finish
 has status ``failed``, which is not a severity of a finding but of a run.
@@ -23,17 +20,15 @@ from __future__ import annotations
 import html
 import json
 import math
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
-    from .tables import Table
+    pass
 
 __all__ = [
     "SEVERITIES",
@@ -41,8 +36,6 @@ __all__ = [
     "SUMMARY_MIMETYPE",
     "Finding",
     "Summary",
-    "AnalysisResult",
-    "Sections",
     "thresholds_version",
     "severity_rank",
     "worst",
@@ -51,7 +44,7 @@ __all__ = [
 ]
 
 SEVERITIES: tuple[str, ...] = ("ok", "warning", "incident")
-STATUSES: tuple[str, ...] = SEVERITIES + ("failed",)
+STATUSES: tuple[str, ...] = (*SEVERITIES, "failed")
 SUMMARY_MIMETYPE = "application/vnd.mlreport.summary+json"
 
 _RANK = {name: rank for rank, name in enumerate(STATUSES)}
@@ -285,80 +278,6 @@ def summarize(
         thresholds_version=thresholds_version(thresholds or {}),
         profile_fingerprint=profile_fingerprint,
     )
-
-
-T = TypeVar("T")
-
-
-class Sections(Mapping[str, T], Generic[T]):
-    """Named parts of a report (tables or figures), each computed on first use and then kept.
-
-    A notebook cell that shows ``result.tables["feature_drift"]`` computes that
-    table there, so a failure is reported in its own section and a reader who
-    stops early pays only for what was shown. ``list(sections)`` names every
-    part without computing any.
-    """
-
-    def __init__(self, makers: Mapping[str, Callable[[], T]], *, kind: str = "section") -> None:
-        self._makers = dict(makers)
-        self._made: dict[str, T] = {}
-        self._kind = kind
-
-    def __getitem__(self, name: str) -> T:
-        if name not in self._made:
-            try:
-                maker = self._makers[name]
-            except KeyError:
-                raise KeyError(f"no {self._kind} {name!r}; the {self._kind}s are {', '.join(self._makers)}") from None
-            self._made[name] = maker()
-        return self._made[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._makers)
-
-    def __len__(self) -> int:
-        return len(self._makers)
-
-
-class AnalysisResult(ABC):
-    """What every analysis returns: the same four members, whatever the analysis.
-
-    ``findings``
-        every :class:`Finding`, worst first;
-    ``summary``
-        the :class:`Summary` the notebook publishes and the driver records
-        (status, headline, findings, inputs, thresholds and their version,
-        methods, metrics, the reference profile's fingerprint);
-    ``tables`` and ``figures``
-        the report's tables (:class:`~mlreport.tables.Table`, captioned and
-        escaped) and figures (matplotlib), by name, computed on first use
-        (:class:`Sections`).
-
-    A notebook is the narrative around one call that returns this: a heading,
-    a sentence of why, then ``result.tables[...]`` or ``show(result.figures[...])``.
-    """
-
-    analysis: str = ""
-
-    @property
-    @abstractmethod
-    def findings(self) -> list[Finding]:
-        """Every finding of the analysis, worst first."""
-
-    @property
-    @abstractmethod
-    def summary(self) -> Summary:
-        """What the analysis concluded, with its provenance."""
-
-    @property
-    @abstractmethod
-    def tables(self) -> Sections[Table]:
-        """The report's tables by name."""
-
-    @property
-    @abstractmethod
-    def figures(self) -> Sections[Figure]:
-        """The report's figures by name."""
 
 
 _STATUS_COLOURS = {
