@@ -27,6 +27,7 @@ from mlreport.record import (
     verify,
 )
 from mlreport.record import _audit as audit
+from mlreport.record import _verify as verification
 
 
 def make_run(out: Path, run_id: str, *, model: str = "card", analysis: str = "drift", status: str = "ok",
@@ -190,8 +191,8 @@ def test_torn_last_line_is_reported_and_the_chain_continues(tmp_path: Path):
     entry = append(tmp_path, event="run", run_id="b", files={})
     lines = read_log(tmp_path)
     assert lines[1].entry is None and entry["prev"] == hashlib.sha256(b'{"seq": 2, "ti').hexdigest()
-    report = audit.VerifyReport()
-    audit._check_chain(lines, report)
+    report = verification.VerifyReport()
+    verification._check_chain(lines, report)
     assert [p.kind for p in report.problems] == ["bad-line"]
 
 
@@ -207,8 +208,8 @@ def test_concurrent_appends_keep_one_chain(tmp_path: Path):
         pool.map(_append_many, [(str(tmp_path), worker, 50) for worker in range(4)])
     lines = read_log(tmp_path)
     assert [line.entry["seq"] for line in lines] == list(range(1, 201))
-    report = audit.VerifyReport()
-    audit._check_chain(lines, report)
+    report = verification.VerifyReport()
+    verification._check_chain(lines, report)
     assert report.clean and len({line.entry["run_id"] for line in lines}) == 200
 
 

@@ -93,7 +93,7 @@ def test_record_round_trip(tmp_path: Path):
     # Recording again replaces, never duplicates.
     registry.record(record(tmp_path, "20260314T020000Z-aaaa0001", status="ok"))
     assert registry.count() == 1 and registry.get("20260314T020000Z-aaaa0001").status == "ok"
-    json.dumps(got.to_json_dict())  # JSON-ready
+    json.dumps(got.to_dict())  # JSON-ready
 
 
 def test_get_by_unique_prefix_and_clear_errors(tmp_path: Path):
