@@ -166,7 +166,7 @@ def main() -> int:
     sampler = TreeSampler()
     sampler.start()
     started = time.perf_counter()
-    result = run_batch(tasks, out_dir=out, jobs=args.jobs)
+    result = run_batch(tasks, out=out, jobs=args.jobs)
     wall = time.perf_counter() - started
     sampler.done.set()
     sampler.join()

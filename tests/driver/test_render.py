@@ -7,7 +7,7 @@ import re
 import nbformat
 import pandas as pd
 
-from mlreport.driver import render_report
+from mlreport.driver import CellFailure, render_report
 from mlreport.findings import SUMMARY_MIMETYPE, Finding, summarize
 
 HOSTILE = '"><img src=x onerror=alert(1)><script>alert(2)</script>'
@@ -102,6 +102,7 @@ def test_contents_link_to_sections():
 
 
 def test_failed_run_banner_and_reason():
-    html = _render(failure={"kind": "timeout", "message": "a cell ran longer than 5 s", "section": "Feature drift", "cell_index": 5})
+    failure = CellFailure("timeout", "a cell ran longer than 5 s", section="Feature drift", cell_index=5)
+    html = _render(failure=failure)
     assert "RUN FAILED" in html and "a cell ran longer than 5 s" in html and "mlr-banner failed" in html
     assert "Why the run failed" in html
