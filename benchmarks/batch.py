@@ -194,7 +194,7 @@ def main() -> int:
         if not items:
             continue
 
-        def stat(key: str) -> str:
+        def stat(key: str, items: list[dict[str, float]] = items) -> str:
             values = [i[key] for i in items]
             return f"{statistics.median(values):6.2f} [{min(values):.2f}-{max(values):.2f}]"
 

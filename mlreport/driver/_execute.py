@@ -71,8 +71,14 @@ class SameInterpreterKernelManager(AsyncKernelManager):
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         # The kernel logs shutdown noise (ZMQ errors after a timeout) to stderr;
         # keep it out of the scheduler's log and in the run folder instead.
+        # The kernel process holds its own copy of the file once started: the
+        # driver closes its handle at once (a run in a long-lived Python
+        # process, mlreport.run, must not leak one per run).
         if self.kernel_log:
-            kw["stderr"] = open(self.kernel_log, "ab")  # noqa: SIM115 - owned by the kernel process
+            with open(self.kernel_log, "ab") as log_file:
+                kw["stderr"] = log_file
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+            return
         await super()._async_launch_kernel(kernel_cmd, **kw)
 
     @property

@@ -72,7 +72,7 @@ def test_runs_are_chained_with_file_hashes(three_runs):
     assert [e["seq"] for e in entries] == [1, 2, 3]
     assert entries[0]["prev"] == GENESIS
     assert entries[1]["prev"] == entries[0]["hash"] and entries[2]["prev"] == entries[1]["hash"]
-    for entry, folder in zip(entries, folders):
+    for entry, folder in zip(entries, folders, strict=True):
         assert entry["event"] == "run" and entry["run_id"] == folder.name
         assert entry["run_dir"] == folder.relative_to(out).as_posix()
         for name in ("run.json", "report.html", "notebook.ipynb"):
@@ -245,7 +245,7 @@ def test_a_write_that_fails_part_way_leaves_the_trail_as_it_was(three_runs, monk
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(audit.os, "write", half_then_full)
-    with pytest.raises(OutputError, match="audit trail .*No space left on device"):
+    with pytest.raises(OutputError, match=r"audit trail .*No space left on device"):
         append(out, event="run", run_id="torn")
     monkeypatch.undo()
     assert (out / AUDIT_FILE).read_bytes() == before
