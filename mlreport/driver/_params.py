@@ -140,7 +140,7 @@ def _parse_iso(value: str) -> dt.datetime | None:
         return None
 
 
-def _check_json(value: Any, where: str, depth: int = 0) -> Any:
+def _check_json(value: object, where: str, depth: int = 0) -> Any:
     """Refuse anything that is not a plain JSON value; normalise dates to ISO."""
     if depth > MAX_DEPTH:
         raise ParameterError(f"{where}: nested deeper than {MAX_DEPTH} levels")
@@ -176,7 +176,7 @@ _TRUE = {"true", "yes", "y", "1", "on"}
 _FALSE = {"false", "no", "n", "0", "off"}
 
 
-def _coerce(value: Any, parameter: Parameter) -> Any:
+def _coerce(value: object, parameter: Parameter) -> Any:
     where = f"parameter {parameter.name!r}"
     expected = f"expected {parameter.type}"
     kind = parameter.type
