@@ -166,7 +166,7 @@ def main() -> int:
     sampler = TreeSampler()
     sampler.start()
     started = time.perf_counter()
-    result = run_batch(tasks, out_dir=out, jobs=args.jobs)
+    result = run_batch(tasks, out=out, jobs=args.jobs)
     wall = time.perf_counter() - started
     sampler.done.set()
     sampler.join()
@@ -194,7 +194,7 @@ def main() -> int:
         if not items:
             continue
 
-        def stat(key: str) -> str:
+        def stat(key: str, items: list[dict[str, float]] = items) -> str:
             values = [i[key] for i in items]
             return f"{statistics.median(values):6.2f} [{min(values):.2f}-{max(values):.2f}]"
 

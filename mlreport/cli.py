@@ -1,4 +1,12 @@
-"""The ``mlreport`` command line: parses arguments and calls the library."""
+"""The ``mlreport`` command line: parses arguments, calls the library, prints what it returns.
+
+Every command is one call into the library (``run`` and ``demo`` call
+:func:`mlreport.run`, the function Python users call) and the printing of its
+result: text on stderr or stdout, or with ``--json`` one JSON object on
+stdout (the result's ``to_dict()``). Errors the library raises on purpose
+(:class:`~mlreport.errors.MlreportError`) become one ``mlreport: error:``
+line and their exit code.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +16,10 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING
 
 # jsonschema (imported by nbformat) builds a grammar for IRI format checks at
 # import, 2.2 s of every command's start. Notebook schemas use no formats, and
@@ -23,6 +32,9 @@ if "jsonschema" not in sys.modules:
 from . import __version__
 from .driver import DEFAULT_CELL_TIMEOUT, DEFAULT_START_TIMEOUT
 from .errors import InputError, MlreportError
+
+if TYPE_CHECKING:
+    from .driver import RunResult
 
 __all__ = ["main", "build_parser"]
 
@@ -49,7 +61,9 @@ def _add_param_options(parser: argparse.ArgumentParser) -> None:
         "--param", "-p", action="append", default=[], metavar="NAME=VALUE",
         help="a notebook parameter; VALUE is read as JSON when it parses, else as a string (repeatable)",
     )
-    parser.add_argument("--params-file", metavar="FILE", help="parameters from a JSON, YAML or TOML file (--param wins)")
+    parser.add_argument(
+        "--params-file", metavar="FILE", help="parameters from a JSON, YAML or TOML file (--param wins)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -155,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _terminate(signum: int, frame: Any) -> None:
+def _terminate(signum: int, frame: FrameType | None) -> None:
     # A scheduler's timeout sends SIGTERM: unwind through the run's cleanup
     # (staging discarded, kernel shut down), saying so as SIGINT does.
     print(f"mlreport: terminated ({signal.Signals(signum).name}); a run that had not reached its commit left "
@@ -163,11 +177,16 @@ def _terminate(signum: int, frame: Any) -> None:
     raise SystemExit(128 + signum)
 
 
-def _emit(data: Any) -> None:
+def _emit(data: Mapping[str, object]) -> None:
     sys.stdout.write(json.dumps(data, default=str) + "\n")
 
 
-def _cmd_list() -> int:
+def _out(args: argparse.Namespace) -> Path | None:
+    """``--out`` as given (None: the library's default, ``$MLREPORT_OUT`` or ``./outputs``)."""
+    return Path(args.out) if args.out else None
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
     from .driver import analyses, declared_parameters, notebook_path
 
     for name in analyses():
@@ -179,28 +198,28 @@ def _cmd_list() -> int:
     return 0
 
 
-def _print_result(result: Any) -> None:
-    print(f"{result.status.upper():9} {result.analysis}: {result.manifest.get('headline', '')}", file=sys.stderr)
+def _print_result(result: RunResult) -> None:
+    print(f"{result.status.upper():9} {result.analysis}: {result.headline}", file=sys.stderr)
     print(f"          report: {result.report_path}", file=sys.stderr)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .driver import parse_assignments, run
+    from .driver import BatchRef, parse_assignments, run
 
     result = run(
         args.analysis,
         parse_assignments(args.param),
+        out=_out(args),
         params_file=args.params_file,
-        out_dir=Path(args.out) if args.out else None,
         fail_on=args.fail_on,
         timeout=args.timeout,
         start_timeout=args.start_timeout,
         progress=False if args.json else None,
         update_index=not args.no_index,
-        batch={"id": args.batch_id, "job": args.job or ""} if args.batch_id else None,
+        batch=BatchRef(args.batch_id, args.job or "") if args.batch_id else None,
     )
     if args.json:
-        _emit(result.to_json_dict())
+        _emit(result.to_dict())
     else:
         _print_result(result)
     return result.exit_code
@@ -215,25 +234,20 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .driver import analyses, default_out_dir, run
-    from .record import write_index
+    from .driver import demo
 
-    out_dir = Path(args.out) if args.out else default_out_dir()
-    results = []
-    for name in analyses():
+    def starting(name: str) -> None:
         print(f"running {name} on the built-in sample data ...", file=sys.stderr)
-        result = run(name, {}, out_dir=out_dir, fail_on="never", timeout=args.timeout,
-                     progress=False if args.json else None, update_index=False)
-        results.append(result)
-        if not args.json:
-            _print_result(result)
-    index = write_index(out_dir)
-    code = 3 if any(r.status == "failed" for r in results) else 0
+
+    result = demo(
+        out=_out(args), timeout=args.timeout, progress=False if args.json else None, on_start=starting,
+        on_result=None if args.json else _print_result,
+    )
     if args.json:
-        _emit({"index": str(index), "exit_code": code, "runs": [r.to_json_dict() for r in results]})
+        _emit(result.to_dict())
     else:
-        print(f"\nindex of all runs: {index.resolve()}", file=sys.stderr)
-    return code
+        print(f"\nindex of all runs: {result.index.resolve()}", file=sys.stderr)
+    return result.exit_code
 
 
 def _cmd_sample_data(args: argparse.Namespace) -> int:
@@ -245,16 +259,12 @@ def _cmd_sample_data(args: argparse.Namespace) -> int:
         return 0
     if args.rows < 1:
         raise InputError(f"--rows {args.rows}: expected at least 1")
-    paths = sample.write_sample_data(Path(args.directory), rows=args.rows, incidents=tuple(args.incident), seed=args.seed)
+    paths = sample.write_sample_data(
+        Path(args.directory), rows=args.rows, incidents=tuple(args.incident), seed=args.seed
+    )
     for name, path in paths.items():
         print(f"{name:<20} {path}")
     return 0
-
-
-def _out(args: argparse.Namespace) -> Path:
-    from .driver import default_out_dir
-
-    return Path(args.out) if args.out else default_out_dir()
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
@@ -263,24 +273,30 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     date = parse_date(args.date)
     tasks = load_jobs(args.jobs_file, date=date, timeout=args.timeout, fail_on=args.fail_on)
     result = run_batch(
-        tasks, out_dir=_out(args), jobs=args.jobs, date=date,
+        tasks, out=_out(args), jobs=args.jobs, date=date,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
     if args.json:
-        _emit(result.to_json_dict())
+        _emit(result.to_dict())
     else:
         print(format_summary(result))
     return result.exit_code
 
 
+def _registry_out(args: argparse.Namespace) -> Path:
+    from .driver import default_out_dir
+
+    return _out(args) or default_out_dir()
+
+
 def _cmd_history(args: argparse.Namespace) -> int:
     from .record import format_history, open_registry
 
-    records = open_registry(_out(args), create=False).history(
+    records = open_registry(_registry_out(args), create=False).history(
         model=args.model, analysis=args.analysis, status=args.status, limit=args.limit
     )
     if args.json:
-        _emit({"count": len(records), "runs": [r.to_json_dict() for r in records]})
+        _emit({"count": len(records), "runs": [r.to_dict() for r in records]})
     else:
         print(format_history(records))
     return 0
@@ -289,10 +305,10 @@ def _cmd_history(args: argparse.Namespace) -> int:
 def _cmd_show(args: argparse.Namespace) -> int:
     from .record import format_record, open_registry
 
-    out = _out(args)
+    out = _registry_out(args)
     record = open_registry(out, create=False).get(args.run_id)
     if args.json:
-        _emit(record.to_json_dict())
+        _emit(record.to_dict())
     else:
         print(format_record(record, out_dir=out))
     return 0
@@ -303,12 +319,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
     if args.run_id and args.all:
         raise InputError("give RUN_ID or --all, not both")
-    out = _out(args)
-    if not out.is_dir():
-        raise InputError(f"{out}: no such outputs folder")
-    report = verify(out, args.run_id)
+    report = verify(_registry_out(args), args.run_id)
     if args.json:
-        _emit(report.to_json_dict())
+        _emit(report.to_dict())
     else:
         print(report.format())
     return report.exit_code
@@ -317,10 +330,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 def _cmd_rerun(args: argparse.Namespace) -> int:
     from .driver import rerun
 
-    out = _out(args)
-    result = rerun(args.run_id, out_dir=out, timeout=args.timeout, progress=False if args.json else None)
+    result = rerun(args.run_id, out=_out(args), timeout=args.timeout, progress=False if args.json else None)
     if args.json:
-        _emit(result.to_json_dict(out.resolve()))
+        _emit(result.to_dict())
     else:
         print(result.format())
     return result.exit_code
@@ -329,45 +341,42 @@ def _cmd_rerun(args: argparse.Namespace) -> int:
 def _cmd_prune(args: argparse.Namespace) -> int:
     from .record import prune
 
-    result = prune(_out(args), args.keep_days, dry_run=args.dry_run)
+    result = prune(_registry_out(args), args.keep_days, dry_run=args.dry_run)
     if args.json:
-        _emit(result.to_json_dict())
+        _emit(result.to_dict())
     else:
         print(result.format())
     return 0
 
 
-_COMMANDS = {
-    "batch": _cmd_batch, "history": _cmd_history, "show": _cmd_show, "verify": _cmd_verify,
-    "rerun": _cmd_rerun, "prune": _cmd_prune,
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "list": _cmd_list, "run": _cmd_run, "prepare": _cmd_prepare, "demo": _cmd_demo, "sample-data": _cmd_sample_data,
+    "batch": _cmd_batch, "history": _cmd_history, "show": _cmd_show, "verify": _cmd_verify, "rerun": _cmd_rerun,
+    "prune": _cmd_prune,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     # mlreport's own progress lines go to stderr unless stderr is a terminal
     # (papermill's progress bar draws there instead).
-    logging.getLogger("mlreport").setLevel(logging.INFO if (args.verbose or not sys.stderr.isatty()) else logging.WARNING)
+    logging.getLogger("mlreport").setLevel(
+        logging.INFO if (args.verbose or not sys.stderr.isatty()) else logging.WARNING
+    )
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    command = _COMMANDS.get(args.command)
+    if command is None:
+        parser.error(f"unknown command {args.command}")
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        if args.command == "list":
-            return _cmd_list()
-        if args.command == "run":
-            return _cmd_run(args)
-        if args.command == "prepare":
-            return _cmd_prepare(args)
-        if args.command == "demo":
-            return _cmd_demo(args)
-        if args.command == "sample-data":
-            return _cmd_sample_data(args)
-        if args.command in _COMMANDS:
-            return _COMMANDS[args.command](args)
-        parser.error(f"unknown command {args.command}")
+        return command(args)
     except MlreportError as exc:
         print(f"mlreport: error: {exc}", file=sys.stderr)
         if getattr(args, "json", False):
@@ -382,7 +391,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     finally:
         signal.signal(signal.SIGTERM, previous)
-    return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -29,7 +29,9 @@ def runtime_missing(name: str, reason: str | None) -> None:
     pytest.skip(reason, allow_module_level=True)
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m mlreport ARGS`` in a subprocess, as a scheduler would."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(

@@ -31,8 +31,10 @@ def _notebook(parameters: str, *cells: str) -> nbformat.NotebookNode:
 
 PUBLISH = (
     "from mlreport.findings import Finding, summarize, publish\n"
-    "findings = [Finding('fixture', subject, status, message, value=0.3, threshold=0.25, method='fixture method', section='Checks')] if status != 'ok' else []\n"
-    "publish(summarize('fixture', findings, model=model, inputs=[{'name': 'current', 'path': subject, 'sha256': 'x', 'rows': 3}]))"
+    "findings = [Finding('fixture', subject, status, message, value=0.3, threshold=0.25, method='fixture method', "
+    "section='Checks')] if status != 'ok' else []\n"
+    "publish(summarize('fixture', findings, model=model, "
+    "inputs=[{'name': 'current', 'path': subject, 'sha256': 'x', 'rows': 3}]))"
 )
 
 NOTEBOOKS = {

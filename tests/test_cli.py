@@ -91,14 +91,14 @@ def test_input_error_raised_in_the_notebook_is_exit_2_with_a_failure_report(cli,
 
 
 def test_exit_code_for_each_status_and_failure_kind():
-    from mlreport.driver import exit_code_for
+    from mlreport.driver import Failure, exit_code_for
 
     assert [exit_code_for(s, "incident") for s in ("ok", "warning", "incident")] == [0, 0, 1]
     assert [exit_code_for(s, "warning") for s in ("ok", "warning", "incident")] == [0, 1, 1]
     assert exit_code_for("incident", "never") == 0
-    assert exit_code_for("failed", "never", {"kind": "error"}) == 3
-    assert exit_code_for("failed", "incident", {"kind": "input"}) == 2
-    assert exit_code_for("failed", "incident", {"kind": "timeout"}) == 3 == exit_code_for("failed", "incident")
+    assert exit_code_for("failed", "never", Failure("error", "")) == 3
+    assert exit_code_for("failed", "incident", Failure("input", "")) == 2
+    assert exit_code_for("failed", "incident", Failure("timeout", "")) == 3 == exit_code_for("failed", "incident")
 
 
 def test_timeout_is_a_failure_exit_3(cli):

@@ -1,4 +1,9 @@
-"""One run, a batch, a rerun: parameters, papermill execution, reading the summary back, rendering."""
+"""One run, a batch, a rerun: parameters, papermill execution, reading the summary back, rendering.
+
+:func:`run`, :func:`load_run` and :func:`analyses` are the public Python API
+(``mlreport.run`` and friends are these); :class:`RunResult` is what a run
+produced, and :class:`Failure` why a run could not finish.
+"""
 
 from __future__ import annotations
 
@@ -33,14 +38,23 @@ from ._params import (
 )
 from ._render import appendix_html, findings_table_html, header_html, render_report
 from ._rerun import ABS_TOL, REL_TOL, Comparison, Difference, InputCheck, RerunResult, check_inputs, compare_runs, rerun
-from ._resources import analyses, notebook_path, notebooks_dir, templates_dir
-from ._results import is_summary_output, read_summary
+from ._resources import analyses, default_out_dir, notebook_path, notebooks_dir, templates_dir
+from ._results import (
+    FAILURE_KINDS,
+    INPUT_ERROR_NAMES,
+    CellFailure,
+    Failure,
+    RunResult,
+    is_summary_output,
+    load_run,
+    read_summary,
+)
 from ._run import (
     EXIT_CODES,
     FAIL_ON,
-    INPUT_ERROR_NAMES,
-    RunResult,
-    default_out_dir,
+    BatchRef,
+    DemoResult,
+    demo,
     exit_code_for,
     prepare_notebook,
     record_failed_run,
@@ -49,6 +63,16 @@ from ._run import (
 )
 
 __all__ = [
+    "run",
+    "load_run",
+    "analyses",
+    "RunResult",
+    "Failure",
+    "CellFailure",
+    "FAILURE_KINDS",
+    "demo",
+    "DemoResult",
+    "BatchRef",
     "SameInterpreterKernelManager",
     "execute",
     "prepare",
@@ -65,10 +89,8 @@ __all__ = [
     "findings_table_html",
     "appendix_html",
     "header_html",
-    "RunResult",
     "FAIL_ON",
     "EXIT_CODES",
-    "run",
     "record_failed_run",
     "prepare_notebook",
     "resolve_parameters",
@@ -96,7 +118,6 @@ __all__ = [
     "ABS_TOL",
     "notebooks_dir",
     "templates_dir",
-    "analyses",
     "notebook_path",
     "DEFAULT_CELL_TIMEOUT",
     "DEFAULT_START_TIMEOUT",

@@ -47,6 +47,7 @@ not start, 3 a run failed).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import json
@@ -66,12 +67,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, MlreportError
-from ..record import make_out_dir, new_run_id, open_registry, safe_name, write_index, write_json_atomic
+from ..record import RunRecord, make_out_dir, new_run_id, open_registry, safe_name, write_index, write_json_atomic
 from ._execute import DEFAULT_CELL_TIMEOUT
 from ._params import declared_parameters
 from ._resources import analyses as available_analyses
-from ._resources import notebook_path
-from ._run import FAIL_ON, record_failed_run, resolve_parameters
+from ._resources import default_out_dir, notebook_path
+from ._results import Failure
+from ._run import FAIL_ON, BatchRef, record_failed_run, resolve_parameters
 
 __all__ = [
     "Task",
@@ -141,7 +143,8 @@ class BatchResult:
     def exit_code(self) -> int:
         return max((r.exit_code for r in self.results), default=0)
 
-    def to_json_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
+        """The ``mlreport batch --json`` object (also written as the batch's summary.json)."""
         counts: dict[str, int] = {}
         for r in self.results:
             counts[r.status] = counts.get(r.status, 0) + 1
@@ -218,7 +221,7 @@ def _closest(word: str, choices: Sequence[str]) -> str:
     return f"; did you mean {match[0]!r}?" if match else ""
 
 
-def _positive(value: Any, where: str, errors: list[str]) -> float | None:
+def _positive(value: object, where: str, errors: list[str]) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         errors.append(f"{where}: expected a positive number of seconds, got {value!r}")
         return None
@@ -309,7 +312,9 @@ def load_jobs(
             common = {}
         per_analysis = job.get("analysis_params", {})
         if not isinstance(per_analysis, dict) or not all(isinstance(v, dict) for v in per_analysis.values()):
-            errors.append(f"{label}: key 'analysis_params' must hold one table per analysis ([job.analysis_params.drift])")
+            errors.append(
+                f"{label}: key 'analysis_params' must hold one table per analysis ([job.analysis_params.drift])"
+            )
             per_analysis = {}
         for analysis in per_analysis:
             if analysis not in names:
@@ -350,7 +355,9 @@ def load_jobs(
                     cell_timeout=cell_timeout or job_timeout, fail_on=str(job_fail_on), cwd=base,
                 ))
         if spec is not None and names and not takes_spec:
-            errors.append(f"{label}: key 'spec': none of the analyses {', '.join(names)} takes a model spec (spec_path)")
+            errors.append(
+                f"{label}: key 'spec': none of the analyses {', '.join(names)} takes a model spec (spec_path)"
+            )
     if errors:
         listing = "\n  ".join(errors)
         raise InputError(f"{path}: {len(errors)} problem(s), nothing was run:\n  {listing}")
@@ -366,15 +373,11 @@ def _kill_group(proc: subprocess.Popen[bytes], grace: float) -> None:
         os.killpg(proc.pid, signal.SIGTERM)
     except ProcessLookupError:
         return
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        pass
     # The driver past its grace period, or a kernel that outlived it.
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.wait()
 
 
@@ -406,7 +409,7 @@ class _Runner:
         for proc in live:
             _kill_group(proc, 2.0)
 
-    def _recorded(self, task: Task) -> Any:
+    def _recorded(self, task: Task) -> RunRecord | None:
         registry = open_registry(self.out_dir)
         for record in registry.batch_runs(self.batch_id):
             if record.job == task.job and record.analysis == task.analysis:
@@ -475,26 +478,26 @@ class _Runner:
                 report=str(self.out_dir / record.report_path), error=record.error_message, log=str(log_file),
             ))
         if timed_out:
-            failure = {"kind": "batch timeout", "message": (
+            failure = Failure("batch timeout", (
                 f"job {task.job!r} ({task.analysis}) ran longer than its {task.timeout:g} s timeout and was killed "
-                "(SIGTERM to its process group, then SIGKILL)")}
+                "(SIGTERM to its process group, then SIGKILL)"))
         else:
             how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code} without a result"
-            failure = {"kind": "process died", "message": (
-                f"the run process of job {task.job!r} ({task.analysis}) {how}; see {log_file}")}
+            failure = Failure("process died", (
+                f"the run process of job {task.job!r} ({task.analysis}) {how}; see {log_file}"))
         try:
             result = record_failed_run(
-                task.analysis, task.parameters, failure, out_dir=self.out_dir, fail_on=task.fail_on,
+                task.analysis, task.parameters, failure, out=self.out_dir, fail_on=task.fail_on,
                 elapsed_s=seconds, timeout=task.cell_timeout, cwd=task.cwd,
-                batch={"id": self.batch_id, "job": task.job}, update_index=False,
+                batch=BatchRef(self.batch_id, task.job), update_index=False,
             )
         except MlreportError as exc:
             return self._finish(TaskResult(task.job, task.analysis, "failed", 3, seconds,
-                                           error=f"{failure['message']}; recording it failed too: {exc}",
+                                           error=f"{failure.message}; recording it failed too: {exc}",
                                            log=str(log_file)))
         return self._finish(TaskResult(
             task.job, task.analysis, "failed", 3, seconds, run_id=result.run_id, report=str(result.report_path),
-            error=failure["message"], log=str(log_file),
+            error=failure.message, log=str(log_file),
         ))
 
     def _finish(self, result: TaskResult) -> TaskResult:
@@ -518,7 +521,7 @@ def _last_line(path: Path) -> str:
 def run_batch(
     tasks: Sequence[Task],
     *,
-    out_dir: Path,
+    out: str | os.PathLike[str] | None = None,
     jobs: int = 2,
     date: dt.date | None = None,
     run_date: dt.date | None = None,
@@ -527,12 +530,14 @@ def run_batch(
 ) -> BatchResult:
     """Run ``tasks`` at most ``jobs`` at a time; results in the tasks' order.
 
-    Logs (each run's stderr), the parameters passed and ``summary.json`` go to
-    ``<out>/.batches/<batch id>/``. The index is rebuilt once at the end.
+    ``out`` is the outputs folder (default: ``$MLREPORT_OUT``, else
+    ``./outputs``). Logs (each run's stderr), the parameters passed and
+    ``summary.json`` go to ``<out>/.batches/<batch id>/``. The index is
+    rebuilt once at the end.
     """
     if jobs < 1:
         raise InputError(f"--jobs {jobs}: expected at least 1")
-    out_dir = Path(out_dir).resolve()
+    out_dir = (Path(out) if out is not None else default_out_dir()).resolve()
     make_out_dir(out_dir)
     open_registry(out_dir)  # create it once, before the workers race to
     today = dt.datetime.now(dt.UTC).date()
@@ -556,7 +561,7 @@ def run_batch(
         result.index = str(write_index(out_dir))
     except MlreportError as exc:
         log.warning("the index could not be rebuilt: %s", exc)
-    write_json_atomic(logs / "summary.json", result.to_json_dict())
+    write_json_atomic(logs / "summary.json", result.to_dict())
     return result
 
 
@@ -569,7 +574,7 @@ def format_summary(result: BatchResult) -> str:
     ]
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
     lines = [
-        "  ".join([*(cell.ljust(width) for cell, width in zip(row[:-1], widths)), row[-1]]).rstrip()
+        "  ".join([*(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)), row[-1]]).rstrip()
         for row in (header, *rows)
     ]
     counts: dict[str, int] = {}

@@ -22,7 +22,7 @@ import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 from jupyter_client.kernelspec import KernelSpec
@@ -30,7 +30,12 @@ from jupyter_client.manager import AsyncKernelManager
 
 from ..errors import KernelDiedError, NotebookError, RunTimeoutError
 
-__all__ = ["SameInterpreterKernelManager", "execute", "prepare", "section_of", "DEFAULT_CELL_TIMEOUT", "DEFAULT_START_TIMEOUT"]
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
+
+__all__ = [
+    "SameInterpreterKernelManager", "execute", "prepare", "section_of", "DEFAULT_CELL_TIMEOUT", "DEFAULT_START_TIMEOUT",
+]
 
 log = logging.getLogger("mlreport")
 
@@ -66,12 +71,18 @@ class SameInterpreterKernelManager(AsyncKernelManager):
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         # The kernel logs shutdown noise (ZMQ errors after a timeout) to stderr;
         # keep it out of the scheduler's log and in the run folder instead.
+        # The kernel process holds its own copy of the file once started: the
+        # driver closes its handle at once (a run in a long-lived Python
+        # process, mlreport.run, must not leak one per run).
         if self.kernel_log:
-            kw["stderr"] = open(self.kernel_log, "ab")  # noqa: SIM115 - owned by the kernel process
+            with open(self.kernel_log, "ab") as log_file:
+                kw["stderr"] = log_file
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+            return
         await super()._async_launch_kernel(kernel_cmd, **kw)
 
     @property
-    def kernel_spec(self) -> KernelSpec:  # type: ignore[override]
+    def kernel_spec(self) -> KernelSpec:
         if self._kernel_spec is None:
             self._kernel_spec = KernelSpec(
                 argv=[
@@ -85,7 +96,7 @@ class SameInterpreterKernelManager(AsyncKernelManager):
         return self._kernel_spec
 
 
-def section_of(notebook: nbformat.NotebookNode, cell_index: int | None) -> str:
+def section_of(notebook: NotebookNode, cell_index: int | None) -> str:
     """The last markdown heading at or above ``cell_index`` (the report section)."""
     if cell_index is None:
         return ""
@@ -112,7 +123,7 @@ def prepare(input_path: Path, output_path: Path, parameters: Mapping[str, Any]) 
     )
 
 
-def _failed_cell(notebook: nbformat.NotebookNode) -> tuple[int | None, dict[str, Any] | None]:
+def _failed_cell(notebook: NotebookNode) -> tuple[int | None, NotebookNode | None]:
     """Index of the first cell with an error output, or the one papermill left running."""
     for index, cell in enumerate(notebook.cells):
         for output in cell.get("outputs", []):
@@ -139,7 +150,7 @@ def execute(
     start_timeout: float = DEFAULT_START_TIMEOUT,
     progress: bool | None = None,
     kernel_log: Path | None = None,
-) -> nbformat.NotebookNode:
+) -> NotebookNode:
     """Execute ``input_path`` with ``parameters`` into ``output_path``.
 
     Returns the executed notebook, or raises a :class:`NotebookError` subclass;
@@ -157,7 +168,7 @@ def execute(
     error: Exception | None = None
     started: list[int] = []
 
-    def on_cell_start(cell: Any, cell_index: int) -> None:
+    def on_cell_start(cell: NotebookNode, cell_index: int) -> None:
         started.append(cell_index)
         if not progress and cell.get("cell_type") == "code":
             # Plain lines for schedulers' logs where no progress bar can draw.
@@ -205,9 +216,9 @@ def execute(
             ename="CellTimeoutError", evalue=f"timeout {timeout:g} s",
         )
     if isinstance(error, (DeadKernelError, RuntimeError)) and not isinstance(error, PapermillExecutionError):
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else "no reason given"
         raise KernelDiedError(
-            f"the kernel died{where} ({str(error).strip().splitlines()[0] if str(error).strip() else 'no reason given'}); "
-            "out of memory or killed?",
+            f"the kernel died{where} ({reason}); out of memory or killed?",
             cell_index=index, section=section, ename="DeadKernelError", evalue=str(error)[:500],
         )
     ename = getattr(error, "ename", type(error).__name__)

@@ -30,16 +30,20 @@ import difflib
 import io
 import json
 import math
+import os
 import tokenize
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 
 from ..errors import ParameterError
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 __all__ = [
     "Parameter",
@@ -77,7 +81,7 @@ class Parameter:
         return {"name": self.name, "type": self.type, "default": self.default, "help": self.help}
 
 
-def parameters_cell(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode | None:
+def parameters_cell(notebook: NotebookNode) -> NotebookNode | None:
     """The cell tagged ``parameters``, or None."""
     for cell in notebook.cells:
         if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
@@ -85,11 +89,12 @@ def parameters_cell(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode | 
     return None
 
 
-def declared_parameters(notebook: str | Path | nbformat.NotebookNode) -> dict[str, Parameter]:
+def declared_parameters(notebook: str | os.PathLike[str] | NotebookNode) -> dict[str, Parameter]:
     """Parameters declared in a notebook's ``parameters`` cell, in order."""
-    if not isinstance(notebook, nbformat.NotebookNode):
-        notebook = nbformat.read(str(notebook), as_version=4)
-    cell = parameters_cell(notebook)
+    node: NotebookNode = (
+        notebook if isinstance(notebook, nbformat.NotebookNode) else nbformat.read(os.fspath(notebook), as_version=4)
+    )
+    cell = parameters_cell(node)
     if cell is None:
         return {}
     source = cell.source
@@ -135,7 +140,7 @@ def _parse_iso(value: str) -> dt.datetime | None:
         return None
 
 
-def _check_json(value: Any, where: str, depth: int = 0) -> Any:
+def _check_json(value: object, where: str, depth: int = 0) -> Any:
     """Refuse anything that is not a plain JSON value; normalise dates to ISO."""
     if depth > MAX_DEPTH:
         raise ParameterError(f"{where}: nested deeper than {MAX_DEPTH} levels")
@@ -171,7 +176,7 @@ _TRUE = {"true", "yes", "y", "1", "on"}
 _FALSE = {"false", "no", "n", "0", "off"}
 
 
-def _coerce(value: Any, parameter: Parameter) -> Any:
+def _coerce(value: object, parameter: Parameter) -> Any:
     where = f"parameter {parameter.name!r}"
     expected = f"expected {parameter.type}"
     kind = parameter.type
@@ -220,9 +225,8 @@ def _coerce(value: Any, parameter: Parameter) -> Any:
             return value
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
-    elif kind == "dict":
-        if isinstance(value, dict):
-            return value
+    elif kind == "dict" and isinstance(value, dict):
+        return value
     raise ParameterError(f"{where}: {value!r} has the wrong type; {expected}", name=parameter.name)
 
 
@@ -264,7 +268,7 @@ def parse_assignments(items: list[str]) -> dict[str, Any]:
     return values
 
 
-def load_params_file(path: str | Path) -> dict[str, Any]:
+def load_params_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Parameters from a JSON, YAML or TOML file (by extension).
 
     YAML is read with the safe loader, which refuses ``!!python/...`` tags;

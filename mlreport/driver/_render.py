@@ -20,14 +20,15 @@ import html
 import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..findings import Finding, Summary
 from ._resources import templates_dir
-from ._results import is_summary_output
+from ._results import CellFailure, Failure, is_summary_output
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 __all__ = ["render_report", "findings_table_html", "appendix_html", "header_html"]
 
@@ -41,11 +42,11 @@ _TH_WITHOUT_SCOPE = re.compile(r"<th(?=[\s>])(?![^>]*\bscope=)")
 #: How a failure's kind reads in the report (others are shown as they are).
 _FAILURE_KINDS = {"input": "bad input (the data, parameters or files named below need fixing)"}
 
-def _e(value: Any) -> str:
+def _e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: object) -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
@@ -78,7 +79,8 @@ def findings_table_html(findings: Iterable[Finding], *, limit: int = 30) -> str:
     )
     more = f'<p class="mlr-more">{hidden} more finding(s) in the sections below.</p>' if hidden > 0 else ""
     return (
-        '<div class="mlr-scroll"><table class="mlr-findings"><caption class="mlr-visually">Key findings, worst first</caption>'
+        '<div class="mlr-scroll"><table class="mlr-findings">'
+        '<caption class="mlr-visually">Key findings, worst first</caption>'
         "<thead><tr><th scope=\"col\">Severity</th><th scope=\"col\">Section</th><th scope=\"col\">Subject</th>"
         "<th scope=\"col\">Finding</th><th scope=\"col\">Value</th><th scope=\"col\">Threshold</th>"
         "<th scope=\"col\">Since</th><th scope=\"col\">Method</th></tr></thead>"
@@ -96,12 +98,17 @@ def _clip(text: str, limit: int = HEADLINE_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+_STATUS_WORDS = {"ok": "HEALTHY", "warning": "WARNING", "incident": "INCIDENT", "failed": "RUN FAILED"}
+
+
 def header_html(
     *, title: str, status: str, headline: str, summary: Summary | None, manifest: Mapping[str, Any],
-    failure: Mapping[str, Any] | None = None,
+    failure: Failure | Mapping[str, Any] | None = None,
 ) -> str:
-    """Banner, headline, run facts and key findings (or the failure)."""
-    word = {"ok": "HEALTHY", "warning": "WARNING", "incident": "INCIDENT", "failed": "RUN FAILED"}.get(status, status.upper())
+    """Banner, headline, run facts and key findings (or the failure, typed or as run.json holds it)."""
+    if isinstance(failure, Mapping):
+        failure = Failure.from_dict(failure)
+    word = _STATUS_WORDS.get(status, status.upper())
     facts = [
         ("Analysis", manifest.get("analysis")),
         ("Model", manifest.get("model")),
@@ -116,13 +123,15 @@ def header_html(
         f'<span class="mlr-word">{_e(word)}</span><span class="mlr-headline">{_e(_clip(headline))}</span></div>',
         f'<p class="mlr-meta">{meta}</p>',
     ]
-    if failure:
+    if failure is not None:
+        section = failure.section if isinstance(failure, CellFailure) else None
+        cell_index = failure.cell_index if isinstance(failure, CellFailure) else None
         parts.append(
             '<section id="failure" class="mlr-failure"><h2>Why the run failed</h2>'
-            f"<p><strong>{_e(_FAILURE_KINDS.get(failure.get('kind', 'error'), failure.get('kind', 'error')))}</strong>"
-            + (f" in section <em>{_e(failure.get('section'))}</em>" if failure.get("section") else "")
-            + (f" (cell {_e(failure.get('cell_index'))})" if failure.get("cell_index") is not None else "")
-            + f'</p><pre class="mlr-text">{_e(failure.get("message", ""))}</pre>'
+            f"<p><strong>{_e(_FAILURE_KINDS.get(failure.kind, failure.kind))}</strong>"
+            + (f" in section <em>{_e(section)}</em>" if section else "")
+            + (f" (cell {_e(cell_index)})" if cell_index is not None else "")
+            + f'</p><pre class="mlr-text">{_e(failure.message)}</pre>'
             "<p>The sections below show the notebook as far as it ran. Findings are incomplete: "
             "do not read the absence of a finding as healthy.</p></section>"
         )
@@ -138,14 +147,14 @@ def header_html(
     return "\n".join(parts)
 
 
-def _definition_table(rows: Iterable[tuple[str, Any]], *, caption: str) -> str:
+def _definition_table(rows: Iterable[tuple[str, object]], *, caption: str) -> str:
     body = "".join(
         f'<tr><th scope="row">{_e(k)}</th><td class="mlr-mono">{_e(_as_text(v))}</td></tr>' for k, v in rows
     )
     return f'<table><caption>{_e(caption)}</caption><tbody>{body or "<tr><td>none</td></tr>"}</tbody></table>'
 
 
-def _as_text(value: Any) -> str:
+def _as_text(value: object) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True, default=str)
     return "" if value is None else str(value)
@@ -155,7 +164,8 @@ def appendix_html(manifest: Mapping[str, Any], summary: Summary | None) -> str:
     """Parameters, inputs, thresholds, methods, versions and identifiers."""
     sections = ['<section id="appendix"><h2>Appendix: how this report was produced</h2>']
     sections.append("<h3>Parameters</h3>")
-    sections.append(_definition_table(sorted((manifest.get("parameters") or {}).items()), caption="Parameters as executed"))
+    parameters = sorted((manifest.get("parameters") or {}).items())
+    sections.append(_definition_table(parameters, caption="Parameters as executed"))
     inputs = (summary.inputs if summary and summary.inputs else None) or manifest.get("inputs") or []
     sections.append("<h3>Inputs</h3>")
     if inputs:
@@ -176,11 +186,13 @@ def appendix_html(manifest: Mapping[str, Any], summary: Summary | None) -> str:
         sections.append("<h3>Methods</h3>")
         sections.append(_definition_table(sorted(summary.methods.items()), caption="Methods and conventions"))
     sections.append("<h3>Run</h3>")
+    notebook = manifest.get("notebook")
+    notebook = notebook if isinstance(notebook, dict) else {}
     run_rows = [
         ("run id", manifest.get("run_id")),
         ("analysis", manifest.get("analysis")),
-        ("notebook", manifest.get("notebook", {}).get("path") if isinstance(manifest.get("notebook"), dict) else None),
-        ("notebook sha256", manifest.get("notebook", {}).get("sha256") if isinstance(manifest.get("notebook"), dict) else None),
+        ("notebook", notebook.get("path")),
+        ("notebook sha256", notebook.get("sha256")),
         ("parameters sha256", manifest.get("parameters_sha256")),
         ("started (UTC)", manifest.get("started_at")),
         ("user@host", f"{manifest.get('user', '')}@{manifest.get('host', '')}"),
@@ -193,7 +205,7 @@ def appendix_html(manifest: Mapping[str, Any], summary: Summary | None) -> str:
     return "\n".join(sections)
 
 
-def _report_copy(notebook: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, str]:
+def _report_copy(notebook: NotebookNode) -> tuple[NotebookNode, str]:
     """A copy of the notebook with hidden cells and outputs removed, and its title."""
     nb = copy.deepcopy(notebook)
     title = ""
@@ -241,11 +253,11 @@ def _scope_headers(body: str) -> str:
 
 
 def render_report(
-    notebook: nbformat.NotebookNode,
+    notebook: NotebookNode,
     *,
     summary: Summary | None,
     manifest: Mapping[str, Any],
-    failure: Mapping[str, Any] | None = None,
+    failure: Failure | None = None,
 ) -> str:
     """The report HTML for an executed notebook (complete or failed)."""
     from nbconvert import HTMLExporter
@@ -253,9 +265,9 @@ def render_report(
     report_nb, title = _report_copy(notebook)
     analysis = str(manifest.get("analysis") or "analysis")
     title = title or f"{analysis.capitalize()} report"
-    if failure:
+    if failure is not None:
         status = "failed"
-        headline = f"Run failed: {failure.get('message', 'unknown error')}"
+        headline = f"Run failed: {failure.message}"
     elif summary is None:
         status = "failed"
         headline = "Run failed: the notebook published no summary (mlreport.findings.publish was not called)."

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ from typing import Any
 from ..errors import InputError
 from ..record import RunRecord, flatten_metrics, open_registry, sha256_file
 from ._execute import DEFAULT_CELL_TIMEOUT
+from ._resources import default_out_dir
 from ._run import run
 
 __all__ = [
@@ -113,12 +115,13 @@ class Difference:
 
     kind: str  # status | severity | value | metric
     what: str
-    original: Any
-    rerun: Any
+    original: object  # a status or severity word, or a measured value as run.json holds it
+    rerun: object
 
     def format(self) -> str:
-        if self.kind in ("value", "metric") and isinstance(self.original, (int, float)) and isinstance(self.rerun, (int, float)):
-            return f"{self.what}: {self.original:.6g} -> {self.rerun:.6g} (difference {self.rerun - self.original:+.3g})"
+        before, after = self.original, self.rerun
+        if self.kind in ("value", "metric") and isinstance(before, (int, float)) and isinstance(after, (int, float)):
+            return f"{self.what}: {before:.6g} -> {after:.6g} (difference {after - before:+.3g})"
         return f"{self.what}: {self.original} -> {self.rerun}"
 
 
@@ -137,7 +140,7 @@ def _close(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=ABS_TOL)
 
 
-def _number(value: Any) -> float | None:
+def _number(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if math.isfinite(float(value)) else None
@@ -189,7 +192,9 @@ def compare_runs(original: RunRecord, rerun: RunRecord) -> Comparison:
             if va is not None and vb is not None and not _close(va, vb):
                 result.metrics.append(Difference("value", f"finding {_label(key)} value", va, vb))
             elif (va is None) != (vb is None):
-                result.metrics.append(Difference("value", f"finding {_label(key)} value", a.get("value"), b.get("value")))
+                result.metrics.append(
+                    Difference("value", f"finding {_label(key)} value", a.get("value"), b.get("value"))
+                )
     metrics_a = {(m, s): v for m, s, v in flatten_metrics(original.metrics)}
     metrics_b = {(m, s): v for m, s, v in flatten_metrics(rerun.metrics)}
     for key in sorted(set(metrics_a) | set(metrics_b)):
@@ -204,20 +209,27 @@ def compare_runs(original: RunRecord, rerun: RunRecord) -> Comparison:
         result.notes.append(f"mlreport version {original.mlreport_version} -> {rerun.mlreport_version}")
     added = sorted(set(rerun.parameters) - set(original.parameters))
     if added:
-        result.notes.append(f"parameters the notebook declares now but did not then (defaults used): {', '.join(added)}")
+        result.notes.append(
+            f"parameters the notebook declares now but did not then (defaults used): {', '.join(added)}"
+        )
     result.equivalent = not result.verdicts
     return result
 
 
 @dataclass
 class RerunResult:
-    """The original, the rerun, and how they compare (or why the comparison was refused)."""
+    """The original, the rerun, and how they compare (or why the comparison was refused).
+
+    ``out_dir`` is the outputs folder both runs are recorded in: the records'
+    paths are relative to it.
+    """
 
     original: RunRecord
     rerun: RunRecord | None
     comparison: Comparison | None
     input_checks: list[InputCheck] = field(default_factory=list)
     refused: str | None = None
+    out_dir: Path | None = None
 
     @property
     def exit_code(self) -> int:
@@ -225,11 +237,12 @@ class RerunResult:
             return 2
         return 0 if self.comparison.equivalent else 1
 
-    def to_json_dict(self, out_dir: Path | None = None) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
+        """The ``mlreport rerun --json`` object."""
         return {
             "original": self.original.run_id,
             "rerun": self.rerun.run_id if self.rerun else None,
-            "report": str(Path(out_dir or ".") / self.rerun.report_path) if self.rerun else None,
+            "report": str(Path(self.out_dir or ".") / self.rerun.report_path) if self.rerun else None,
             "exit_code": self.exit_code,
             "equivalent": bool(self.comparison and self.comparison.equivalent and not self.refused),
             "refused": self.refused,
@@ -290,9 +303,17 @@ def _original_timeout(out_dir: Path, record: RunRecord) -> float:
         return float(DEFAULT_CELL_TIMEOUT)
 
 
-def rerun(run_id: str, *, out_dir: Path, timeout: float | None = None, progress: bool | None = None) -> RerunResult:
-    """Re-execute run ``run_id`` of ``out_dir`` and compare; see the module docstring."""
-    out_dir = Path(out_dir).resolve()
+def rerun(
+    run_id: str, *, out: str | os.PathLike[str] | None = None, timeout: float | None = None,
+    progress: bool | None = None,
+) -> RerunResult:
+    """Re-execute run ``run_id`` (a unique prefix is enough) and compare; see the module docstring.
+
+    ``out`` is the outputs folder that recorded it (default: ``$MLREPORT_OUT``,
+    else ``./outputs``); the rerun is recorded there too. ``timeout`` is the
+    per-cell timeout (default: the original's).
+    """
+    out_dir = (Path(out) if out is not None else default_out_dir()).resolve()
     registry = open_registry(out_dir, create=False)
     original = registry.get(run_id)
     checks = check_inputs(original)
@@ -304,13 +325,15 @@ def rerun(run_id: str, *, out_dir: Path, timeout: float | None = None, progress:
         )
     cwd = Path(original.cwd) if original.cwd and Path(original.cwd).is_dir() else Path.cwd()
     result = run(
-        original.analysis, original.parameters, out_dir=out_dir, fail_on=original.fail_on or "incident",
+        original.analysis, original.parameters, out=out_dir, fail_on=original.fail_on or "incident",
         timeout=timeout or _original_timeout(out_dir, original), progress=progress, cwd=cwd,
         rerun_of=original.run_id,
     )
     fresh = registry.get(result.run_id)
     problems = _regenerated_problems(original, fresh)
-    outcome = RerunResult(original=original, rerun=fresh, comparison=compare_runs(original, fresh), input_checks=checks)
+    outcome = RerunResult(
+        original=original, rerun=fresh, comparison=compare_runs(original, fresh), input_checks=checks, out_dir=out_dir,
+    )
     if problems:
         outcome.refused = ("the rerun did not regenerate the same built-in inputs, so its findings cannot be compared: "
                            + "; ".join(problems))

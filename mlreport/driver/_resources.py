@@ -1,4 +1,4 @@
-"""Where the notebooks and templates are, in a checkout and in an installed wheel.
+"""Where the notebooks and templates are (in a checkout and in an installed wheel), and where runs go.
 
 In a source checkout (and an editable install) they sit beside the package, at
 ``notebooks/`` and ``templates/``. A wheel ships them inside the package as
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..errors import InputError
 
-__all__ = ["notebooks_dir", "templates_dir", "analyses", "notebook_path"]
+__all__ = ["notebooks_dir", "templates_dir", "analyses", "notebook_path", "default_out_dir"]
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # mlreport/, beside notebooks/ and templates/ in a checkout
 
@@ -48,6 +48,12 @@ def notebook_path(analysis: str) -> Path:
     names = analyses()
     if analysis not in names:
         raise InputError(
-            f"unknown analysis {analysis!r}; available: {', '.join(names) or '(none found in ' + str(notebooks_dir()) + ')'}"
+            f"unknown analysis {analysis!r}; available: "
+            + (", ".join(names) or f"(none found in {notebooks_dir()})")
         )
     return notebooks_dir() / f"{analysis}.ipynb"
+
+
+def default_out_dir() -> Path:
+    """The outputs folder when none is given: ``$MLREPORT_OUT`` when set, else ``./outputs``."""
+    return Path(os.environ.get("MLREPORT_OUT") or "outputs")

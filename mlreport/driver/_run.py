@@ -1,9 +1,10 @@
 """One run, end to end: validate, execute, read back, render, store, exit code.
 
-:func:`run` is what ``mlreport run`` calls; Python users get the same thing::
+:func:`run` is what ``mlreport run`` calls, and what :func:`mlreport.run`
+is; Python users get the same thing::
 
-    from mlreport.driver import run
-    result = run("drift", {"current_path": "data/2026-03-14.parquet"}, out_dir=Path("outputs"))
+    import mlreport
+    result = mlreport.run("drift", {"current_path": "data/2026-03-14.parquet"}, out="outputs")
     result.exit_code, result.report_path
 
 Exit codes: 0 healthy (nothing at or above ``fail_on``), 1 findings at or
@@ -16,34 +17,27 @@ Every run that reaches its end (healthy, with findings, or failed) is
 committed into its folder, then appended to the audit trail and recorded in
 the run registry, with SIGINT/SIGTERM held for those three steps
 (:mod:`mlreport.record`). A run interrupted before the commit leaves nothing.
+
+:func:`demo` runs every analysis on the built-in sample data, then writes
+the index page (``mlreport demo``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 
-from ..errors import (
-    DataError,
-    InputError,
-    KernelDiedError,
-    ModelError,
-    NotebookError,
-    OutputError,
-    ParameterError,
-    RunTimeoutError,
-    ScenarioError,
-    SpecError,
-)
+from ..errors import InputError, NotebookError, OutputError
 from ..findings import Summary, severity_rank
 from ..record import (
     Registry,
@@ -65,12 +59,15 @@ from ..record import (
 from ._execute import DEFAULT_CELL_TIMEOUT, DEFAULT_START_TIMEOUT, execute, prepare
 from ._params import declared_parameters, load_params_file, validate_parameters
 from ._render import render_report
-from ._resources import notebook_path
-from ._results import read_summary
+from ._resources import analyses, default_out_dir, notebook_path
+from ._results import CellFailure, Failure, RunResult, read_summary
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 __all__ = [
-    "RunResult", "FAIL_ON", "EXIT_CODES", "run", "record_failed_run", "prepare_notebook", "resolve_parameters",
-    "default_out_dir", "exit_code_for", "INPUT_ERROR_NAMES",
+    "FAIL_ON", "EXIT_CODES", "BatchRef", "run", "record_failed_run", "prepare_notebook", "resolve_parameters",
+    "exit_code_for", "DemoResult", "demo",
 ]
 
 FAIL_ON = ("warning", "incident", "never")
@@ -81,58 +78,26 @@ EXIT_CODES = {
     3: "the run failed (notebook error, timeout, dead kernel); a failure report was written",
 }
 
-#: Exceptions which, raised inside a notebook, mean "the input is bad" rather
-#: than "the run broke": the run fails with exit code 2 and kind ``input``.
-INPUT_ERROR_NAMES = frozenset(
-    cls.__name__ for cls in (InputError, ParameterError, DataError, SpecError, ScenarioError, ModelError)
-)
+
+@dataclass(frozen=True)
+class BatchRef:
+    """The batch a run belongs to and its job's name: provenance for run.json and the registry."""
+
+    batch_id: str
+    job: str = ""
 
 
-@dataclass
-class RunResult:
-    """What a run produced: where, with what status and exit code."""
-
-    run_id: str
-    analysis: str
-    model: str
-    status: str
-    exit_code: int
-    run_dir: Path
-    report_path: Path
-    manifest: dict[str, Any] = field(default_factory=dict)
-
-    def to_json_dict(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "analysis": self.analysis,
-            "model": self.model,
-            "status": self.status,
-            "exit_code": self.exit_code,
-            "headline": self.manifest.get("headline", ""),
-            "report": str(self.report_path),
-            "run_dir": str(self.run_dir),
-            "counts": self.manifest.get("counts", {}),
-            "findings": self.manifest.get("findings", []),
-            "error": self.manifest.get("error"),
-        }
-
-
-def default_out_dir() -> Path:
-    """``$MLREPORT_OUT`` when set, else ``./outputs``."""
-    return Path(os.environ.get("MLREPORT_OUT") or "outputs")
-
-
-def exit_code_for(status: str, fail_on: str, failure: Mapping[str, Any] | None = None) -> int:
+def exit_code_for(status: str, fail_on: str, failure: Failure | None = None) -> int:
     """The exit code of a run with this status; ``failure`` tells bad input (2) from a broken run (3)."""
     if status == "failed":
-        return 2 if failure and failure.get("kind") == "input" else 3
+        return failure.exit_code if failure is not None else 3
     if fail_on == "never":
         return 0
     return 1 if severity_rank(status) >= severity_rank(fail_on) else 0
 
 
 def resolve_parameters(
-    analysis: str, params: Mapping[str, Any] | None = None, params_file: str | Path | None = None
+    analysis: str, params: Mapping[str, Any] | None = None, params_file: str | os.PathLike[str] | None = None
 ) -> tuple[Path, dict[str, Any]]:
     """The analysis notebook and validated parameters (file values, then ``params``)."""
     notebook = notebook_path(analysis)
@@ -150,7 +115,8 @@ def resolve_parameters(
 
 
 def prepare_notebook(
-    analysis: str, output: Path, params: Mapping[str, Any] | None = None, params_file: str | Path | None = None
+    analysis: str, output: Path, params: Mapping[str, Any] | None = None,
+    params_file: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Write the parameterised notebook, unexecuted, to open in JupyterLab."""
     notebook, validated = resolve_parameters(analysis, params, params_file)
@@ -171,7 +137,7 @@ def _parameters_sha256(parameters: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(parameters, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def _cells_seconds(notebook: nbformat.NotebookNode) -> float | None:
+def _cells_seconds(notebook: NotebookNode) -> float | None:
     """Sum of the cells' own run times (papermill's per-cell ``duration``): the computation."""
     durations = [
         cell.get("metadata", {}).get("papermill", {}).get("duration") for cell in notebook.get("cells", [])
@@ -182,7 +148,7 @@ def _cells_seconds(notebook: nbformat.NotebookNode) -> float | None:
 
 def _new_manifest(
     analysis: str, notebook: Path, parameters: Mapping[str, Any], *, run_id: str, fail_on: str, timeout: float,
-    cwd: Path, rerun_of: str | None, batch: Mapping[str, Any] | None,
+    cwd: Path, rerun_of: str | None, batch: BatchRef | None,
 ) -> dict[str, Any]:
     manifest: dict[str, Any] = {
         "run_id": run_id,
@@ -205,35 +171,45 @@ def _new_manifest(
     if rerun_of:
         manifest["rerun_of"] = rerun_of
     if batch:
-        manifest["batch"] = {"id": str(batch.get("id", "")), "job": str(batch.get("job", ""))}
+        manifest["batch"] = {"id": batch.batch_id, "job": batch.job}
     return manifest
 
 
+#: What run.json takes from the published summary as it is.
+_FROM_SUMMARY = ("counts", "findings", "inputs", "thresholds", "methods", "metrics", "data_period")
+
+_NO_SUMMARY = Failure(
+    "no summary",
+    "the notebook finished but published no summary (call mlreport.findings.publish in its last cell)",
+)
+
+
 def _complete(
-    out_dir: Path, staging: Path, manifest: dict[str, Any], executed: nbformat.NotebookNode, summary: Summary | None,
-    failure: dict[str, Any] | None, *, parameters: Mapping[str, Any], fail_on: str, started: float,
+    out_dir: Path, staging: Path, manifest: dict[str, Any], executed: NotebookNode, summary: Summary | None,
+    failure: Failure | None, *, parameters: Mapping[str, Any], fail_on: str, started: float,
     execute_s: float, registry: Registry, update_index: bool,
 ) -> RunResult:
     """Render, write run.json, commit the folder and record it: the common end of every run."""
     analysis, run_id = manifest["analysis"], manifest["run_id"]
     try:
-        if failure is None and summary is None:
-            failure = {"kind": "no summary", "message": "the notebook finished but published no summary "
-                       "(call mlreport.findings.publish in its last cell)"}
         model = (summary.model if summary and summary.model else "") or str(parameters.get("model") or "") or "default"
-        status = "failed" if failure else summary.status  # type: ignore[union-attr]
+        if failure is None and summary is not None:
+            status, headline = summary.status, summary.headline
+        else:
+            failure = failure or _NO_SUMMARY
+            status, headline = "failed", f"Run failed: {failure.message}"
         code = exit_code_for(status, fail_on, failure)
         manifest.update(
             model=model,
             status=status,
             exit_code=code,
-            error=failure,
-            headline=(f"Run failed: {failure['message']}" if failure else summary.headline),  # type: ignore[union-attr]
+            error=failure.to_dict() if failure is not None else None,
+            headline=headline,
         )
         if summary is not None:
             data = summary.to_dict()
             manifest.update(
-                {k: data[k] for k in ("counts", "findings", "inputs", "thresholds", "methods", "metrics", "data_period")}
+                {k: data[k] for k in _FROM_SUMMARY}
             )
             manifest["reference_fingerprint"] = summary.profile_fingerprint
             manifest["thresholds_version"] = summary.thresholds_version
@@ -267,80 +243,115 @@ def _complete(
         discard(staging)
         raise
     if update_index:
-        try:
+        # The run itself is complete; an index that cannot be written is rebuilt by the next run.
+        with contextlib.suppress(OutputError):
             write_index(out_dir)
-        except OutputError:
-            pass  # the run itself is complete; the index is rebuilt by the next run
-    return RunResult(
-        run_id=run_id, analysis=analysis, model=model, status=status, exit_code=code,
-        run_dir=run_dir, report_path=run_dir / "report.html", manifest=manifest,
-    )
+    return RunResult.from_manifest(manifest, run_dir)
 
 
 def run(
     analysis: str,
     params: Mapping[str, Any] | None = None,
     *,
-    params_file: str | Path | None = None,
-    out_dir: Path | None = None,
+    out: str | os.PathLike[str] | None = None,
+    params_file: str | os.PathLike[str] | None = None,
     fail_on: str = "incident",
     timeout: float = DEFAULT_CELL_TIMEOUT,
     start_timeout: float = DEFAULT_START_TIMEOUT,
     progress: bool | None = None,
     update_index: bool = True,
-    cwd: Path | None = None,
+    cwd: str | os.PathLike[str] | None = None,
     rerun_of: str | None = None,
-    batch: Mapping[str, Any] | None = None,
+    batch: BatchRef | None = None,
 ) -> RunResult:
-    """Execute one analysis notebook and write its run folder; see the module doc.
+    """Execute one analysis notebook, render its report and record the run: ``mlreport run``.
 
-    ``cwd`` is the folder relative data paths are read from (default: the
-    current one; a rerun passes the original run's). ``rerun_of`` and
-    ``batch`` (``{"id": ..., "job": ...}``) are provenance for the manifest
-    and the registry.
+    Parameters
+    ----------
+    analysis
+        The analysis to run (one of :func:`analyses`).
+    params
+        Notebook parameters; validated against the notebook's parameters cell
+        (declared names, JSON values, coerced to the declared type). They
+        override ``params_file``.
+    out
+        The outputs folder (default: ``$MLREPORT_OUT``, else ``./outputs``).
+    params_file
+        Parameters from a JSON, YAML or TOML file.
+    fail_on
+        ``warning``, ``incident`` or ``never``: the lowest status whose exit code is 1.
+    timeout, start_timeout
+        Seconds a cell may run, and the kernel may take to start.
+    progress
+        Draw papermill's progress bar (default: when stderr is a terminal);
+        otherwise each cell's start is logged on the ``mlreport`` logger.
+    update_index
+        Rebuild ``<out>/index.html`` after the run (a batch does it once at its end).
+    cwd
+        The folder relative data paths are read from (default: the current
+        one; a rerun passes the original run's).
+    rerun_of, batch
+        Provenance recorded in run.json and the registry: the run this one
+        reproduces, and the batch and job it belongs to.
+
+    Returns
+    -------
+    RunResult
+        Status, headline, findings, counts, exit code, error, run folder and
+        report. A run that failed inside the notebook (an error, a timeout, a
+        dead kernel, bad input found while reading the data) is a result too,
+        with ``status == "failed"`` and ``error`` set: its folder holds a RUN
+        FAILED report.
+
+    Raises
+    ------
+    InputError
+        Bad input found before anything ran (an unknown analysis or
+        parameter, a bad value, an unusable output folder); nothing was written.
+    OutputError
+        The run folder, registry or audit trail could not be written.
     """
     if fail_on not in FAIL_ON:
         raise InputError(f"--fail-on {fail_on!r}: expected one of {', '.join(FAIL_ON)}")
     if not timeout or timeout <= 0:
         raise InputError(f"--timeout {timeout!r}: expected a positive number of seconds")
     notebook, parameters = resolve_parameters(analysis, params, params_file)
-    out_dir = (Path(out_dir) if out_dir is not None else default_out_dir()).resolve()
-    cwd = Path(cwd).resolve() if cwd is not None else Path.cwd()
-    if not cwd.is_dir():
-        raise InputError(f"{cwd}: the working folder to run in does not exist")
+    out_dir = (Path(out) if out is not None else default_out_dir()).resolve()
+    work_dir = Path(cwd).resolve() if cwd is not None else Path.cwd()
+    if not work_dir.is_dir():
+        raise InputError(f"{work_dir}: the working folder to run in does not exist")
     make_out_dir(out_dir)
     registry = open_registry(out_dir)  # before running: an unusable registry stops us here
     run_id = new_run_id()
     started = time.monotonic()
     manifest = _new_manifest(
-        analysis, notebook, parameters, run_id=run_id, fail_on=fail_on, timeout=timeout, cwd=cwd,
+        analysis, notebook, parameters, run_id=run_id, fail_on=fail_on, timeout=timeout, cwd=work_dir,
         rerun_of=rerun_of, batch=batch,
     )
     staging = staging_dir(out_dir, run_id)
     try:
         executed_path = staging / "notebook.ipynb"
-        failure: dict[str, Any] | None = None
+        failure: Failure | None = None
         exec_start = time.monotonic()
         try:
             executed = execute(
-                notebook, executed_path, parameters, cwd=cwd, timeout=timeout,
+                notebook, executed_path, parameters, cwd=work_dir, timeout=timeout,
                 start_timeout=start_timeout, progress=progress, kernel_log=staging / "kernel.log",
             )
         except NotebookError as exc:
-            kind = {RunTimeoutError: "timeout", KernelDiedError: "kernel died"}.get(type(exc), "error")
-            if kind == "error" and exc.ename in INPUT_ERROR_NAMES:
-                kind = "input"
-            failure = {
-                "kind": kind, "message": str(exc), "cell_index": exc.cell_index, "section": exc.section,
-                "ename": exc.ename, "evalue": exc.evalue,
-            }
-            executed = nbformat.read(str(executed_path), as_version=4) if executed_path.exists() else nbformat.v4.new_notebook()
+            failure = CellFailure.from_error(exc)
+            # The notebook as far as it ran (papermill saves it after every cell).
+            if executed_path.exists():
+                executed = nbformat.read(str(executed_path), as_version=4)
+            else:
+                executed = nbformat.v4.new_notebook()
         except OSError as exc:
             # papermill saves the notebook as it goes: a full disk ends the run here.
-            what = "cannot write the executed notebook" if str(exc.filename or "").endswith(".ipynb") else "the run stopped"
+            saving = str(exc.filename or "").endswith(".ipynb")
+            what = "cannot write the executed notebook" if saving else "the run stopped"
             raise OutputError(f"{what} ({staging}): {exc}") from None
         execute_s = time.monotonic() - exec_start
-        summary: Summary | None = read_summary(executed)
+        summary = read_summary(executed)
     except BaseException:
         discard(staging)
         raise
@@ -353,14 +364,14 @@ def run(
 def record_failed_run(
     analysis: str,
     parameters: Mapping[str, Any],
-    failure: Mapping[str, Any],
+    failure: Failure,
     *,
-    out_dir: Path,
+    out: str | os.PathLike[str],
     fail_on: str = "incident",
     elapsed_s: float = 0.0,
     timeout: float = DEFAULT_CELL_TIMEOUT,
-    cwd: Path | None = None,
-    batch: Mapping[str, Any] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    batch: BatchRef | None = None,
     update_index: bool = True,
 ) -> RunResult:
     """Write and record a failed run that never reached its own end.
@@ -371,7 +382,7 @@ def record_failed_run(
     is no executed notebook. ``parameters`` must be validated already.
     """
     notebook = notebook_path(analysis)
-    out_dir = Path(out_dir).resolve()
+    out_dir = Path(out).resolve()
     make_out_dir(out_dir)
     registry = open_registry(out_dir)
     run_id = new_run_id()
@@ -381,7 +392,49 @@ def record_failed_run(
     )
     staging = staging_dir(out_dir, run_id)
     return _complete(
-        out_dir, staging, manifest, nbformat.v4.new_notebook(), None, dict(failure), parameters=parameters,
+        out_dir, staging, manifest, nbformat.v4.new_notebook(), None, failure, parameters=parameters,
         fail_on=fail_on, started=time.monotonic() - elapsed_s, execute_s=elapsed_s, registry=registry,
         update_index=update_index,
     )
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What ``mlreport demo`` wrote: one run per analysis, and the index page."""
+
+    index: Path
+    runs: list[RunResult] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0, or 3 when an analysis failed on the built-in sample data (findings are the point of a demo)."""
+        return 3 if any(result.status == "failed" for result in self.runs) else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``mlreport demo --json`` object."""
+        return {"index": str(self.index), "exit_code": self.exit_code, "runs": [r.to_dict() for r in self.runs]}
+
+
+def demo(
+    *,
+    out: str | os.PathLike[str] | None = None,
+    timeout: float = DEFAULT_CELL_TIMEOUT,
+    progress: bool | None = None,
+    on_start: Callable[[str], None] | None = None,
+    on_result: Callable[[RunResult], None] | None = None,
+) -> DemoResult:
+    """Run every analysis with its defaults (the built-in sample data), then write the index page.
+
+    Each run is :func:`run` with ``fail_on="never"``; ``on_start(analysis)``
+    and ``on_result(result)`` are called around each (the CLI prints there).
+    """
+    out_dir = Path(out) if out is not None else default_out_dir()
+    results = []
+    for name in analyses():
+        if on_start is not None:
+            on_start(name)
+        result = run(name, {}, out=out_dir, fail_on="never", timeout=timeout, progress=progress, update_index=False)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return DemoResult(index=write_index(out_dir), runs=results)

@@ -1,4 +1,11 @@
-"""What was run: run folders, the SQLite run registry, the hash-chained audit trail and the index page."""
+"""What was run: run folders, the SQLite run registry, the hash-chained audit trail and the index page.
+
+Built bottom up, each module importing only those above it in this list:
+``_store`` (run folders, atomic writes, locks, held signals), ``_registry``
+(the SQLite registry) and ``_audit`` (the hash-chained trail), ``_ledger``
+(keeps folders, trail and registry in step: recording, importing, pruning),
+``_verify`` (rechecks them against each other) and ``_index`` (the index page).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +14,11 @@ from ._audit import (
     AUDITED_FILES,
     GENESIS,
     LogLine,
-    Problem,
-    VerifyReport,
     append,
     canonical_json,
     entry_hash,
     file_hashes,
     read_log,
-    verify,
 )
 from ._index import STRIP_RUNS, TREND_RUNS, index_html, sparkline_svg, trend_series, write_index
 from ._ledger import STALE_STAGING_S, PruneResult, open_registry, prune, record_run
@@ -45,6 +49,7 @@ from ._store import (
     write_json_atomic,
     write_text_atomic,
 )
+from ._verify import IN_FLIGHT_S, Problem, VerifyReport, verify
 
 __all__ = [
     "AUDIT_FILE",
@@ -59,6 +64,7 @@ __all__ = [
     "Problem",
     "VerifyReport",
     "verify",
+    "IN_FLIGHT_S",
     "REGISTRY_FILE",
     "SCHEMA_VERSION",
     "BUSY_TIMEOUT_MS",

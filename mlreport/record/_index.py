@@ -226,7 +226,8 @@ def index_html(registry: Registry, *, generated: str | None = None) -> str:
 <style>
 html{{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;font-size:14px;color:#1f2328}}
 body{{max-width:1200px;margin:0 auto;padding:16px 24px}}
-table{{border-collapse:collapse;width:100%}} th,td{{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}}
+table{{border-collapse:collapse;width:100%}} \
+th,td{{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}}
 h1,h2,h3,p,a{{overflow-wrap:anywhere}}
 th{{background:#f6f8fa}} .st{{font-weight:700;color:#fff;white-space:nowrap}}
 .st-ok{{background:{_COLOURS['ok']}}} .st-warning{{background:{_COLOURS['warning']}}}
@@ -245,7 +246,8 @@ caption{{text-align:left;font-weight:600;padding:4px 0}}
 <p>{total} run(s) of {len(models)} model(s), built from the run registry at {_e(generated)} (UTC).
 Status is written as a word or letter; colour only repeats it: <strong>H</strong> healthy,
 <strong>W</strong> warning, <strong>I</strong> incident, <strong>F</strong> run failed; struck-through cells are
-runs whose report was pruned. Strips run newest to oldest from the left, like the table; trend lines run oldest to newest, left to
+runs whose report was pruned. Strips run newest to oldest from the left, like the table; \
+trend lines run oldest to newest, left to
 right. Each cell links to its report; hover for the headline.</p>
 {"".join(sections)}
 <h2>All runs, newest first</h2>

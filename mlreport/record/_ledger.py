@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, OutputError
-from . import _audit as audit  # its append() is patched by the fault drills
+from . import _audit as audit  # called through the module: a test replaces audit.append (a full disk)
 from ._registry import Registry, RunRecord, record_from_manifest
 from ._store import deferred_signals, discard
 
@@ -115,7 +115,8 @@ class PruneResult:
     stale_staging: list[str] = field(default_factory=list)
     bytes_freed: int = 0
 
-    def to_json_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
+        """The ``mlreport prune --json`` object."""
         return {
             "cutoff": self.cutoff, "dry_run": self.dry_run, "bytes_freed": self.bytes_freed,
             "runs": [{"run_id": r.run_id, "model": r.model, "analysis": r.analysis, "started_at": r.started_at,
@@ -128,7 +129,8 @@ class PruneResult:
         lines = [f"{verb} {len(self.runs)} run(s) started before {self.cutoff} ({self.bytes_freed / 1e6:.1f} MB)"]
         lines += [f"  {r.run_id}  {r.model}/{r.analysis}  started {r.started_at}" for r in self.runs]
         if self.stale_staging:
-            lines.append(f"{'would delete' if self.dry_run else 'deleted'} {len(self.stale_staging)} stale staging folder(s)")
+            verb = "would delete" if self.dry_run else "deleted"
+            lines.append(f"{verb} {len(self.stale_staging)} stale staging folder(s)")
         return "\n".join(lines)
 
 

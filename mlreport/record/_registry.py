@@ -204,7 +204,7 @@ class RunRecord:
     def pruned(self) -> bool:
         return self.pruned_at is not None
 
-    def to_json_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """Every field, JSON-ready (``--json`` output of history and show)."""
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
         data["pruned"] = self.pruned
@@ -417,7 +417,9 @@ class Registry:
                 for statement in _SCHEMA_V1.split(";"):
                     if statement.strip():
                         conn.execute(statement)
-                conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                )
                 conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', ?)", (_utc_now(),))
                 self.created = True
                 for record in (legacy() if legacy else ()):
@@ -522,7 +524,8 @@ class Registry:
         limit: int | None = None, include_pruned: bool = True, oldest_first: bool = False,
     ) -> list[RunRecord]:
         """Runs matching the filters, newest first (by start time, then id)."""
-        clauses, args = [], []
+        clauses: list[str] = []
+        args: list[str | int] = []
         for column, value in (("model", model), ("analysis", analysis), ("status", status)):
             if value:
                 clauses.append(f"{column} = ?")
@@ -566,7 +569,9 @@ class Registry:
         with self._connect() as conn:
             return {row[0] for row in conn.execute("SELECT run_id FROM runs")}
 
-    def metric_series(self, model: str, analysis: str, *, last: int = 30) -> tuple[list[RunRecord], list[tuple[str, str, str, float]]]:
+    def metric_series(
+        self, model: str, analysis: str, *, last: int = 30
+    ) -> tuple[list[RunRecord], list[tuple[str, str, str, float]]]:
         """The last ``last`` runs of a model's analysis (oldest first) and their metric rows.
 
         Metric rows are ``(run_id, metric, subject, value)``.
@@ -618,7 +623,8 @@ def format_history(records: Sequence[RunRecord]) -> str:
         for r in records
     ]
     widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in (header, *rows)]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+             for row in (header, *rows)]
     return "\n".join(lines)
 
 
@@ -629,7 +635,8 @@ def format_record(record: RunRecord, *, out_dir: Path | None = None) -> str:
     )
     lines = [
         f"run        {record.run_id}",
-        f"status     {_WORDS.get(record.status, record.status.upper())} (exit code {record.exit_code}, fail-on {record.fail_on})",
+        f"status     {_WORDS.get(record.status, record.status.upper())} "
+        f"(exit code {record.exit_code}, fail-on {record.fail_on})",
         f"headline   {record.headline}",
         f"model      {record.model}",
         f"analysis   {record.analysis}",

@@ -25,10 +25,11 @@ import shutil
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, TypeAlias
 
 from ..errors import InputError, OutputError
 
@@ -54,6 +55,8 @@ _PACKAGES = (
     "duckdb", "matplotlib", "papermill", "nbconvert", "nbclient", "nbformat", "ipykernel",
 )
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+#: What :func:`signal.signal` returns: a handler, SIG_DFL or SIG_IGN, or None (set outside Python).
+_Handler: TypeAlias = Callable[[int, FrameType | None], object] | int | signal.Handlers | None
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
@@ -132,7 +135,8 @@ def write_text_atomic(path: Path, text: str) -> None:
         raise OutputError(f"cannot write {path}: {exc}") from None
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
+def write_json_atomic(path: Path, data: object) -> None:
+    """Write ``data`` as indented JSON, atomically (strict JSON: NaN is refused)."""
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False, default=str, allow_nan=False) + "\n")
 
 
@@ -181,9 +185,9 @@ def deferred_signals(signums: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM))
         yield
         return
     received: list[int] = []
-    previous: dict[int, Any] = {}
+    previous: dict[int, _Handler] = {}
 
-    def hold(signum: int, frame: Any) -> None:
+    def hold(signum: int, frame: FrameType | None) -> None:
         received.append(signum)
 
     for signum in signums:

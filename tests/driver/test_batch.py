@@ -33,9 +33,11 @@ def test_templates_fill_dates_offsets_and_literal_braces():
     assert fill({"k{date}": ["a{date}", 3, True, None]}) == {"k{date}": ["a2026-03-14", 3, True, None]}
 
 
-@pytest.mark.parametrize("value", ["{date.__class__}", "{0}", "{}", "{date:%Y}", "{os.system}", "a{b", "a}b", "{date-x}"])
+@pytest.mark.parametrize(
+    "value", ["{date.__class__}", "{0}", "{}", "{date:%Y}", "{os.system}", "a{b", "a}b", "{date-x}"]
+)
 def test_anything_else_in_braces_is_refused(value):
-    with pytest.raises(InputError, match="job 'x' params.p"):
+    with pytest.raises(InputError, match=r"job 'x' params\.p"):
         fill(value)
 
 
@@ -95,7 +97,8 @@ enabled = false
     assert (fixture.job, fixture.analysis, fixture.timeout, fixture.cell_timeout, fixture.fail_on) == (
         "card", "fixture", 60.0, 60.0, "warning")
     assert fixture.parameters["model"] == "card-2026-03-14" and fixture.parameters["rows"] == 7
-    assert fixture.parameters["as_of_date"] == "2026-03-13" and fixture.parameters["status"] == "ok"  # defaults explicit
+    # defaults explicit
+    assert fixture.parameters["as_of_date"] == "2026-03-13" and fixture.parameters["status"] == "ok"
     assert echo.parameters["value"] == '"; import os; os.system("touch pwned"); "2026-03-14'  # data, not code
     assert fixture.cwd == tmp_path.resolve()
 
@@ -234,7 +237,8 @@ def test_concurrent_batch_with_failures_records_everything(fixture_notebooks: Pa
 
     # Templates were filled in values, and the payload arrived as data.
     fixture_00 = next(r for r in records if r.job == "fixture-00")
-    assert fixture_00.parameters["subject"] == "col_0_2026-03-14" and fixture_00.parameters["as_of_date"] == "2026-03-13"
+    assert fixture_00.parameters["subject"] == "col_0_2026-03-14"
+    assert fixture_00.parameters["as_of_date"] == "2026-03-13"
     pair = next(r for r in records if r.job == "pair" and r.analysis == "fixture")
     assert pair.findings[0]["message"] == f'"; import pathlib; pathlib.Path("{marker}").touch(); "2026-03-14'
     assert not marker.exists()

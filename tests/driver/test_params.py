@@ -43,7 +43,9 @@ DECLARED = declared_parameters(_nb(
 
 
 def test_declared_names_types_defaults_and_help():
-    assert list(DECLARED) == ["name", "count", "ratio", "flag", "items", "options", "start_date", "as_of", "anything", "typed"]
+    assert list(DECLARED) == [
+        "name", "count", "ratio", "flag", "items", "options", "start_date", "as_of", "anything", "typed",
+    ]
     assert DECLARED["count"].type == "int" and DECLARED["count"].default == 3 and DECLARED["count"].help == "how many"
     assert DECLARED["ratio"].type == "float" and DECLARED["ratio"].help == ""
     assert DECLARED["flag"].type == "bool"
@@ -77,7 +79,8 @@ def test_unknown_name_lists_valid_names_and_closest():
         ("count", "12", 12), ("count", 4.0, 4), ("ratio", 2, 2.0), ("ratio", "0.25", 0.25),
         ("flag", "true", True), ("flag", "no", False), ("flag", 1, True), ("name", 5, "5"),
         ("items", "a, b", ["a", "b"]), ("items", ["x", 1], ["x", 1]), ("options", {"a": [1]}, {"a": [1]}),
-        ("start_date", "2026-03-01", "2026-03-01"), ("start_date", "", ""), ("anything", [1, {"a": None}], [1, {"a": None}]),
+        ("start_date", "2026-03-01", "2026-03-01"), ("start_date", "", ""),
+        ("anything", [1, {"a": None}], [1, {"a": None}]),
     ],
 )
 def test_values_are_coerced_to_declared_type(name, value, expected):
@@ -90,7 +93,8 @@ def test_values_are_coerced_to_declared_type(name, value, expected):
         ("count", "three", "expected int"), ("count", 2.5, "expected int"), ("ratio", "nan", "expected float"),
         ("ratio", float("inf"), "not a finite number"), ("flag", "maybe", "expected bool"),
         ("options", [1], "expected dict"), ("start_date", "14/03/2026", "ISO 8601"), ("as_of", "yesterday", "ISO 8601"),
-        ("name", b"bytes", "not a JSON type"), ("items", [{1, 2}], "not a JSON type"), ("options", {1: "a"}, "not a string"),
+        ("name", b"bytes", "not a JSON type"), ("items", [{1, 2}], "not a JSON type"),
+        ("options", {1: "a"}, "not a string"),
         ("name", "a\x00b", "NUL"),
     ],
 )
@@ -112,8 +116,9 @@ def test_params_files_json_yaml_toml(tmp_path: Path):
     (tmp_path / "p.yaml").write_text("count: 2\nstart_date: 2026-03-01\n")
     (tmp_path / "p.toml").write_text("count = 2\nstart_date = 2026-03-01\n")
     assert load_params_file(tmp_path / "p.json") == {"count": 2}
-    assert validate_parameters(load_params_file(tmp_path / "p.yaml"), DECLARED) == {"count": 2, "start_date": "2026-03-01"}
-    assert validate_parameters(load_params_file(tmp_path / "p.toml"), DECLARED) == {"count": 2, "start_date": "2026-03-01"}
+    expected = {"count": 2, "start_date": "2026-03-01"}
+    assert validate_parameters(load_params_file(tmp_path / "p.yaml"), DECLARED) == expected
+    assert validate_parameters(load_params_file(tmp_path / "p.toml"), DECLARED) == expected
 
 
 def test_params_file_errors(tmp_path: Path):

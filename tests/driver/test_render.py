@@ -7,7 +7,7 @@ import re
 import nbformat
 import pandas as pd
 
-from mlreport.driver import render_report
+from mlreport.driver import CellFailure, render_report
 from mlreport.findings import SUMMARY_MIMETYPE, Finding, summarize
 
 HOSTILE = '"><img src=x onerror=alert(1)><script>alert(2)</script>'
@@ -27,7 +27,9 @@ def _executed_notebook(summary) -> nbformat.NotebookNode:
                                metadata={"image/png": {"alt": HOSTILE}}),
     ]
     last = nbformat.v4.new_code_cell("publish(summary)")
-    last.outputs = [nbformat.v4.new_output("display_data", data={SUMMARY_MIMETYPE: summary.to_dict(), "text/html": "<div>banner in notebook</div>"})]
+    last.outputs = [nbformat.v4.new_output(
+        "display_data", data={SUMMARY_MIMETYPE: summary.to_dict(), "text/html": "<div>banner in notebook</div>"}
+    )]
     nb.cells = [
         nbformat.v4.new_markdown_cell("# Drift report\n\nWhy this report exists."),
         params,
@@ -42,7 +44,8 @@ def _executed_notebook(summary) -> nbformat.NotebookNode:
 def _render(**kw) -> str:
     summary = summarize(
         "drift",
-        [Finding("psi", HOSTILE, "incident", f"{HOSTILE} moved", value=0.4, threshold=0.25, method="PSI", section="Feature drift")],
+        [Finding("psi", HOSTILE, "incident", f"{HOSTILE} moved", value=0.4, threshold=0.25, method="PSI",
+                 section="Feature drift")],
         inputs=[{"name": "current", "path": HOSTILE, "sha256": "ab" * 32, "rows": 10}],
         thresholds={"psi": {"warning": 0.1, "incident": 0.25}, "version": "t1"},
         methods={"PSI": "10 reference-quantile bins"},
@@ -56,7 +59,8 @@ def _render(**kw) -> str:
 def test_banner_headline_and_findings_come_first():
     html = _render()
     body = html[html.index("<body"):]
-    assert body.index("mlr-banner") < body.index("Key findings") < body.index('id="contents"') < body.index("Data integrity")
+    assert (body.index("mlr-banner") < body.index("Key findings") < body.index('id="contents"')
+            < body.index("Data integrity"))
     assert "INCIDENT" in body[: body.index("Key findings")]  # a word, not colour alone
     assert body.index("Data integrity") < body.index('id="appendix"')
     assert html.count("<h1") == 1
@@ -90,7 +94,8 @@ def test_data_is_escaped_everywhere():
 def test_appendix_lists_parameters_inputs_thresholds_versions_run_id():
     html = _render()
     appendix = html[html.index('id="appendix"'):]
-    for text in ("Parameters", "current_path", "Inputs", "ab" * 32, "Thresholds", "t1", "Methods", "10 reference-quantile bins", "Package versions", "r1"):
+    for text in ("Parameters", "current_path", "Inputs", "ab" * 32, "Thresholds", "t1", "Methods",
+                 "10 reference-quantile bins", "Package versions", "r1"):
         assert text in appendix, text
 
 
@@ -102,6 +107,7 @@ def test_contents_link_to_sections():
 
 
 def test_failed_run_banner_and_reason():
-    html = _render(failure={"kind": "timeout", "message": "a cell ran longer than 5 s", "section": "Feature drift", "cell_index": 5})
+    failure = CellFailure("timeout", "a cell ran longer than 5 s", section="Feature drift", cell_index=5)
+    html = _render(failure=failure)
     assert "RUN FAILED" in html and "a cell ran longer than 5 s" in html and "mlr-banner failed" in html
     assert "Why the run failed" in html

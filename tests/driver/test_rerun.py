@@ -49,12 +49,16 @@ def rec(status: str, findings: list[dict], metrics: dict | None = None, **kwargs
 
 
 def finding(subject: str, severity: str, value: float | None = 0.3, check: str = "psi") -> dict:
-    return {"check": check, "subject": subject, "severity": severity, "value": value, "section": "Drift", "period": None}
+    return {
+        "check": check, "subject": subject, "severity": severity, "value": value, "section": "Drift", "period": None,
+    }
 
 
 def test_same_verdicts_are_equivalent_and_tiny_noise_is_not_a_difference():
     a = rec("incident", [finding("income", "incident"), finding("age", "ok", 0.01)], {"psi": {"income": 0.3}})
-    b = rec("incident", [finding("income", "incident", 0.3 + 1e-15), finding("age", "ok", 0.01)], {"psi": {"income": 0.3}})
+    b = rec(
+        "incident", [finding("income", "incident", 0.3 + 1e-15), finding("age", "ok", 0.01)], {"psi": {"income": 0.3}}
+    )
     result = compare_runs(a, b)
     assert result.equivalent and result.verdicts == [] and result.metrics == [] and result.findings_compared == 2
 
@@ -98,11 +102,13 @@ def test_check_inputs_rehashes_files_and_text_and_skips_regenerated(tmp_path: Pa
         {"name": "scenarios", "path": str(text), "sha256": text_hash, "hash_of": "text"},
         {"name": "gone", "path": "gone.parquet", "sha256": "a" * 64},
         {"name": "sample", "path": "built-in sample (rows=10)", "sha256": "b" * 64, "hash_of": "content"},
-        {"name": "scenarios", "path": "mlreport/default_scenarios.toml (built-in)", "sha256": "c" * 64, "hash_of": "text"},
+        {"name": "scenarios", "path": "mlreport/default_scenarios.toml (built-in)", "sha256": "c" * 64,
+         "hash_of": "text"},
     ])
     checks = check_inputs(record)
     assert [(c.name, c.ok) for c in checks] == [("current", True), ("scenarios", True), ("gone", False)]
-    assert checks[2].current is None and "missing" in checks[2].problem() and str(tmp_path / "gone.parquet") in checks[2].problem()
+    assert checks[2].current is None and "missing" in checks[2].problem()
+    assert str(tmp_path / "gone.parquet") in checks[2].problem()
     data.write_bytes(b"x\r\n2\r\n")
     changed = check_inputs(record)[0]
     assert not changed.ok and changed.current == hashlib.sha256(b"x\r\n2\r\n").hexdigest()

@@ -27,6 +27,7 @@ from mlreport.record import (
     verify,
 )
 from mlreport.record import _audit as audit
+from mlreport.record import _verify as verification
 
 
 def make_run(out: Path, run_id: str, *, model: str = "card", analysis: str = "drift", status: str = "ok",
@@ -71,7 +72,7 @@ def test_runs_are_chained_with_file_hashes(three_runs):
     assert [e["seq"] for e in entries] == [1, 2, 3]
     assert entries[0]["prev"] == GENESIS
     assert entries[1]["prev"] == entries[0]["hash"] and entries[2]["prev"] == entries[1]["hash"]
-    for entry, folder in zip(entries, folders):
+    for entry, folder in zip(entries, folders, strict=True):
         assert entry["event"] == "run" and entry["run_id"] == folder.name
         assert entry["run_dir"] == folder.relative_to(out).as_posix()
         for name in ("run.json", "report.html", "notebook.ipynb"):
@@ -190,8 +191,8 @@ def test_torn_last_line_is_reported_and_the_chain_continues(tmp_path: Path):
     entry = append(tmp_path, event="run", run_id="b", files={})
     lines = read_log(tmp_path)
     assert lines[1].entry is None and entry["prev"] == hashlib.sha256(b'{"seq": 2, "ti').hexdigest()
-    report = audit.VerifyReport()
-    audit._check_chain(lines, report)
+    report = verification.VerifyReport()
+    verification._check_chain(lines, report)
     assert [p.kind for p in report.problems] == ["bad-line"]
 
 
@@ -207,8 +208,8 @@ def test_concurrent_appends_keep_one_chain(tmp_path: Path):
         pool.map(_append_many, [(str(tmp_path), worker, 50) for worker in range(4)])
     lines = read_log(tmp_path)
     assert [line.entry["seq"] for line in lines] == list(range(1, 201))
-    report = audit.VerifyReport()
-    audit._check_chain(lines, report)
+    report = verification.VerifyReport()
+    verification._check_chain(lines, report)
     assert report.clean and len({line.entry["run_id"] for line in lines}) == 200
 
 
@@ -244,7 +245,7 @@ def test_a_write_that_fails_part_way_leaves_the_trail_as_it_was(three_runs, monk
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(audit.os, "write", half_then_full)
-    with pytest.raises(OutputError, match="audit trail .*No space left on device"):
+    with pytest.raises(OutputError, match=r"audit trail .*No space left on device"):
         append(out, event="run", run_id="torn")
     monkeypatch.undo()
     assert (out / AUDIT_FILE).read_bytes() == before

@@ -47,7 +47,9 @@ class Collector(HTMLParser):
 def test_index_strip_trend_and_table(tmp_path: Path):
     registry = Registry(tmp_path)
     statuses = ["ok", "warning", "incident", "failed", "ok", "incident"]
-    records = [add(registry, tmp_path, i, status=s, psi=0.05 * (i + 1), pruned=(i == 0)) for i, s in enumerate(statuses)]
+    records = [
+        add(registry, tmp_path, i, status=s, psi=0.05 * (i + 1), pruned=(i == 0)) for i, s in enumerate(statuses)
+    ]
     page = index_html(registry, generated="2026-03-07T00:00:00Z")
     strip = re.search(r'<div class="strip">(.*?)</div>', page).group(1)
     # Newest first, a letter per status, links to reports; the pruned one has no link.

@@ -56,7 +56,9 @@ def test_runs_from_before_the_registry_are_imported_once(tmp_path: Path):
 def seeded(out: Path) -> list[str]:
     ids = []
     for day in (1, 10, 20, 29):
-        folder, manifest = folder_with_manifest(out, f"202604{day:02d}T000000Z-000000{day:02d}", f"2026-04-{day:02d}T00:00:00Z")
+        folder, manifest = folder_with_manifest(
+            out, f"202604{day:02d}T000000Z-000000{day:02d}", f"2026-04-{day:02d}T00:00:00Z"
+        )
         record_run(out, folder, manifest)
         ids.append(folder.name)
     return ids
@@ -79,7 +81,8 @@ def test_prune_marks_rows_appends_entries_deletes_folders(tmp_path: Path):
     registry = open_registry(tmp_path)
     assert registry.count() == 4  # rows are kept
     assert [registry.get(i).pruned for i in ids] == [True, True, False, False]
-    assert [(e.entry["event"], e.entry["run_id"]) for e in read_log(tmp_path)][4:] == [("prune", ids[0]), ("prune", ids[1])]
+    events = [(e.entry["event"], e.entry["run_id"]) for e in read_log(tmp_path)]
+    assert events[4:] == [("prune", ids[0]), ("prune", ids[1])]
     assert not (tmp_path / "card" / "drift" / ids[0]).exists() and (tmp_path / "card" / "drift" / ids[2]).exists()
     assert verify(tmp_path).clean
     assert prune(tmp_path, 15, now=NOW).runs == []  # idempotent

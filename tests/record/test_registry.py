@@ -93,7 +93,7 @@ def test_record_round_trip(tmp_path: Path):
     # Recording again replaces, never duplicates.
     registry.record(record(tmp_path, "20260314T020000Z-aaaa0001", status="ok"))
     assert registry.count() == 1 and registry.get("20260314T020000Z-aaaa0001").status == "ok"
-    json.dumps(got.to_json_dict())  # JSON-ready
+    json.dumps(got.to_dict())  # JSON-ready
 
 
 def test_get_by_unique_prefix_and_clear_errors(tmp_path: Path):
@@ -113,7 +113,8 @@ def test_get_by_unique_prefix_and_clear_errors(tmp_path: Path):
 def test_history_filters_and_orders_newest_first(tmp_path: Path):
     registry = Registry(tmp_path)
     for i, (model, analysis, status) in enumerate(
-        [("card", "drift", "ok"), ("card", "volume", "warning"), ("loans", "drift", "incident"), ("card", "drift", "failed")]
+        [("card", "drift", "ok"), ("card", "volume", "warning"), ("loans", "drift", "incident"),
+         ("card", "drift", "failed")]
     ):
         registry.record(record(tmp_path, f"2026031{i}T020000Z-0000000{i}", model=model, analysis=analysis,
                                status=status, started=f"2026-03-1{i}T02:00:00Z"))

@@ -19,7 +19,9 @@ def test_run_ids_sort_by_time_and_are_unique():
     assert len({new_run_id() for _ in range(1000)}) == 1000
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("card fraud", "card-fraud"), ("../../etc", "etc"), ("", "default"), ("<b>", "b")])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("card fraud", "card-fraud"), ("../../etc", "etc"), ("", "default"), ("<b>", "b")]
+)
 def test_safe_name_keeps_runs_inside_outputs(raw, expected):
     assert safe_name(raw) == expected
 
@@ -48,7 +50,8 @@ def test_index_lists_runs_newest_first_escaped(tmp_path: Path):
         folder.mkdir(parents=True)
         (folder / "run.json").write_text(json.dumps({
             "run_id": f"r{i}", "status": status, "analysis": "drift", "model": "<script>x</script>",
-            "started_at": f"2026-03-1{i}T00:00:00Z", "headline": "<img src=x onerror=alert(1)>", "counts": {"incident": i},
+            "started_at": f"2026-03-1{i}T00:00:00Z", "headline": "<img src=x onerror=alert(1)>",
+            "counts": {"incident": i},
         }))
     assert [r["run_id"] for r in list_runs(tmp_path)] == ["r1", "r0"]
     html = write_index(tmp_path).read_text()
