@@ -98,9 +98,13 @@ def generate(path: Path, rows: int, *, seed: int = 7) -> None:
             decision = np.where(score < 0.25, 0, np.where(score < 0.35, 1, 2))
             table = pa.table({
                 "timestamp": pa.array(timestamps, type=pa.timestamp("us")),
-                "channel": _dictionary(rng.choice(4, n, p=[0.45, 0.3, 0.15, 0.1]), ["online", "mobile", "branch", "broker"]),
+                "channel": _dictionary(
+                    rng.choice(4, n, p=[0.45, 0.3, 0.15, 0.1]), ["online", "mobile", "branch", "broker"]
+                ),
                 "region": _dictionary(rng.integers(0, 5, n), ["north", "south", "east", "west", "central"]),
-                "product": _dictionary(rng.choice(3, n, p=[0.5, 0.3, 0.2]), ["personal_loan", "credit_card", "auto_loan"]),
+                "product": _dictionary(
+                    rng.choice(3, n, p=[0.5, 0.3, 0.2]), ["personal_loan", "credit_card", "auto_loan"]
+                ),
                 "decision": _dictionary(decision, ["approve", "refer", "decline"]),
                 "age": age,
                 "income": income,
@@ -247,12 +251,15 @@ def main(argv: list[str] | None = None) -> int:
         print(header)
         for step in steps:
             cells = "".join(
-                f"{r['steps'][step]['seconds']:>13.1f} ({r['steps'][step]['cpu']:>5.1f})" if step in r["steps"] else f"{'-':>22}"
+                f"{r['steps'][step]['seconds']:>13.1f} ({r['steps'][step]['cpu']:>5.1f})"
+                if step in r["steps"]
+                else f"{'-':>22}"
                 for r in results
             )
             print(f"   {step:<20}{cells}")
         total = "".join(
-            f"{sum(s['seconds'] for s in r['steps'].values()):>13.1f} ({sum(s['cpu'] for s in r['steps'].values()):>5.1f})"
+            f"{sum(s['seconds'] for s in r['steps'].values()):>13.1f}"
+            f" ({sum(s['cpu'] for s in r['steps'].values()):>5.1f})"
             for r in results
         )
         print(f"   {'total':<20}{total}")

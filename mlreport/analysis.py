@@ -50,7 +50,7 @@ class AnalysisParameters:
     """
 
     @classmethod
-    def from_namespace(cls, namespace: Mapping[str, Any]) -> Self:
+    def from_namespace(cls, namespace: Mapping[str, object]) -> Self:
         """The parameters found in ``namespace`` (a notebook's ``globals()``); other names are ignored."""
         names = {f.name for f in fields(cls)}
         return cls(**{name: value for name, value in namespace.items() if name in names})
@@ -61,13 +61,15 @@ class AnalysisParameters:
 
 
 T = TypeVar("T")
+
+
 class Sections(Mapping[str, T], Generic[T]):
     """Named parts of a report (tables or figures), each computed on first use and then kept.
 
     A notebook cell that shows ``result.tables["feature_drift"]`` computes that
     table there, so a failure is reported in its own section and a reader who
-    stops early pays only for what was shown. ``list(sections)`` names every
-    part without computing any.
+    stops early pays only for what was shown. ``list(sections)`` and
+    ``name in sections`` name the parts without computing any.
     """
 
     def __init__(self, makers: Mapping[str, Callable[[], T]], *, kind: str = "section") -> None:
@@ -83,6 +85,10 @@ class Sections(Mapping[str, T], Generic[T]):
                 raise KeyError(f"no {self._kind} {name!r}; the {self._kind}s are {', '.join(self._makers)}") from None
             self._made[name] = maker()
         return self._made[name]
+
+    def __contains__(self, name: object) -> bool:
+        # Mapping's default reads the item, which would compute a section to answer ``in``.
+        return name in self._makers
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._makers)

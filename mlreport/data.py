@@ -20,10 +20,10 @@ import glob
 import hashlib
 import io
 import os
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -67,9 +67,11 @@ class InputRecord:
     columns: int | None
     files: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, str | int | None]:
         """The JSON form recorded in ``run.json`` (``files`` only for several files)."""
-        entry: dict[str, Any] = {"name": self.name, "path": self.path, "sha256": self.sha256, "hash_of": self.hash_of}
+        entry: dict[str, str | int | None] = {
+            "name": self.name, "path": self.path, "sha256": self.sha256, "hash_of": self.hash_of,
+        }
         if self.files is not None:
             entry["files"] = self.files
         entry.update(bytes=self.bytes, rows=self.rows, columns=self.columns)
@@ -101,7 +103,7 @@ class InputLog:
     def __getitem__(self, index: int) -> InputRecord:
         return self._records[index]
 
-    def to_list(self) -> list[dict[str, Any]]:
+    def to_list(self) -> list[dict[str, str | int | None]]:
         """Every record as JSON (for a summary's ``inputs``)."""
         return [record.to_dict() for record in self._records]
 
@@ -175,7 +177,10 @@ def record_file(
         label = os.fspath(path)
     else:
         files = sorted(Path(p) for item in path for p in resolve_paths(item))
-        label = str(files[0]) if len(files) == 1 else f"{os.path.commonpath([str(f.parent) for f in files])} ({len(files)} files)"
+        if len(files) == 1:
+            label = str(files[0])
+        else:
+            label = f"{os.path.commonpath([str(f.parent) for f in files])} ({len(files)} files)"
     several = len(files) > 1
     record = InputRecord(
         name=name,
@@ -238,9 +243,8 @@ def _format_of(path: Path) -> str | None:
     return None
 
 
-def _check_columns(columns: Sequence[Any], path: Path) -> None:
-    seen: set[str] = set()
-    duplicates = sorted({str(c) for c in columns if (str(c) in seen or seen.add(str(c)))})
+def _check_columns(columns: Sequence[str], path: Path) -> None:
+    duplicates = sorted(name for name, count in Counter(map(str, columns)).items() if count > 1)
     if duplicates:
         raise DataError(
             f"{path}: duplicate column names {duplicates}; every column needs a unique name",

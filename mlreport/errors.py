@@ -22,6 +22,8 @@ the person reading a scheduler's log can act without opening the code.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 __all__ = [
     "MlreportError",
     "InputError",
@@ -41,13 +43,14 @@ __all__ = [
 class MlreportError(Exception):
     """Base class of every error mlreport raises on purpose."""
 
-    exit_code = 2
+    exit_code: ClassVar[int] = 2
+    """The CLI's exit code when this error ends a run (README, "Exit codes")."""
 
 
 class InputError(MlreportError):
     """Bad invocation or input: nothing was run."""
 
-    exit_code = 2
+    exit_code: ClassVar[int] = 2
 
 
 class ParameterError(InputError):
@@ -103,7 +106,7 @@ class ModelError(InputError):
 class RunError(MlreportError):
     """A run that started but could not finish."""
 
-    exit_code = 3
+    exit_code: ClassVar[int] = 3
 
 
 class NotebookError(RunError):

@@ -22,13 +22,9 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import InputError
-
-if TYPE_CHECKING:
-
-    pass
 
 __all__ = [
     "SEVERITIES",
@@ -69,7 +65,7 @@ def worst(severities: Iterable[str]) -> str:
     return result
 
 
-def _json_number(value: Any) -> Any:
+def _json_number(value: object) -> object:
     """A JSON-safe number: NaN and infinities become None, numpy scalars Python."""
     if value is None:
         return None
@@ -196,7 +192,7 @@ class Summary:
         )
 
 
-def thresholds_version(thresholds: Mapping[str, Any]) -> str:
+def thresholds_version(thresholds: Mapping[str, object]) -> str:
     """The version(s) of a thresholds policy, e.g. ``spec v2, drift=drift-thresholds/1``.
 
     The top-level ``version`` first, then ``name=version`` for every table
@@ -211,7 +207,7 @@ def thresholds_version(thresholds: Mapping[str, Any]) -> str:
     return ", ".join(versions) or "unversioned"
 
 
-def _json_default(value: Any) -> Any:
+def _json_default(value: object) -> object:
     """Serialise numpy scalars, timestamps and paths found in summaries."""
     if hasattr(value, "item"):
         return _json_number(value)
@@ -222,13 +218,18 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def _clean(value: Any) -> Any:
+def _clean(value: object) -> object:
     """Recursively replace non-finite floats by None so the JSON stays strict."""
     if isinstance(value, Mapping):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return _clean_mapping(value)
     if isinstance(value, (list, tuple)):
         return [_clean(v) for v in value]
     return _json_number(value) if isinstance(value, float) or hasattr(value, "item") else value
+
+
+def _clean_mapping(mapping: Mapping[str, object]) -> dict[str, object]:
+    """:func:`_clean` of every value, with the keys as strings."""
+    return {str(k): _clean(v) for k, v in mapping.items()}
 
 
 def _default_headline(status: str, findings: Sequence[Finding], analysis: str) -> str:
@@ -248,10 +249,10 @@ def summarize(
     findings: Iterable[Finding],
     *,
     headline: str | None = None,
-    inputs: Sequence[Mapping[str, Any]] = (),
-    thresholds: Mapping[str, Any] | None = None,
+    inputs: Sequence[Mapping[str, object]] = (),
+    thresholds: Mapping[str, object] | None = None,
     methods: Mapping[str, str] | None = None,
-    metrics: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, object] | None = None,
     model: str = "",
     data_period: str = "",
     profile_fingerprint: str | None = None,
@@ -269,10 +270,10 @@ def summarize(
         status=status,
         headline=headline or _default_headline(status, ordered, analysis),
         findings=ordered,
-        inputs=[_clean(dict(i)) for i in inputs],
-        thresholds=_clean(dict(thresholds or {})),
+        inputs=[_clean_mapping(dict(i)) for i in inputs],
+        thresholds=_clean_mapping(dict(thresholds or {})),
         methods=dict(methods or {}),
-        metrics=_clean(dict(metrics or {})),
+        metrics=_clean_mapping(dict(metrics or {})),
         model=model,
         data_period=data_period,
         thresholds_version=thresholds_version(thresholds or {}),

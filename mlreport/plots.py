@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import base64
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import matplotlib.pyplot as plt
+import numpy.typing as npt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 __all__ = ["PALETTE", "SEVERITY_MARKERS", "new_figure", "severity_colour", "finish", "show", "empty_axes"]
 
@@ -34,7 +38,7 @@ SEVERITY_MARKERS: dict[str, str] = {"ok": "o", "warning": "^", "incident": "X"}
 
 DPI = 90
 
-_RC: dict[str, Any] = {
+_RC: dict[RcKeyType, float | bool] = {
     "figure.dpi": DPI,
     "savefig.dpi": DPI,
     "font.size": 9,
@@ -54,15 +58,54 @@ def severity_colour(severity: str) -> str:
     return PALETTE.get(severity, PALETTE["neutral"])
 
 
+# A grid of axes is an object array; numpy's types cannot say its items are Axes, so they read as Any.
+@overload
 def new_figure(
-    nrows: int = 1, ncols: int = 1, *, width: float = 8.0, height: float = 3.0, **kwargs: Any
-) -> tuple[Figure, Any]:
-    """A figure in the house style (small: reports stay under a megabyte)."""
+    nrows: int = 1,
+    ncols: int = 1,
+    *,
+    width: float = 8.0,
+    height: float = 3.0,
+    squeeze: Literal[False],
+    **kwargs: Any,
+) -> tuple[Figure, npt.NDArray[Any]]: ...
+
+
+@overload
+def new_figure(
+    *, width: float = 8.0, height: float = 3.0, squeeze: Literal[True] = True, **kwargs: Any
+) -> tuple[Figure, Axes]: ...
+
+
+@overload
+def new_figure(
+    nrows: int = 1,
+    ncols: int = 1,
+    *,
+    width: float = 8.0,
+    height: float = 3.0,
+    squeeze: bool = True,
+    **kwargs: Any,
+) -> tuple[Figure, Axes | npt.NDArray[Any]]: ...
+
+
+def new_figure(
+    nrows: int = 1,
+    ncols: int = 1,
+    *,
+    width: float = 8.0,
+    height: float = 3.0,
+    squeeze: bool = True,
+    **kwargs: Any,
+) -> tuple[Figure, Axes | npt.NDArray[Any]]:
+    """A figure in the house style (small: reports stay under a megabyte).
+
+    Returns the figure and, as :func:`matplotlib.pyplot.subplots` does, one
+    :class:`~matplotlib.axes.Axes` for a single panel or a 2-d array of them
+    with ``squeeze=False``; other ``kwargs`` (``sharex``...) go to ``subplots``.
+    """
     with plt.rc_context(_RC):
-        fig, axes = plt.subplots(
-            nrows, ncols, figsize=(width, height), dpi=DPI, squeeze=kwargs.pop("squeeze", True),
-            **kwargs,
-        )
+        fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), dpi=DPI, squeeze=squeeze, **kwargs)
     for ax in fig.axes:
         ax.grid(True, alpha=0.3)
         ax.spines["top"].set_visible(False)
@@ -85,8 +128,8 @@ def finish(fig: Figure, title: str | None = None) -> Figure:
 
 def figure_alt(fig: Figure) -> str:
     """Alternative text for a figure: its suptitle, else its axes' titles."""
-    if fig._suptitle is not None and fig._suptitle.get_text():
-        return fig._suptitle.get_text()
+    if fig.get_suptitle():
+        return fig.get_suptitle()
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     return "; ".join(titles) or "figure"
 

@@ -43,14 +43,17 @@ probability rising linearly from 0 at ``incident_start`` to 0.5 at the window en
 
 from __future__ import annotations
 
+import datetime
 import numbers
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import IO, TypedDict
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
@@ -93,7 +96,27 @@ FEATURES: list[str] = [
     "months_since_delinquency",
 ]
 
-DEFAULT_SPEC: dict[str, Any] = {
+TimeLike = str | datetime.date | np.datetime64
+"""A date or timestamp: ISO 8601 text, a ``date`` or ``datetime`` (``pandas.Timestamp`` is one), a ``datetime64``."""
+
+
+class _SpecTable(TypedDict):
+    """The keys of a model spec (:meth:`mlreport.spec.ModelSpec.from_dict`) that the sample fills."""
+
+    model: str
+    timestamp: str
+    id: str
+    score: str
+    decision: str
+    target: str
+    segments: list[str]
+    features: list[str]
+    categorical_features: list[str]
+    decision_labels: dict[str, str]
+    monotone: dict[str, str]
+
+
+DEFAULT_SPEC: _SpecTable = {
     "model": "sample-credit-decisioning",
     "timestamp": "timestamp",
     "id": "application_id",
@@ -229,7 +252,7 @@ _STREAMS = (
 # --------------------------------------------------------------------------- validation
 
 
-def _check_count(value: Any, name: str, minimum: int) -> int:
+def _check_count(value: object, name: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ParameterError(
             f"{name} must be an integer >= {minimum}, got {value!r}", name=name
@@ -239,7 +262,7 @@ def _check_count(value: Any, name: str, minimum: int) -> int:
     return int(value)
 
 
-def _parse_time(value: Any, name: str) -> pd.Timestamp:
+def _parse_time(value: TimeLike | None, name: str) -> pd.Timestamp:
     """Parse ``value`` to a naive UTC :class:`pandas.Timestamp` (aware values are converted)."""
     if value is None or isinstance(value, (bool, numbers.Number)):
         raise ParameterError(
@@ -260,7 +283,7 @@ def _parse_time(value: Any, name: str) -> pd.Timestamp:
     return parsed.as_unit("ns")
 
 
-def _parse_incidents(incidents: Any) -> frozenset[str]:
+def _parse_incidents(incidents: object) -> frozenset[str]:
     """Incident names from a sequence or a comma-separated string ("" means none)."""
     if incidents is None:
         return frozenset()
@@ -285,7 +308,7 @@ def _parse_incidents(incidents: Any) -> frozenset[str]:
 # --------------------------------------------------------------------------- helpers
 
 
-def _pick(rng: np.random.Generator, shares: np.ndarray, size: int) -> np.ndarray:
+def _pick(rng: np.random.Generator, shares: npt.NDArray[np.float64], size: int) -> npt.NDArray[np.int8]:
     """Category codes (int8) drawn with probabilities ``shares``."""
     cumulative = np.cumsum(shares / shares.sum())
     codes = np.searchsorted(cumulative, rng.random(size), side="right")
@@ -293,8 +316,8 @@ def _pick(rng: np.random.Generator, shares: np.ndarray, size: int) -> np.ndarray
 
 
 def _pick_by(
-    rng: np.random.Generator, mixes: np.ndarray, group: np.ndarray
-) -> np.ndarray:
+    rng: np.random.Generator, mixes: npt.NDArray[np.float64], group: npt.NDArray[np.int8]
+) -> npt.NDArray[np.int8]:
     """Category codes drawn per row from the row of ``mixes`` selected by ``group``."""
     uniform = rng.random(group.size)
     codes = np.empty(group.size, dtype=np.int8)
@@ -306,7 +329,7 @@ def _pick_by(
     return codes
 
 
-def _labels(codes: np.ndarray, levels: Iterable[Any]) -> pd.Series:
+def _labels(codes: npt.NDArray[np.int8], levels: Iterable[object]) -> pd.Series:
     """A pandas ``str`` Series of ``levels[codes]`` (pyarrow take: fast at 10^7 rows)."""
     values = pa.array([str(level) for level in levels]).take(pa.array(codes))
     return pd.Series(values, dtype="str")
@@ -326,7 +349,7 @@ def _application_ids(count: int, width: int) -> pd.Series:
     return pd.Series(array.cast(pa.string()), dtype="str")
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
+def _sigmoid(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return 1.0 / (1.0 + np.exp(-z))
 
 
@@ -335,7 +358,7 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 def _timestamps(
     rng: np.random.Generator, rows: int, start: pd.Timestamp, weeks: int
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int8]]:
     """Sorted int64 nanosecond timestamps and their channel codes.
 
     The window is cut into hours; each (hour, channel) cell gets an intensity
@@ -372,7 +395,7 @@ def _applicants(
     segments_rng: np.random.Generator,
     applicant_rng: np.random.Generator,
     credit_rng: np.random.Generator,
-    channel: np.ndarray,
+    channel: npt.NDArray[np.int8],
 ) -> dict[str, np.ndarray]:
     """Segments, applicant features and latent risk for each row (clean values).
 
@@ -476,7 +499,7 @@ def _applicants(
     }
 
 
-def _score(features: dict[str, np.ndarray]) -> np.ndarray:
+def _score(features: Mapping[str, np.ndarray]) -> npt.NDArray[np.float64]:
     """The sample model: probability of default from the observed features.
 
     A logistic function of the features as recorded (never the latent risk).
@@ -511,7 +534,7 @@ def _score(features: dict[str, np.ndarray]) -> np.ndarray:
     return _sigmoid(z)
 
 
-def _decide(score: np.ndarray, approve_below: np.ndarray | float) -> np.ndarray:
+def _decide(score: npt.NDArray[np.float64], approve_below: npt.NDArray[np.float64] | float) -> npt.NDArray[np.int8]:
     """Decision codes: 0 approve (score < approve_below), 2 decline (>= decline), else 1 refer."""
     decision = np.ones(score.size, dtype=np.int8)
     decision[score < approve_below] = 0
@@ -525,11 +548,11 @@ def _decide(score: np.ndarray, approve_below: np.ndarray | float) -> np.ndarray:
 def generate(
     rows: int = 50_000,
     *,
-    start: Any = "2026-01-05",
+    start: TimeLike = "2026-01-05",
     weeks: int = 8,
     seed: int = 7,
     incidents: Iterable[str] | str = (),
-    incident_start: Any = None,
+    incident_start: TimeLike | None = None,
     label_delay_days: float = 30,
 ) -> pd.DataFrame:
     """A credit-decisioning application log with optional injected incidents.
@@ -598,6 +621,7 @@ def generate(
             _STREAMS,
             (np.random.Generator(np.random.PCG64(child))
              for child in np.random.SeedSequence(int(seed)).spawn(len(_STREAMS))),
+            strict=True,
         )
     )
     stamps, channel = _timestamps(streams["timestamps"], rows, window_start, weeks)
@@ -625,7 +649,7 @@ def generate(
         # The model scores the corrupted inputs it is fed.
         score = _score(features)
 
-    approve_below: np.ndarray | float = _APPROVE_BELOW
+    approve_below: npt.NDArray[np.float64] | float = _APPROVE_BELOW
     if "approval_jump" in active:
         approve_below = np.where(after, _APPROVE_BELOW_JUMP, _APPROVE_BELOW)
     decision = _decide(score, approve_below)
@@ -671,7 +695,7 @@ def generate(
 
 
 def split(
-    frame: pd.DataFrame, at: Any, *, column: str = "timestamp"
+    frame: pd.DataFrame, at: TimeLike, *, column: str = "timestamp"
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split ``frame`` into rows with ``column < at`` and rows with ``column >= at``.
 
@@ -702,7 +726,7 @@ def split(
     )
 
 
-def _write_atomically(path: Path, write: Any) -> None:
+def _write_atomically(path: Path, write: Callable[[IO[bytes]], object]) -> None:
     """Call ``write(file)`` on a temporary file beside ``path``, then move it into place."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -729,8 +753,8 @@ def write_sample_data(
     incidents: Iterable[str] | str = (),
     seed: int = 7,
     weeks: int = 8,
-    start: Any = "2026-01-05",
-    incident_start: Any = None,
+    start: TimeLike = "2026-01-05",
+    incident_start: TimeLike | None = None,
     label_delay_days: float = 30,
 ) -> dict[str, Path]:
     """Write the sample log and its reference/current halves as Parquet and CSV.
@@ -769,13 +793,11 @@ def write_sample_data(
         target.mkdir(parents=True, exist_ok=True)
         for name, part in (("applications", frame), ("reference", reference), ("current", current)):
             parquet = target / f"{name}.parquet"
-            _write_atomically(parquet, lambda file, part=part: part.to_parquet(file, index=False))
+            _write_atomically(parquet, partial(part.to_parquet, index=False))
             written[parquet.name] = parquet
             csv = target / f"{name}.csv"
             text = _csv_ready(part)
-            _write_atomically(
-                csv, lambda file, text=text: text.to_csv(file, index=False, lineterminator="\n")
-            )
+            _write_atomically(csv, partial(text.to_csv, index=False, lineterminator="\n"))
             written[csv.name] = csv
     except OSError as error:
         raise OutputError(f"cannot write the sample data to {str(target)!r}: {error}") from None

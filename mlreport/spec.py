@@ -40,10 +40,10 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -51,8 +51,13 @@ from .errors import DataError, SpecError
 
 __all__ = ["ModelSpec", "load_spec", "infer_spec", "resolve_spec"]
 
-_LIST_KEYS = ("features", "categorical_features", "segments")
 _STR_KEYS = ("model", "timestamp", "id", "score", "decision", "target")
+_LIST_KEYS = ("features", "categorical_features", "segments")
+_TABLE_KEYS = ("decision_labels", "monotone", "thresholds")
+
+Role = Literal["timestamp", "id", "score", "decision", "target"]
+"""A role that one column holds (segments and features are lists of columns)."""
+_ROLES: tuple[Role, ...] = ("timestamp", "id", "score", "decision", "target")
 
 
 @dataclass
@@ -76,6 +81,7 @@ class ModelSpec:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "dict") -> ModelSpec:
+        """A spec from a parsed TOML table; :class:`SpecError` naming ``source`` and the key when invalid."""
         valid = set(cls.__dataclass_fields__) - {"source"}
         unknown = sorted(set(data) - valid)
         if unknown:
@@ -84,41 +90,46 @@ class ModelSpec:
                 path=source,
                 key=unknown[0],
             )
-        values: dict[str, Any] = {"source": source}
-        for key in _STR_KEYS:
-            if key in data:
-                if not isinstance(data[key], str):
-                    raise SpecError(f"{source}: {key} must be a column name (string), got {data[key]!r}", path=source, key=key)
-                values[key] = data[key]
-        for key in _LIST_KEYS:
-            if key in data:
-                items = data[key]
-                if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-                    raise SpecError(f"{source}: {key} must be a list of column names", path=source, key=key)
-                values[key] = list(items)
-        for key in ("decision_labels", "monotone", "thresholds"):
-            if key in data:
-                if not isinstance(data[key], Mapping):
-                    raise SpecError(f"{source}: [{key}] must be a table", path=source, key=key)
-                values[key] = dict(data[key])
-        for feature, direction in values.get("monotone", {}).items():
+        names = {key: _column_name(data[key], key, source) for key in _STR_KEYS if key in data}
+        lists = {key: _column_names(data[key], key, source) for key in _LIST_KEYS if key in data}
+        tables = {key: _table(data[key], key, source) for key in _TABLE_KEYS if key in data}
+        for feature, direction in tables.get("monotone", {}).items():
             if direction not in ("increasing", "decreasing"):
                 raise SpecError(
                     f"{source}: monotone.{feature} = {direction!r}; expected 'increasing' or 'decreasing'",
                     path=source,
                     key=f"monotone.{feature}",
                 )
+        delay: int | None = None
         if "label_delay_days" in data:
             delay = data["label_delay_days"]
             if not isinstance(delay, int) or isinstance(delay, bool) or delay < 0:
-                raise SpecError(f"{source}: label_delay_days must be a whole number of days >= 0", path=source, key="label_delay_days")
-            values["label_delay_days"] = delay
-        return cls(**values)
+                raise SpecError(
+                    f"{source}: label_delay_days must be a whole number of days >= 0",
+                    path=source,
+                    key="label_delay_days",
+                )
+        return cls(
+            model=names.get("model", ""),
+            timestamp=names.get("timestamp", ""),
+            id=names.get("id", ""),
+            score=names.get("score", ""),
+            decision=names.get("decision", ""),
+            target=names.get("target", ""),
+            segments=lists.get("segments", []),
+            features=lists.get("features", []),
+            categorical_features=lists.get("categorical_features", []),
+            decision_labels=tables.get("decision_labels", {}),
+            monotone=tables.get("monotone", {}),
+            thresholds=tables.get("thresholds", {}),
+            label_delay_days=delay,
+            source=source,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def thresholds_for(self, section: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def thresholds_for(self, section: str, overrides: Mapping[str, object] | None = None) -> dict[str, Any]:
         """The spec's ``[thresholds.<section>]`` table with ``overrides`` (a notebook parameter) on top.
 
         Tables inside are merged key by key (``columns.amount.psi`` from the
@@ -127,29 +138,39 @@ class ModelSpec:
         """
         table = self.thresholds.get(section) or {}
         if not isinstance(table, Mapping):
-            raise SpecError(f"{self.source}: [thresholds.{section}] must be a table", path=self.source,
-                            key=f"thresholds.{section}")
+            raise SpecError(
+                f"{self.source}: [thresholds.{section}] must be a table",
+                path=self.source,
+                key=f"thresholds.{section}",
+            )
         return _merged(table, overrides or {})
 
     @property
     def thresholds_version(self) -> str:
         return str(self.thresholds.get("version", "default"))
 
-    def roles(self) -> dict[str, Any]:
+    def role(self, role: Role) -> str:
+        """The column holding ``role`` (``""`` when none does)."""
+        column: str = getattr(self, role)
+        return column
+
+    def roles(self) -> dict[str, object]:
         """Roles as a plain dict, for the report appendix."""
         return {k: v for k, v in self.to_dict().items() if k not in ("thresholds",) and v}
 
     def roles_table(self) -> pd.DataFrame:
         """Column roles as a two-column table for the report."""
-        rows = [(role, getattr(self, role)) for role in ("timestamp", "id", "score", "decision", "target") if getattr(self, role)]
-        rows += [(role, ", ".join(getattr(self, role))) for role in ("segments", "features", "categorical_features") if getattr(self, role)]
+        rows: list[tuple[str, str]] = [(role, self.role(role)) for role in _ROLES if self.role(role)]
+        lists = {"segments": self.segments, "features": self.features,
+                 "categorical_features": self.categorical_features}
+        rows += [(role, ", ".join(columns)) for role, columns in lists.items() if columns]
         rows += [("monotone", ", ".join(f"{k} ({v})" for k, v in self.monotone.items()))] if self.monotone else []
         rows.append(("spec", self.source))
         return pd.DataFrame(rows, columns=["role", "columns"]).set_index("role")
 
     def check_columns(self, frame: pd.DataFrame, *, source: str = "data") -> None:
         """Raise DataError when a column the spec names is absent from ``frame``."""
-        named = [getattr(self, k) for k in ("timestamp", "id", "score", "decision", "target") if getattr(self, k)]
+        named = [self.role(role) for role in _ROLES if self.role(role)]
         named += self.segments + self.features
         missing = [c for c in dict.fromkeys(named) if c not in frame.columns]
         if missing:
@@ -174,13 +195,15 @@ def load_spec(path: str | Path) -> ModelSpec:
     return ModelSpec.from_dict(data, source=str(path))
 
 
-_NAME_HINTS = {
+_NAME_HINTS: dict[Role | Literal["segment"], re.Pattern[str]] = {
     "timestamp": re.compile(r"(^|_)(timestamp|ts|time|date|datetime|event_time|created_at)($|_)", re.I),
     "id": re.compile(r"(^|_)(id|uuid|key)$", re.I),
     "score": re.compile(r"(^|_)(score|pd|prob|probability|prediction|pred)($|_)", re.I),
     "decision": re.compile(r"(^|_)(decision|outcome|action|verdict)($|_)", re.I),
     "target": re.compile(r"(^|_)(target|label|default|default_flag|is_fraud|fraud|bad|y)($|_)", re.I),
-    "segment": re.compile(r"(^|_)(channel|region|product|segment|country|market|merchant_category|model_version)($|_)", re.I),
+    "segment": re.compile(
+        r"(^|_)(channel|region|product|segment|country|market|merchant_category|model_version)($|_)", re.I
+    ),
 }
 
 
@@ -192,10 +215,12 @@ def infer_spec(frame: pd.DataFrame, *, model: str = "") -> ModelSpec:
     the report lists the inferred roles so a reader can see what was assumed.
     """
     columns = [str(c) for c in frame.columns]
-    roles: dict[str, str] = {}
+    roles: dict[Role, str] = {}
 
-    def pick(role: str, predicate) -> None:
-        matches = [c for c in columns if c not in roles.values() and _NAME_HINTS[role].search(c) and predicate(frame[c])]
+    def pick(role: Role, predicate: Callable[[pd.Series], bool]) -> None:
+        matches = [
+            c for c in columns if c not in roles.values() and _NAME_HINTS[role].search(c) and predicate(frame[c])
+        ]
         if len(matches) >= 1:
             roles[role] = matches[0]
 
@@ -203,7 +228,7 @@ def infer_spec(frame: pd.DataFrame, *, model: str = "") -> ModelSpec:
     pick("id", lambda s: s.nunique(dropna=True) == len(s) and len(s) > 0)
     pick("score", lambda s: pd.api.types.is_float_dtype(s.dtype) and _within_unit(s))
     pick("decision", lambda s: not pd.api.types.is_numeric_dtype(s.dtype) and 1 < s.nunique(dropna=True) <= 10)
-    pick("target", lambda s: s.dropna().isin([0, 1, True, False]).all() and s.notna().any())
+    pick("target", lambda s: bool(s.dropna().isin([0, 1, True, False]).all()) and bool(s.notna().any()))
     claimed = set(roles.values())
     segments = [
         c for c in columns
@@ -211,25 +236,51 @@ def infer_spec(frame: pd.DataFrame, *, model: str = "") -> ModelSpec:
         and not pd.api.types.is_float_dtype(frame[c].dtype) and 1 < frame[c].nunique(dropna=True) <= 50
     ]
     features = [c for c in columns if c not in claimed and c not in segments]
-    categorical = [c for c in features if not pd.api.types.is_numeric_dtype(frame[c].dtype) or pd.api.types.is_bool_dtype(frame[c].dtype)]
+    categorical = [
+        c for c in features
+        if not pd.api.types.is_numeric_dtype(frame[c].dtype) or pd.api.types.is_bool_dtype(frame[c].dtype)
+    ]
     return ModelSpec(
         model=model,
+        timestamp=roles.get("timestamp", ""),
+        id=roles.get("id", ""),
+        score=roles.get("score", ""),
+        decision=roles.get("decision", ""),
+        target=roles.get("target", ""),
         segments=segments,
         features=features,
         categorical_features=categorical,
         source="inferred",
-        **roles,
     )
 
 
-def _merged(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+def _merged(base: Mapping[str, object], top: Mapping[str, object]) -> dict[str, object]:
     merged = dict(base)
     for key, value in top.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = _merged(merged[key], value)
+        below = merged.get(key)
+        if isinstance(value, Mapping) and isinstance(below, Mapping):
+            merged[key] = _merged(below, value)
         else:
             merged[key] = value
     return merged
+
+
+def _column_name(value: object, key: str, source: str) -> str:
+    if not isinstance(value, str):
+        raise SpecError(f"{source}: {key} must be a column name (string), got {value!r}", path=source, key=key)
+    return value
+
+
+def _column_names(value: object, key: str, source: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise SpecError(f"{source}: {key} must be a list of column names", path=source, key=key)
+    return list(value)
+
+
+def _table(value: object, key: str, source: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise SpecError(f"{source}: [{key}] must be a table", path=source, key=key)
+    return dict(value)
 
 
 def resolve_spec(path: str, frame: pd.DataFrame, *, model: str = "") -> ModelSpec:

@@ -12,17 +12,20 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
 
 __all__ = ["Table", "table", "format_value"]
 
 _SEVERITIES = {"ok", "warning", "incident", "failed", "n/a"}
 
 
-def format_value(value: Any, digits: int = 4) -> str:
+def format_value(value: object, digits: int = 4) -> str:
     """A cell as text: numbers to ``digits`` significant digits, missing as an en dash."""
     if value is None or value is pd.NA or value is pd.NaT:
         return "–"
@@ -51,13 +54,15 @@ def format_value(value: Any, digits: int = 4) -> str:
 class Table:
     """A displayable table (``_repr_html_``), built by :func:`table`."""
 
-    def __init__(self, frame: pd.DataFrame, *, caption: str = "", digits: int = 4, total: int | None = None) -> None:
+    def __init__(
+        self, frame: pd.DataFrame, *, caption: str = "", digits: int = 4, total: int | None = None
+    ) -> None:
         self.frame = frame
         self.caption = caption
         self.digits = digits
         self.total = len(frame) if total is None else total
 
-    def _cell(self, column: str, value: Any) -> str:
+    def _cell(self, column: str, value: object) -> str:
         text = format_value(value, self.digits)
         classes = []
         if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
@@ -71,7 +76,7 @@ class Table:
     def _repr_html_(self) -> str:
         head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in self.frame.columns)
         rows = "".join(
-            "<tr>" + "".join(self._cell(str(c), v) for c, v in zip(self.frame.columns, row)) + "</tr>"
+            "<tr>" + "".join(self._cell(str(c), v) for c, v in zip(self.frame.columns, row, strict=True)) + "</tr>"
             for row in self.frame.itertuples(index=False, name=None)
         )
         if not rows:
@@ -79,10 +84,13 @@ class Table:
             empty = html.escape(str(self.frame.attrs.get("empty_text", "none")))
             rows = f'<tr><td colspan="{max(len(self.frame.columns), 1)}">{empty}</td></tr>'
         caption = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
-        more = (
-            f'<p class="mlr-more">Showing {len(self.frame)} of {self.total} rows.</p>' if self.total > len(self.frame) else ""
+        more = ""
+        if self.total > len(self.frame):
+            more = f'<p class="mlr-more">Showing {len(self.frame)} of {self.total} rows.</p>'
+        return (
+            f'<div class="mlr-scroll"><table class="mlr-table">{caption}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{rows}</tbody></table></div>{more}"
         )
-        return f'<div class="mlr-scroll"><table class="mlr-table">{caption}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>{more}'
 
     def __repr__(self) -> str:
         text = self.frame.map(lambda v: format_value(v, self.digits)).to_string(index=False)
@@ -120,13 +128,15 @@ def _frame_html(frame: pd.DataFrame) -> str:
     return table(frame, index=keep_index, limit=50)._repr_html_()
 
 
-def register(shell: Any) -> None:
+def register(shell: InteractiveShell) -> None:
     """Display every DataFrame and Series in ``shell`` (an IPython shell) as a report table.
 
     Called when mlreport is imported inside a kernel, so that every table in
     every report has one look: escaped, wrapped, numbers to four significant
     digits, at most 50 rows with the rest counted.
     """
+    if shell.display_formatter is None:  # a shell that displays nothing rich has nothing to format
+        return
     formatter = shell.display_formatter.formatters["text/html"]
     formatter.for_type(pd.DataFrame, _frame_html)
     formatter.for_type(pd.Series, lambda series: _frame_html(series.to_frame()))

@@ -86,7 +86,9 @@ def assert_summaries_equal(a: Summaries, b: Summaries, where: str = "") -> None:
 
 
 def assert_counts_equal(a, b) -> None:
-    for name in ("period", "baseline_periods", "timezone", "labels", "rows", "notes", "data_first", "data_last", "roles"):
+    for name in (
+        "period", "baseline_periods", "timezone", "labels", "rows", "notes", "data_first", "data_last", "roles",
+    ):
         assert getattr(a, name) == getattr(b, name), name
     assert a.periods.equals(b.periods)
     for name in ("overall", "exposure", "holiday", "overrides", "override_known", "score_edges", "score_counts"):
@@ -113,7 +115,7 @@ def run_report(analysis: str, out: Path, *params: str) -> tuple[dict, dict, str]
 def assert_same_findings(expected: list[dict], got: list[dict]) -> None:
     """Equal findings; values to 1e-9 relative (sums of values are added in another order)."""
     assert len(expected) == len(got) > 0
-    for a, b in zip(expected, got):
+    for a, b in zip(expected, got, strict=True):
         assert {k: v for k, v in a.items() if k != "value"} == {k: v for k, v in b.items() if k != "value"}
         assert (a["value"] is None) == (b["value"] is None)
         if a["value"] is not None:

@@ -117,7 +117,7 @@ def test_parse_timestamps_mixed_zones_and_bad_values():
     frame = pd.DataFrame({"ts": ["2026-03-14T10:00:00+01:00", "2026-03-14T09:30:00Z"]})
     parsed = data.parse_timestamps(frame, "ts")
     assert parsed.tolist() == [pd.Timestamp("2026-03-14 09:00"), pd.Timestamp("2026-03-14 09:30")]
-    with pytest.raises(DataError, match="'ts'.*not-a-date"):
+    with pytest.raises(DataError, match=r"'ts'.*not-a-date"):
         data.parse_timestamps(pd.DataFrame({"ts": ["2026-03-14", "not-a-date"]}), "ts")
     with pytest.raises(DataError, match="not found"):
         data.parse_timestamps(frame, "time")
@@ -126,5 +126,5 @@ def test_parse_timestamps_mixed_zones_and_bad_values():
 def test_window_with_no_rows_names_the_span():
     frame = pd.DataFrame({"ts": pd.to_datetime(["2026-03-01", "2026-03-02"])})
     assert len(data.window(frame, frame["ts"], "2026-03-02", None, label="current")) == 1
-    with pytest.raises(DataError, match="current window .* holds no rows; the data spans 2026-03-01"):
+    with pytest.raises(DataError, match=r"current window .* holds no rows; the data spans 2026-03-01"):
         data.window(frame, frame["ts"], "2027-01-01", None, label="current")

@@ -51,7 +51,8 @@ def frames(draw: st.DrawFn, *, min_rows: int = 1, max_rows: int = 40, allow_nonf
             columns[name] = pd.Series(values, dtype="int64")
         elif kind == "float":
             # magnitudes of real data; values near the float maximum are a bad-input case of their own
-            element = st.one_of(st.floats(-1e12, 1e12), st.sampled_from([math.nan, math.inf, -math.inf] if allow_nonfinite else [math.nan]))
+            specials = [math.nan, math.inf, -math.inf] if allow_nonfinite else [math.nan]
+            element = st.one_of(st.floats(-1e12, 1e12), st.sampled_from(specials))
             columns[name] = pd.Series(draw(st.lists(element, min_size=rows, max_size=rows)), dtype="float64")
         elif kind == "text":
             # a letter first: "NA", "null" or "12" alone mean something else to every CSV reader
@@ -113,7 +114,9 @@ def test_csv_round_trip_keeps_columns_and_values(tmp_path: Path, frame: pd.DataF
 
 @SETTINGS
 @given(
-    instants=st.lists(st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2040, 1, 1)), min_size=1, max_size=30),
+    instants=st.lists(
+        st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2040, 1, 1)), min_size=1, max_size=30
+    ),
     offsets=st.lists(st.integers(-14 * 60, 14 * 60), min_size=1, max_size=30),
 )
 def test_timestamps_with_any_offsets_parse_to_the_same_utc_instants(instants, offsets):
@@ -198,7 +201,9 @@ def decision_logs(draw: st.DrawFn) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     days = draw(st.integers(36, 70))
     seconds = np.sort(rng.integers(0, days * 86400, rows))
-    labels = draw(st.lists(st.sampled_from(["approve", "refer", "decline", "manual"]), min_size=1, max_size=4, unique=True))
+    labels = draw(
+        st.lists(st.sampled_from(["approve", "refer", "decline", "manual"]), min_size=1, max_size=4, unique=True)
+    )
     segments = draw(st.integers(1, 6))
     frame = pd.DataFrame({
         "timestamp": pd.Timestamp("2026-01-05") + pd.to_timedelta(seconds, unit="s"),

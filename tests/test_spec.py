@@ -13,7 +13,10 @@ from mlreport.spec import ModelSpec, infer_spec, load_spec, resolve_spec
 
 def test_load_valid_spec(tmp_path: Path):
     path = tmp_path / "m.toml"
-    path.write_text('model = "m"\ntimestamp = "ts"\nsegments = ["channel"]\n[monotone]\nx = "increasing"\n[thresholds]\nversion = "v2"\n')
+    path.write_text(
+        'model = "m"\ntimestamp = "ts"\nsegments = ["channel"]\n[monotone]\nx = "increasing"\n'
+        '[thresholds]\nversion = "v2"\n'
+    )
     spec = load_spec(path)
     assert spec.model == "m" and spec.segments == ["channel"] and spec.thresholds_version == "v2"
 
@@ -54,7 +57,8 @@ def test_infer_roles_on_other_names():
         "amount": [1.0, 2.0, 3.0, 4.0], "merchant_category": ["a", "b", "a", "b"],
     })
     spec = infer_spec(frame)
-    assert (spec.timestamp, spec.id, spec.score, spec.decision, spec.target) == ("event_time", "txn_id", "fraud_score", "action", "is_fraud")
+    roles = (spec.timestamp, spec.id, spec.score, spec.decision, spec.target)
+    assert roles == ("event_time", "txn_id", "fraud_score", "action", "is_fraud")
     assert spec.segments == ["merchant_category"] and spec.features == ["amount"]
 
 
@@ -76,7 +80,8 @@ def test_thresholds_for_merges_the_parameter_over_the_spec_table_key_by_key():
         "columns": {"income": {"psi": [0.05, 0.1], "ks": [0.2, 0.3]}, "age": {"ks": [0.1, 0.2]}},
     }
     assert spec.thresholds_for("drift", {"alpha": 0.05})["alpha"] == 0.05  # the parameter wins
-    assert spec.thresholds_for("integrity") == {} and ModelSpec().thresholds_for("drift", {"alpha": 0.1}) == {"alpha": 0.1}
+    assert spec.thresholds_for("integrity") == {}
+    assert ModelSpec().thresholds_for("drift", {"alpha": 0.1}) == {"alpha": 0.1}
     assert spec.thresholds["drift"]["columns"]["income"] == {"psi": [0.05, 0.1]}  # the spec is not modified
     with pytest.raises(SpecError, match=r"m.toml: \[thresholds.stress\] must be a table"):
         ModelSpec.from_dict({"thresholds": {"stress": 5}}, source="m.toml").thresholds_for("stress")

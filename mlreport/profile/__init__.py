@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._column import OTHER_LABEL, ColumnProfile
+from ._column import OTHER_LABEL, ColumnKind, ColumnProfile
 from ._counts import bin_index
 from ._periods import period_labels
 from ._profile import DEFAULT_SENTINELS, PROFILE_VERSION, ReferenceProfile
@@ -15,6 +15,7 @@ __all__ = [
     "DEFAULT_SENTINELS",
     "ReferenceProfile",
     "OTHER_LABEL",
+    "ColumnKind",
     "ColumnProfile",
     "bin_index",
     "ColumnSummary",

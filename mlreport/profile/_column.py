@@ -9,16 +9,30 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import pairwise
+from typing import Any, Literal, get_args
 
 import numpy as np
+import numpy.typing as npt
 
-from ..errors import DataError
+from ..errors import DataError, ParameterError
 
-__all__ = ["OTHER_LABEL", "ColumnProfile"]
+__all__ = ["OTHER_LABEL", "ColumnKind", "ColumnProfile"]
 
 OTHER_LABEL = "<other/new>"
 """Label of the bin holding every category outside the reference's top ones."""
+
+ColumnKind = Literal["numeric", "categorical"]
+"""How a column is compared: on quantile bins (numeric) or per category (categorical)."""
+
+
+def _column_kind(value: object) -> ColumnKind:
+    """``value`` (read back from JSON) as a :data:`ColumnKind`; a ValueError for anything else."""
+    if value == "numeric":
+        return "numeric"
+    if value == "categorical":
+        return "categorical"
+    raise ValueError(f"kind {value!r} is not one of {', '.join(get_args(ColumnKind))}")
 
 
 def _json_float(value: float | None) -> float | None:
@@ -40,7 +54,7 @@ class ColumnProfile:
     """
 
     name: str
-    kind: str
+    kind: ColumnKind
     dtype: str
     kind_rule: str
     rows: int
@@ -55,8 +69,8 @@ class ColumnProfile:
     modal_value: float | str | None = None
     modal_count: int = 0
     sentinel_counts: tuple[int, ...] = ()
-    psi_edges: np.ndarray = field(default_factory=lambda: np.empty(0))
-    fine_edges: np.ndarray = field(default_factory=lambda: np.empty(0))
+    psi_edges: npt.NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
+    fine_edges: npt.NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
     categories: tuple[str, ...] = ()
     n_distinct: int | None = None
 
@@ -80,10 +94,20 @@ class ColumnProfile:
         return self.modal_count / self.rows if self.rows else float("nan")
 
     def sentinel_shares(self, sentinels: Sequence[float]) -> dict[float, float]:
-        """Share of all rows equal to each sentinel value."""
+        """Share of all rows equal to each sentinel value.
+
+        ``sentinels`` are the values the profile counted, in its order
+        (:attr:`ReferenceProfile.sentinels <mlreport.profile.ReferenceProfile.sentinels>`).
+        """
         if not self.sentinel_counts or not self.rows:
             return {}
-        return {s: c / self.rows for s, c in zip(sentinels, self.sentinel_counts)}
+        if len(sentinels) != len(self.sentinel_counts):
+            raise ParameterError(
+                f"column {self.name!r} counted {len(self.sentinel_counts)} sentinel values, "
+                f"got {len(sentinels)}: pass the profile's own sentinels",
+                name="sentinels",
+            )
+        return {s: c / self.rows for s, c in zip(sentinels, self.sentinel_counts, strict=True)}
 
     @property
     def n_bins(self) -> int:
@@ -104,7 +128,7 @@ class ColumnProfile:
         """More distinct reference labels than categories kept."""
         return self.kind == "categorical" and (self.n_distinct or 0) > len(self.categories)
 
-    def psi_bin_of_fine(self) -> np.ndarray:
+    def psi_bin_of_fine(self) -> npt.NDArray[np.intp]:
         """Index of the PSI bin containing each fine bin (PSI edges are fine edges)."""
         uppers = np.append(self.fine_edges, np.inf)
         return np.searchsorted(self.psi_edges, uppers, side="left")
@@ -142,7 +166,7 @@ class ColumnProfile:
         try:
             return cls(
                 name=str(data["name"]),
-                kind=str(data["kind"]),
+                kind=_column_kind(data["kind"]),
                 dtype=str(data["dtype"]),
                 kind_rule=str(data.get("kind_rule", "")),
                 rows=int(data["rows"]),
@@ -168,11 +192,11 @@ class ColumnProfile:
             ) from None
 
 
-def _interval_labels(edges: np.ndarray) -> list[str]:
+def _interval_labels(edges: npt.NDArray[np.float64]) -> list[str]:
     if edges.size == 0:
         return ["all values"]
     text = [f"{e:.4g}" for e in edges]
     labels = [f"<= {text[0]}"]
-    labels += [f"({a}, {b}]" for a, b in zip(text[:-1], text[1:])]
+    labels += [f"({a}, {b}]" for a, b in pairwise(text)]
     labels.append(f"> {text[-1]}")
     return labels

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ._column import ColumnProfile
@@ -25,7 +26,7 @@ _BLOCK_ROWS = 1 << 20
 """Rows counted at a time: temporaries stay small and are reused, not page-faulted."""
 
 
-def bin_index(edges: np.ndarray, values: np.ndarray) -> np.ndarray:
+def bin_index(edges: npt.ArrayLike, values: npt.NDArray[np.float64]) -> npt.NDArray[np.intp]:
     """``np.searchsorted(edges, values, side="left")`` for finite values, faster.
 
     The bin of ``x`` is the number of edges strictly below it, i.e. ``x`` falls
@@ -78,30 +79,38 @@ def bin_index(edges: np.ndarray, values: np.ndarray) -> np.ndarray:
 class _Counter:
     """Per-group counts of boolean masks and bin indices (bincount, no Python loop)."""
 
-    def __init__(self, groups: np.ndarray | None, n_groups: int) -> None:
+    def __init__(self, groups: npt.NDArray[np.int64] | None, n_groups: int) -> None:
         self.groups = groups
         self.n_groups = n_groups
 
-    def subset(self, mask: np.ndarray) -> _Counter:
+    def subset(self, mask: npt.NDArray[np.bool_]) -> _Counter:
         return _Counter(None if self.groups is None else self.groups[mask], self.n_groups)
 
-    def count(self, mask: np.ndarray) -> np.ndarray:
+    def count(self, mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
         if self.groups is None:
             return np.array([np.count_nonzero(mask)], dtype=np.int64)
         return np.bincount(self.groups[mask], minlength=self.n_groups).astype(np.int64)
 
-    def rows(self, size: int) -> np.ndarray:
+    def rows(self, size: int) -> npt.NDArray[np.int64]:
         if self.groups is None:
             return np.array([size], dtype=np.int64)
         return np.bincount(self.groups, minlength=self.n_groups).astype(np.int64)
 
-    def binned(self, index: np.ndarray, n_bins: int, weights: np.ndarray | None = None) -> np.ndarray:
-        """Counts (or sums of ``weights``) per group and bin, shape (groups, bins)."""
-        flat = index if self.groups is None else self.groups * n_bins + index
-        result = np.bincount(flat, weights=weights, minlength=self.n_groups * n_bins)
-        if weights is None:
-            result = result.astype(np.int64)
-        return result.reshape(self.n_groups, n_bins)
+    def _flat(self, index: npt.NDArray[np.integer], n_bins: int) -> npt.NDArray[np.integer]:
+        return index if self.groups is None else self.groups * n_bins + index
+
+    def binned(self, index: npt.NDArray[np.integer], n_bins: int) -> npt.NDArray[np.int64]:
+        """Counts per group and bin, shape (groups, bins)."""
+        counts = np.bincount(self._flat(index, n_bins), minlength=self.n_groups * n_bins)
+        return counts.astype(np.int64).reshape(self.n_groups, n_bins)
+
+    def binned_sums(
+        self, index: npt.NDArray[np.integer], n_bins: int, weights: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.float64]:
+        """Sums of ``weights`` per group and bin, shape (groups, bins)."""
+        sums = np.bincount(self._flat(index, n_bins), weights=weights, minlength=self.n_groups * n_bins)
+        # bincount with weights sums in float64 (numpy's stubs say intp): no copy is made here.
+        return np.asarray(sums, dtype=np.float64).reshape(self.n_groups, n_bins)
 
 
 class _NumberCounts:
@@ -163,12 +172,14 @@ def _column_summaries(
         n_fine = column.fine_edges.size + 1
         index = bin_index(column.fine_edges, finite)
         fine_counts = finite_counter.binned(index, n_fine)
-        fine_sums = finite_counter.binned(index, n_fine, weights=finite)
+        fine_sums = finite_counter.binned_sums(index, n_fine, weights=finite)
         # PSI bins are unions of fine bins: aggregate instead of a second search.
         counts = np.zeros((n_groups, column.psi_edges.size + 1), dtype=np.int64)
-        np.add.at(counts, (slice(None), column.psi_bin_of_fine()), fine_counts)
+        # On the transposed views each fine bin's row of group counts adds to its PSI bin's row.
+        np.add.at(counts.T, column.psi_bin_of_fine(), fine_counts.T)
         modal = number_counts.modal
     else:
+        uniques: npt.NDArray[np.float64] | pd.Index
         if number_counts is not None:
             # Numbers treated as categories: finite values, labelled canonically;
             # values that are not numbers at all are new categories.
@@ -182,7 +193,7 @@ def _column_summaries(
             kept_counter = counter.subset(present)
             codes = codes[present]
         other = len(column.categories)
-        lookup = pd.Index(list(column.categories), dtype=object).get_indexer(categorical_labels(uniques))
+        lookup = pd.Index(list(column.categories), dtype=object).get_indexer(pd.Index(categorical_labels(uniques)))
         lookup = np.where(lookup < 0, other, lookup)
         counts = kept_counter.binned(lookup[codes] if codes.size else codes, other + 1)
         if number_counts is not None and number_counts.invalid_mask is not None:

@@ -26,12 +26,12 @@ reference and in every batch.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
-from ._column import ColumnProfile
+from ._column import ColumnKind, ColumnProfile
 from ._counts import _BLOCK_ROWS
 from ._sorted import _sorted_quantiles, _SortedNumbers
 from ._summaries import ColumnSummary
@@ -47,7 +47,7 @@ def _kind_of(
     categorical: set[str],
     numeric: set[str],
     discrete_max: int,
-) -> tuple[str, str]:
+) -> tuple[ColumnKind, str]:
     dtype = series.dtype
     if name in categorical:
         return "categorical", "declared categorical"
@@ -103,35 +103,48 @@ def _fit_column(
     values = _float_values(series) if numeric_values else None
     numbers = _SortedNumbers(values[0][np.isfinite(values[0])]) if values is not None else None
     kind, rule = _kind_of(name, series, numbers, categorical, numeric, discrete_max)
-    common: dict[str, Any] = {
-        "name": name,
-        "kind": kind,
-        "dtype": str(series.dtype),
-        "kind_rule": rule,
-        "rows": rows,
-        "numeric_values": bool(numeric_values),
-    }
+    minimum: float | None = None
+    maximum: float | None = None
+    mean: float | None = None
+    std: float | None = None
+    sentinel_counts: tuple[int, ...] = ()
     if values is not None:
         assert numbers is not None
         invalid = int(values[1].sum()) if values[1] is not None else 0
+        missing = int(np.isnan(values[0]).sum()) - invalid
+        nonfinite = int(np.isinf(values[0]).sum())
+        sentinel_counts = tuple(numbers.count_equal(s) for s in sentinels)
         ordered = numbers.sorted
-        common.update(
-            missing=int(np.isnan(values[0]).sum()) - invalid,
-            nonfinite=int(np.isinf(values[0]).sum()),
-            invalid=invalid,
-            sentinel_counts=tuple(numbers.count_equal(s) for s in sentinels),
-        )
         if ordered.size:
             mean, std = numbers.moments()
-            common.update(min=float(ordered[0]), max=float(ordered[-1]), mean=mean, std=std)
+            minimum, maximum = float(ordered[0]), float(ordered[-1])
     else:
-        common.update(missing=int(series.isna().sum()), nonfinite=0, invalid=0)
+        missing, nonfinite, invalid = int(series.isna().sum()), 0, 0
+    # What every kind records; the kind's own fields are added below.
+    common = ColumnProfile(
+        name=name,
+        kind=kind,
+        dtype=str(series.dtype),
+        kind_rule=rule,
+        rows=rows,
+        missing=missing,
+        nonfinite=nonfinite,
+        invalid=invalid,
+        numeric_values=bool(numeric_values),
+        min=minimum,
+        max=maximum,
+        mean=mean,
+        std=std,
+        sentinel_counts=sentinel_counts,
+    )
 
     if kind == "numeric":
         assert numbers is not None
         ordered = numbers.sorted
         psi_edges = np.empty(0)
         fine_edges = np.empty(0)
+        modal_value: float | None = None
+        modal_count = 0
         if ordered.size:
             top = float(ordered[-1])
             psi_edges = np.unique(_sorted_quantiles(ordered, bins))
@@ -145,8 +158,10 @@ def _fit_column(
             candidates = np.array([numbers.count_equal(e) for e in fine_edges])
             best = int(np.argmax(candidates))
             if candidates[best] * fine_bins >= ordered.size:
-                common.update(modal_value=float(fine_edges[best]), modal_count=int(candidates[best]))
-        profile = ColumnProfile(**common, psi_edges=psi_edges, fine_edges=fine_edges)
+                modal_value, modal_count = float(fine_edges[best]), int(candidates[best])
+        profile = replace(
+            common, psi_edges=psi_edges, fine_edges=fine_edges, modal_value=modal_value, modal_count=modal_count
+        )
         fine_counts, fine_sums = numbers.binned(fine_edges)
         counts = np.zeros(psi_edges.size + 1, dtype=np.int64)
         np.add.at(counts, profile.psi_bin_of_fine(), fine_counts)
@@ -175,18 +190,18 @@ def _fit_column(
         )
     else:
         table = _label_counts(series)
-    order = sorted(zip(table.index, table.to_numpy()), key=lambda item: (-int(item[1]), str(item[0])))
+    order = sorted(zip(table.index, table.to_numpy(), strict=True), key=lambda item: (-int(item[1]), str(item[0])))
     kept = tuple(str(label) for label, _ in order[:max_categories])
     kept_counts = np.array([int(count) for _, count in order[:max_categories]], dtype=np.int64)
     valid = int(table.sum())
-    profile = ColumnProfile(
-        **common,
+    profile = replace(
+        common,
         categories=kept,
         n_distinct=len(order),
         modal_value=order[0][0] if order else None,
         modal_count=int(order[0][1]) if order else 0,
     )
-    sentinel_counts = (
+    reference_sentinels = (
         np.asarray(profile.sentinel_counts, dtype=np.int64)
         if profile.sentinel_counts
         else np.zeros(len(sentinels) if numbers is not None else 0, dtype=np.int64)
@@ -202,6 +217,6 @@ def _fit_column(
         fine_sums=np.zeros(0),
         below_min=0,
         above_max=0,
-        sentinel_counts=sentinel_counts,
+        sentinel_counts=reference_sentinels,
         modal_count=profile.modal_count,
     )

@@ -13,12 +13,13 @@ so a SQL backend (DuckDB, Spark) only has to produce the same counts
 This module fits, applies, saves and loads the profile (JSON with a sha256
 fingerprint of its content). The rest, one module each:
 
-* :mod:`mlreport.profile`: one column's kind, bins, categories and mode (the conventions);
-* :mod:`mlreport.profile`: :class:`~mlreport.profile.ColumnProfile`, what was fitted;
-* :mod:`mlreport.profile`: :class:`~mlreport.profile.Summaries`, counts that add;
-* :mod:`mlreport.profile`: counting a batch on the bins (:func:`~mlreport.profile.bin_index`);
-* :mod:`mlreport.profile`: a column's sorted numbers (quantiles, moments);
-* :mod:`mlreport.profile`: missing, non-finite and invalid values, canonical labels.
+* ``_fit``: one column's kind, bins, categories and mode (the conventions);
+* ``_column``: :class:`~mlreport.profile.ColumnProfile`, what was fitted;
+* ``_summaries``: :class:`~mlreport.profile.Summaries`, counts that add;
+* ``_counts``: counting a batch on the bins (:func:`~mlreport.profile.bin_index`);
+* ``_sorted``: a column's sorted numbers (quantiles, moments);
+* ``_values``: missing, non-finite and invalid values, canonical labels;
+* ``_periods``: the period labels a batch is cut by.
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ..errors import DataError, OutputError, ParameterError
@@ -175,7 +177,7 @@ class ReferenceProfile:
             raise DataError(f"data to summarise must be a pandas DataFrame, got {type(frame).__name__}")
 
     def _summaries(
-        self, frame: pd.DataFrame, groups: np.ndarray | None, n_groups: int
+        self, frame: pd.DataFrame, groups: npt.NDArray[np.int64] | None, n_groups: int
     ) -> list[Summaries]:
         if len(frame) > _BLOCK_ROWS:
             # Count block by block and add: the same numbers, less memory traffic.
@@ -184,11 +186,11 @@ class ReferenceProfile:
                 stop = start + _BLOCK_ROWS
                 part_groups = None if groups is None else groups[start:stop]
                 blocks.append(self._block_summaries(frame.iloc[start:stop], part_groups, n_groups))
-            return [merge(parts) for parts in zip(*blocks)]
+            return [merge(parts) for parts in zip(*blocks, strict=True)]  # every block has n_groups parts
         return self._block_summaries(frame, groups, n_groups)
 
     def _block_summaries(
-        self, frame: pd.DataFrame, groups: np.ndarray | None, n_groups: int
+        self, frame: pd.DataFrame, groups: npt.NDArray[np.int64] | None, n_groups: int
     ) -> list[Summaries]:
         counter = _Counter(groups, n_groups)
         per_column: dict[str, list[ColumnSummary]] = {}
@@ -223,7 +225,7 @@ class ReferenceProfile:
         self._check_frame(frame)
         return self._summaries(frame, None, 1)[0]
 
-    def summarize_by(self, frame: pd.DataFrame, key: pd.Series | str) -> dict[Any, Summaries]:
+    def summarize_by(self, frame: pd.DataFrame, key: pd.Series | str) -> dict[Hashable, Summaries]:
         """Summaries per group of ``key`` (a Series aligned with ``frame``, or a column name).
 
         Groups come back in sorted key order; rows whose key is missing are
@@ -254,7 +256,7 @@ class ReferenceProfile:
         if len(labels) == 0:
             return {}
         parts = self._summaries(frame, codes.astype(np.int64), len(labels))
-        return {label: part for label, part in zip(labels, parts)}
+        return {label: part for label, part in zip(labels, parts, strict=True)}
 
     # -- serialisation -----------------------------------------------------
     def _content(self) -> dict[str, Any]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 
 __all__: list[str] = []
 
 
-def _sorted_quantiles(ordered: np.ndarray, count: int) -> np.ndarray:
+def _sorted_quantiles(ordered: npt.NDArray[np.float64], count: int) -> npt.NDArray[np.float64]:
     """Inverted-CDF quantiles at ``k / count`` (``k = 1..count-1``) of sorted values.
 
     The smallest value ``x`` with ``F(x) >= k / count``: ``ordered[ceil(k n / count) - 1]``,
@@ -30,7 +31,7 @@ def _sorted_quantiles(ordered: np.ndarray, count: int) -> np.ndarray:
 class _SortedNumbers:
     """The finite values of a column, sorted once (a SIMD sort beats repeated selection)."""
 
-    def __init__(self, finite: np.ndarray) -> None:
+    def __init__(self, finite: npt.NDArray[np.float64]) -> None:
         finite.sort()  # ``finite`` is a fresh copy made by boolean indexing
         self.sorted = finite
 
@@ -44,14 +45,14 @@ class _SortedNumbers:
             - np.searchsorted(self.sorted, value, side="left")
         )
 
-    def runs(self) -> tuple[np.ndarray, np.ndarray]:
+    def runs(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
         """Distinct values and their counts."""
         if not self.size:
             return np.empty(0), np.zeros(0, dtype=np.int64)
         starts = np.concatenate([[0], np.flatnonzero(self.sorted[1:] != self.sorted[:-1]) + 1])
         return self.sorted[starts], np.diff(np.append(starts, self.size))
 
-    def distinct_values(self, at_most: int) -> np.ndarray | None:
+    def distinct_values(self, at_most: int) -> npt.NDArray[np.float64] | None:
         """The distinct values if there are at most ``at_most``, else None (cheaply)."""
         if not self.size:
             return np.empty(0)
@@ -93,7 +94,7 @@ class _SortedNumbers:
             std = math.inf
         return mean, std
 
-    def binned(self, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def binned(self, edges: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """Counts and sums over right-closed bins ``(e_{j-1}, e_j]`` with open outer bins."""
         n = self.size
         bounds = np.concatenate([[0], np.searchsorted(self.sorted, edges, side="right"), [n]])

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import DataError, ParameterError
+from ._column import ColumnKind, _column_kind
 
 __all__ = ["ColumnSummary", "Summaries", "merge"]
 
@@ -27,7 +29,9 @@ def _json_sum(value: float) -> float | str:
     return value if math.isfinite(value) else str(value)
 
 
-def _add_sums(left: np.ndarray, right: np.ndarray, sign: int) -> np.ndarray:
+def _add_sums(
+    left: npt.NDArray[np.float64], right: npt.NDArray[np.float64], sign: int
+) -> npt.NDArray[np.float64]:
     """``left + sign * right`` for bin sums, where an overflowed (infinite) sum stays infinite.
 
     Subtracting an overflowed part from an overflowed whole (inf - inf) keeps
@@ -55,17 +59,17 @@ class ColumnSummary:
     ``modal_count``: rows equal to the reference's modal value. All fields add.
     """
 
-    kind: str
+    kind: ColumnKind
     n: int
     missing: int
     nonfinite: int
     invalid: int
-    counts: np.ndarray
-    fine_counts: np.ndarray
-    fine_sums: np.ndarray
+    counts: npt.NDArray[np.int64]
+    fine_counts: npt.NDArray[np.int64]
+    fine_sums: npt.NDArray[np.float64]
     below_min: int
     above_max: int
-    sentinel_counts: np.ndarray
+    sentinel_counts: npt.NDArray[np.int64]
     modal_count: int
 
     @property
@@ -98,7 +102,7 @@ class ColumnSummary:
         """Counts of ``self`` minus a part of it (leave-one-out comparisons)."""
         return self._combine(other, -1)
 
-    def fine_means(self) -> np.ndarray:
+    def fine_means(self) -> npt.NDArray[np.float64]:
         """Mean value in each fine bin (NaN for empty bins).
 
         A bin whose sum overflowed (±inf) holds values at the edge of the float
@@ -128,7 +132,7 @@ class ColumnSummary:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ColumnSummary:
         return cls(
-            kind=str(data["kind"]),
+            kind=_column_kind(data["kind"]),
             n=int(data["n"]),
             missing=int(data["missing"]),
             nonfinite=int(data["nonfinite"]),

@@ -11,23 +11,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+from pandas.api.extensions import ExtensionDtype
 
 __all__ = ["categorical_labels"]
 
 
-def _is_datetime(dtype: Any) -> bool:
+def _is_datetime(dtype: np.dtype | ExtensionDtype) -> bool:
     return pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype)
 
 
-def _is_numeric_dtype(dtype: Any) -> bool:
+def _is_numeric_dtype(dtype: np.dtype | ExtensionDtype) -> bool:
     return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
 
 
-def _float_values(series: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
+def _float_values(series: pd.Series) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_] | None]:
     """A column as float64 with NaN for missing, and the mask of invalid values.
 
     Numeric dtypes convert directly. Anything else (strings, objects, mixed)
@@ -48,7 +49,7 @@ def _float_values(series: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
     return values, (invalid if invalid.any() else None)
 
 
-def _label_of(value: Any) -> str:
+def _label_of(value: object) -> str:
     if isinstance(value, (bool, np.bool_)):
         return "True" if value else "False"
     if isinstance(value, (int, np.integer)):
@@ -61,10 +62,8 @@ def _label_of(value: Any) -> str:
     return str(value)
 
 
-def categorical_labels(values: Iterable[Any] | pd.Index) -> np.ndarray:
+def categorical_labels(values: Iterable[object]) -> npt.NDArray[np.object_]:
     """Canonical string labels of category values (``12.0`` -> ``"12"``, ``True`` -> ``"True"``)."""
-    if isinstance(values, pd.Index) and pd.api.types.is_string_dtype(values.dtype) and not (
-        values.dtype == object
-    ):
+    if isinstance(values, pd.Index) and pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
         return np.asarray(values.astype(object), dtype=object)
     return np.asarray([_label_of(v) for v in values], dtype=object)

@@ -56,6 +56,8 @@ from ._seasonal import (
     PERIOD_NS,
     PERIOD_WORDS,
     PERIODS_PER_WEEK,
+    CountBand,
+    CountTail,
     Dispersion,
     SeasonalExpected,
     count_band,
@@ -128,6 +130,8 @@ __all__ = [
     "Dispersion",
     "pearson_dispersion",
     "median_inflation",
+    "CountTail",
     "count_tail",
+    "CountBand",
     "count_band",
 ]

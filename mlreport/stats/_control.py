@@ -43,6 +43,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from numpy.typing import ArrayLike
 
 from ..errors import ParameterError
@@ -96,7 +97,7 @@ CHANGEPOINT_METHOD = (
 )
 
 
-def _float_array(values: ArrayLike, name: str) -> np.ndarray:
+def _float_array(values: ArrayLike, name: str) -> npt.NDArray[np.float64]:
     array = np.asarray(values, dtype=float)
     if array.ndim != 1:
         raise ParameterError(f"{name} must be one-dimensional, got shape {array.shape}", name=name)
@@ -115,14 +116,14 @@ class LaneyChart:
     ``pooled`` is ``Σx/Σn`` over the phase-I periods.
     """
 
-    center: np.ndarray
+    center: npt.NDArray[np.float64]
     pooled: float
     sigma_z: float
     sigma_z_raw: float
-    sigma: np.ndarray
-    lcl: np.ndarray
-    ucl: np.ndarray
-    z: np.ndarray
+    sigma: npt.NDArray[np.float64]
+    lcl: npt.NDArray[np.float64]
+    ucl: npt.NDArray[np.float64]
+    z: npt.NDArray[np.float64]
 
 
 def laney_p_chart(
@@ -209,7 +210,7 @@ def laney_p_chart(
     )
 
 
-def ewma_variance(sigma2: ArrayLike, lam: float) -> np.ndarray:
+def ewma_variance(sigma2: ArrayLike, lam: float) -> npt.NDArray[np.float64]:
     """Exact variance of the EWMA statistic for per-period variances ``sigma2``.
 
     ``V_t = λ² σ_t² + (1 - λ)² V_(t-1)``, ``V_0 = 0``. NaN entries (periods
@@ -233,13 +234,13 @@ def ewma_variance(sigma2: ArrayLike, lam: float) -> np.ndarray:
 class EwmaChart:
     """EWMA statistic, its exact variance and limits per period (NaN where skipped)."""
 
-    statistic: np.ndarray
-    variance: np.ndarray
-    lcl: np.ndarray
-    ucl: np.ndarray
+    statistic: npt.NDArray[np.float64]
+    variance: npt.NDArray[np.float64]
+    lcl: npt.NDArray[np.float64]
+    ucl: npt.NDArray[np.float64]
 
     @property
-    def out(self) -> np.ndarray:
+    def out(self) -> npt.NDArray[np.bool_]:
         """Periods where the statistic is beyond its limits."""
         with np.errstate(invalid="ignore"):
             return (self.statistic > self.ucl) | (self.statistic < self.lcl)
@@ -300,11 +301,11 @@ class CusumResult:
     where ``C⁺ > h`` or ``C⁻ > h``. Skipped periods (NaN input) are NaN / 0.
     """
 
-    upper: np.ndarray
-    lower: np.ndarray
-    upper_run: np.ndarray
-    lower_run: np.ndarray
-    signal: np.ndarray
+    upper: npt.NDArray[np.float64]
+    lower: npt.NDArray[np.float64]
+    upper_run: npt.NDArray[np.int64]
+    lower_run: npt.NDArray[np.int64]
+    signal: npt.NDArray[np.bool_]
     k: float
     h: float
 
@@ -378,7 +379,7 @@ def _l2_cost_class() -> type:
         model = "l2_cumulative"
         min_size = 1
 
-        def fit(self, signal: np.ndarray) -> CumulativeL2:
+        def fit(self, signal: npt.NDArray[np.float64]) -> CumulativeL2:
             self.signal = np.asarray(signal, dtype=float).reshape(len(signal), -1)
             values = self.signal[:, 0]  # change_points passes one column
             # Python floats: PELT calls error() O(n²) times; numpy scalars cost 20x more per call.
@@ -393,7 +394,7 @@ def _l2_cost_class() -> type:
     return CumulativeL2
 
 
-def segment_cost(values: np.ndarray, start: int, end: int) -> float:
+def segment_cost(values: npt.NDArray[np.float64], start: int, end: int) -> float:
     """Least-squares cost of ``values[start:end]`` (sum of squared deviations from its mean)."""
     part = values[start:end]
     return float(np.sum((part - part.mean()) ** 2)) if part.size else 0.0

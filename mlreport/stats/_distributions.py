@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 from numpy.typing import ArrayLike
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
@@ -143,7 +144,7 @@ class Chi2Result(NamedTuple):
 # proportions and distances
 
 
-def _counts(values: ArrayLike, name: str) -> np.ndarray:
+def _counts(values: ArrayLike, name: str) -> npt.NDArray[np.float64]:
     counts = np.asarray(values, dtype=float)
     if counts.ndim != 1:
         raise ParameterError(f"{name}: expected a 1-d vector of counts, got shape {counts.shape}")
@@ -152,7 +153,7 @@ def _counts(values: ArrayLike, name: str) -> np.ndarray:
     return counts
 
 
-def _pair(reference: ArrayLike, current: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def _pair(reference: ArrayLike, current: ArrayLike) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     ref = _counts(reference, "reference counts")
     cur = _counts(current, "current counts")
     if ref.shape != cur.shape:
@@ -163,7 +164,7 @@ def _pair(reference: ArrayLike, current: ArrayLike) -> tuple[np.ndarray, np.ndar
     return ref, cur
 
 
-def proportions(counts: ArrayLike) -> np.ndarray:
+def proportions(counts: ArrayLike) -> npt.NDArray[np.float64]:
     """Counts divided by their total; all-NaN when the total is 0."""
     values = _counts(counts, "counts")
     total = values.sum()
@@ -172,14 +173,16 @@ def proportions(counts: ArrayLike) -> np.ndarray:
     return values / total
 
 
-def _proportion_pair(reference: ArrayLike, current: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def _proportion_pair(
+    reference: ArrayLike, current: ArrayLike
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     ref, cur = _pair(reference, current)
     return proportions(ref), proportions(cur)
 
 
 def psi_contributions(
     reference: ArrayLike, current: ArrayLike, *, eps: float = PSI_EPS
-) -> np.ndarray:
+) -> npt.NDArray[np.float64]:
     """Per-bin terms ``(q_i - p_i) ln(q_i / p_i)`` of the PSI (each >= 0).
 
     ``p_i = max(ref_i / n_ref, eps)`` and ``q_i = max(cur_i / n_cur, eps)``:
@@ -252,7 +255,7 @@ def tvd(reference: ArrayLike, current: ArrayLike) -> float:
 # Kolmogorov-Smirnov
 
 
-def _finite(values: ArrayLike) -> np.ndarray:
+def _finite(values: ArrayLike) -> npt.NDArray[np.float64]:
     array = np.asarray(values, dtype=float).ravel()
     return array[np.isfinite(array)]
 
@@ -310,7 +313,7 @@ def ks_binned(reference: ArrayLike, current: ArrayLike) -> KsResult:
     ``D``.
     """
     ref, cur = _pair(reference, current)
-    n_ref, n_cur = int(round(ref.sum())), int(round(cur.sum()))
+    n_ref, n_cur = round(float(ref.sum())), round(float(cur.sum()))
     if n_ref == 0 or n_cur == 0:
         return KsResult(float("nan"), float("nan"), n_ref, n_cur, float("nan"))
     f = ref / ref.sum()
@@ -387,7 +390,7 @@ def wasserstein_binned(
 # chi-square test of homogeneity
 
 
-def _pool_small(table: np.ndarray, min_expected: float) -> tuple[np.ndarray, int]:
+def _pool_small(table: npt.NDArray[np.float64], min_expected: float) -> tuple[npt.NDArray[np.float64], int]:
     """Pool categories with an expected count below ``min_expected`` in either row.
 
     Rule: drop categories empty in both rows; pool every category whose
@@ -402,7 +405,7 @@ def _pool_small(table: np.ndarray, min_expected: float) -> tuple[np.ndarray, int
         return table, 0
     rows = table.sum(axis=1, keepdims=True)
 
-    def expected_min(columns: np.ndarray) -> np.ndarray:
+    def expected_min(columns: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         return (rows * columns.sum(axis=0, keepdims=True) / total).min(axis=0)
 
     small = expected_min(table) < min_expected
@@ -467,7 +470,7 @@ def correction_name(method: str) -> str:
     return _CORRECTION_ALIASES[key]
 
 
-def adjust_pvalues(pvalues: Sequence[float] | ArrayLike, method: str = "fdr_bh") -> np.ndarray:
+def adjust_pvalues(pvalues: Sequence[float] | ArrayLike, method: str = "fdr_bh") -> npt.NDArray[np.float64]:
     """Adjusted p-values across a family of tests; NaN entries pass through.
 
     ``method`` is ``"fdr_bh"`` (Benjamini-Hochberg, the default; also ``"bh"``)

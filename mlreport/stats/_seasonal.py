@@ -48,10 +48,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import stats as sps
 
 from ..errors import ParameterError
@@ -72,7 +74,9 @@ __all__ = [
     "Dispersion",
     "pearson_dispersion",
     "median_inflation",
+    "CountTail",
     "count_tail",
+    "CountBand",
     "count_band",
 ]
 
@@ -102,7 +106,7 @@ DISPERSION_METHOD = (
 )
 
 
-def parse_period(value: Any) -> str:
+def parse_period(value: object) -> str:
     """``"H"``, ``"D"``, ``"W"`` or ``"auto"`` from a period name (case-insensitive)."""
     key = str(value).strip().lower() if value is not None else "auto"
     if key not in _PERIOD_ALIASES:
@@ -138,7 +142,7 @@ def floor_to_period(timestamp: pd.Timestamp, period: str) -> pd.Timestamp:
 
 def period_exposure(
     start: pd.Timestamp, n_periods: int, period: str, timezone: str | None
-) -> np.ndarray:
+) -> npt.NDArray[np.float64]:
     """Real length of each wall-clock period over its nominal length.
 
     ``start`` is the naive wall-clock start of the first period. With a time
@@ -169,13 +173,13 @@ def period_exposure(
 class SeasonalExpected:
     """Expected counts ``[T, S]`` and the number of lags each median used."""
 
-    expected: np.ndarray
-    lags_used: np.ndarray
+    expected: npt.NDArray[np.float64]
+    lags_used: npt.NDArray[np.int64]
 
 
 def _lag_indices(
     n_periods: int, baseline_periods: int, periods_per_week: int, weeks: int, mode: str
-) -> np.ndarray:
+) -> npt.NDArray[np.int64]:
     """Index ``[T, K]`` of the periods whose median gives each period's expectation.
 
     Baseline periods (``t < baseline_periods``) use their own slot in the
@@ -193,15 +197,15 @@ def _lag_indices(
 
 
 def seasonal_expected(
-    counts: np.ndarray,
-    exposure: np.ndarray,
+    counts: ArrayLike,
+    exposure: ArrayLike,
     *,
     periods_per_week: int,
     baseline_periods: int,
     weeks: int,
     mode: str = "fixed",
-    usable: np.ndarray,
-    first_seen: np.ndarray,
+    usable: ArrayLike,
+    first_seen: ArrayLike,
 ) -> SeasonalExpected:
     """Seasonal-median expectation of every period of every series.
 
@@ -216,17 +220,21 @@ def seasonal_expected(
         raise ParameterError(
             f"baseline_mode {mode!r} is not one of {', '.join(BASELINE_MODES)}", name="baseline_mode"
         )
-    n_periods, n_series = counts.shape
+    count = np.asarray(counts)
+    length = np.asarray(exposure)
+    usable_lag = np.asarray(usable)
+    first_period = np.asarray(first_seen)
+    n_periods, _ = count.shape  # [T, S]
     index = _lag_indices(n_periods, baseline_periods, periods_per_week, weeks, mode)
     valid_index = index >= 0
     safe = np.where(valid_index, index, 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        rate = np.where(exposure[:, None] > 0, counts / exposure[:, None], np.nan)
+        rate = np.where(length[:, None] > 0, count / length[:, None], np.nan)
     lags = rate[safe]  # [T, K, S]
     ok = (
         valid_index[:, :, None]
-        & usable[safe][:, :, None]
-        & (safe[:, :, None] >= first_seen[None, None, :])
+        & usable_lag[safe][:, :, None]
+        & (safe[:, :, None] >= first_period[None, None, :])
     )
     lags = np.where(ok, lags, np.nan)
     # Median over the valid lags without numpy's all-NaN warnings: sort puts NaN last.
@@ -237,19 +245,19 @@ def seasonal_expected(
     lower = np.take_along_axis(ordered, low[:, None, :], axis=1)[:, 0, :]
     upper = np.take_along_axis(ordered, high[:, None, :], axis=1)[:, 0, :]
     median = np.where(used > 0, (lower + upper) / 2.0, np.nan)
-    return SeasonalExpected(median * exposure[:, None], used)
+    return SeasonalExpected(median * length[:, None], used)
 
 
 @dataclass(frozen=True)
 class Dispersion:
     """Pearson dispersion per series and its residual degrees of freedom."""
 
-    phi: np.ndarray
-    df: np.ndarray
+    phi: npt.NDArray[np.float64]
+    df: npt.NDArray[np.int64]
 
 
 def pearson_dispersion(
-    counts: np.ndarray, exposure: np.ndarray, *, periods_per_week: int, use: np.ndarray
+    counts: ArrayLike, exposure: ArrayLike, *, periods_per_week: int, use: ArrayLike
 ) -> Dispersion:
     """Pearson dispersion ``φ`` per series from baseline counts around slot means.
 
@@ -261,18 +269,21 @@ def pearson_dispersion(
     no residual degrees of freedom (callers use 1), with the degrees of
     freedom ``n_obs - n_slots`` that the tail test needs.
     """
-    n_periods, n_series = counts.shape
+    count = np.asarray(counts)
+    length = np.asarray(exposure)
+    used = np.asarray(use)
+    n_periods, n_series = count.shape
     slot = np.arange(n_periods) % periods_per_week
-    weights = use.astype(float)
-    y = np.where(use, counts, 0.0)
+    weights = used.astype(float)
+    y = np.where(used, count, 0.0)
     slot_counts = np.zeros((periods_per_week, n_series))
     slot_exposure = np.zeros((periods_per_week, n_series))
     np.add.at(slot_counts, slot, y)
-    np.add.at(slot_exposure, slot, weights * exposure[:, None])
+    np.add.at(slot_exposure, slot, weights * length[:, None])
     with np.errstate(divide="ignore", invalid="ignore"):
         slot_rate = np.where(slot_exposure > 0, slot_counts / slot_exposure, 0.0)
-    mu = slot_rate[slot] * exposure[:, None]
-    positive = use & (mu > 0)
+    mu = slot_rate[slot] * length[:, None]
+    positive = used & (mu > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(positive, (y - mu) ** 2 / np.where(mu > 0, mu, 1.0), 0.0)
     chi2 = terms.sum(axis=0)
@@ -284,21 +295,35 @@ def pearson_dispersion(
     return Dispersion(phi, np.maximum(df, 0))
 
 
-def median_inflation(lags_used: np.ndarray) -> np.ndarray:
+def median_inflation(lags_used: ArrayLike) -> npt.NDArray[np.float64]:
     """``1 + π / (2 K)``: the variance the median of K lags adds, relative to one count."""
+    lags = np.asarray(lags_used)
     with np.errstate(divide="ignore"):
-        return np.where(lags_used > 0, 1.0 + math.pi / (2.0 * np.maximum(lags_used, 1)), np.nan)
+        return np.where(lags > 0, 1.0 + math.pi / (2.0 * np.maximum(lags, 1)), np.nan)
 
 
-def _nbinom_params(mean: np.ndarray, ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _nbinom_params(
+    mean: npt.NDArray[np.float64], ratio: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """NB1 parameters with mean ``mean`` and variance ``ratio · mean`` (ratio > 1)."""
     excess = np.maximum(ratio - 1.0, 1e-12)
     return mean / excess, 1.0 / np.maximum(ratio, 1.0 + 1e-12)
 
 
+class CountTail(NamedTuple):
+    """Tail probabilities of observed counts (:func:`count_tail`); unpacks as ``lower, upper, two_sided``."""
+
+    lower: npt.NDArray[np.float64]
+    """``P(Y <= y)``."""
+    upper: npt.NDArray[np.float64]
+    """``P(Y >= y)``."""
+    two_sided: npt.NDArray[np.float64]
+    """``min(1, 2 min(lower, upper))``."""
+
+
 def count_tail(
-    observed: np.ndarray, expected: np.ndarray, ratio: np.ndarray, df: np.ndarray | float | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    observed: ArrayLike, expected: ArrayLike, ratio: ArrayLike, df: ArrayLike | None = None
+) -> CountTail:
     """Lower, upper and two-sided tail probabilities of counts.
 
     ``P(Y <= y)``, ``P(Y >= y)`` and ``min(1, 2 min(...))`` for ``Y`` negative
@@ -339,12 +364,19 @@ def count_tail(
             low[student] = np.maximum(low[student], sps.t.cdf((y[student] + 0.5 - mu[student]) / sd, d))
             high[student] = np.maximum(high[student], sps.t.sf((y[student] - 0.5 - mu[student]) / sd, d))
     two = np.minimum(1.0, 2.0 * np.minimum(low, high))
-    return low, high, two
+    return CountTail(low, high, two)
+
+
+class CountBand(NamedTuple):
+    """A central band of counts (:func:`count_band`); unpacks as ``lower, upper``."""
+
+    lower: npt.NDArray[np.float64]
+    upper: npt.NDArray[np.float64]
 
 
 def count_band(
-    expected: np.ndarray, ratio: np.ndarray, alpha: float, df: np.ndarray | float | None = None
-) -> tuple[np.ndarray, np.ndarray]:
+    expected: ArrayLike, ratio: ArrayLike, alpha: float, df: ArrayLike | None = None
+) -> CountBand:
     """Central ``1 - alpha`` band of counts under the distribution of :func:`count_tail`.
 
     With ``df`` the variance ratio is widened by ``(t_(df, 1-α/2) / z_(1-α/2))²``,
@@ -376,4 +408,4 @@ def count_band(
         n, p = _nbinom_params(mu[negbin], v[negbin])
         lower[negbin] = sps.nbinom.ppf(alpha / 2, n, p)
         upper[negbin] = sps.nbinom.isf(alpha / 2, n, p)
-    return lower, upper
+    return CountBand(lower, upper)

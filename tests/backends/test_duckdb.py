@@ -87,7 +87,8 @@ def test_summaries_equal_pandas_on_parquet(data, duck):
     assert_summaries_equal(expected, got)
     # the awkward values really are there, so equality is not vacuous
     income, channel = got["income"], got["channel"]
-    values, low, high = data["current"]["income"].to_numpy(), data["profile"]["income"].min, data["profile"]["income"].max
+    values = data["current"]["income"].to_numpy()
+    low, high = data["profile"]["income"].min, data["profile"]["income"].max
     finite = np.isfinite(values)
     assert income.nonfinite == 11 and income.missing == np.isnan(values).sum()
     assert income.above_max == (values[finite] > high).sum() >= 9
@@ -267,7 +268,8 @@ def test_mid_rank_probabilities_select_order_statistics(duck):
         duck.con.execute("CREATE OR REPLACE TEMP TABLE q AS SELECT unnest(?) AS v", [values.tolist()])
         for count in (10, 100):
             ranks = inverted_cdf_ranks(n, count)
-            got = duck.con.execute("SELECT quantile_disc(v, ?) FROM q", [mid_rank_probabilities(ranks, n)]).fetchone()[0]
+            probabilities = mid_rank_probabilities(ranks, n)
+            got = duck.con.execute("SELECT quantile_disc(v, ?) FROM q", [probabilities]).fetchone()[0]
             # the smallest value whose empirical CDF reaches k / count, in exact fractions
             ordered = np.sort(values)
             expected = [ordered[math.ceil(Fraction(k, count) * n) - 1] for k in range(1, count)]
@@ -357,8 +359,14 @@ def log(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, str]:
 @pytest.mark.parametrize(
     "config, roles",
     [
-        (VolumeConfig(), {"segment_columns": ["channel", "product"], "score_column": "score", "override_column": "flag"}),
-        (VolumeConfig(period="D", holidays=("2026-02-16",)), {"segment_columns": ["product"], "override_column": "final"}),
+        (
+            VolumeConfig(),
+            {"segment_columns": ["channel", "product"], "score_column": "score", "override_column": "flag"},
+        ),
+        (
+            VolumeConfig(period="D", holidays=("2026-02-16",)),
+            {"segment_columns": ["product"], "override_column": "final"},
+        ),
         (VolumeConfig(period="W", baseline_weeks=2, analysis_start="2026-01-26", analysis_end="2026-02-23"),
          {"segment_columns": ["channel"], "decision_labels": ["refer", "approve"]}),
         (VolumeConfig(period="H", timezone="Europe/London"), {"score_column": "score"}),
@@ -389,14 +397,18 @@ def test_decision_counts_on_aware_timestamps_across_daylight_saving(duck):
 
 def test_levels_with_equal_counts_are_ordered_by_label(duck):
     times = pd.date_range("2026-01-05", periods=24 * 7 * 6, freq="h")
-    frame = pd.DataFrame({"timestamp": times, "decision": "approve", "segment": np.tile(["b", "a", "c"], len(times) // 3)})
+    frame = pd.DataFrame(
+        {"timestamp": times, "decision": "approve", "segment": np.tile(["b", "a", "c"], len(times) // 3)}
+    )
     counts = duck.decision_counts(frame, VolumeConfig(period="D"), timestamp_column="timestamp",
                                   decision_column="decision", segment_columns=["segment"])
     assert counts.segments["segment"][0] == ["a", "b", "c"]
     np.testing.assert_array_equal(counts.segments["segment"][1].sum(axis=(0, 2)), [counts.rows // 3] * 3)
     # pandas too, whatever the order of the rows
-    assert_counts_equal(counts, count_decisions(frame.iloc[::-1], VolumeConfig(period="D"), timestamp_column="timestamp",
-                                                decision_column="decision", segment_columns=["segment"]))
+    assert_counts_equal(counts, count_decisions(
+        frame.iloc[::-1], VolumeConfig(period="D"), timestamp_column="timestamp", decision_column="decision",
+        segment_columns=["segment"],
+    ))
 
 
 def test_decision_counts_errors(log, duck):
@@ -411,13 +423,16 @@ def test_decision_counts_errors(log, duck):
     with pytest.raises(DataError, match="other than 0 and 1"):
         duck.decision_counts(odd, timestamp_column="timestamp", decision_column="decision", override_column="flag")
     with pytest.raises(DataError, match="baseline needs"):
-        duck.decision_counts(path, VolumeConfig(baseline_weeks=9), timestamp_column="timestamp", decision_column="decision")
+        duck.decision_counts(
+            path, VolumeConfig(baseline_weeks=9), timestamp_column="timestamp", decision_column="decision"
+        )
     late = VolumeConfig(analysis_start="2030-01-01")
     with pytest.raises(DataError) as in_memory:
         count_decisions(frame, late, timestamp_column="timestamp", decision_column="decision")
     with pytest.raises(DataError) as in_duckdb:
         duck.decision_counts(path, late, timestamp_column="timestamp", decision_column="decision")
-    assert str(in_duckdb.value) == str(in_memory.value) and "analysis_start 2030-01-01 is after the end" in str(in_duckdb.value)
+    assert str(in_duckdb.value) == str(in_memory.value)
+    assert "analysis_start 2030-01-01 is after the end" in str(in_duckdb.value)
 
 
 # ---------------------------------------------------------------------------
@@ -542,7 +557,8 @@ def test_bounded_rows_are_every_row_in_file_order_or_a_uniform_sample(data, duck
     window = as_source(data["current"], timestamp="timestamp", start="2026-02-10", end="2026-02-17")
     for backend in (duck, PandasBackend()):
         got = backend.bounded_rows(window, 10**6)
-        kept = data["current"][(data["current"]["timestamp"] >= "2026-02-10") & (data["current"]["timestamp"] < "2026-02-17")]
+        current = data["current"]
+        kept = current[(current["timestamp"] >= "2026-02-10") & (current["timestamp"] < "2026-02-17")]
         pd.testing.assert_frame_equal(got.frame, kept.reset_index(drop=True))
     assert len(PandasBackend().bounded_rows(path, 100, seed=1).frame) == 100
     with pytest.raises(ParameterError, match="rows"):
@@ -563,7 +579,8 @@ def test_open_backend_checks_the_notebook_parameters(data):
     from mlreport.backends import open_backend
 
     assert open_backend("auto").name == "pandas"  # the built-in sample
-    assert open_backend("auto", str(data["paths"]["current"]), {"threads": 1}).name == "pandas"  # small: options dropped
+    # small: options dropped
+    assert open_backend("auto", str(data["paths"]["current"]), {"threads": 1}).name == "pandas"
     duck = open_backend("duckdb", None, {"threads": 1, "memory_limit": "512MB"})
     assert duck.name == "duckdb" and "threads=1" in duck.describe()
     with pytest.raises(ParameterError, match="'backend'") as info:
@@ -605,7 +622,9 @@ def test_report_on_the_sample_through_duckdb_equals_pandas(tmp_path: Path, analy
     out = tmp_path / "out"
     expected, expected_manifest, _ = run_report(analysis, out, *common)
     got, manifest, html = run_report(analysis, out, "backend=duckdb", 'backend_options={"threads": 2}', *common)
-    assert (got["status"], got["exit_code"], got["headline"]) == (expected["status"], expected["exit_code"], expected["headline"])
+    assert (got["status"], got["exit_code"], got["headline"]) == (
+        expected["status"], expected["exit_code"], expected["headline"]
+    )
     assert_same_findings(expected["findings"], got["findings"])
     assert_names_backend(manifest, html, "duckdb")
     assert expected_manifest["metrics"]["backend"]["backend"] == "pandas"
@@ -620,8 +639,11 @@ def test_drift_on_parquet_files_through_duckdb_records_them_and_equals_pandas(tm
 
     assert run_cli("sample-data", str(tmp_path / "d"), "--rows", "20000", "--incident", "utilisation_zero",
                    cwd=tmp_path).returncode == 0
-    files = (f"reference_path={tmp_path / 'd' / 'reference.parquet'}", f"current_path={tmp_path / 'd' / 'current.parquet'}",
-             "classifier_sample=3000")
+    files = (
+        f"reference_path={tmp_path / 'd' / 'reference.parquet'}",
+        f"current_path={tmp_path / 'd' / 'current.parquet'}",
+        "classifier_sample=3000",
+    )
     out = tmp_path / "out"
     expected, expected_manifest, _ = run_report("drift", out, *files)
     got, manifest, html = run_report("drift", out, "backend=duckdb", *files)
@@ -634,7 +656,8 @@ def test_drift_on_parquet_files_through_duckdb_records_them_and_equals_pandas(tm
     assert "uniform sample of 3,000" in manifest["methods"]["row_level_data"]
     assert "were not run at this scale" in html
     drift_findings = [f for f in expected["findings"] if f["section"] in ("Feature drift", "Prediction drift")]
-    assert_same_findings(drift_findings, [f for f in sampled["findings"] if f["section"] in ("Feature drift", "Prediction drift")])
+    sampled_drift = [f for f in sampled["findings"] if f["section"] in ("Feature drift", "Prediction drift")]
+    assert_same_findings(drift_findings, sampled_drift)
 
 
 def test_many_segment_levels_and_bad_decisions_as_pandas(log, duck):

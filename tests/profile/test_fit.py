@@ -57,6 +57,9 @@ def test_tied_edges_merge_and_outer_bins_are_open():
     assert column.modal_value == 0.0 and column.modal_share == pytest.approx(0.6)
     shares = column.sentinel_shares(fitted.sentinels)
     assert shares[0.0] == pytest.approx(0.6) and shares[-1.0] == 0
+    with pytest.raises(ParameterError, match="counted 7 sentinel values, got 2") as info:
+        column.sentinel_shares([0.0, -1.0])
+    assert info.value.name == "sentinels"
     batch = fitted.summarize(pd.DataFrame({"x": [-5.0, 0.0, 1e9, np.inf, -np.inf, np.nan]}))["x"]
     assert batch.counts[0] == 2 and batch.counts[-1] == 1  # below and above land in the outer bins
     assert (batch.below_min, batch.above_max) == (1, 1)

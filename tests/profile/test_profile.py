@@ -51,6 +51,14 @@ def test_tampered_or_foreign_profiles_are_refused(tmp_path, profile):
         ReferenceProfile.load(tmp_path / "missing.json")
 
 
+def test_a_profile_whose_column_kind_is_unknown_is_refused(profile):
+    data = profile.to_dict()
+    data["columns"]["income"]["kind"] = "ordinal"
+    del data["fingerprint"]  # a hand-written profile carries none
+    with pytest.raises(DataError, match=r"column 'income' is malformed: kind 'ordinal' is not one of numeric"):
+        ReferenceProfile.from_dict(data)
+
+
 def test_block_by_block_counting_gives_the_same_summaries(sample, profile, monkeypatch):
     import mlreport.profile._fit as profile_fit_module
     import mlreport.profile._profile as profile_module

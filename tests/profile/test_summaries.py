@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 
 import numpy as np
 from hypothesis import given, settings
@@ -20,7 +21,7 @@ def test_reference_summaries_equal_summarize_of_the_reference(sample, profile):
 @given(st.lists(st.integers(min_value=1, max_value=5999), min_size=1, max_size=4, unique=True))
 def test_merged_summaries_equal_summary_of_concatenation(sample, profile, cuts):
     bounds = [0, *sorted(cuts), len(sample)]
-    parts = [profile.summarize(sample.iloc[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+    parts = [profile.summarize(sample.iloc[a:b]) for a, b in pairwise(bounds)]
     _assert_summaries_equal(merge(parts), profile.summarize(sample))
     _assert_summaries_equal(parts[0] + merge(parts[1:]) if len(parts) > 1 else parts[0], merge(parts))
 

@@ -179,6 +179,8 @@ def test_count_tail_matches_scipy_negative_binomial():
     assert low[0] == pytest.approx(distribution.cdf(150))
     assert high[0] == pytest.approx(distribution.sf(149))
     assert two[0] == pytest.approx(min(1.0, 2 * min(low[0], high[0])))
+    tail = count_tail([150.0], [mu], [ratio])  # any array-like; the result names its parts
+    assert (tail.lower[0], tail.upper[0], tail.two_sided[0]) == (low[0], high[0], two[0])
 
 
 def test_count_tail_with_estimated_dispersion_uses_the_larger_student_t_tail():
@@ -212,3 +214,5 @@ def test_count_band_covers_the_distribution():
     assert lower[0] < mu < upper[0]
     lower, upper = count_band(np.array([0.0]), np.array([2.0]), 1e-3)
     assert lower[0] == upper[0] == 0.0
+    band = count_band([mu], [ratio], 1e-3)
+    assert band.lower[0] < mu < band.upper[0]

@@ -249,7 +249,9 @@ def test_drift_infinities(tmp_path: Path, frame, drift_params):
 def test_drift_duplicate_column_names_in_parquet(tmp_path: Path, drift_params):
     path = tmp_path / "current.parquet"
     pq.write_table(pa.table([pa.array([1.0, 2.0]), pa.array([3.0, 4.0])], names=["income", "income"]), path)
-    expect_error(DataError, "drift", {**drift_params, "current_path": str(path)}, str(path), "duplicate column names ['income']")
+    expect_error(
+        DataError, "drift", {**drift_params, "current_path": str(path)}, str(path), "duplicate column names ['income']"
+    )
 
 
 def test_drift_unparseable_timestamp(tmp_path: Path, frame, drift_params):
@@ -257,7 +259,10 @@ def test_drift_unparseable_timestamp(tmp_path: Path, frame, drift_params):
     current["timestamp"] = current["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S")
     current.loc[current.index[7], "timestamp"] = "31/02/2026 25:00"
     path = _write(tmp_path, current, "current.csv")
-    expect_error(DataError, "drift", {**drift_params, "current_path": path}, path, "'timestamp'", "'31/02/2026 25:00'", "ISO 8601")
+    expect_error(
+        DataError, "drift", {**drift_params, "current_path": path}, path, "'timestamp'", "'31/02/2026 25:00'",
+        "ISO 8601",
+    )
 
 
 def test_drift_timestamps_mixing_time_zones(tmp_path: Path, frame, drift_params):
@@ -304,7 +309,9 @@ def test_drift_invalid_spec_toml(tmp_path: Path, drift_params):
 def test_drift_reference_profile_that_is_not_json(tmp_path: Path, drift_params):
     profile = tmp_path / "profile.json"
     profile.write_text("{not json", encoding="utf-8")
-    expect_error(DataError, "drift", {**drift_params, "reference_profile": str(profile)}, str(profile), "not valid JSON")
+    expect_error(
+        DataError, "drift", {**drift_params, "reference_profile": str(profile)}, str(profile), "not valid JSON"
+    )
 
 
 def test_drift_current_window_without_data(drift_params):
@@ -316,7 +323,10 @@ def test_drift_timestamps_stored_as_numbers(tmp_path: Path, frame, drift_params)
     current = _current(frame)
     current["timestamp"] = current["timestamp"].astype("int64") // 10**9
     path = _write(tmp_path, current, "current.parquet")
-    expect_error(DataError, "drift", {**drift_params, "current_path": path}, path, "'timestamp'", "holds numbers", "expected timestamps")
+    expect_error(
+        DataError, "drift", {**drift_params, "current_path": path}, path, "'timestamp'", "holds numbers",
+        "expected timestamps",
+    )
 
 
 def test_drift_data_without_score_or_decision_columns(tmp_path: Path, frame, drift_params):
@@ -372,7 +382,9 @@ def test_volume_empty_log(tmp_path: Path, frame):
 
 def test_volume_all_null_timestamps(tmp_path: Path, frame):
     log = frame.assign(timestamp=pd.NaT)
-    expect_error(DataError, "volume", {"data_path": _write(tmp_path, log, "log.parquet")}, "'timestamp'", "no timestamps")
+    expect_error(
+        DataError, "volume", {"data_path": _write(tmp_path, log, "log.parquet")}, "'timestamp'", "no timestamps"
+    )
 
 
 def test_volume_unparseable_timestamp(tmp_path: Path, frame):
@@ -399,8 +411,10 @@ def test_volume_named_segment_column_missing(volume_params):
 
 def test_volume_override_column_that_is_not_a_flag(tmp_path: Path, frame):
     log = frame.assign(overridden=2)
-    expect_error(DataError, "volume", {"data_path": _write(tmp_path, log, "log.parquet"), "override_column": "overridden"},
-                 "'overridden'", "other than 0 and 1")
+    expect_error(
+        DataError, "volume", {"data_path": _write(tmp_path, log, "log.parquet"), "override_column": "overridden"},
+        "'overridden'", "other than 0 and 1",
+    )
 
 
 def test_volume_unknown_threshold_name(volume_params):
@@ -408,15 +422,23 @@ def test_volume_unknown_threshold_name(volume_params):
 
 
 def test_volume_threshold_of_the_wrong_type(volume_params):
-    expect_error(ParameterError, "volume", {**volume_params, "thresholds": {"cusum_h": "high"}}, "cusum_h", "'high'", "number")
+    expect_error(
+        ParameterError, "volume", {**volume_params, "thresholds": {"cusum_h": "high"}}, "cusum_h", "'high'", "number"
+    )
 
 
 def test_volume_baseline_longer_than_the_data(volume_params):
-    expect_error(DataError, "volume", {**volume_params, "baseline_weeks": 12}, "baseline needs 12 weeks", "smaller baseline_weeks")
+    expect_error(
+        DataError, "volume", {**volume_params, "baseline_weeks": 12}, "baseline needs 12 weeks",
+        "smaller baseline_weeks",
+    )
 
 
 def test_volume_analysis_window_without_data(volume_params):
-    expect_error(DataError, "volume", {**volume_params, "analysis_start": "2027-01-01"}, "analysis_start", "2027-01-01", "2026-03-01")
+    expect_error(
+        DataError, "volume", {**volume_params, "analysis_start": "2027-01-01"}, "analysis_start", "2027-01-01",
+        "2026-03-01",
+    )
 
 
 def test_volume_unknown_time_zone(volume_params):
@@ -426,7 +448,11 @@ def test_volume_unknown_time_zone(volume_params):
 def test_volume_all_null_decision_column(tmp_path: Path, frame):
     """Every decision missing: the report says so (a finding or an error naming the column), never 'healthy'."""
     log = frame.assign(decision=None)
-    params = {"data_path": _write(tmp_path, log, "log.parquet"), "decision_column": "decision", "timestamp_column": "timestamp"}
+    params = {
+        "data_path": _write(tmp_path, log, "log.parquet"),
+        "decision_column": "decision",
+        "timestamp_column": "timestamp",
+    }
     try:
         namespace, _ = run_notebook("volume", params)
     except DataError as exc:
@@ -497,18 +523,32 @@ def _scenarios(tmp_path: Path, text: str, name: str = "scenarios.toml") -> str:
 
 
 def test_stress_scenario_file_with_unknown_shock_type(tmp_path: Path, stress_params):
-    path = _scenarios(tmp_path, '[[scenario]]\nname = "Bad"\nshocks = [{type = "explode", column = "income", by = 2}]\n')
-    expect_error(ScenarioError, "stress", {**stress_params, "scenarios_path": path}, path, "'Bad'", "unknown shock type 'explode'", "relative")
+    path = _scenarios(
+        tmp_path, '[[scenario]]\nname = "Bad"\nshocks = [{type = "explode", column = "income", by = 2}]\n'
+    )
+    expect_error(
+        ScenarioError, "stress", {**stress_params, "scenarios_path": path}, path, "'Bad'",
+        "unknown shock type 'explode'", "relative",
+    )
 
 
 def test_stress_scenario_shocks_a_column_not_in_the_data(tmp_path: Path, stress_params):
-    path = _scenarios(tmp_path, '[[scenario]]\nname = "Typo"\nshocks = [{type = "relative", column = "incomee", by = 0.1}]\n')
-    expect_error(ScenarioError, "stress", {**stress_params, "scenarios_path": path}, path, "'Typo'", "'incomee'", "not in the data")
+    path = _scenarios(
+        tmp_path, '[[scenario]]\nname = "Typo"\nshocks = [{type = "relative", column = "incomee", by = 0.1}]\n'
+    )
+    expect_error(
+        ScenarioError, "stress", {**stress_params, "scenarios_path": path}, path, "'Typo'", "'incomee'",
+        "not in the data",
+    )
 
 
 def test_stress_scenario_share_out_of_range(tmp_path: Path, stress_params):
-    path = _scenarios(tmp_path, '[[scenario]]\nname = "Half"\nshocks = [{type = "set_missing", column = "income", share = 2}]\n')
-    expect_error(ScenarioError, "stress", {**stress_params, "scenarios_path": path}, path, "share", "between 0 and 1", "got 2")
+    path = _scenarios(
+        tmp_path, '[[scenario]]\nname = "Half"\nshocks = [{type = "set_missing", column = "income", share = 2}]\n'
+    )
+    expect_error(
+        ScenarioError, "stress", {**stress_params, "scenarios_path": path}, path, "share", "between 0 and 1", "got 2"
+    )
 
 
 def test_stress_scenario_file_with_a_wrong_extension(tmp_path: Path, stress_params):
@@ -547,17 +587,23 @@ def test_stress_infinite_feature_values(tmp_path: Path, frame, stress_params):
 def test_stress_text_in_a_numeric_feature(tmp_path: Path, frame, stress_params):
     population = frame.assign(debt_to_income=frame["debt_to_income"].astype("string"))
     path = _write(tmp_path, population, "population.parquet")
-    expect_error(ModelError, "stress", {**stress_params, "data_path": path}, "'fast_model:score'", "baseline", "TypeError")
+    expect_error(
+        ModelError, "stress", {**stress_params, "data_path": path}, "'fast_model:score'", "baseline", "TypeError"
+    )
 
 
 def test_stress_model_module_that_does_not_import(stress_params):
-    expect_error(ModelError, "stress", {**stress_params, "model": "no_such_module:score"}, "'no_such_module'", "cannot import")
+    expect_error(
+        ModelError, "stress", {**stress_params, "model": "no_such_module:score"}, "'no_such_module'", "cannot import"
+    )
 
 
 def test_stress_pickled_model_without_trust(tmp_path: Path, stress_params):
     path = tmp_path / "model.pkl"
     path.write_bytes(b"not really a pickle")
-    expect_error(ModelError, "stress", {**stress_params, "model": str(path)}, "refusing to load", "trust_model_file=true")
+    expect_error(
+        ModelError, "stress", {**stress_params, "model": str(path)}, "refusing to load", "trust_model_file=true"
+    )
 
 
 def test_stress_label_column_that_is_not_binary(stress_params):
@@ -565,7 +611,9 @@ def test_stress_label_column_that_is_not_binary(stress_params):
 
 
 def test_stress_thresholds_not_increasing(stress_params):
-    expect_error(ModelError, "stress", {**stress_params, "thresholds": {"approve": 0.7, "refer": 0.2}}, "strictly increasing")
+    expect_error(
+        ModelError, "stress", {**stress_params, "thresholds": {"approve": 0.7, "refer": 0.2}}, "strictly increasing"
+    )
 
 
 # ------------------------------------------------------------------ the CLI around it
@@ -586,7 +634,9 @@ def cli_cases(tmp_path_factory: pytest.TempPathFactory, inputs: Path, frame: pd.
     (root / "params.json").write_text(json.dumps({"sensitivity_features": [1, 2]}), encoding="utf-8")
     (root / "a-file").write_text("not a folder", encoding="utf-8")
     scenarios = root / "scenarios.toml"
-    scenarios.write_text('[[scenario]]\nname = "Bad"\nshocks = [{type = "explode", column = "income", by = 2}]\n', encoding="utf-8")
+    scenarios.write_text(
+        '[[scenario]]\nname = "Bad"\nshocks = [{type = "explode", column = "income", by = 2}]\n', encoding="utf-8"
+    )
     truncated = root / "log.parquet"
     raw = (inputs / "log.parquet").read_bytes()
     truncated.write_bytes(raw[: len(raw) // 2])
@@ -603,7 +653,9 @@ def cli_cases(tmp_path_factory: pytest.TempPathFactory, inputs: Path, frame: pd.
             "-p", f"data_path={inputs / 'log.parquet'}", "-p", "sweep_rows=200", "-p", "sensitivity_features=1",
             "-p", f"scenarios_path={scenarios}", "--json",
         ],
-        "window_without_data": ["run", "volume", "-p", f"data_path={inputs / 'log.parquet'}", "-p", "analysis_start=2027-01-01", "--json"],
+        "window_without_data": [
+            "run", "volume", "-p", f"data_path={inputs / 'log.parquet'}", "-p", "analysis_start=2027-01-01", "--json",
+        ],
         "truncated_parquet": ["run", "volume", "-p", f"data_path={truncated}", "--json"],
     }
     env = {"PYTHONPATH": os.pathsep.join([str(inputs), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
@@ -613,8 +665,11 @@ def cli_cases(tmp_path_factory: pytest.TempPathFactory, inputs: Path, frame: pd.
         return run_cli(*with_out, env=env, cwd=root, timeout=600)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = dict(zip(cases, pool.map(one, cases.values())))
-    return {"results": results, "out": out, "root": root, "missing": missing, "scenarios": scenarios, "truncated": truncated}
+        results = dict(zip(cases, pool.map(one, cases.values()), strict=True))
+    return {
+        "results": results, "out": out, "root": root, "missing": missing, "scenarios": scenarios,
+        "truncated": truncated,
+    }
 
 
 def _nothing_half_written(out: Path) -> None:
@@ -709,4 +764,6 @@ def test_cli_volume_window_without_data(cli_cases):
 
 @e2e
 def test_cli_truncated_parquet(cli_cases):
-    _failed_in_notebook(cli_cases, "truncated_parquet", "DataError", str(cli_cases["truncated"]), "not a readable Parquet file")
+    _failed_in_notebook(
+        cli_cases, "truncated_parquet", "DataError", str(cli_cases["truncated"]), "not a readable Parquet file"
+    )

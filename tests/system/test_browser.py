@@ -20,6 +20,7 @@ turns that skip into a failure.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -134,7 +135,9 @@ def test_no_script_ran_and_no_element_came_from_data(opened: dict[str, Opened], 
 
 @needs_browser
 @pytest.mark.parametrize("name", REPORTS)
-def test_status_banner_is_on_the_first_screen_with_its_word(opened: dict[str, Opened], reports: browser.Reports, name: str):
+def test_status_banner_is_on_the_first_screen_with_its_word(
+    opened: dict[str, Opened], reports: browser.Reports, name: str
+):
     page = opened[name].page
     banner, word = page.locator(".mlr-banner"), page.locator(".mlr-banner .mlr-word")
     assert banner.count() == 1 and banner.is_visible()
@@ -188,7 +191,8 @@ def test_prints_to_pdf(opened: dict[str, Opened], name: str):
     page.emulate_media(media="print")
     try:
         hidden = page.evaluate(
-            "() => { const nav = document.querySelector('nav#contents'); return nav ? getComputedStyle(nav).display : 'none'; }"
+            "() => { const nav = document.querySelector('nav#contents'); "
+            "return nav ? getComputedStyle(nav).display : 'none'; }"
         )
         assert hidden == "none"  # the contents box is for the screen
         ARTIFACTS.mkdir(exist_ok=True)
@@ -234,7 +238,7 @@ def _parsed(reports: browser.Reports, name: str) -> browser.Elements:
 def test_one_h1_and_headings_without_skipped_levels(reports: browser.Reports, name: str):
     levels = [level for level, _ in _parsed(reports, name).headings]
     assert levels and levels[0] == 1 and levels.count(1) == 1, levels
-    jumps = [(a, b) for a, b in zip(levels, levels[1:]) if b > a + 1]
+    jumps = [(a, b) for a, b in pairwise(levels) if b > a + 1]
     assert not jumps, f"{name}: heading levels jump {jumps}"
     assert all(text for _, text in _parsed(reports, name).headings), "empty heading"
 

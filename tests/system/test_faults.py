@@ -219,7 +219,10 @@ class Running:
     def __init__(self, tmp_path: Path, fixture_notebooks: Path, *args: str) -> None:
         env = {**os.environ, "MLREPORT_NOTEBOOKS": str(fixture_notebooks)}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "mlreport", "run", "slow", "-p", "seconds=60", "--out", str(tmp_path / "out"), *args],
+            [
+                sys.executable, "-m", "mlreport", "run", "slow", "-p", "seconds=60", "--out", str(tmp_path / "out"),
+                *args,
+            ],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path, stdin=subprocess.DEVNULL,
         )
         self.stderr: list[str] = []
@@ -286,14 +289,16 @@ def _gone(processes: list[psutil.Process], timeout: float = 30) -> list[psutil.P
     return alive
 
 
-@pytest.mark.parametrize(("signum", "code", "word"), [(signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")])
+@pytest.mark.parametrize(
+    ("signum", "code", "word"), [(signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")]
+)
 def test_signal_to_the_driver_leaves_nothing_and_no_kernel(tmp_path: Path, start, signum, code, word):
     running = start()
     running.wait_for_slow_cell()
     kernels = running.kernels()
     assert kernels, "no kernel process found"
     running.process.send_signal(signum)
-    returncode, stdout, stderr = running.finish()
+    returncode, _stdout, stderr = running.finish()
     assert returncode == code, stderr[-3000:]
     assert "Traceback" not in stderr, stderr[-3000:]
     (line,) = [line for line in stderr.splitlines() if line.startswith(f"mlreport: {word}")] or [stderr[-2000:]]

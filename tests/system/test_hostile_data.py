@@ -101,9 +101,13 @@ def test_no_element_or_attribute_comes_from_data(reports: browser.Reports, name:
         for attribute, value in attributes.items():
             assert not attribute.startswith("on"), f"{name}: event handler {attribute}={value!r} on <{tag}>"
             if attribute == "href":
-                assert value.startswith("#") or re.fullmatch(r"[A-Za-z0-9._/-]+\.html", value), f"{name}: href {value!r}"
+                assert value.startswith("#") or re.fullmatch(r"[A-Za-z0-9._/-]+\.html", value), (
+                    f"{name}: href {value!r}"
+                )
             if attribute in ("src", "srcset", "action", "formaction", "xlink:href", "poster", "data"):
-                assert value.startswith("data:image/png;base64,") and tag == "img", f"{name}: {attribute}={value[:80]!r}"
+                assert value.startswith("data:image/png;base64,") and tag == "img", (
+                    f"{name}: {attribute}={value[:80]!r}"
+                )
             if attribute == "style":
                 assert "url(" not in value and "expression(" not in value, f"{name}: style {value!r}"
     metas = [a for t, a in parsed.tags if t == "meta"]

@@ -43,10 +43,18 @@ def test_runs_top_to_bottom_with_defaults_without_papermill(path: Path, tmp_path
     from mlreport.driver import SameInterpreterKernelManager
 
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_manager_class=SameInterpreterKernelManager, resources={"metadata": {"path": str(tmp_path)}}).execute()
-    payloads = [o["data"][SUMMARY_MIMETYPE] for c in nb.cells for o in c.get("outputs", []) if SUMMARY_MIMETYPE in o.get("data", {})]
+    NotebookClient(
+        nb, timeout=600, kernel_manager_class=SameInterpreterKernelManager,
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
+    payloads = [
+        o["data"][SUMMARY_MIMETYPE]
+        for c in nb.cells for o in c.get("outputs", []) if SUMMARY_MIMETYPE in o.get("data", {})
+    ]
     assert len(payloads) == 1
-    assert payloads[0]["status"] in ("warning", "incident"), "the default sample carries an incident the analysis should find"
+    assert payloads[0]["status"] in ("warning", "incident"), (
+        "the default sample carries an incident the analysis should find"
+    )
     assert payloads[0]["inputs"], "inputs must be recorded for the appendix"
     assert not list(tmp_path.iterdir()), "a notebook must not write files into its working directory"
 
