@@ -20,7 +20,7 @@ from ..plots import PALETTE, SEVERITY_MARKERS, empty_axes, finish, new_figure, s
 from ..profile import ReferenceProfile, Summaries
 from ._multivariate import DomainClassifierResult
 
-__all__ = ["distribution_grid", "metric_heatmap", "trend_lines", "moved_columns", "importance_plot"]
+__all__ = ["distribution_grid", "metric_heatmap", "trend_lines", "moved_columns", "importance_plot", "not_available"]
 
 _MAX_CATEGORY_BARS = 8
 _METRIC_TITLES = {
@@ -297,4 +297,12 @@ def importance_plot(result: DomainClassifierResult, top: int = 10) -> Figure:
         f"Domain classifier AUC {result.auc:.3f} ± {result.auc_std:.3f} "
         f"({result.severity}; warning ≥ {warn}, incident ≥ {incident})"
     )
+    return finish(fig)
+
+
+def not_available(title: str, why: str) -> Figure:
+    """A small figure in place of one that cannot be drawn: its title, and why it is empty."""
+    fig, ax = new_figure(width=8.0, height=1.6)
+    empty_axes(ax, why)
+    ax.set_title(title)
     return finish(fig)
