@@ -111,7 +111,7 @@ def check_integrity(reference: pd.DataFrame, current: pd.DataFrame, *,
     # A column now constant also shows a value spike and vanished categories:
     # report the one root cause (the tables keep every figure).
     constant = {f.subject for f in parts[4].findings}
-    for part in [schema] + parts + [duplicates, fresh, volume]:
+    for part in [schema, *parts, duplicates, fresh, volume]:
         findings.extend(f for f in part.findings if not (
             f.subject in constant and f.check in ("sentinel", "vanished_category")))
     table = pd.DataFrame({"column": list(ctx.checked)
@@ -124,7 +124,7 @@ def check_integrity(reference: pd.DataFrame, current: pd.DataFrame, *,
     severity_columns = [c for c in table.columns if c.endswith("severity")]
     table["severity"] = [worst(s for s in row if isinstance(s, str)) for row in
                          table[severity_columns].itertuples(index=False)] if len(table) else []
-    timelines = [p.timeline for p in parts + [duplicates] if len(p.timeline)]
+    timelines = [p.timeline for p in [*parts, duplicates] if len(p.timeline)]
     timeline = (pd.concat(timelines, ignore_index=True) if timelines
                 else _frame([], _TIMELINE_COLUMNS))
     return IntegrityResult(findings=findings, schema=schema.table, columns=table,
