@@ -209,14 +209,15 @@ class Backend(ABC):
         """
         from ._sql_fit import QuantileRequest, fit_from_queries
 
-        request = QuantileRequest(approximate, (int(settings.bins), int(settings.fine_bins)), int(sample_rows), int(seed))
+        bins = (int(settings.bins), int(settings.fine_bins))
+        request = QuantileRequest(approximate, bins, int(sample_rows), int(seed))
         queries, names, counted = self._fit_queries(source, columns, request)
         profile = fit_from_queries(queries, names, settings)
         profile = with_reference(profile, self.summarize(counted, profile))
         return settings_with_fit(profile, queries.description(profile, int(settings.bins)))
 
     def _fit_queries(self, source: Any, columns: Sequence[str] | None, request: Any) -> tuple[Any, list[str], Any]:
-        """(the :class:`~mlreport.backends.FitQueries` answering ``request``, the columns to fit, the source to count)."""
+        """The :class:`~mlreport.backends.FitQueries` answering ``request``, the columns to fit, the source to count."""
         raise NotImplementedError
 
     # -- rows ----------------------------------------------------------------

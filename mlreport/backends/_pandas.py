@@ -145,9 +145,10 @@ def _read_files(paths: tuple[str, ...], name: str, log: data.InputLog) -> pd.Dat
     frames: list[pd.DataFrame] = []
     for path in paths:
         frame = data.load_table(path, name=name, log=log)
-        if frames and [str(c) for c in frame.columns] != [str(c) for c in frames[0].columns]:
+        first = [str(c) for c in frames[0].columns] if frames else None
+        if first is not None and [str(c) for c in frame.columns] != first:
             raise DataError(
-                f"{path}: columns {list(frame.columns)} differ from {paths[0]}'s {[str(c) for c in frames[0].columns]}; "
+                f"{path}: columns {list(frame.columns)} differ from {paths[0]}'s {first}; "
                 "files read together must share their columns",
                 path=path,
             )

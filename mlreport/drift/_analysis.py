@@ -229,7 +229,7 @@ class DriftResult(AnalysisResult):
         )
 
     @cached_property
-    def _counted(self) -> tuple[Summaries, dict[Any, Summaries]]:
+    def _counted(self) -> tuple[Summaries, dict[str, Summaries]]:
         return current_summaries(self.windows, self.profile, self.parameters.period)
 
     @property
@@ -238,7 +238,7 @@ class DriftResult(AnalysisResult):
         return self._counted[0]
 
     @property
-    def period_summaries(self) -> dict[Any, Summaries]:
+    def period_summaries(self) -> dict[str, Summaries]:
         """The current window's counts per period (by date, or chunks of rows), in period order."""
         return self._counted[1]
 
@@ -246,7 +246,8 @@ class DriftResult(AnalysisResult):
     def drift_table(self) -> pd.DataFrame:
         """Feature drift: one row per feature with its metrics and verdict, worst first (:func:`compare`)."""
         profile, thresholds = self.profile, self.thresholds
-        return compare(profile, None, self.current_summaries, thresholds=thresholds, columns=list(self.monitored.features))
+        features = list(self.monitored.features)
+        return compare(profile, None, self.current_summaries, thresholds=thresholds, columns=features)
 
     @cached_property
     def feature_findings(self) -> list[Finding]:

@@ -79,7 +79,9 @@ def drift_thresholds(
     if mode == "fixed":
         return thresholds
     if mode != "learned":
-        raise ParameterError(f"parameter 'threshold_mode': {mode!r}; expected 'fixed' or 'learned'", name="threshold_mode")
+        raise ParameterError(
+            f"parameter 'threshold_mode': {mode!r}; expected 'fixed' or 'learned'", name="threshold_mode"
+        )
     if not complete:
         raise ParameterError(
             "parameter 'threshold_mode': 'learned' needs every reference row in memory, and the reference "
@@ -93,7 +95,9 @@ def drift_thresholds(
     return learn_thresholds(profile, reference, chunks=chunks, k=k, base=thresholds, columns=list(columns))
 
 
-def current_summaries(windows: Windows, profile: ReferenceProfile, period: str) -> tuple[Summaries, dict[Any, Summaries]]:
+def current_summaries(
+    windows: Windows, profile: ReferenceProfile, period: str
+) -> tuple[Summaries, dict[str, Summaries]]:
     """The current window's summaries and its per-period summaries (for ``compare`` and ``drift_over_time``).
 
     The windows' backend counts every row where the data lies, in one pass

@@ -25,15 +25,22 @@ THRESHOLD_MODES = ("fixed", "learned")
 DEFAULT_SAMPLE_INCIDENTS = ("utilisation_zero", "bureau_timeout_nulls", "income_shift")
 """The incidents the built-in sample carries by default: a defaulted feature, a timeout, a real shift."""
 
+Bound = pd.Timestamp | None
+
 
 def chunk_rows(period: str) -> int | None:
-    """Rows per chunk when ``period`` is a number of rows, None for D, W or M; else a ParameterError naming ``period``."""
+    """Rows per chunk when ``period`` is a number of rows, None for D, W or M.
+
+    Anything else is a :class:`~mlreport.errors.ParameterError` naming ``period``.
+    """
     if period in PERIODS:
         return None
     try:
         size = int(period)
     except (TypeError, ValueError):
-        raise ParameterError(f"parameter 'period': {period!r}; expected D, W, M or a number of rows", name="period") from None
+        raise ParameterError(
+            f"parameter 'period': {period!r}; expected D, W, M or a number of rows", name="period"
+        ) from None
     if size < 1:
         raise ParameterError(f"parameter 'period': {size}; a chunk needs at least 1 row", name="period")
     return size
@@ -147,8 +154,8 @@ class DriftParameters(AnalysisParameters):
         if not self.reference_path:
             self._check_sample()
 
-    def window_bounds(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None, pd.Timestamp | None, pd.Timestamp | None]:
-        """``reference_start``, ``reference_end``, ``current_start`` and ``current_end`` as naive UTC (None when empty)."""
+    def window_bounds(self) -> tuple[Bound, Bound, Bound, Bound]:
+        """``reference_start``, ``reference_end``, ``current_start``, ``current_end``: naive UTC, None when empty."""
         return (
             naive_utc(self.reference_start, "reference_start", what="parameter 'reference_start'"),
             naive_utc(self.reference_end, "reference_end", what="parameter 'reference_end'"),
@@ -157,7 +164,7 @@ class DriftParameters(AnalysisParameters):
         )
 
     def _check_period(self) -> None:
-        period: Any = self.period
+        period: object = self.period
         if _whole_number(period):  # a number typed in JupyterLab: rows per chunk, kept as text like the CLI's
             object.__setattr__(self, "period", str(period))
         chunk_rows(self.period)
@@ -188,7 +195,8 @@ class DriftParameters(AnalysisParameters):
         incidents = self.sample_incidents
         if isinstance(incidents, str) or not all(isinstance(name, str) for name in incidents):
             raise ParameterError(
-                f"parameter 'sample_incidents': {incidents!r}; expected a list of incident names", name="sample_incidents"
+                f"parameter 'sample_incidents': {incidents!r}; expected a list of incident names",
+                name="sample_incidents",
             )
         unknown = [name for name in incidents if name not in sample.INCIDENTS]
         if unknown:

@@ -39,15 +39,17 @@ __all__ = [
 INTEGRITY_COLUMNS = {
     "column": "column", "kind": "kind", "severity": "severity",
     "reference_missing_share": "missing ref", "current_missing_share": "missing cur",
-    "sentinel_value": "spiking value", "reference_sentinel_share": "its share ref", "current_sentinel_share": "its share cur",
+    "sentinel_value": "spiking value", "reference_sentinel_share": "its share ref",
+    "current_sentinel_share": "its share cur",
     "out_of_range_share": "out of ref range", "new_category_share": "new categories share",
     "vanished_categories": "vanished categories", "current_non_finite_share": "±inf share",
 }
 
 #: Columns of the performance table shown in the report, with their headers.
 PERFORMANCE_COLUMNS = {
-    "window": "window", "period": "period", "status": "status", "severity": "severity", "n_rows": "rows", "n": "labelled", "n_bad": "defaults",
-    "default_rate": "default rate", "auc": "AUC", "auc_ci_low": "AUC 95% low", "auc_ci_high": "AUC 95% high", "gini": "Gini",
+    "window": "window", "period": "period", "status": "status", "severity": "severity", "n_rows": "rows",
+    "n": "labelled", "n_bad": "defaults", "default_rate": "default rate", "auc": "AUC",
+    "auc_ci_low": "AUC 95% low", "auc_ci_high": "AUC 95% high", "gini": "Gini",
     "ks": "KS", "expected_observed": "E/O", "hl_pvalue": "HL p",
 }
 

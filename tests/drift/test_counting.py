@@ -33,7 +33,7 @@ def test_beyond_row_sample_the_counts_still_come_from_every_row(files: dict[str,
     summaries, weekly = current_summaries(windows, profile, "W")
     expected, expected_weekly = current_summaries(full, profile, "W")
     assert summaries.rows == expected.rows == len(full.current) and list(weekly) == list(expected_weekly)
-    with pytest.raises(ParameterError, match="'period'.*pandas backend") as info:
+    with pytest.raises(ParameterError, match=r"'period'.*pandas backend") as info:
         current_summaries(windows, profile, "500")
     assert info.value.name == "period"
     with pytest.raises(ParameterError, match="'learned' needs every reference row"):
@@ -62,7 +62,7 @@ def test_periods_by_date_or_chunk():
     with pytest.raises(ParameterError, match="'period'"):
         current_summaries(windows, profile, "fortnight")
     windows.spec.timestamp = ""
-    with pytest.raises(ParameterError, match="'W' needs a timestamp column.*rows per chunk") as info:
+    with pytest.raises(ParameterError, match=r"'W' needs a timestamp column.*rows per chunk") as info:
         current_summaries(windows, profile, "W")
     assert info.value.name == "period"
 

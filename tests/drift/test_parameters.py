@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mlreport.driver import declared_parameters
 from mlreport.drift import DriftParameters
+from mlreport.driver import declared_parameters
 from mlreport.errors import ParameterError
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "drift.ipynb"
@@ -65,7 +65,8 @@ def test_a_number_of_rows_per_period_is_kept_as_text():
         ({"backend_options": ["threads"]}, "backend_options", "parameter 'backend_options'"),
         ({"row_sample": 0}, "row_sample", "parameter 'row_sample': 0; expected a positive number of rows"),
         ({"row_sample": True}, "row_sample", "parameter 'row_sample'"),
-        ({"classifier_sample": 10}, "classifier_sample", "parameter 'classifier_sample': 10; expected a number of rows >= 50"),
+        ({"classifier_sample": 10}, "classifier_sample",
+         "parameter 'classifier_sample': 10; expected a number of rows >= 50"),
         ({"seed": -1}, "seed", "parameter 'seed'"),
         ({"sample_rows": 0}, "sample_rows", "parameter 'sample_rows'"),
         ({"sample_seed": 1.5}, "sample_seed", "parameter 'sample_seed'"),
@@ -89,4 +90,5 @@ def test_parameters_are_checked_where_they_are_used():
 
 def test_the_window_bounds_are_naive_utc():
     bounds = DriftParameters(reference_start="2026-01-05T00:00:00+01:00", current_start="2026-02-02").window_bounds()
-    assert [str(b) if b is not None else None for b in bounds] == ["2026-01-04 23:00:00", None, "2026-02-02 00:00:00", None]
+    shown = [str(b) if b is not None else None for b in bounds]
+    assert shown == ["2026-01-04 23:00:00", None, "2026-02-02 00:00:00", None]
