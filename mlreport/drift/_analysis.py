@@ -15,8 +15,9 @@ what they ask.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -148,7 +149,7 @@ class DriftResult(AnalysisResult):
         self.parameters = parameters
         self.windows = windows
         self.monitored = MonitoredColumns.of(windows.spec, windows.reference)
-        tables: dict[str, Any] = {
+        tables: dict[str, Callable[[], Table]] = {
             "windows": self._windows_table,
             "column_roles": self._roles_table,
             "integrity_findings": self._integrity_findings_table,
@@ -160,7 +161,7 @@ class DriftResult(AnalysisResult):
             "classifier_features": self._classifier_table,
             "computation": self._computation_table,
         }
-        figures: dict[str, Any] = {
+        figures: dict[str, Callable[[], Figure]] = {
             "distributions": self._distributions_figure,
             "psi_heatmap": self._heatmap_figure,
             "psi_trends": self._trends_figure,

@@ -2,7 +2,7 @@
 
 The statistics live in :mod:`mlreport.integrity`, :mod:`mlreport.profile`,
 :mod:`mlreport.drift` and :mod:`mlreport.performance`; the windows'
-backend counts the summaries (:mod:`mlreport.drift` ``_counting``). This
+backend counts the summaries (``_counting``). This
 module turns their results into what a reader sees: which columns of each
 table (:data:`DRIFT_COLUMNS`...), what the computation was and which rows the
 row-level sections ran on (:func:`row_level_arguments`,

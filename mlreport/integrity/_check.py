@@ -9,18 +9,15 @@ reference and say what broke, in which column, by how much and since when.
 findings into an :class:`IntegrityResult`. Each check is also a public function
 returning a :class:`~mlreport.integrity.CheckResult`:
 
-:mod:`~mlreport.integrity`   schema, duplicate ids, freshness, rows per period
-:mod:`~mlreport.integrity`   missing values, modal and sentinel spikes, infinities
-:mod:`~mlreport.integrity`   out of range, new and vanished categories, constant
-                                    columns
+``_tables``   schema, duplicate ids, freshness, rows per period
+``_shares``   missing values, modal and sentinel spikes, infinities
+``_domain``   out of range, new and vanished categories, constant columns
 
 Their conventions (also in :func:`~mlreport.integrity.methods`,
 printed in the report's appendix) are stated where they are implemented:
-thresholds in :mod:`~mlreport.integrity`, the rate tests in
-:mod:`~mlreport.integrity`, the rates expected of out-of-range values and
-new categories in :mod:`~mlreport.integrity`, onset dating in
-:mod:`~mlreport.integrity`, input validation and timestamps in
-:mod:`~mlreport.integrity`.
+thresholds in ``_thresholds``, the rate tests in ``_stats``, the rates
+expected of out-of-range values and new categories in ``_domain``, onset
+dating in ``_onset``, input validation and timestamps in ``_context``.
 """
 
 from __future__ import annotations

@@ -5,8 +5,7 @@
                       "unknown", ...): "defaulted to 0" shows up here
 ``non_finite``        infinities in numeric columns
 
-Each share is compared with the reference's by the rate test of
-:mod:`mlreport.integrity`.
+Each share is compared with the reference's by the rate test of ``_stats``.
 """
 
 from __future__ import annotations
