@@ -110,14 +110,17 @@ def analyse(parameters: DriftParameters) -> DriftResult:
 class DriftResult(AnalysisResult):
     """The drift report of one reference and current window: its parts, tables, figures and summary.
 
-    Parts (each computed on first use, then kept):
+    What was read, by :func:`analyse`:
 
     ``windows``, ``spec``, ``backend``, ``reference``, ``current``, ``inputs``
-        what was read (:class:`~mlreport.drift.Windows`), its column roles,
-        the backend that counted it, the rows in memory, the record of inputs;
+        the windows (:class:`~mlreport.drift.Windows`), their column roles,
+        the backend that counts them, their rows in memory, the record of inputs;
     ``monitored``
         the columns drift and integrity look at, and the features among them
         (:class:`~mlreport.drift.MonitoredColumns`);
+
+    and the parts, each computed on first use, then kept:
+
     ``integrity``
         the integrity checks (:class:`~mlreport.integrity.IntegrityResult`);
     ``profile``, ``thresholds``
@@ -315,8 +318,8 @@ class DriftResult(AnalysisResult):
     def summary(self) -> Summary:
         """Status, headline and findings, with inputs, thresholds, methods, metrics and the profile's fingerprint."""
         # In the notebook's order: the backend's timings in the metrics are those of the whole report.
-        checks, drift_table, prediction = self.integrity, self.drift_table, self.prediction
-        time_findings, perf, domain = self.time_findings, self.performance, self.classifier
+        checks, drift_table, time_findings = self.integrity, self.drift_table, self.time_findings
+        prediction, perf, domain = self.prediction, self.performance, self.classifier
         findings = (
             checks.findings + self.feature_findings + prediction.findings + time_findings
             + (perf.findings if perf else []) + domain.findings
