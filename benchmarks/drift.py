@@ -36,6 +36,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -165,56 +166,44 @@ def run_child(rows: int, seed: int) -> dict[str, float]:
 def run_whole(rows: int, seed: int, classifier_sample: int) -> dict[str, float]:
     """Every section of the drift report, as the notebook runs it, without rendering.
 
-    Data: the sample generator (19 columns: 11 features, score, decision,
+    Data: the built-in sample (19 columns: 11 features, score, decision,
     label, segments, id, timestamp) with three injected incidents, ``rows``
-    in all, split in half by date. Timed sections: integrity, profile fit,
-    feature drift, drift over time (weekly), prediction drift, performance
-    over matured periods, and the domain classifier on ``classifier_sample``
-    rows per window.
+    in all, split in half by date: ``drift.analyse`` with the notebook's
+    defaults but for the size and seeds. Timed sections, in the notebook's
+    order (each part of the result is computed when first asked for): load
+    (generate, record and cut the windows), integrity, profile fit, current
+    summaries, feature drift, drift over time (weekly), prediction drift,
+    performance over matured periods, and the domain classifier on
+    ``classifier_sample`` rows per window.
     """
-    from mlreport import drift, integrity, performance, sample
-    from mlreport.drift import _multivariate as multivariate
-    from mlreport.drift import _report as drift_report
-    from mlreport.profile import period_labels
-    from mlreport.spec import ModelSpec
+    from mlreport import drift
 
-    frame = sample.generate(rows, seed=seed + 7, incidents=("utilisation_zero", "bureau_timeout_nulls", "income_shift"), label_delay_days=14)
-    spec = ModelSpec.from_dict(sample.DEFAULT_SPEC)
-    reference, current = sample.split(frame, "2026-02-02")
-    columns = drift_report.monitored_columns(spec, reference)
-    features = [c for c in columns if c not in (spec.score, spec.decision)]
-    data_mb = frame.memory_usage(deep=True).sum() / 2**20
-    del frame
+    parameters = drift.DriftParameters(
+        sample_rows=rows, sample_seed=seed + 7, classifier_sample=classifier_sample, seed=seed
+    )
     timings: dict[str, float] = {}
     total = time.perf_counter()
 
-    def timed(name, call):
+    def timed(name: str, call: Callable[[], object]) -> object:
         start = time.perf_counter()
         result = call()
         timings[name] = time.perf_counter() - start
         return result
 
-    timed("integrity", lambda: integrity.check_integrity(
-        reference, current, columns=columns, id_column=spec.id, timestamp_column=spec.timestamp,
-        categorical=spec.categorical_features, expected_end=pd.Timestamp("2026-03-02"), period="D"))
-    profile = timed("fit", lambda: _fit_profile(reference, columns, spec.categorical_features))
-    summaries = timed("summarize", lambda: profile.summarize(current))
-    timed("compare", lambda: drift.compare(profile, None, summaries, columns=features))
-    labels = period_labels(current[spec.timestamp], "W")
-    timed("over_time", lambda: drift.drift_over_time(profile, None, current, labels))
-    timed("prediction", lambda: drift.prediction_drift(profile, None, summaries, score=spec.score, decision=spec.decision))
-    timed("performance", lambda: performance.compare_performance(
-        reference, current, score=spec.score, target=spec.target, timestamp=spec.timestamp, period="W"))
-    timed("classifier", lambda: multivariate.domain_classifier(
-        reference, current, features=features, categorical=spec.categorical_features, sample=classifier_sample, seed=seed))
+    result = drift.analyse(parameters)
+    timings["load"] = time.perf_counter() - total
+    data_mb = sum(w.memory_usage(deep=True).sum() for w in (result.reference, result.current)) / 2**20
+    timed("integrity", lambda: result.integrity)
+    timed("fit", lambda: result.profile)
+    timed("summarize", lambda: result.current_summaries)
+    timed("compare", lambda: result.drift_table)
+    timed("over_time", lambda: result.over_time)
+    timed("prediction", lambda: result.prediction)
+    timed("performance", lambda: result.performance)
+    timed("classifier", lambda: result.classifier)
     timings["whole"] = time.perf_counter() - total
-    return {"rows": rows, "data_mb": data_mb, "rss_peak_mb": _peak_rss_mb(), "classifier_sample": classifier_sample, **timings}
-
-
-def _fit_profile(reference: pd.DataFrame, columns: list[str], categorical: list[str]):
-    from mlreport.profile import ReferenceProfile
-
-    return ReferenceProfile.fit(reference, columns, categorical=categorical)
+    return {"rows": rows, "data_mb": data_mb, "rss_peak_mb": _peak_rss_mb(), "classifier_sample": classifier_sample,
+            **timings}
 
 
 def _child(mode: str, rows: int, seed: int, classifier_sample: int) -> dict | None:
@@ -225,14 +214,16 @@ def _child(mode: str, rows: int, seed: int, classifier_sample: int) -> dict | No
         text=True,
     )
     if completed.returncode != 0:
-        print(f"{rows:>11} failed: {completed.stderr.strip().splitlines()[-1] if completed.stderr else completed.returncode}")
+        reason = completed.stderr.strip().splitlines()[-1] if completed.stderr else completed.returncode
+        print(f"{rows:>11} failed: {reason}")
         return None
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000], help="rows per side (reference and current)")
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000],
+                        help="rows per side (reference and current)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--classifier-sample", type=int, default=20_000, help="domain classifier rows per window")
     parser.add_argument("--child", choices=["univariate", "whole"], help=argparse.SUPPRESS)
@@ -271,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         "whole drift analysis (every report section, no rendering) on the sample generator's schema, "
         f"rows in all (half reference, half current); classifier on {args.classifier_sample:,} rows per window"
     )
-    sections = ["integrity", "fit", "summarize", "compare", "over_time", "prediction", "performance", "classifier", "whole"]
+    sections = ["load", "integrity", "fit", "summarize", "compare", "over_time", "prediction", "performance",
+                "classifier", "whole"]
     print(f"{'rows':>11} " + " ".join(f"{name:>11}" for name in sections) + f" {'data MiB':>9} {'RSS peak':>9}")
     for rows in args.rows:
         result = _child("whole", rows, args.seed, args.classifier_sample)

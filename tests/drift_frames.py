@@ -1,7 +1,7 @@
 """Shared by the drift tests: the sample with two injected incidents and its comparison (fixtures), lookups.
 
 A test module takes the fixtures by importing ``incident_data_fixture`` /
-``incident_table_fixture``.
+``incident_table_fixture``; :func:`read_windows` reads windows as a drift report does.
 """
 
 from __future__ import annotations
@@ -45,3 +45,8 @@ def incident_table_fixture(incident_data):
 
 def _row(table: pd.DataFrame, column: str) -> dict:
     return table.set_index("column").loc[column].to_dict()
+
+
+def read_windows(**parameters) -> drift.Windows:
+    """The windows a drift report with these parameters reads (its backend opened as ``analyse`` opens it)."""
+    return drift.analyse(drift.DriftParameters(**parameters)).windows

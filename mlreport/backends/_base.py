@@ -44,6 +44,8 @@ class Backend(ABC):
     """
 
     name: str = ""
+    keeps_row_order: bool = False
+    """True when the backend keeps a source's rows in order, so that periods can be chunks of rows."""
 
     def __init__(self) -> None:
         self.inputs = data.InputLog()
@@ -207,14 +209,15 @@ class Backend(ABC):
         """
         from ._sql_fit import QuantileRequest, fit_from_queries
 
-        request = QuantileRequest(approximate, (int(settings.bins), int(settings.fine_bins)), int(sample_rows), int(seed))
+        bins = (int(settings.bins), int(settings.fine_bins))
+        request = QuantileRequest(approximate, bins, int(sample_rows), int(seed))
         queries, names, counted = self._fit_queries(source, columns, request)
         profile = fit_from_queries(queries, names, settings)
         profile = with_reference(profile, self.summarize(counted, profile))
         return settings_with_fit(profile, queries.description(profile, int(settings.bins)))
 
     def _fit_queries(self, source: Any, columns: Sequence[str] | None, request: Any) -> tuple[Any, list[str], Any]:
-        """(the :class:`~mlreport.backends.FitQueries` answering ``request``, the columns to fit, the source to count)."""
+        """The :class:`~mlreport.backends.FitQueries` answering ``request``, the columns to fit, the source to count."""
         raise NotImplementedError
 
     # -- rows ----------------------------------------------------------------
@@ -231,6 +234,15 @@ class Backend(ABC):
             if src.frame is not None and not src.is_spark:
                 return _bounded_frame(_window_frame(src), int(rows), int(seed))
             return self._bounded(src, int(rows), int(seed))
+
+    def rows_in_memory(self, source: Any, rows: int, *, seed: int = 0) -> RowSample:
+        """The rows of the source that an analysis holds in memory for its row-level sections.
+
+        :meth:`bounded_rows`: every row up to ``rows``, else a uniform sample.
+        A backend that holds its data in memory anyway (pandas) returns every
+        row, whatever ``rows``: the bound is for data counted where it lies.
+        """
+        return self.bounded_rows(source, rows, seed=seed)
 
     def _bounded(self, src: Source, rows: int, seed: int) -> RowSample:
         """:meth:`bounded_rows` of files or a table: count first, then every row or a sample."""

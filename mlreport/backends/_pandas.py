@@ -10,18 +10,31 @@ import pandas as pd
 
 from .. import data
 from ..counts import count_decisions
-from ..errors import DataError
+from ..errors import DataError, ParameterError
 from ..profile import ReferenceProfile, Summaries, period_labels
 from ._base import Backend
-from ._source import Grouping, RowSample, Source, _bounded_frame, _window_frame, as_source
+from ._source import PERIODS, Grouping, RowSample, Source, _bounded_frame, _window_frame, as_source, check_group
 
 __all__ = ["PandasBackend"]
 
 
 class PandasBackend(Backend):
-    """In memory: files are read with :func:`mlreport.data.load_table` (recorded as inputs)."""
+    """In memory: files are read with :func:`mlreport.data.load_table` (recorded as inputs).
+
+    Each source's files are read once and kept, so the windows of one file
+    (a reference and a current window cut by dates), its rows, its profile
+    and its summaries all come from the same read, recorded once in
+    :attr:`inputs`. The rows are in memory anyway: :meth:`rows_in_memory`
+    holds all of them, and periods can be chunks of rows
+    (:meth:`summarize_periods` with a number).
+    """
 
     name = "pandas"
+    keeps_row_order = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._read: dict[tuple[str, tuple[str, ...]], pd.DataFrame] = {}
 
     def describe(self) -> str:
         return f"pandas {pd.__version__} in memory (profile.summarize: numpy bincount on the reference bins)"
@@ -33,9 +46,42 @@ class PandasBackend(Backend):
         if src.table:
             raise DataError(f"the pandas backend cannot read table {src.table!r}: use the spark backend")
         if src.paths:
-            frames = [data.load_table(p, name=src.name, log=self.inputs) for p in src.paths]
-            src = replace(src, frame=frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True))
+            key = (src.name, src.paths)
+            if key not in self._read:
+                self._read[key] = _read_files(src.paths, src.name, self.inputs)
+            src = replace(src, frame=self._read[key])
         return _window_frame(src)
+
+    def rows_in_memory(self, source: Any, rows: int, *, seed: int = 0) -> RowSample:
+        """Every row of the source's window, whatever ``rows``: in pandas the data is in memory already."""
+        if not isinstance(rows, int) or isinstance(rows, bool) or rows < 1:
+            raise ParameterError(f"rows must be a positive integer, got {rows!r}", name="rows")
+        with self._timed("rows_in_memory"):
+            frame = self._frame(source)
+            return RowSample(frame.reset_index(drop=True), len(frame), int(seed))
+
+    def summarize_periods(
+        self, source: Any, profile: ReferenceProfile, *, period: str | int, timestamp: str
+    ) -> tuple[Summaries, dict[Any, Summaries]]:
+        """The window's summaries and its per-period summaries: by date (D, W, M) or chunks of rows.
+
+        ``period`` is ``"D"``, ``"W"`` or ``"M"`` of ``timestamp`` (as every
+        backend), or a number of rows per chunk in the source's order (labels
+        as :func:`mlreport.profile.period_labels`; ``timestamp`` unused). The
+        window's summaries are counted on every row at once, not merged from
+        the periods: the same as ``profile.summarize(frame)`` to the last bit.
+        """
+        size = _chunk_size(period)
+        if size is None:
+            check_group(None, str(period), timestamp)
+        with self._timed(f"summarize_periods {period}"):
+            frame = self._frame(source)
+            if size is None:
+                parts = self._summaries(frame, profile, Grouping(None, str(period), timestamp))
+            else:
+                rows = pd.Series(range(len(frame)), index=frame.index)  # labels align with the rows by index
+                parts = profile.summarize_by(frame, period_labels(rows, size))
+            return profile.summarize(frame), parts
 
     def _summaries(self, source: Any, profile: ReferenceProfile, group: Grouping) -> dict[Any, Summaries]:
         frame = self._frame(source)
@@ -77,3 +123,34 @@ class PandasBackend(Backend):
 
     def columns(self, source: Any) -> list[str]:
         return [str(c) for c in self._frame(source).columns]
+
+
+def _chunk_size(period: str | int) -> int | None:
+    """Rows per chunk when ``period`` is a number, None for D, W or M; else a ParameterError."""
+    if str(period).upper() in PERIODS:
+        return None
+    try:
+        size = int(period)
+    except (TypeError, ValueError):
+        raise ParameterError(
+            f"period must be D, W, M or a number of rows per chunk, got {period!r}", name="period"
+        ) from None
+    if size < 1:
+        raise ParameterError(f"period {size}: a chunk needs at least 1 row", name="period")
+    return size
+
+
+def _read_files(paths: tuple[str, ...], name: str, log: data.InputLog) -> pd.DataFrame:
+    """The files of a source as one frame, each read and recorded once (as :func:`mlreport.data.load_table`)."""
+    frames: list[pd.DataFrame] = []
+    for path in paths:
+        frame = data.load_table(path, name=name, log=log)
+        first = [str(c) for c in frames[0].columns] if frames else None
+        if first is not None and [str(c) for c in frame.columns] != first:
+            raise DataError(
+                f"{path}: columns {list(frame.columns)} differ from {paths[0]}'s {first}; "
+                "files read together must share their columns",
+                path=path,
+            )
+        frames.append(frame)
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)

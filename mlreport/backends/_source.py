@@ -39,6 +39,8 @@ class Source:
     ``table`` (a table name in the backend's catalogue). ``timestamp``,
     ``start`` and ``end`` keep rows with ``start <= timestamp < end`` (either
     bound optional; naive UTC, as :mod:`mlreport.data` reads timestamps).
+    ``name`` is what the run's inputs record it as; ``label`` what error
+    messages call it (the path as the user gave it; ``name`` when empty).
     """
 
     paths: tuple[str, ...] = ()
@@ -49,6 +51,7 @@ class Source:
     start: pd.Timestamp | None = None
     end: pd.Timestamp | None = None
     name: str = "data"
+    label: str = ""
 
     @property
     def bytes(self) -> int:
@@ -127,7 +130,8 @@ def as_source(
         formats = {_file_format(f) for f in files}
         if len(formats) != 1:
             raise DataError(f"{items}: mixes CSV and Parquet files; point at one format")
-        result = Source(paths=tuple(str(f) for f in files), format=formats.pop(), name=name)
+        label = ", ".join(os.fspath(item) for item in items)
+        result = Source(paths=tuple(str(f) for f in files), format=formats.pop(), name=name, label=label)
     elif source is not None and hasattr(source, "columns"):
         result = Source(frame=source, name=name)
     else:
@@ -215,7 +219,7 @@ def _window_frame(src: Source) -> pd.DataFrame:
     if src.timestamp and (src.start is not None or src.end is not None):
         times = frame[src.timestamp]
         if not pd.api.types.is_datetime64_any_dtype(times.dtype) or isinstance(times.dtype, pd.DatetimeTZDtype):
-            times = data.parse_timestamps(frame, src.timestamp, source=src.name)
+            times = data.parse_timestamps(frame, src.timestamp, source=src.label or src.name)
         keep = np.ones(len(frame), dtype=bool)
         if src.start is not None:
             keep &= (times >= src.start).to_numpy()

@@ -1,7 +1,25 @@
-"""The drift analysis: integrity first, then feature, prediction and multivariate drift over time."""
+"""The drift analysis: integrity first, then feature, prediction and multivariate drift over time.
+
+One call runs a report (:mod:`mlreport.analysis`)::
+
+    from mlreport import drift
+
+    result = drift.analyse(drift.DriftParameters(reference_path="ref.parquet", current_path="cur.parquet"))
+    result.tables["feature_drift"]      # a section's table, computed here
+    result.summary                      # status, headline, findings, provenance
+
+:class:`DriftParameters` are the notebook's parameters; :func:`analyse` opens
+the backend and reads the windows (:class:`Windows`); :class:`DriftResult`
+computes each part on first use. The statistics behind it are public too:
+:func:`compare` and :func:`drift_over_time` on a reference profile's summaries,
+:func:`prediction_drift`, the bands (:class:`Thresholds`, :func:`learn_thresholds`),
+the domain classifier (:func:`domain_classifier`) and the figures.
+"""
 
 from __future__ import annotations
 
+from ._analysis import FIGURES, TABLES, DriftResult, analyse
+from ._columns import MonitoredColumns
 from ._compare import (
     PredictionDrift,
     compare,
@@ -15,29 +33,20 @@ from ._compare import (
 from ._learned import chunk_metrics, learn_thresholds
 from ._metrics import column_metrics
 from ._multivariate import MIN_ROWS, SECTION, DomainClassifierResult, domain_classifier
-from ._plots import distribution_grid, importance_plot, metric_heatmap, moved_columns, trend_lines
-from ._report import (
-    DRIFT_COLUMNS,
-    INTEGRITY_COLUMNS,
-    PERFORMANCE_COLUMNS,
-    computation_methods,
-    computation_table,
-    current_summaries,
-    drift_headline,
-    drift_summary,
-    drift_thresholds,
-    findings_frame,
-    flagged,
-    monitored_columns,
-    moved,
-    periods,
-    reference_profile,
-    row_level_arguments,
-)
+from ._parameters import DriftParameters
+from ._plots import distribution_grid, importance_plot, metric_heatmap, moved_columns, not_available, trend_lines
 from ._thresholds import DEFAULT_BANDS, METRICS, THRESHOLDS_VERSION, Band, Thresholds
-from ._windows import DEFAULT_ROW_SAMPLE, Windows, load_windows
+from ._windows import DEFAULT_ROW_SAMPLE, Windows
 
 __all__ = [
+    "DriftParameters",
+    "DriftResult",
+    "analyse",
+    "TABLES",
+    "FIGURES",
+    "Windows",
+    "MonitoredColumns",
+    "DEFAULT_ROW_SAMPLE",
     "PredictionDrift",
     "compare",
     "drift_over_time",
@@ -54,30 +63,12 @@ __all__ = [
     "metric_heatmap",
     "trend_lines",
     "moved_columns",
-    "monitored_columns",
-    "reference_profile",
-    "drift_thresholds",
-    "periods",
-    "current_summaries",
-    "row_level_arguments",
-    "computation_table",
-    "computation_methods",
-    "findings_frame",
-    "flagged",
-    "INTEGRITY_COLUMNS",
-    "PERFORMANCE_COLUMNS",
-    "DRIFT_COLUMNS",
-    "moved",
-    "drift_headline",
-    "drift_summary",
+    "not_available",
     "THRESHOLDS_VERSION",
     "METRICS",
     "DEFAULT_BANDS",
     "Band",
     "Thresholds",
-    "Windows",
-    "load_windows",
-    "DEFAULT_ROW_SAMPLE",
     "SECTION",
     "MIN_ROWS",
     "DomainClassifierResult",

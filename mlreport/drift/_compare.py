@@ -10,13 +10,13 @@ This module compares (:func:`compare`, :func:`drift_over_time`,
 (:func:`first_crossing`, :func:`findings_from_comparison`,
 :func:`findings_from_over_time`, :func:`methods`). The rest, one module each:
 
-* :mod:`mlreport.drift`: bands per metric and the default bands;
-* :mod:`mlreport.drift`: bands learned from reference chunks;
-* :mod:`mlreport.drift`: every metric of one column;
-* :mod:`mlreport.drift`: adjusted p-values and the severity rule;
-* :mod:`mlreport.drift`: period labels and first crossings;
-* :mod:`mlreport.drift`: findings and their messages;
-* :mod:`mlreport.drift`: method strings for the report.
+* ``_thresholds``: bands per metric and the default bands;
+* ``_learned``: bands learned from reference chunks;
+* ``_metrics``: every metric of one column;
+* ``_verdict``: adjusted p-values and the severity rule;
+* ``_periods``: first crossings of the periods;
+* ``_findings``: findings and their messages;
+* ``_methods``: method strings for the report.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,7 @@ def _fmt(value: float) -> str:
     return "n/a" if value is None or not np.isfinite(value) else f"{value:.3g}"
 
 
-def _message(record: Mapping[str, Any], bands: Mapping[str, Band], correction: str) -> str:
+def _message(record: Mapping[Hashable, Any], bands: Mapping[str, Band], correction: str) -> str:
     """One sentence per column, for example
 
     ``income: KS D 0.108 reached the warning band 0.075 (KS p_adj 3.7e-70, BH);

@@ -49,7 +49,7 @@ def chunk_metrics(
         raise DataError(f"need at least 3 reference chunks to learn thresholds, got {len(parts)}")
     total = merge(parts.values())
     frames = []
-    for index, (label, part) in enumerate(parts.items()):
+    for label, part in parts.items():
         rows = _rows(profile, total - part, part, columns=columns, exact=None, eps=eps)
         chunk = pd.DataFrame(rows)
         chunk.insert(0, "chunk", str(label))
@@ -81,7 +81,8 @@ def learn_thresholds(
     settings = _thresholds(base)
     metrics_table = chunk_metrics(profile, reference_frame, chunks=chunks, columns=columns)
     learned: dict[str, dict[str, Band | None]] = {}
-    for name, group in metrics_table.groupby("column", sort=False):
+    for label, group in metrics_table.groupby("column", sort=False):
+        name = str(label)
         column = profile.columns[name]
         bands: dict[str, Band | None] = {}
         for metric, band in settings.bands_for(name, column.kind).items():

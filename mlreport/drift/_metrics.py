@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .. import stats
@@ -45,7 +46,7 @@ def column_metrics(
     reference: ColumnSummary,
     current: ColumnSummary,
     *,
-    exact: tuple[Any, Any] | None = None,
+    exact: tuple[npt.ArrayLike, npt.ArrayLike] | None = None,
     eps: float = stats.PSI_EPS,
 ) -> dict[str, Any]:
     """Every drift metric of one column, from its reference and current summaries.
@@ -130,7 +131,7 @@ def _rows(
         cur = current.columns.get(name)
         row = _base_row(name, column, ref, cur)
         unavailable = _unavailable_reason(ref, cur)
-        if unavailable:
+        if unavailable or ref is None or cur is None:  # a reason is given whenever either is None
             row.update(_empty_metrics(), unavailable=unavailable)
         else:
             raw = None

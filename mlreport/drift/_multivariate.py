@@ -185,13 +185,13 @@ def _category_codes(series: pd.Series) -> np.ndarray:
     missing = series.isna().to_numpy()
     # Text throughout: a mixed-type column would not sort otherwise.
     text = series[~missing].astype(str)
-    counts = text.value_counts(sort=False)
+    counts = {str(name): int(count) for name, count in text.value_counts(sort=False).items()}
     if len(counts) > _MAX_CATEGORIES:
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         kept = sorted(name for name, _ in ranked[: _MAX_CATEGORIES - 1])
     else:
-        kept = sorted(counts.index)
-    codes = pd.Index(kept, dtype=object).get_indexer(text.to_numpy(dtype=object))
+        kept = sorted(counts)
+    codes = pd.Index(kept, dtype=object).get_indexer(pd.Index(text.to_numpy(dtype=object), dtype=object))
     codes = codes.astype("float64")
     codes[codes < 0] = len(kept)  # the pooled infrequent categories
     out = np.full(len(series), np.nan)

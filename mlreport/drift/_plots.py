@@ -20,7 +20,7 @@ from ..plots import PALETTE, SEVERITY_MARKERS, empty_axes, finish, new_figure, s
 from ..profile import ReferenceProfile, Summaries
 from ._multivariate import DomainClassifierResult
 
-__all__ = ["distribution_grid", "metric_heatmap", "trend_lines", "moved_columns", "importance_plot"]
+__all__ = ["distribution_grid", "metric_heatmap", "trend_lines", "moved_columns", "importance_plot", "not_available"]
 
 _MAX_CATEGORY_BARS = 8
 _METRIC_TITLES = {
@@ -75,7 +75,7 @@ def distribution_grid(
     rows_by_column = {}
     if table is not None and "column" in table:
         rows_by_column = {r["column"]: r for r in table.to_dict("records")}
-    for ax, name in zip(axes.flat, names):
+    for ax, name in zip(axes.flat, names, strict=False):  # the grid may hold more axes than names
         column = profile.columns[name]
         ref_counts = reference[name].counts.astype(float)
         cur_counts = current_summaries[name].counts.astype(float)
@@ -181,7 +181,7 @@ def metric_heatmap(
             text = "" if not np.isfinite(value) else f"{value:.2f}"
             shade = np.isfinite(value) and value > 0.6 * top * 1.25
             ax.text(j, i, text, ha="center", va="center", fontsize=6, color="white" if shade else "black")
-            level = severity.iat[i, j]
+            level = str(severity.iat[i, j])
             if level in ("warning", "incident"):
                 ax.scatter(
                     j + 0.38,
@@ -243,7 +243,7 @@ def trend_lines(
     values = _pivot(over_time, metric, columns)
     severity = _pivot(over_time, "severity", columns)
     x = np.arange(values.shape[1])
-    for i, name in enumerate(values.index):
+    for name in values.index:
         series = values.loc[name].to_numpy(dtype=float)
         ax.plot(x, series, linewidth=1.2, label=name)
         for level in ("ok", "warning", "incident"):
@@ -262,9 +262,9 @@ def trend_lines(
     if band:
         ax.axhline(band[0], color=PALETTE["warning"], linestyle="--", linewidth=1)
         ax.axhline(band[1], color=PALETTE["incident"], linestyle="--", linewidth=1)
-        for level, limit in zip(("warning", "incident"), band):
+        for level, value in zip(("warning", "incident"), band, strict=True):
             ax.text(
-                x[-1], limit, f" {level} {limit:g}", color=PALETTE[level], fontsize=7, va="bottom", ha="right"
+                x[-1], value, f" {level} {value:g}", color=PALETTE[level], fontsize=7, va="bottom", ha="right"
             )
     ax.set_xticks(x)
     ax.set_xticklabels(values.columns, rotation=45, ha="right", fontsize=7)
@@ -297,4 +297,12 @@ def importance_plot(result: DomainClassifierResult, top: int = 10) -> Figure:
         f"Domain classifier AUC {result.auc:.3f} ± {result.auc_std:.3f} "
         f"({result.severity}; warning ≥ {warn}, incident ≥ {incident})"
     )
+    return finish(fig)
+
+
+def not_available(title: str, why: str) -> Figure:
+    """A small figure in place of one that cannot be drawn: its title, and why it is empty."""
+    fig, ax = new_figure(width=8.0, height=1.6)
+    empty_axes(ax, why)
+    ax.set_title(title)
     return finish(fig)

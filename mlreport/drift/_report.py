@@ -1,42 +1,26 @@
-"""The drift report's glue: which columns, which profile, which thresholds, what headline.
+"""How a drift report shows what it found: its tables' columns, the computation, the headline and the summary.
 
 The statistics live in :mod:`mlreport.integrity`, :mod:`mlreport.profile`,
-:mod:`mlreport.drift`, :mod:`mlreport.performance` and
-:mod:`mlreport.drift`; this module makes the choices a drift report
-needs between them, so that ``notebooks/drift.ipynb`` stays one call per
-section.
-
-At scale a backend (:mod:`mlreport.backends`) counts the summaries where the
-data lies; :func:`current_summaries` takes them from it, and the row-level
-sections run on the rows the windows hold (:func:`row_level_arguments`,
-:func:`computation_table`).
+:mod:`mlreport.drift` and :mod:`mlreport.performance`; the windows'
+backend counts the summaries (``_counting``). This
+module turns their results into what a reader sees: which columns of each
+table (:data:`DRIFT_COLUMNS`...), what the computation was and which rows the
+row-level sections ran on (:func:`row_level_arguments`,
+:func:`computation_table`), and the headline and summary of the run.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-from ..errors import ParameterError
 from ..findings import Finding, Summary, summarize
-from ..profile import ReferenceProfile, Summaries, period_labels
-from ..spec import ModelSpec
-from ._learned import learn_thresholds
-from ._thresholds import Thresholds
-
-if TYPE_CHECKING:
-    from ..backends import Backend, Source
-    from ._windows import Windows
+from ._windows import Windows
 
 __all__ = [
-    "monitored_columns",
-    "reference_profile",
-    "drift_thresholds",
-    "periods",
-    "current_summaries",
     "row_level_arguments",
     "computation_table",
     "computation_methods",
@@ -50,21 +34,22 @@ __all__ = [
     "drift_summary",
 ]
 
-PERIODS = ("D", "W", "M")
 
 #: Columns of the integrity table shown in the report, with their headers.
 INTEGRITY_COLUMNS = {
     "column": "column", "kind": "kind", "severity": "severity",
     "reference_missing_share": "missing ref", "current_missing_share": "missing cur",
-    "sentinel_value": "spiking value", "reference_sentinel_share": "its share ref", "current_sentinel_share": "its share cur",
+    "sentinel_value": "spiking value", "reference_sentinel_share": "its share ref",
+    "current_sentinel_share": "its share cur",
     "out_of_range_share": "out of ref range", "new_category_share": "new categories share",
     "vanished_categories": "vanished categories", "current_non_finite_share": "±inf share",
 }
 
 #: Columns of the performance table shown in the report, with their headers.
 PERFORMANCE_COLUMNS = {
-    "window": "window", "period": "period", "status": "status", "severity": "severity", "n_rows": "rows", "n": "labelled", "n_bad": "defaults",
-    "default_rate": "default rate", "auc": "AUC", "auc_ci_low": "AUC 95% low", "auc_ci_high": "AUC 95% high", "gini": "Gini",
+    "window": "window", "period": "period", "status": "status", "severity": "severity", "n_rows": "rows",
+    "n": "labelled", "n_bad": "defaults", "default_rate": "default rate", "auc": "AUC",
+    "auc_ci_low": "AUC 95% low", "auc_ci_high": "AUC 95% high", "gini": "Gini",
     "ks": "KS", "expected_observed": "E/O", "hl_pvalue": "HL p",
 }
 
@@ -74,137 +59,6 @@ DRIFT_COLUMNS = {
     "psi": "PSI", "ks": "KS D", "tvd": "TVD", "js": "JS", "wasserstein_norm": "W1/std",
     "ks_pvalue_adj": "KS p adj", "chi2_pvalue_adj": "χ² p adj", "reason": "reason",
 }
-
-
-def monitored_columns(spec: ModelSpec, frame: pd.DataFrame) -> list[str]:
-    """Features, then score and decision: what drift and integrity look at.
-
-    The target is left out (late labels make it look "newly missing"; target
-    drift is a performance question), and so are the id and the timestamp.
-    """
-    wanted = list(spec.features) + [c for c in (spec.score, spec.decision) if c]
-    skip = {spec.target, spec.id, spec.timestamp} - {""}
-    return [c for c in dict.fromkeys(wanted) if c not in skip and c in frame.columns]
-
-
-def reference_profile(
-    reference: pd.DataFrame,
-    columns: Sequence[str],
-    *,
-    categorical: Sequence[str] = (),
-    load_path: str = "",
-    save_path: str = "",
-    bins: int = 10,
-    engine: Backend | None = None,
-    source: Source | None = None,
-) -> ReferenceProfile:
-    """The reference profile: loaded from ``load_path`` when given, else fitted.
-
-    A loaded profile is reused as it is (bins and categories fixed when it was
-    fitted: that is what makes runs comparable); its fingerprint goes in the
-    report. ``save_path`` writes the fitted profile for later runs. With an
-    ``engine`` other than pandas the profile is fitted by it on ``source``
-    (every reference row, exact quantiles: the same bins as pandas), not on
-    the rows of ``reference`` held in memory.
-    """
-    if load_path:
-        return ReferenceProfile.load(load_path)
-    if bins < 2:
-        raise ParameterError(f"parameter 'psi_bins': {bins} bins; expected at least 2", name="psi_bins")
-    declared = [c for c in categorical if c in columns]
-    if engine is not None and engine.name != "pandas":
-        profile = engine.fit_profile(source, list(columns), categorical=declared, bins=bins)
-    else:
-        profile = ReferenceProfile.fit(reference, list(columns), categorical=declared, bins=bins)
-    if save_path:
-        profile.save(save_path)
-    return profile
-
-
-def drift_thresholds(
-    overrides: Mapping[str, Any],
-    *,
-    mode: str,
-    profile: ReferenceProfile,
-    reference: pd.DataFrame,
-    columns: Sequence[str],
-    timestamp: str = "",
-    period: str = "W",
-    k: float = 3.0,
-    correction: str = "fdr_bh",
-    complete: bool = True,
-) -> Thresholds:
-    """Fixed bands (``mode="fixed"``) or bands learned from reference chunks (``"learned"``).
-
-    Learned bands need every reference row (``complete``): chunks of a sample
-    are noisier than the periods they would judge.
-    """
-    base = dict(overrides or {})
-    base.setdefault("correction", correction)
-    thresholds = Thresholds.from_dict(base)
-    if mode == "fixed":
-        return thresholds
-    if mode != "learned":
-        raise ParameterError(f"parameter 'threshold_mode': {mode!r}; expected 'fixed' or 'learned'", name="threshold_mode")
-    if not complete:
-        raise ParameterError(
-            "parameter 'threshold_mode': 'learned' needs every reference row in memory, and the reference "
-            "holds more than row_sample rows; use threshold_mode 'fixed', raise row_sample, or learn the "
-            "bands once with the pandas backend and pass them as drift_thresholds",
-            name="threshold_mode",
-        )
-    chunks: Any = 10
-    if timestamp and timestamp in reference.columns and period in PERIODS:
-        chunks = period_labels(reference[timestamp], period)
-    return learn_thresholds(profile, reference, chunks=chunks, k=k, base=thresholds, columns=list(columns))
-
-
-def periods(current: pd.DataFrame, timestamp: str, period: str) -> pd.Series:
-    """Period label of each current row: by date (D/W/M) or fixed-size chunks (a number)."""
-    if period in PERIODS:
-        if not timestamp or timestamp not in current.columns:
-            raise ParameterError(
-                f"parameter 'period': {period!r} needs a timestamp column; use a number of rows per chunk instead",
-                name="period",
-            )
-        return period_labels(current[timestamp], period)
-    try:
-        size = int(period)
-    except (TypeError, ValueError):
-        raise ParameterError(f"parameter 'period': {period!r}; expected D, W, M or a number of rows", name="period") from None
-    if size < 1:
-        raise ParameterError(f"parameter 'period': {size}; a chunk needs at least 1 row", name="period")
-    return period_labels(pd.Series(range(len(current))), size)
-
-
-def current_summaries(windows: Windows, profile: ReferenceProfile, period: str) -> tuple[Summaries, dict[Any, Summaries]]:
-    """The current window's summaries and its per-period summaries (for ``compare`` and ``drift_over_time``).
-
-    pandas counts the rows in memory (periods by date or chunks of rows, as
-    :func:`periods`); another backend counts every row where the data lies,
-    in one pass (:meth:`~mlreport.backends.Backend.summarize_periods`), and
-    cuts periods by date only: chunks of rows need a row order.
-    """
-    engine, timestamp = windows.engine, windows.spec.timestamp
-    if engine is None or engine.name == "pandas":
-        current = windows.current
-        return profile.summarize(current), profile.summarize_by(current, periods(current, timestamp, period))
-    if period not in PERIODS:
-        try:
-            int(period)
-        except (TypeError, ValueError):
-            raise ParameterError(f"parameter 'period': {period!r}; expected D, W or M", name="period") from None
-        raise ParameterError(
-            f"parameter 'period': {period!r} rows per chunk needs the row order that only the pandas backend "
-            f"keeps; with the {engine.name} backend use D, W or M",
-            name="period",
-        )
-    if not timestamp:
-        raise ParameterError(
-            f"parameter 'period': {period!r} needs a timestamp column; name it in the model spec or with timestamp_column",
-            name="period",
-        )
-    return engine.summarize_periods(windows.current_source, profile, period=period, timestamp=timestamp)
 
 
 def row_level_arguments(windows: Windows) -> dict[str, Any]:
@@ -228,10 +82,10 @@ _NOT_ON_A_SAMPLE = "duplicate ids, freshness, rows per period and the onset date
 def _rows_line(windows: Windows) -> str:
     held = {"reference": windows.reference_rows, "current": windows.current_rows}
     if windows.complete:
-        counts = ", ".join(f"{name} {rows.total:,}" for name, rows in held.items())  # type: ignore[union-attr]
+        counts = ", ".join(f"{name} {rows.total:,}" for name, rows in held.items())
         return f"{_ROW_LEVEL} ran on every row of both windows ({counts})"
-    parts = "; ".join(f"{name}: {rows.describe()}" for name, rows in held.items())  # type: ignore[union-attr]
-    smallest = min(len(rows.frame) for rows in held.values())  # type: ignore[union-attr]
+    parts = "; ".join(f"{name}: {rows.describe()}" for name, rows in held.items())
+    smallest = min(len(rows.frame) for rows in held.values())
     return (
         f"{_ROW_LEVEL} ran on rows held in memory ({parts}): on a sample their shares and AUCs are estimates "
         f"(a share p of n rows is known to about 2 sqrt(p(1-p)/n), at most {100 / math.sqrt(max(smallest, 1)):.2g} "
@@ -244,9 +98,9 @@ def computation_table(windows: Windows) -> pd.DataFrame:
     """What counted the summaries, its settings and time, and what the row-level sections ran on."""
     engine = windows.engine
     rows = [
-        ("backend", engine.name),  # type: ignore[union-attr]
-        ("settings", engine.describe()),  # type: ignore[union-attr]
-        ("seconds counting", round(sum(s for _, s in engine.timings), 3)),  # type: ignore[union-attr]
+        ("backend", engine.name),
+        ("settings", engine.describe()),
+        ("seconds counting", round(sum(s for _, s in engine.timings), 3)),
         ("row-level sections", _rows_line(windows)),
     ]
     return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
@@ -254,7 +108,7 @@ def computation_table(windows: Windows) -> pd.DataFrame:
 
 def computation_methods(windows: Windows) -> dict[str, str]:
     """Appendix lines: the backend with its settings and time, and the rows of the row-level sections."""
-    return {"backend": windows.engine.run_summary(), "row_level_data": _rows_line(windows)}  # type: ignore[union-attr]
+    return {"backend": windows.engine.run_summary(), "row_level_data": _rows_line(windows)}
 
 
 def findings_frame(findings: Iterable[Finding], *, include_ok: bool = False) -> pd.DataFrame:

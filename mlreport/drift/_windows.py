@@ -1,45 +1,53 @@
 """Reference and current windows: what an analysis compares, and where it came from.
 
-Three ways to name them, checked in this order:
+Three ways to name them (:class:`~mlreport.drift.DriftParameters`), checked in
+this order:
 
 1. ``reference_path`` and ``current_path``: two sources (files, globs, folders);
    optional date windows further restrict each one.
-2. One source (``reference_path`` only, or ``data_path``) with a timestamp
-   column, cut into a reference window and a current window by dates.
+2. ``reference_path`` only, with a timestamp column, cut into a reference
+   window and a current window by dates.
 3. Nothing: the built-in sample data (:mod:`mlreport.sample`) with the
-   incidents asked for, cut by dates (default: first half reference, second
-   half current).
+   incidents asked for, cut by dates (default: the first four weeks are the
+   reference, the last four the current window).
 
-Every table read is recorded with its sha256 and row count
-(:func:`mlreport.data.inputs`), and the model spec is resolved (loaded or
-inferred) against the data so that column roles are explicit in the report.
-
-With ``backend`` other than pandas (:func:`mlreport.backends.open_backend`)
-the windows are :class:`~mlreport.backends.Source` s that the backend counts
-where the data lies, and ``reference`` / ``current`` hold the rows that the
-row-level sections run on: every row of a window with at most ``row_sample``
-rows, else a uniform sample of ``row_sample`` rows
-(:meth:`~mlreport.backends.Backend.bounded_rows`). On the same data the
-windows are the same rows as pandas cuts.
+Every backend reads them the same way (:func:`load_windows`): each window is a
+:class:`~mlreport.backends.Source` that the backend counts where the data lies,
+and the rows the row-level sections run on are what the backend holds in
+memory (:meth:`~mlreport.backends.Backend.rows_in_memory`): every row with
+pandas, else every row of a window with at most ``row_sample`` rows, or a
+uniform sample of ``row_sample`` rows. On the same data the windows are the
+same rows whichever backend cuts them. What was read is recorded in the
+backend's :class:`~mlreport.data.InputLog`, and the model spec is resolved
+(loaded or inferred) against the data so that column roles are explicit in the
+report.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
 from .. import data, sample
-from ..backends import Backend, PandasBackend, RowSample, Source, as_source, naive_utc, open_backend
+from ..backends import Backend, RowSample, Source, as_source
 from ..errors import DataError, ParameterError
 from ..spec import ModelSpec, load_spec, resolve_spec
+from ._parameters import DriftParameters
 
-__all__ = ["Windows", "load_windows", "DEFAULT_ROW_SAMPLE"]
+__all__ = ["Windows", "load_windows", "DEFAULT_ROW_SAMPLE", "SAMPLE_WEEKS", "SAMPLE_LABEL_DELAY_DAYS"]
 
 DEFAULT_ROW_SAMPLE = 200_000
 """Rows per window held in memory for the row-level sections when a backend counts the rest."""
+
+SAMPLE_WEEKS = 8
+"""Weeks of built-in sample data: four of reference, four current."""
+
+SAMPLE_LABEL_DELAY_DAYS = 14
+"""Days before the sample's end whose labels have not arrived yet."""
+
+Span = tuple[pd.Timestamp | None, pd.Timestamp | None]
 
 
 @dataclass
@@ -47,40 +55,37 @@ class Windows:
     """Reference and current data, the spec that names their columns, and provenance.
 
     ``engine`` counts the summaries of ``reference_source`` and
-    ``current_source``; ``reference`` and ``current`` are those windows' rows in
-    memory: all of them with the pandas backend, else every row or a uniform
-    sample (``reference_rows`` and ``current_rows`` say which).
+    ``current_source``; ``reference_rows`` and ``current_rows`` are those
+    windows' rows in memory (:attr:`reference` and :attr:`current`): all of
+    them with the pandas backend, else every row or a uniform sample (their
+    ``complete`` says which). ``inputs`` is the run's record of what was read.
     """
 
-    reference: pd.DataFrame
-    current: pd.DataFrame
+    reference_rows: RowSample
+    current_rows: RowSample
     spec: ModelSpec
-    reference_span: tuple[pd.Timestamp | None, pd.Timestamp | None]
-    current_span: tuple[pd.Timestamp | None, pd.Timestamp | None]
+    reference_span: Span
+    current_span: Span
     source: str
-    engine: Backend | None = None
-    reference_source: Source | None = None
-    current_source: Source | None = None
-    reference_rows: RowSample | None = None
-    current_rows: RowSample | None = None
-    inputs: data.InputLog = field(default_factory=data.InputLog)
+    engine: Backend
+    reference_source: Source
+    current_source: Source
+    inputs: data.InputLog
 
-    def __post_init__(self) -> None:
-        if self.engine is None:
-            self.engine = PandasBackend()
-        if self.reference_source is None:
-            self.reference_source = Source(frame=self.reference, name="reference")
-        if self.current_source is None:
-            self.current_source = Source(frame=self.current, name="current")
-        if self.reference_rows is None:
-            self.reference_rows = RowSample(self.reference, len(self.reference))
-        if self.current_rows is None:
-            self.current_rows = RowSample(self.current, len(self.current))
+    @property
+    def reference(self) -> pd.DataFrame:
+        """The reference window's rows in memory."""
+        return self.reference_rows.frame
+
+    @property
+    def current(self) -> pd.DataFrame:
+        """The current window's rows in memory."""
+        return self.current_rows.frame
 
     @property
     def complete(self) -> bool:
         """True when ``reference`` and ``current`` hold every row of their windows."""
-        return self.reference_rows.complete and self.current_rows.complete  # type: ignore[union-attr]
+        return self.reference_rows.complete and self.current_rows.complete
 
     @property
     def data_period(self) -> str:
@@ -92,14 +97,15 @@ class Windows:
     def overview(self) -> pd.DataFrame:
         """One row per window: rows, columns, first and last timestamp."""
         rows = []
-        for name, frame, span, held in (
-            ("reference", self.reference, self.reference_span, self.reference_rows),
-            ("current", self.current, self.current_span, self.current_rows),
+        for name, held, span in (
+            ("reference", self.reference_rows, self.reference_span),
+            ("current", self.current_rows, self.current_span),
         ):
+            frame = held.frame
             ts = frame[self.spec.timestamp] if self.spec.timestamp and self.spec.timestamp in frame else None
             rows.append({
                 "window": name,
-                "rows": held.total if held is not None else len(frame),
+                "rows": held.total,
                 "columns": frame.shape[1],
                 "window start": span[0],
                 "window end": span[1],
@@ -112,154 +118,146 @@ class Windows:
         return pd.DataFrame(rows).set_index("window")
 
 
-def _stamp(value: str, name: str) -> pd.Timestamp | None:
-    return naive_utc(value, name, what=f"parameter {name!r}")
+def load_windows(parameters: DriftParameters, engine: Backend) -> Windows:
+    """Read and cut the reference and current windows through ``engine`` (see the module docstring).
 
+    What is read is recorded in ``engine.inputs``. A window cut by dates that
+    holds no rows, and a reference without rows, are a
+    :class:`~mlreport.errors.DataError`; an empty current window is not (the
+    integrity checks report it as an incident).
+    """
+    ref_start, ref_end, cur_start, cur_end = parameters.window_bounds()
+    row_sample, seed = parameters.row_sample, parameters.seed
+    reference_rows: RowSample | None = None
+    if not parameters.reference_path:
+        whole, spec, source = _sample_data(parameters, engine.inputs)
+        ts = parameters.timestamp_column or spec.timestamp
+        ref_end, cur_start = _sample_split(whole, ts, ref_end, cur_start, SAMPLE_WEEKS)
+        reference_source = current_source = as_source(whole, name="sample")
+        labels = (source, source)
+    elif not parameters.current_path:
+        reference_source = current_source = as_source(parameters.reference_path, name="data")
+        whole = engine.rows_in_memory(reference_source, row_sample, seed=seed).frame
+        spec = resolve_spec(parameters.spec_path, whole, model=parameters.model)
+        ts = _one_source_timestamp(parameters.timestamp_column or spec.timestamp)
+        _check_timestamp_column(ts, [(parameters.reference_path, [str(c) for c in whole.columns])])
+        ref_end, cur_start = _one_source_split(ref_end, cur_start)
+        source = parameters.reference_path
+        labels = (source, source)
+    else:
+        reference_source = as_source(parameters.reference_path, name="reference")
+        current_source = as_source(parameters.current_path, name="current")
+        reference_rows = engine.rows_in_memory(reference_source, row_sample, seed=seed)
+        sides = [(parameters.reference_path, engine.columns(reference_source)),
+                 (parameters.current_path, engine.columns(current_source))]
+        spec = resolve_spec(parameters.spec_path, reference_rows.frame, model=parameters.model)
+        ts = parameters.timestamp_column or spec.timestamp
+        _check_timestamp_column(ts, sides)
+        source = f"{parameters.reference_path} | {parameters.current_path}"
+        labels = (parameters.reference_path, parameters.current_path)
+    if parameters.timestamp_column:
+        spec.timestamp = parameters.timestamp_column
 
-def _cut(frame: pd.DataFrame, ts_column: str, start: pd.Timestamp | None, end: pd.Timestamp | None, label: str) -> pd.DataFrame:
-    if start is None and end is None:
-        return frame
-    if not ts_column:
-        raise ParameterError(
-            f"{label} window dates were given but the data has no timestamp column; "
-            "name it in the model spec (timestamp = ...) or with the timestamp_column parameter"
-        )
-    return data.window(frame, frame[ts_column], start, end, label=label)
+    held: list[tuple[Source, RowSample, Span]] = []
+    for name, src, start, end, label in (
+        ("reference", reference_source, ref_start, ref_end, labels[0]),
+        ("current", current_source, cur_start, cur_end, labels[1]),
+    ):
+        dated = start is not None or end is not None
+        if dated:
+            if not ts:
+                raise ParameterError(
+                    f"{name} window dates were given but the data has no timestamp column; "
+                    "name it in the model spec (timestamp = ...) or with the timestamp_column parameter"
+                )
+            window = src.window(ts, start, end)
+            rows = engine.rows_in_memory(window, row_sample, seed=seed)
+            if rows.total == 0:
+                raise _empty_window(name, start, end, engine, src, ts, row_sample, seed)
+        else:
+            window = src
+            rows = reference_rows if name == "reference" and reference_rows is not None else engine.rows_in_memory(
+                window, row_sample, seed=seed
+            )
+        frame = _with_timestamps(rows.frame, ts, label)
+        held.append((window, RowSample(frame, rows.total, rows.seed), _span(frame, ts, start, end)))
+    (reference_window, reference_held, reference_span), (current_window, current_held, current_span) = held
+    if reference_held.total == 0:
+        raise DataError(f"reference data ({source}) has no rows")
+    return Windows(
+        reference_rows=reference_held,
+        current_rows=current_held,
+        spec=spec,
+        reference_span=reference_span,
+        current_span=current_span,
+        source=source,
+        engine=engine,
+        reference_source=reference_window,
+        current_source=current_window,
+        inputs=engine.inputs,
+    )
 
 
 def _with_timestamps(frame: pd.DataFrame, column: str, source: str) -> pd.DataFrame:
-    if (column and column in frame.columns and not pd.api.types.is_datetime64_dtype(frame[column].dtype)) or (column and column in frame.columns and isinstance(frame[column].dtype, pd.DatetimeTZDtype)):
+    """``frame`` with ``column`` as naive UTC timestamps (parsed when it is text or time-zone aware)."""
+    if column and column in frame.columns and (
+        not pd.api.types.is_datetime64_dtype(frame[column].dtype) or isinstance(frame[column].dtype, pd.DatetimeTZDtype)
+    ):
         frame = frame.copy()
         frame[column] = data.parse_timestamps(frame, column, source=source)
     return frame
 
 
-def _check_timestamp_column(
-    reference: pd.DataFrame, current: pd.DataFrame, column: str, reference_path: str, current_path: str
-) -> None:
-    """Both windows need the timestamp column; say which file lacks it, and why it may."""
-    for path, frame, other in ((reference_path, reference, current), (current_path, current, reference)):
-        if not column or column in frame.columns:
+def _check_timestamp_column(column: str, sides: Sequence[tuple[str, list[str]]]) -> None:
+    """Every source needs the timestamp column; say which file lacks it, and why it may."""
+    for path, columns in sides:
+        if not column or column in columns:
             continue
         hint = ""
-        if frame.shape[1] == 1 and other.shape[1] > 1:
+        if len(columns) == 1 and any(len(other) > 1 for _, other in sides):
             # One column where the other file has many: the delimiter was not recognised.
             hint = " (the whole header was read as one column: is the file delimited by , ; tab or |?)"
         raise DataError(
-            f"{path}: timestamp column {column!r} not found; the file has columns "
-            f"{list(map(str, frame.columns))[:30]}{hint}",
+            f"{path}: timestamp column {column!r} not found; the file has columns {columns[:30]}{hint}",
             path=path,
             column=column,
         )
 
 
-def _span(frame: pd.DataFrame, column: str, start: pd.Timestamp | None, end: pd.Timestamp | None) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+def _empty_window(
+    name: str, start: pd.Timestamp | None, end: pd.Timestamp | None, engine: Backend, src: Source, ts: str,
+    row_sample: int, seed: int,
+) -> DataError:
+    """The error of a window cut by dates that holds no rows, with the span of the data it was cut from."""
+    rows = engine.rows_in_memory(src, row_sample, seed=seed)
+    times = data.parse_timestamps(rows.frame, ts, source=src.label or src.name) if len(rows.frame) else None
+    if times is None or not len(times):
+        span = "no rows"
+    else:
+        span = f"{times.min()} to {times.max()}"
+        if not rows.complete:
+            span += f" (in a uniform sample of {len(rows.frame):,} of its {rows.total:,} rows)"
+    return DataError(f"{name} window {start or '-inf'} to {end or '+inf'} holds no rows; the data spans {span}")
+
+
+def _span(frame: pd.DataFrame, column: str, start: pd.Timestamp | None, end: pd.Timestamp | None) -> Span:
     if column and column in frame.columns and len(frame):
         first, last = frame[column].min(), frame[column].max()
         return (start or first.floor("D"), end or (last.floor("D") + pd.Timedelta(days=1)))
     return (start, end)
 
 
-def load_windows(
-    *,
-    reference_path: str = "",
-    current_path: str = "",
-    reference_start: str = "",
-    reference_end: str = "",
-    current_start: str = "",
-    current_end: str = "",
-    spec_path: str = "",
-    timestamp_column: str = "",
-    model: str = "",
-    sample_rows: int = 50_000,
-    sample_incidents: Sequence[str] = (),
-    sample_seed: int = 7,
-    sample_weeks: int = 8,
-    sample_label_delay_days: int = 14,
-    backend: str = "pandas",
-    backend_options: Mapping[str, Any] | None = None,
-    row_sample: int = DEFAULT_ROW_SAMPLE,
-    row_seed: int = 0,
-) -> Windows:
-    """Load and cut the reference and current windows (see the module docstring).
-
-    ``backend`` (pandas, duckdb, spark or auto) and ``backend_options`` choose
-    what counts the summaries (:func:`mlreport.backends.open_backend`; auto
-    goes by the size of the files); ``row_sample`` and ``row_seed`` bound the
-    rows held in memory when it is not pandas.
-    """
-    ref_start, ref_end = _stamp(reference_start, "reference_start"), _stamp(reference_end, "reference_end")
-    cur_start, cur_end = _stamp(current_start, "current_start"), _stamp(current_end, "current_end")
-    if current_path and not reference_path:
-        raise ParameterError("current_path was given without reference_path: name the reference data too", name="reference_path")
-    if not isinstance(row_sample, int) or isinstance(row_sample, bool) or row_sample < 1:
-        raise ParameterError(f"parameter 'row_sample': {row_sample!r}; expected a positive number of rows", name="row_sample")
-    log = data.InputLog()
-    engine = open_backend(backend, [p for p in (reference_path, current_path) if p] or None, backend_options, inputs=log)
-    if engine.name != "pandas":
-        return _counted_windows(
-            engine, reference_path=reference_path, current_path=current_path, ref_start=ref_start, ref_end=ref_end,
-            cur_start=cur_start, cur_end=cur_end, spec_path=spec_path, timestamp_column=timestamp_column,
-            model=model, sample_rows=sample_rows, sample_incidents=sample_incidents, sample_seed=sample_seed,
-            sample_weeks=sample_weeks, sample_label_delay_days=sample_label_delay_days, row_sample=row_sample,
-            row_seed=row_seed, log=log,
-        )
-
-    if not reference_path:
-        whole, spec, source = _sample_data(
-            sample_rows, sample_seed, sample_weeks, sample_incidents, sample_label_delay_days, spec_path, model, log
-        )
-        ts = timestamp_column or spec.timestamp
-        ref_end, cur_start = _sample_split(whole, ts, ref_end, cur_start, sample_weeks)
-        reference = _cut(whole, ts, ref_start, ref_end, "reference")
-        current = _cut(whole, ts, cur_start, cur_end, "current")
-    elif not current_path:
-        whole = data.load_table(reference_path, name="data", log=log)
-        spec = resolve_spec(spec_path, whole, model=model)
-        ts = _one_source_timestamp(timestamp_column or spec.timestamp)
-        whole = _with_timestamps(whole, ts, reference_path)
-        ref_end, cur_start = _one_source_split(ref_end, cur_start)
-        reference = _cut(whole, ts, ref_start, ref_end, "reference")
-        current = _cut(whole, ts, cur_start, cur_end, "current")
-        source = reference_path
-    else:
-        reference = data.load_table(reference_path, name="reference", log=log)
-        current = data.load_table(current_path, name="current", log=log)
-        spec = resolve_spec(spec_path, reference, model=model)
-        ts = timestamp_column or spec.timestamp
-        _check_timestamp_column(reference, current, ts, reference_path, current_path)
-        reference = _with_timestamps(reference, ts, reference_path)
-        current = _with_timestamps(current, ts, current_path)
-        reference = _cut(reference, ts, ref_start, ref_end, "reference")
-        current = _cut(current, ts, cur_start, cur_end, "current")
-        source = f"{reference_path} | {current_path}"
-
-    if timestamp_column:
-        spec.timestamp = timestamp_column
-    if reference.empty:
-        raise DataError(f"reference data ({source}) has no rows")
-    ts = spec.timestamp
-    return Windows(
-        reference=reference.reset_index(drop=True),
-        current=current.reset_index(drop=True),
-        spec=spec,
-        reference_span=_span(reference, ts, ref_start, ref_end),
-        current_span=_span(current, ts, cur_start, cur_end),
-        source=source,
-        engine=engine,
-        inputs=log,
-    )
-
-
-def _sample_data(
-    rows: int, seed: int, weeks: int, incidents: Sequence[str], label_delay_days: int, spec_path: str, model: str,
-    log: data.InputLog,
-) -> tuple[pd.DataFrame, ModelSpec, str]:
-    whole = sample.generate(rows, seed=seed, weeks=weeks, incidents=tuple(incidents), label_delay_days=label_delay_days)
-    source = f"built-in sample (rows={rows}, seed={seed}, incidents={list(incidents) or 'none'})"
+def _sample_data(parameters: DriftParameters, log: data.InputLog) -> tuple[pd.DataFrame, ModelSpec, str]:
+    rows, seed, incidents = parameters.sample_rows, parameters.sample_seed, list(parameters.sample_incidents)
+    whole = sample.generate(rows, seed=seed, weeks=SAMPLE_WEEKS, incidents=tuple(incidents),
+                            label_delay_days=SAMPLE_LABEL_DELAY_DAYS)
+    source = f"built-in sample (rows={rows}, seed={seed}, incidents={incidents or 'none'})"
     data.record_frame(whole, name="sample", source=source, log=log)
-    spec = ModelSpec.from_dict(sample.DEFAULT_SPEC, source="built-in sample spec") if not spec_path else load_spec(spec_path)
-    spec.model = model or spec.model
+    if parameters.spec_path:
+        spec = load_spec(parameters.spec_path)
+    else:
+        spec = ModelSpec.from_dict(sample.DEFAULT_SPEC, source="built-in sample spec")
+    spec.model = parameters.model or spec.model
     return whole, spec, source
 
 
@@ -285,100 +283,11 @@ def _one_source_timestamp(ts: str) -> str:
 def _one_source_split(
     ref_end: pd.Timestamp | None, cur_start: pd.Timestamp | None
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
-    if cur_start is None and ref_end is None:
+    start = cur_start if cur_start is not None else ref_end
+    if start is None:
         raise ParameterError(
             "one data source: give current_start (and optionally reference_start/reference_end) "
             "to say where the reference window ends and the current one begins",
             name="current_start",
         )
-    cur_start = cur_start or ref_end
-    return ref_end or cur_start, cur_start  # type: ignore[return-value]
-
-
-def _counted_windows(
-    engine: Backend,
-    *,
-    reference_path: str,
-    current_path: str,
-    ref_start: pd.Timestamp | None,
-    ref_end: pd.Timestamp | None,
-    cur_start: pd.Timestamp | None,
-    cur_end: pd.Timestamp | None,
-    spec_path: str,
-    timestamp_column: str,
-    model: str,
-    sample_rows: int,
-    sample_incidents: Sequence[str],
-    sample_seed: int,
-    sample_weeks: int,
-    sample_label_delay_days: int,
-    row_sample: int,
-    row_seed: int,
-    log: data.InputLog,
-) -> Windows:
-    """:func:`load_windows` through a backend: windows as sources, rows in memory bounded by ``row_sample``."""
-    spec_rows: RowSample | None = None
-    if not reference_path:
-        whole, spec, source = _sample_data(
-            sample_rows, sample_seed, sample_weeks, sample_incidents, sample_label_delay_days, spec_path, model, log
-        )
-        ts = timestamp_column or spec.timestamp
-        ref_end, cur_start = _sample_split(whole, ts, ref_end, cur_start, sample_weeks)
-        reference_source = as_source(whole, name="sample")
-        current_source = reference_source
-    elif not current_path:
-        reference_source = current_source = as_source(reference_path, name="data")
-        spec = resolve_spec(spec_path, engine.bounded_rows(reference_source, row_sample, seed=row_seed).frame, model=model)
-        ts = _one_source_timestamp(timestamp_column or spec.timestamp)
-        ref_end, cur_start = _one_source_split(ref_end, cur_start)
-        source = reference_path
-    else:
-        reference_source = as_source(reference_path, name="reference")
-        current_source = as_source(current_path, name="current")
-        spec_rows = engine.bounded_rows(reference_source, row_sample, seed=row_seed)
-        spec = resolve_spec(spec_path, spec_rows.frame, model=model)
-        ts = timestamp_column or spec.timestamp
-        for path, src in ((reference_path, reference_source), (current_path, current_source)):
-            if ts and ts not in engine.columns(src):
-                raise DataError(
-                    f"{path}: timestamp column {ts!r} not found; the data has columns {engine.columns(src)[:30]}",
-                    path=path, column=ts,
-                )
-        source = f"{reference_path} | {current_path}"
-    if timestamp_column:
-        spec.timestamp = timestamp_column
-    windows = []
-    for label, src, start, end in (
-        ("reference", reference_source, ref_start, ref_end), ("current", current_source, cur_start, cur_end),
-    ):
-        if start is not None or end is not None:
-            if not ts:
-                raise ParameterError(
-                    f"{label} window dates were given but the data has no timestamp column; "
-                    "name it in the model spec (timestamp = ...) or with the timestamp_column parameter"
-                )
-            src = src.window(ts, start, end)
-            held = engine.bounded_rows(src, row_sample, seed=row_seed)
-        else:
-            held = spec_rows if label == "reference" and spec_rows is not None else engine.bounded_rows(
-                src, row_sample, seed=row_seed
-            )
-        if held.total == 0:
-            raise DataError(f"{label} window {start or '-inf'} to {end or '+inf'} holds no rows ({source})")
-        frame = _with_timestamps(held.frame, ts, label)
-        windows.append((src, RowSample(frame, held.total, held.seed), _span(frame, ts, start, end)))
-    (reference_source, reference_rows, reference_span), (current_source, current_rows, current_span) = windows
-    return Windows(
-        reference=reference_rows.frame,
-        current=current_rows.frame,
-        spec=spec,
-        reference_span=reference_span,
-        current_span=current_span,
-        source=source,
-        engine=engine,
-        reference_source=reference_source,
-        current_source=current_source,
-        reference_rows=reference_rows,
-        current_rows=current_rows,
-        inputs=log,
-    )
+    return (ref_end if ref_end is not None else start), start

@@ -9,18 +9,15 @@ reference and say what broke, in which column, by how much and since when.
 findings into an :class:`IntegrityResult`. Each check is also a public function
 returning a :class:`~mlreport.integrity.CheckResult`:
 
-:mod:`~mlreport.integrity`   schema, duplicate ids, freshness, rows per period
-:mod:`~mlreport.integrity`   missing values, modal and sentinel spikes, infinities
-:mod:`~mlreport.integrity`   out of range, new and vanished categories, constant
-                                    columns
+``_tables``   schema, duplicate ids, freshness, rows per period
+``_shares``   missing values, modal and sentinel spikes, infinities
+``_domain``   out of range, new and vanished categories, constant columns
 
 Their conventions (also in :func:`~mlreport.integrity.methods`,
 printed in the report's appendix) are stated where they are implemented:
-thresholds in :mod:`~mlreport.integrity`, the rate tests in
-:mod:`~mlreport.integrity`, the rates expected of out-of-range values and
-new categories in :mod:`~mlreport.integrity`, onset dating in
-:mod:`~mlreport.integrity`, input validation and timestamps in
-:mod:`~mlreport.integrity`.
+thresholds in ``_thresholds``, the rate tests in ``_stats``, the rates
+expected of out-of-range values and new categories in ``_domain``, onset
+dating in ``_onset``, input validation and timestamps in ``_context``.
 """
 
 from __future__ import annotations
@@ -111,7 +108,7 @@ def check_integrity(reference: pd.DataFrame, current: pd.DataFrame, *,
     # A column now constant also shows a value spike and vanished categories:
     # report the one root cause (the tables keep every figure).
     constant = {f.subject for f in parts[4].findings}
-    for part in [schema] + parts + [duplicates, fresh, volume]:
+    for part in [schema, *parts, duplicates, fresh, volume]:
         findings.extend(f for f in part.findings if not (
             f.subject in constant and f.check in ("sentinel", "vanished_category")))
     table = pd.DataFrame({"column": list(ctx.checked)
@@ -124,7 +121,7 @@ def check_integrity(reference: pd.DataFrame, current: pd.DataFrame, *,
     severity_columns = [c for c in table.columns if c.endswith("severity")]
     table["severity"] = [worst(s for s in row if isinstance(s, str)) for row in
                          table[severity_columns].itertuples(index=False)] if len(table) else []
-    timelines = [p.timeline for p in parts + [duplicates] if len(p.timeline)]
+    timelines = [p.timeline for p in [*parts, duplicates] if len(p.timeline)]
     timeline = (pd.concat(timelines, ignore_index=True) if timelines
                 else _frame([], _TIMELINE_COLUMNS))
     return IntegrityResult(findings=findings, schema=schema.table, columns=table,

@@ -65,7 +65,7 @@ def _family(series: pd.Series) -> str:
         return _dtype_family(dtype)
     if not series.notna().any():
         return "null"
-    if dtype == object:
+    if ptypes.is_object_dtype(dtype):
         inferred = ptypes.infer_dtype(series, skipna=True)
         return {
             "string": "string", "integer": "numeric", "floating": "numeric",
@@ -248,7 +248,7 @@ def _context(reference: pd.DataFrame, current: pd.DataFrame, *, columns: Sequenc
     families: dict[str, tuple[str, str]] = {}
     kinds: dict[str, str] = {}
     for column in dict.fromkeys(common + [c for c in (id_column, timestamp_column)
-                                          if c in reference.columns and c in current.columns]):
+                                          if c is not None and c in reference.columns and c in current.columns]):
         fam_ref, fam_cur = _family(reference[column]), _family(current[column])
         families[column] = (fam_ref, fam_cur)
         kinds[column] = _kind(fam_ref, fam_cur, column in categorical_set)
@@ -298,7 +298,8 @@ def _index_periods(ctx: _Context) -> None:
 
 
 def _period_labels(ordinals: np.ndarray, period: str) -> list[str]:
-    return list(pd.PeriodIndex.from_ordinals(ordinals, freq=period).astype(str))
+    # pandas-stubs lacks PeriodIndex.from_ordinals (pandas >= 2.2 has it)
+    return list(pd.PeriodIndex.from_ordinals(ordinals, freq=period).astype(str))  # type: ignore[attr-defined]
 
 
 def _numeric_counts(ctx: _Context, column: str, which: str) -> tuple[np.ndarray, np.ndarray]:

@@ -15,6 +15,7 @@ values are all new is not flagged.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,7 +35,9 @@ _RANGE_COLUMNS = ["column", "reference_min", "reference_max", "below_range_share
 
 
 def _out_of_range(ctx: _Context) -> CheckResult:
-    rows, findings, timeline = [], [], []
+    rows: list[dict[str, Any]] = []
+    findings: list[Finding] = []
+    timeline: list[dict[str, Any]] = []
     method = methods(ctx.thresholds)["out_of_range"]
     checked = ctx.columns_of("numeric")
     for column in checked:
@@ -60,7 +63,7 @@ def _out_of_range(ctx: _Context) -> CheckResult:
                      "out_of_range_p_value": p_value, "out_of_range_severity": severity})
         if severity == "ok":
             continue
-        label, since = _onset(ctx, "out_of_range", column, below_mask | above_mask, valid, 0.0,
+        label, _ = _onset(ctx, "out_of_range", column, below_mask | above_mask, valid, 0.0,
                               float(len(ref_values)), timeline)
         sides = []
         if above:
@@ -96,11 +99,13 @@ def _isin(values: pd.Series | pd.Index, categories: pd.Index) -> np.ndarray:
         return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
     except (ImportError, TypeError, ValueError, NotImplementedError):
         # pyarrow cannot type the values (mixed objects, categoricals): hash in pandas.
-        return categories.get_indexer(values) >= 0
+        return categories.get_indexer(pd.Index(values)) >= 0
 
 
 def _categories(ctx: _Context) -> CheckResult:
-    rows, findings, timeline = [], [], []
+    rows: list[dict[str, Any]] = []
+    findings: list[Finding] = []
+    timeline: list[dict[str, Any]] = []
     texts = methods(ctx.thresholds)
     limit = int(ctx.thresholds["max_listed"])
     checked = ctx.columns_of("categorical")
@@ -149,7 +154,7 @@ def _categories(ctx: _Context) -> CheckResult:
             series = ctx.current[column]
             valid = series.notna().to_numpy()
             flags = valid & ~_isin(series, ref_counts.index)
-            label, since = _onset(ctx, "new_category", column, flags, valid, 0.0, n_ref, timeline)
+            label, _ = _onset(ctx, "new_category", column, flags, valid, 0.0, n_ref, timeline)
             text = (f"{column}: {_pct(new_share)} of non-null values in {len(new_counts):,} "
                     f"categor{'y' if len(new_counts) == 1 else 'ies'} absent from the reference"
                     f"{_since(label)}: "

@@ -60,7 +60,7 @@ def _onset(ctx: _Context, check: str, column: str, flags: np.ndarray, valid: np.
     n_t = np.bincount(ctx.codes[use], minlength=size).astype(np.float64)
     k_t = np.bincount(ctx.codes[use], weights=flags[use].astype(np.float64), minlength=size)
     ref_share = k_ref / n_ref if n_ref > 0 else float("nan")
-    for label, n, k in zip(ctx.labels, n_t, k_t):
+    for label, n, k in zip(ctx.labels, n_t, k_t, strict=True):
         timeline.append({"check": check, "column": column, "period": label, "rows": int(n),
                          "count": int(k), "share": k / n if n > 0 else float("nan"),
                          "reference_share": ref_share})

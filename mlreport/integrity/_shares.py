@@ -5,8 +5,7 @@
                       "unknown", ...): "defaulted to 0" shows up here
 ``non_finite``        infinities in numeric columns
 
-Each share is compared with the reference's by the rate test of
-:mod:`mlreport.integrity`.
+Each share is compared with the reference's by the rate test of ``_stats``.
 """
 
 from __future__ import annotations
@@ -32,7 +31,9 @@ _SENTINEL_SCAN = 1_000
 def _missing(ctx: _Context) -> CheckResult:
     names = list(dict.fromkeys(ctx.checked + [c for c in (ctx.id_column, ctx.timestamp_column)
                                               if c in ctx.families]))
-    rows, findings, timeline = [], [], []
+    rows: list[dict[str, Any]] = []
+    findings: list[Finding] = []
+    timeline: list[dict[str, Any]] = []
     if not names:
         return _result(rows, _MISSING_COLUMNS, findings, timeline)
     k_ref = np.array([ctx.isna(c, "ref").sum() for c in names], dtype=np.float64)
@@ -98,16 +99,16 @@ def _candidate_counts(ctx: _Context, column: str) -> tuple[list[Any], np.ndarray
         sentinels = np.array([float(v) for v in ctx.limit("sentinel", column, "values")])
         present = (np.isin(sentinels, _numeric_counts(ctx, column, "ref")[0])
                    | np.isin(sentinels, _numeric_counts(ctx, column, "cur")[0]))
-        candidates = list(dict.fromkeys(
+        numbers = list(dict.fromkeys(
             _top_numeric(ctx, column, "ref", top) + _top_numeric(ctx, column, "cur", top)
             + [float(v) for v in sentinels[present]]))
         ref, cur = ctx.numbers(column, "ref"), ctx.numbers(column, "cur")
-        k_ref = np.array([np.count_nonzero(ref == v) for v in candidates], dtype=np.float64)
-        k_cur = np.array([np.count_nonzero(cur == v) for v in candidates], dtype=np.float64)
-        return candidates, k_ref, k_cur
+        k_ref = np.array([np.count_nonzero(ref == v) for v in numbers], dtype=np.float64)
+        k_cur = np.array([np.count_nonzero(cur == v) for v in numbers], dtype=np.float64)
+        return list(numbers), k_ref, k_cur
     ref_counts, cur_counts = ctx.counts(column, "ref"), ctx.counts(column, "cur")
     strings = {str(s).strip().lower() for s in ctx.limit("sentinel", column, "strings")}
-    candidates = list(ref_counts.index[:top]) + list(cur_counts.index[:top])
+    candidates: list[Any] = list(ref_counts.index[:top]) + list(cur_counts.index[:top])
     for counts in (ref_counts, cur_counts):
         candidates += [v for v in counts.index[:_SENTINEL_SCAN]
                        if isinstance(v, str) and v.strip().lower() in strings]
@@ -128,7 +129,9 @@ def _lookup(counts: pd.Series, values: list[Any]) -> np.ndarray:
 
 
 def _sentinels(ctx: _Context) -> CheckResult:
-    rows, findings, timeline = [], [], []
+    rows: list[dict[str, Any]] = []
+    findings: list[Finding] = []
+    timeline: list[dict[str, Any]] = []
     method = methods(ctx.thresholds)["sentinel"]
     checked = ctx.columns_of("numeric", "categorical")
     for column in checked:
@@ -197,7 +200,9 @@ _NON_FINITE_COLUMNS = ["column", "reference_non_finite_share", "current_non_fini
 
 
 def _non_finite(ctx: _Context) -> CheckResult:
-    rows, findings, timeline = [], [], []
+    rows: list[dict[str, Any]] = []
+    findings: list[Finding] = []
+    timeline: list[dict[str, Any]] = []
     method = methods(ctx.thresholds)["non_finite"]
     checked = ctx.columns_of("numeric")
     for column in checked:
@@ -222,7 +227,7 @@ def _non_finite(ctx: _Context) -> CheckResult:
                      "non_finite_severity": severity})
         if severity == "ok":
             continue
-        label, since = _onset(ctx, "non_finite", column, np.isinf(cur), np.ones(ctx.n_cur, bool),
+        label, _ = _onset(ctx, "non_finite", column, np.isinf(cur), np.ones(ctx.n_cur, bool),
                               k_ref, ctx.n_ref, timeline)
         text = (f"{column}: {int(k_cur):,} infinite values in the current data "
                 f"({_pct(share_cur)} of rows: {pos:,} +inf, {neg:,} -inf)"

@@ -95,7 +95,9 @@ _DUPLICATE_COLUMNS = ["column", "reference_duplicate_share", "current_duplicate_
 
 def _duplicates(ctx: _Context) -> CheckResult:
     column = ctx.id_column
-    rows, findings, timeline = [], [], []
+    rows: list[dict[str, Any]] = []
+    findings: list[Finding] = []
+    timeline: list[dict[str, Any]] = []
     if column is None or column not in ctx.current.columns:
         return _result(rows, _DUPLICATE_COLUMNS, findings, timeline)
     cur = ctx.current[column]
@@ -122,7 +124,7 @@ def _duplicates(ctx: _Context) -> CheckResult:
                  "examples": ", ".join(examples), "duplicate_p_value": p_value,
                  "duplicate_severity": severity})
     if severity != "ok":
-        label, since = _onset(ctx, "duplicate_ids", column, cur_dup, cur.notna().to_numpy(),
+        label, _ = _onset(ctx, "duplicate_ids", column, cur_dup, cur.notna().to_numpy(),
                               k_ref, n_ref, timeline)
         ref_text = (f"reference {_pct(share_ref)}, the same rate" if severity == "warning"
                     else f"reference {_pct(share_ref)}" if n_ref else "no reference ids")
@@ -224,7 +226,8 @@ def _typical_counts(ctx: _Context) -> tuple[Callable[[np.ndarray], np.ndarray], 
         attribute, size, name = seasons[freq]
 
         def season(o: np.ndarray) -> np.ndarray:
-            return getattr(pd.PeriodIndex.from_ordinals(o, freq=freq), attribute).to_numpy()
+            # pandas-stubs lacks PeriodIndex.from_ordinals (pandas >= 2.2 has it)
+            return getattr(pd.PeriodIndex.from_ordinals(o, freq=freq), attribute).to_numpy()  # type: ignore[attr-defined]
 
         keys = season(span)
         medians = np.array([np.median(counts[keys == k]) if (keys == k).sum() else np.nan

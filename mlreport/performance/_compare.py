@@ -2,13 +2,10 @@
 
 Conventions, used throughout and printed in the report through ``method``
 strings, are stated where they are implemented: labels and scores in
-:mod:`mlreport.performance`, label delay in
-:mod:`mlreport.performance`, AUC, Gini and KS in
-:mod:`mlreport.performance`, calibration in
-:mod:`mlreport.performance`, the default-rate test in
-:mod:`mlreport.performance`. The thresholds are in
-:mod:`mlreport.performance`, the findings of one window in
-:mod:`mlreport.performance`.
+``_inputs``, label delay in ``_maturity``, AUC, Gini and KS in
+``_discrimination``, calibration in ``_calibration``, the default-rate test
+in ``_target_drift``. The thresholds are in ``_thresholds``, the findings of
+one window in ``_findings``.
 
 Judging (:func:`compare_performance`), each rule both an effect size and noise:
 

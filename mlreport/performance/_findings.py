@@ -1,6 +1,6 @@
 """The findings of one window judged against the reference: AUC drop, calibration, target drift.
 
-The rules are in :mod:`mlreport.performance`; whether a window is judged at
+The rules are in ``_compare``'s docstring; whether a window is judged at
 all (enough bads, both classes) is its status.
 """
 

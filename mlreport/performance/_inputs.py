@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -31,10 +32,8 @@ def _label_array(series: pd.Series) -> np.ndarray:
     """Labels as float (1.0 bad, 0.0 good, NaN unknown); anything else is an error."""
     if series.dtype == object:
         # Object columns (read from CSV or JSON) may still hold 0/1 and None.
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             series = pd.to_numeric(series)
-        except (TypeError, ValueError):
-            pass
     if not (
         pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype)
     ):

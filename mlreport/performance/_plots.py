@@ -45,21 +45,23 @@ def auc_by_period(comparison: PerformanceComparison) -> Figure:
                label=f"warning band (drop ≥ {warn})")
     ax.axhline(ref_auc - incident, color=PALETTE["incident"], lw=1, ls="--",
                label=f"incident (drop ≥ {incident})")
-    for position, row in zip(x, periods.itertuples()):
-        if not math.isfinite(row.auc):
-            ax.annotate(row.status, (position, ref_auc), rotation=90, fontsize=7, ha="center",
+    for position, row in zip(x, periods.to_dict("records"), strict=True):
+        # Typed values at the boundary: a table row holds numpy scalars, text and NaN.
+        auc, status = float(row["auc"]), str(row["status"])
+        if not math.isfinite(auc):
+            ax.annotate(status, (position, ref_auc), rotation=90, fontsize=7, ha="center",
                         va="top", color=PALETTE["neutral"], xytext=(0, -6),
                         textcoords="offset points")
             continue
-        judged = row.status == "ok"
-        severity = row.auc_drop_severity or "ok"
+        low, high = float(row["auc_ci_low"]), float(row["auc_ci_high"])
+        judged = status == "ok"
+        severity = str(row["auc_drop_severity"] or "ok")
         colour = severity_colour(severity) if judged else PALETTE["neutral"]
         marker = SEVERITY_MARKERS.get(severity, "o") if judged else "o"
-        ax.errorbar(position, row.auc, yerr=[[row.auc - row.auc_ci_low],
-                                              [row.auc_ci_high - row.auc]],
+        ax.errorbar(position, auc, yerr=[[auc - low], [high - auc]],
                     fmt=marker, color=colour, mfc=colour if judged else "white", ms=6, capsize=2)
         if not judged:
-            ax.annotate(row.status, (position, row.auc_ci_low), rotation=90, fontsize=7,
+            ax.annotate(status, (position, low), rotation=90, fontsize=7,
                         ha="center", va="top", color=PALETTE["neutral"], xytext=(0, -4),
                         textcoords="offset points")
     ax.set_xticks(x)

@@ -69,7 +69,8 @@ def test_empty_current_data(incident_data):
     profile, _, current = _fit(incident_data)
     table = drift.compare(profile, None, profile.summarize(current.iloc[:0]))
     assert set(table["severity"]) == {"n/a"}
-    assert drift.drift_over_time(profile, None, current.iloc[:0], period_labels(current["timestamp"].iloc[:0], "W")).empty
+    empty = current.iloc[:0]
+    assert drift.drift_over_time(profile, None, empty, period_labels(empty["timestamp"], "W")).empty
 
 
 # ---------------------------------------------------------------------------
@@ -100,7 +101,8 @@ def test_prediction_drift_without_score_or_decision_is_not_assessed():
     result = drift.prediction_drift(profile, None, summaries)
     assert not result.assessed and result.table.empty
     assert list(result.table.columns) == list(drift.compare(profile, None, summaries).columns)
-    assert [(f.check, f.severity, f.section) for f in result.findings] == [("prediction_drift", "ok", "Prediction drift")]
+    found = [(f.check, f.severity, f.section) for f in result.findings]
+    assert found == [("prediction_drift", "ok", "Prediction drift")]
     assert "not assessed" in result.findings[0].message
     # What the drift notebook does with it next: a report table, and the findings in the summary.
     html = table(result.table, drift_report.DRIFT_COLUMNS, caption="Score and decision mix")._repr_html_()

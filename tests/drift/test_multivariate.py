@@ -175,7 +175,7 @@ def test_messy_columns_are_handled(clean):
     features = ["mixed", "ids", "with_inf", "when", "nullable", "flag", "loan_term_months"]
     result = domain_classifier(frame.iloc[:2_000], frame.iloc[2_000:], features=features,
                                categorical=["loan_term_months"], **FAST)
-    kinds = dict(zip(result.importances["feature"], result.importances["kind"]))
+    kinds = dict(zip(result.importances["feature"], result.importances["kind"], strict=True))
     assert kinds["mixed"] == kinds["ids"] == kinds["loan_term_months"] == "categorical"
     assert kinds["with_inf"] == kinds["when"] == kinds["nullable"] == "numeric"
     # The timestamp separates two consecutive windows perfectly.

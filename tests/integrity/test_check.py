@@ -37,8 +37,8 @@ def sample_check(rows: int, incidents=(), split_at: str = INCIDENT_START, seed: 
 
 def test_utilisation_zero_found_on_credit_utilisation_with_its_first_day():
     _, _, result = sample_check(3000, ["utilisation_zero"], split_at="2026-02-05")
-    finding = [f for f in result.findings if f.subject == "credit_utilisation"
-               and f.check == "sentinel"][0]
+    finding = next(f for f in result.findings if f.subject == "credit_utilisation"
+                   and f.check == "sentinel")
     assert finding.severity == "incident" and finding.period == INCIDENT_START
     assert "exactly 0 since 2026-02-19" in finding.message
     assert result.status == "incident"
@@ -47,8 +47,7 @@ def test_utilisation_zero_found_on_credit_utilisation_with_its_first_day():
 
 
 def test_bureau_timeout_nulls_found_on_bureau_score():
-    reference, current, result = sample_check(3000, ["bureau_timeout_nulls"],
-                                              split_at="2026-02-12")
+    _, current, result = sample_check(3000, ["bureau_timeout_nulls"], split_at="2026-02-12")
     finding = only(result.findings, "missing", "bureau_score")[0]
     assert finding.severity == "incident" and finding.period == INCIDENT_START
     after = current["timestamp"] >= INCIDENT_START

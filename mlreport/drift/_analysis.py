@@ -1,0 +1,430 @@
+"""The drift analysis in one call: :func:`analyse` reads the windows, :class:`DriftResult` computes each section.
+
+``notebooks/drift.ipynb`` is the narrative around it::
+
+    result = drift.analyse(drift.DriftParameters.from_namespace(globals()))
+    result.tables["feature_drift"]
+    show(result.figures["psi_heatmap"])
+    publish(result.summary)
+
+Every part of the result is computed on first use and kept, in the order the
+notebook shows them, so the cell that shows a section is the one that runs it
+(a failure is reported in its own section) and a Python user pays only for
+what they ask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from ..analysis import AnalysisResult, Sections
+from ..backends import Backend, open_backend
+from ..data import InputLog
+from ..findings import Finding, Summary
+from ..integrity import IntegrityResult, check_integrity
+from ..performance import PerformanceComparison, auc_by_period, calibration_plot, compare_performance
+from ..profile import ReferenceProfile, Summaries
+from ..spec import ModelSpec
+from ..tables import Table, table
+from ._columns import MonitoredColumns
+from ._compare import (
+    PredictionDrift,
+    compare,
+    drift_over_time,
+    findings_from_comparison,
+    findings_from_over_time,
+    first_crossing,
+    methods,
+    prediction_drift,
+)
+from ._counting import current_summaries, drift_thresholds, reference_profile
+from ._multivariate import DomainClassifierResult, domain_classifier
+from ._parameters import PERIODS, DriftParameters
+from ._plots import distribution_grid, importance_plot, metric_heatmap, not_available, trend_lines
+from ._report import (
+    DRIFT_COLUMNS,
+    INTEGRITY_COLUMNS,
+    PERFORMANCE_COLUMNS,
+    computation_methods,
+    computation_table,
+    drift_summary,
+    findings_frame,
+    flagged,
+    row_level_arguments,
+)
+from ._report import moved as columns_that_moved
+from ._thresholds import Thresholds
+from ._windows import Windows, load_windows
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["DriftResult", "analyse", "TABLES", "FIGURES"]
+
+#: The report's tables, in the order the notebook shows them, with what each holds.
+TABLES: dict[str, str] = {
+    "windows": "Data: the two windows compared (rows, columns, first and last record)",
+    "column_roles": "Data: the column roles from the model spec, or inferred",
+    "integrity_findings": "Data integrity: every integrity finding at warning or above",
+    "integrity_columns": "Data integrity: the columns with an integrity finding, with their figures",
+    "feature_drift": "Feature drift: every feature's metrics and verdict, worst first",
+    "first_crossings": "Drift over time: the first period each column crossed a band",
+    "prediction_drift": "Prediction drift: the score and the decision mix against the reference",
+    "performance": "Performance: discrimination and calibration by window and period",
+    "classifier_features": "Multivariate drift: the features that separate the windows",
+    "computation": "Computation: the backend, its settings and time, the rows of the row-level sections",
+}
+
+#: The report's figures, in the order the notebook shows them, with what each draws.
+FIGURES: dict[str, str] = {
+    "distributions": "Distributions: reference against current per bin, for the columns that moved",
+    "psi_heatmap": "Drift over time: PSI per column and period",
+    "psi_trends": "Drift over time: PSI per period of the columns that moved, with the bands",
+    "auc_by_period": "Performance: AUC per current period against the reference's",
+    "calibration": "Performance: observed against predicted default rate per reference score bin",
+    "classifier_importance": "Multivariate drift: the domain classifier's permutation importance",
+}
+
+_NO_PERFORMANCE = "No score or target column: performance not assessed."
+
+
+def analyse(parameters: DriftParameters) -> DriftResult:
+    """Open the backend, read the reference and current windows, and return the result that computes the rest.
+
+    The backend (``parameters.backend``, ``"auto"`` choosing by the size of
+    the files) is opened here, once, with the run's :class:`~mlreport.data.InputLog`;
+    every file it reads is recorded there. Bad paths, files or windows raise
+    here (:class:`~mlreport.errors.DataError`, ``ParameterError``,
+    ``SpecError``); each section of the report is computed when first asked for.
+    """
+    log = InputLog()
+    paths = [path for path in (parameters.reference_path, parameters.current_path) if path]
+    engine = open_backend(parameters.backend, paths or None, parameters.backend_options, inputs=log)
+    return DriftResult(parameters, load_windows(parameters, engine))
+
+
+class DriftResult(AnalysisResult):
+    """The drift report of one reference and current window: its parts, tables, figures and summary.
+
+    What was read, by :func:`analyse`:
+
+    ``windows``, ``spec``, ``backend``, ``reference``, ``current``, ``inputs``
+        the windows (:class:`~mlreport.drift.Windows`), their column roles,
+        the backend that counts them, their rows in memory, the record of inputs;
+    ``monitored``
+        the columns drift and integrity look at, and the features among them
+        (:class:`~mlreport.drift.MonitoredColumns`);
+
+    and the parts, each computed on first use, then kept:
+
+    ``integrity``
+        the integrity checks (:class:`~mlreport.integrity.IntegrityResult`);
+    ``profile``, ``thresholds``
+        the reference profile (fitted by the backend, or loaded) and the bands;
+    ``current_summaries``, ``period_summaries``
+        the current window's counts on the profile's bins, whole and per period;
+    ``drift_table``, ``over_time``, ``crossings``, ``moved``
+        feature drift (:func:`~mlreport.drift.compare`), drift per period, the
+        first period each column crossed a band, the columns that moved;
+    ``prediction``
+        score and decision drift (:class:`~mlreport.drift.PredictionDrift`);
+    ``performance``
+        discrimination and calibration where labels arrived
+        (:class:`~mlreport.performance.PerformanceComparison`), None without a
+        score or target column;
+    ``classifier``
+        the domain classifier (:class:`~mlreport.drift.DomainClassifierResult`).
+
+    ``tables`` and ``figures`` hold the report's sections by name
+    (:data:`TABLES`, :data:`FIGURES`), every table captioned and every figure
+    titled. The performance figures say "not available", and why, when there
+    is nothing to draw. ``summary`` is what the notebook publishes and the
+    driver records; ``findings`` are its findings, worst first.
+    """
+
+    analysis = "drift"
+
+    def __init__(self, parameters: DriftParameters, windows: Windows) -> None:
+        self.parameters = parameters
+        self.windows = windows
+        self.monitored = MonitoredColumns.of(windows.spec, windows.reference)
+        tables: dict[str, Callable[[], Table]] = {
+            "windows": self._windows_table,
+            "column_roles": self._roles_table,
+            "integrity_findings": self._integrity_findings_table,
+            "integrity_columns": self._integrity_columns_table,
+            "feature_drift": self._feature_drift_table,
+            "first_crossings": self._crossings_table,
+            "prediction_drift": self._prediction_table,
+            "performance": self._performance_table,
+            "classifier_features": self._classifier_table,
+            "computation": self._computation_table,
+        }
+        figures: dict[str, Callable[[], Figure]] = {
+            "distributions": self._distributions_figure,
+            "psi_heatmap": self._heatmap_figure,
+            "psi_trends": self._trends_figure,
+            "auc_by_period": self._auc_figure,
+            "calibration": self._calibration_figure,
+            "classifier_importance": self._importance_figure,
+        }
+        self._tables: Sections[Table] = Sections(tables, kind="table")
+        self._figures: Sections[Figure] = Sections(figures, kind="figure")
+
+    # -- what was read -------------------------------------------------------
+    @property
+    def spec(self) -> ModelSpec:
+        """The model spec naming the columns' roles (loaded, or inferred from the reference)."""
+        return self.windows.spec
+
+    @property
+    def backend(self) -> Backend:
+        """The backend that read the windows and counts their summaries."""
+        return self.windows.engine
+
+    @property
+    def reference(self) -> pd.DataFrame:
+        """The reference window's rows in memory (every row, or a bounded sample with another backend)."""
+        return self.windows.reference
+
+    @property
+    def current(self) -> pd.DataFrame:
+        """The current window's rows in memory."""
+        return self.windows.current
+
+    @property
+    def inputs(self) -> InputLog:
+        """Every table read for this report, with its hash and size."""
+        return self.windows.inputs
+
+    # -- the parts, in the notebook's order -----------------------------------
+    @cached_property
+    def integrity(self) -> IntegrityResult:
+        """Schema, missing values, sentinels, ranges, categories, duplicates, freshness: current against reference."""
+        spec = self.spec
+        return check_integrity(
+            self.reference, self.current, columns=list(self.monitored.columns), categorical=spec.categorical_features,
+            period="D", thresholds=spec.thresholds_for("integrity", self.parameters.integrity_thresholds),
+            **row_level_arguments(self.windows),
+        )
+
+    @cached_property
+    def profile(self) -> ReferenceProfile:
+        """The reference profile: loaded from ``reference_profile``, else fitted by the backend (and saved)."""
+        parameters = self.parameters
+        return reference_profile(
+            self.windows, self.monitored.columns, categorical=self.spec.categorical_features,
+            load_path=parameters.reference_profile, save_path=parameters.save_profile, bins=parameters.psi_bins,
+        )
+
+    @cached_property
+    def thresholds(self) -> Thresholds:
+        """The drift bands: the spec's and the parameter's, fixed or learned from the reference."""
+        parameters, spec = self.parameters, self.spec
+        return drift_thresholds(
+            spec.thresholds_for("drift", parameters.drift_thresholds), mode=parameters.threshold_mode,
+            profile=self.profile, reference=self.reference, columns=self.monitored.columns,
+            timestamp=spec.timestamp, period=parameters.period, k=parameters.learned_k,
+            correction=parameters.correction, complete=self.windows.complete,
+        )
+
+    @cached_property
+    def _counted(self) -> tuple[Summaries, dict[str, Summaries]]:
+        return current_summaries(self.windows, self.profile, self.parameters.period)
+
+    @property
+    def current_summaries(self) -> Summaries:
+        """The current window's counts on the profile's bins."""
+        return self._counted[0]
+
+    @property
+    def period_summaries(self) -> dict[str, Summaries]:
+        """The current window's counts per period (by date, or chunks of rows), in period order."""
+        return self._counted[1]
+
+    @cached_property
+    def drift_table(self) -> pd.DataFrame:
+        """Feature drift: one row per feature with its metrics and verdict, worst first (:func:`compare`)."""
+        profile, thresholds = self.profile, self.thresholds
+        features = list(self.monitored.features)
+        return compare(profile, None, self.current_summaries, thresholds=thresholds, columns=features)
+
+    @cached_property
+    def feature_findings(self) -> list[Finding]:
+        """One finding per feature at warning or above."""
+        return findings_from_comparison(self.drift_table)
+
+    @cached_property
+    def over_time(self) -> pd.DataFrame:
+        """Every metric per monitored column per period of the current window."""
+        return drift_over_time(self.profile, None, self.period_summaries, thresholds=self.thresholds)
+
+    @cached_property
+    def crossings(self) -> pd.DataFrame:
+        """Per column, the first period at warning and at incident."""
+        return first_crossing(self.over_time)
+
+    @cached_property
+    def time_findings(self) -> list[Finding]:
+        """One finding per column that crossed a band in some period."""
+        return findings_from_over_time(self.over_time)
+
+    @cached_property
+    def moved(self) -> list[str]:
+        """The columns flagged over the window or in any period (else the three largest PSIs), at most nine."""
+        return columns_that_moved(self.drift_table, self.crossings)
+
+    @cached_property
+    def prediction(self) -> PredictionDrift:
+        """Drift of the score and of the decision mix."""
+        spec = self.spec
+        return prediction_drift(
+            self.profile, None, self.current_summaries, score=spec.score or None, decision=spec.decision or None,
+            thresholds=self.thresholds,
+        )
+
+    @cached_property
+    def performance(self) -> PerformanceComparison | None:
+        """Discrimination and calibration of matured periods; None without a score or target column."""
+        spec, period = self.spec, self.parameters.period
+        if not (spec.score and spec.target):
+            return None
+        return compare_performance(
+            self.reference, self.current, score=spec.score, target=spec.target, timestamp=spec.timestamp or None,
+            period=period if period in PERIODS else None, label_delay=spec.label_delay_days,
+            thresholds=spec.thresholds_for("performance", self.parameters.performance_thresholds),
+        )
+
+    @cached_property
+    def classifier(self) -> DomainClassifierResult:
+        """The domain classifier: can a model tell current rows from reference rows?"""
+        return domain_classifier(
+            self.reference, self.current, features=list(self.monitored.features),
+            categorical=self.spec.categorical_features, sample=self.parameters.classifier_sample,
+            seed=self.parameters.seed,
+        )
+
+    # -- AnalysisResult --------------------------------------------------------
+    @property
+    def findings(self) -> list[Finding]:
+        """Every finding of the report, worst first."""
+        return self.summary.findings
+
+    @cached_property
+    def summary(self) -> Summary:
+        """Status, headline and findings, with inputs, thresholds, methods, metrics and the profile's fingerprint."""
+        # In the notebook's order: the backend's timings in the metrics are those of the whole report.
+        checks, drift_table, time_findings = self.integrity, self.drift_table, self.time_findings
+        prediction, perf, domain = self.prediction, self.performance, self.classifier
+        findings = (
+            checks.findings + self.feature_findings + prediction.findings + time_findings
+            + (perf.findings if perf else []) + domain.findings
+        )
+        method_lines = {
+            **methods(self.thresholds), **checks.methods, **(perf.methods if perf else {}),
+            "domain_classifier": domain.method, **computation_methods(self.windows),
+        }
+        thresholds = {
+            "version": self.spec.thresholds_version, "drift": self.thresholds.to_dict(),
+            "integrity": checks.thresholds, "domain_classifier_auc": list(domain.threshold),
+        }
+        metrics = {
+            "psi": dict(zip(drift_table["column"], drift_table["psi"], strict=True)),
+            "backend": self.backend.run_info(),
+        }
+        return drift_summary(
+            findings=findings, drift_table=drift_table, features=self.monitored.features,
+            inputs=self.inputs.to_list(), thresholds=thresholds, methods=method_lines, metrics=metrics,
+            model=self.spec.model or "sample-credit-decisioning", data_period=self.windows.data_period,
+            profile_fingerprint=self.profile.fingerprint,
+        )
+
+    @property
+    def tables(self) -> Sections[Table]:
+        """The report's tables by name (:data:`TABLES`), each captioned, computed on first use."""
+        return self._tables
+
+    @property
+    def figures(self) -> Sections[Figure]:
+        """The report's figures by name (:data:`FIGURES`), each titled, computed on first use."""
+        return self._figures
+
+    # -- tables ----------------------------------------------------------------
+    def _windows_table(self) -> Table:
+        return table(self.windows.overview(), index=True, caption="Windows compared")
+
+    def _roles_table(self) -> Table:
+        return table(self.spec.roles_table(), index=True, caption="Column roles")
+
+    def _integrity_findings_table(self) -> Table:
+        return table(findings_frame(self.integrity.findings), caption="Integrity findings")
+
+    def _integrity_columns_table(self) -> Table:
+        return table(flagged(self.integrity.columns), INTEGRITY_COLUMNS, caption="Columns with an integrity finding")
+
+    def _feature_drift_table(self) -> Table:
+        return table(self.drift_table, DRIFT_COLUMNS, caption="Feature drift, worst first")
+
+    def _crossings_table(self) -> Table:
+        return table(flagged(self.crossings), caption="First period each column crossed a band")
+
+    def _prediction_table(self) -> Table:
+        return table(self.prediction.table, DRIFT_COLUMNS, caption="Score and decision mix against the reference")
+
+    def _performance_table(self) -> Table:
+        perf = self.performance
+        if perf is None:
+            frame = pd.DataFrame(columns=list(PERFORMANCE_COLUMNS))
+            frame.attrs["empty_text"] = _NO_PERFORMANCE
+        else:
+            frame = perf.table
+        return table(frame, PERFORMANCE_COLUMNS, caption="Performance by window and period")
+
+    def _classifier_table(self) -> Table:
+        domain = self.classifier
+        caption = f"Features that separate the windows (domain classifier AUC {domain.auc:.3f} ± {domain.auc_std:.3f})"
+        return table(domain.importances, caption=caption, limit=10)
+
+    def _computation_table(self) -> Table:
+        return table(computation_table(self.windows), index=True, caption="How this report was computed")
+
+    # -- figures ---------------------------------------------------------------
+    def _distributions_figure(self) -> Figure:
+        moved = self.moved
+        return distribution_grid(self.profile, None, self.current_summaries, moved[:9], table=self.drift_table)
+
+    def _heatmap_figure(self) -> Figure:
+        return metric_heatmap(self.over_time, "psi")
+
+    def _trends_figure(self) -> Figure:
+        return trend_lines(self.over_time, "psi", columns=self.moved[:6] or None)
+
+    def _judged_performance(self) -> PerformanceComparison | str:
+        """The performance comparison when it has a reference to draw against, else why not."""
+        perf = self.performance
+        if perf is None:
+            return _NO_PERFORMANCE
+        if perf.reference is None:
+            return perf.findings[0].message if perf.findings else "Performance not computed."
+        return perf
+
+    def _auc_figure(self) -> Figure:
+        perf = self._judged_performance()
+        if isinstance(perf, str):
+            return not_available("AUC per period: not available", perf)
+        return auc_by_period(perf)
+
+    def _calibration_figure(self) -> Figure:
+        perf = self._judged_performance()
+        if isinstance(perf, str):
+            return not_available("Calibration: not available", perf)
+        if perf.reference_calibration is None:
+            return not_available("Calibration: not available", "No calibration of the reference scores.")
+        return calibration_plot(perf.reference_calibration, perf.current_calibration)
+
+    def _importance_figure(self) -> Figure:
+        return importance_plot(self.classifier)

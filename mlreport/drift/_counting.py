@@ -1,0 +1,123 @@
+"""The counted half of a drift report: the reference profile, its bands, the current window's summaries.
+
+Each goes through the windows' backend, whichever it is: the profile is fitted
+on every reference row (:meth:`~mlreport.backends.Backend.fit_profile`), the
+current window and its periods are counted in one pass
+(:meth:`~mlreport.backends.Backend.summarize_periods`). Bands learned from the
+reference need its rows in memory, every one of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from ..errors import ParameterError
+from ..profile import ReferenceProfile, Summaries, period_labels
+from ._learned import learn_thresholds
+from ._parameters import PERIODS, chunk_rows
+from ._thresholds import Thresholds
+from ._windows import Windows
+
+__all__ = ["reference_profile", "drift_thresholds", "current_summaries"]
+
+
+def reference_profile(
+    windows: Windows,
+    columns: Sequence[str],
+    *,
+    categorical: Sequence[str] = (),
+    load_path: str = "",
+    save_path: str = "",
+    bins: int = 10,
+) -> ReferenceProfile:
+    """The reference profile: loaded from ``load_path`` when given, else fitted.
+
+    A loaded profile is reused as it is (bins and categories fixed when it was
+    fitted: that is what makes runs comparable); its fingerprint goes in the
+    report. Otherwise the windows' backend fits it on every row of the
+    reference window (exact quantiles: the same bins whichever backend), not
+    on the rows held in memory. ``save_path`` writes the fitted profile for
+    later runs.
+    """
+    if load_path:
+        return ReferenceProfile.load(load_path)
+    if bins < 2:
+        raise ParameterError(f"parameter 'psi_bins': {bins} bins; expected at least 2", name="psi_bins")
+    declared = [c for c in categorical if c in columns]
+    profile = windows.engine.fit_profile(windows.reference_source, list(columns), categorical=declared, bins=bins)
+    if save_path:
+        profile.save(save_path)
+    return profile
+
+
+def drift_thresholds(
+    overrides: Mapping[str, Any],
+    *,
+    mode: str,
+    profile: ReferenceProfile,
+    reference: pd.DataFrame,
+    columns: Sequence[str],
+    timestamp: str = "",
+    period: str = "W",
+    k: float = 3.0,
+    correction: str = "fdr_bh",
+    complete: bool = True,
+) -> Thresholds:
+    """Fixed bands (``mode="fixed"``) or bands learned from reference chunks (``"learned"``).
+
+    Learned bands need every reference row (``complete``): chunks of a sample
+    are noisier than the periods they would judge. The chunks are the
+    reference's periods by date when ``period`` is D, W or M, else ten
+    chunks of rows.
+    """
+    base = dict(overrides or {})
+    base.setdefault("correction", correction)
+    thresholds = Thresholds.from_dict(base)
+    if mode == "fixed":
+        return thresholds
+    if mode != "learned":
+        raise ParameterError(
+            f"parameter 'threshold_mode': {mode!r}; expected 'fixed' or 'learned'", name="threshold_mode"
+        )
+    if not complete:
+        raise ParameterError(
+            "parameter 'threshold_mode': 'learned' needs every reference row in memory, and the reference "
+            "holds more than row_sample rows; use threshold_mode 'fixed', raise row_sample, or learn the "
+            "bands once with the pandas backend and pass them as drift_thresholds",
+            name="threshold_mode",
+        )
+    chunks: int | pd.Series = 10
+    if timestamp and timestamp in reference.columns and period in PERIODS:
+        chunks = period_labels(reference[timestamp], period)
+    return learn_thresholds(profile, reference, chunks=chunks, k=k, base=thresholds, columns=list(columns))
+
+
+def current_summaries(
+    windows: Windows, profile: ReferenceProfile, period: str
+) -> tuple[Summaries, dict[str, Summaries]]:
+    """The current window's summaries and its per-period summaries (for ``compare`` and ``drift_over_time``).
+
+    The windows' backend counts every row where the data lies, in one pass
+    (:meth:`~mlreport.backends.Backend.summarize_periods`): periods by date
+    (D, W or M of the spec's timestamp), or chunks of rows (a number) where
+    the backend keeps the rows' order (pandas).
+    """
+    engine, timestamp = windows.engine, windows.spec.timestamp
+    if chunk_rows(period) is not None:
+        if not engine.keeps_row_order:
+            raise ParameterError(
+                f"parameter 'period': {period!r} rows per chunk needs the row order that only the pandas backend "
+                f"keeps; with the {engine.name} backend use D, W or M",
+                name="period",
+            )
+    elif not timestamp or timestamp not in windows.current.columns:
+        instead = "; or use a number of rows per chunk instead" if engine.keeps_row_order else ""
+        raise ParameterError(
+            f"parameter 'period': {period!r} needs a timestamp column; name it in the model spec or with "
+            f"timestamp_column{instead}",
+            name="period",
+        )
+    return engine.summarize_periods(windows.current_source, profile, period=period, timestamp=timestamp)
