@@ -18,7 +18,7 @@ import nbformat
 
 from mlreport.driver import declared_parameters, notebook_path, validate_parameters
 
-__all__ = ["run_notebook"]
+__all__ = ["run_notebook", "summary_of"]
 
 
 
@@ -63,3 +63,8 @@ def run_notebook(analysis: str, params: dict[str, Any] | None = None) -> tuple[d
                 if value is not None:
                     outputs.append(_as_html(value))
     return namespace, outputs
+
+
+def summary_of(namespace: dict[str, Any]) -> Any:
+    """The summary a notebook published: its ``result``'s (an AnalysisResult), or a ``summary`` variable."""
+    return namespace["summary"] if "summary" in namespace else namespace["result"].summary

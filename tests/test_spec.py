@@ -105,9 +105,10 @@ def test_the_drift_report_applies_the_spec_drift_bands_and_records_their_version
     tightened, _ = run_notebook("drift", {**base, "spec_path": str(spec_file)})
 
     def income(namespace):
-        return {f.severity for f in namespace["summary"].findings if f.subject == "income" and f.check != "integrity"}
+        findings = namespace["result"].summary.findings
+        return {f.severity for f in findings if f.subject == "income" and f.check != "integrity"}
 
     assert "incident" not in income(default)
     assert "incident" in income(tightened)
-    assert tightened["summary"].thresholds["version"] == "2026-11"
-    assert tightened["summary"].thresholds["drift"]["columns"]["income"]["psi"] == [0.0001, 0.0002]
+    assert tightened["result"].summary.thresholds["version"] == "2026-11"
+    assert tightened["result"].summary.thresholds["drift"]["columns"]["income"]["psi"] == [0.0001, 0.0002]

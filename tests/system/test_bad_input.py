@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from cli_runs import run_cli
-from inprocess import run_notebook
+from inprocess import run_notebook, summary_of
 
 from mlreport import sample
 from mlreport.errors import DataError, MlreportError, ModelError, ParameterError, ScenarioError, SpecError
@@ -64,7 +64,7 @@ def expect_error(kind: type[MlreportError], analysis: str, params: dict[str, Any
 
 def findings_of(namespace: dict[str, Any], *, at_least: str = "warning") -> list[Any]:
     order = {"ok": 0, "warning": 1, "incident": 2}
-    return [f for f in namespace["summary"].findings if order[f.severity] >= order[at_least]]
+    return [f for f in summary_of(namespace).findings if order[f.severity] >= order[at_least]]
 
 
 # ------------------------------------------------------------------ inputs
@@ -176,14 +176,14 @@ def test_drift_csv_with_decimal_commas(tmp_path: Path, frame, drift_params):
     except DataError as exc:
         assert exc.column and exc.column in str(exc) and "expected numbers" in str(exc)
     else:
-        changed = [f for f in namespace["summary"].findings if f.check == "schema" and f.severity == "incident"]
+        changed = [f for f in summary_of(namespace).findings if f.check == "schema" and f.severity == "incident"]
         assert {f.subject for f in changed} >= {"income", "score"}
 
 
 def test_drift_empty_current_window_is_an_incident(tmp_path: Path, frame, drift_params):
     path = _write(tmp_path, _current(frame).iloc[:0], "current.parquet")
     namespace, _ = run_notebook("drift", {**drift_params, "current_path": path})
-    assert namespace["summary"].status == "incident"
+    assert summary_of(namespace).status == "incident"
     assert any(f.check == "rows" and "no rows" in f.message for f in findings_of(namespace, at_least="incident"))
 
 
@@ -196,7 +196,7 @@ def test_drift_empty_reference(tmp_path: Path, frame, drift_params):
 def test_drift_one_row_current(tmp_path: Path, frame, drift_params):
     path = _write(tmp_path, _current(frame).iloc[:1], "current.parquet")
     namespace, outputs = run_notebook("drift", {**drift_params, "current_path": path})
-    assert namespace["summary"].status in ("warning", "incident")
+    assert summary_of(namespace).status in ("warning", "incident")
     assert any(f.check == "rows" for f in findings_of(namespace))  # too few rows to judge is said, not hidden
     assert outputs
 
@@ -214,7 +214,7 @@ def test_drift_categorical_entirely_null_in_the_reference(tmp_path: Path, frame,
     reference = sample.split(frame, "2026-02-02")[0].assign(employment_status=pd.Series(dtype="string"))
     params = {**drift_params, "reference_path": _write(tmp_path, reference, "r.parquet")}
     namespace, _ = run_notebook("drift", params)
-    assert any(f.subject == "employment_status" for f in findings_of(namespace)), namespace["summary"].headline
+    assert any(f.subject == "employment_status" for f in findings_of(namespace)), summary_of(namespace).headline
 
 
 def test_drift_float_maximum_used_as_a_missing_value(tmp_path: Path, frame, drift_params):
@@ -225,7 +225,7 @@ def test_drift_float_maximum_used_as_a_missing_value(tmp_path: Path, frame, drif
     params = {**drift_params, "reference_path": _write(tmp_path, reference, "r.parquet"),
               "current_path": _write(tmp_path, current, "c.parquet")}
     namespace, _ = run_notebook("drift", params)
-    assert namespace["summary"].status in ("ok", "warning", "incident")
+    assert summary_of(namespace).status in ("ok", "warning", "incident")
 
 
 def test_drift_mixed_types_in_a_numeric_column(tmp_path: Path, frame, drift_params):
@@ -273,7 +273,7 @@ def test_drift_timestamps_mixing_time_zones(tmp_path: Path, frame, drift_params)
     current["timestamp"] = np.where(np.arange(len(current)) % 2, local, utc.dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
     path = _write(tmp_path, current, "current.csv")
     namespace, _ = run_notebook("drift", {**drift_params, "current_path": path})
-    parsed = namespace["current"]["timestamp"]
+    parsed = namespace["result"].current["timestamp"]
     assert parsed.dtype == "datetime64[ns]" and parsed.min() == utc.min().floor("s")
 
 
@@ -282,15 +282,15 @@ def test_drift_time_zone_aware_reference_and_naive_current(tmp_path: Path, frame
     reference["timestamp"] = reference["timestamp"].dt.tz_localize("UTC").dt.tz_convert("America/New_York")
     path = _write(tmp_path, reference, "reference.parquet")
     namespace, _ = run_notebook("drift", {**drift_params, "reference_path": path})
-    assert namespace["reference"]["timestamp"].max() < namespace["current"]["timestamp"].min()
-    assert namespace["summary"].status in ("ok", "warning", "incident")
+    assert namespace["result"].reference["timestamp"].max() < namespace["result"].current["timestamp"].min()
+    assert summary_of(namespace).status in ("ok", "warning", "incident")
 
 
 def test_drift_reference_and_current_with_different_schemas(tmp_path: Path, frame, drift_params):
     """A column gone and one new: schema findings in a complete report, not a stop in a later section."""
     current = _current(frame).drop(columns=["income"]).assign(new_field=1.0)
     namespace, _ = run_notebook("drift", {**drift_params, "current_path": _write(tmp_path, current, "c.parquet")})
-    schema = {f.subject: f.severity for f in namespace["summary"].findings if f.check == "schema"}
+    schema = {f.subject: f.severity for f in summary_of(namespace).findings if f.check == "schema"}
     assert schema.get("income") == "incident"
 
 
@@ -335,7 +335,7 @@ def test_drift_data_without_score_or_decision_columns(tmp_path: Path, frame, dri
     params = {**drift_params, "reference_path": _write(tmp_path, reference, "r.parquet"),
               "current_path": _write(tmp_path, current, "c.parquet")}
     namespace, _ = run_notebook("drift", params)
-    assert namespace["summary"].status in ("ok", "warning", "incident")
+    assert summary_of(namespace).status in ("ok", "warning", "incident")
 
 
 def test_drift_one_source_without_a_split_date(inputs: Path):
@@ -354,7 +354,7 @@ def test_drift_categorical_with_a_million_distinct_values(tmp_path: Path):
         resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
         sys.path.insert(0, {str(HERE)!r})
         import numpy as np, pandas as pd
-        from inprocess import run_notebook
+        from inprocess import run_notebook, summary_of
         n = 1_000_000
         rng = np.random.default_rng(0)
         stamps = pd.Timestamp("2026-01-05") + pd.to_timedelta(np.sort(rng.integers(0, 28 * 86400, n)), unit="s")
@@ -363,7 +363,7 @@ def test_drift_categorical_with_a_million_distinct_values(tmp_path: Path):
         frame.to_parquet({str(tmp_path / "big.parquet")!r})
         namespace, _ = run_notebook("drift", {{"reference_path": {str(tmp_path / "big.parquet")!r},
                                               "current_start": "2026-01-19", "classifier_sample": 2000}})
-        table = namespace["drift_table"].set_index("column")
+        table = namespace["result"].drift_table.set_index("column")
         print("NOTE", table.loc["merchant", "notes"])
     """
     result = _python(script, timeout=300)
@@ -458,7 +458,7 @@ def test_volume_all_null_decision_column(tmp_path: Path, frame):
     except DataError as exc:
         assert "'decision'" in str(exc)
     else:
-        assert namespace["summary"].status != "ok", namespace["summary"].headline
+        assert summary_of(namespace).status != "ok", summary_of(namespace).headline
         assert any("decision" in f.message or "missing" in f.message for f in findings_of(namespace))
 
 
@@ -471,7 +471,7 @@ def test_volume_segment_with_a_million_distinct_values(tmp_path: Path):
         sys.path.insert(0, {str(HERE)!r})
         import numpy as np, pandas as pd
         from mlreport.errors import DataError
-        from inprocess import run_notebook
+        from inprocess import run_notebook, summary_of
         n = 1_000_000
         rng = np.random.default_rng(0)
         stamps = pd.Timestamp("2026-01-05") + pd.to_timedelta(np.sort(rng.integers(0, 56 * 86400, n)), unit="s")
@@ -481,7 +481,7 @@ def test_volume_segment_with_a_million_distinct_values(tmp_path: Path):
         try:
             namespace, _ = run_notebook("volume", {{"data_path": {str(tmp_path / "big.parquet")!r},
                                                    "segment_columns": ["merchant"]}})
-            print("RESULT", namespace["summary"].status)
+            print("RESULT", summary_of(namespace).status)
         except DataError as exc:
             print("ERROR", exc)
     """
@@ -581,7 +581,7 @@ def test_stress_infinite_feature_values(tmp_path: Path, frame, stress_params):
     except MlreportError as exc:
         assert "debt_to_income" in str(exc) and "inf" in str(exc)
     else:
-        assert namespace["summary"].status in ("ok", "warning", "incident")
+        assert summary_of(namespace).status in ("ok", "warning", "incident")
 
 
 def test_stress_text_in_a_numeric_feature(tmp_path: Path, frame, stress_params):
