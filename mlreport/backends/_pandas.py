@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 
 from .. import data
-from ..counts import count_decisions
+from ..counts import CountGrid, DecisionCounts, DecisionRoles, count_decisions
 from ..errors import DataError
 from ..profile import ReferenceProfile, Summaries, period_labels
 from ._base import Backend
@@ -19,9 +19,18 @@ __all__ = ["PandasBackend"]
 
 
 class PandasBackend(Backend):
-    """In memory: files are read with :func:`mlreport.data.load_table` (recorded as inputs)."""
+    """In memory: files are read with :func:`mlreport.data.load_table` (recorded as inputs).
+
+    Each source's files are read once and kept, so that every call on the
+    same source (inferring column roles, then counting) uses one read,
+    recorded once in :attr:`inputs`.
+    """
 
     name = "pandas"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._read: dict[tuple[str, tuple[str, ...]], pd.DataFrame] = {}
 
     def describe(self) -> str:
         return f"pandas {pd.__version__} in memory (profile.summarize: numpy bincount on the reference bins)"
@@ -33,8 +42,10 @@ class PandasBackend(Backend):
         if src.table:
             raise DataError(f"the pandas backend cannot read table {src.table!r}: use the spark backend")
         if src.paths:
-            frames = [data.load_table(p, name=src.name, log=self.inputs) for p in src.paths]
-            src = replace(src, frame=frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True))
+            key = (src.name, src.paths)
+            if key not in self._read:
+                self._read[key] = _read_files(src.paths, src.name, self.inputs)
+            src = replace(src, frame=self._read[key])
         return _window_frame(src)
 
     def _summaries(self, source: Any, profile: ReferenceProfile, group: Grouping) -> dict[Any, Summaries]:
@@ -56,8 +67,12 @@ class PandasBackend(Backend):
             parts[None] = profile.summarize(frame.loc[missing])
         return parts
 
-    def _decision_counts(self, source: Any, config: Any, roles: Mapping[str, Any]) -> Any:
+    def _decision_counts(self, source: Source, config: CountGrid, roles: DecisionRoles) -> DecisionCounts:
         return count_decisions(self._frame(source), config, **roles)
+
+    def role_rows(self, source: Any) -> pd.DataFrame:
+        """Every row of the source's window: in pandas the log is in memory anyway (files read once)."""
+        return self._frame(source)
 
     def _fit(
         self, source: Any, columns: Sequence[str] | None, settings: Any, *, approximate: bool,
@@ -77,3 +92,19 @@ class PandasBackend(Backend):
 
     def columns(self, source: Any) -> list[str]:
         return [str(c) for c in self._frame(source).columns]
+
+
+def _read_files(paths: tuple[str, ...], name: str, log: data.InputLog) -> pd.DataFrame:
+    """The files of a source as one frame, each read and recorded once (as :func:`mlreport.data.load_table`)."""
+    frames: list[pd.DataFrame] = []
+    for path in paths:
+        frame = data.load_table(path, name=name, log=log)
+        first = [str(c) for c in frames[0].columns] if frames else None
+        if first is not None and [str(c) for c in frame.columns] != first:
+            raise DataError(
+                f"{path}: columns {list(frame.columns)} differ from {paths[0]}'s {first}; "
+                "files read together must share their columns",
+                path=path,
+            )
+        frames.append(frame)
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
