@@ -9,16 +9,20 @@ marker, so status reads without colour too.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..findings import severity_rank
 from ..plots import PALETTE, SEVERITY_MARKERS, finish, new_figure
 from ..stats import PERIOD_WORDS
-from ._analysis import VolumeResult
+
+if TYPE_CHECKING:
+    from ._result import VolumeResult
 
 __all__ = [
     "flagged_series",
@@ -36,7 +40,7 @@ def _word(result: VolumeResult) -> str:
     return PERIOD_WORDS[result.period]
 
 
-def _mark_flags(ax, frame: pd.DataFrame, x: str, y: str) -> None:
+def _mark_flags(ax: Axes, frame: pd.DataFrame, x: str, y: str) -> None:
     for level in ("warning", "incident"):
         rows = frame[frame["severity"] == level]
         if len(rows):
@@ -44,11 +48,11 @@ def _mark_flags(ax, frame: pd.DataFrame, x: str, y: str) -> None:
                        zorder=5, label=level)
 
 
-def _analysis_line(ax, result: VolumeResult) -> None:
+def _analysis_line(ax: Axes, result: VolumeResult) -> None:
     ax.axvline(result.counts.analysis_start, color=PALETTE["neutral"], linestyle=":", linewidth=1)
 
 
-def _dates(ax) -> None:
+def _dates(ax: Axes) -> None:
     locator = mdates.AutoDateLocator(minticks=4, maxticks=8)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
