@@ -212,7 +212,13 @@ class VolumeResult(AnalysisResult):
 
     def methods(self) -> dict[str, str]:
         """Method name -> convention string, for ``summarize(methods=...)``."""
-        return {row.method: f"{row.description}; {row.parameters}" for row in self.methods_table().itertuples()}
+        table = self.methods_table()
+        return {
+            str(method): f"{description}; {parameters}"
+            for method, description, parameters in zip(
+                table["method"], table["description"], table["parameters"], strict=True
+            )
+        }
 
     def methods_table(self) -> pd.DataFrame:
         """Every method with its parameters and thresholds (the report's methods section)."""
@@ -257,7 +263,7 @@ class VolumeResult(AnalysisResult):
         overall = self.mix[self.mix["scope"] == "overall"]
         if overall.empty or overall["change_pp"].isna().all():
             return None
-        return str(overall.loc[overall["change_pp"].abs().idxmax(), "decision"])
+        return str(overall["decision"].iloc[int(overall["change_pp"].abs().argmax())])
 
     def metrics(self) -> dict[str, Any]:
         """Key figures for the run record."""
