@@ -127,7 +127,7 @@ class VolumeParameters(AnalysisParameters):
         }
 
     def _check_types(self) -> None:
-        """Each parameter holds its type: text, list, dict or number (None becomes the empty value)."""
+        """Each parameter holds its type: text, list, dict or number (None becomes the empty value, a tuple a list)."""
         for item in fields(self):
             kind = _KINDS.get(item.name)
             if kind is None:
@@ -135,6 +135,8 @@ class VolumeParameters(AnalysisParameters):
             value = getattr(self, item.name)
             if value is None:
                 object.__setattr__(self, item.name, kind())
+            elif kind is list and isinstance(value, tuple):
+                object.__setattr__(self, item.name, list(value))
             elif not isinstance(value, kind):
                 raise ParameterError(
                     f"parameter {item.name!r}: {value!r} has the wrong type; expected {kind.__name__}",

@@ -46,6 +46,7 @@ def test_frozen():
 def test_null_text_list_and_dict_values_mean_not_given():
     parameters = VolumeParameters(spec_path=None, segment_columns=None, thresholds=None)
     assert (parameters.spec_path, parameters.segment_columns, parameters.thresholds) == ("", [], {})
+    assert VolumeParameters(holidays=("2026-02-16",)).holidays == ["2026-02-16"]
 
 
 @pytest.mark.parametrize(
