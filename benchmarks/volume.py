@@ -107,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"rows                 {len(frame):,}")
     print("segment columns      3 (channel 4, region 5, merchant_category 30 levels); decisions 3; score")
-    print(f"period               {result.period} ({len(counts.periods)} periods, {result.volume['series'].nunique()} series)")
+    series = result.volume["series"].nunique()
+    print(f"period               {result.period} ({len(counts.periods)} periods, {series} series)")
     print(f"build data           {built:.1f} s (not part of the analysis)")
     print(f"count_decisions      {counted:.2f} s")
     print(f"analyse_counts       {total - counted:.2f} s")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import data
-from ..counts import CountGrid, decision_roles
+from ..counts import ROLE_ROWS, CountGrid, DecisionCounts, DecisionRoles, decision_roles
 from ..errors import ParameterError
 from ..profile import ReferenceProfile, Summaries, merge
 from ._source import (
@@ -144,21 +144,49 @@ class Backend(ABC):
         """Summaries per group: one group ``0`` (no ``by`` nor ``period``), per ``by`` value or per period."""
 
     # -- decision counts -----------------------------------------------------
-    def decision_counts(self, source: Any, config: Any = None, **roles: Any) -> Any:
-        """Decision counts per period, segment and decision (= ``volume_counts.count_decisions``).
+    def decision_counts(
+        self,
+        source: Any,
+        config: CountGrid | None = None,
+        *,
+        timestamp_column: str,
+        decision_column: str,
+        segment_columns: Sequence[str] = (),
+        score_column: str | None = None,
+        override_column: str | None = None,
+        decision_labels: Sequence[str] | None = None,
+    ) -> DecisionCounts:
+        """Decision counts per period, segment and decision (= :func:`mlreport.counts.count_decisions`).
 
-        ``roles`` are :func:`mlreport.counts.count_decisions`' column roles:
-        ``timestamp_column`` and ``decision_column``, optionally
-        ``segment_columns``, ``score_column``, ``override_column`` and
-        ``decision_labels`` (:func:`mlreport.counts.decision_roles`).
+        The column roles are :func:`~mlreport.counts.count_decisions`' (a
+        :class:`~mlreport.counts.DecisionRoles` passes as ``**roles``);
+        ``config`` lays the period grid (a :class:`~mlreport.counts.CountGrid`,
+        such as the volume analysis' config).
         """
-        checked = decision_roles(**roles)
+        checked = decision_roles(
+            timestamp_column=timestamp_column, decision_column=decision_column, segment_columns=segment_columns,
+            score_column=score_column, override_column=override_column, decision_labels=decision_labels,
+        )
+        src = as_source(source)
         with self._timed("decision_counts"):
-            return self._decision_counts(source, config or CountGrid(), checked)
+            return self._decision_counts(src, config or CountGrid(), checked)
 
     @abstractmethod
-    def _decision_counts(self, source: Any, config: Any, roles: Mapping[str, Any]) -> Any:
-        """:class:`~mlreport.counts.DecisionCounts` of ``source`` for ``roles`` (``volume_roles.decision_roles``)."""
+    def _decision_counts(self, source: Source, config: CountGrid, roles: DecisionRoles) -> DecisionCounts:
+        """:class:`~mlreport.counts.DecisionCounts` of ``source`` for ``roles`` (checked by ``decision_roles``)."""
+
+    def role_rows(self, source: Any) -> pd.DataFrame:
+        """The rows a decision log's column roles are inferred and checked on.
+
+        A frame in memory gives every row of its window; files and tables give
+        their first :data:`~mlreport.counts.ROLE_ROWS` rows (:meth:`head`), so
+        that inferring roles never reads a log larger than memory. A model spec
+        or the role parameters name the columns for sure.
+        """
+        src = as_source(source)
+        if src.frame is not None and not src.is_spark:
+            return _window_frame(src)
+        return self.head(src, ROLE_ROWS)
 
     # -- fitting a reference -------------------------------------------------
     def fit_profile(

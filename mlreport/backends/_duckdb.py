@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..counts import CountGrid, DecisionCounts, DecisionRoles
 from ..errors import DataError, ParameterError
 from ..profile import ReferenceProfile, Summaries
 from ._base import Backend
@@ -362,7 +363,7 @@ class DuckDBBackend(Backend):
         return assemble(profile, plans, per_column, group_rows, absent, single=group.single)
 
     # -- the primitives of Backend -------------------------------------------
-    def _decision_counts(self, source: Any, config: Any, roles: Mapping[str, Any]) -> Any:
+    def _decision_counts(self, source: Source, config: CountGrid, roles: DecisionRoles) -> DecisionCounts:
         return decision_counts(self, source, config, roles)
 
     def _fit_queries(self, source: Any, columns: Sequence[str] | None, request: QuantileRequest) -> tuple[Any, list[str], Any]:

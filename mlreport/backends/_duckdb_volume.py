@@ -19,23 +19,26 @@ as naive ISO 8601 timestamps.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..counts import CountGrid
+from ..counts import CountGrid, DecisionCounts, DecisionRoles
 from ..errors import DataError
 from ._duckdb_sql import _cell_sql, _ident, _timestamp_literal, _tree_sql, source_kind
+from ._source import Source
 from ._sql_fit import mid_rank_probabilities
 from ._sql_plan import GridLookup
-from ._sql_volume import NO_TIME, OUTSIDE, check_roles, plan_windows, score_edges
+from ._sql_volume import NO_TIME, OUTSIDE, OverallRow, ScoreRow, SegmentRow, check_roles, plan_windows, score_edges
 from ._sql_volume import decision_counts as build_counts
 
 if TYPE_CHECKING:
     from ._duckdb import DuckDBBackend
 
 __all__ = ["decision_counts"]
+
+Row = tuple[Any, ...]
+"""A row as DuckDB returns it: Python values whose types follow the query's columns (no static type)."""
 
 
 def _label_sql(column: str, sql_type: str) -> str:
@@ -45,7 +48,7 @@ def _label_sql(column: str, sql_type: str) -> str:
     return q
 
 
-def _band_sql(edges: np.ndarray) -> tuple[str, str, dict[str, Any] | None]:
+def _band_sql(edges: np.ndarray) -> tuple[str, str, dict[str, np.ndarray] | None]:
     """(cell expression on ``sc``, band expression, lookup table or None): band = edges <= score."""
     from ._sql_plan import search_tree
 
@@ -64,27 +67,26 @@ def _band_sql(edges: np.ndarray) -> tuple[str, str, dict[str, Any] | None]:
     return cell, band, {"cell": lookup.cell, "base": lookup.base, "thr": lookup.threshold}
 
 
-def decision_counts(
-    backend: DuckDBBackend, source: Any, config: CountGrid, roles: Mapping[str, Any]
-) -> Any:
-    """:class:`~mlreport.counts.DecisionCounts` of a source (= ``volume_counts.count_decisions``).
+def decision_counts(backend: DuckDBBackend, source: Source, config: CountGrid, roles: DecisionRoles) -> DecisionCounts:
+    """:class:`~mlreport.counts.DecisionCounts` of a source (= :func:`mlreport.counts.count_decisions`).
 
     ``roles`` as :func:`mlreport.counts.decision_roles` builds them.
     """
-
     timestamp_column, decision_column = roles["timestamp_column"], roles["decision_column"]
     score_column, override_column = roles["score_column"], roles["override_column"]
     src, relation, schema, where = backend._prepare(source)
     check_roles(list(schema), roles)
     ts_type = schema[timestamp_column].upper()
     if source_kind(ts_type) in ("number", "bool"):
-        raise DataError(f"column {timestamp_column!r} holds {ts_type} values, expected timestamps", column=timestamp_column)
+        raise DataError(
+            f"column {timestamp_column!r} holds {ts_type} values, expected timestamps", column=timestamp_column
+        )
     aware = ts_type in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ")
     zone = (config.timezone or "UTC") if aware else config.timezone
     ts, kind = backend._timestamp_sql(timestamp_column, schema, zone)
     raw_ts = _ident(timestamp_column)
 
-    def run(sql: str) -> list[tuple[Any, ...]]:
+    def run(sql: str) -> list[Row]:
         try:
             return backend.con.execute(sql).fetchall()
         except backend._duckdb.Error as error:
@@ -151,7 +153,7 @@ def decision_counts(
     segments = roles["segment_columns"]
     segment_names = [f"s{i}" for i in range(len(segments))]
     selected = [f"{period} AS p", f"{_label_sql(decision_column, schema[decision_column])} AS d"]
-    selected += [f"{_label_sql(c, schema[c])} AS {n}" for c, n in zip(segments, segment_names)]
+    selected += [f"{_label_sql(c, schema[c])} AS {n}" for c, n in zip(segments, segment_names, strict=True)]
     selected += [f"{score_sql} AS sc", f"{flag_sql} AS f", f"{known_sql} AS kn"]
     sets = ["(p, d)"] + [f"(p, {n}, d)" for n in segment_names]
     registered: list[str] = []
@@ -161,13 +163,17 @@ def decision_counts(
         if table is not None:
             name = backend._register("bands", table)
             registered.append(name)
-            banded = f"(SELECT base.*, {band} AS band FROM (SELECT *, {cell} AS cell FROM base) AS base LEFT JOIN {name} AS lk ON base.cell = lk.cell)"
+            banded = (
+                f"(SELECT base.*, {band} AS band FROM (SELECT *, {cell} AS cell FROM base) AS base "
+                f"LEFT JOIN {name} AS lk ON base.cell = lk.cell)"
+            )
         else:
             banded = f"(SELECT *, {band} AS band FROM base)"
         sets.append("(p, band)")
     else:
         banded = "(SELECT *, NULL AS band FROM base)"
-    flags = ", ".join([*(f"GROUPING({n})" for n in ["d", *segment_names]), "GROUPING(band)" if edges is not None else "1"])
+    band_flag = "GROUPING(band)" if edges is not None else "1"
+    flags = ", ".join([*(f"GROUPING({n})" for n in ["d", *segment_names]), band_flag])
     sql = f"""
         WITH base AS (SELECT {', '.join(selected)} FROM {relation} WHERE {where})
         SELECT {flags}, p, d, {''.join(n + ', ' for n in segment_names)}{'band' if edges is not None else 'NULL'},
@@ -179,9 +185,9 @@ def decision_counts(
         for view in registered:
             backend.con.unregister(view)
     k = len(segment_names)
-    overall: list[tuple[Any, ...]] = []
-    by_segment: dict[str, list[tuple[Any, Any, Any, int]]] = {c: [] for c in segments}
-    scores: list[tuple[int, int, int]] = []
+    overall: list[OverallRow] = []
+    by_segment: dict[str, list[SegmentRow]] = {c: [] for c in segments}
+    scores: list[ScoreRow] = []
     for row in rows:
         grouped_d, grouped_s, grouped_band = row[0], row[1 : 1 + k], row[1 + k]
         p, d = row[2 + k], row[3 + k]

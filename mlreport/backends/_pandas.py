@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 
 from .. import data
-from ..counts import count_decisions
+from ..counts import CountGrid, DecisionCounts, DecisionRoles, count_decisions
 from ..errors import DataError, ParameterError
 from ..profile import ReferenceProfile, Summaries, period_labels
 from ._base import Backend
@@ -22,11 +22,12 @@ class PandasBackend(Backend):
     """In memory: files are read with :func:`mlreport.data.load_table` (recorded as inputs).
 
     Each source's files are read once and kept, so the windows of one file
-    (a reference and a current window cut by dates), its rows, its profile
-    and its summaries all come from the same read, recorded once in
-    :attr:`inputs`. The rows are in memory anyway: :meth:`rows_in_memory`
-    holds all of them, and periods can be chunks of rows
-    (:meth:`summarize_periods` with a number).
+    (a reference and a current window cut by dates), its rows, its profile,
+    its summaries, the rows roles are inferred from and its decision counts
+    all come from the same read, recorded once in :attr:`inputs`. The rows
+    are in memory anyway: :meth:`rows_in_memory` and :meth:`role_rows` hold
+    all of them, and periods can be chunks of rows (:meth:`summarize_periods`
+    with a number).
     """
 
     name = "pandas"
@@ -102,8 +103,12 @@ class PandasBackend(Backend):
             parts[None] = profile.summarize(frame.loc[missing])
         return parts
 
-    def _decision_counts(self, source: Any, config: Any, roles: Mapping[str, Any]) -> Any:
+    def _decision_counts(self, source: Source, config: CountGrid, roles: DecisionRoles) -> DecisionCounts:
         return count_decisions(self._frame(source), config, **roles)
+
+    def role_rows(self, source: Any) -> pd.DataFrame:
+        """Every row of the source's window: in pandas the log is in memory anyway (files read once)."""
+        return self._frame(source)
 
     def _fit(
         self, source: Any, columns: Sequence[str] | None, settings: Any, *, approximate: bool,

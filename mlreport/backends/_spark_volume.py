@@ -10,26 +10,29 @@ decision)`` per segment column and ``(period, score band)``. Timestamps:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
-from ..counts import CountGrid
+from ..counts import CountGrid, DecisionCounts, DecisionRoles
 from ..errors import DataError
+from ._source import Source
 from ._spark_sql import _ntz, _tree, spark_source_kind
 from ._sql_fit import mid_rank_probabilities
 from ._sql_plan import search_tree
-from ._sql_volume import NO_TIME, OUTSIDE, check_roles, plan_windows, score_edges
+from ._sql_volume import NO_TIME, OUTSIDE, OverallRow, ScoreRow, SegmentRow, check_roles, plan_windows, score_edges
 from ._sql_volume import decision_counts as build_counts
 
 if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame
+
     from ._spark import SparkBackend
 
 __all__ = ["decision_counts"]
 
 
-def _label(frame: Any, column: str) -> Any:
+def _label(frame: DataFrame, column: str) -> Column:
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
@@ -39,20 +42,17 @@ def _label(frame: Any, column: str) -> Any:
     return value
 
 
-def _ntz_sql(stamp: Any) -> str:
-    import pandas as pd
-
+def _ntz_sql(stamp: pd.Timestamp) -> str:
     return f"TIMESTAMP_NTZ '{pd.Timestamp(stamp).strftime('%Y-%m-%d %H:%M:%S.%f')}'"
 
 
-def decision_counts(backend: SparkBackend, source: Any, config: CountGrid, roles: Mapping[str, Any]) -> Any:
-    """:class:`~mlreport.counts.DecisionCounts` of a Spark source (= ``volume_counts.count_decisions``).
+def decision_counts(backend: SparkBackend, source: Source, config: CountGrid, roles: DecisionRoles) -> DecisionCounts:
+    """:class:`~mlreport.counts.DecisionCounts` of a Spark source (= :func:`mlreport.counts.count_decisions`).
 
     ``roles`` as :func:`mlreport.counts.decision_roles` builds them.
     """
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
-
 
     timestamp_column, decision_column = roles["timestamp_column"], roles["decision_column"]
     score_column, override_column = roles["score_column"], roles["override_column"]
@@ -126,7 +126,7 @@ def decision_counts(backend: SparkBackend, source: Any, config: CountGrid, roles
     names = [f"s{i}" for i in range(len(segments))]
     selected = frame.select(
         ts.alias("__ts"), _label(frame, decision_column).alias("d"),
-        *[_label(frame, c).alias(n) for c, n in zip(segments, names)],
+        *[_label(frame, c).alias(n) for c, n in zip(segments, names, strict=True)],
         band.alias("band"), flag.alias("f"), known.alias("kn"),
     ).withColumn("p", F.expr(period_sql))
     sets = [["p", "d"]] + [["p", n, "d"] for n in names] + ([["p", "band"]] if edges is not None else [])
@@ -136,9 +136,9 @@ def decision_counts(backend: SparkBackend, source: Any, config: CountGrid, roles
              F.count(F.lit(1)).alias("n"), F.sum("f").alias("sf"), F.sum("kn").alias("sk"))
         .collect()
     )
-    overall: list[tuple[Any, ...]] = []
-    by_segment: dict[str, list[tuple[Any, Any, Any, int]]] = {c: [] for c in segments}
-    scores: list[tuple[int, int, int]] = []
+    overall: list[OverallRow] = []
+    by_segment: dict[str, list[SegmentRow]] = {c: [] for c in segments}
+    scores: list[ScoreRow] = []
     for row in rows:
         record = row.asDict()
         n = int(record["n"])

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,7 @@ from ..counts import (
     OTHER_LABEL,
     CountGrid,
     DecisionCounts,
+    DecisionRoles,
     analysis_windows,
     check_decision_labels,
     check_roles,
@@ -44,10 +45,25 @@ from ..errors import DataError
 from ..stats import PERIOD_NS, period_exposure
 from ._sql_fit import linear_quantiles
 
-__all__ = ["OUTSIDE", "NO_TIME", "WindowPlan", "check_roles", "plan_windows", "score_edges", "decision_counts"]
+__all__ = [
+    "OUTSIDE", "NO_TIME", "OverallRow", "SegmentRow", "ScoreRow", "WindowPlan", "check_roles", "plan_windows",
+    "score_edges", "decision_counts",
+]
 
 OUTSIDE = -1
 NO_TIME = -2
+
+OverallRow = tuple[int, object, int, float, float]
+"""``(period code, decision, n, overridden, known)``: rows per period and decision, with the override sums.
+
+Decisions and segment levels are cell values as the database returns them (None: missing).
+"""
+
+SegmentRow = tuple[int, object, object, int]
+"""``(period code, segment level, decision, n)``: rows per period, level and decision of one segment column."""
+
+ScoreRow = tuple[int, int, int]
+"""``(period code, score band, n)``."""
 
 
 @dataclass(frozen=True)
@@ -67,16 +83,20 @@ class WindowPlan:
 
 
 def plan_windows(
-    first: Any, last: Any, present: int, total: int, config: CountGrid, *, column: str
+    first: datetime | None, last: datetime | None, present: int, total: int, config: CountGrid, *, column: str
 ) -> WindowPlan:
-    """The windows of :func:`mlreport.counts.count_decisions` from the time range alone."""
-    if present == 0 or first is None or pd.isna(first):
+    """The windows of :func:`mlreport.counts.count_decisions` from the time range alone.
+
+    ``first`` and ``last`` are the wall-clock minimum and maximum timestamp
+    (None without any), ``present`` the rows that have one, ``total`` all rows.
+    """
+    if present == 0 or first is None or last is None or pd.isna(first):
         raise DataError(f"column {column!r} has no timestamps", column=column)
-    first, last = pd.Timestamp(first), pd.Timestamp(last)
+    start, stop = pd.Timestamp(first), pd.Timestamp(last)
     notes: list[str] = []
     if total - present:
         notes.append(f"{total - present:,} rows without a timestamp were left out")
-    period, baseline_start, analysis_start, end, window_notes = analysis_windows(first, last, present, config)
+    period, baseline_start, analysis_start, end, window_notes = analysis_windows(start, stop, present, config)
     step = PERIOD_NS[period]
     return WindowPlan(
         period=period,
@@ -86,8 +106,8 @@ def plan_windows(
         step_ns=step,
         n_periods=int((end - baseline_start).value // step),
         n_baseline=int((analysis_start - baseline_start).value // step),
-        first=first,
-        last=last,
+        first=start,
+        last=stop,
         notes=notes + window_notes,
     )
 
@@ -99,15 +119,15 @@ def score_edges(
     if n_scores <= 0:
         return None
     quantiles = np.linspace(0.0, 1.0, bands + 1)[1:-1]
-    return np.unique(linear_quantiles(order_statistics, n_scores, quantiles))
+    return np.unique(linear_quantiles(order_statistics, n_scores, quantiles.tolist()))
 
 
-def _label(value: Any) -> str:
+def _label(value: object) -> str:
     return MISSING_LABEL if value is None else str(value)
 
 
 def _levels(
-    rows: Iterable[tuple[Any, Any, int]], preferred: Sequence[str] | None
+    rows: Iterable[tuple[int, object, int]], preferred: Sequence[str] | None
 ) -> tuple[list[str], dict[str, int]]:
     """Level order as ``volume_counts._ordered_levels``: preferred, then by in-window count; missing last."""
     frequency: dict[str, int] = {}
@@ -127,7 +147,7 @@ def _levels(
     return order, {name: i for i, name in enumerate(order)}
 
 
-def _check_decisions(rows: Sequence[tuple[Any, ...]], column: str, limit: int) -> None:
+def _check_decisions(rows: Sequence[OverallRow], column: str, limit: int) -> None:
     """:func:`mlreport.counts.check_decision_labels` on grouped rows ``(period, decision, n, ...)``."""
     counts: dict[str, int] = {}
     total = 0
@@ -139,8 +159,8 @@ def _check_decisions(rows: Sequence[tuple[Any, ...]], column: str, limit: int) -
 
 
 def _cap_levels(
-    rows: Sequence[tuple[Any, Any, Any, int]], cap: int, column: str
-) -> tuple[list[tuple[Any, Any, Any, int]], str | None]:
+    rows: Sequence[SegmentRow], cap: int, column: str
+) -> tuple[list[SegmentRow], str | None]:
     """A segment column's ``cap`` most frequent levels in the windows, the rest as ``"(other)"``.
 
     The rule of ``volume_counts.count_decisions`` (ties by label), on grouped rows
@@ -157,7 +177,7 @@ def _cap_levels(
     kept = set(sorted(used, key=lambda name: (-frequency[name], name))[:cap])
     folded = [name for name in used if name not in kept]
 
-    def relabel(level: Any, inside: bool) -> Any:
+    def relabel(level: object, inside: bool) -> object:
         if level is None or _label(level) in kept:
             return level
         return OTHER_LABEL if inside else None  # rows outside the windows are not counted
@@ -173,40 +193,39 @@ def decision_counts(
     plan: WindowPlan,
     config: CountGrid,
     *,
-    roles: Mapping[str, Any],
+    roles: DecisionRoles,
     zone: str | None,
-    overall: Sequence[tuple[Any, ...]],
-    segments: Mapping[str, Sequence[tuple[Any, Any, Any, int]]],
-    scores: Sequence[tuple[int, int, int]] | None = None,
+    overall: Sequence[OverallRow],
+    segments: Mapping[str, Sequence[SegmentRow]],
+    scores: Sequence[ScoreRow] | None = None,
     edges: np.ndarray | None = None,
 ) -> DecisionCounts:
     """:class:`DecisionCounts` from grouped rows.
 
-    ``overall`` rows are ``(period code, decision, n[, overridden, known])``;
-    ``segments[column]`` rows ``(period code, level, decision, n)``; ``scores``
-    rows ``(period code, band, n)`` on ``edges``. ``None`` values are missing
-    labels. The result equals ``count_decisions`` on the same rows (tested).
+    ``overall`` rows are :data:`OverallRow`, ``segments[column]`` rows
+    :data:`SegmentRow`, ``scores`` rows :data:`ScoreRow` on ``edges``.
+    ``None`` values are missing labels. The result equals ``count_decisions``
+    on the same rows (tested).
     """
     T = plan.n_periods
     _check_decisions(overall, roles["decision_column"], config.max_decision_labels)
-    labels, position = _levels(((r[0], r[1], r[2]) for r in overall), roles.get("decision_labels"))
+    labels, position = _levels(((r[0], r[1], r[2]) for r in overall), roles["decision_labels"])
     D = len(labels)
     table = np.zeros((T, D), dtype=np.int64)
     overridden = np.zeros(T)
     known = np.zeros(T)
     outside = 0
     kept = 0
-    for row in overall:
-        period, decision, n = int(row[0]), row[1], int(row[2])
+    for code, decision, rows_n, flagged, flag_known in overall:
+        period, n = int(code), int(rows_n)
         if period == OUTSIDE:
             outside += n
         if period < 0:
             continue
         kept += n
         table[period, position[_label(decision)]] += n
-        if len(row) > 3:
-            overridden[period] += float(row[3] or 0)
-            known[period] += float(row[4] or 0)
+        overridden[period] += float(flagged or 0)
+        known[period] += float(flag_known or 0)
     notes = list(plan.notes)
     if outside:
         notes.append(
@@ -214,26 +233,26 @@ def decision_counts(
             f"{_fmt(plan.end, plan.period)} (baseline and analysis windows) were left out"
         )
     segment_tables: dict[str, tuple[list[str], np.ndarray]] = {}
-    for column in roles.get("segment_columns", []):
+    for column in roles["segment_columns"]:
         rows, note = _cap_levels(segments.get(column, []), config.max_segment_levels, column)
         if note:
             notes.append(note)
         names, level_of = _levels(((r[0], r[1], r[3]) for r in rows), None)
         cube = np.zeros((T, len(names), D), dtype=np.int64)
-        for period, level, decision, n in rows:
-            if int(period) >= 0:
-                cube[int(period), level_of[_label(level)], position[_label(decision)]] += int(n)
+        for code, level, decision, n in rows:
+            if int(code) >= 0:
+                cube[int(code), level_of[_label(level)], position[_label(decision)]] += int(n)
         segment_tables[column] = (names, cube)
     score_counts = None
     if edges is not None and scores is not None:
         score_counts = np.zeros((T, edges.size + 2), dtype=np.int64)
-        for period, band, n in scores:
-            if int(period) >= 0:
-                score_counts[int(period), int(band)] += int(n)
-    elif roles.get("score_column"):
+        for code, band, n in scores:
+            if int(code) >= 0:
+                score_counts[int(code), int(band)] += int(n)
+    elif roles["score_column"]:
         notes.append(f"score column {roles['score_column']!r} has no values in the baseline: no score bands")
     periods = pd.DatetimeIndex(plan.baseline_start + pd.to_timedelta(np.arange(T) * plan.step_ns, unit="ns"))
-    with_override = bool(roles.get("override_column"))
+    with_override = bool(roles["override_column"])
     return DecisionCounts(
         period=plan.period,
         periods=periods,
@@ -252,7 +271,7 @@ def decision_counts(
         data_last=plan.last,
         rows=kept,
         notes=notes,
-        roles=dict(roles),
+        roles=roles.copy(),
     )
 
 

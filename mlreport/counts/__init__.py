@@ -14,7 +14,7 @@ from ._counts import (
     to_wall_clock,
 )
 from ._grid import CountGrid
-from ._roles import check_decision_labels, check_roles, decision_roles, resolve_roles
+from ._roles import ROLE_ROWS, DecisionRoles, check_decision_labels, check_roles, decision_roles, resolve_roles
 
 __all__ = [
     "CountGrid",
@@ -26,6 +26,8 @@ __all__ = [
     "holiday_mask",
     "folded_levels_note",
     "to_wall_clock",
+    "DecisionRoles",
+    "ROLE_ROWS",
     "resolve_roles",
     "decision_roles",
     "check_roles",

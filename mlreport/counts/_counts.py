@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,7 +26,7 @@ import pandas as pd
 from ..errors import DataError
 from ..stats import PERIOD_NS, PERIOD_WORDS, floor_to_period, infer_period, period_exposure
 from ._grid import CountGrid
-from ._roles import _check_decisions, _check_rows, check_roles, decision_roles
+from ._roles import DecisionRoles, _check_decisions, _check_rows, check_roles, decision_roles
 
 __all__ = [
     "MISSING_LABEL",
@@ -76,11 +75,10 @@ def to_wall_clock(
                     column=column,
                 ) from None
         dtype = values.dtype
+    zone: str | None = timezone
     if isinstance(dtype, pd.DatetimeTZDtype):
         zone = timezone or str(dtype.tz)
         values = values.dt.tz_convert(zone).dt.tz_localize(None)
-    else:
-        zone = timezone
     nanoseconds = values.astype("datetime64[ns]").to_numpy().view(np.int64)
     return nanoseconds, zone
 
@@ -104,6 +102,7 @@ class DecisionCounts:
     ``overrides``/``override_known`` count overridden decisions and decisions
     with a known override status; ``score_counts`` ``[T, B]`` counts score bands
     (``score_edges`` from baseline quantiles; the last band is "missing").
+    ``roles`` are the columns that were counted (:class:`~mlreport.counts.DecisionRoles`).
     """
 
     period: str
@@ -123,7 +122,7 @@ class DecisionCounts:
     data_last: pd.Timestamp | None = None
     rows: int = 0
     notes: list[str] = field(default_factory=list)
-    roles: dict[str, Any] = field(default_factory=dict)
+    roles: DecisionRoles = field(kw_only=True)
 
     @property
     def analysis_start(self) -> pd.Timestamp:
@@ -139,7 +138,7 @@ class DecisionCounts:
         return self.periods[-1] + pd.Timedelta(PERIOD_NS[self.period], unit="ns")
 
 
-def _codes(values: pd.Series) -> tuple[np.ndarray, list[Any]]:
+def _codes(values: pd.Series) -> tuple[np.ndarray, list[object]]:
     """Integer codes (-1 for missing) and the levels they index, without per-row Python.
 
     Categorical columns keep their compact code dtype (int8 for few levels).
@@ -151,7 +150,7 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, list[Any]]:
 
 
 def _ordered_levels(
-    codes: np.ndarray, levels: list[Any], preferred: Sequence[str] | None
+    codes: np.ndarray, levels: Sequence[object], preferred: Sequence[str] | None
 ) -> tuple[np.ndarray, list[str]]:
     """Recode so that ``preferred`` labels come first, then the rest by frequency; missing last.
 
@@ -225,13 +224,12 @@ def analysis_windows(
                 f"to {last:%Y-%m-%d %H:%M} and was left out as incomplete"
             )
     K = config.baseline_weeks
-    if baseline_start < data_start:
-        if config.analysis_start:
-            raise DataError(
-                f"baseline needs {K} week{'s' if K > 1 else ''} before {period_text(analysis_start, period)}; "
-                f"data starts {first:%Y-%m-%d}. Start the analysis on or after "
-                f"{period_text(data_start + weeks, period)} or lower baseline_weeks"
-            )
+    if baseline_start < data_start and config.analysis_start:
+        raise DataError(
+            f"baseline needs {K} week{'s' if K > 1 else ''} before {period_text(analysis_start, period)}; "
+            f"data starts {first:%Y-%m-%d}. Start the analysis on or after "
+            f"{period_text(data_start + weeks, period)} or lower baseline_weeks"
+        )
     if end <= analysis_start:
         raise DataError(
             f"baseline needs {K} week{'s' if K > 1 else ''} before the first analysed "
@@ -416,8 +414,8 @@ def folded_levels_note(column: str, distinct: int, kept: int, folded: int, folde
 
 
 def _cap_levels(
-    codes: np.ndarray, levels: list[Any], cap: int, column: str
-) -> tuple[np.ndarray, list[Any], str | None]:
+    codes: np.ndarray, levels: list[object], cap: int, column: str
+) -> tuple[np.ndarray, list[object], str | None]:
     """Keep a segment column's ``cap`` most frequent levels and fold the rest into ``"(other)"``.
 
     Frequency counts the rows given (those inside the windows); ties are broken

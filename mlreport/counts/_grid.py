@@ -96,7 +96,8 @@ class CountGrid:
                     f"timezone {self.timezone!r} is not an IANA time zone such as Europe/London",
                     name="timezone",
                 ) from None
-        if isinstance(self.baseline_weeks, bool) or int(self.baseline_weeks) != self.baseline_weeks or self.baseline_weeks < 1:
+        weeks = self.baseline_weeks
+        if isinstance(weeks, bool) or int(weeks) != weeks or weeks < 1:
             raise ParameterError(
                 f"baseline_weeks must be a whole number >= 1, got {self.baseline_weeks!r}",
                 name="baseline_weeks",

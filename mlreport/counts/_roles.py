@@ -11,8 +11,8 @@ the in-memory counter (:mod:`mlreport.counts`) and the SQL backends
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Hashable, Mapping, Sequence
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -20,13 +20,37 @@ import pandas as pd
 from ..data import InputLog
 from ..errors import DataError
 
-__all__ = ["resolve_roles", "decision_roles", "check_roles", "check_decision_labels"]
+if TYPE_CHECKING:
+    from ..spec import ModelSpec
+
+__all__ = ["ROLE_ROWS", "DecisionRoles", "resolve_roles", "decision_roles", "check_roles", "check_decision_labels"]
+
+ROLE_ROWS = 10_000
+"""Rows a backend reads to infer column roles when the log is not in memory (the first rows)."""
+
+
+class DecisionRoles(TypedDict):
+    """Which column of a decision log plays which role, as every counter keeps them.
+
+    ``timestamp_column`` and ``decision_column`` are always named;
+    ``segment_columns`` may be empty; ``score_column``, ``override_column`` and
+    ``decision_labels`` (the display order of the labels) are None when not
+    given. A dict, so that ``count_decisions(frame, config, **roles)`` and
+    ``backend.decision_counts(source, config, **roles)`` take it as keywords.
+    """
+
+    timestamp_column: str
+    decision_column: str
+    segment_columns: list[str]
+    score_column: str | None
+    override_column: str | None
+    decision_labels: list[str] | None
 
 
 def resolve_roles(
     frame: pd.DataFrame,
     *,
-    spec: Any = None,
+    spec: ModelSpec | None = None,
     timestamp_column: str = "",
     decision_column: str = "",
     segment_columns: Sequence[str] = (),
@@ -34,8 +58,8 @@ def resolve_roles(
     override_column: str = "",
     decision_labels: Sequence[str] = (),
     inputs: InputLog | None = None,
-) -> dict[str, Any]:
-    """Keyword arguments of :func:`mlreport.volume.analyse_volume`: parameters first, then the spec, then inference.
+) -> DecisionRoles:
+    """The column roles of a decision log: parameters first, then the spec, then inference.
 
     ``spec`` is a :class:`mlreport.spec.ModelSpec` (or None, in which case roles
     left empty are inferred with :func:`mlreport.spec.infer_spec`). Empty
@@ -52,18 +76,19 @@ def resolve_roles(
         from ..spec import infer_spec
 
         spec = infer_spec(frame)
-    roles = {
-        "timestamp_column": timestamp_column or (getattr(spec, "timestamp", "") or ""),
-        "decision_column": decision_column or (getattr(spec, "decision", "") or ""),
-        "segment_columns": list(segment_columns) or list(getattr(spec, "segments", []) or []),
-        "score_column": score_column or (getattr(spec, "score", "") or None),
+    roles: DecisionRoles = {
+        "timestamp_column": timestamp_column or (spec.timestamp if spec is not None else ""),
+        "decision_column": decision_column or (spec.decision if spec is not None else ""),
+        "segment_columns": list(segment_columns) or (list(spec.segments) if spec is not None else []),
+        "score_column": score_column or (spec.score if spec is not None else "") or None,
         "override_column": override_column or None,
         "decision_labels": list(decision_labels)
-        or list((getattr(spec, "decision_labels", {}) or {}).values())
+        or (list(spec.decision_labels.values()) if spec is not None else [])
         or None,
     }
-    for role in ("timestamp_column", "decision_column"):
-        if not roles[role]:
+    required = (("timestamp_column", roles["timestamp_column"]), ("decision_column", roles["decision_column"]))
+    for role, column in required:
+        if not column:
             raise DataError(
                 f"no {role.replace('_column', '')} column: give the {role} parameter or a model "
                 f"spec; the data has columns {list(map(str, frame.columns))[:30]}",
@@ -117,14 +142,14 @@ def check_decision_labels(counts: Mapping[str, int], total: int, column: str, li
         )
 
 
-def _check_decisions(raw: np.ndarray, levels: list[Any], column: str, limit: int) -> None:
+def _check_decisions(raw: np.ndarray, levels: Sequence[object], column: str, limit: int) -> None:
     """:func:`check_decision_labels` on a frame's codes (``-1`` missing)."""
     frequency = np.bincount(raw[raw >= 0], minlength=len(levels))
     used = np.flatnonzero(frequency)
-    check_decision_labels({str(levels[i]): int(frequency[i]) for i in used}, int(raw.size), column, limit)
+    check_decision_labels({str(levels[int(i)]): int(frequency[i]) for i in used}, int(raw.size), column, limit)
 
 
-def check_roles(columns: Sequence[Any], roles: Mapping[str, Any]) -> None:
+def check_roles(columns: Sequence[Hashable], roles: DecisionRoles) -> None:
     """The columns ``roles`` name are among ``columns``, and no segment is the timestamp or decision.
 
     On column names only, so every counter (a frame, or a backend's table)
@@ -132,7 +157,7 @@ def check_roles(columns: Sequence[Any], roles: Mapping[str, Any]) -> None:
     """
     present = set(columns)
     named = [roles["timestamp_column"], roles["decision_column"], *roles["segment_columns"]]
-    named += [roles[key] for key in ("score_column", "override_column") if roles.get(key)]
+    named += [column for column in (roles["score_column"], roles["override_column"]) if column]
     for column in named:
         if column not in present:
             raise DataError(
@@ -154,7 +179,7 @@ def decision_roles(
     score_column: str | None = None,
     override_column: str | None = None,
     decision_labels: Sequence[str] | None = None,
-) -> dict[str, Any]:
+) -> DecisionRoles:
     """The column roles of a decision log as :attr:`~mlreport.counts.DecisionCounts.roles` keeps them.
 
     Empty names and lists become None (segments an empty list). Every counter

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ __all__: list[str] = []
 def _segment_means(values: np.ndarray, weights: np.ndarray, cuts: Sequence[int]) -> list[float]:
     bounds = [0, *cuts, len(values)]
     means = []
-    for a, b in zip(bounds[:-1], bounds[1:]):
+    for a, b in pairwise(bounds):
         w = weights[a:b].sum()
         means.append(float(values[a:b].sum() / w) if w > 0 else math.nan)
     return means
@@ -74,15 +75,17 @@ def _change_events(table: pd.DataFrame, counts: DecisionCounts, config: VolumeCo
                    subjects: set[str]) -> list[_Event]:
     events = []
     level = config.severity["change_point"]
-    for row in table.itertuples():
-        if row.series not in subjects:
+    for row in table.to_dict("records"):
+        series = str(row["series"])
+        if series not in subjects:
             continue
-        if row.unit == "share":
-            text = f"{row.series} changed at {period_text(row.period, counts.period)}: {row.before:.1%} -> {row.after:.1%}"
+        when = period_text(pd.Timestamp(row["period"]), counts.period)
+        if row["unit"] == "share":
+            text = f"{series} changed at {when}: {row['before']:.1%} -> {row['after']:.1%}"
         else:
-            text = (f"{row.series} volume changed at {period_text(row.period, counts.period)}: "
-                    f"{row.before:.2f} -> {row.after:.2f} times the seasonal expectation")
-        events.append(_Event(kind="change", check="change_point", subject=row.series, severity=level,
-                             message=text, value=float(row.change), method=row.method,
-                             section=SECTIONS["changes"], period=period_text(row.period, counts.period)))
+            text = (f"{series} volume changed at {when}: "
+                    f"{row['before']:.2f} -> {row['after']:.2f} times the seasonal expectation")
+        events.append(_Event(kind="change", check="change_point", subject=series, severity=level,
+                             message=text, value=float(row["change"]), method=str(row["method"]),
+                             section=SECTIONS["changes"], period=when))
     return events

@@ -51,12 +51,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..counts import CountGrid
 from ..errors import ParameterError
 from ..findings import SEVERITIES
 from ..stats import BASELINE_MODES
+
+if TYPE_CHECKING:
+    from ..spec import ModelSpec
 
 __all__ = ["DEFAULT_SEVERITY", "VolumeConfig", "config_from_parameters"]
 
@@ -210,13 +213,7 @@ class VolumeConfig(CountGrid):
         strings mean "not given".
         """
         values = {**dict(mapping or {}), **overrides}
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise ParameterError(
-                f"unknown volume parameter(s) {unknown}; valid names are {', '.join(sorted(names))}",
-                name=unknown[0],
-            )
+        cls.check_names(values)
         if "holidays" in values and values["holidays"] is not None and not isinstance(values["holidays"], str):
             values["holidays"] = tuple(values["holidays"])
         if values.get("holidays") is None:
@@ -224,6 +221,17 @@ class VolumeConfig(CountGrid):
         if values.get("period") in (None, ""):
             values.pop("period", None)
         return cls(**values)
+
+    @classmethod
+    def check_names(cls, names: Mapping[str, object]) -> None:
+        """Refuse names that are not parameters of the config (a ParameterError naming the first)."""
+        valid = {f.name for f in fields(cls)}
+        unknown = sorted(set(names) - valid)
+        if unknown:
+            raise ParameterError(
+                f"unknown volume parameter(s) {unknown}; valid names are {', '.join(sorted(valid))}",
+                name=unknown[0],
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """All parameters and the severity mapping, JSON-ready (for the report's thresholds)."""
@@ -234,7 +242,7 @@ class VolumeConfig(CountGrid):
 
 
 def config_from_parameters(
-    spec: Any = None, thresholds: Mapping[str, Any] | None = None, **parameters: Any
+    spec: ModelSpec | None = None, thresholds: Mapping[str, Any] | None = None, **parameters: Any
 ) -> VolumeConfig:
     """A config from a model spec's ``[thresholds.volume]`` table, overrides and parameters.
 
@@ -246,7 +254,7 @@ def config_from_parameters(
     """
     merged: dict[str, Any] = {}
     if spec is not None:
-        policy = dict(getattr(spec, "thresholds", {}) or {})
+        policy = dict(spec.thresholds or {})
         merged.update(dict(policy.get("volume", {}) or {}))
         if "version" not in merged and "version" in policy:
             merged["version"] = f"spec {policy['version']}"

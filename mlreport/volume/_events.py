@@ -74,7 +74,7 @@ def _episodes(flag: np.ndarray, transparent: np.ndarray) -> list[tuple[int, int]
     edges = np.diff(np.concatenate(([0], marks, [0])))
     starts = np.flatnonzero(edges == 1)
     stops = np.flatnonzero(edges == -1) - 1
-    return [(int(keep[a]), int(keep[b])) for a, b in zip(starts, stops)]
+    return [(int(keep[a]), int(keep[b])) for a, b in zip(starts, stops, strict=True)]
 
 
 def _phrase(column: str | None, value: str | None) -> str:

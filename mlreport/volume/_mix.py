@@ -21,10 +21,10 @@ Methods:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
@@ -48,7 +48,7 @@ class MixTest:
     psi: float
 
 
-def mix_test(baseline: Sequence[float], current: Sequence[float], *, eps: float = 1e-4) -> MixTest:
+def mix_test(baseline: npt.ArrayLike, current: npt.ArrayLike, *, eps: float = 1e-4) -> MixTest:
     """Pearson chi-square (no continuity correction), Cramér's V and PSI of two count vectors.
 
     Categories empty in both windows are dropped before the chi-square
@@ -104,8 +104,8 @@ def _mix_severity(test: MixTest, p: float, config: VolumeConfig, large: str, sma
 def _mix_tables(counts: DecisionCounts, config: VolumeConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows, tests = [], []
     scopes: list[tuple[str, str | None, str | None, np.ndarray]] = [("overall", None, None, counts.overall)]
-    for column, (levels, table) in counts.segments.items():
-        scopes += [(f"{column}={level}", column, level, table[:, j, :]) for j, level in enumerate(levels)]
+    for name, (levels, cube) in counts.segments.items():
+        scopes += [(f"{name}={level}", name, level, cube[:, j, :]) for j, level in enumerate(levels)]
     for scope, column, value, table in scopes:
         base, current = _window_sums(table, counts)
         test = mix_test(base, current, eps=config.psi_epsilon)
@@ -128,7 +128,7 @@ def _mix_tables(counts: DecisionCounts, config: VolumeConfig) -> tuple[pd.DataFr
     q[~segment.to_numpy()] = mix_tests.loc[~segment, "p_value"].to_numpy(dtype=float)
     mix_tests["q_value"] = q
     outcome = []
-    for row, q_value in zip(tests, q):
+    for row, q_value in zip(tests, q, strict=True):
         test = MixTest(row["chi2"], row["dof"], row["p_value"], row["cramers_v"], row["psi"])
         if row["segment_column"] is None:
             outcome.append(_mix_severity(test, q_value, config, "mix_change_large", "mix_change",
@@ -161,7 +161,7 @@ def _score_band_table(counts: DecisionCounts) -> pd.DataFrame:
     edges = counts.score_edges
     lower = np.concatenate(([-np.inf], edges, [np.nan]))
     upper = np.concatenate((edges, [np.inf], [np.nan]))
-    names = [f"[{lo:.4g}, {hi:.4g})" for lo, hi in zip(lower[:-1], upper[:-1])] + [MISSING_LABEL]
+    names = [*(f"[{lo:.4g}, {hi:.4g})" for lo, hi in zip(lower[:-1], upper[:-1], strict=True)), MISSING_LABEL]
     base, current = _window_sums(counts.score_counts, counts)
     with np.errstate(divide="ignore", invalid="ignore"):
         bs = base / base.sum() if base.sum() else base * np.nan
@@ -171,43 +171,48 @@ def _score_band_table(counts: DecisionCounts) -> pd.DataFrame:
                          "change_pp": (cs - bs) * 100})
 
 
-def _mix_events(mix: pd.DataFrame, mix_tests: pd.DataFrame, counts: DecisionCounts, config: VolumeConfig) -> list[_Event]:
+def _mix_events(
+    mix: pd.DataFrame, mix_tests: pd.DataFrame, counts: DecisionCounts, config: VolumeConfig
+) -> list[_Event]:
     events: list[_Event] = []
     windows = (f"baseline {period_text(counts.baseline_start, counts.period)} to "
                f"{period_text(counts.analysis_start - pd.Timedelta(1, unit='ns'), counts.period)}, current "
                f"{period_text(counts.analysis_start, counts.period)} to "
                f"{period_text(counts.end - pd.Timedelta(1, unit='ns'), counts.period)}")
-    for row in mix_tests.itertuples():
-        if row.severity == "ok":
+    for row in mix_tests.to_dict("records"):
+        rule, severity, psi = str(row["rule"]), str(row["severity"]), float(row["psi"])
+        if severity == "ok":
             continue
-        if row.test == "score bands":
+        p_value, q_value, cramers_v = float(row["p_value"]), float(row["q_value"]), float(row["cramers_v"])
+        if row["test"] == "score bands":
             events.append(_Event(
-                kind="mix", check=row.rule, subject="score bands", severity=row.severity,
-                message=f"score-band mix changed ({windows}): PSI {row.psi:.3f}, chi-square p = {row.p_value:.1e}",
-                phrase=f"score-band mix PSI {row.psi:.3f}", value=row.psi,
-                threshold=config.score_psi_incident if row.severity == "incident" else config.score_psi_warning,
+                kind="mix", check=rule, subject="score bands", severity=severity,
+                message=f"score-band mix changed ({windows}): PSI {psi:.3f}, chi-square p = {p_value:.1e}",
+                phrase=f"score-band mix PSI {psi:.3f}", value=psi,
+                threshold=config.score_psi_incident if severity == "incident" else config.score_psi_warning,
                 method=f"{config.score_bands} baseline score quantile bands (+ missing); chi-square without "
                 f"continuity correction; PSI eps {config.psi_epsilon:g}",
-                section=SECTIONS["mix"], magnitude=row.psi,
+                section=SECTIONS["mix"], magnitude=psi,
             ))
             continue
-        shares = mix[mix["scope"] == row.scope]
+        shares = mix[mix["scope"] == row["scope"]]
         moved = shares.reindex(shares["change_pp"].abs().sort_values(ascending=False).index).head(2)
         detail = ", ".join(f"{r.decision} {r.change_pp:+.1f} pp" for r in moved.itertuples())
-        overall = row.segment_column is None or (isinstance(row.segment_column, float) and math.isnan(row.segment_column))
-        subject = "overall" if overall else row.scope
-        where = "decision mix" if overall else f"{_phrase(row.segment_column, row.segment_value)} decision mix"
-        p_text = f"p = {row.p_value:.1e}" if overall else f"BH q = {row.q_value:.1e}"
+        column = row["segment_column"]
+        overall = column is None or (isinstance(column, float) and math.isnan(column))
+        subject = "overall" if overall else str(row["scope"])
+        where = "decision mix" if overall else f"{_phrase(str(column), str(row['segment_value']))} decision mix"
+        p_text = f"p = {p_value:.1e}" if overall else f"BH q = {q_value:.1e}"
         events.append(_Event(
-            kind="mix" if overall else "segment", check=row.rule, subject=subject, severity=row.severity,
-            message=f"{where} changed ({windows}): {detail} (chi-square {p_text}, PSI {row.psi:.4f}, "
-            f"Cramér's V {row.cramers_v:.3f})",
-            phrase=f"{where}: {detail}", value=row.psi,
-            threshold=config.mix_psi_incident if row.severity == "incident" else config.mix_psi_warning,
+            kind="mix" if overall else "segment", check=rule, subject=subject, severity=severity,
+            message=f"{where} changed ({windows}): {detail} (chi-square {p_text}, PSI {psi:.4f}, "
+            f"Cramér's V {cramers_v:.3f})",
+            phrase=f"{where}: {detail}", value=psi,
+            threshold=config.mix_psi_incident if severity == "incident" else config.mix_psi_warning,
             method=f"chi-square (scipy chi2_contingency, no continuity correction) gated by PSI >= "
             f"{config.mix_psi_warning:g}/{config.mix_psi_incident:g} and Cramér's V >= "
             f"{config.mix_v_warning:g}/{config.mix_v_incident:g} (warning/incident); PSI eps "
             f"{config.psi_epsilon:g}" + ("" if overall else "; Benjamini-Hochberg across segment levels"),
-            section=SECTIONS["mix"] if overall else SECTIONS["segments"], magnitude=row.psi,
+            section=SECTIONS["mix"] if overall else SECTIONS["segments"], magnitude=psi,
         ))
     return events

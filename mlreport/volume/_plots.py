@@ -9,16 +9,21 @@ marker, so status reads without colour too.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
+from typing import TYPE_CHECKING
 
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..findings import severity_rank
 from ..plots import PALETTE, SEVERITY_MARKERS, finish, new_figure
 from ..stats import PERIOD_WORDS
-from ._analysis import VolumeResult
+
+if TYPE_CHECKING:
+    from ._result import VolumeResult
 
 __all__ = [
     "flagged_series",
@@ -36,7 +41,7 @@ def _word(result: VolumeResult) -> str:
     return PERIOD_WORDS[result.period]
 
 
-def _mark_flags(ax, frame: pd.DataFrame, x: str, y: str) -> None:
+def _mark_flags(ax: Axes, frame: pd.DataFrame, x: str, y: str) -> None:
     for level in ("warning", "incident"):
         rows = frame[frame["severity"] == level]
         if len(rows):
@@ -44,11 +49,12 @@ def _mark_flags(ax, frame: pd.DataFrame, x: str, y: str) -> None:
                        zorder=5, label=level)
 
 
-def _analysis_line(ax, result: VolumeResult) -> None:
-    ax.axvline(result.counts.analysis_start, color=PALETTE["neutral"], linestyle=":", linewidth=1)
+def _analysis_line(ax: Axes, result: VolumeResult) -> None:
+    # As a date number: matplotlib's stubs take floats, and dates on a date axis are date numbers.
+    ax.axvline(mdates.date2num(result.counts.analysis_start), color=PALETTE["neutral"], linestyle=":", linewidth=1)
 
 
-def _dates(ax) -> None:
+def _dates(ax: Axes) -> None:
     locator = mdates.AutoDateLocator(minticks=4, maxticks=8)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -62,7 +68,7 @@ def flagged_series(result: VolumeResult, top: int = 3) -> list[str]:
         return ["overall"]
     score = flagged.assign(rank=flagged["severity"].map(severity_rank)).groupby("series")["rank"].agg(["max", "size"])
     ranked = score.sort_values(["max", "size"], ascending=False).index.tolist()
-    return ["overall"] + [name for name in ranked if name != "overall"][:top]
+    return ["overall", *[name for name in ranked if name != "overall"][:top]]
 
 
 def volume_timeline(result: VolumeResult, series: Sequence[str] | None = None) -> Figure:
@@ -70,7 +76,7 @@ def volume_timeline(result: VolumeResult, series: Sequence[str] | None = None) -
     names = list(series) if series is not None else flagged_series(result)
     fig, axes = new_figure(len(names), 1, height=2.3 * len(names) + 0.4, squeeze=False, sharex=True)
     config = result.config
-    for ax, name in zip(axes[:, 0], names):
+    for ax, name in zip(axes[:, 0], names, strict=True):
         rows = result.volume[result.volume["series"] == name]
         ax.fill_between(rows["period"], rows["lower"], rows["upper"], color=PALETTE["reference"], alpha=0.25,
                         step="mid", linewidth=0, label=f"band (p {config.p_warning:g})")
@@ -85,7 +91,8 @@ def volume_timeline(result: VolumeResult, series: Sequence[str] | None = None) -
         _dates(ax)
     axes[0, 0].legend(loc="upper left", ncol=5)
     axes[-1, 0].set_xlabel("period start (local time); dotted line: analysis start")
-    title = (f"Volume per {_word(result)} vs the median of the same {'hour and weekday' if result.period == 'H' else 'weekday' if result.period == 'D' else 'week'} "
+    slot = {"H": "hour and weekday", "D": "weekday"}.get(result.period, "week")
+    title = (f"Volume per {_word(result)} vs the median of the same {slot} "
              f"over {config.baseline_weeks} weeks; quasi-Poisson band and flags at p < {config.p_warning:g}")
     return finish(fig, title)
 
@@ -100,7 +107,7 @@ def rate_chart(result: VolumeResult, decisions: Sequence[str] | None = None) -> 
     """Decision rates with Laney p′ limits, one panel per decision."""
     labels = _decisions(result, decisions)
     fig, axes = new_figure(len(labels), 1, height=2.0 * len(labels) + 0.4, squeeze=False, sharex=True)
-    for ax, label in zip(axes[:, 0], labels):
+    for ax, label in zip(axes[:, 0], labels, strict=True):
         rows = result.rates[result.rates["decision"] == label]
         percent = rows.assign(rate=rows["rate"] * 100, center=rows["center"] * 100, lcl=rows["lcl"] * 100,
                               ucl=rows["ucl"] * 100)
@@ -125,7 +132,7 @@ def ewma_chart(result: VolumeResult, decisions: Sequence[str] | None = None) -> 
     """EWMA of each rate's deviation from its centre, with exact time-varying limits."""
     labels = _decisions(result, decisions)
     fig, axes = new_figure(len(labels), 1, height=1.8 * len(labels) + 0.4, squeeze=False, sharex=True)
-    for ax, label in zip(axes[:, 0], labels):
+    for ax, label in zip(axes[:, 0], labels, strict=True):
         rows = result.rates[(result.rates["decision"] == label) & (result.rates["window"] == "analysis")]
         ax.fill_between(rows["period"], rows["ewma_lcl"] * 100, rows["ewma_ucl"] * 100, color=PALETTE["reference"],
                         alpha=0.25, step="mid", linewidth=0, label="limits")
@@ -146,7 +153,7 @@ def cusum_chart(result: VolumeResult, decisions: Sequence[str] | None = None) ->
     labels = _decisions(result, decisions)
     config = result.config
     fig, axes = new_figure(len(labels), 1, height=1.8 * len(labels) + 0.4, squeeze=False, sharex=True)
-    for ax, label in zip(axes[:, 0], labels):
+    for ax, label in zip(axes[:, 0], labels, strict=True):
         rows = result.rates[(result.rates["decision"] == label) & (result.rates["window"] == "analysis")]
         ax.plot(rows["period"], rows["cusum_upper"], color=PALETTE["current"], linewidth=1.2, label="C⁺")
         ax.plot(rows["period"], -rows["cusum_lower"], color=PALETTE["neutral"], linewidth=1.2, label="−C⁻")
@@ -188,7 +195,7 @@ def contribution_chart(result: VolumeResult, metric: str = "volume", top: int = 
     fig, ax = new_figure(height=max(2.0, 0.3 * len(table) + 1.0))
     scale = 1.0 if metric == "volume" else 100.0
     colours = [PALETTE[level] if level != "ok" else PALETTE["current"] for level in table["severity"]]
-    labels = [f"{c}={v}" for c, v in zip(table["segment_column"], table["segment_value"])]
+    labels = [f"{c}={v}" for c, v in zip(table["segment_column"], table["segment_value"], strict=True)]
     ax.barh(labels, table["contribution"] * scale, color=colours)
     ax.axvline(0, color=PALETTE["neutral"], linewidth=0.8)
     if metric == "volume":
@@ -214,7 +221,7 @@ def change_point_timeline(result: VolumeResult, top: int = 4) -> Figure:
     main = [n for n in order if n == "overall"] + [n for n in order if n.endswith(" rate")]
     names = (main + [n for n in order if n not in main])[:top]
     fig, axes = new_figure(len(names), 1, height=1.9 * len(names) + 0.4, squeeze=False, sharex=True)
-    for ax, name in zip(axes[:, 0], names):
+    for ax, name in zip(axes[:, 0], names, strict=True):
         points = table[table["series"] == name]
         if points["unit"].iloc[0] == "share":
             label = name.rsplit(" rate", 1)[0]
@@ -230,7 +237,7 @@ def change_point_timeline(result: VolumeResult, top: int = 4) -> Figure:
         ax.plot(x, y, color=PALETTE["current"], linewidth=1, marker=".", markersize=3)
         bounds = [x.iloc[0], *points["period"], x.iloc[-1]]
         means = [points["before"].iloc[0], *points["after"]]
-        for start, stop, mean in zip(bounds[:-1], bounds[1:], means):
+        for (start, stop), mean in zip(pairwise(bounds), means, strict=True):
             ax.hlines(mean * scale, start, stop, color=PALETTE["neutral"], linewidth=1.5)
         for when in points["period"]:
             ax.axvline(when, color=PALETTE["incident"], linestyle="--", linewidth=1)

@@ -1,64 +1,70 @@
-"""The volume report's glue: where the decision log comes from and what counts it.
+"""The volume report in one call: :func:`analyse` runs what the notebook shows.
 
 The volume analysis needs only counts (:class:`~mlreport.counts.DecisionCounts`),
-so every backend runs all of it: pandas counts a log it has loaded, DuckDB and
-Spark count where the data lies (:meth:`mlreport.backends.Backend.decision_counts`)
-and the tests, control charts and drill-downs then run on the counts alone.
-Only inferring column roles looks at rows: the log itself with pandas, its first
-:data:`ROLE_ROWS` rows otherwise (a model spec names them for sure).
+so every backend runs all of it: the backend (pandas in memory, DuckDB or
+Spark where the data lies) counts the decision log
+(:meth:`mlreport.backends.Backend.decision_counts`) and the tests, control
+charts and drill-downs then run on the counts alone. Only column roles the
+spec and the parameters leave open are inferred from rows, which the backend
+chooses (:meth:`~mlreport.backends.Backend.role_rows`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
-import pandas as pd
-
 from .. import data, sample
-from ..backends import Backend, as_source
+from ..backends import Source, as_source, open_backend
+from ..counts import resolve_roles
+from ..spec import ModelSpec, load_spec
+from ._analysis import analyse_counts
+from ._parameters import VolumeParameters
+from ._result import VolumeResult
 
-__all__ = ["ROLE_ROWS", "load_decisions", "role_frame", "computation_table"]
-
-ROLE_ROWS = 10_000
-"""Rows a backend other than pandas reads to infer column roles the spec does not name."""
+__all__ = ["analyse"]
 
 
-def load_decisions(
-    data_path: str, *, engine: Backend, sample_rows: int, seed: int, incidents: Sequence[str]
-) -> Any:
-    """The decision log: the built-in sample (a frame) when ``data_path`` is empty, else the files.
+def analyse(parameters: VolumeParameters) -> VolumeResult:
+    """The volume report of ``parameters``: count the decision log, test the counts, return the result.
 
-    pandas loads the files (:func:`mlreport.data.load_table`, recorded in the
-    backend's inputs); another backend gets a :class:`~mlreport.backends.Source`
-    and records the files when it reads them.
+    One backend is opened (:func:`mlreport.backends.open_backend` with the
+    ``backend`` and ``backend_options`` parameters) and one
+    :class:`~mlreport.data.InputLog` records what it read: the files of
+    ``data_path``, or the built-in sample's content. Column roles come from the
+    parameters, then the model spec (``spec_path``; the sample's own spec for
+    the sample), then inference; the policy from the spec's
+    ``[thresholds.volume]``, ``thresholds`` and the window parameters
+    (:meth:`VolumeParameters.config`). Bad input is a
+    :class:`~mlreport.errors.DataError` naming the file or column (an empty
+    log names its file), bad parameters a :class:`~mlreport.errors.ParameterError`.
     """
-    if not data_path:
-        frame = sample.generate(sample_rows, seed=seed, incidents=incidents)
-        data.record_frame(
-            frame, name="decisions", log=engine.inputs,
-            source=f"mlreport.sample.generate({sample_rows}, seed={seed}, incidents={incidents})",
-        )
-        return frame
-    if engine.name == "pandas":
-        return data.load_table(data_path, name="decisions", log=engine.inputs)
-    return as_source(data_path, name="decisions")
+    log = data.InputLog()
+    engine = open_backend(parameters.backend, parameters.data_path or None, parameters.backend_options, inputs=log)
+    source = _decision_log(parameters, log)
+    spec = _spec(parameters)
+    roles = resolve_roles(
+        engine.role_rows(source), spec=spec, timestamp_column=parameters.timestamp_column,
+        decision_column=parameters.decision_column, segment_columns=parameters.segment_columns,
+        score_column=parameters.score_column, override_column=parameters.override_column,
+        decision_labels=parameters.decision_labels, inputs=log,
+    )
+    config = parameters.config(spec)
+    counts = engine.decision_counts(source, config, **roles)
+    return analyse_counts(counts, config, backend=engine, inputs=log, model=spec.model if spec is not None else "")
 
 
-def role_frame(engine: Backend, decisions: Any) -> pd.DataFrame:
-    """Rows to infer and check column roles on: the log itself when in memory, else its first rows."""
-    if isinstance(decisions, pd.DataFrame):
-        return decisions
-    return engine.head(decisions, ROLE_ROWS)
+def _decision_log(parameters: VolumeParameters, log: data.InputLog) -> Source:
+    """The decision log as the backend reads it: the files of ``data_path``, or the built-in sample (recorded)."""
+    if parameters.data_path:
+        return as_source(parameters.data_path, name="decisions")
+    rows, seed, incidents = parameters.sample_rows, parameters.seed, parameters.sample_incidents
+    frame = sample.generate(rows, seed=seed, incidents=incidents)
+    data.record_frame(
+        frame, name="decisions", log=log, source=f"mlreport.sample.generate({rows}, seed={seed}, incidents={incidents})"
+    )
+    return as_source(frame, name="decisions")
 
 
-def computation_table(engine: Backend) -> pd.DataFrame:
-    """The backend that counted the decisions: name, settings and seconds (every section runs on counts)."""
-    info = engine.run_info()
-    rows = [
-        ("backend", info["backend"]),
-        ("settings", info["settings"]),
-        ("seconds counting", info["seconds"]),
-        ("rows", "every row of the log is counted; no section needs rows in memory"),
-    ]
-    return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
+def _spec(parameters: VolumeParameters) -> ModelSpec | None:
+    """The model spec of ``spec_path``; without one, the sample's own spec for the sample and none for files."""
+    if parameters.spec_path:
+        return load_spec(parameters.spec_path)
+    return None if parameters.data_path else ModelSpec.from_dict(sample.DEFAULT_SPEC)

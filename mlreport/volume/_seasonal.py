@@ -43,7 +43,10 @@ class _Series:
 
 
 def _series(counts: DecisionCounts) -> _Series:
-    names, columns, values, matrices = ["overall"], [None], [None], [counts.overall.sum(axis=1)[:, None]]
+    names: list[str] = ["overall"]
+    columns: list[str | None] = [None]
+    values: list[str | None] = [None]
+    matrices = [counts.overall.sum(axis=1)[:, None]]
     for column, (levels, table) in counts.segments.items():
         names += [f"{column}={level}" for level in levels]
         columns += [column] * len(levels)
@@ -141,8 +144,8 @@ def _volume_table(counts: DecisionCounts, state: _VolumeState, config: VolumeCon
     return pd.DataFrame(
         {
             "series": np.repeat(state.series.names, n_periods),
-            "segment_column": pd.array(np.repeat(state.series.columns, n_periods), dtype="str"),
-            "segment_value": pd.array(np.repeat(state.series.values, n_periods), dtype="str"),
+            "segment_column": pd.array(np.repeat(np.array(state.series.columns, dtype=object), n_periods), dtype="str"),
+            "segment_value": pd.array(np.repeat(np.array(state.series.values, dtype=object), n_periods), dtype="str"),
             "period": np.tile(counts.periods.to_numpy(), n_series),
             "window": np.tile(window, n_series),
             "exposure": np.tile(counts.exposure, n_series),

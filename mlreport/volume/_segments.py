@@ -117,7 +117,7 @@ def _contributions(
     q_values[segment_index] = _bh(p_values[segment_index])
     baseline_volume = y[:B].sum(axis=0)
     current_volume = y[B:].sum(axis=0)
-    column_change: dict[str, float] = {}
+    column_change: dict[str | None, float] = {}
     for s in segment_index:
         column_change[series.columns[s]] = column_change.get(series.columns[s], 0.0) + (observed[s] - expected[s])
     for s in segment_index:
@@ -168,19 +168,20 @@ def _contributions(
                 section=SECTIONS["segments"], magnitude=abs(relative),
             ))
     # Rates: shift-share per decision label and segment column.
-    tests = mix_tests.set_index("scope")
-    for column, (levels, table) in counts.segments.items():
-        base, current = _window_sums(table, counts)  # [L, D]
+    tests = {str(test["scope"]): test for test in mix_tests.to_dict("records")}
+    for name, (levels, cube) in counts.segments.items():
+        base, current = _window_sums(cube, counts)  # [L, D]
         nb, nc = base.sum(axis=1), current.sum(axis=1)
         for d, label in enumerate(counts.labels):
-            parts = shift_share(nb, base[:, d], nc, current[:, d])
+            parts = {key: parts_column.to_numpy() for key, parts_column in
+                     shift_share(nb, base[:, d], nc, current[:, d]).items()}
             overall_change = (current[:, d].sum() / nc.sum() if nc.sum() else math.nan) - (
                 base[:, d].sum() / nb.sum() if nb.sum() else math.nan)
             for j, level in enumerate(levels):
-                scope = f"{column}={level}"
-                test = tests.loc[scope] if scope in tests.index else None
+                scope = f"{name}={level}"
+                test = tests.get(scope)
                 flags = []
-                pb, pc = parts.at[j, "baseline_rate"], parts.at[j, "current_rate"]
+                pb, pc = parts["baseline_rate"][j], parts["current_rate"][j]
                 rule, severity = "", "ok"
                 if test is not None and nc[j] > 0 and math.isfinite(pb) and 0.0 < pb < 1.0 and pc in (0.0, 1.0):
                     probability = (1.0 - pb) ** nc[j] if pc == 0.0 else pb ** nc[j]
@@ -189,20 +190,20 @@ def _contributions(
                         rule, severity = "segment_share_extreme", config.severity["segment_share_extreme"]
                         events.append(_Event(
                             kind="segment", check=rule, subject=scope, severity=severity,
-                            message=f"{_phrase(column, level)}: {label} share {pc:.0%} in the current window "
+                            message=f"{_phrase(name, level)}: {label} share {pc:.0%} in the current window "
                             f"({nc[j]:,.0f} decisions) against {pb:.1%} in the baseline",
-                            phrase=f"{_phrase(column, level)} {label} share {pc:.0%}", value=pc * 100,
+                            phrase=f"{_phrase(name, level)} {label} share {pc:.0%}", value=pc * 100,
                             threshold=config.p_incident,
                             method="binomial probability of a 0 % or 100 % share under the baseline share",
                             section=SECTIONS["segments"], magnitude=abs(pc - pb),
                         ))
                 rows.append({
-                    "segment_column": column, "segment_value": level, "metric": f"rate:{label}",
+                    "segment_column": name, "segment_value": level, "metric": f"rate:{label}",
                     "baseline": pb, "current": pc, "expected": np.nan,
                     "change": pc - pb if math.isfinite(pb) and math.isfinite(pc) else np.nan,
-                    "relative_change": np.nan, "mix_effect": parts.at[j, "mix_effect"],
-                    "within_effect": parts.at[j, "within_effect"], "contribution": parts.at[j, "contribution"],
-                    "share_of_change": parts.at[j, "contribution"] / overall_change if overall_change else np.nan,
+                    "relative_change": np.nan, "mix_effect": parts["mix_effect"][j],
+                    "within_effect": parts["within_effect"][j], "contribution": parts["contribution"][j],
+                    "share_of_change": parts["contribution"][j] / overall_change if overall_change else np.nan,
                     "p_value": float(test["p_value"]) if test is not None else np.nan,
                     "q_value": float(test["q_value"]) if test is not None else np.nan,
                     "flags": "; ".join(flags), "rule": rule or (test["rule"] if test is not None else ""),

@@ -107,11 +107,11 @@ def test_segment_levels_are_capped_to_the_most_frequent_and_the_rest_folded(clea
     capped = count_decisions(frame, VolumeConfig(max_segment_levels=12), **roles)
     full_names, full_table = full.segments["merchant"]
     names, table = capped.segments["merchant"]
-    in_window = dict(zip(full_names, full_table.sum(axis=(0, 2))))
+    in_window = dict(zip(full_names, full_table.sum(axis=(0, 2)), strict=True))
     ranked = sorted((n for n in full_names if n != "(missing)"), key=lambda n: (-in_window[n], n))
     assert "(other)" not in full_names and not any("merchant" in n for n in full.notes)
     assert set(names) == set(ranked[:12]) | {"(other)", "(missing)"}
-    for name in ranked[:12] + ["(missing)"]:
+    for name in [*ranked[:12], "(missing)"]:
         np.testing.assert_array_equal(table[:, names.index(name)], full_table[:, full_names.index(name)])
     folded = [full_names.index(n) for n in ranked[12:]]
     np.testing.assert_array_equal(table[:, names.index("(other)")], full_table[:, folded].sum(axis=1))

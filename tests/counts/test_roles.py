@@ -52,7 +52,8 @@ def test_all_missing_decisions_are_refused_with_the_column_named(clean):
 
 
 def test_a_decision_column_with_too_many_labels_is_refused(clean):
-    with pytest.raises(DataError, match=r"'application_id' has 50,000 distinct values .*expected a few decision labels"):
+    too_many = r"'application_id' has 50,000 distinct values .*expected a few decision labels"
+    with pytest.raises(DataError, match=too_many):
         analyse(clean, decision_column="application_id")
     few = clean.assign(decision=clean.index % 5)
     assert count_decisions(few, VolumeConfig(max_decision_labels=5), **ROLES).labels == ["0", "1", "2", "3", "4"]
@@ -70,3 +71,17 @@ def test_roles_from_parameters_spec_or_inference(clean):
     assert (inferred["timestamp_column"], inferred["decision_column"]) == ("timestamp", "decision")
     with pytest.raises(DataError, match="no decision column"):
         resolve_roles(clean[["timestamp", "age"]])
+
+
+def test_roles_take_one_form_whoever_fills_them(clean):
+    from mlreport.counts import DecisionRoles, decision_roles
+
+    keys = list(DecisionRoles.__annotations__)
+    resolved = resolve_roles(clean, spec=ModelSpec.from_dict(DEFAULT_SPEC))
+    assert list(resolved) == keys
+    assert decision_roles(timestamp_column="t", decision_column="d", segment_columns=("a",), score_column="",
+                          decision_labels=[]) == {
+        "timestamp_column": "t", "decision_column": "d", "segment_columns": ["a"], "score_column": None,
+        "override_column": None, "decision_labels": None}
+    counts = count_decisions(clean, **resolved)
+    assert counts.roles == resolved  # what was counted travels with the counts

@@ -9,7 +9,7 @@ from volume_logs import analyse
 
 from mlreport.findings import SEVERITIES, summarize
 from mlreport.sample import generate
-from mlreport.volume import SECTIONS, VolumeConfig, analyse_volume
+from mlreport.volume import SECTIONS, VolumeConfig, analyse_volume, change_point_timeline, flagged_series
 
 
 @pytest.fixture(scope="module")
@@ -243,48 +243,6 @@ def test_result_helpers_for_the_notebook(outage_and_jump):
                                                             "unit", "change"]
 
 
-def test_figures_build_without_warnings_and_state_their_method(outage_and_jump):
-    from mlreport.volume import _plots as volume_plots
-
-    figures = {
-        "volume": volume_plots.volume_timeline(outage_and_jump),
-        "rates": volume_plots.rate_chart(outage_and_jump),
-        "ewma": volume_plots.ewma_chart(outage_and_jump),
-        "cusum": volume_plots.cusum_chart(outage_and_jump),
-        "mix": volume_plots.mix_chart(outage_and_jump),
-        "contributions": volume_plots.contribution_chart(outage_and_jump, "rate:approve"),
-        "changes": volume_plots.change_point_timeline(outage_and_jump),
-    }
-    titles = {name: figure._suptitle.get_text() for name, figure in figures.items()}
-    assert "p < 0.001" in titles["volume"] and "Laney p′" in titles["rates"]
-    assert "λ 0.2" in titles["ewma"] and "h 5" in titles["cusum"] and "PELT" in titles["changes"]
-    assert volume_plots.flagged_series(outage_and_jump)[:2] == ["overall", "channel=broker"]
-    for figure in figures.values():
-        assert all(ax.get_ylabel() for ax in figure.axes)
-
-
-def test_notebook_follows_the_contract():
-    from pathlib import Path
-
-    import nbformat
-
-    from mlreport.driver import declared_parameters
-
-    path = Path(__file__).parents[2] / "notebooks" / "volume.ipynb"
-    notebook = nbformat.read(path, as_version=4)
-    assert notebook.cells[0].cell_type == "markdown" and notebook.cells[0].source.startswith("# ")
-    assert notebook.cells[1].metadata.get("tags") == ["parameters"]
-    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    assert all(not cell.outputs and cell.execution_count is None for cell in code)
-    assert "publish(" in code[-1].source
-    declared = declared_parameters(path)
-    assert {"data_path", "timestamp_column", "decision_column", "segment_columns", "period", "baseline_weeks",
-            "analysis_start", "holidays", "sample_rows", "sample_incidents", "seed"} <= set(declared)
-    headings = {cell.source.splitlines()[0][3:] for cell in notebook.cells
-                if cell.cell_type == "markdown" and cell.source.startswith("## ")}
-    assert set(SECTIONS.values()) <= headings
-
-
 def test_naive_local_timestamps_with_a_time_zone_get_daylight_saving_exposure():
     frame = _local_log("2026-02-23", 6, "Europe/London")
     naive = frame.assign(ts=frame.ts.dt.tz_localize(None))  # local wall clock, zone dropped
@@ -300,9 +258,7 @@ def test_helpers_work_when_nothing_is_flagged(clean):
     result = analyse(clean, score_column="score")
     assert result.flagged_volume().empty
     assert result.headline.startswith("Healthy: volume within the seasonal baseline")
-    from mlreport.volume import _plots as volume_plots
-
-    assert volume_plots.flagged_series(result) == ["overall"]
-    volume_plots.change_point_timeline(result)
+    assert flagged_series(result) == ["overall"]
+    change_point_timeline(result)
 
 
