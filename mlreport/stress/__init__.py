@@ -1,6 +1,7 @@
 """The stress analysis: the model under scenarios, sensitivity, reverse stress and monotonicity.
 
-The parts of the analysis, each usable alone: a :class:`Population` (model,
+The notebook's parameters as one checked value (:class:`StressParameters`),
+and the parts of the analysis, each usable alone: a :class:`Population` (model,
 decision rule and data scored once at baseline) that a :class:`ScenarioRunner`,
 a :class:`SensitivitySweep`, a :class:`ReverseStress` bisector and
 :func:`permutation_importance` take explicitly; :class:`StressTest` puts them
@@ -22,6 +23,7 @@ from ._models import (
     setup_model,
 )
 from ._monotonicity import MonotonicityResult, check_directions, monotonicity
+from ._parameters import StressParameters
 from ._plots import ice_chart, reverse_chart, scenario_chart, sensitivity_chart
 from ._population import Population, default_segments
 from ._readouts import SECTIONS, LossModel, paired_rate_change, roc_auc
@@ -33,6 +35,7 @@ from ._stress import StressTest
 from ._summary import stress_headline, stress_summary
 
 __all__ = [
+    "StressParameters",
     "StressTest",
     "Population",
     "ScenarioRunner",
