@@ -1,7 +1,13 @@
 """The stress analysis: the model under scenarios, sensitivity, reverse stress and monotonicity.
 
-The notebook's parameters as one checked value (:class:`StressParameters`),
-and the parts of the analysis, each usable alone: a :class:`Population` (model,
+The one call a notebook makes (the shape of :mod:`mlreport.analysis`)::
+
+    result = stress.analyse(stress.StressParameters.from_namespace(globals()))
+    result.tables["scenarios"]            # a section's table (TABLES names them)
+    show(result.figures["sensitivity"])   # a section's figure (FIGURES)
+    publish(result.summary)               # the last cell
+
+and the parts it is made of, each usable alone: a :class:`Population` (model,
 decision rule and data scored once at baseline) that a :class:`ScenarioRunner`,
 a :class:`SensitivitySweep`, a :class:`ReverseStress` bisector and
 :func:`permutation_importance` take explicitly; :class:`StressTest` puts them
@@ -11,6 +17,7 @@ together. Scenario files, shocks and tolerances are in :mod:`mlreport.stress.sce
 from __future__ import annotations
 
 from . import scenarios
+from ._analysis import FIGURES, TABLES, StressResult, analyse
 from ._importance import permutation_importance
 from ._models import (
     DEFAULT_BATCH_SIZE,
@@ -36,6 +43,10 @@ from ._summary import stress_headline, stress_summary
 
 __all__ = [
     "StressParameters",
+    "StressResult",
+    "analyse",
+    "TABLES",
+    "FIGURES",
     "StressTest",
     "Population",
     "ScenarioRunner",

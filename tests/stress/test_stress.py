@@ -73,31 +73,3 @@ def test_a_sweep_after_importance_reuses_nothing_across_tests():
     full = test.sweep.shocked("x", "relative", 0.2)
     part = sampled.sweep.shocked("x", "relative", 0.2)
     assert full is not part and full.rates[0] == pytest.approx(part.rates[0], abs=0.05)
-
-
-def test_notebook_contract():
-    from pathlib import Path
-
-    import nbformat
-
-    from mlreport.driver import declared_parameters
-
-    notebook_path = Path(__file__).resolve().parents[2] / "notebooks" / "stress.ipynb"
-    notebook = nbformat.read(str(notebook_path), as_version=4)
-    assert notebook.cells[0].cell_type == "markdown" and notebook.cells[0].source.startswith("# ")
-    assert "parameters" in notebook.cells[1].metadata.get("tags", [])
-    params = declared_parameters(notebook)
-    for name in ("data_path", "model", "trust_model_file", "scenarios_path", "tolerance_pp", "sensitivity_features",
-                 "seed"):
-        assert name in params and params[name].help
-    assert params["trust_model_file"].default is False and params["data_path"].default == ""
-    # papermill parses the cell with a regex that gives up on a second "=" in a line.
-    import papermill
-
-    assert set(papermill.inspect_notebook(str(notebook_path))) == set(params)
-    code = [c for c in notebook.cells if c.cell_type == "code"]
-    assert all(not c.outputs and c.execution_count is None for c in code)
-    assert "publish(summary)" in code[-1].source
-    headings = [c.source.splitlines()[0] for c in notebook.cells if c.cell_type == "markdown"]
-    for section in ("## Scenarios", "## Sensitivity", "## Reverse stress", "## Monotonicity"):
-        assert section in headings
