@@ -1,25 +1,23 @@
-"""The stress analysis end to end: :func:`analyse` its parameters into a :class:`StressResult`.
+"""The stress analysis end to end: :func:`analyse` turns :class:`StressParameters` into a :class:`StressResult`.
 
 Nothing is computed when the result is made. Each part is computed on first
 use and kept, so the notebook cell that shows a section is where its work
 happens (and where a failure is reported):
 
-========================  ======================================================
-``result.setup``          the model and its decision rule (the built-in model is
-                          trained here); ``result.spec`` the model spec, if any
-``result.test``           the population loaded (recorded in ``result.inputs``)
-                          and scored once at baseline; ``result.population`` its
-                          scoring core
-``result.importance``     permutation importance on ``sweep_rows`` rows
-``result.scenario_run``   the scenario suite (``result.suite``) run
-``result.sweep_test``     the test on ``sweep_rows`` sampled rows, which
-``result.curves``         sensitivity curves of the ``result.top_features`` and
-``result.reverse``        reverse stress search
-``result.monotonicity``   the ICE check of ``result.monotone`` (declared features)
-========================  ======================================================
+- ``spec`` and ``setup``: the model spec, if any, and the model with its
+  decision rule (the built-in model is trained here);
+- ``data`` and ``test``: the population as read (recorded in ``inputs``) and
+  scored once at baseline; ``population`` is the test's scoring core;
+- ``importance``: permutation importance on ``sweep_rows`` rows;
+- ``suite`` and ``scenario_run``: the scenario file and its run;
+- ``sweep_test``, ``top_features``, ``curves`` and ``reverse``: the test on
+  ``sweep_rows`` sampled rows, the features it sweeps, their sensitivity
+  curves and the reverse-stress search;
+- ``monotone`` and ``monotonicity``: the features declared monotone and their
+  ICE check.
 
-``result.tables`` and ``result.figures`` name the report's sections (see
-:data:`TABLES` and :data:`FIGURES`); ``result.summary`` needs every part.
+``tables`` and ``figures`` are the report's sections by name (:data:`TABLES`,
+:data:`FIGURES`); ``summary`` and ``findings`` need every part.
 """
 
 from __future__ import annotations
@@ -99,7 +97,8 @@ class StressResult(AnalysisResult):
         self._figures: Sections[Figure] = Sections(
             {
                 "scenarios": lambda: scenario_chart(self.scenario_run),
-                # The band is the tolerance_pp parameter as given, as the report has always drawn it.
+                # The band is the tolerance_pp parameter as given, as before: with its default 0 (meaning
+                # "the spec's, else 5 pp") that is a line at 0, not the run's tolerance.
                 "sensitivity": lambda: sensitivity_chart(self.curves, tolerance_pp=self.parameters.tolerance_pp),
                 "reverse": lambda: reverse_chart(self.reverse.table),
                 "monotonicity": lambda: ice_chart(self.monotonicity),
