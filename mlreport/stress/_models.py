@@ -34,9 +34,11 @@ from __future__ import annotations
 
 import functools
 import importlib
+import itertools
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -126,7 +128,7 @@ class Model:
                 column=missing[0],
             )
 
-    def _batches(self, frame: pd.DataFrame):
+    def _batches(self, frame: pd.DataFrame) -> Iterator[tuple[int, pd.DataFrame]]:
         # Slice rows first, then select features: only one batch is ever copied.
         self._check_columns(frame)
         columns = list(self.features) if self.features is not None else None
@@ -134,7 +136,7 @@ class Model:
             batch = frame.iloc[start : start + self.batch_size]
             yield start, batch if columns is None else batch[columns]
 
-    def _call(self, function: Callable, batch: pd.DataFrame, start: int, scenario: str) -> Any:
+    def _call(self, function: Callable[[pd.DataFrame], Any], batch: pd.DataFrame, start: int, scenario: str) -> Any:
         try:
             return function(batch)
         except Exception as exc:  # any failure inside user code becomes a ModelError
@@ -282,7 +284,8 @@ def _load_file(path: str, *, trust: bool) -> Any:
         raise ModelError(f"model file {path!r} does not exist", model=path)
     if path.endswith(".skops"):
         try:
-            import skops.io as sio  # optional: not a dependency of mlreport
+            # Optional, not a dependency of mlreport, and untyped: imported by name.
+            sio = importlib.import_module("skops.io")
         except ImportError:
             raise ModelError(
                 f"{path!r} is a skops file but skops is not installed "
@@ -305,7 +308,7 @@ def _load_file(path: str, *, trust: bool) -> Any:
             "only for a file you produced or otherwise trust",
             model=path,
         )
-    import joblib
+    joblib = importlib.import_module("joblib")  # a scikit-learn dependency, untyped: imported by name
 
     try:
         return joblib.load(path)
@@ -385,9 +388,9 @@ class DecisionRule:
         for label, cut in self.thresholds.items():
             if isinstance(cut, bool) or not isinstance(cut, (int, float)) or not math.isfinite(cut):
                 raise ModelError(f"decision threshold for {label!r} must be a finite number, got {cut!r}")
-        ordered = all(a < b for a, b in zip(cuts, cuts[1:]))
+        ordered = all(a < b for a, b in itertools.pairwise(cuts))
         if not self.higher_is_riskier:
-            ordered = all(a > b for a, b in zip(cuts, cuts[1:]))
+            ordered = all(a > b for a, b in itertools.pairwise(cuts))
         if not ordered:
             direction = "increasing" if self.higher_is_riskier else "decreasing"
             raise ModelError(f"decision thresholds must be strictly {direction}: {dict(self.thresholds)}")
@@ -444,7 +447,7 @@ class DecisionRule:
         probabilities = cumulative if higher_is_riskier else 1 - cumulative
         cuts = np.quantile(np.asarray(scores, dtype="float64"), probabilities)
         return cls(
-            {label: float(cut) for label, cut in zip(shares, cuts)},
+            {label: float(cut) for label, cut in zip(shares, cuts, strict=True)},
             otherwise=otherwise,
             higher_is_riskier=higher_is_riskier,
         )
@@ -463,7 +466,7 @@ class ModelDecisions:
 
     def codes_of(self, decisions: np.ndarray, *, model: str, scenario: str) -> np.ndarray:
         """Index into :attr:`labels` for each decision label."""
-        codes = pd.Index(list(self.labels)).get_indexer(np.asarray(decisions, dtype=object))
+        codes = pd.Index(list(self.labels)).get_indexer(pd.Index(np.asarray(decisions, dtype=object)))
         unknown = np.flatnonzero(codes < 0)
         if len(unknown):
             label = decisions[unknown[0]]
@@ -497,14 +500,17 @@ class ModelSetup(NamedTuple):
     builtin: bool
 
 
-def _positive_probability(estimator: Any) -> Callable[[pd.DataFrame], np.ndarray]:
-    from threadpoolctl import threadpool_limits  # a scikit-learn dependency
+def _one_openmp_thread() -> AbstractContextManager[object]:
+    """Limit OpenMP to one thread (threadpoolctl: a scikit-learn dependency, untyped, so imported by name)."""
+    return importlib.import_module("threadpoolctl").threadpool_limits(limits=1, user_api="openmp")
 
+
+def _positive_probability(estimator: Any) -> Callable[[pd.DataFrame], np.ndarray]:
     def predict(frame: pd.DataFrame) -> np.ndarray:
         # One OpenMP thread: the model is small, and thread pools oversubscribe
         # shared or CPU-limited machines (containers), where scoring with all
         # cores' threads ran about three times slower than with one.
-        with threadpool_limits(limits=1, user_api="openmp"):
+        with _one_openmp_thread():
             return estimator.predict_proba(frame)[:, 1]
 
     return predict
@@ -526,7 +532,6 @@ def default_model(seed: int = 0, *, rows: int = 30_000) -> ModelSetup:
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder
-    from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
     from .. import sample
 
@@ -567,7 +572,7 @@ def default_model(seed: int = 0, *, rows: int = 30_000) -> ModelSetup:
             ),
         ]
     )
-    with threadpool_limits(limits=1, user_api="openmp"):
+    with _one_openmp_thread():
         pipeline.fit(labelled[list(features)], target)
     name = f"built-in default model (seed {seed})"
     # Scores only: the classifier's predict (0/1) is not a business decision.
@@ -614,8 +619,9 @@ def setup_model(
     if not spec:
         built_in = default_model(seed)
         if thresholds:
-            rule = DecisionRule(thresholds, otherwise=otherwise, higher_is_riskier=higher_is_riskier)
-            return built_in._replace(rule=rule)
+            return built_in._replace(
+                rule=DecisionRule(thresholds, otherwise=otherwise, higher_is_riskier=higher_is_riskier)
+            )
         return built_in
     model = load_model(spec, trust=trust, features=features or None, batch_size=batch_size)
     if thresholds:

@@ -12,14 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ..errors import DataError, ParameterError
 from ..findings import Finding
 from ._models import Model
-from ._population import _rng
 from ._readouts import SECTIONS
-from .scenarios import is_numeric
+from .scenarios import is_numeric, scenario_rng
 
 __all__ = ["MonotonicityResult", "check_directions", "monotonicity"]
 
@@ -30,7 +30,8 @@ class MonotonicityResult:
 
     table: pd.DataFrame
     examples: pd.DataFrame
-    curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+    #: feature -> (grid of values, ICE scores per sampled row and grid point, rows violating)
+    curves: dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]]
     findings: list[Finding]
     method: str
     tolerance: float = 0.01
@@ -70,11 +71,14 @@ def monotonicity(
     (absolute score units) between adjacent grid points.
     """
     reference = frame if reference is None else reference
-    rng = _rng(seed, "monotonicity")
+    rng = scenario_rng(seed, "monotonicity")
     count = min(sample_rows, len(frame))
     index = np.sort(rng.choice(len(frame), size=count, replace=False))
     sample = frame.iloc[index]
-    rows, examples, findings, curves = [], [], [], {}
+    rows: list[dict[str, object]] = []
+    examples: list[dict[str, object]] = []
+    findings: list[Finding] = []
+    curves: dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]] = {}
     check_directions(spec)
     for feature, direction in spec.items():
         if feature not in frame.columns:
@@ -89,14 +93,15 @@ def monotonicity(
         repeated = sample.iloc[np.repeat(np.arange(count), len(grid))].reset_index(drop=True)
         column = np.tile(grid, count)
         if pd.api.types.is_integer_dtype(frame[feature].dtype):
-            repeated[feature] = pd.array(column.astype("int64"), dtype=frame[feature].dtype)
+            # pandas-stubs list only timedelta dtypes for an ndarray here; pandas takes any integer dtype.
+            repeated[feature] = pd.array(column.astype("int64"), dtype=frame[feature].dtype)  # type: ignore[arg-type]
         else:
             repeated[feature] = column
         ice = model.score(repeated, scenario=f"monotonicity: {feature} ICE").reshape(count, len(grid))
         steps = np.diff(ice, axis=1)
         against = -steps if direction == "increasing" else steps
         violation = against > tolerance
-        violating_rows = violation.any(axis=1)
+        violating_rows: npt.NDArray[np.bool_] = np.asarray(violation.any(axis=1))
         curves[feature] = (grid, ice, violating_rows)
         worst = against.max() if against.size else 0.0
         rows.append(

@@ -58,7 +58,7 @@ def scenario_chart(run: ScenarioRun) -> Figure:
     failing = set(applicable.loc[applicable["result"] == "fail", "scenario"])
     ax.set_yticks(positions)
     ax.set_yticklabels([f"FAIL  {n}" if n in failing else n for n in names])
-    for tick, name in zip(ax.get_yticklabels(), names):
+    for tick, name in zip(ax.get_yticklabels(), names, strict=True):
         if name in failing:
             tick.set_color(PALETTE["incident"])
     ax.set_xlabel("change in decision rate (percentage points)")
@@ -137,7 +137,7 @@ def reverse_chart(reverse: pd.DataFrame, *, family: str = "relative") -> Figure:
     fig, ax = new_figure(width=8.0, height=max(2.2, 0.4 * len(features) + 1.2))
     positions = np.arange(len(features))[::-1]
     scale = 100 if family in ("relative", "set_missing", "category_remap") else 1
-    for y, feature in zip(positions, features):
+    for y, feature in zip(positions, features, strict=True):
         for record in part[part["feature"] == feature].itertuples(index=False):
             if record.breaks:
                 ax.barh(y, scale * record.magnitude, color=PALETTE["warning"], height=0.6)
@@ -163,15 +163,16 @@ def ice_chart(result: MonotonicityResult, features: Sequence[str] | None = None)
         ax.text(0.5, 0.5, "no monotone features declared", ha="center", va="center")
         return finish(fig, "Monotonicity: nothing to check")
     fig, axes = new_figure(1, max(1, len(features)), width=8.0, height=3.2, squeeze=False)
-    for ax, feature in zip(axes[0], features):
+    for ax, feature in zip(axes[0], features, strict=True):
         grid, ice, violating = result.curves[feature]
         for row in np.flatnonzero(~violating)[:100]:
             ax.plot(grid, ice[row], color=PALETTE["reference"], linewidth=0.5, alpha=0.5)
         for row in np.flatnonzero(violating)[:100]:
             ax.plot(grid, ice[row], color=PALETTE["warning"], linewidth=0.6, alpha=0.6)
         ax.plot(grid, ice.mean(axis=0), color=PALETTE["current"], linewidth=2, label="mean (PDP)")
-        direction = result.table.set_index("feature").at[feature, "direction"]
-        share = result.table.set_index("feature").at[feature, "share_violating"]
+        checked = result.table.set_index("feature")
+        direction = str(checked.at[feature, "direction"])
+        share = checked["share_violating"].astype(float)[feature]
         ax.set_title(f"{feature}\ndeclared {direction}; {share:.0%} of rows violate", fontsize=8)
         ax.set_xlabel(f"{feature} (data units)")
         ax.set_ylabel("score")

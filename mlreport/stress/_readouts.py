@@ -1,6 +1,6 @@
 """What a stress scenario reads out against the baseline, and the statistics behind it.
 
-A scenario run (:mod:`~mlreport.stress`) reads out what changed:
+A scenario run (:class:`~mlreport.stress.ScenarioRunner`) reads out what changed:
 
 - **decision rates** per label, with a paired confidence interval: the same
   rows are scored twice, so the change in a label's rate is the mean of paired
@@ -105,4 +105,6 @@ class LossModel:
     def describe(self) -> str:
         lgd = f"LGD {self.lgd:g}" if not isinstance(self.lgd, str) else f"LGD column {self.lgd}"
         pd_text = "model score as PD" if self.pd == "score" else "observed default flag as PD"
-        return f"expected loss = sum over accepted rows of PD x LGD x EAD ({pd_text}, {lgd}, EAD column {self.exposure})"
+        return (
+            f"expected loss = sum over accepted rows of PD x LGD x EAD ({pd_text}, {lgd}, EAD column {self.exposure})"
+        )

@@ -1,7 +1,8 @@
 """Reverse stress finds, by bisection, the smallest shock that breaks the tolerance.
 
-It searches the sensitivity grids (:mod:`~mlreport.stress`); the
-methods are part of :class:`~mlreport.stress.StressTest`.
+:class:`ReverseStress` takes a :class:`~mlreport.stress.SensitivitySweep` and
+searches its grids (the plausible range of each shock family), scoring through
+the sweep so that a search after the curves reuses their scores.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import pandas as pd
 
 from ..findings import Finding
 from ._readouts import SECTIONS
-from ._sensitivity import DEFAULT_GRIDS
+from ._sensitivity import DEFAULT_GRIDS, SensitivitySweep
 from .scenarios import Tolerance
 
-__all__ = ["ReverseResult"]
+__all__ = ["ReverseResult", "ReverseStress", "format_magnitude"]
 
 _SIGNED = ("relative", "absolute", "quantile_shift")
 
@@ -38,10 +39,13 @@ class ReverseResult:
     method: str
 
 
-class _ReverseMethods:
-    """Reverse stress: part of :class:`~mlreport.stress.StressTest`, searching with its sensitivity sweeps."""
+class ReverseStress:
+    """Bisects, per feature, shock family and direction, to the smallest shock that breaks the tolerance."""
 
-    def reverse_stress(
+    def __init__(self, sweep: SensitivitySweep) -> None:
+        self.sweep = sweep
+
+    def search(
         self,
         features: Sequence[str],
         *,
@@ -60,12 +64,14 @@ class _ReverseMethods:
         found to break. Assumes the effect does not cross the tolerance and
         back between adjacent grid points. Features that never break within
         the grid say so. Breaks at or below ``fragile_at`` are warnings.
+        ``tolerance`` defaults to the population's.
         """
-        tolerance = tolerance or self.tolerance
+        tolerance = tolerance or self.sweep.population.tolerance
         grids = {**DEFAULT_GRIDS, **(grids or {})}
-        rows, findings = [], []
+        rows: list[dict[str, Any]] = []
+        findings: list[Finding] = []
         for feature in features:
-            for family in self.families_for(feature, families):
+            for family in self.sweep.families_for(feature, families):
                 step = precision[family] if isinstance(precision, Mapping) else float(precision)
                 grid = [float(m) for m in grids[family]]
                 directions = [("down", -1.0), ("up", 1.0)] if family in _SIGNED else [("up", 1.0)]
@@ -91,11 +97,11 @@ class _ReverseMethods:
                         f"{len(never)} of {len(table)} feature/shock combinations never break the "
                         f"tolerance within the plausible range"
                     ),
-                    method=_REVERSE_METHOD,
+                    method=REVERSE_METHOD,
                     section=SECTIONS["reverse"],
                 )
             )
-        return ReverseResult(table=table, findings=findings, method=_REVERSE_METHOD)
+        return ReverseResult(table=table, findings=findings, method=REVERSE_METHOD)
 
     def _bisect(
         self,
@@ -107,12 +113,14 @@ class _ReverseMethods:
         step: float,
         tolerance: Tolerance,
     ) -> dict[str, Any]:
+        sweep = self.sweep
+        population = sweep.population
         evaluations = 0
         low = 0.0
         high = None
         for point in points:
             evaluations += 1
-            breaks, _ = self._breach(self.shocked(feature, family, sign * point), tolerance)
+            breaks, _ = sweep.breach(sweep.shocked(feature, family, sign * point), tolerance)
             if breaks:
                 high = point
                 break
@@ -123,21 +131,21 @@ class _ReverseMethods:
             return {**base, "breaks": False, "magnitude": math.nan, "bracket_low": math.nan,
                     "bracket_high": math.nan, "decision": "", "base_rate": math.nan, "rate": math.nan,
                     "change_pp": math.nan, "evaluations": evaluations,
-                    "note": f"never breaks within {_format_magnitude(family, sign * points[-1])}"}
+                    "note": f"never breaks within {format_magnitude(family, sign * points[-1])}"}
         while high - low > step:
             middle = (low + high) / 2
             evaluations += 1
-            breaks, _ = self._breach(self.shocked(feature, family, sign * middle), tolerance)
+            breaks, _ = sweep.breach(sweep.shocked(feature, family, sign * middle), tolerance)
             if breaks:
                 high = middle
             else:
                 low = middle
-        result = self.shocked(feature, family, sign * high)
-        _, worst = self._breach(result, tolerance)
+        result = sweep.shocked(feature, family, sign * high)
+        _, worst = sweep.breach(result, tolerance)
         return {**base, "breaks": True, "magnitude": sign * high, "bracket_low": sign * low,
-                "bracket_high": sign * high, "decision": self.decision_labels[worst],
-                "base_rate": float(self.base_rates[worst]), "rate": float(result["rates"][worst]),
-                "change_pp": 100 * float(result["rates"][worst] - self.base_rates[worst]),
+                "bracket_high": sign * high, "decision": population.decision_labels[worst],
+                "base_rate": float(population.base_rates[worst]), "rate": float(result.rates[worst]),
+                "change_pp": 100 * float(result.rates[worst] - population.base_rates[worst]),
                 "evaluations": evaluations, "note": ""}
 
     def _reverse_finding(self, row: Mapping[str, Any], fragile_at: float) -> Finding:
@@ -150,23 +158,24 @@ class _ReverseMethods:
             message=(
                 f"{row['decision']} rate {verb} to {100 * row['rate']:.1f}% "
                 f"({row['change_pp']:+.1f} pp) at {row['feature']} "
-                f"{_format_magnitude(row['family'], row['magnitude'])}"
+                f"{format_magnitude(row['family'], row['magnitude'])}"
                 f"{' (fragile: within ' + format(fragile_at, 'g') + ')' if fragile else ''}"
             ),
             value=abs(row["magnitude"]),
             threshold=fragile_at,
-            method=_REVERSE_METHOD,
+            method=REVERSE_METHOD,
             section=SECTIONS["reverse"],
         )
 
 
-_REVERSE_METHOD = (
+#: How reverse stress searches, for the report's method notes.
+REVERSE_METHOD = (
     "grid scan outwards from 0 over the plausible range, then bisection of the first breaking "
     "interval to the stated precision; magnitude = smallest shock found to break"
 )
 
 
-def _format_magnitude(family: str, magnitude: float) -> str:
+def format_magnitude(family: str, magnitude: float) -> str:
     """A shock size in words: ``-18%``, ``+0.10 quantiles``, ``25% missing``."""
     if family == "relative":
         return f"{100 * magnitude:+.1f}%".replace(".0%", "%")

@@ -1,26 +1,28 @@
 """Scenario runs: each scenario of a suite applied to the population, scored again and read out.
 
-The readouts are listed in :mod:`~mlreport.stress`. :class:`ScenarioRun`
-holds their tables, findings and provenance; the methods that compute them are
-part of :class:`~mlreport.stress.StressTest`.
+:class:`ScenarioRunner` takes a :class:`~mlreport.stress.Population` (the
+baseline) and evaluates scenarios against it, row by row; what it reads out is
+described in :mod:`mlreport.stress._readouts`. :class:`ScenarioRun` holds the
+readouts' tables, findings and provenance.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ..findings import Finding
-from ._population import _infinities
+from ._population import Codes, Population, Scores, infinities
 from ._readouts import SECTIONS, paired_rate_change, roc_auc
 from .scenarios import ResolvedScenario, ScenarioSuite, Tolerance, apply_scenario, resolve
 
-__all__ = ["ScenarioRun"]
+__all__ = ["ScenarioRun", "ScenarioReadout", "ScenarioRunner"]
 
 
 @dataclass
@@ -69,44 +71,100 @@ class ScenarioRun:
 
     def display_table(self) -> pd.DataFrame:
         """A compact, rounded table for the report: one row per scenario."""
+        intervals = {
+            (rate["scenario"], rate["decision"]):
+                f"{rate['change_pp']:+.1f} ({rate['ci_low_pp']:+.1f}, {rate['ci_high_pp']:+.1f})"
+            for rate in self.rates.to_dict("records")
+        }
         rows = []
-        wide = self.rates.pivot(index="scenario", columns="decision", values="change_pp")
-        low = self.rates.pivot(index="scenario", columns="decision", values="ci_low_pp")
-        high = self.rates.pivot(index="scenario", columns="decision", values="ci_high_pp")
-        for record in self.table.itertuples(index=False):
-            row: dict[str, Any] = {"scenario": record.scenario, "result": record.result}
+        for record in self.table.to_dict("records"):
+            applicable = bool(record["applicable"])
+            row: dict[str, Any] = {"scenario": record["scenario"], "result": record["result"]}
             for label in self.labels:
-                if record.scenario in wide.index and record.applicable:
-                    row[f"{label} Δ pp (95% CI)"] = (
-                        f"{wide.at[record.scenario, label]:+.1f} "
-                        f"({low.at[record.scenario, label]:+.1f}, {high.at[record.scenario, label]:+.1f})"
-                    )
-                else:
-                    row[f"{label} Δ pp (95% CI)"] = ""
-            row["flip rate %"] = round(100 * record.flip_rate, 1) if record.applicable else None
-            row["mean score shift"] = round(record.score_shift_mean, 4) if record.applicable else None
-            row["hardest hit"] = record.hardest_hit
-            row["why"] = record.reasons or record.notes
+                interval = intervals.get((record["scenario"], label)) if applicable else None
+                row[f"{label} Δ pp (95% CI)"] = interval or ""
+            row["flip rate %"] = round(100 * record["flip_rate"], 1) if applicable else None
+            row["mean score shift"] = round(record["score_shift_mean"], 4) if applicable else None
+            row["hardest hit"] = record["hardest_hit"]
+            row["why"] = record["reasons"] or record["notes"]
             rows.append(row)
         return pd.DataFrame(rows)
 
 
-class _ScenarioMethods:
-    """Scenario runs: part of :class:`~mlreport.stress.StressTest`, compared with its baseline."""
+class RateChange(TypedDict):
+    """One decision label's rate before and after a scenario, with its paired interval (pp)."""
+
+    decision: str
+    base_rate: float
+    stressed_rate: float
+    change_pp: float
+    ci_low_pp: float
+    ci_high_pp: float
+
+
+class SegmentChange(TypedDict):
+    """A segment hit by a scenario: its first label's rate before and after."""
+
+    scenario: str
+    segment_column: str
+    segment: str
+    rows: int
+    decision: str
+    base_rate: float
+    stressed_rate: float
+    change_pp: float
+    flip_rate: float
+
+
+@dataclass
+class ScenarioReadout:
+    """What one scenario changed on the rows it applies to.
+
+    ``rates`` has one :class:`RateChange` per decision label; ``measures`` the
+    flip rates, score shift quantiles and, when available, AUC, Gini,
+    calibration and expected loss (in the run table's column order);
+    ``segments`` the segments hit hardest.
+    """
+
+    rows: int
+    rates: list[RateChange]
+    measures: dict[str, float]
+    segments: list[SegmentChange]
+
+
+class ScenarioRunner:
+    """Evaluates scenarios against a :class:`~mlreport.stress.Population`'s baseline.
+
+    ``confidence`` is the level of the paired intervals; the ``top_segments``
+    segments whose first-label rate moves most (among those with at least
+    ``min_segment_rows`` rows) are reported per scenario.
+    """
+
+    def __init__(
+        self,
+        population: Population,
+        *,
+        confidence: float = 0.95,
+        top_segments: int = 3,
+        min_segment_rows: int = 30,
+    ) -> None:
+        self.population = population
+        self.confidence = confidence
+        self.top_segments = top_segments
+        self.min_segment_rows = min_segment_rows
 
     def _readouts(
         self,
-        base_index: np.ndarray,
+        base_index: npt.NDArray[np.intp],
         stressed: pd.DataFrame,
-        scores: np.ndarray,
-        codes: np.ndarray,
-    ) -> dict[str, Any]:
-        base_scores = self.scores[base_index]
-        base_codes = self.codes[base_index]
-        n = len(base_index)
-        out: dict[str, Any] = {"rows": n}
-        rates = []
-        for code, label in enumerate(self.decision_labels):
+        scores: Scores,
+        codes: Codes,
+    ) -> tuple[list[RateChange], dict[str, float]]:
+        population = self.population
+        base_scores = population.scores[base_index]
+        base_codes = population.codes[base_index]
+        rates: list[RateChange] = []
+        for code, label in enumerate(population.decision_labels):
             before = base_codes == code
             after = codes == code
             change, low, high = paired_rate_change(before, after, confidence=self.confidence)
@@ -120,7 +178,7 @@ class _ScenarioMethods:
                     "ci_high_pp": 100 * high,
                 }
             )
-        out["rates"] = rates
+        out: dict[str, float] = {}
         out["flip_rate"] = float(np.mean(codes != base_codes))
         out["flip_down"] = float(np.mean(codes > base_codes))
         out["flip_up"] = float(np.mean(codes < base_codes))
@@ -130,11 +188,11 @@ class _ScenarioMethods:
         out["score_shift_mean"] = float(shift.mean())
         q05, q50, q95 = np.quantile(shift, [0.05, 0.5, 0.95])
         out.update(score_shift_p05=float(q05), score_shift_p50=float(q50), score_shift_p95=float(q95))
-        if self.labels_array is not None:
-            labels = self.labels_array[base_index]
+        if population.label_values is not None:
+            labels = population.label_values[base_index]
             known = ~np.isnan(labels)
             y = labels[known].astype(np.int8)
-            higher_riskier = getattr(self.rule, "higher_is_riskier", True)
+            higher_riskier = getattr(population.rule, "higher_is_riskier", True)
             sign = 1.0 if higher_riskier else -1.0
             auc_base = roc_auc(sign * base_scores[known], y)
             auc_stressed = roc_auc(sign * scores[known], y)
@@ -149,23 +207,25 @@ class _ScenarioMethods:
                 calibration_base=float(base_scores[known].mean()) - observed if len(y) else math.nan,
                 calibration_stressed=float(scores[known].mean()) - observed if len(y) else math.nan,
             )
-        if self.loss is not None:
-            base_frame = self.population.iloc[base_index]
+        if population.loss is not None:
+            base_frame = population.frame.iloc[base_index]
             out["expected_loss_base"] = self._expected_loss(base_frame, base_scores, base_codes, base_index)
             out["expected_loss_stressed"] = self._expected_loss(stressed, scores, codes, base_index)
             base_loss = out["expected_loss_base"]
             out["expected_loss_change_pct"] = (
                 100 * (out["expected_loss_stressed"] / base_loss - 1) if base_loss else math.nan
             )
-        return out
+        return rates, out
 
     def _expected_loss(
-        self, frame: pd.DataFrame, scores: np.ndarray, codes: np.ndarray, base_index: np.ndarray
+        self, frame: pd.DataFrame, scores: Scores, codes: Codes, base_index: npt.NDArray[np.intp]
     ) -> float:
-        loss = self.loss
+        population = self.population
+        loss = population.loss
         assert loss is not None
-        accept = loss.accept or self.decision_labels[:1]
-        accepted = np.isin(codes, [self.decision_labels.index(a) for a in accept])
+        labels = population.decision_labels
+        accept = loss.accept or labels[:1]
+        accepted = np.isin(codes, [labels.index(a) for a in accept])
         exposure = pd.to_numeric(frame[loss.exposure]).to_numpy(dtype="float64", na_value=np.nan)
         if isinstance(loss.lgd, str):
             lgd = pd.to_numeric(frame[loss.lgd]).to_numpy(dtype="float64", na_value=np.nan)
@@ -174,17 +234,17 @@ class _ScenarioMethods:
         if loss.pd == "score":
             probability = scores
         else:
-            probability = np.nan_to_num(self.labels_array[base_index], nan=0.0)
+            assert population.label_values is not None  # Population refuses pd="label" without labels
+            probability = np.nan_to_num(population.label_values[base_index], nan=0.0)
         return float(np.nansum(np.where(accepted, probability * lgd * exposure, 0.0)))
 
-    def _segment_rows(
-        self, scenario: str, base_index: np.ndarray, codes: np.ndarray
-    ) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        focus = self.decision_labels[0]
-        base_codes = self.codes[base_index]
-        for column in self.segments:
-            values = self.population[column].iloc[base_index]
+    def _segment_rows(self, scenario: str, base_index: npt.NDArray[np.intp], codes: Codes) -> list[SegmentChange]:
+        population = self.population
+        rows: list[SegmentChange] = []
+        focus = population.decision_labels[0]
+        base_codes = population.codes[base_index]
+        for column in population.segments:
+            values = population.frame[column].iloc[base_index]
             keys, uniques = pd.factorize(values, use_na_sentinel=False)
             count = np.bincount(keys, minlength=len(uniques))
             base = np.bincount(keys, weights=(base_codes == 0), minlength=len(uniques))
@@ -209,23 +269,26 @@ class _ScenarioMethods:
         rows.sort(key=lambda r: (-abs(r["change_pp"]), r["segment_column"], r["segment"]))
         return rows[: self.top_segments]
 
-    def evaluate(self, scenario: ResolvedScenario) -> dict[str, Any]:
-        """Readouts of one resolved scenario (see the module docstring)."""
+    def evaluate(self, scenario: ResolvedScenario) -> ScenarioReadout | None:
+        """Readouts of one resolved scenario; None when its population filter matches no row."""
+        population = self.population
         if scenario.population is not None:
-            mask = scenario.population.mask(self.population, context=f"scenario {scenario.name!r} population")
+            mask = scenario.population.mask(population.frame, context=f"scenario {scenario.name!r} population")
             base_index = np.flatnonzero(mask)
-            frame = self.population.iloc[base_index]
+            frame = population.frame.iloc[base_index]
         else:
-            base_index = np.arange(len(self.population))
-            frame = self.population
+            base_index = np.arange(len(population.frame))
+            frame = population.frame
         if len(base_index) == 0:
-            return {"rows": 0, "empty": True}
-        self._extend_reference([s.column for s in scenario.shocks])
-        stressed = apply_scenario(frame, scenario.shocks, self.reference, seed=self.seed, key=scenario.name)
-        scores, codes = self._evaluate(stressed, scenario.name)
-        out = self._readouts(base_index, stressed, scores, codes)
-        out["segments"] = self._segment_rows(scenario.name, base_index, codes)
-        return out
+            return None
+        reference = population.reference_for([s.column for s in scenario.shocks])
+        stressed = apply_scenario(frame, scenario.shocks, reference, seed=population.seed, key=scenario.name)
+        scores, codes = population.evaluate(stressed, scenario.name)
+        rates, measures = self._readouts(base_index, stressed, scores, codes)
+        return ScenarioReadout(
+            rows=len(base_index), rates=rates, measures=measures,
+            segments=self._segment_rows(scenario.name, base_index, codes),
+        )
 
     def run(
         self,
@@ -233,18 +296,28 @@ class _ScenarioMethods:
         *,
         importance: Sequence[str] | None = None,
     ) -> ScenarioRun:
-        """Evaluate every scenario of a suite; findings in section "Scenarios"."""
+        """Evaluate every scenario of a suite; findings in section "Scenarios".
+
+        A :class:`~mlreport.stress.scenarios.ScenarioSuite` is first resolved
+        against the population, its features (``importance`` orders them for
+        ``@top_*`` selectors) and its tolerance.
+        """
+        population = self.population
         path = sha = ""
         if isinstance(scenarios, ScenarioSuite):
             path, sha = scenarios.path, scenarios.sha256
             scenarios = resolve(
                 scenarios,
-                frame=self.population,
-                features=self.features,
+                frame=population.frame,
+                features=population.features,
                 importance=importance,
-                tolerance=self.tolerance,
+                tolerance=population.tolerance,
             )
-        table_rows, rate_rows, segment_rows, definitions, findings = [], [], [], [], []
+        table_rows: list[dict[str, Any]] = []
+        rate_rows: list[dict[str, Any]] = []
+        segment_rows: list[SegmentChange] = []
+        definitions: list[dict[str, str]] = []
+        findings: list[Finding] = []
         for scenario in scenarios:
             definitions.append(
                 {
@@ -258,10 +331,10 @@ class _ScenarioMethods:
                 }
             )
             row: dict[str, Any] = {"scenario": scenario.name, "applicable": scenario.applicable}
-            result = self.evaluate(scenario) if scenario.applicable else {"rows": 0}
-            if not scenario.applicable or result.get("empty"):
+            readout = self.evaluate(scenario) if scenario.applicable else None
+            if readout is None:
                 reason = "; ".join(scenario.notes) or "the population filter matches no rows"
-                row.update(result="n/a", passed=None, rows=result["rows"], reasons="", notes=reason,
+                row.update(result="n/a", passed=None, rows=0, reasons="", notes=reason,
                            flip_rate=math.nan, score_shift_mean=math.nan, hardest_hit="",
                            worst_decision="", worst_change_pp=math.nan, applicable=False)
                 table_rows.append(row)
@@ -275,16 +348,16 @@ class _ScenarioMethods:
                     )
                 )
                 continue
-            rates = result.pop("rates")
-            segments = result.pop("segments")
+            rates = readout.rates
             breaches = scenario.tolerance.breaches(
                 [r["decision"] for r in rates],
                 [r["stressed_rate"] for r in rates],
                 [r["change_pp"] for r in rates],
-                result["flip_rate"],
+                readout.measures["flip_rate"],
             )
             worst = max(rates, key=lambda r: abs(r["change_pp"]))
-            row.update(result)
+            row["rows"] = readout.rows
+            row.update(readout.measures)
             row.update(
                 result="fail" if breaches else "pass",
                 passed=not breaches,
@@ -293,14 +366,14 @@ class _ScenarioMethods:
                 reasons="; ".join(breaches),
                 notes="; ".join(scenario.notes),
                 hardest_hit=", ".join(
-                    f"{s['segment_column']}={s['segment']} {s['change_pp']:+.1f} pp" for s in segments
+                    f"{s['segment_column']}={s['segment']} {s['change_pp']:+.1f} pp" for s in readout.segments
                 ),
             )
             table_rows.append(row)
             for rate in rates:
                 rate_rows.append({"scenario": scenario.name, **rate,
                                   "limit_pp": scenario.tolerance.limit_pp(rate["decision"])})
-            segment_rows.extend(segments)
+            segment_rows.extend(readout.segments)
             findings.append(self._scenario_finding(scenario, worst, breaches))
         findings.extend(self._nonfinite_findings())
         table = pd.DataFrame(table_rows)
@@ -318,9 +391,9 @@ class _ScenarioMethods:
             segments=pd.DataFrame(segment_rows, columns=segment_columns),
             definitions=pd.DataFrame(definitions),
             findings=findings,
-            labels=self.decision_labels,
-            tolerance=self.tolerance,
-            seed=self.seed,
+            labels=population.decision_labels,
+            tolerance=population.tolerance,
+            seed=population.seed,
             scenario_file=path,
             scenario_sha256=sha,
             confidence=self.confidence,
@@ -328,24 +401,22 @@ class _ScenarioMethods:
 
     def _nonfinite_findings(self) -> list[Finding]:
         """A warning per feature holding infinities: they are scored as given, not shocked by quantile."""
-        rows = len(self.population)
+        rows = len(self.population.frame)
         return [
             Finding(
                 check="non_finite_input",
                 subject=column,
                 severity="warning",
-                message=f"feature {column} holds {_infinities(positive, negative)} of {rows:,} rows: left out of "
+                message=f"feature {column} holds {infinities(positive, negative)} of {rows:,} rows: left out of "
                 "its reference quantiles and scored as given",
                 value=float(positive + negative),
                 section=SECTIONS["scenarios"],
             )
-            for column, (positive, negative) in self.nonfinite.items()
+            for column, (positive, negative) in self.population.nonfinite.items()
         ]
 
-    def _scenario_finding(
-        self, scenario: ResolvedScenario, worst: Mapping[str, Any], breaches: Sequence[str]
-    ) -> Finding:
-        level = int(round(100 * self.confidence))
+    def _scenario_finding(self, scenario: ResolvedScenario, worst: RateChange, breaches: Sequence[str]) -> Finding:
+        level = round(100 * self.confidence)
         move = (
             f"{worst['decision']} rate {worst['change_pp']:+.1f} pp "
             f"({level}% CI {worst['ci_low_pp']:+.1f} to {worst['ci_high_pp']:+.1f}; "

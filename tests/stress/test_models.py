@@ -124,7 +124,7 @@ def test_load_model_from_the_python_path(user_module):
 
 
 def test_load_model_bad_specs():
-    with pytest.raises(ModelError, match="expected 'package.module:function'"):
+    with pytest.raises(ModelError, match=r"expected 'package\.module:function'"):
         load_model("just_a_name")
     with pytest.raises(ModelError, match="cannot import module 'no_such_module_xyz'"):
         load_model("no_such_module_xyz:score")
@@ -142,7 +142,7 @@ def test_pickle_needs_trust_and_then_loads(tmp_path):
     classifier, frame = fitted_classifier()
     path = tmp_path / "model.joblib"
     joblib.dump(classifier, path)
-    with pytest.raises(ModelError, match="run code.*trust=True.*--param trust_model_file=true"):
+    with pytest.raises(ModelError, match=r"run code.*trust=True.*--param trust_model_file=true"):
         load_model(str(path))
     model = load_model(str(path), trust=True)
     assert model.features == ("a", "b")  # from feature_names_in_

@@ -1,4 +1,4 @@
-"""Tests of mlreport.stress: scenario readouts by hand, filters, n/a scenarios, errors, seeds."""
+"""Tests of mlreport.stress.ScenarioRunner: readouts by hand, filters, n/a scenarios, errors, seeds."""
 
 from __future__ import annotations
 
@@ -9,21 +9,26 @@ from sklearn.metrics import roc_auc_score
 from stress_models import APPROVE_HALF, logistic_model, uniform_population
 
 from mlreport.errors import ModelError
-from mlreport.stress import LossModel, Model, StressTest, stress_summary
-from mlreport.stress.scenarios import Tolerance, parse_scenarios
+from mlreport.stress import LossModel, Model, Population, ScenarioReadout, ScenarioRunner, StressTest, stress_summary
+from mlreport.stress.scenarios import Tolerance, parse_scenarios, resolve
+
+SMALL = pd.DataFrame(
+    {
+        "x": [0.1, 0.2, 0.3, 0.6, 0.7, 0.8],
+        "ead": [100.0, 200.0, 300.0, 400.0, 500.0, 600.0],
+        "seg": ["a", "a", "b", "b", "c", "c"],
+        "y": [0, 0, 1, 0, 1, 1],
+    }
+)
+IDENTITY = Model(lambda f: f["x"].to_numpy(), name="identity", features=["x"])
 
 
 def small_test(**kwargs) -> StressTest:
-    population = pd.DataFrame(
-        {
-            "x": [0.1, 0.2, 0.3, 0.6, 0.7, 0.8],
-            "ead": [100.0, 200.0, 300.0, 400.0, 500.0, 600.0],
-            "seg": ["a", "a", "b", "b", "c", "c"],
-            "y": [0, 0, 1, 0, 1, 1],
-        }
-    )
-    model = Model(lambda f: f["x"].to_numpy(), name="identity", features=["x"])
-    return StressTest(model, APPROVE_HALF, population, **kwargs)
+    return StressTest(IDENTITY, APPROVE_HALF, SMALL, **kwargs)
+
+
+def small_population(**kwargs) -> Population:
+    return Population(IDENTITY, APPROVE_HALF, SMALL, **kwargs)
 
 
 def test_scenario_readouts_by_hand():
@@ -86,8 +91,9 @@ def test_infinite_feature_values_are_reported_and_kept_out_of_the_reference():
     population.loc[:9, "z"] = np.inf
     population.loc[10:12, "z"] = -np.inf
     test = StressTest(logistic_model(), APPROVE_HALF, population)
-    assert test.nonfinite == {"z": (10, 3)}
-    assert np.isfinite(test.reference["z"].quantiles).all() and test.reference["z"].nonfinite == 13
+    assert test.population.nonfinite == {"z": (10, 3)}
+    reference = test.population.reference
+    assert np.isfinite(reference["z"].quantiles).all() and reference["z"].nonfinite == 13
     overview = test.overview().set_index("item")["value"]
     assert overview["infinite feature values"] == "z: 10 +inf and 3 -inf"
     suite = parse_scenarios(
@@ -99,7 +105,7 @@ def test_infinite_feature_values_are_reported_and_kept_out_of_the_reference():
     assert "10 +inf and 3 -inf of 1,001 rows" in found[0].message
     assert stress_summary(run).status == "warning"
     clean = StressTest(logistic_model(), APPROVE_HALF, uniform_population(1_001))
-    assert clean.nonfinite == {} and "infinite feature values" not in set(clean.overview()["item"])
+    assert clean.population.nonfinite == {} and "infinite feature values" not in set(clean.overview()["item"])
 
 
 def test_model_errors_name_the_scenario():
@@ -108,7 +114,8 @@ def test_model_errors_name_the_scenario():
     suite = parse_scenarios(
         '[[scenario]]\nname = "bureau down"\nshocks = [{ type = "set_missing", column = "x", share = 0.1 }]\n'
     )
-    with pytest.raises(ModelError, match=r"model 'logistic\(10 \(x - 0.5\)\)' returned 100 non-finite.*scenario 'bureau down'") as info:
+    message = r"model 'logistic\(10 \(x - 0.5\)\)' returned 100 non-finite.*scenario 'bureau down'"
+    with pytest.raises(ModelError, match=message) as info:
         test.run(suite)
     assert info.value.scenario == "bureau down"
 
@@ -121,3 +128,47 @@ def test_runs_are_deterministic_by_seed():
     tables = [StressTest(logistic_model(), APPROVE_HALF, population, seed=s).run(suite).table for s in (1, 1, 2)]
     pd.testing.assert_frame_equal(tables[0], tables[1])
     assert tables[0]["flip_rate"].iloc[0] != tables[2]["flip_rate"].iloc[0]
+
+
+def test_a_runner_evaluates_one_resolved_scenario_against_its_population():
+    population = small_population(label="y", segments=["seg"])
+    runner = ScenarioRunner(population, min_segment_rows=1, top_segments=2)
+    suite = parse_scenarios(
+        '[[scenario]]\nname = "double"\nshocks = [{ type = "relative", column = "x", by = 1.0 }]\n'
+        '[[scenario]]\nname = "nobody"\npopulation = { seg = "z" }\n'
+        'shocks = [{ type = "relative", column = "x", by = 1.0 }]\n'
+    )
+    double, nobody = resolve(suite, frame=population.frame, features=population.features)
+    readout = runner.evaluate(double)
+    assert isinstance(readout, ScenarioReadout) and readout.rows == 6
+    assert [r["decision"] for r in readout.rates] == ["approve", "decline"]
+    assert readout.rates[0]["change_pp"] == pytest.approx(-100 / 6)
+    assert list(readout.measures)[:3] == ["flip_rate", "flip_down", "flip_up"]
+    assert readout.measures["auc_stressed"] == pytest.approx(readout.measures["auc_base"])
+    assert len(readout.segments) == 2 and readout.segments[0]["segment"] == "b"
+    assert runner.evaluate(nobody) is None  # the population filter matches no row
+
+
+def test_a_runner_uses_its_confidence_level_and_the_population_tolerance():
+    population = small_population(tolerance=Tolerance(max_rate_change_pp=20.0))
+    suite = parse_scenarios('[[scenario]]\nname = "double"\nshocks = [{ type = "relative", column = "x", by = 1.0 }]\n')
+    run = ScenarioRunner(population, confidence=0.9).run(suite)
+    assert run.table.iloc[0]["result"] == "pass" and run.confidence == 0.9
+    assert "90% CI" in run.findings[0].message and run.tolerance == Tolerance(20.0)
+    wide = ScenarioRunner(population, confidence=0.99).run(suite).rates.set_index("decision")
+    narrow = run.rates.set_index("decision")
+    assert wide.at["approve", "ci_low_pp"] < narrow.at["approve", "ci_low_pp"]
+
+
+def test_n_a_scenarios_keep_their_row_with_the_reason():
+    population = small_population()
+    suite = parse_scenarios(
+        '[[scenario]]\nname = "nobody"\npopulation = { seg = "z" }\n'
+        'shocks = [{ type = "relative", column = "x", by = 1.0 }]\n'
+    )
+    run = ScenarioRunner(population).run(suite)
+    row = run.table.iloc[0]
+    assert (row["result"], row["rows"], bool(row["applicable"])) == ("n/a", 0, False)
+    assert row["notes"] == "the population filter matches no rows"
+    assert run.rates.empty and run.findings[0].severity == "ok"
+    assert run.display_table().iloc[0]["approve Δ pp (95% CI)"] == ""

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from ...errors import ScenarioError
 from ._checks import is_numeric
 from ._reference import Reference
 from ._shocks import _NUMERIC_ONLY, Shock
@@ -33,7 +34,7 @@ def scenario_rng(seed: int, key: str) -> np.random.Generator:
 
 def _choose(rng: np.random.Generator, eligible: np.ndarray, share: float) -> np.ndarray:
     """Exactly round(share * n) of the eligible positions (half up), seeded."""
-    count = int(math.floor(share * len(eligible) + 0.5))
+    count = math.floor(share * len(eligible) + 0.5)
     return rng.permutation(eligible)[:count]
 
 
@@ -46,12 +47,15 @@ def _numeric_result(values: np.ndarray, original: pd.Series) -> pd.Series:
                 return pd.Series(values, index=original.index, name=original.name)
             return pd.Series(values.astype(dtype), index=original.index, name=original.name)
         # Nullable integers keep their dtype; NaN becomes <NA>.
-        array = pd.array(np.where(np.isnan(values), 0, values).astype("int64"), dtype=dtype)
+        # pandas-stubs list no overload for an ndarray with an ExtensionDtype; pd.array takes any.
+        array = pd.array(np.where(np.isnan(values), 0, values).astype("int64"), dtype=dtype)  # type: ignore[call-overload]
         array[np.isnan(values)] = pd.NA
         return pd.Series(array, index=original.index, name=original.name)
     if isinstance(dtype, np.dtype):
         return pd.Series(values.astype(dtype, copy=False), index=original.index, name=original.name)
-    return pd.Series(pd.array(values, dtype=dtype), index=original.index, name=original.name)
+    # pandas-stubs list no overload for an ndarray with an ExtensionDtype; pd.array takes any.
+    array = pd.array(values, dtype=dtype)  # type: ignore[call-overload]
+    return pd.Series(array, index=original.index, name=original.name)
 
 
 def _settable(series: pd.Series, new: Sequence[str]) -> pd.Series:
@@ -95,7 +99,7 @@ def _reweight(
         categories = present
         targets = np.full(len(present), 1.0 / len(present)) if len(present) else np.array([])
     else:
-        listed = dict(shock.shares)
+        listed = dict(shock.shares) if isinstance(shock.shares, Mapping) else {}
         rest = [c for c in present if c not in listed]
         remaining = max(0.0, 1.0 - sum(listed.values()))
         rest_total = sum(int(counts[present == c][0]) for c in rest)
@@ -113,7 +117,7 @@ def _reweight(
     current = np.array([int(counts[present == c][0]) if c in present else 0 for c in categories])
     wanted = _largest_remainder(np.asarray(targets, dtype=float), total)
     moved: list[np.ndarray] = []
-    for category, have, want in zip(categories, current, wanted):
+    for category, have, want in zip(categories, current, wanted, strict=True):
         if have > want:
             rows = eligible[labels == category]
             moved.append(rng.permutation(rows)[: have - want])
@@ -142,22 +146,25 @@ def apply_shock(
     ref = reference[shock.column]
 
     if shock.kind in _NUMERIC_ONLY:
+        size = shock.magnitude
+        if size is None:
+            raise ScenarioError(f"shock {shock.describe()}: no size given ('by' or 'sd')")
         values = column.to_numpy(dtype="float64", na_value=np.nan, copy=True)
         target = values[eligible]
         if shock.kind == "relative":
-            target = target * (1.0 + shock.by)
+            target = target * (1.0 + size)
         elif shock.kind == "absolute":
-            target = target + shock.by
+            target = target + size
         elif shock.kind == "quantile_shift":
-            if shock.by != 0 and ref.quantiles is not None:
+            if size != 0 and ref.quantiles is not None:
                 # Missing and infinite values keep their place: an infinity has no rank to move.
                 present = np.isfinite(target)
-                moved = np.clip(ref.rank(target[present]) + shock.by, 0.0, 1.0)
+                moved = np.clip(ref.rank(target[present]) + size, 0.0, 1.0)
                 target[present] = ref.quantile(moved)
         elif shock.kind == "noise":
             # Draw for every eligible row (even missing ones) so draws do not
             # depend on where the gaps are.
-            noise = rng.standard_normal(len(eligible)) * shock.sd * (ref.std if ref.std == ref.std else 0.0)
+            noise = rng.standard_normal(len(eligible)) * size * (ref.std if ref.std == ref.std else 0.0)
             target = target + noise
         values[eligible] = target
         out[shock.column] = _numeric_result(values, column)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ...errors import ScenarioError
@@ -54,8 +55,8 @@ class ColumnReference:
     @classmethod
     def fit(cls, series: pd.Series) -> ColumnReference:
         present = series.dropna()
-        last = present.iloc[-1] if len(present) else None
         if not is_numeric(series):
+            last = present.iloc[-1] if len(present) else None
             return cls(numeric=False, last=last, categories=tuple(sorted(map(str, present.unique()))))
         values = present.to_numpy(dtype="float64")
         finite = np.isfinite(values)
@@ -72,19 +73,23 @@ class ColumnReference:
             mean=float(values.mean()),
             median=float(np.median(values)),
             std=float(values.std(ddof=1)) if len(values) > 1 else 0.0,
-            last=float(last),
+            last=float(present.iloc[-1]),
             quantiles=quantiles,
             rank_values=distinct,
             rank_probabilities=middle,
             nonfinite=nonfinite,
         )
 
-    def rank(self, values: np.ndarray) -> np.ndarray:
+    def rank(self, values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """Reference probability rank of each value, in [0, 1]."""
+        if self.rank_values is None or self.rank_probabilities is None:
+            raise ScenarioError("no finite reference values to rank against")
         return np.interp(values, self.rank_values, self.rank_probabilities)
 
-    def quantile(self, probabilities: np.ndarray) -> np.ndarray:
+    def quantile(self, probabilities: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """Reference quantile function (linear interpolation of the table)."""
+        if self.quantiles is None:
+            raise ScenarioError("no finite reference values to take quantiles of")
         return np.interp(probabilities, _QUANTILE_GRID, self.quantiles)
 
 

@@ -21,12 +21,13 @@ Shock types (``type``), with the key that sets their size:
 Every shock takes ``column`` (a column name or a selector: ``@numeric``,
 ``@categorical``, ``@all``, ``@top_numeric``, ``@top_categorical`` for the
 model's features, the top ones by importance) and an optional ``where`` filter
-restricting the rows shocked (:mod:`~mlreport.stress.scenarios`). They are
-applied by :mod:`~mlreport.stress.scenarios`.
+restricting the rows shocked (:func:`~mlreport.stress.scenarios.parse_filter`).
+They are applied by :func:`~mlreport.stress.scenarios.apply_shock`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -99,10 +100,11 @@ class Shock:
         """The shock in words, e.g. ``income x (1 - 0.2)``."""
         c = self.column
         share = "" if self.share == 1 else f" for {self.share:.0%} of rows"
+        by = math.nan if self.by is None else self.by
         if self.kind == "relative":
-            text = f"{c} x (1 {'+' if self.by >= 0 else '-'} {abs(self.by):g})"
+            text = f"{c} x (1 {'+' if by >= 0 else '-'} {abs(by):g})"
         elif self.kind == "absolute":
-            text = f"{c} {'+' if self.by >= 0 else '-'} {abs(self.by):g}"
+            text = f"{c} {'+' if by >= 0 else '-'} {abs(by):g}"
         elif self.kind == "quantile_shift":
             text = f"{c} moved {self.by:+g} quantiles"
         elif self.kind == "noise":
@@ -112,7 +114,8 @@ class Shock:
         elif self.kind == "set_value":
             text = f"{c} set to {self.value!r}{share}"
         elif self.kind == "category_reweight":
-            text = f"{c} reweighted to shares {self.shares if isinstance(self.shares, str) else dict(self.shares)}"
+            shares = self.shares if isinstance(self.shares, str) else dict(self.shares or {})
+            text = f"{c} reweighted to shares {shares}"
         else:
             source = f" (from {list(self.source)})" if self.source else ""
             text = f"{c} remapped to {self.to!r}{source}{share}"

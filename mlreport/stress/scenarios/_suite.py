@@ -20,12 +20,12 @@ A scenario's ``macro`` table sets named macro variables; the file's
 ``[macro.elasticities.<variable>]`` tables map one unit of each onto relative,
 absolute or quantile shocks of columns (see :func:`~mlreport.stress.scenarios.resolve`).
 
-Shocks are defined in :mod:`~mlreport.stress.scenarios`, filters in
-:mod:`~mlreport.stress.scenarios` and tolerances in
-:mod:`~mlreport.stress.scenarios`. A parsed suite is checked against the
-data by :mod:`~mlreport.stress.scenarios` and applied by
-:mod:`~mlreport.stress.scenarios`, with reference statistics from
-:mod:`~mlreport.stress.scenarios`.
+Shocks are defined in ``_shocks.py``, filters in ``_filters.py`` and
+tolerances in ``_tolerance.py``. A parsed suite is checked against the data by
+:func:`~mlreport.stress.scenarios.resolve` (``_resolve.py``) and applied by
+:func:`~mlreport.stress.scenarios.apply_scenario` (``_apply.py``), with
+reference statistics from :class:`~mlreport.stress.scenarios.Reference`
+(``_reference.py``).
 """
 
 from __future__ import annotations

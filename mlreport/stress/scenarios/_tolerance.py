@@ -47,7 +47,7 @@ class Tolerance:
     ) -> list[str]:
         """Reasons the readouts fail, worst rate move first; empty when they pass."""
         reasons: list[tuple[float, str]] = []
-        for label, rate, change in zip(labels, stressed_rates, changes_pp):
+        for label, rate, change in zip(labels, stressed_rates, changes_pp, strict=True):
             limit = self.limit_pp(label)
             if abs(change) > limit:
                 reasons.append((abs(change), f"{label} rate {change:+.1f} pp (limit ±{limit:g} pp)"))

@@ -163,7 +163,9 @@ def test_share_shocks_are_nested_across_magnitudes():
 def test_apply_scenario_is_deterministic_by_seed_and_key():
     frame = pd.DataFrame({"x": np.linspace(0, 1, 500), "c": ["a", "b"] * 250})
     ref = Reference.fit(frame)
-    shocks = [Shock("noise", "x", sd=0.3), Shock("set_missing", "x", share=0.1), Shock("category_remap", "c", share=0.2)]
+    shocks = [
+        Shock("noise", "x", sd=0.3), Shock("set_missing", "x", share=0.1), Shock("category_remap", "c", share=0.2),
+    ]
     first = apply_scenario(frame, shocks, ref, seed=7, key="S")
     again = apply_scenario(frame, shocks, ref, seed=7, key="S")
     pd.testing.assert_frame_equal(first, again)
@@ -178,10 +180,10 @@ def test_apply_scenario_is_deterministic_by_seed_and_key():
 )
 def test_category_reweight_hits_target_counts(counts, weights):
     categories = [f"k{i}" for i in range(len(counts))]
-    labels = [c for c, n in zip(categories, counts) for _ in range(n)]
+    labels = [c for c, n in zip(categories, counts, strict=True) for _ in range(n)]
     frame = pd.DataFrame({"c": pd.Series(labels, dtype="str")})
     raw = np.array(weights[: len(counts)]) + 1e-3
-    shares = {c: float(w) for c, w in zip(categories, raw / raw.sum() * 0.999999)}
+    shares = {c: float(w) for c, w in zip(categories, raw / raw.sum() * 0.999999, strict=True)}
     out = shocked(frame, Shock("category_reweight", "c", shares=shares))
     got = out["c"].value_counts().reindex(categories, fill_value=0).to_numpy()
     total = len(labels)

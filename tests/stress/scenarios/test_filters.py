@@ -23,7 +23,7 @@ def test_filter_operators():
 
 
 def test_filter_errors_name_the_column():
-    with pytest.raises(ScenarioError, match="unknown filter operator 'like'.*'g'"):
+    with pytest.raises(ScenarioError, match=r"unknown filter operator 'like'.*'g'"):
         parse_filter({"g": {"like": "a%"}}, context="t")
     frame = pd.DataFrame({"g": ["a", "b"]})
     with pytest.raises(ScenarioError, match="cannot compare column 'g'"):

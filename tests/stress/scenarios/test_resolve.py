@@ -68,7 +68,10 @@ def test_resolve_errors_name_the_column_and_scenario():
     text = '[[scenario]]\nname = "s2"\nshocks = [{ type = "relative", column = "grade", by = 0.1 }]\n'
     with pytest.raises(ScenarioError, match="needs a numeric column; 'grade'"):
         resolve(parse_scenarios(text, path="f.toml"), frame=frame_for_files(), features=["grade"])
-    text = '[[scenario]]\nname = "s3"\npopulation = { region = "x" }\nshocks = [{ type = "relative", column = "income", by = 0.1 }]\n'
+    text = (
+        '[[scenario]]\nname = "s3"\npopulation = { region = "x" }\n'
+        'shocks = [{ type = "relative", column = "income", by = 0.1 }]\n'
+    )
     with pytest.raises(ScenarioError, match="population filter column 'region'"):
         resolve(parse_scenarios(text, path="f.toml"), frame=frame_for_files(), features=["income"])
 
@@ -101,7 +104,9 @@ name = "missing everywhere"
 shocks = [{ type = "set_missing", column = "@all", share = 0.1 }]
 """
     frame = frame_for_files()
-    resolved = resolve(parse_scenarios(text), frame=frame, features=["income", "dti", "grade"], importance=["grade", "dti", "income"])
+    resolved = resolve(
+        parse_scenarios(text), frame=frame, features=["income", "dti", "grade"], importance=["grade", "dti", "income"]
+    )
     assert [s.column for s in resolved[0].shocks] == ["income", "dti"]
     assert [s.column for s in resolved[1].shocks] == ["dti", "grade"]
     assert [s.column for s in resolved[2].shocks] == ["income", "dti", "grade"]

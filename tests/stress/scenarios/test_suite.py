@@ -62,7 +62,8 @@ def test_shock_validation_errors_name_file_and_scenario(shock, message):
     "text, message",
     [
         ("[[scenario]]\nname = 'a'\nshocks = [{ type = 'noise', column = 'x', sd = 1 }]\n"
-         "[[scenario]]\nname = 'a'\nshocks = [{ type = 'noise', column = 'x', sd = 1 }]", "'a': duplicate scenario name"),
+         "[[scenario]]\nname = 'a'\nshocks = [{ type = 'noise', column = 'x', sd = 1 }]",
+         "'a': duplicate scenario name"),
         ("[[scenario]]\nname = 'a'\nmacro = { gdp = 1 }", "macro variable 'gdp' has no elasticities"),
         ("[[scenario]]\nname = 'a'\nshocks = [{ type = 'relative', column = 'x', by = 1 }]\nextra = 1",
          "unknown key 'extra'"),
@@ -92,7 +93,7 @@ def test_builtin_suite_loads_and_fits_a_model_without_those_columns():
 
 
 def test_load_scenarios_file_errors(tmp_path):
-    with pytest.raises(ScenarioError, match="expected a .toml, .yaml or .yml file"):
+    with pytest.raises(ScenarioError, match=r"expected a \.toml, \.yaml or \.yml file"):
         load_scenarios(str(tmp_path / "s.json"))
     with pytest.raises(ScenarioError, match="cannot read"):
         load_scenarios(str(tmp_path / "missing.toml"))
