@@ -157,7 +157,7 @@ def test_rooms_import_other_rooms_through_their_door():
     offences = []
     for module, path in modules().items():
         room = room_of(module)
-        for target, name, line in imports(module, path):
+        for target, _name, line in imports(module, path):
             target_room = room_of(target)
             if target_room != room and target != target_room and target != "mlreport":
                 offences.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {target}")

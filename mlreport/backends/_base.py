@@ -20,6 +20,7 @@ from ._source import (
     Grouping,
     RowSample,
     Source,
+    SourceLike,
     _bounded_frame,
     _window_frame,
     as_source,
@@ -92,14 +93,14 @@ class Backend(ABC):
         """One line naming the backend, its version and settings (for the methods appendix)."""
 
     # -- summaries -----------------------------------------------------------
-    def summarize(self, source: Any, profile: ReferenceProfile) -> Summaries:
+    def summarize(self, source: SourceLike, profile: ReferenceProfile) -> Summaries:
         """Counts of the whole source on ``profile``'s bins (= ``profile.summarize``)."""
         with self._timed("summarize"):
             return next(iter(self._summaries(source, profile, Grouping()).values()))
 
     def summarize_by(
         self,
-        source: Any,
+        source: SourceLike,
         profile: ReferenceProfile,
         *,
         by: str | None = None,
@@ -116,7 +117,7 @@ class Backend(ABC):
             return self._summaries(source, profile, Grouping(by, period, timestamp))
 
     def summarize_periods(
-        self, source: Any, profile: ReferenceProfile, *, period: str, timestamp: str
+        self, source: SourceLike, profile: ReferenceProfile, *, period: str, timestamp: str
     ) -> tuple[Summaries, dict[Any, Summaries]]:
         """The window's summaries and its per-period summaries, from one pass.
 
@@ -140,13 +141,13 @@ class Backend(ABC):
         return merge(everything), parts
 
     @abstractmethod
-    def _summaries(self, source: Any, profile: ReferenceProfile, group: Grouping) -> dict[Any, Summaries]:
+    def _summaries(self, source: SourceLike, profile: ReferenceProfile, group: Grouping) -> dict[Any, Summaries]:
         """Summaries per group: one group ``0`` (no ``by`` nor ``period``), per ``by`` value or per period."""
 
     # -- decision counts -----------------------------------------------------
     def decision_counts(
         self,
-        source: Any,
+        source: SourceLike,
         config: CountGrid | None = None,
         *,
         timestamp_column: str,
@@ -175,7 +176,7 @@ class Backend(ABC):
     def _decision_counts(self, source: Source, config: CountGrid, roles: DecisionRoles) -> DecisionCounts:
         """:class:`~mlreport.counts.DecisionCounts` of ``source`` for ``roles`` (checked by ``decision_roles``)."""
 
-    def role_rows(self, source: Any) -> pd.DataFrame:
+    def role_rows(self, source: SourceLike) -> pd.DataFrame:
         """The rows a decision log's column roles are inferred and checked on.
 
         A frame in memory gives every row of its window; files and tables give
@@ -191,7 +192,7 @@ class Backend(ABC):
     # -- fitting a reference -------------------------------------------------
     def fit_profile(
         self,
-        source: Any,
+        source: SourceLike,
         columns: Sequence[str] | None = None,
         *,
         quantiles: str = "exact",
@@ -225,7 +226,7 @@ class Backend(ABC):
             })
 
     def _fit(
-        self, source: Any, columns: Sequence[str] | None, settings: Any, *, approximate: bool,
+        self, source: SourceLike, columns: Sequence[str] | None, settings: Any, *, approximate: bool,
         sample_rows: int, seed: int,
     ) -> ReferenceProfile:
         """The profile from exact (or, with ``approximate``, approximate) quantiles.
@@ -244,12 +245,14 @@ class Backend(ABC):
         profile = with_reference(profile, self.summarize(counted, profile))
         return settings_with_fit(profile, queries.description(profile, int(settings.bins)))
 
-    def _fit_queries(self, source: Any, columns: Sequence[str] | None, request: Any) -> tuple[Any, list[str], Any]:
+    def _fit_queries(
+        self, source: SourceLike, columns: Sequence[str] | None, request: Any
+    ) -> tuple[Any, list[str], Any]:
         """The :class:`~mlreport.backends.FitQueries` answering ``request``, the columns to fit, the source to count."""
         raise NotImplementedError
 
     # -- rows ----------------------------------------------------------------
-    def bounded_rows(self, source: Any, rows: int, *, seed: int = 0) -> RowSample:
+    def bounded_rows(self, source: SourceLike, rows: int, *, seed: int = 0) -> RowSample:
         """Every row of the source when it has at most ``rows``, else a uniform sample of ``rows``.
 
         What the row-level sections of a report run on at scale. A pandas
@@ -263,7 +266,7 @@ class Backend(ABC):
                 return _bounded_frame(_window_frame(src), int(rows), int(seed))
             return self._bounded(src, int(rows), int(seed))
 
-    def rows_in_memory(self, source: Any, rows: int, *, seed: int = 0) -> RowSample:
+    def rows_in_memory(self, source: SourceLike, rows: int, *, seed: int = 0) -> RowSample:
         """The rows of the source that an analysis holds in memory for its row-level sections.
 
         :meth:`bounded_rows`: every row up to ``rows``, else a uniform sample.
@@ -291,11 +294,11 @@ class Backend(ABC):
         """A uniform sample of ``rows`` rows (all rows when fewer), as pandas."""
 
     @abstractmethod
-    def head(self, source: Any, rows: int = 10_000) -> pd.DataFrame:
+    def head(self, source: SourceLike, rows: int = 10_000) -> pd.DataFrame:
         """The first ``rows`` rows as pandas (to infer a spec or check columns)."""
 
     @abstractmethod
-    def columns(self, source: Any) -> list[str]:
+    def columns(self, source: SourceLike) -> list[str]:
         """Column names of the source."""
 
 

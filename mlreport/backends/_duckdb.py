@@ -53,7 +53,7 @@ from ._base import Backend
 from ._duckdb_fit import DuckDBFit
 from ._duckdb_sql import _cell_sql, _ident, _text, _timestamp_literal, _tree_sql, literal, source_kind
 from ._duckdb_volume import decision_counts
-from ._source import Grouping, Source, as_source
+from ._source import Grouping, Source, SourceLike, as_source
 from ._sql_fit import QuantileRequest
 from ._sql_plan import (
     INVALID_CODE,
@@ -176,7 +176,9 @@ class DuckDBBackend(Backend):
         window filters are pushed into the Parquet scan (row groups skipped).
         """
         if column not in schema:
-            raise DataError(f"timestamp column {column!r} is not in the data; columns are {list(schema)[:30]}", column=column)
+            raise DataError(
+                f"timestamp column {column!r} is not in the data; columns are {list(schema)[:30]}", column=column
+            )
         sql_type = schema[column].upper()
         q = _ident(column)
         if sql_type in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
@@ -189,7 +191,7 @@ class DuckDBBackend(Backend):
             return f"TRY_CAST({q} AS TIMESTAMP_NS)", "TIMESTAMP_NS"
         raise DataError(f"column {column!r} holds {schema[column]} values, expected timestamps", column=column)
 
-    def _prepare(self, source: Any) -> tuple[Source, str, dict[str, str], str]:
+    def _prepare(self, source: SourceLike) -> tuple[Source, str, dict[str, str], str]:
         """Source, relation, schema and the WHERE clause of its window."""
         src = as_source(source)
         relation = self._relation(src)
@@ -320,14 +322,15 @@ class DuckDBBackend(Backend):
             return _PERIOD_SQL[group.code].format(ts=ts), f"{ts} IS NOT NULL"
         return "0", "TRUE"
 
-    def _summaries(self, source: Any, profile: ReferenceProfile, group: Grouping) -> dict[Any, Summaries]:
+    def _summaries(self, source: SourceLike, profile: ReferenceProfile, group: Grouping) -> dict[Any, Summaries]:
         src, relation, schema, where = self._prepare(source)
         group_sql, keep = self._group(schema, group)
         if not (group.untimed and group.code is not None):
             where = f"{where} AND {keep}"
 
         def labelled(rows: list[Any]) -> list[Any]:
-            # Periods are grouped by their start and labelled as mlreport.profile.period_labels does (None: no timestamp).
+            # Periods are grouped by their start and labelled as mlreport.profile.period_labels does
+            # (None: no timestamp).
             if group.code is None:
                 return rows
             form = _PERIOD_LABEL[group.code]
@@ -346,7 +349,9 @@ class DuckDBBackend(Backend):
             try:
                 rows = self.con.execute(sql).fetchall()
             except self._duckdb.Error as error:
-                raise DataError(f"{src.describe()}: column {name!r} could not be counted: {error}", column=name) from None
+                raise DataError(
+                    f"{src.describe()}: column {name!r} could not be counted: {error}", column=name
+                ) from None
             finally:
                 for view in registered:
                     self.con.unregister(view)
@@ -366,7 +371,9 @@ class DuckDBBackend(Backend):
     def _decision_counts(self, source: Source, config: CountGrid, roles: DecisionRoles) -> DecisionCounts:
         return decision_counts(self, source, config, roles)
 
-    def _fit_queries(self, source: Any, columns: Sequence[str] | None, request: QuantileRequest) -> tuple[Any, list[str], Any]:
+    def _fit_queries(
+        self, source: SourceLike, columns: Sequence[str] | None, request: QuantileRequest
+    ) -> tuple[Any, list[str], Any]:
         src, relation, schema, where = self._prepare(source)
         names = list(columns) if columns is not None else [
             name for name, sql_type in schema.items() if source_kind(sql_type) != "temporal"
@@ -397,13 +404,13 @@ class DuckDBBackend(Backend):
         )
         return self.con.sql(sql).to_arrow_table().to_pandas()
 
-    def head(self, source: Any, rows: int = 10_000) -> pd.DataFrame:
+    def head(self, source: SourceLike, rows: int = 10_000) -> pd.DataFrame:
         with self._timed("head"):
             _, relation, _, where = self._prepare(source)
             table = self.con.sql(f"SELECT * FROM {relation} WHERE {where} LIMIT {int(rows)}").to_arrow_table()
             return table.to_pandas()
 
-    def columns(self, source: Any) -> list[str]:
+    def columns(self, source: SourceLike) -> list[str]:
         with self._timed("columns"):
-            _, relation, schema, _ = self._prepare(source)
+            _, _, schema, _ = self._prepare(source)
             return list(schema)

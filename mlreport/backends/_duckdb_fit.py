@@ -108,8 +108,10 @@ class DuckDBFit(QueryFit):
                     f"CASE WHEN isfinite({v}) THEN {v} END AS f{index}",
                     f"isinf({v}) AS inf{index}",
                     # missing: NULL or NaN in the source; invalid: present but unreadable (strings)
-                    f"{q} IS NULL AS null{index}" if kind == "string" else f"({v} IS NULL OR isnan({v})) AS null{index}",
-                    f"({q} IS NOT NULL AND ({v} IS NULL OR isnan({v}))) AS bad{index}" if kind == "string" else f"FALSE AS bad{index}",
+                    (f"{q} IS NULL AS null{index}" if kind == "string"
+                     else f"({v} IS NULL OR isnan({v})) AS null{index}"),
+                    (f"({q} IS NOT NULL AND ({v} IS NULL OR isnan({v}))) AS bad{index}" if kind == "string"
+                     else f"FALSE AS bad{index}"),
                 ]
                 parts += [
                     f"count(*) FILTER (WHERE null{index})",

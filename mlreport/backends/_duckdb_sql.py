@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._sql_plan import SearchTree
+
 __all__ = ["source_kind", "literal"]
 
 
@@ -71,7 +73,7 @@ def _cell_sql(value: str, lookup: Any) -> str:
     )
 
 
-def _tree_sql(node: Any, value: str, edges: np.ndarray, strict: bool = False) -> str:
+def _tree_sql(node: SearchTree, value: str, edges: np.ndarray, strict: bool = False) -> str:
     """Nested CASE of :func:`search_tree`: ``x <= e`` goes left (``x < e`` when ``strict``)."""
     if isinstance(node, int):
         return str(node)

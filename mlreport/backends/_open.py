@@ -10,7 +10,7 @@ from ..errors import ParameterError
 from ._base import Backend
 from ._duckdb import DuckDBBackend
 from ._pandas import PandasBackend
-from ._source import AUTO_THRESHOLD_BYTES, Source, as_source
+from ._source import AUTO_THRESHOLD_BYTES, Source, SourceLike, as_source
 from ._spark import SparkBackend
 
 __all__ = ["register_backend", "backend_names", "choose_backend", "get_backend", "open_backend"]
@@ -37,7 +37,7 @@ def backend_names() -> list[str]:
 
 
 def choose_backend(
-    source: Any, backend: str = "auto", *, threshold_bytes: int = AUTO_THRESHOLD_BYTES
+    source: SourceLike, backend: str = "auto", *, threshold_bytes: int = AUTO_THRESHOLD_BYTES
 ) -> str:
     """The backend name for ``source``: ``backend`` itself, or the ``"auto"`` rule (module docstring)."""
     if backend != "auto":
@@ -58,7 +58,7 @@ def choose_backend(
 
 def get_backend(
     backend: str = "auto",
-    source: Any = None,
+    source: SourceLike | None = None,
     *,
     threshold_bytes: int = AUTO_THRESHOLD_BYTES,
     **options: Any,
@@ -76,7 +76,9 @@ def get_backend(
     return _REGISTRY[name](**options)
 
 
-def open_backend(backend: Any, source: Any = None, options: Any = None, *, inputs: InputLog | None = None) -> Backend:
+def open_backend(
+    backend: object, source: SourceLike | None = None, options: object = None, *, inputs: InputLog | None = None
+) -> Backend:
     """The backend named by a notebook's ``backend`` and ``backend_options`` parameters.
 
     ``backend`` is a registered name or ``"auto"``, which chooses by ``source``

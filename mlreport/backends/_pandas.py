@@ -13,7 +13,17 @@ from ..counts import CountGrid, DecisionCounts, DecisionRoles, count_decisions
 from ..errors import DataError, ParameterError
 from ..profile import ReferenceProfile, Summaries, period_labels
 from ._base import Backend
-from ._source import PERIODS, Grouping, RowSample, Source, _bounded_frame, _window_frame, as_source, check_group
+from ._source import (
+    PERIODS,
+    Grouping,
+    RowSample,
+    Source,
+    SourceLike,
+    _bounded_frame,
+    _window_frame,
+    as_source,
+    check_group,
+)
 
 __all__ = ["PandasBackend"]
 
@@ -40,7 +50,7 @@ class PandasBackend(Backend):
     def describe(self) -> str:
         return f"pandas {pd.__version__} in memory (profile.summarize: numpy bincount on the reference bins)"
 
-    def _frame(self, source: Any) -> pd.DataFrame:
+    def _frame(self, source: SourceLike) -> pd.DataFrame:
         src = as_source(source)
         if src.is_spark:
             raise DataError("a Spark DataFrame needs the spark backend")
@@ -53,7 +63,7 @@ class PandasBackend(Backend):
             src = replace(src, frame=self._read[key])
         return _window_frame(src)
 
-    def rows_in_memory(self, source: Any, rows: int, *, seed: int = 0) -> RowSample:
+    def rows_in_memory(self, source: SourceLike, rows: int, *, seed: int = 0) -> RowSample:
         """Every row of the source's window, whatever ``rows``: in pandas the data is in memory already."""
         if not isinstance(rows, int) or isinstance(rows, bool) or rows < 1:
             raise ParameterError(f"rows must be a positive integer, got {rows!r}", name="rows")
@@ -62,7 +72,7 @@ class PandasBackend(Backend):
             return RowSample(frame.reset_index(drop=True), len(frame), int(seed))
 
     def summarize_periods(
-        self, source: Any, profile: ReferenceProfile, *, period: str | int, timestamp: str
+        self, source: SourceLike, profile: ReferenceProfile, *, period: str | int, timestamp: str
     ) -> tuple[Summaries, dict[Any, Summaries]]:
         """The window's summaries and its per-period summaries: by date (D, W, M) or chunks of rows.
 
@@ -84,7 +94,7 @@ class PandasBackend(Backend):
                 parts = profile.summarize_by(frame, period_labels(rows, size))
             return profile.summarize(frame), parts
 
-    def _summaries(self, source: Any, profile: ReferenceProfile, group: Grouping) -> dict[Any, Summaries]:
+    def _summaries(self, source: SourceLike, profile: ReferenceProfile, group: Grouping) -> dict[Any, Summaries]:
         frame = self._frame(source)
         if group.by is not None:
             return profile.summarize_by(frame, group.by)
@@ -106,12 +116,12 @@ class PandasBackend(Backend):
     def _decision_counts(self, source: Source, config: CountGrid, roles: DecisionRoles) -> DecisionCounts:
         return count_decisions(self._frame(source), config, **roles)
 
-    def role_rows(self, source: Any) -> pd.DataFrame:
+    def role_rows(self, source: SourceLike) -> pd.DataFrame:
         """Every row of the source's window: in pandas the log is in memory anyway (files read once)."""
         return self._frame(source)
 
     def _fit(
-        self, source: Any, columns: Sequence[str] | None, settings: Any, *, approximate: bool,
+        self, source: SourceLike, columns: Sequence[str] | None, settings: Any, *, approximate: bool,
         sample_rows: int, seed: int,
     ) -> ReferenceProfile:
         # In memory every quantile is exact.
@@ -123,10 +133,10 @@ class PandasBackend(Backend):
     def _sample(self, src: Source, rows: int, seed: int) -> pd.DataFrame:
         return _bounded_frame(self._frame(src), rows, seed).frame
 
-    def head(self, source: Any, rows: int = 10_000) -> pd.DataFrame:
+    def head(self, source: SourceLike, rows: int = 10_000) -> pd.DataFrame:
         return self._frame(source).head(rows).reset_index(drop=True)
 
-    def columns(self, source: Any) -> list[str]:
+    def columns(self, source: SourceLike) -> list[str]:
         return [str(c) for c in self._frame(source).columns]
 
 

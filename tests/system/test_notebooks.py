@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import dataclasses
+import importlib
 import json
 from pathlib import Path
 
@@ -9,6 +12,7 @@ import nbformat
 import pytest
 from cli_runs import run_cli
 
+from mlreport.analysis import AnalysisParameters, AnalysisResult
 from mlreport.driver import analyses, declared_parameters, notebooks_dir
 from mlreport.findings import SUMMARY_MIMETYPE
 
@@ -32,6 +36,41 @@ def test_committed_without_outputs_with_tagged_parameters(path: Path):
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
     assert "publish(" in nb.cells[-1].source
+
+
+CELL_LINES = 8  # a code cell is a call and its display, not a computation
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_code_cells_are_narrative_no_definitions_and_short(path: Path):
+    """Logic lives in mlreport/: a cell defines nothing and stays within a few lines (parameters aside)."""
+    nb = nbformat.read(path, as_version=4)
+    for number, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
+            continue
+        lines = [line for line in cell.source.splitlines() if line.strip()]
+        assert len(lines) <= CELL_LINES, f"{path.name} cell {number}: {len(lines)} lines\n{cell.source}"
+        definitions = [
+            node for node in ast.walk(ast.parse(cell.source))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))
+        ]
+        assert not definitions, f"{path.name} cell {number} defines code; move it into mlreport/\n{cell.source}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_each_analysis_has_one_shape_whose_parameters_are_the_notebooks(path: Path):
+    """mlreport.NAME has NAMEParameters (the notebook's parameters, same defaults), analyse() and a NAMEResult."""
+    room = importlib.import_module(f"mlreport.{path.stem}")
+    parameters = getattr(room, f"{path.stem.capitalize()}Parameters")
+    result = getattr(room, f"{path.stem.capitalize()}Result")
+    assert issubclass(parameters, AnalysisParameters) and issubclass(result, AnalysisResult)
+    assert callable(room.analyse) and {"analyse", parameters.__name__, result.__name__} <= set(room.__all__)
+    declared = declared_parameters(path)
+    assert [field.name for field in dataclasses.fields(parameters)] == list(declared)
+    defaults = parameters()
+    assert {name: getattr(defaults, name) for name in declared} == {n: p.default for n, p in declared.items()}
+    source = "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code")
+    assert source.count(f"{path.stem}.analyse(") == 1, "one call computes the analysis"
 
 
 @pytest.mark.e2e
