@@ -7,13 +7,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
 
 from .. import data
-from ..counts import ROLE_ROWS, CountGrid, DecisionCounts, DecisionRoles, decision_roles
+from ..counts import ROLE_ROWS, CountGrid, DecisionCounts, DecisionRoles, RoleArguments, decision_roles
 from ..errors import ParameterError
 from ..profile import ReferenceProfile, Summaries, merge
 from ._source import (
@@ -149,13 +149,7 @@ class Backend(ABC):
         self,
         source: SourceLike,
         config: CountGrid | None = None,
-        *,
-        timestamp_column: str,
-        decision_column: str,
-        segment_columns: Sequence[str] = (),
-        score_column: str | None = None,
-        override_column: str | None = None,
-        decision_labels: Sequence[str] | None = None,
+        **roles: Unpack[RoleArguments],
     ) -> DecisionCounts:
         """Decision counts per period, segment and decision (= :func:`mlreport.counts.count_decisions`).
 
@@ -164,10 +158,7 @@ class Backend(ABC):
         ``config`` lays the period grid (a :class:`~mlreport.counts.CountGrid`,
         such as the volume analysis' config).
         """
-        checked = decision_roles(
-            timestamp_column=timestamp_column, decision_column=decision_column, segment_columns=segment_columns,
-            score_column=score_column, override_column=override_column, decision_labels=decision_labels,
-        )
+        checked = decision_roles(**roles)
         src = as_source(source)
         with self._timed("decision_counts"):
             return self._decision_counts(src, config or CountGrid(), checked)

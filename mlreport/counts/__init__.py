@@ -14,7 +14,15 @@ from ._counts import (
     to_wall_clock,
 )
 from ._grid import CountGrid
-from ._roles import ROLE_ROWS, DecisionRoles, check_decision_labels, check_roles, decision_roles, resolve_roles
+from ._roles import (
+    ROLE_ROWS,
+    DecisionRoles,
+    RoleArguments,
+    check_decision_labels,
+    check_roles,
+    decision_roles,
+    resolve_roles,
+)
 
 __all__ = [
     "CountGrid",
@@ -27,6 +35,7 @@ __all__ = [
     "folded_levels_note",
     "to_wall_clock",
     "DecisionRoles",
+    "RoleArguments",
     "ROLE_ROWS",
     "resolve_roles",
     "decision_roles",

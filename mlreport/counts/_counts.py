@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Unpack
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ import pandas as pd
 from ..errors import DataError
 from ..stats import PERIOD_NS, PERIOD_WORDS, floor_to_period, infer_period, period_exposure
 from ._grid import CountGrid
-from ._roles import DecisionRoles, _check_decisions, _check_rows, check_roles, decision_roles
+from ._roles import DecisionRoles, RoleArguments, _check_decisions, _check_rows, check_roles, decision_roles
 
 __all__ = [
     "MISSING_LABEL",
@@ -244,13 +245,7 @@ def analysis_windows(
 def count_decisions(
     frame: pd.DataFrame,
     config: CountGrid | None = None,
-    *,
-    timestamp_column: str,
-    decision_column: str,
-    segment_columns: Sequence[str] = (),
-    score_column: str | None = None,
-    override_column: str | None = None,
-    decision_labels: Sequence[str] | None = None,
+    **roles: Unpack[RoleArguments],
 ) -> DecisionCounts:
     """Aggregate a decision log into :class:`DecisionCounts` (see the module docstring).
 
@@ -263,11 +258,11 @@ def count_decisions(
     """
     config = config or CountGrid()
     _check_rows(frame)
-    roles = decision_roles(
-        timestamp_column=timestamp_column, decision_column=decision_column, segment_columns=segment_columns,
-        score_column=score_column, override_column=override_column, decision_labels=decision_labels,
-    )
-    check_roles(list(frame.columns), roles)
+    checked = decision_roles(**roles)
+    check_roles(list(frame.columns), checked)
+    timestamp_column, decision_column = checked["timestamp_column"], checked["decision_column"]
+    score_column, override_column = checked["score_column"], checked["override_column"]
+    decision_labels = checked["decision_labels"]
     nanoseconds, zone = to_wall_clock(frame[timestamp_column], config.timezone, column=timestamp_column)
     nat = np.iinfo(np.int64).min
     present = nanoseconds != nat
@@ -312,7 +307,7 @@ def count_decisions(
     del cell
 
     segments: dict[str, tuple[list[str], np.ndarray]] = {}
-    for column in roles["segment_columns"]:
+    for column in checked["segment_columns"]:
         raw, levels = _codes(frame[column])
         raw, levels, note = _cap_levels(raw if all_kept else raw[keep], levels, config.max_segment_levels, column)
         if note:
@@ -383,7 +378,7 @@ def count_decisions(
         data_last=last,
         rows=int(keep.sum()),
         notes=notes,
-        roles=roles,
+        roles=checked,
     )
 
 

@@ -12,7 +12,7 @@ the in-memory counter (:mod:`mlreport.counts`) and the SQL backends
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Required, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,10 @@ from ..errors import DataError
 if TYPE_CHECKING:
     from ..spec import ModelSpec
 
-__all__ = ["ROLE_ROWS", "DecisionRoles", "resolve_roles", "decision_roles", "check_roles", "check_decision_labels"]
+__all__ = [
+    "ROLE_ROWS", "DecisionRoles", "RoleArguments", "resolve_roles", "decision_roles", "check_roles",
+    "check_decision_labels",
+]
 
 ROLE_ROWS = 10_000
 """Rows a backend reads to infer column roles when the log is not in memory (the first rows)."""
@@ -45,6 +48,22 @@ class DecisionRoles(TypedDict):
     score_column: str | None
     override_column: str | None
     decision_labels: list[str] | None
+
+
+class RoleArguments(TypedDict, total=False):
+    """The column roles a counter takes as keywords, before :func:`decision_roles` checks them.
+
+    ``timestamp_column`` and ``decision_column`` are required; the others
+    default to no segments, no score, no override and the labels in the order
+    found. A :class:`DecisionRoles` passes as ``**roles`` too.
+    """
+
+    timestamp_column: Required[str]
+    decision_column: Required[str]
+    segment_columns: Sequence[str]
+    score_column: str | None
+    override_column: str | None
+    decision_labels: Sequence[str] | None
 
 
 def resolve_roles(

@@ -28,12 +28,11 @@ section that raised nothing) and the headline.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 import pandas as pd
 
-from ..counts import DecisionCounts, count_decisions, period_text
+from ..counts import DecisionCounts, RoleArguments, count_decisions, period_text
 from ..data import InputLog
 from ..findings import severity_rank, worst
 from ..stats import PERIOD_WORDS
@@ -197,13 +196,7 @@ def analyse_counts(
 def analyse_volume(
     frame: pd.DataFrame,
     config: VolumeConfig | None = None,
-    *,
-    timestamp_column: str,
-    decision_column: str,
-    segment_columns: Sequence[str] = (),
-    score_column: str | None = None,
-    override_column: str | None = None,
-    decision_labels: Sequence[str] | None = None,
+    **roles: Unpack[RoleArguments],
 ) -> VolumeResult:
     """Decision-volume analysis of a decision log: :func:`count_decisions` then :func:`analyse_counts`.
 
@@ -213,9 +206,5 @@ def analyse_volume(
     holds the method parameters and thresholds.
     """
     config = config or VolumeConfig()
-    counts = count_decisions(
-        frame, config, timestamp_column=timestamp_column, decision_column=decision_column,
-        segment_columns=segment_columns, score_column=score_column, override_column=override_column,
-        decision_labels=decision_labels,
-    )
+    counts = count_decisions(frame, config, **roles)
     return analyse_counts(counts, config)
