@@ -198,6 +198,8 @@ def compare_runs(original: RunRecord, rerun: RunRecord) -> Comparison:
     metrics_a = {(m, s): v for m, s, v in flatten_metrics(original.metrics)}
     metrics_b = {(m, s): v for m, s, v in flatten_metrics(rerun.metrics)}
     for key in sorted(set(metrics_a) | set(metrics_b)):
+        if "seconds" in (key[1], key[0].rpartition(".")[2]):
+            continue  # how long the run took (a backend's timings) is a measurement of the machine, not a result
         name = f"metric {key[0]}" + (f"[{key[1]}]" if key[1] else "")
         va, vb = metrics_a.get(key), metrics_b.get(key)
         if va is None or vb is None or not _close(va, vb):

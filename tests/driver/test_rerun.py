@@ -84,6 +84,15 @@ def test_verdict_and_metric_differences_are_listed():
     assert "0.31 -> 0.2 (difference -0.11)" in result.metrics[0].format()
 
 
+def test_how_long_the_run_took_is_not_a_difference():
+    """A backend's timings are measurements of the machine: two equal runs never take the same seconds."""
+    a = rec("ok", [], {"backend": {"backend": "pandas", "seconds": 0.029}, "psi": {"income": 0.01}})
+    b = rec("ok", [], {"backend": {"backend": "pandas", "seconds": 0.031}, "psi": {"income": 0.01}})
+    assert compare_runs(a, b).metrics == []
+    c = rec("ok", [], {"backend": {"backend": "pandas", "seconds": 0.031}, "psi": {"income": 0.02}})
+    assert [d.what for d in compare_runs(a, c).metrics] == ["metric psi[income]"]
+
+
 def test_repeated_findings_are_paired_in_order():
     a = rec("warning", [finding("x", "warning", 1.0), finding("x", "ok", 2.0)])
     b = rec("warning", [finding("x", "warning", 1.0), finding("x", "incident", 2.0)])
