@@ -36,6 +36,7 @@ __all__ = [
     "load_table",
     "record_frame",
     "record_file",
+    "record_bytes",
     "file_sha256",
     "files_sha256",
     "parse_timestamps",
@@ -53,9 +54,12 @@ class InputRecord:
 
     ``hash_of`` says what ``sha256`` covers: ``"file"`` (the file's bytes),
     ``"files"`` (one digest over several files, :func:`files_sha256`; ``files``
-    is their count) or ``"content"`` (a frame built in memory, such as the
-    built-in sample: :func:`frame_sha256`). ``rows`` and ``columns`` are what
-    was read; ``bytes`` is None for a frame.
+    is their count), ``"content"`` (a frame built in memory, such as the
+    built-in sample: :func:`frame_sha256`) or ``"written"`` (the bytes this run
+    wrote to a file that later runs read, such as a saved reference profile:
+    :func:`record_bytes`). ``rows`` and ``columns`` are what was read (None
+    for a file that is not a table: a spec, a scenario file, a profile, a
+    model); ``bytes`` is None for a frame.
     """
 
     name: str
@@ -191,6 +195,26 @@ def record_file(
         bytes=sum(f.stat().st_size for f in files),
         rows=None if rows is None else int(rows),
         columns=None if columns is None else int(columns),
+    )
+    if log is not None:
+        log.add(record)
+    return record
+
+
+def record_bytes(
+    content: bytes, *, name: str, path: str | os.PathLike[str], log: InputLog | None = None, written: bool = False,
+) -> InputRecord:
+    """Record a file that is not a table (a model spec, a scenario file, a profile, a model) from its bytes.
+
+    ``content`` is what was read (or, with ``written``, what this run wrote to
+    ``path``): the caller reads the file once, hands the same bytes to its
+    parser and here, so the sha256 is that of the bytes analysed and a file
+    replaced in between cannot be recorded for what was not read. The record
+    (``hash_of`` ``"file"``, or ``"written"``) is added to ``log`` and returned.
+    """
+    record = InputRecord(
+        name=name, path=os.fspath(path), sha256=hashlib.sha256(content).hexdigest(),
+        hash_of="written" if written else "file", bytes=len(content), rows=None, columns=None,
     )
     if log is not None:
         log.add(record)

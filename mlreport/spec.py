@@ -47,6 +47,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from .data import InputLog, record_bytes
 from .errors import DataError, SpecError
 
 __all__ = ["ModelSpec", "load_spec", "infer_spec", "resolve_spec"]
@@ -181,16 +182,26 @@ class ModelSpec:
             )
 
 
-def load_spec(path: str | Path) -> ModelSpec:
-    """Read and validate a model spec TOML file."""
+def load_spec(path: str | Path, *, log: InputLog | None = None) -> ModelSpec:
+    """Read and validate a model spec TOML file.
+
+    The file is read once: the bytes parsed are the bytes recorded in ``log``
+    (name ``"spec"``, their sha256), so a rerun can tell when the spec that
+    set a run's roles and thresholds has changed since.
+    """
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise SpecError(f"{path}: model spec not found", path=str(path)) from None
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read model spec ({exc})", path=str(path)) from None
+    record_bytes(raw, name="spec", path=path, log=log)
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: not valid TOML ({exc})", path=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise SpecError(f"{path}: cannot read model spec ({exc})", path=str(path)) from None
     return ModelSpec.from_dict(data, source=str(path))
 
@@ -283,14 +294,14 @@ def _table(value: object, key: str, source: str) -> dict[str, Any]:
     return dict(value)
 
 
-def resolve_spec(path: str, frame: pd.DataFrame, *, model: str = "") -> ModelSpec:
-    """The spec at ``path`` when given, else one inferred from ``frame``.
+def resolve_spec(path: str, frame: pd.DataFrame, *, model: str = "", log: InputLog | None = None) -> ModelSpec:
+    """The spec at ``path`` when given (recorded in ``log``), else one inferred from ``frame``.
 
     A loaded spec whose ``features`` list is empty gets every column that holds
     no other role; its columns are checked against the data.
     """
     if path:
-        spec = load_spec(path)
+        spec = load_spec(path, log=log)
         if not spec.features:
             inferred = infer_spec(frame)
             claimed = {spec.timestamp, spec.id, spec.score, spec.decision, spec.target, *spec.segments}

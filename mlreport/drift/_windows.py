@@ -138,7 +138,7 @@ def load_windows(parameters: DriftParameters, engine: Backend) -> Windows:
     elif not parameters.current_path:
         reference_source = current_source = as_source(parameters.reference_path, name="data")
         whole = engine.rows_in_memory(reference_source, row_sample, seed=seed).frame
-        spec = resolve_spec(parameters.spec_path, whole, model=parameters.model)
+        spec = resolve_spec(parameters.spec_path, whole, model=parameters.model, log=engine.inputs)
         ts = _one_source_timestamp(parameters.timestamp_column or spec.timestamp)
         _check_timestamp_column(ts, [(parameters.reference_path, [str(c) for c in whole.columns])])
         ref_end, cur_start = _one_source_split(ref_end, cur_start)
@@ -150,7 +150,8 @@ def load_windows(parameters: DriftParameters, engine: Backend) -> Windows:
         reference_rows = engine.rows_in_memory(reference_source, row_sample, seed=seed)
         sides = [(parameters.reference_path, engine.columns(reference_source)),
                  (parameters.current_path, engine.columns(current_source))]
-        spec = resolve_spec(parameters.spec_path, reference_rows.frame, model=parameters.model)
+        spec = resolve_spec(parameters.spec_path, reference_rows.frame, model=parameters.model,
+                            log=engine.inputs)
         ts = parameters.timestamp_column or spec.timestamp
         _check_timestamp_column(ts, sides)
         source = f"{parameters.reference_path} | {parameters.current_path}"
@@ -254,7 +255,7 @@ def _sample_data(parameters: DriftParameters, log: data.InputLog) -> tuple[pd.Da
     source = f"built-in sample (rows={rows}, seed={seed}, incidents={incidents or 'none'})"
     data.record_frame(whole, name="sample", source=source, log=log)
     if parameters.spec_path:
-        spec = load_spec(parameters.spec_path)
+        spec = load_spec(parameters.spec_path, log=log)
     else:
         spec = ModelSpec.from_dict(sample.DEFAULT_SPEC, source="built-in sample spec")
     spec.model = parameters.model or spec.model
