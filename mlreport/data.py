@@ -21,7 +21,7 @@ import hashlib
 import io
 import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +37,8 @@ __all__ = [
     "record_frame",
     "record_file",
     "record_bytes",
+    "RECHECKABLE",
+    "current_sha256",
     "file_sha256",
     "files_sha256",
     "parse_timestamps",
@@ -219,6 +221,46 @@ def record_bytes(
     if log is not None:
         log.add(record)
     return record
+
+
+#: The ``hash_of`` kinds whose sha256 can be recomputed from the files as they are now (:func:`current_sha256`).
+RECHECKABLE = ("file", "written", "text", "files")
+
+
+def current_sha256(entry: Mapping[str, object], *, base: str | os.PathLike[str] = ".") -> str | None:
+    """The sha256 that a recorded input (an :meth:`InputRecord.to_dict`) has now, by its own ``hash_of``.
+
+    A relative ``path`` is resolved against ``base`` (the recording run's
+    working folder). ``"file"`` and ``"written"``: the file's bytes;
+    ``"text"``: its UTF-8 text as a text-mode read gives it (scenario files
+    recorded so before their bytes were); ``"files"``: the combined digest of
+    the files the recorded glob or folder names now (:func:`files_sha256`).
+    None when the file (or every file) is gone. A :class:`ValueError` when the
+    input cannot be recomputed from files: a built-in or in-memory input
+    (``"content"``), or several files recorded by count only
+    (``"<folder> (N files)"``), whose list was not kept.
+    """
+    hash_of = str(entry.get("hash_of") or "file")
+    raw = str(entry.get("path") or "")
+    if hash_of not in RECHECKABLE:
+        raise ValueError(f"a {hash_of!r} input is regenerated, not read from a file")
+    path = Path(raw) if Path(raw).is_absolute() else Path(base) / raw
+    if hash_of == "files":
+        if raw.endswith(" files)"):
+            raise ValueError(f"{raw}: the files were recorded by count, not by name or pattern")
+        try:
+            return files_sha256(resolve_paths(path))
+        except DataError:
+            return None
+    if not path.is_file():
+        return None
+    if hash_of == "text":
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return hashlib.sha256(handle.read().encode("utf-8")).hexdigest()
+        except UnicodeDecodeError:
+            return file_sha256(path)  # no longer UTF-8 text: changed, and its bytes say how
+    return file_sha256(path)
 
 
 def resolve_paths(path: str | os.PathLike[str]) -> list[Path]:

@@ -36,8 +36,9 @@ class ScoringFailure:
 
     ``rows`` is a boolean mask over the frame's rows (in order);
     ``problems`` one line per kind of problem (``"returned NaN for 2,000
-    rows"``, ``"raised ValueError: ... (whole batches failed: 100,000 rows)"``); ``error`` the :class:`~mlreport.errors.ModelError` of the first
-    problem, as :meth:`~mlreport.stress.Model.score` raises it.
+    rows"``, ``"raised ValueError: ... (whole batches failed: 100,000
+    rows)"``); ``error`` the :class:`~mlreport.errors.ModelError` of the
+    first problem, as :meth:`~mlreport.stress.Model.score` raises it.
     """
 
     model: str

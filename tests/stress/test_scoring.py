@@ -87,7 +87,7 @@ def test_a_model_that_scores_every_row_has_no_failure():
 
 def test_own_decisions_missing_or_unknown_fail_their_rows():
     class Decider:
-        features = ["x"]
+        features = ("x",)
 
         def predict(self, frame: pd.DataFrame) -> np.ndarray:
             return frame["x"].fillna(0.0).to_numpy()
