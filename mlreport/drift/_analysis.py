@@ -421,8 +421,11 @@ class DriftResult(AnalysisResult):
     def _coverage_table(self) -> Table:
         coverage = self.coverage
         monitored = sum(1 for c in coverage.columns if c.monitored)
-        caption = (f"Columns and roles: {monitored} of {len(coverage.columns)} columns drift-tested "
-                   f"(roles from {self.spec.source}). {_OVERRIDE}")
+        source = self.spec.source
+        origin = "inferred from names and content" if source == "inferred" else f"from {source}"
+        caption = (f"Every column: {monitored} of {len(coverage.columns)} drift-tested, roles {origin} (a model spec "
+                   "overrides them: timestamp, id, score, decision, target, segments, features, window_labels, "
+                   "exclude)")
         return table(coverage.table(), caption=caption, limit=None)
 
     def _segment_table(self) -> Table:

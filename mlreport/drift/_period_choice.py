@@ -33,12 +33,12 @@ __all__ = ["MIN_PERIOD_ROWS", "MAX_PERIODS", "CHUNKS", "PeriodChoice", "choose_p
 MIN_PERIOD_ROWS = 300
 """Rows a period should hold before drift over time cuts at it (``period="auto"``).
 
-At about 300 rows a PSI of 0.1 (the default warning band, on 10 bins) is a
-chi-square of about 30 on 9 degrees of freedom, significant at 2.5e-4, that is
-at 5% after a Bonferroni correction over some 200 tests (20 columns x 10
-periods). With fewer rows per period, a warning-sized move cannot be told from
-noise after correction, and small periods only add false alarms. Tunable here
-(with the verdict rules of ``_verdict``).
+At 300 rows a PSI of 0.1 (the default warning band, on 10 bins) is a
+chi-square of about 30 (n x PSI) on 9 degrees of freedom, significant at
+4.4e-4, that is at 5% after a Bonferroni correction over about 100 tests (10
+columns x 10 periods). With fewer rows per period a warning-sized move cannot
+be told from noise after correction, and small periods only add false alarms.
+Tunable here (with the verdict rules of ``_verdict``).
 """
 
 MAX_PERIODS = 14

@@ -66,7 +66,8 @@ DRIFT_COLUMNS = {
 #: Columns of the drift-by-segment table shown in the report, with their headers.
 SEGMENT_COLUMNS = {
     "segment": "segment", "level": "level", "level_rows_ref": "rows ref", "level_rows_cur": "rows cur",
-    **DRIFT_COLUMNS,
+    "column": "column", "severity": "severity", "psi": "PSI", "ks": "KS D", "tvd": "TVD",
+    "ks_pvalue_adj": "KS p adj", "chi2_pvalue_adj": "χ² p adj", "reason": "reason",
 }
 
 
@@ -174,8 +175,10 @@ def drift_headline(
             worst = finding.severity
     moved = drift_table[drift_table["column"].isin(features) & drift_table["severity"].isin(["warning", "incident"])]
     count = f"; {len(moved)} of {len(features)} features drifted"
-    if reference_rows is not None and reference_rows < MIN_REFERENCE_ROWS:
-        count = ""  # the lead finding says the statistics are unreliable: a count would mean nothing
+    tiny = reference_rows is not None and reference_rows < MIN_REFERENCE_ROWS
+    if tiny:  # a count would mean nothing: say why instead (unless the lead finding says it)
+        count = (f"; the reference holds only {reference_rows:,} row{'s' if reference_rows != 1 else ''}, so "
+                 "every drift statistic is unreliable")
     if worst == "ok":
         return f"Healthy: no integrity or drift check reached a warning; 0 of {len(features)} features drifted."
     order = {"Data integrity": 0, "Coverage": 1, "Feature drift": 1, "Drift by segment": 2, "Prediction drift": 2,
@@ -184,6 +187,8 @@ def drift_headline(
     leads = sorted((f for f in findings if f.severity == worst),
                    key=lambda f: (f.check != "reference_rows", order.get(f.section, 9)))
     lead = leads[0].message.rstrip(".")
+    if tiny and leads[0].check == "reference_rows":
+        count = ""
     others = len(leads) - 1
     more = f"; {others} more {worst} finding{'s' if others != 1 else ''}" if others else ""
     return f"{worst.capitalize()}: {lead}{more}{count}."

@@ -30,9 +30,9 @@ from .. import stats
 from ..backends import Backend, Source
 from ..findings import Finding, worst
 from ..profile import ReferenceProfile, Summaries
-from ._coverage import MIN_REFERENCE_ROWS
 from ._findings import findings_from_comparison
 from ._metrics import _rows
+from ._period_choice import MIN_PERIOD_ROWS
 from ._thresholds import _SEVERITY_RANK, Thresholds, _thresholds
 from ._verdict import _COLUMN_ORDER, _assess, _finish
 
@@ -46,8 +46,13 @@ SECTION = "Drift by segment"
 MAX_SEGMENT_LEVELS = 30
 """Levels judged per segment column, those with most reference rows (as the volume analysis' ``max_segment_levels``)."""
 
-MIN_SEGMENT_ROWS = MIN_REFERENCE_ROWS
-"""Rows a level needs in each window to be judged (as a reference needs: 10 bins of at least 5)."""
+MIN_SEGMENT_ROWS = MIN_PERIOD_ROWS
+"""Rows a level needs in each window to be judged: as many as a period of drift over time, for the same reason.
+
+A level, like a period, is a part of the window compared on its own; below
+this many rows a warning-sized move cannot be told from noise after the
+correction, and small levels only add false alarms.
+"""
 
 MAX_SEGMENT_DISTINCT = 1000
 """A segment column with more distinct reference values than this is not cut by level (an id, not a segment)."""
