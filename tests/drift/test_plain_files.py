@@ -114,3 +114,29 @@ def test_a_tiny_reference_says_the_statistics_are_unreliable(tmp_path: Path, row
     assert f"the reference holds only {rows} row" in summary.headline and "unreliable" in summary.headline
     (tiny,) = _findings(result, "reference_rows")
     assert tiny.severity == "warning" and tiny.value == rows
+
+
+def test_one_dated_file_cut_in_two_finds_its_window_label_and_daily_periods(tmp_path: Path):
+    import pandas as pd
+
+    first = loan_book(4000, seed=31, year=2025, start="2025-12-22", freq="3min", lists=False)
+    second = loan_book(4000, seed=32, year=2026, start="2026-01-01", freq="3min", lists=False)
+    pd.concat([first, second], ignore_index=True).to_parquet(tmp_path / "book.parquet", index=False)
+    result = drift.analyse(drift.DriftParameters(reference_path=str(tmp_path / "book.parquet"),
+                                                 current_start="2026-01-01", classifier_sample=500))
+    assert result.spec.timestamp == "opened_on" and result.spec.window_labels == ["year"]
+    assert result.period_choice.period == "D" and "median 480" in result.period_choice.reason
+    assert list(result.period_summaries) == [f"2026-01-{day:02d}" for day in range(1, 10)]
+    assert result.summary.model == "book"
+
+
+def test_a_timestamp_named_by_parameter_is_no_feature(tmp_path: Path):
+    book = loan_book(3000, seed=41, start="2026-03-01", freq="5min", lists=False)
+    book = book.rename(columns={"opened_on": "booked"}).assign(booked=lambda f: f["booked"].astype(str))
+    book.iloc[:1500].to_csv(tmp_path / "r.csv", index=False)
+    book.iloc[1500:].to_csv(tmp_path / "c.csv", index=False)
+    result = drift.analyse(drift.DriftParameters(reference_path=str(tmp_path / "r.csv"),
+                                                 current_path=str(tmp_path / "c.csv"), timestamp_column="booked",
+                                                 classifier_sample=500))
+    assert result.spec.timestamp == "booked" and "booked" not in result.monitored.columns
+    assert result.period_choice.by_date and result.summary.model == "c"
