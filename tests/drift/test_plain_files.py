@@ -140,3 +140,14 @@ def test_a_timestamp_named_by_parameter_is_no_feature(tmp_path: Path):
                                                  classifier_sample=500))
     assert result.spec.timestamp == "booked" and "booked" not in result.monitored.columns
     assert result.period_choice.by_date and result.summary.model == "c"
+
+
+def test_500_rows_a_window_a_report_with_small_parts_left_out_and_said(tmp_path: Path):
+    loan_book(500, seed=61).to_parquet(tmp_path / "r.parquet", index=False)
+    loan_book(500, seed=62).to_parquet(tmp_path / "c.parquet", index=False)
+    result = drift.analyse(drift.DriftParameters(reference_path=str(tmp_path / "r.parquet"),
+                                                 current_path=str(tmp_path / "c.parquet"), classifier_sample=200))
+    assert result.period_choice.period == "300"  # two chunks, the second of 200 rows
+    assert result.segments.table.empty and "fewer than 300 rows in a window" in result.segments.notes[0]
+    assert "no segment level with enough rows" in result.tables["segment_drift"].frame.attrs["empty_text"]
+    assert result.summary.status in ("ok", "warning", "incident") and "3 features" in result.summary.headline
