@@ -19,8 +19,12 @@ pandas, else every row of a window with at most ``row_sample`` rows, or a
 uniform sample of ``row_sample`` rows. On the same data the windows are the
 same rows whichever backend cuts them. What was read is recorded in the
 backend's :class:`~mlreport.data.InputLog`, and the model spec is resolved
-(loaded or inferred) against the data so that column roles are explicit in the
-report.
+against the data so that column roles are explicit in the report: loaded and
+completed, or inferred, from the reference window's rows with the current
+window's beside them (a column constant within each window labels the window,
+:func:`mlreport.spec.infer_spec`). Without a model name (parameter or spec),
+the data names the model: the current file's name, or the single source's
+(:func:`mlreport.spec.model_name_from_path`); the built-in sample keeps its own.
 """
 
 from __future__ import annotations
