@@ -52,7 +52,7 @@ def test_every_table_is_captioned_and_every_figure_titled(result: drift.DriftRes
         assert f"<caption>{table.caption}" in table._repr_html_().replace("&#x27;", "'"), name
     for name in result.figures:
         assert _title(result.figures[name]), name
-    with pytest.raises(KeyError, match="no table 'drift'; the tables are windows, column_roles"):
+    with pytest.raises(KeyError, match="no table 'drift'; the tables are coverage, windows, column_roles"):
         result.tables["drift"]
 
 
@@ -128,7 +128,7 @@ def test_the_spec_and_the_profiles_are_inputs_recorded_by_the_bytes_read_or_writ
     assert inputs["saved_profile"]["hash_of"] == "written" and inputs["saved_profile"]["path"] == str(saved)
     assert inputs["saved_profile"]["sha256"] == hashlib.sha256(saved.read_bytes()).hexdigest()
     assert first.summary.thresholds_version.startswith("v7")
-    assert first.summary.inputs[0]["name"] == "sample"
+    assert [item["name"] for item in first.summary.inputs] == ["spec", "sample", "saved_profile"]
     again = drift.analyse(drift.DriftParameters(**SMALL, spec_path=str(spec), reference_profile=str(saved)))
     loaded = next(item for item in again.summary.inputs if item["name"] == "reference_profile")
     assert loaded["sha256"] == inputs["saved_profile"]["sha256"] and loaded["hash_of"] == "file"
