@@ -12,7 +12,7 @@ import pytest
 from cli_runs import run_cli
 
 from mlreport.errors import InputError
-from mlreport.record import STALE_STAGING_S, open_registry, prune, read_log, record_run, verify
+from mlreport.record import STALE_STAGING_S, open_registry, prune, read_log, rebuild_registry, record_run, verify
 
 NOW = dt.datetime(2026, 4, 30, 12, tzinfo=dt.UTC)
 
@@ -42,11 +42,16 @@ def test_runs_from_before_the_registry_are_imported_once(tmp_path: Path):
         folder_with_manifest(tmp_path, f"2026040{i + 1}T000000Z-0000000{i}", f"2026-04-0{i + 1}T00:00:00Z")
     (tmp_path / "card" / "drift" / "broken").mkdir()
     (tmp_path / "card" / "drift" / "broken" / "run.json").write_text("{not json")
+    # Issue 16, class 3: never silently. Opening a registry here refuses; importing is an explicit rebuild.
+    with pytest.raises(InputError, match="registry rebuild"):
+        open_registry(tmp_path)
+    assert not (tmp_path / "registry.sqlite").exists()
+    rebuild_registry(tmp_path, import_unrecorded=True)
     registry = open_registry(tmp_path)
-    assert registry.created and registry.count() == 2
+    assert registry.count() == 2
     assert {r.origin for r in registry.history()} == {"import"}
-    assert [line.entry["event"] for line in read_log(tmp_path)] == ["import", "import"]
-    assert open_registry(tmp_path).count() == 2 and len(read_log(tmp_path)) == 2  # not again
+    assert [line.entry["event"] for line in read_log(tmp_path)] == ["import", "import", "rebuild"]
+    assert open_registry(tmp_path).count() == 2 and len(read_log(tmp_path)) == 3  # not again
     old = time.time() - 3600
     os.utime(tmp_path / "card" / "drift" / "broken" / "run.json", (old, old))
     (problem,) = verify(tmp_path).problems  # the imported runs verify; the unreadable folder is named
