@@ -151,7 +151,8 @@ class PruneResult:
 
     def format(self) -> str:
         verb = "would prune" if self.dry_run else "pruned"
-        lines = [f"{verb} {len(self.runs)} run(s) started before {self.cutoff} ({self.bytes_freed / 1e6:.1f} MB)"]
+        lines = [f"{verb} {len(self.runs)} run(s) started before {neutralise(self.cutoff)} "
+                 f"({self.bytes_freed / 1e6:.1f} MB)"]
         lines += [f"  {neutralise(r.run_id)}  {neutralise(r.model)}/{neutralise(r.analysis)}  "
                   f"started {neutralise(r.started_at)}" for r in self.runs]
         if self.stale_staging:

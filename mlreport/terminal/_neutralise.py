@@ -19,6 +19,7 @@ character it must.
 from __future__ import annotations
 
 import logging
+import traceback
 import unicodedata
 from functools import lru_cache
 from types import TracebackType
@@ -77,14 +78,26 @@ class SafeFormatter(logging.Formatter):
 
     The message (with its arguments, which may hold untrusted values) is
     neutralised whole, so a value cannot start a forged log line; a
-    traceback attached to the record keeps its lines, each neutralised.
+    traceback attached to the record keeps its frames' lines, and each
+    exception message in it is one line.
     """
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         return neutralise(super().formatMessage(record))
 
     def formatException(self, ei: _ExcInfo) -> str:
-        return neutralise_lines(super().formatException(ei))
+        """The traceback: a frame keeps its two lines (where, and the code); an exception's message, which
+        may hold any value, is one line whatever it holds."""
+        if ei[1] is None:
+            return neutralise_lines(super().formatException(ei))
+        lines: list[str] = []
+        for chunk in traceback.TracebackException(type(ei[1]), ei[1], ei[2]).format():
+            body = chunk.rstrip("\n")
+            if body.startswith("  File "):
+                lines.extend(neutralise(line) for line in body.split("\n"))
+            else:
+                lines.append(neutralise(body))
+        return "\n".join(lines)
 
     def formatStack(self, stack_info: str) -> str:
         return neutralise_lines(super().formatStack(stack_info))
