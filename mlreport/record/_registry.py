@@ -389,8 +389,7 @@ class Registry:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         try:
             self._ensure_schema(may_create)
-            with self._write():
-                pass  # the write lock can be taken: the file and its folder are writable, the disk is there
+            self._probe_write()
         except OutputError as exc:
             raise InputError(
                 f"{self.path}: the run registry cannot be used for writing ({exc}); nothing was run. Check its "
@@ -406,9 +405,11 @@ class Registry:
         return f"file:{quoted}?mode=ro" + ("" if writable_folder else "&immutable=1")
 
     @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _connect(self, *, peek: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection; read-only, setting nothing, when opened read-only or to ``peek`` before writing."""
+        readonly = self.readonly or peek
         try:
-            if self.readonly:
+            if readonly:
                 conn = sqlite3.connect(self._uri(), uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             else:
                 conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
@@ -417,7 +418,7 @@ class Registry:
         try:
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            if not self.readonly:
+            if not readonly:
                 conn.execute("PRAGMA journal_mode = WAL")
                 # FULL: a committed row survives a power cut (audit-grade, one fsync per run).
                 conn.execute("PRAGMA synchronous = FULL")
@@ -474,14 +475,19 @@ class Registry:
                 f"understands ({SCHEMA_VERSION}); upgrade mlreport")
 
     def _ensure_schema(self, may_create: Callable[[], str | None] | None) -> None:
-        # Read first: an up-to-date registry is opened without taking the write lock.
-        with self._connect() as conn:
+        # Peek first, read-only: an up-to-date registry is opened without the write lock, and a damaged,
+        # emptied or newer one is refused before anything (even the journal mode) is written to it.
+        with self._connect(peek=self.path.exists()) as conn:
             version = self._version(conn)
             if version == SCHEMA_VERSION:
                 conn.execute("SELECT COUNT(*) FROM runs").fetchone()  # a damaged file fails here, before a run
                 return
         if version > SCHEMA_VERSION:
             raise InputError(self._newer(version))
+        if version == 0 and may_create is not None:
+            objection = may_create()
+            if objection:
+                raise InputError(objection)
         with self._write() as conn:
             version = self._version(conn)  # again, under the lock: another process may have created it
             if version > SCHEMA_VERSION:
@@ -505,6 +511,19 @@ class Registry:
                         conn.execute(statement)
                 version += 1
                 conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
+
+    def _probe_write(self) -> None:
+        """Take the write lock and write a row, then roll back: a read-only file or folder fails here, not after a run.
+
+        (Taking the lock alone is not enough: SQLite opens a file it cannot
+        write read-only, and an empty transaction commits.)
+        """
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("UPDATE meta SET value = value WHERE key = 'schema_version'")
+            finally:
+                conn.execute("ROLLBACK")
 
     def quick_check(self) -> list[str]:
         """SQLite's ``PRAGMA quick_check``: an empty list when the file is sound, else what it found."""
