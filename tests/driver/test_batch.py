@@ -345,3 +345,31 @@ def test_the_forced_end_uses_the_tree_kill_command(monkeypatch: pytest.MonkeyPat
     stubborn = _start(STUBBORN)
     _batch._kill_group(stubborn, grace=1)
     assert record.read_text() == str(stubborn.pid) and stubborn.returncode == -signal.SIGKILL
+
+
+@pytest.mark.e2e
+def test_a_job_that_stopped_on_bad_input_reports_its_run_and_message(fixture_notebooks: Path, tmp_path: Path):
+    """Exit 2 from a job whose notebook raised a DataError: a run that happened, with its id, report and message."""
+    jobs_file = tmp_path / "jobs.toml"
+    jobs_file.write_text('[[job]]\nname = "bad\\u001b[2Jinput"\nanalysis = "failing"\n'
+                         '[job.params]\nerror = "DataError"\n')
+    out = tmp_path / "out"
+    env = {**os.environ, "MLREPORT_NOTEBOOKS": str(fixture_notebooks)}
+    command = [sys.executable, "-m", "mlreport", "batch", str(jobs_file), "--date", "2026-03-14", "--out", str(out),
+               "--timeout", "120"]
+    result = subprocess.run([*command, "--json"], capture_output=True, text=True, env=env, timeout=600,
+                            stdin=subprocess.DEVNULL)
+    summary = json.loads(result.stdout)
+    assert result.returncode == 2 == summary["exit_code"], result.stderr[-3000:]
+    (job,) = summary["jobs"]
+    assert (job["status"], job["exit_code"]) == ("failed", 2), job
+    assert job["run_id"] and Path(job["report"]).is_file()
+    # The message, where it happened, not a dict's repr.
+    assert job["error"].startswith("DataError: current data has no rows in cell") and "{" not in job["error"]
+    (record,) = open_registry(out).batch_runs(summary["batch_id"])
+    assert record.run_id == job["run_id"] and record.status == "failed"
+    # The text summary: one inert line per job, the job's hostile name escaped.
+    text = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, stdin=subprocess.DEVNULL)
+    assert text.returncode == 2 and "\x1b" not in text.stdout + text.stderr
+    (line,) = [line for line in text.stdout.splitlines() if "\\x1b[2J" in line]
+    assert "FAILED" in line and "report.html" in line
