@@ -430,10 +430,18 @@ class Registry:
             conn.close()
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One short write transaction, its lock taken up front (BEGIN IMMEDIATE)."""
+    def _write(self, *, creating: bool = False) -> Iterator[sqlite3.Connection]:
+        """One short write transaction, its lock taken up front (BEGIN IMMEDIATE).
+
+        Unless ``creating`` the schema, the file is checked first, read-only, to
+        still be a registry of this schema: one emptied, replaced or deleted
+        since it was opened (during a run) is never written to, which would
+        leave a half-made file or recreate it silently.
+        """
         if self.readonly:
             raise OutputError(f"{self.path}: opened read-only; this command does not write the registry")
+        if not creating:
+            self._still_a_registry()
         with self._connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -488,7 +496,7 @@ class Registry:
             objection = may_create()
             if objection:
                 raise InputError(objection)
-        with self._write() as conn:
+        with self._write(creating=True) as conn:
             version = self._version(conn)  # again, under the lock: another process may have created it
             if version > SCHEMA_VERSION:
                 raise InputError(self._newer(version))
@@ -511,6 +519,28 @@ class Registry:
                         conn.execute(statement)
                 version += 1
                 conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
+
+    def _still_a_registry(self) -> None:
+        problem = None
+        if not self.path.exists():
+            problem = "it was deleted"
+        else:
+            try:
+                with self._connect(peek=True) as conn:
+                    version = self._version(conn)
+            except OutputError as exc:
+                problem = f"it cannot be read ({exc})"
+            else:
+                if version == 0:
+                    problem = "it holds no tables (emptied or replaced)"
+                elif version != SCHEMA_VERSION:
+                    problem = f"its schema is now version {version}, not {SCHEMA_VERSION}"
+        if problem:
+            raise OutputError(
+                f"{self.path}: the run registry changed after it was opened: {problem}; nothing was written to it. "
+                "What the audit trail recorded stays in place: `mlreport registry rebuild --out "
+                f"{self.out_dir}` rebuilds the registry from it and the run folders"
+            )
 
     def _probe_write(self) -> None:
         """Take the write lock and write a row, then roll back: a read-only file or folder fails here, not after a run.
