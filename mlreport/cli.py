@@ -511,8 +511,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(arguments)
     except _UsageError as exc:
-        if not output.json:
-            parser.print_usage(sys.stderr)
+        # One line, as for every other error (a scheduler's log greps for "mlreport: error:"); --help has the usage.
         output.error("error", exc.exit_code, exc.message, error_type="UsageError")
         return exc.exit_code
     _configure_logging(args.verbose)
