@@ -29,9 +29,11 @@ from ._execute import (
 )
 from ._params import (
     Parameter,
+    check_domains,
     declared_parameters,
     load_params_file,
     parameters_cell,
+    parameters_class,
     parse_assignments,
     parse_cli_value,
     validate_parameters,
@@ -54,6 +56,7 @@ from ._run import (
     FAIL_ON,
     BatchRef,
     DemoResult,
+    check_seconds,
     demo,
     exit_code_for,
     prepare_notebook,
@@ -122,4 +125,7 @@ __all__ = [
     "DEFAULT_CELL_TIMEOUT",
     "DEFAULT_START_TIMEOUT",
     "parse_assignments",
+    "parameters_class",
+    "check_domains",
+    "check_seconds",
 ]

@@ -28,6 +28,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -57,7 +58,7 @@ from ..record import (
     write_text_atomic,
 )
 from ._execute import DEFAULT_CELL_TIMEOUT, DEFAULT_START_TIMEOUT, execute, prepare
-from ._params import declared_parameters, load_params_file, validate_parameters
+from ._params import check_domains, declared_parameters, load_params_file, validate_parameters
 from ._render import render_report
 from ._resources import analyses, default_out_dir, notebook_path
 from ._results import CellFailure, Failure, RunResult, read_summary
@@ -67,7 +68,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FAIL_ON", "EXIT_CODES", "BatchRef", "run", "record_failed_run", "prepare_notebook", "resolve_parameters",
-    "exit_code_for", "DemoResult", "demo",
+    "exit_code_for", "DemoResult", "demo", "check_seconds",
 ]
 
 FAIL_ON = ("warning", "incident", "never")
@@ -85,6 +86,13 @@ class BatchRef:
 
     batch_id: str
     job: str = ""
+
+
+def check_seconds(value: object, option: str) -> float:
+    """``value`` as seconds: a finite number above 0 (90.5 is fine), or an InputError naming ``option``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise InputError(f"{option} {value!r}: expected a finite number of seconds above 0, such as 90.5")
+    return float(value)
 
 
 def exit_code_for(status: str, fail_on: str, failure: Failure | None = None) -> int:
@@ -111,6 +119,7 @@ def resolve_parameters(
     # notebook and run.json then say exactly what produced the report.
     effective = {name: parameter.default for name, parameter in declared.items()}
     effective.update(validated)
+    check_domains(analysis, effective)
     return notebook, effective
 
 
@@ -313,8 +322,8 @@ def run(
     """
     if fail_on not in FAIL_ON:
         raise InputError(f"--fail-on {fail_on!r}: expected one of {', '.join(FAIL_ON)}")
-    if not timeout or timeout <= 0:
-        raise InputError(f"--timeout {timeout!r}: expected a positive number of seconds")
+    timeout = check_seconds(timeout, "--timeout")
+    start_timeout = check_seconds(start_timeout, "--start-timeout")
     notebook, parameters = resolve_parameters(analysis, params, params_file)
     out_dir = (Path(out) if out is not None else default_out_dir()).resolve()
     work_dir = Path(cwd).resolve() if cwd is not None else Path.cwd()
@@ -428,6 +437,7 @@ def demo(
     Each run is :func:`run` with ``fail_on="never"``; ``on_start(analysis)``
     and ``on_result(result)`` are called around each (the CLI prints there).
     """
+    timeout = check_seconds(timeout, "--timeout")
     out_dir = Path(out) if out is not None else default_out_dir()
     results = []
     for name in analyses():

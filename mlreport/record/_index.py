@@ -13,16 +13,23 @@ metric subjects come from data and are escaped everywhere.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
+import logging
 import math
+import secrets
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import InputError, OutputError
 from ._ledger import open_registry
-from ._registry import Registry, RunRecord
-from ._store import locked, write_text_atomic
+from ._registry import REGISTRY_FILE, Registry, RunRecord, record_from_manifest
+from ._store import list_runs, locked, write_text_atomic
+
+log = logging.getLogger("mlreport")
 
 __all__ = ["write_index", "index_html", "sparkline_svg", "trend_series", "STRIP_RUNS", "TREND_RUNS"]
 
@@ -260,10 +267,37 @@ right. Each cell links to its report; hover for the headline.</p>
 
 
 def write_index(out_dir: Path) -> Path:
-    """Rebuild ``<out>/index.html`` from the registry (under a lock, written atomically)."""
+    """Rebuild ``<out>/index.html`` from the registry (under a lock, written atomically).
+
+    Without a usable registry (none yet, or one that is damaged or missing
+    where runs were recorded), the page lists the run folders' manifests
+    instead: a view, built aside and thrown away; the record itself is
+    neither created nor repaired here.
+    """
     out_dir = Path(out_dir)
-    registry = open_registry(out_dir)
     index = out_dir / "index.html"
-    with locked(out_dir / ".tmp" / "index.lock"):
-        write_text_atomic(index, index_html(registry))
+    if (out_dir / REGISTRY_FILE).exists():
+        try:
+            registry = open_registry(out_dir)
+        except InputError as exc:
+            log.warning("index from the run folders: %s", exc.message)
+        else:
+            with locked(out_dir / ".tmp" / "index.lock"):
+                write_text_atomic(index, index_html(registry))
+            return index
+    view = out_dir / ".tmp" / f"index-view-{secrets.token_hex(4)}"
+    try:
+        view.mkdir(parents=True)
+        registry = Registry(out_dir, path=view / REGISTRY_FILE)
+        for manifest in list_runs(out_dir):
+            with contextlib.suppress(KeyError, TypeError, ValueError, OutputError):
+                registry.record(record_from_manifest(
+                    manifest, out_dir=out_dir, run_dir=out_dir / manifest["_dir"], origin="folder",
+                ))
+        with locked(out_dir / ".tmp" / "index.lock"):
+            write_text_atomic(index, index_html(registry))
+    except OSError as exc:
+        raise OutputError(f"cannot write {index}: {exc}") from None
+    finally:
+        shutil.rmtree(view, ignore_errors=True)
     return index

@@ -63,7 +63,7 @@ class StressParameters(AnalysisParameters):
             _check_kind(spec.name, value, kind)
             object.__setattr__(self, spec.name, value)
         for name, smallest in (("sensitivity_features", 0), ("sweep_rows", 1), ("monotone_rows", 1),
-                               ("sample_rows", 1)):
+                               ("sample_rows", 1), ("seed", 0)):
             if getattr(self, name) < smallest:
                 raise ParameterError(
                     f"parameter {name!r}: {getattr(self, name)!r}; expected a whole number >= {smallest}", name=name
