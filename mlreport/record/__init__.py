@@ -20,7 +20,16 @@ from ._audit import (
     file_hashes,
     read_log,
 )
-from ._index import STRIP_RUNS, TREND_RUNS, index_html, sparkline_svg, trend_series, write_index
+from ._index import (
+    STRIP_RUNS,
+    TREND_RUNS,
+    home_models,
+    index_html,
+    sparkline_svg,
+    status_words,
+    trend_series,
+    write_index,
+)
 from ._ledger import STALE_STAGING_S, PruneResult, open_registry, prune, record_run
 from ._registry import (
     BUSY_TIMEOUT_MS,
@@ -97,6 +106,8 @@ __all__ = [
     "index_html",
     "sparkline_svg",
     "trend_series",
+    "status_words",
+    "home_models",
     "STRIP_RUNS",
     "TREND_RUNS",
 ]
