@@ -19,7 +19,13 @@ turns that skip into a failure.
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
@@ -330,8 +336,6 @@ def test_figures_fill_the_column_and_their_text_reads_at_eleven_pixels(opened: d
 def test_print_page_one_has_the_headline_and_key_findings(
     opened: dict[str, Opened], reports: browser.Reports, name: str
 ):
-    import io
-
     pypdf = pytest.importorskip("pypdf")
     page = opened[name].page
     page.emulate_media(media="print")
@@ -454,3 +458,28 @@ def test_index_says_outcomes_in_words_not_exit_codes(reports: browser.Reports):
     assert headers[0] == "mlreport runs"
     viewport = [a for t, a in parsed.tags if t == "meta" and a.get("name") == "viewport"]
     assert viewport and "width=device-width" in viewport[0]["content"]
+
+
+@needs_browser
+def test_mlreport_pdf_writes_report_pdf_with_the_headline_on_page_one(reports: browser.Reports):
+    pypdf = pytest.importorskip("pypdf")
+    result = reports.results["drift"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlreport", "pdf", result["run_id"], "--out", str(reports.out), "--json"],
+        capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+        env={**os.environ, "MLREPORT_CHROMIUM": browser.chromium_path()},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    pdf = Path(json.loads(proc.stdout)["pdf"])
+    assert pdf == Path(result["run_dir"]) / "report.pdf"
+    data = pdf.read_bytes()
+    assert data[:5] == b"%PDF-"
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    first = " ".join(reader.pages[0].extract_text().split())
+    words = [w for w in result["headline"].split() if w.isascii() and w.isalnum()][:4]
+    assert "INCIDENT" in first or "WARNING" in first or "HEALTHY" in first
+    assert words and all(w in first for w in words) and "Key findings" in first, first[:400]
+    # the audit trail says which PDF was printed from this run
+    last = json.loads((reports.out / "audit.log").read_text().splitlines()[-1])
+    assert last["event"] == "artifact" and last["run_id"] == result["run_id"]
+    assert last["files"] == {"report.pdf": hashlib.sha256(data).hexdigest()}
