@@ -283,9 +283,11 @@ def _latest(latest: dict[str, dict[str, RunRecord]], order: Sequence[str], analy
                 continue
             words = status_words(record)
             target = "" if record.pruned else f' href="{_e(record.report_path)}"'
+            title = f"{record.started_at or ''} {words}: {record.headline}"
             cells.append(
-                f'<td><a class="st-text st-{_e(record.status)}"{target}>{_e(words)}</a> '
-                f'<span class="note">{_e(record.started_at)}</span><br>{_e(record.headline)}</td>'
+                f'<td><a class="c st-{_e(record.status)}"{target} title="{_e(title)}">'
+                f'{_LETTERS.get(record.status, "?")}</a> <strong>{_e(words)}</strong> '
+                f'<span class="note">{_e(record.started_at)}</span><div class="hl">{_e(record.headline)}</div></td>'
             )
         rows.append(f'<tr><th scope="row">{_e(model)}</th>{"".join(cells)}</tr>')
     return (
@@ -312,11 +314,13 @@ def index_html(registry: Registry, *, generated: str | None = None) -> str:
 
     # The latest run per home model and analysis, and the order: worst latest status, then newest.
     latest: dict[str, dict[str, RunRecord]] = {}
-    for (model, analysis), runs in recent.items():
+    # A model's own runs first: a failed run under a mistyped name does not hide its latest real status.
+    for (model, analysis), runs in sorted(recent.items(), key=lambda item: homes[item[0][0]] != item[0][0]):
         if runs:
             slot = latest.setdefault(homes[model], {})
             current = slot.get(analysis)
-            if current is None or (runs[0].started_at or "") > (current.started_at or ""):
+            if current is None or (current.model == runs[0].model
+                                   and (runs[0].started_at or "") > (current.started_at or "")):
                 slot[analysis] = runs[0]
 
     def latest_start(model: str) -> str:
@@ -394,6 +398,7 @@ font-size:12px;text-decoration:none;border-radius:2px}}
 table.trend{{width:auto;margin:6px 0 12px}} table.trend td,table.trend th{{padding:2px 8px;vertical-align:middle}}
 caption{{text-align:left;font-weight:600;padding:4px 0}}
 .wide{{overflow-x:auto}}
+.hl{{display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical;overflow:hidden}}
 .filters{{display:flex;flex-wrap:wrap;gap:6px 18px;margin:6px 0 10px}}
 .filter{{display:flex;flex-wrap:wrap;gap:4px;align-items:center}} .flabel{{font-weight:600}}
 details.chip{{display:inline-block}}
