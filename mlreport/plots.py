@@ -48,8 +48,9 @@ PALETTE: dict[str, str] = {
     "current": "#0072B2",  # blue
 }
 
-#: Colours for series with no meaning beyond "another one" (features, segments), in Okabe-Ito order.
-SERIES: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442")
+#: Colours for series with no meaning beyond "another one" (features, segments): Okabe-Ito, the colours
+#: that do not also mean a severity first, so a second line is not read as a warning.
+SERIES: tuple[str, ...] = ("#0072B2", "#56B4E9", "#000000", "#CC79A7", "#009E73", "#E69F00", "#D55E00", "#F0E442")
 
 # Status must read without colour too: markers (points) and hatches (bars and areas) differ by severity.
 SEVERITY_MARKERS: dict[str, str] = {"ok": "o", "warning": "^", "incident": "X"}
