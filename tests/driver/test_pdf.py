@@ -7,6 +7,8 @@ Chromium in tests/system/test_browser.py.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import stat
 from pathlib import Path
 
@@ -90,3 +92,21 @@ def test_pdf_of_an_unknown_run_is_exit_2(tmp_path: Path, monkeypatch: pytest.Mon
     (tmp_path / "out").mkdir()
     assert main(["pdf", "no-such-run", "--out", str(tmp_path / "out")]) == 2
     assert not list((tmp_path / "out").rglob("report.pdf"))
+
+
+@pytest.mark.e2e
+def test_run_with_pdf_prints_beside_the_report_and_audits_it(cli, tmp_path: Path):
+    fake = _fake_chromium(tmp_path)
+    result = cli("run", "fixture", "--out", "out", "--pdf", "--json", env={"MLREPORT_CHROMIUM": str(fake)})
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    pdf = Path(printed["pdf"])
+    assert pdf == Path(printed["run_dir"]) / "report.pdf" and pdf.read_bytes().startswith(b"%PDF-")
+    assert (tmp_path / "argv.txt").read_text().splitlines()[-1] == Path(printed["report"]).resolve().as_uri()
+    entries = [json.loads(line) for line in (tmp_path / "out" / "audit.log").read_text().splitlines()]
+    assert [e["event"] for e in entries] == ["run", "artifact"]
+    assert entries[1]["run_id"] == printed["run_id"]
+    assert entries[1]["files"] == {"report.pdf": hashlib.sha256(pdf.read_bytes()).hexdigest()}
+    # the run's own files are unchanged, so the trail still verifies
+    verified = cli("verify", "--out", "out")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
