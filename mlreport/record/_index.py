@@ -399,6 +399,8 @@ table.trend{{width:auto;margin:6px 0 12px}} table.trend td,table.trend th{{paddi
 caption{{text-align:left;font-weight:600;padding:4px 0}}
 .wide{{overflow-x:auto}}
 .hl{{display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical;overflow:hidden}}
+table.latest{{table-layout:fixed;min-width:600px}} table.latest th[scope=row]{{width:22%}}
+table.latest thead th:first-child{{width:22%}}
 .filters{{display:flex;flex-wrap:wrap;gap:6px 18px;margin:6px 0 10px}}
 .filter{{display:flex;flex-wrap:wrap;gap:4px;align-items:center}} .flabel{{font-weight:600}}
 details.chip{{display:inline-block}}
