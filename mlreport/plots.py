@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import io
+import textwrap
 import weakref
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -175,6 +176,31 @@ def readable(fig: Figure, minimum: float = MIN_FONT_PT) -> Figure:
     return fig
 
 
+def _fill(text: Text, width_pt: float) -> None:
+    """Wrap ``text`` onto lines that fit ``width_pt`` (about 0.6 em per character), keeping its own line breaks."""
+    size = text.get_fontsize()
+    if not isinstance(size, (int, float)) or not text.get_text():
+        return
+    chars = max(20, int(width_pt / (0.6 * size)))
+    lines = text.get_text().split("\n")
+    if max(len(line) for line in lines) > chars:
+        text.set_text("\n".join(textwrap.fill(line, chars) for line in lines))
+
+
+def _wrap_titles(fig: Figure) -> None:
+    """Titles wrap to the figure's width (suptitle) or their panel's (axes titles).
+
+    A title wider than its figure would widen the saved PNG past the column,
+    and the browser would shrink all its text to fit.
+    """
+    suptitle = fig.get_suptitle()
+    for text in fig.findobj(Text):
+        if suptitle and isinstance(text, Text) and text.axes is None and text.get_text() == suptitle:
+            _fill(text, fig.get_figwidth() * 72)
+    for ax in fig.axes:
+        _fill(ax.title, ax.get_position().width * fig.get_figwidth() * 72)
+
+
 def finish(fig: Figure, title: str | None = None, *, alt: str | None = None) -> Figure:
     """Readable text, tight layout and an optional suptitle; returns the figure for display.
 
@@ -187,6 +213,7 @@ def finish(fig: Figure, title: str | None = None, *, alt: str | None = None) -> 
     if alt:
         set_alt(fig, alt)
     readable(fig)
+    _wrap_titles(fig)
     fig.tight_layout()
     plt.close(fig)
     return fig

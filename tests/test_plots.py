@@ -95,3 +95,14 @@ def test_alt_text_is_one_line_and_kept_as_given(text: str):
     fig, _ = plots.new_figure()
     plots.set_alt(fig, text)
     assert plots.figure_alt(fig) == "Chart: " + re.sub(r"\s+", " ", text) + "."
+
+
+def test_a_long_title_wraps_instead_of_widening_the_figure_past_the_column():
+    fig, ax = plots.new_figure()
+    ax.barh(["a", "b"], [1, 2])
+    ax.set_title("panel title that goes on " * 8)
+    title = "Segment contributions to the change in the approve rate (shift-share: mix + within); " * 2
+    width, _ = _png_size(plots.png_bytes(plots.finish(fig, title)))
+    assert width <= 1052, width
+    assert "\n" in fig.get_suptitle() and "\n" in ax.get_title()
+    assert plots.figure_alt(fig).startswith("Chart: " + " ".join(title.split()))  # alt text on one line
