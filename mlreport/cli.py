@@ -173,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--start-timeout", type=_seconds, default=float(DEFAULT_START_TIMEOUT), metavar="SECONDS",
                      help=f"kernel start timeout, seconds above 0 (default: {DEFAULT_START_TIMEOUT})")
     _add_json(run)
+    run.add_argument("--pdf", action="store_true", help="also print the report to report.pdf (headless Chromium)")
     # Set by `mlreport batch` for the runs it starts: provenance, and one index rebuild at the end.
     run.add_argument("--no-index", action="store_true", help=argparse.SUPPRESS)
     run.add_argument("--batch-id", help=argparse.SUPPRESS)
@@ -245,6 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_out(rerun)
     rerun.add_argument("--timeout", type=_seconds, metavar="SECONDS", help="per-cell timeout (default: the original's)")
     _add_json(rerun)
+
+    pdf = sub.add_parser("pdf", help="print a run's report to report.pdf in its folder (headless Chromium)")
+    pdf.add_argument("run_id", metavar="RUN_ID", help="run id (a unique prefix is enough) or run folder")
+    _add_out(pdf)
+    _add_json(pdf)
 
     prune = sub.add_parser("prune", help="delete run folders older than N days; the registry and audit trail keep them")
     prune.add_argument("--keep-days", type=_days, required=True, metavar="N")
@@ -329,8 +335,10 @@ def _print_result(result: RunResult) -> None:
 
 
 def _cmd_run(args: argparse.Namespace, output: _Output) -> int:
-    from .driver import BatchRef, parse_assignments, run
+    from .driver import BatchRef, parse_assignments, require_chromium, run
 
+    if args.pdf:
+        require_chromium()  # before running: a missing browser is a bad invocation, nothing run
     result = run(
         args.analysis,
         parse_assignments(args.param),
@@ -343,11 +351,36 @@ def _cmd_run(args: argparse.Namespace, output: _Output) -> int:
         update_index=not args.no_index,
         batch=BatchRef(args.batch_id, args.job or "") if args.batch_id else None,
     )
+    pdf = _pdf_of(result.run_id, result.run_dir) if args.pdf and result.report_path.is_file() else None
     if args.json:
-        output.emit(result.to_dict())
+        output.emit({**result.to_dict(), "pdf": str(pdf) if pdf else None} if args.pdf else result.to_dict())
     else:
         _print_result(result)
     return result.exit_code
+
+
+def _pdf_of(run_id: str, run_dir: Path) -> Path | None:
+    """``--pdf``: the report printed beside it; a printing failure is said, and does not change the run's exit code."""
+    from .driver import write_pdf
+
+    try:
+        pdf = write_pdf(run_dir)
+    except MlreportError as exc:
+        _say(f"mlreport: warning: run {run_id}: no PDF: {exc}")
+        return None
+    _say(f"          pdf: {pdf}")
+    return pdf
+
+
+def _cmd_pdf(args: argparse.Namespace, output: _Output) -> int:
+    from .driver import write_pdf
+
+    pdf = write_pdf(args.run_id, out=_registry_out(args))
+    if args.json:
+        output.emit({"run_id": args.run_id, "pdf": str(pdf)})
+    else:
+        print(neutralise(str(pdf)))
+    return 0
 
 
 def _cmd_prepare(args: argparse.Namespace, output: _Output) -> int:
@@ -489,7 +522,7 @@ def _cmd_registry(args: argparse.Namespace, output: _Output) -> int:
 _COMMANDS: dict[str, Callable[[argparse.Namespace, _Output], int]] = {
     "list": _cmd_list, "run": _cmd_run, "prepare": _cmd_prepare, "demo": _cmd_demo, "sample-data": _cmd_sample_data,
     "batch": _cmd_batch, "history": _cmd_history, "show": _cmd_show, "verify": _cmd_verify, "rerun": _cmd_rerun,
-    "prune": _cmd_prune, "registry": _cmd_registry,
+    "prune": _cmd_prune, "registry": _cmd_registry, "pdf": _cmd_pdf,
 }
 
 

@@ -38,6 +38,7 @@ from ._params import (
     parse_cli_value,
     validate_parameters,
 )
+from ._pdf import CHROMIUM_FLAGS, PDF_FILE, PDF_TIMEOUT_S, find_chromium, print_pdf, require_chromium, write_pdf
 from ._render import appendix_html, findings_table_html, header_html, render_report
 from ._rerun import ABS_TOL, REL_TOL, Comparison, Difference, InputCheck, RerunResult, check_inputs, compare_runs, rerun
 from ._resources import analyses, default_out_dir, notebook_path, notebooks_dir, templates_dir
@@ -89,6 +90,13 @@ __all__ = [
     "read_summary",
     "is_summary_output",
     "render_report",
+    "write_pdf",
+    "print_pdf",
+    "find_chromium",
+    "require_chromium",
+    "PDF_FILE",
+    "PDF_TIMEOUT_S",
+    "CHROMIUM_FLAGS",
     "findings_table_html",
     "appendix_html",
     "header_html",

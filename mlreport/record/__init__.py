@@ -29,7 +29,16 @@ from ._audit import (
     legacy_canonical_json,
     read_log,
 )
-from ._index import STRIP_RUNS, TREND_RUNS, index_html, sparkline_svg, trend_series, write_index
+from ._index import (
+    STRIP_RUNS,
+    TREND_RUNS,
+    home_models,
+    index_html,
+    sparkline_svg,
+    status_words,
+    trend_series,
+    write_index,
+)
 from ._inputs import InputCheck, InputReview, is_regenerated, is_written, recheck_inputs
 from ._ledger import (
     STALE_STAGING_S,
@@ -136,6 +145,8 @@ __all__ = [
     "index_html",
     "sparkline_svg",
     "trend_series",
+    "status_words",
+    "home_models",
     "STRIP_RUNS",
     "TREND_RUNS",
 ]

@@ -32,7 +32,9 @@ schema of its event (:data:`EVENT_KEYS`, :func:`check_entry`). Events:
   before deletion;
 - ``deliver``: where a recorded run was sent on (notifications, metric
   exports), with each attempt's outcome;
-- ``rebuild``: the registry was rebuilt from the run folders and this trail.
+- ``rebuild``: the registry was rebuilt from the run folders and this trail;
+- ``artifact``: a file made from a recorded run afterwards (``mlreport pdf``
+  writes ``report.pdf``), with its sha256.
 
 Changing any byte of an entry breaks its hash; removing, inserting or
 reordering entries breaks the next entry's ``prev`` link; rewriting the tail
@@ -384,6 +386,15 @@ def _check_files(value: object) -> str | None:
     return None
 
 
+def _check_artifacts(value: object) -> str | None:
+    if not isinstance(value, dict) or not value:
+        return "expected the sha256 of each file made"
+    names_ok = all(isinstance(k, str) and k and "/" not in k and "\\" not in k for k in value)
+    if not names_ok or not all(isinstance(v, str) and _HEX64.fullmatch(v) for v in value.values()):
+        return "expected file names (no folders) with their sha256 (64 lowercase hex digits)"
+    return None
+
+
 def _check_status(value: object) -> str | None:
     return None if value in _STATUSES else f"expected one of {', '.join(_STATUSES)}"
 
@@ -439,6 +450,7 @@ EVENT_KEYS: dict[str, dict[str, _Check]] = {
     "prune": {"run_id": _check_run_id, "run_dir": _check_run_dir, "files": _check_files, "keep_days": _check_days},
     "deliver": {"run_id": _check_run_id, "deliveries": _check_deliveries},
     "rebuild": {"runs": _check_count, "imported": _check_ids, "replaced": _check_replaced},
+    "artifact": {"run_id": _check_run_id, "run_dir": _check_run_dir, "files": _check_artifacts},
 }
 #: Keys an entry of the event may leave out (a prune finished by a later one records no retention of its own).
 OPTIONAL_KEYS: dict[str, frozenset[str]] = {"prune": frozenset({"keep_days"})}

@@ -335,6 +335,8 @@ def test_a_chained_entry_of_an_unknown_event_is_named(three_runs):
           "files": {"run.json": None, "report.html": None, "notebook.ipynb": None}}, "unknown key 'approved_by'"),
         ({"event": "run", "run_id": "x", "run_dir": "a/b/x", "status": "fine",
           "files": {"run.json": None, "report.html": None, "notebook.ipynb": None}}, "'status'"),
+        ({"event": "artifact", "run_id": "x", "run_dir": "a/b/x", "files": {"../report.pdf": "a" * 64}}, "'files'"),
+        ({"event": "artifact", "run_id": "x", "run_dir": "a/b/x", "files": {"report.pdf": None}}, "'files'"),
     ],
 )
 def test_an_entry_that_does_not_match_its_schema_is_named(three_runs, fields, reason):
@@ -342,6 +344,14 @@ def test_an_entry_that_does_not_match_its_schema_is_named(three_runs, fields, re
     _forge(out, **fields)
     problems = [p for p in verify(out).problems if p.kind == "entry-schema"]
     assert problems and reason in problems[0].message, [p.message for p in verify(out).problems]
+
+
+def test_an_artifact_entry_verifies(three_runs):
+    """``mlreport pdf`` records the PDF it printed from a run: an entry of its own schema, not a problem."""
+    out, folders = three_runs
+    append(out, event="artifact", run_id=folders[0].name, run_dir=str(folders[0].relative_to(out)),
+           files={"report.pdf": "b" * 64})
+    assert verify(out).clean, [p.message for p in verify(out).problems]
 
 
 def test_a_reformatted_line_is_not_canonical(three_runs):
