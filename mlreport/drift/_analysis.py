@@ -16,8 +16,9 @@ what they ask.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -25,11 +26,13 @@ from ..analysis import AnalysisResult, Sections
 from ..backends import Backend, open_backend
 from ..data import InputLog
 from ..findings import Finding, Summary
-from ..integrity import IntegrityResult, check_integrity
+from ..integrity import EdgeCoverage, IntegrityResult, check_integrity, edge_coverage
 from ..performance import PerformanceComparison, auc_by_period, calibration_plot, compare_performance
-from ..profile import ReferenceProfile, Summaries
+from ..profile import ReferenceProfile, Summaries, period_labels
 from ..spec import ModelSpec
 from ..tables import Table, table
+from ._budget import DEFAULT_BUDGET, FalseAlarmBudget
+from ._chunks import JudgedPeriods, judged_periods
 from ._columns import MonitoredColumns
 from ._compare import (
     PredictionDrift,
@@ -77,6 +80,7 @@ TABLES: dict[str, str] = {
     "performance": "Performance: discrimination and calibration by window and period",
     "classifier_features": "Multivariate drift: the features that separate the windows",
     "computation": "Computation: the backend, its settings and time, the rows of the row-level sections",
+    "false_alarm_budget": "Computation: the report's false-alarm budget and each family's share of it",
 }
 
 #: The report's figures, in the order the notebook shows them, with what each draws.
@@ -90,6 +94,9 @@ FIGURES: dict[str, str] = {
 }
 
 _NO_PERFORMANCE = "No score or target column: performance not assessed."
+
+#: Pandas period aliases of the drift periods by date (weeks start on Monday, as period_labels' do).
+_ALIASES = {"D": "D", "W": "W-SUN", "M": "M"}
 
 
 def analyse(parameters: DriftParameters) -> DriftResult:
@@ -121,14 +128,19 @@ class DriftResult(AnalysisResult):
 
     and the parts, each computed on first use, then kept:
 
+    ``budget``
+        the report's false-alarm budget (:class:`~mlreport.drift.FalseAlarmBudget`):
+        each family of checks tests at its share of it (``family_thresholds``);
     ``integrity``
         the integrity checks (:class:`~mlreport.integrity.IntegrityResult`);
     ``profile``, ``thresholds``
-        the reference profile (fitted by the backend, or loaded) and the bands;
+        the reference profile (fitted by the backend, or loaded) and the bands
+        (feature drift's alphas; :meth:`family_thresholds` gives another family's);
     ``current_summaries``, ``period_summaries``
         the current window's counts on the profile's bins, whole and per period;
-    ``drift_table``, ``over_time``, ``crossings``, ``moved``
-        feature drift (:func:`~mlreport.drift.compare`), drift per period, the
+    ``drift_table``, ``judged_periods``, ``over_time``, ``crossings``, ``moved``
+        feature drift (:func:`~mlreport.drift.compare`), the periods drift over
+        time judges (small and partial ones merged), drift per period, the
         first period each column crossed a band, the columns that moved;
     ``prediction``
         score and decision drift (:class:`~mlreport.drift.PredictionDrift`);
@@ -151,6 +163,7 @@ class DriftResult(AnalysisResult):
     def __init__(self, parameters: DriftParameters, windows: Windows) -> None:
         self.parameters = parameters
         self.windows = windows
+        self.budget: FalseAlarmBudget = DEFAULT_BUDGET
         self.monitored = MonitoredColumns.of(windows.spec, windows.reference)
         tables: dict[str, Callable[[], Table]] = {
             "windows": self._windows_table,
@@ -163,6 +176,7 @@ class DriftResult(AnalysisResult):
             "performance": self._performance_table,
             "classifier_features": self._classifier_table,
             "computation": self._computation_table,
+            "false_alarm_budget": self._budget_table,
         }
         figures: dict[str, Callable[[], Figure]] = {
             "distributions": self._distributions_figure,
@@ -206,10 +220,11 @@ class DriftResult(AnalysisResult):
     def integrity(self) -> IntegrityResult:
         """Schema, missing values, sentinels, ranges, categories, duplicates, freshness: current against reference."""
         spec = self.spec
+        overrides = spec.thresholds_for("integrity", self.parameters.integrity_thresholds)
         return check_integrity(
             self.reference, self.current, columns=list(self.monitored.columns), categorical=spec.categorical_features,
-            period="D", thresholds=spec.thresholds_for("integrity", self.parameters.integrity_thresholds),
-            **row_level_arguments(self.windows),
+            period="D", thresholds=self.budget.integrity_overrides(overrides),
+            **row_level_arguments(self.windows, end_declared=bool(self.parameters.current_end)),
         )
 
     @cached_property
@@ -222,15 +237,27 @@ class DriftResult(AnalysisResult):
         )
 
     @cached_property
+    def _drift_overrides(self) -> dict[str, Any]:
+        return self.spec.thresholds_for("drift", self.parameters.drift_thresholds)
+
+    @cached_property
     def thresholds(self) -> Thresholds:
-        """The drift bands: the spec's and the parameter's, fixed or learned from the reference."""
-        parameters, spec = self.parameters, self.spec
+        """The drift bands: the spec's and the parameter's, fixed or learned, at feature drift's share of the budget."""
+        parameters = self.parameters
         return drift_thresholds(
-            spec.thresholds_for("drift", parameters.drift_thresholds), mode=parameters.threshold_mode,
+            self.budget.drift_overrides("feature_drift", self._drift_overrides), mode=parameters.threshold_mode,
             profile=self.profile, reference=self.reference, columns=self.monitored.columns,
-            timestamp=spec.timestamp, period=parameters.period, k=parameters.learned_k,
+            timestamp=self.spec.timestamp, period=parameters.period, k=parameters.learned_k,
             correction=parameters.correction, complete=self.windows.complete,
         )
+
+    def family_thresholds(self, family: str) -> Thresholds:
+        """:attr:`thresholds` at ``family``'s share of the false-alarm budget (the alphas set, if any, stand)."""
+        overrides = self._drift_overrides
+        if "alpha" in overrides or "incident_alpha" in overrides:
+            return self.thresholds
+        warning, incident = self.budget.levels(family)
+        return replace(self.thresholds, alpha=warning, incident_alpha=incident)
 
     @cached_property
     def _counted(self) -> tuple[Summaries, dict[str, Summaries]]:
@@ -259,9 +286,31 @@ class DriftResult(AnalysisResult):
         return findings_from_comparison(self.drift_table)
 
     @cached_property
+    def edge_coverage(self) -> EdgeCoverage:
+        """The share of a typical period's rows the current window covers in its first and last period."""
+        period, timestamp = self.parameters.period, self.spec.timestamp
+        current = self.current
+        if period not in PERIODS or not timestamp or timestamp not in current.columns:
+            return EdgeCoverage(1.0, 1.0, "chunks of rows are complete")
+        start, end = self.parameters.window_bounds()[2:]
+        times = current[timestamp] if pd.api.types.is_datetime64_dtype(current[timestamp].dtype) else None
+        if times is None:
+            return EdgeCoverage(1.0, 1.0, "no parsed timestamps")
+        reference = self.reference.get(timestamp)
+        known = reference if reference is not None and pd.api.types.is_datetime64_dtype(reference.dtype) else None
+        return edge_coverage(times, _ALIASES[period], reference_times=known, start=start, end=end)
+
+    @cached_property
+    def judged_periods(self) -> JudgedPeriods:
+        """The periods drift over time judges: small periods merged, partial edge periods merged or noted."""
+        return judged_periods(self.period_summaries, min_rows=self.thresholds.min_period_rows,
+                              coverage=self.edge_coverage)
+
+    @cached_property
     def over_time(self) -> pd.DataFrame:
-        """Every metric per monitored column per period of the current window."""
-        return drift_over_time(self.profile, None, self.period_summaries, thresholds=self.thresholds)
+        """Every metric per monitored column per judged period, at drift over time's share of the budget."""
+        return drift_over_time(self.profile, None, self.judged_periods.parts,
+                               thresholds=self.family_thresholds("drift_over_time"))
 
     @cached_property
     def crossings(self) -> pd.DataFrame:
@@ -284,7 +333,7 @@ class DriftResult(AnalysisResult):
         spec = self.spec
         return prediction_drift(
             self.profile, None, self.current_summaries, score=spec.score or None, decision=spec.decision or None,
-            thresholds=self.thresholds,
+            thresholds=self.family_thresholds("prediction_drift"),
         )
 
     @cached_property
@@ -293,10 +342,13 @@ class DriftResult(AnalysisResult):
         spec, period = self.spec, self.parameters.period
         if not (spec.score and spec.target):
             return None
+        by_date = period if period in PERIODS and spec.timestamp and spec.timestamp in self.current.columns else None
+        periods = int(period_labels(self.current[spec.timestamp], by_date).nunique()) if by_date else 0
+        overrides = spec.thresholds_for("performance", self.parameters.performance_thresholds)
         return compare_performance(
             self.reference, self.current, score=spec.score, target=spec.target, timestamp=spec.timestamp or None,
             period=period if period in PERIODS else None, label_delay=spec.label_delay_days,
-            thresholds=spec.thresholds_for("performance", self.parameters.performance_thresholds),
+            thresholds=self.budget.performance_overrides(overrides, periods=periods),
         )
 
     @cached_property
@@ -305,7 +357,7 @@ class DriftResult(AnalysisResult):
         return domain_classifier(
             self.reference, self.current, features=list(self.monitored.features),
             categorical=self.spec.categorical_features, sample=self.parameters.classifier_sample,
-            seed=self.parameters.seed,
+            seed=self.parameters.seed, alpha=self.budget.levels("domain_classifier"),
         )
 
     # -- AnalysisResult --------------------------------------------------------
@@ -321,16 +373,19 @@ class DriftResult(AnalysisResult):
         checks, drift_table, time_findings = self.integrity, self.drift_table, self.time_findings
         prediction, perf, domain = self.prediction, self.performance, self.classifier
         findings = (
-            checks.findings + self.feature_findings + prediction.findings + time_findings
+            checks.findings + self.feature_findings + prediction.findings + self._period_notes() + time_findings
             + (perf.findings if perf else []) + domain.findings
         )
         method_lines = {
             **methods(self.thresholds), **checks.methods, **(perf.methods if perf else {}),
             "domain_classifier": domain.method, **computation_methods(self.windows),
+            "false_alarm_budget": self.budget.describe(),
         }
         thresholds = {
             "version": self.spec.thresholds_version, "drift": self.thresholds.to_dict(),
             "integrity": checks.thresholds, "domain_classifier_auc": list(domain.threshold),
+            "false_alarm_budget": {"warning": self.budget.warning, "incident": self.budget.incident,
+                                   "shares": dict(self.budget.shares)},
         }
         metrics = {
             "psi": dict(zip(drift_table["column"], drift_table["psi"], strict=True)),
@@ -342,6 +397,16 @@ class DriftResult(AnalysisResult):
             model=self.spec.model or "sample-credit-decisioning", data_period=self.windows.data_period,
             profile_fingerprint=self.profile.fingerprint,
         )
+
+    def _period_notes(self) -> list[Finding]:
+        """An ok finding saying which periods drift over time merged or noted, and why (else nothing)."""
+        notes = self.judged_periods.notes
+        if not notes:
+            return []
+        text = "; ".join(notes)
+        return [Finding("drift_over_time_periods", "drift over time", "ok", text[:1].upper() + text[1:] + ".",
+                        method=f"periods of at least {self.thresholds.min_period_rows:,} rows; edge periods by "
+                               f"{self.edge_coverage.basis}", section="Drift over time")]
 
     @property
     def tables(self) -> Sections[Table]:
@@ -370,7 +435,12 @@ class DriftResult(AnalysisResult):
         return table(self.drift_table, DRIFT_COLUMNS, caption="Feature drift, worst first")
 
     def _crossings_table(self) -> Table:
-        return table(flagged(self.crossings), caption="First period each column crossed a band")
+        crossings = flagged(self.crossings)
+        notes = self.judged_periods.notes
+        if not self.judged_periods.judged and notes:
+            crossings.attrs["empty_text"] = "; ".join(notes)
+        caption = "First period each column crossed a band" + (f" ({'; '.join(notes)})" if notes else "")
+        return table(crossings, caption=caption)
 
     def _prediction_table(self) -> Table:
         return table(self.prediction.table, DRIFT_COLUMNS, caption="Score and decision mix against the reference")
@@ -391,6 +461,14 @@ class DriftResult(AnalysisResult):
 
     def _computation_table(self) -> Table:
         return table(computation_table(self.windows), index=True, caption="How this report was computed")
+
+    def _budget_table(self) -> Table:
+        budget = self.budget
+        caption = (
+            f"False-alarm budget: with no change in the data, a warning or worse in at most {budget.warning:.0%} of "
+            f"reports and an incident in at most {budget.incident:.0%}, shared between the families of checks"
+        )
+        return table(budget.table(self.thresholds.correction), caption=caption, limit=None)
 
     # -- figures ---------------------------------------------------------------
     def _distributions_figure(self) -> Figure:

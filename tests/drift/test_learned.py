@@ -24,10 +24,11 @@ def test_learned_thresholds_are_mean_plus_k_std_over_leave_one_out_chunks(incide
     for chunk in range(5):
         inside = profile.summarize(reference[bounds == chunk])["income"]
         rest = profile.summarize(reference[bounds != chunk])["income"]
-        values.append(stats.psi(rest.counts, inside.counts))
+        values.append(stats.psi(rest.counts, inside.counts, smoothing=0.5))
     expected = np.mean(values) + 2.0 * np.std(values, ddof=1)
     band = learned.bands_for("income", "numeric")["psi"]
-    assert band.warning == pytest.approx(expected, rel=1e-9)
+    # the chunks vary by PSI 0.003: the learned band stops at the floor of a material effect, 0.05
+    assert expected < 0.05 and band.warning == pytest.approx(max(expected, 0.05), rel=1e-9)
     assert band.incident == pytest.approx(max(expected, 0.25))
     assert "tvd" in learned.bands_for("channel", "categorical")
     assert learned.source.startswith("learned")

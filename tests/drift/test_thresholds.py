@@ -25,7 +25,7 @@ def test_thresholds_from_dict_per_column_and_validation():
     assert income["psi"] == drift_thresholds.Band(0.05, 0.5) and "ks" not in income
     assert thresholds.correction == "bonferroni" and thresholds.alpha == 0.01
     assert drift_thresholds.Thresholds.from_dict(thresholds.to_dict()).to_dict() == thresholds.to_dict()
-    assert "drift-thresholds/1" in thresholds.describe()
+    assert "drift-thresholds/2" in thresholds.describe()
     with pytest.raises(ParameterError, match="unknown metric"):
         drift_thresholds.Thresholds.from_dict({"default": {"auc": [1, 2]}})
     with pytest.raises(ParameterError, match="below its warning"):

@@ -47,7 +47,7 @@ def test_effect_size_without_significance_is_not_an_alarm():
 def test_per_column_thresholds_change_the_verdict(incident_data):
     profile, _, current = _fit(incident_data)
     summaries = profile.summarize(current)
-    relaxed = {"columns": {"income": {"ks": [0.3, 0.5]}}}
+    relaxed = {"columns": {"income": {"ks": [0.3, 0.5], "wasserstein_norm": [0.5, 0.8]}}}
     table = drift.compare(profile, None, summaries, thresholds=relaxed)
     assert _row(table, "income")["severity"] == "ok"
     strict = {"columns": {"income": {"ks": [0.01, 0.05]}}}
