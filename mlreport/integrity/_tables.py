@@ -207,8 +207,14 @@ def _duration(delta: pd.Timedelta) -> str:
     return f"{hours / 24:.1f} days" if abs(hours) >= 48 else f"{hours:.1f} hours"
 
 
-def _typical_counts(ctx: _Context) -> tuple[Callable[[np.ndarray], np.ndarray], str] | None:
-    """Function from period ordinals to the reference's typical rows, and how it was made."""
+Typical = tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray], str]
+
+
+def _typical_counts(ctx: _Context) -> Typical | None:
+    """Functions from period ordinals to the reference's typical rows and to how many periods each is the median of.
+
+    And how it was made (a sentence for the method).
+    """
     times = ctx.reference_times
     if times is None:
         return None
@@ -232,10 +238,30 @@ def _typical_counts(ctx: _Context) -> tuple[Callable[[np.ndarray], np.ndarray], 
         keys = season(span)
         medians = np.array([np.median(counts[keys == k]) if (keys == k).sum() else np.nan
                             for k in range(size)])
-        if (np.bincount(keys, minlength=size) >= 2).all():
-            return (lambda o: medians[season(o)]), f"reference median, {name}"
+        used = np.bincount(keys, minlength=size)
+        if (used >= 2).all():
+            return (lambda o: medians[season(o)]), (lambda o: used[season(o)]), f"reference median, {name}"
     overall = float(np.median(counts))
-    return (lambda o: np.full(len(o), overall)), "reference median"
+    return (lambda o: np.full(len(o), overall)), (lambda o: np.full(len(o), len(counts))), "reference median"
+
+
+def _predictive(counts: np.ndarray, typical: np.ndarray, periods: np.ndarray,
+                coverage: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """P(X <= count) and P(X >= count) for a period's rows X, the typical count being itself an estimate.
+
+    The typical count is the median of ``periods`` reference periods; a median
+    of k Poisson counts is as informative as about ``2k / pi`` of them. With
+    Jeffreys' prior the period's rate is then Gamma(2k/pi x typical + 1/2, rate
+    2k/pi), and X (over ``coverage`` of a period) is negative binomial:
+    ``NB(r = 2k/pi x typical + 1/2, p = (2k/pi) / (2k/pi + coverage))``, mean
+    ``coverage x typical``, variance larger than Poisson's by the factor ``1 +
+    coverage / (2k/pi)``. A plain Poisson test took the median as exact and
+    raised false drops on small counts (2 of 96 reports at 18 rows a day).
+    """
+    effective = 2.0 * np.maximum(periods, 1) / math.pi
+    shape = effective * typical + 0.5
+    success = effective / (effective + np.maximum(coverage, 1e-12))
+    return stats.nbinom.cdf(counts, shape, success), stats.nbinom.sf(counts - 1, shape, success)
 
 
 def _rows_per_period(ctx: _Context) -> CheckResult:
@@ -245,7 +271,7 @@ def _rows_per_period(ctx: _Context) -> CheckResult:
     typical = _typical_counts(ctx)
     if times is None or typical is None or ctx.codes is None or not ctx.labels:
         return _result(rows, _VOLUME_COLUMNS, findings, [])
-    expected_of, basis = typical
+    expected_of, periods_of, basis = typical
     first = ctx.first_ordinal
     last = first + len(ctx.labels) - 1
     end = ctx.expected_end
@@ -270,10 +296,10 @@ def _rows_per_period(ctx: _Context) -> CheckResult:
                                   for k in ("warning_drop", "incident_drop", "surge"))
     ratio = np.divide(counts, expected, out=np.full(len(counts), np.nan), where=expected > 0)
     graded = ~partial & ~too_partial & (expected > 0)
-    safe = np.where(expected > 0, expected, 1.0)
     tests = max(int(graded.sum()), 1)
-    p_low = np.where(graded, _bonferroni(stats.poisson.cdf(counts, safe), tests), 1.0)
-    p_high = np.where(graded, _bonferroni(stats.poisson.sf(counts - 1, safe), tests), 1.0)
+    low, high = _predictive(counts, np.where(typical_rows > 0, typical_rows, 1.0), periods_of(ordinals), coverage)
+    p_low = np.where(graded, _bonferroni(low, tests), 1.0)
+    p_high = np.where(graded, _bonferroni(high, tests), 1.0)
     severities = []
     for i in range(len(ordinals)):
         severity = "ok"

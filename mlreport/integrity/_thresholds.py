@@ -206,7 +206,9 @@ def methods(thresholds: Mapping[str, Any] | None = None) -> dict[str, str]:
                            "the reference window not graded; the window's first and last period "
                            "expected on the share of a typical period's rows they cover (by the "
                            "reference rows' position within their periods), not graded below "
-                           "half; one-sided Poisson test, Bonferroni over the periods graded, "
+                           "half; one-sided test on the negative binomial predictive of a Poisson "
+                           "count whose typical rate is the median of k reference periods (worth "
+                           "2k/pi of them; Jeffreys prior), Bonferroni over the periods graded, "
                            f"{levels}; warning on a drop >= {rp['warning_drop']:.0%}, incident >= "
                            f"{rp['incident_drop']:.0%}; surge >= +{rp['surge']:.0%} warning",
         "onset": "first period of the most likely single step in the rate (Bernoulli "
