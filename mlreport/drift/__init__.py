@@ -13,12 +13,17 @@ the backend and reads the windows (:class:`Windows`); :class:`DriftResult`
 computes each part on first use. The statistics behind it are public too:
 :func:`compare` and :func:`drift_over_time` on a reference profile's summaries,
 :func:`prediction_drift`, the bands (:class:`Thresholds`, :func:`learn_thresholds`),
-the domain classifier (:func:`domain_classifier`) and the figures.
+the domain classifier (:func:`domain_classifier`) and the figures. Every
+report spends one false-alarm budget (:class:`FalseAlarmBudget`), shared by
+its families of checks; drift over time judges periods of at least
+:data:`MIN_PERIOD_ROWS` rows (:func:`judged_periods`).
 """
 
 from __future__ import annotations
 
 from ._analysis import FIGURES, TABLES, DriftResult, analyse
+from ._budget import DEFAULT_BUDGET, FAMILY_SHARES, REPORT_ALPHA, FalseAlarmBudget
+from ._chunks import JudgedPeriods, judged_periods
 from ._columns import MonitoredColumns
 from ._compare import (
     PredictionDrift,
@@ -30,12 +35,12 @@ from ._compare import (
     methods,
     prediction_drift,
 )
-from ._learned import chunk_metrics, learn_thresholds
-from ._metrics import column_metrics
-from ._multivariate import MIN_ROWS, SECTION, DomainClassifierResult, domain_classifier
+from ._learned import LEARNED_FLOOR, chunk_metrics, learn_thresholds
+from ._metrics import column_metrics, comparable_counts
+from ._multivariate import MIN_ROWS, SECTION, DomainClassifierResult, auc_pvalue, domain_classifier
 from ._parameters import DriftParameters
 from ._plots import distribution_grid, importance_plot, metric_heatmap, moved_columns, not_available, trend_lines
-from ._thresholds import DEFAULT_BANDS, METRICS, THRESHOLDS_VERSION, Band, Thresholds
+from ._thresholds import DEFAULT_BANDS, METRICS, MIN_PERIOD_ROWS, THRESHOLDS_VERSION, Band, Thresholds
 from ._windows import DEFAULT_ROW_SAMPLE, Windows
 
 __all__ = [
@@ -57,7 +62,16 @@ __all__ = [
     "methods",
     "chunk_metrics",
     "learn_thresholds",
+    "LEARNED_FLOOR",
     "column_metrics",
+    "comparable_counts",
+    "FalseAlarmBudget",
+    "DEFAULT_BUDGET",
+    "REPORT_ALPHA",
+    "FAMILY_SHARES",
+    "JudgedPeriods",
+    "judged_periods",
+    "MIN_PERIOD_ROWS",
     "distribution_grid",
     "importance_plot",
     "metric_heatmap",
@@ -73,4 +87,5 @@ __all__ = [
     "MIN_ROWS",
     "DomainClassifierResult",
     "domain_classifier",
+    "auc_pvalue",
 ]

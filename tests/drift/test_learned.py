@@ -42,3 +42,28 @@ def test_learned_thresholds_are_usable_in_compare(incident_data):
     table = drift.compare(profile, None, profile.summarize(current), thresholds=learned)
     assert _row(table, "credit_utilisation")["severity"] == "incident"
     assert table.attrs["thresholds"]["source"].startswith("learned")
+
+
+def test_a_learned_band_is_never_tighter_than_a_material_effect():
+    """Large, steady reference chunks learn PSI bands of a few thousandths; a clean move of PSI 0.005 stays ok."""
+    import pandas as pd
+
+    from mlreport.profile import ReferenceProfile
+
+    rng = np.random.default_rng(8)
+    reference = pd.DataFrame({"tenure": rng.gamma(3.0, 2.0, 400_000)})
+    current = pd.DataFrame({"tenure": rng.gamma(3.0, 2.0, 400_000) * 1.035})  # a small, real, immaterial move
+    profile = ReferenceProfile.fit(reference)
+    chunks = drift_learned_thresholds.chunk_metrics(profile, reference, chunks=8)
+    raw = chunks["psi"].mean() + 3 * chunks["psi"].std(ddof=1)
+    assert raw < 0.001  # what the bands learned before the floor
+    learned = drift_learned_thresholds.learn_thresholds(profile, reference, chunks=8, k=3.0)
+    bands = learned.bands_for("tenure", "numeric")
+    floor = drift_learned_thresholds.LEARNED_FLOOR
+    assert bands["psi"].warning == floor["psi"].warning == 0.05
+    assert bands["ks"].warning == floor["ks"].warning and bands["wasserstein_norm"].warning == 0.075
+    assert bands["psi"].incident == 0.25  # the default incident band is above the floor's 0.10
+    row = _row(drift.compare(profile, None, profile.summarize(current), thresholds=learned), "tenure")
+    assert 0.002 < row["psi"] < 0.05 and row["chi2_pvalue_adj"] < 1e-6  # significant, and immaterial
+    assert row["severity"] == "ok"
+    assert "never below half the default warning band" in learned.source
