@@ -13,10 +13,13 @@ the backend and reads the windows (:class:`Windows`); :class:`DriftResult`
 computes each part on first use. The statistics behind it are public too:
 :func:`compare` and :func:`drift_over_time` on a reference profile's summaries,
 :func:`prediction_drift`, the bands (:class:`Thresholds`, :func:`learn_thresholds`),
-the domain classifier (:func:`domain_classifier`) and the figures. Every
-report spends one false-alarm budget (:class:`FalseAlarmBudget`), shared by
-its families of checks; drift over time judges periods of at least
-:data:`MIN_PERIOD_ROWS` rows (:func:`judged_periods`).
+the domain classifier (:func:`domain_classifier`), which columns are monitored
+and why not (:func:`assess_coverage`), the periods of drift over time
+(:func:`choose_period`), drift within segment levels (:func:`segment_drift`)
+and the figures. Every report spends one false-alarm budget
+(:class:`FalseAlarmBudget`), shared by its families of checks; drift over
+time judges periods of at least :data:`MIN_JUDGED_ROWS` rows
+(:func:`judged_periods`).
 """
 
 from __future__ import annotations
@@ -35,12 +38,22 @@ from ._compare import (
     methods,
     prediction_drift,
 )
+from ._coverage import MIN_REFERENCE_ROWS, ColumnCoverage, Coverage, assess_coverage, unbinnable
 from ._learned import LEARNED_FLOOR, chunk_metrics, learn_thresholds
 from ._metrics import column_metrics, comparable_counts
 from ._multivariate import MIN_ROWS, SECTION, DomainClassifierResult, auc_pvalue, domain_classifier
 from ._parameters import DriftParameters
+from ._period_choice import CHUNKS, MAX_PERIODS, MIN_PERIOD_ROWS, PeriodChoice, choose_period
 from ._plots import distribution_grid, importance_plot, metric_heatmap, moved_columns, not_available, trend_lines
-from ._thresholds import DEFAULT_BANDS, METRICS, MIN_PERIOD_ROWS, THRESHOLDS_VERSION, Band, Thresholds
+from ._segments import (
+    MAX_SEGMENT_DISTINCT,
+    MAX_SEGMENT_LEVELS,
+    MIN_SEGMENT_ROWS,
+    SegmentDrift,
+    compare_levels,
+    segment_drift,
+)
+from ._thresholds import DEFAULT_BANDS, METRICS, MIN_JUDGED_ROWS, THRESHOLDS_VERSION, Band, Thresholds
 from ._windows import DEFAULT_ROW_SAMPLE, Windows
 
 __all__ = [
@@ -51,6 +64,22 @@ __all__ = [
     "FIGURES",
     "Windows",
     "MonitoredColumns",
+    "Coverage",
+    "ColumnCoverage",
+    "assess_coverage",
+    "unbinnable",
+    "MIN_REFERENCE_ROWS",
+    "PeriodChoice",
+    "choose_period",
+    "MIN_PERIOD_ROWS",
+    "MAX_PERIODS",
+    "CHUNKS",
+    "SegmentDrift",
+    "segment_drift",
+    "compare_levels",
+    "MAX_SEGMENT_LEVELS",
+    "MIN_SEGMENT_ROWS",
+    "MAX_SEGMENT_DISTINCT",
     "DEFAULT_ROW_SAMPLE",
     "PredictionDrift",
     "compare",
@@ -71,7 +100,7 @@ __all__ = [
     "FAMILY_SHARES",
     "JudgedPeriods",
     "judged_periods",
-    "MIN_PERIOD_ROWS",
+    "MIN_JUDGED_ROWS",
     "distribution_grid",
     "importance_plot",
     "metric_heatmap",

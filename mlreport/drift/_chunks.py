@@ -2,7 +2,7 @@
 
 Each period is compared with the whole reference, and a period's metrics are
 effect sizes measured on its own rows. On a small period they are mostly noise
-(see :data:`~mlreport.drift.MIN_PERIOD_ROWS`): a real but small shift read on
+(see :data:`~mlreport.drift.MIN_JUDGED_ROWS`): a real but small shift read on
 285 rows crossed the incident band in 76% of runs at 2,000 rows per window,
 and never at 50,000. So before drift over time is judged:
 

@@ -37,7 +37,7 @@ from ..errors import ParameterError
 
 __all__ = [
     "THRESHOLDS_VERSION",
-    "MIN_PERIOD_ROWS",
+    "MIN_JUDGED_ROWS",
     "METRICS",
     "DEFAULT_BANDS",
     "Band",
@@ -71,7 +71,7 @@ _METRIC_LABEL = {
 _TEST_LABEL = {"chi2": "chi-square", "ks": "KS"}
 _SEVERITY_RANK = {"n/a": -1, "ok": 0, "warning": 1, "incident": 2}
 
-MIN_PERIOD_ROWS = 500
+MIN_JUDGED_ROWS = 500
 """Fewest valid rows of a column in a period for drift over time to judge it (smaller periods are merged).
 
 Each period's metrics are effect sizes measured on its rows, and their noise
@@ -176,7 +176,7 @@ class Thresholds:
     source: str = "fixed bands"
     version: str = THRESHOLDS_VERSION
     incident_alpha: float | None = None
-    min_period_rows: int = MIN_PERIOD_ROWS
+    min_period_rows: int = MIN_JUDGED_ROWS
 
     def __post_init__(self) -> None:
         for name in ("alpha", "incident_alpha"):
@@ -236,7 +236,7 @@ class Thresholds:
             raise ParameterError("thresholds columns: expected {column: {metric: band}}", name="columns")
         columns = {str(c): _parse_bands(b, f"columns.{c}") for c, b in columns_data.items()}
         incident_alpha = data.get("incident_alpha")
-        rows: int = data.get("min_period_rows", MIN_PERIOD_ROWS)
+        rows: int = data.get("min_period_rows", MIN_JUDGED_ROWS)
         return cls(
             numeric=numeric,
             categorical=categorical,

@@ -52,10 +52,10 @@ def test_one_period_is_not_judged_feature_drift_judges_the_window():
 def test_drift_over_time_on_judged_periods_has_no_period_under_the_minimum():
     _, _, _, parts = _periods([600, 200, 150, 700, 100])
     profile = _periods([10])[0]
-    judged = drift.judged_periods(parts, min_rows=drift.MIN_PERIOD_ROWS)
+    judged = drift.judged_periods(parts, min_rows=drift.MIN_JUDGED_ROWS)
     table = drift.drift_over_time(profile, None, judged.parts)
     assert set(table["period"]) == {"p1", "p2 to p5"}
-    assert (table["n_cur"] >= drift.MIN_PERIOD_ROWS).all()
-    assert drift.MIN_PERIOD_ROWS == 500 and drift.Thresholds().min_period_rows == 500
+    assert (table["n_cur"] >= drift.MIN_JUDGED_ROWS).all()
+    assert drift.MIN_JUDGED_ROWS == 500 and drift.Thresholds().min_period_rows == 500
     with pytest.raises(Exception, match="min_period_rows"):
         drift.Thresholds(min_period_rows=0)

@@ -53,7 +53,7 @@ def test_unchanged_small_windows_with_long_tails_of_levels_are_healthy(tmp_path:
     assert summary.status == "ok", [f.message for f in summary.findings if f.severity != "ok"]
     # Days of about 18 rows are too small to judge one by one: drift over time judges weeks or less often.
     assert result.judged_periods.notes and all(
-        part.rows >= drift.MIN_PERIOD_ROWS for part in result.judged_periods.parts.values())
+        part.rows >= drift.MIN_JUDGED_ROWS for part in result.judged_periods.parts.values())
 
 
 def test_each_family_tests_at_its_share_of_the_budget(tmp_path: Path):
