@@ -437,7 +437,8 @@ class DriftResult(AnalysisResult):
         )
         method_lines = {
             "coverage": _OVERRIDE, **methods(self.thresholds), **checks.methods,
-            "period": self.period_choice.reason, "segment_drift": _segment_method(segments),
+            "period": self.period_choice.reason,
+            "segment_drift": _segment_method(segments, self.family_thresholds("segment_drift")),
             **(perf.methods if perf else {}), "domain_classifier": domain.method, **computation_methods(self.windows),
             "false_alarm_budget": self.budget.describe(),
         }
@@ -601,7 +602,7 @@ class DriftResult(AnalysisResult):
         return importance_plot(self.classifier)
 
 
-def _segment_method(segments: SegmentDrift) -> str:
+def _segment_method(segments: SegmentDrift, thresholds: Thresholds) -> str:
     """The appendix line of drift by segment: what was compared, with which correction, and what was capped."""
     if not segments.assessed:
         return "drift by segment: no segment column"
@@ -609,7 +610,9 @@ def _segment_method(segments: SegmentDrift) -> str:
     text = (
         "drift by segment: each feature within each segment level, reference level against current level, on the "
         f"profile's bins, with feature drift's bands and gating; p-values adjusted ({correction}) over every level "
-        f"x feature; at most {MAX_SEGMENT_LEVELS} levels per segment, each with at least {MIN_SEGMENT_ROWS} rows "
+        f"x feature, significant at {thresholds.alpha_for('warning'):g} for a warning and "
+        f"{thresholds.alpha_for('incident'):g} for an incident (drift by segment's share of the false-alarm "
+        f"budget); at most {MAX_SEGMENT_LEVELS} levels per segment, each with at least {MIN_SEGMENT_ROWS} rows "
         "in both windows"
     )
     return text + ("; " + "; ".join(segments.notes) if segments.notes else "")

@@ -18,7 +18,7 @@ from mlreport import drift
 
 
 def _window(rows: int, seed: int, start: str, *, days: int = 28, end: str | None = None) -> pd.DataFrame:
-    """A loan log of another shape: a 400-level and a 40-level category, a gamma amount, integer counts."""
+    """A loan log of another shape: a 400-level and a 40-level category, a gamma amount, integer counts, a segment."""
     rng = np.random.default_rng(seed)
     city_weights = 1.0 / np.arange(1, 401) ** 1.1
     kind_weights = 1.0 / np.arange(1, 41) ** 1.2
@@ -31,6 +31,7 @@ def _window(rows: int, seed: int, start: str, *, days: int = 28, end: str | None
         "amount": rng.gamma(2.0, 50.0, rows),
         "late_payments": rng.poisson(0.7, rows),
         "tenure_months": rng.integers(1, 120, rows),
+        "channel": rng.choice(np.array(["web", "branch", "broker"]), rows, p=[0.6, 0.3, 0.1]),  # a segment
     })
     if end is not None:
         frame = frame[frame["booked_time"] < pd.Timestamp(end)].reset_index(drop=True)
@@ -66,6 +67,11 @@ def test_each_family_tests_at_its_share_of_the_budget(tmp_path: Path):
     assert result.integrity.thresholds["incident_alpha"] == pytest.approx(0.01 * 0.25 / 10)
     assert result.integrity.thresholds["version"] == "integrity-2+budget"
     assert "p < 0.0075 (warning) or 0.0015 (incident)" in result.classifier.method
+    # drift by segment (i-13a's family): 0.10 of the budget, 0.005 for a warning and 0.001 for an incident
+    segment = result.family_thresholds("segment_drift")
+    assert (segment.alpha, segment.alpha_incident) == pytest.approx((0.005, 0.001))
+    assert "significant at 0.005 for a warning and 0.001 for an incident" in result.summary.methods["segment_drift"]
+    assert result.family_thresholds("prediction_drift").alpha == pytest.approx(0.0025)
     assert "false_alarm_budget" in result.summary.methods
     shown = result.tables["false_alarm_budget"]
     assert "5%" in shown.caption and "integrity" in shown._repr_html_()
