@@ -71,7 +71,7 @@ def format_value(value: object, digits: int = 4) -> str:
 def _signed(number: float, decimals: int) -> str:
     text = f"{number:+,.{decimals}f}"
     # A change that rounds to zero has no direction: "0.0", not "+0.0" or "-0.0".
-    return text[1:] if float(text) == 0 else text
+    return text[1:] if float(text.replace(",", "")) == 0 else text
 
 
 def format_pp(value: float | None, decimals: int = 1) -> str:

@@ -133,6 +133,8 @@ CHECK_KINDS: dict[str, str] = {
     "segment_new": "volume",
     "change_point": "volume",
     "rates": "rate",
+    "ewma_out": "rate",
+    "cusum_signal": "rate",
     "mix_change": "mix",
     "mix_change_large": "mix",
     "score_mix": "mix",
