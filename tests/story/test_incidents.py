@@ -19,7 +19,8 @@ def f(check: str, subject: str, severity: str = "incident", value: float | None 
 
 def drift_findings() -> list[Finding]:
     return [
-        f("missing", "bureau", value=9.5, period="2026-03-11", message="bureau: 26.0% of rows are null since 2026-03-11"),
+        f("missing", "bureau", value=9.5, period="2026-03-11",
+          message="bureau: 26.0% of rows are null since 2026-03-11"),
         f("sentinel", "util_ratio", value=11.5, period="2026-03-11",
           message="util_ratio: 30.5% of rows are exactly 0 since 2026-03-11 (reference 0.5%)"),
         f("drift_over_time", "util_ratio", value=0.151, period="2026-03-09",
