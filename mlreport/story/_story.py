@@ -33,12 +33,17 @@ def _names(incident: Incident) -> list[str]:
 def incident_headline(status: str, incidents: Sequence[Incident], current: str = "") -> str:
     """A headline naming the worst incident and every other one of its severity (up to three), then the rest counted.
 
-    ``current`` (the analysis' own headline) is kept when it already names every incident of the worst severity.
+    ``current`` (the analysis' own headline) is kept when it already names every incident of the worst severity,
+    or when they are all stress results.
     """
     if not incidents or status not in ("warning", "incident"):
         return current
     top = [i for i in incidents if i.severity == status]
     if current and all(any(n in current for n in _names(i)) for i in top):
+        return current
+    if current and all(i.kind == "stress" for i in top):
+        # Stress results are properties of the model, which the stress analysis' own headline already sums up
+        # (scenarios, reverse stress, monotonicity); its incidents are one per kind of test.
         return current
     lead, others = top[0], top[1:]
     text = f"{status.capitalize()}: {lead.what.rstrip('.')}"

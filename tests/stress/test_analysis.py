@@ -126,7 +126,7 @@ def test_notebook_contract():
     assert set(papermill.inspect_notebook(str(NOTEBOOK))) == set(params)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert all(not c.outputs and c.execution_count is None for c in code)
-    assert code[-1].source == "publish(result.summary)"
+    assert code[-1].source == "publish(tell(result.summary))"  # issue 14: the story (incidents) is published
     headings = [c.source.splitlines()[0] for c in notebook.cells if c.cell_type == "markdown"]
     for section in ("## Scenarios", "## Sensitivity", "## Reverse stress", "## Monotonicity"):
         assert section in headings
