@@ -473,9 +473,16 @@ class ScenarioRunner:
             f"limit ±{scenario.tolerance.limit_pp(worst['decision']):g} pp)"
         )
         if breaches:
-            message = f"scenario '{scenario.name}' breaks tolerance: {move}"
-            if len(breaches) > 1:
-                message += f"; also {'; '.join(breaches[1:])}"
+            # The rate move leads unless expected loss broke its tolerance (then the loss leads, the move follows).
+            loss_first = breaches[0].startswith("expected loss")
+            lead = f"{breaches[0]}; {move}" if loss_first else move
+            # The worst move's own reason is already in ``move``: Tolerance.breaches words it like this.
+            worst_reason = (f"{worst['decision']} rate {worst['change_pp']:+.1f} pp "
+                            f"(limit ±{scenario.tolerance.limit_pp(worst['decision']):g} pp)")
+            others = [b for b in breaches[1:] if b != worst_reason]
+            message = f"scenario '{scenario.name}' breaks tolerance: {lead}"
+            if others:
+                message += f"; also {'; '.join(others)}"
         else:
             message = f"scenario '{scenario.name}' within tolerance: largest move {move}"
         if loss_note:
