@@ -152,3 +152,12 @@ def test_notebook_runs_every_section_in_process():
     for caption in TABLES.values():
         assert f"<caption>{html.escape(caption)}</caption>" in shown
     assert html.escape(result.summary.headline) in shown  # publish's banner
+
+
+def test_sensitivity_chart_shades_the_runs_tolerance_not_the_raw_parameter(result):
+    # tolerance_pp 0 means "the spec's, else 5 pp": the chart said "tolerance ±0 pp" (issue 14).
+    assert result.parameters.tolerance_pp == 0
+    title = result.figures["sensitivity"].get_suptitle()
+    assert "tolerance ±5 pp shaded" in title and "±0 pp" not in title
+    wider = analyse(StressParameters(**{**FAST_PARAMETERS, "tolerance_pp": 7.5}))
+    assert "tolerance ±7.5 pp shaded" in wider.figures["sensitivity"].get_suptitle()
