@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..findings import Finding, Summary
-from ..story import glossary_html, glossary_terms, incidents_html, incidents_of, plain_words
+from ..story import glossary_html, glossary_terms, incidents_html, incidents_of, plain_words, value_text
 from ..tables import format_count, format_date
 from ._resources import templates_dir
 from ._results import CellFailure, Failure, is_summary_output
@@ -88,7 +88,7 @@ def findings_table_html(findings: Iterable[Finding], *, limit: int = 30) -> str:
         f"<td>{_e(f.section)}</td><td>{_e(f.subject)}</td><td>{_e(f.message)}"
         + (f'<div class="mlr-what">{_e(words)}</div>' if (words := plain_words(f)) else "")
         + "</td>"
-        f"<td>{_e(_fmt(f.value))}</td><td>{_e(_fmt(f.threshold))}</td>"
+        f"<td>{_e(value_text(f.value, f.check))}</td><td>{_e(_fmt(f.threshold))}</td>"
         f"<td>{_e(_period(f.period))}</td><td title=\"{_e(f.method)}\">{_e(_short_method(f.method))}</td>"
         "</tr>"
         for f in shown

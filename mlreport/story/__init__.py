@@ -15,7 +15,7 @@ from ._glossary import GLOSSARY, glossary_html, glossary_terms
 from ._incidents import Evidence, Incident, group_incidents
 from ._kinds import CHECK_KINDS, DEFAULT_KIND, KINDS, Kind, kind_of
 from ._story import incident_headline, incidents_html, incidents_of, tell
-from ._words import plain_words
+from ._words import plain_words, value_text
 
 __all__ = [
     "CHECK_KINDS",
@@ -34,4 +34,5 @@ __all__ = [
     "kind_of",
     "plain_words",
     "tell",
+    "value_text",
 ]

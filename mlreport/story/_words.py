@@ -13,7 +13,7 @@ import re
 from ..findings import Finding
 from ..tables import format_change, format_count, format_pp
 
-__all__ = ["plain_words", "defaulted_value", "per_day"]
+__all__ = ["plain_words", "defaulted_value", "per_day", "value_text"]
 
 _EXACTLY = re.compile(r"exactly (\S+?)(?:\s|$)")
 _PER = re.compile(r"expected about ([\d,.]+) per (day|hour|week|period)")
@@ -35,6 +35,32 @@ def per_day(finding: Finding) -> tuple[str, str] | None:
     """``(count, unit)`` of the expected volume a volume finding names ("expected about 130 per day")."""
     match = _PER.search(finding.message)
     return (match.group(1), match.group(2)) if match else None
+
+
+#: The unit of ``Finding.value`` per check, where it is not a bare statistic: percentage points of rows or of a
+#: rate, a relative change (a fraction), or a percentage.
+_UNITS: dict[str, str] = {
+    "missing": "pp", "sentinel": "pp", "rate_laney": "pp", "rate_ewma": "pp", "rate_cusum": "pp",
+    "stress_scenario": "pp", "volume_tail": "change", "segment_volume": "change", "segment_volume_large": "change",
+    "out_of_range": "pct",
+}
+
+
+def value_text(value: float | None, check: str) -> str:
+    """``Finding.value`` with its unit and sign: ``-32.5 pp``, ``-36%``, ``2.4%``; a bare statistic to 3 digits."""
+    number = _number(value)
+    if number is None:
+        return "–"
+    unit = _UNITS.get(check, "pp" if check.startswith("rate_") else "")
+    if unit == "pp":
+        return format_pp(number)
+    if unit == "change":
+        return format_change(number)
+    if unit == "pct":
+        return f"{number:.1f}%"
+    if abs(number) >= 1000:
+        return format_count(number)
+    return f"{number:.3g}"
 
 
 def _ks_words(d: float) -> str:

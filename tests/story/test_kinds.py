@@ -55,3 +55,13 @@ def test_glossary_terms_are_found_in_what_a_report_says():
     for term in ("PSI", "KS D", "BH", "TVD", "JS", "W1/std", "Cramér's V", "Laney p′", "EWMA", "CUSUM", "HL p",
                  "PELT"):
         assert 40 < len(GLOSSARY[term]) < 400, term
+
+
+def test_values_carry_their_unit_and_sign():
+    from mlreport.story import value_text
+
+    assert value_text(9.5242, "missing") == "+9.5 pp"
+    assert value_text(-7.7938, "rate_laney") == "-7.8 pp" and value_text(-7.7938, "rate_new_chart") == "-7.8 pp"
+    assert value_text(-0.3643, "volume_tail") == "-36%" and value_text(2.4, "out_of_range") == "2.4%"
+    assert value_text(0.151293, "drift_over_time") == "0.151" and value_text(25000.0, "rows") == "25,000"
+    assert value_text(None, "missing") == "–" and value_text(float("nan"), "x") == "–"
