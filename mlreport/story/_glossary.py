@@ -65,7 +65,8 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     for term in GLOSSARY
 }
 _ALIASES = {"KS D": ("KS",), "Laney p′": ("Laney",), "p-value": ("p_adj", "p = ", "q = "), "Cramér's V": ("Cramer",),
-            "W1/std": ("Wasserstein",), "BH": ("Benjamini",), "pp": (" pp",), "chi-square": ("chi2",)}
+            "W1/std": ("Wasserstein",), "BH": ("Benjamini",), "pp": (" pp",), "chi-square": ("chi2",),
+            "JS": ("Jensen",), "PELT": ("ruptures",), "HL p": ("Hosmer",)}
 
 
 def glossary_terms(texts: Iterable[str]) -> list[str]:
