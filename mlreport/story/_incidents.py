@@ -115,6 +115,8 @@ def _lead_key(finding: Finding) -> tuple[int, int]:
 def _lead_and_size(finding: Finding) -> tuple[int, int, float]:
     # Among stress findings of one test the largest effect leads; elsewhere the analysis' order stands.
     size = abs(finding.value or 0) if kind_of(finding.check).family == "stress" else 0.0
+    if finding.check == "reverse_stress":
+        size = -size  # the smallest breaking shock is the most fragile
     return (*_lead_key(finding), -size)
 
 

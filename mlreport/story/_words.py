@@ -111,6 +111,8 @@ def plain_words(finding: Finding) -> str:
                 f"(PSI {value:.3f}; under 0.1 is usually read as stable)")
     if check == "stress_scenario":
         return f"a decision rate moves by {abs(value):.1f} percentage points under this scenario"
+    if check == "reverse_stress":
+        return f"a shock of only {value:g} to one input breaks the tolerance (smaller is more fragile)"
     if check == "monotonicity":
         return f"{value * 100:.0f}% of sampled applicants see the score move against the declared direction"
     if check == "auc_drop":

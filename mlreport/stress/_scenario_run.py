@@ -448,7 +448,8 @@ class ScenarioRunner:
         """Why expected loss moved against intuition: it falls when fewer loans are approved, even if each is riskier.
 
         Empty unless the loss fell while the accepted share fell too; then it
-        gives the change per approved loan (loss ratio over approval ratio).
+        gives the change per approved loan (loss ratio over approval ratio),
+        and says "because" only when that change is not a fall.
         """
         change = readout.measures.get("expected_loss_change_pct")
         loss = self.population.loss
@@ -460,8 +461,13 @@ class ScenarioRunner:
         if not (base > 0 and 0 < stressed < base):
             return ""
         per_loan = 100 * ((1 + change / 100) / (stressed / base) - 1)
-        return (f"expected loss {change:+.1f}% because fewer loans are approved ({100 * base:.1f}% -> "
-                f"{100 * stressed:.1f}%); per approved loan it changes {per_loan:+.1f}%")
+        approved = f"({100 * base:.1f}% -> {100 * stressed:.1f}%)"
+        if per_loan < 0:
+            # Not only fewer loans: each approved loan is expected to lose less too, so "because" would mislead.
+            return (f"expected loss {change:+.1f}%: fewer loans are approved {approved} and per approved loan it "
+                    f"changes {per_loan:+.1f}%")
+        return (f"expected loss {change:+.1f}% because fewer loans are approved {approved}; per approved loan it "
+                f"changes {per_loan:+.1f}%")
 
     def _scenario_finding(self, scenario: ResolvedScenario, worst: RateChange, breaches: Sequence[str],
                           loss_note: str = "") -> Finding:

@@ -146,10 +146,12 @@ def test_incidents_block_escapes_and_lists_each_incident_once():
 def test_stress_results_are_one_incident_per_test_led_by_the_largest_effect():
     findings = [
         f("stress_scenario", "Income -10%", "warning", 11.1), f("stress_scenario", "Recession", "warning", 32.5),
-        f("monotonicity", "dti", "warning", 0.38), f("reverse_stress", "dti relative down", "warning", 0.04),
+        f("monotonicity", "dti", "warning", 0.38), f("reverse_stress", "bur relative up", "warning", 0.1),
+        f("reverse_stress", "dti relative down", "warning", 0.04),
     ]
     incidents = group_incidents(findings)
+    # The largest scenario move leads, but the smallest breaking shock (the most fragile input).
     assert [(i.where, len(i.evidence)) for i in incidents] == [
-        ("Recession", 2), ("dti", 1), ("dti relative down", 1)]
+        ("Recession", 2), ("dti", 1), ("dti relative down", 2)]
     current = "Warning: 2 of 9 scenarios break tolerance (worst: 'Recession')."
     assert incident_headline("warning", incidents, current) == current
