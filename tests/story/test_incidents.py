@@ -152,6 +152,6 @@ def test_stress_results_are_one_incident_per_test_led_by_the_largest_effect():
     incidents = group_incidents(findings)
     # The largest scenario move leads, but the smallest breaking shock (the most fragile input).
     assert [(i.where, len(i.evidence)) for i in incidents] == [
-        ("Recession", 2), ("dti", 1), ("dti relative down", 2)]
+        ("Recession", 2), ("dti relative down", 2), ("dti", 1)]
     current = "Warning: 2 of 9 scenarios break tolerance (worst: 'Recession')."
     assert incident_headline("warning", incidents, current) == current
