@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from ..findings import Finding, Summary
 from ..story import glossary_html, glossary_terms, incidents_html, incidents_of, plain_words, value_text
-from ..tables import format_count, format_date
+from ..tables import format_count, format_date, format_window
 from ._resources import templates_dir
 from ._results import CellFailure, Failure, is_summary_output
 
@@ -58,6 +58,12 @@ def _fmt(value: object) -> str:
             return format_count(value)  # a count or an amount: never 2.50e+06
         return f"{value:.3e}"
     return str(value)
+
+
+def _data_period(text: object) -> str:
+    """A run's data period for people: ``2026-02-02 to 2026-03-02`` (exclusive end) -> ``2 Feb 2026 to 1 Mar 2026``."""
+    start, sep, end = str(text or "").partition(" to ")
+    return format_window(start, end) if sep else str(text or "")
 
 
 def _period(period: str | None) -> str:
@@ -128,7 +134,7 @@ def header_html(
     facts = [
         ("Analysis", manifest.get("analysis")),
         ("Model", manifest.get("model")),
-        ("Data period", (summary.data_period if summary else "") or manifest.get("data_period")),
+        ("Data period", _data_period((summary.data_period if summary else "") or manifest.get("data_period"))),
         ("Run", manifest.get("run_id")),
         ("Generated (UTC)", manifest.get("finished_at") or manifest.get("started_at")),
     ]

@@ -135,3 +135,11 @@ def test_run_result_carries_incidents_into_the_json():
     result = RunResult.from_manifest(manifest, Path("/tmp/r1"))
     assert result.incidents == [incident] and result.to_dict()["incidents"] == [incident]
     assert RunResult.from_manifest({"run_id": "r2"}, Path("/tmp/r2")).to_dict()["incidents"] == []
+
+
+def test_data_period_is_inclusive_and_human():
+    from mlreport.driver._render import _data_period
+
+    assert _data_period("2026-02-02 to 2026-03-02") == "2 Feb 2026 to 1 Mar 2026"
+    assert _data_period("2026-01-05T00:00:00 to 2026-03-02T00:00:00") == "5 Jan 2026 to 1 Mar 2026"
+    assert _data_period("rows 0 to 999") == "rows 0 to 999" and _data_period(None) == ""
