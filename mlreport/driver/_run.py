@@ -57,6 +57,7 @@ from ..record import (
     write_json_atomic,
     write_text_atomic,
 )
+from ..story import tell
 from ._execute import DEFAULT_CELL_TIMEOUT, DEFAULT_START_TIMEOUT, execute, prepare
 from ._params import check_domains, declared_parameters, load_params_file, validate_parameters
 from ._render import render_report
@@ -185,7 +186,7 @@ def _new_manifest(
 
 
 #: What run.json takes from the published summary as it is.
-_FROM_SUMMARY = ("counts", "findings", "inputs", "thresholds", "methods", "metrics", "data_period")
+_FROM_SUMMARY = ("counts", "findings", "incidents", "inputs", "thresholds", "methods", "metrics", "data_period")
 
 _NO_SUMMARY = Failure(
     "no summary",
@@ -200,6 +201,9 @@ def _complete(
 ) -> RunResult:
     """Render, write run.json, commit the folder and record it: the common end of every run."""
     analysis, run_id = manifest["analysis"], manifest["run_id"]
+    if summary is not None and not summary.incidents:
+        # A notebook that did not tell its story (custom or older) still gets incidents and a headline naming them.
+        summary = tell(summary)
     try:
         model = (summary.model if summary and summary.model else "") or str(parameters.get("model") or "") or "default"
         if failure is None and summary is not None:

@@ -144,7 +144,7 @@ def _code_cells() -> list[str]:
 def test_the_notebook_is_one_call_then_one_line_per_section():
     cells = _code_cells()
     assert "drift.analyse(drift.DriftParameters.from_namespace(globals()))" in cells[0]
-    assert cells[-1] == "publish(result.summary)"
+    assert cells[-1] == "publish(tell(result.summary))"  # issue 14: the story (incidents) is published
     shown = re.findall(r'result\.(tables|figures)\["(\w+)"\]', "\n".join(cells))
     assert [name for kind, name in shown if kind == "tables"] == list(drift.TABLES)
     assert [name for kind, name in shown if kind == "figures"] == list(drift.FIGURES)
