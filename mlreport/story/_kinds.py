@@ -86,6 +86,9 @@ KINDS: dict[str, Kind] = {
         Kind("stress", "stress", "sensitive under stress",
              "Discuss with the model owner whether this sensitivity is acceptable; if not, consider limits, "
              "overrides or a model review."),
+        Kind("scoring", "stress", "model cannot score some inputs",
+             "Check how the deployed model handles inputs like those of {where} (missing or extreme values): "
+             "an input it cannot score gets no decision in production; add imputation or a fallback rule."),
         Kind("coverage", "coverage", "not fully monitored",
              "Fix the reference or the column roles so that {where} is monitored."),
         Kind("other", "other", "check flagged",
@@ -111,6 +114,7 @@ CHECK_KINDS: dict[str, str] = {
     # drift
     "feature_drift": "drift",
     "drift_over_time": "drift",
+    "drift_over_time_periods": "coverage",
     "segment_drift": "drift",
     "prediction_drift": "drift",
     "domain_classifier": "drift",
@@ -147,6 +151,8 @@ CHECK_KINDS: dict[str, str] = {
     "stress_scenario": "stress",
     "reverse_stress": "stress",
     "monotonicity": "stress",
+    "model_cannot_score": "scoring",
+    "sensitivity_unscorable": "scoring",
     "non_finite_input": "feed_invalid",
 }
 
