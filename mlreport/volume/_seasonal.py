@@ -351,8 +351,10 @@ def _zero_events(counts: DecisionCounts, state: _VolumeState, config: VolumeConf
     where = "on the hourly counts of the same windows; " if limits.zero_period != counts.period else ""
     method = f"{rule_text}; {where}{_baseline_method(config, limits.zero_period or counts.period)}"
     for run in state.runs:
-        if run.series > 0 and any(o.start <= run.start and run.stop <= o.stop for o in overall_runs):
-            continue  # the whole log was empty then: the overall finding says it once
+        if run.series > 0 and any(o.start <= run.stop and run.start <= o.stop for o in overall_runs):
+            # The whole log was empty then: the overall finding says it once. A segment's run that overlaps
+            # it is the same gap, only widened by the segment's own quiet hours next to it.
+            continue
         s = run.series
         phrase = _phrase(state.series.columns[s], state.series.values[s])
         if run.whole:
