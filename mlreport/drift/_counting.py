@@ -10,18 +10,21 @@ reference need its rows in memory, every one of them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ..errors import ParameterError
+from .. import data
+from ..errors import DataError, ParameterError
 from ..profile import ReferenceProfile, Summaries, period_labels
 from ._learned import learn_thresholds
-from ._parameters import PERIODS, chunk_rows
+from ._parameters import AUTO, PERIODS, chunk_rows
+from ._period_choice import PeriodChoice, choose_period
 from ._thresholds import Thresholds
 from ._windows import Windows
 
-__all__ = ["reference_profile", "drift_thresholds", "current_summaries"]
+__all__ = ["reference_profile", "drift_thresholds", "current_summaries", "period_choice"]
 
 
 def reference_profile(
@@ -40,16 +43,25 @@ def reference_profile(
     report. Otherwise the windows' backend fits it on every row of the
     reference window (exact quantiles: the same bins whichever backend), not
     on the rows held in memory. ``save_path`` writes the fitted profile for
-    later runs.
+    later runs. Both are recorded in the windows' input log with the sha256
+    of the bytes parsed (``reference_profile``) or written (``saved_profile``).
     """
     if load_path:
-        return ReferenceProfile.load(load_path)
+        try:
+            content = Path(load_path).read_bytes()
+        except OSError as error:
+            raise DataError(f"cannot read reference profile {load_path}: {error}", path=load_path) from None
+        # The bytes parsed are the bytes recorded: a rerun refuses when the profile changed since.
+        data.record_bytes(content, name="reference_profile", path=load_path, log=windows.inputs)
+        return ReferenceProfile.from_bytes(content, source=load_path)
     if bins < 2:
         raise ParameterError(f"parameter 'psi_bins': {bins} bins; expected at least 2", name="psi_bins")
     declared = [c for c in categorical if c in columns]
     profile = windows.engine.fit_profile(windows.reference_source, list(columns), categorical=declared, bins=bins)
     if save_path:
         profile.save(save_path)
+        # What this run wrote for later runs to read: a rerun writes it again and must write the same bytes.
+        data.record_bytes(profile.to_bytes(), name="saved_profile", path=save_path, log=windows.inputs, written=True)
     return profile
 
 
@@ -95,6 +107,22 @@ def drift_thresholds(
     return learn_thresholds(profile, reference, chunks=chunks, k=k, base=thresholds, columns=list(columns))
 
 
+def period_choice(windows: Windows, requested: str) -> PeriodChoice:
+    """The periods of drift over time for ``requested`` on these windows (see ``_period_choice``).
+
+    Reads the current window's timestamps held in memory (scaled to its rows
+    when they are a sample) and whether the backend keeps the rows' order.
+    """
+    timestamp = windows.spec.timestamp
+    current = windows.current
+    times = current[timestamp] if timestamp and timestamp in current.columns else None
+    if times is not None and not pd.api.types.is_datetime64_any_dtype(times.dtype):
+        times = None  # not parsed as date-times (the windows parse the timestamp they cut by)
+    engine = windows.engine
+    return choose_period(requested, timestamps=times, rows=windows.current_rows.total,
+                         keeps_row_order=engine.keeps_row_order, backend=engine.name)
+
+
 def current_summaries(
     windows: Windows, profile: ReferenceProfile, period: str
 ) -> tuple[Summaries, dict[str, Summaries]]:
@@ -103,9 +131,18 @@ def current_summaries(
     The windows' backend counts every row where the data lies, in one pass
     (:meth:`~mlreport.backends.Backend.summarize_periods`): periods by date
     (D, W or M of the spec's timestamp), or chunks of rows (a number) where
-    the backend keeps the rows' order (pandas).
+    the backend keeps the rows' order (pandas). ``"auto"`` is chosen first
+    (:func:`period_choice`); when it finds no periods (no timestamp, on a
+    backend that does not keep row order) the per-period summaries are empty.
+    A period asked for that cannot apply is a :class:`ParameterError` here;
+    the drift report chooses one that can instead (:func:`period_choice`).
     """
     engine, timestamp = windows.engine, windows.spec.timestamp
+    if period == AUTO:
+        chosen = period_choice(windows, period).period
+        if chosen is None:
+            return engine.summarize(windows.current_source, profile), {}
+        period = chosen
     if chunk_rows(period) is not None:
         if not engine.keeps_row_order:
             raise ParameterError(
