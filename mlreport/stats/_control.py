@@ -670,7 +670,7 @@ def _ewma_grid(lam: float, L: float, states: int) -> tuple[npt.NDArray[np.float6
     sigma = math.sqrt(lam / (2.0 - lam))
     limit = L * sigma
     width = 2.0 * limit / states
-    centre = -limit + width * (np.arange(states) + 0.5)
+    centre = np.asarray(-limit + width * (np.arange(states) + 0.5), dtype=np.float64)
     edges = np.concatenate([centre - width / 2.0, [limit]])
     cdf = _normal_cdf((edges[None, :] - (1.0 - lam) * centre[:, None]) / lam)
     return centre, np.diff(cdf, axis=1), limit

@@ -148,12 +148,12 @@ def _coverage(counts: DecisionCounts, config: VolumeConfig, hourly: DecisionCoun
         how = ("left out of the baseline" if covered[t] < _BASELINE_MIN_SHARE
                else "counted in the baseline for that share")
         notes.append(
-            f"the first {word} ({period_text(counts.periods[t], counts.period)}) is covered only from "
+            f"the first {word} ({period_text(counts.periods[int(t)], counts.period)}) is covered only from "
             f"{counts.data_first:%Y-%m-%d %H:%M} (about {covered[t]:.0%} of its expected volume): {how}"
         )
     for t in np.flatnonzero((covered[B:] < 1.0 - 1e-9) & (time[B:] > 0)) + B:
         notes.append(
-            f"the last {word} ({period_text(counts.periods[t], counts.period)}) is covered only to "
+            f"the last {word} ({period_text(counts.periods[int(t)], counts.period)}) is covered only to "
             f"{counts.data_last:%Y-%m-%d %H:%M} (about {covered[t]:.0%} of its expected volume): it is graded "
             f"against that share of its expected count, not as a complete {word}"
         )

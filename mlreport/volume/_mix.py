@@ -156,10 +156,12 @@ def _mix_tables(
     limits.segment_q_warning, limits.segment_q_incident = segment_levels
     limits.mix_onsets = int(scans["overall"].candidates)
     outcome = []
-    for row, q_value in zip(tests, q, strict=True):
+    psi_values = mix_tests["psi"].to_numpy(dtype=float)
+    v_values = mix_tests["cramers_v"].to_numpy(dtype=float)
+    for row, psi_value, v_value, q_value in zip(tests, psi_values, v_values, q, strict=True):
         overall = row["segment_column"] is None
         outcome.append(_mix_severity(
-            row["psi"], row["cramers_v"], q_value, overall_levels if overall else segment_levels, config,
+            float(psi_value), float(v_value), q_value, overall_levels if overall else segment_levels, config,
             "mix_change_large" if overall else "segment_mix_large", "mix_change" if overall else "segment_mix",
             (config.mix_psi_warning, config.mix_psi_incident), (config.mix_v_warning, config.mix_v_incident)))
     mix_tests["rule"] = [o[0] for o in outcome]

@@ -17,7 +17,7 @@ from .. import data, sample
 from ..backends import Source, as_source, open_backend
 from ..counts import hourly_grid, resolve_roles
 from ..spec import ModelSpec, load_spec
-from ._analysis import analyse_counts
+from ._analysis import _hourly_roles, analyse_counts
 from ._parameters import VolumeParameters
 from ._result import VolumeResult
 
@@ -53,8 +53,7 @@ def analyse(parameters: VolumeParameters) -> VolumeResult:
     hourly = None
     if counts.period != "H":
         # Runs of zero hours and partial days need the hourly counts of the same windows: one more count.
-        hourly_roles = {**roles, "score_column": None, "override_column": None}
-        hourly = engine.decision_counts(source, hourly_grid(config, counts.analysis_start), **hourly_roles)
+        hourly = engine.decision_counts(source, hourly_grid(config, counts.analysis_start), **_hourly_roles(roles))
     return analyse_counts(counts, config, hourly=hourly, backend=engine, inputs=log,
                           model=spec.model if spec is not None else "")
 

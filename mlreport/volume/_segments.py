@@ -109,10 +109,9 @@ def _segment_volume(counts: DecisionCounts, state: _VolumeState, config: VolumeC
     for s in segment_index:
         if not state.assessed[:, s].any():
             continue  # a level new in the analysis window: nothing to compare with
-        scan = _volume_scan(y[:, s], state.expected[:, s], state.assessed[:, s], float(state.dispersion[s]),
-                            float(state.df[s]), state.lags[:, s], counts, min_size=config.changepoint_min_size)
-        scans[s] = scan
-        adjusted[s] = scan.adjusted
+        scans[s] = _volume_scan(y[:, s], state.expected[:, s], state.assessed[:, s], float(state.dispersion[s]),
+                                float(state.df[s]), state.lags[:, s], counts, min_size=config.changepoint_min_size)
+        adjusted[s] = scans[s].adjusted
     q_values = np.full(len(series.names), np.nan)
     q_values[segment_index] = _bh(adjusted[segment_index])
     warning, incident = _levels(config, "segment_volume")
