@@ -10,10 +10,11 @@ from ._counts import (
     count_decisions,
     folded_levels_note,
     holiday_mask,
+    period_coverage,
     period_text,
     to_wall_clock,
 )
-from ._grid import CountGrid
+from ._grid import CountGrid, hourly_grid
 from ._roles import (
     ROLE_ROWS,
     DecisionRoles,
@@ -42,4 +43,6 @@ __all__ = [
     "check_roles",
     "check_decision_labels",
     "period_text",
+    "period_coverage",
+    "hourly_grid",
 ]

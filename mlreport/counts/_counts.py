@@ -9,7 +9,16 @@ mergeable summaries: a DuckDB or Spark backend can produce the same
 
 Windows (:func:`analysis_windows`): the **baseline** is the ``baseline_weeks``
 (K) weeks before ``analysis_start``; the **analysis** (current) window runs
-from ``analysis_start`` to the end of the data. Periods are local wall-clock
+from ``analysis_start`` to the end of the data, the period holding the last
+decision included. **Partial periods**: the first and the last period of the
+grid may be covered by the data only in part (a log that starts at 08:13, or
+ends at 11:51 on its last day). Both stay on the grid, and
+:meth:`DecisionCounts.coverage` says which share of each period's time lies
+between the first decision and the last one; the volume analysis grades such
+a period by its covered share of expected volume, never as complete
+(:mod:`mlreport.volume`). Rows without a timestamp belong to no period: they
+are counted (:attr:`DecisionCounts.untimed`) and reported, not dropped
+silently. Periods are local wall-clock
 hours, days or weeks (:func:`to_wall_clock`; see :mod:`mlreport.stats` for
 daylight saving). A segment column with more than ``max_segment_levels``
 levels keeps its most frequent ones and counts the rest as ``"(other)"``.
@@ -17,6 +26,7 @@ levels keeps its most frequent ones and counts the rest as ``"(other)"``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Unpack
@@ -39,10 +49,13 @@ __all__ = [
     "folded_levels_note",
     "to_wall_clock",
     "period_text",
+    "period_coverage",
 ]
 
 MISSING_LABEL = "(missing)"
 OTHER_LABEL = "(other)"
+
+_UNTIMED_NOTE = re.compile(r"^([\d,]+) rows without a timestamp were left out$")
 
 
 # --------------------------------------------------------------------------- time
@@ -104,6 +117,11 @@ class DecisionCounts:
     with a known override status; ``score_counts`` ``[T, B]`` counts score bands
     (``score_edges`` from baseline quantiles; the last band is "missing").
     ``roles`` are the columns that were counted (:class:`~mlreport.counts.DecisionRoles`).
+    ``data_first`` / ``data_last`` are the first and last decision's wall-clock
+    time (:meth:`coverage`). ``untimed`` counts the rows that had no timestamp
+    and so belong to no period; a counter that leaves it ``None`` has said so
+    in its note ("N rows without a timestamp were left out"), which it is read
+    from.
     """
 
     period: str
@@ -124,6 +142,12 @@ class DecisionCounts:
     rows: int = 0
     notes: list[str] = field(default_factory=list)
     roles: DecisionRoles = field(kw_only=True)
+    untimed: int | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        if self.untimed is None:
+            found = (_UNTIMED_NOTE.match(note) for note in self.notes)
+            self.untimed = next((int(m.group(1).replace(",", "")) for m in found if m), 0)
 
     @property
     def analysis_start(self) -> pd.Timestamp:
@@ -137,6 +161,32 @@ class DecisionCounts:
     def end(self) -> pd.Timestamp:
         """Exclusive end of the analysis window."""
         return self.periods[-1] + pd.Timedelta(PERIOD_NS[self.period], unit="ns")
+
+    def coverage(self, *, to_last: bool = True) -> np.ndarray:
+        """Share of each period's wall-clock time that the data covers (:func:`period_coverage`).
+
+        Without ``to_last`` (an ``analysis_end`` given explicitly says the
+        window is meant to run to its end) silence after the last decision is
+        data, not missing coverage.
+        """
+        return period_coverage(self.periods, self.period, self.data_first, self.data_last if to_last else None)
+
+
+def period_coverage(
+    periods: pd.DatetimeIndex, period: str, first: pd.Timestamp | None, last: pd.Timestamp | None
+) -> np.ndarray:
+    """Share of each period's wall-clock time between ``first`` and ``last`` (None: unbounded).
+
+    1 for a period wholly inside, 0 for one wholly outside, the covered share
+    for the period that holds ``first`` or ``last``.
+    """
+    step = PERIOD_NS[period]
+    low = periods.as_unit("ns").asi8.astype(float)
+    high = low + step
+    start = float(first.value) if first is not None else -np.inf
+    stop = float(last.value) if last is not None else np.inf
+    covered = np.clip(np.minimum(high, stop) - np.maximum(low, start), 0.0, step)
+    return np.asarray(covered / step, dtype=float)
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, list[object]]:
@@ -197,6 +247,12 @@ def analysis_windows(
     From the first and last wall-clock timestamp and the number of rows that
     have one: all :func:`count_decisions` needs to lay its period grid, so a
     backend that only knows ``min``, ``max`` and ``count`` lays the same one.
+    By default the grid runs to the end of the period holding the last
+    decision, however little of it the data covers (the analysis grades such
+    a partial period by its covered share). A given ``analysis_start`` may put
+    the baseline's start before the first decision within its first week
+    (those periods are uncovered and left out of the baseline, see
+    :meth:`DecisionCounts.coverage`), not earlier.
     """
     _check_analysis_start(first, last, config)
     notes: list[str] = []
@@ -216,16 +272,9 @@ def analysis_windows(
     if config.analysis_end:
         end = floor_to_period(pd.Timestamp(config.analysis_end), period)
     else:
-        last_period = floor_to_period(last, period)
-        end = last_period + step
-        if last < last_period + 0.9 * step:
-            end = last_period
-            notes.append(
-                f"the last {PERIOD_WORDS[period]} ({period_text(last_period, period)}) is covered only "
-                f"to {last:%Y-%m-%d %H:%M} and was left out as incomplete"
-            )
+        end = floor_to_period(last, period) + step
     K = config.baseline_weeks
-    if baseline_start < data_start and config.analysis_start:
+    if baseline_start < floor_to_period(first, "W") and config.analysis_start:
         raise DataError(
             f"baseline needs {K} week{'s' if K > 1 else ''} before {period_text(analysis_start, period)}; "
             f"data starts {first:%Y-%m-%d}. Start the analysis on or after "
@@ -235,9 +284,9 @@ def analysis_windows(
         raise DataError(
             f"baseline needs {K} week{'s' if K > 1 else ''} before the first analysed "
             f"{PERIOD_WORDS[period]} ({period_text(analysis_start, period)}); data starts "
-            f"{first:%Y-%m-%d} and ends {last:%Y-%m-%d %H:%M}, so no complete "
-            f"{PERIOD_WORDS[period]} is left to analyse: need data through at least "
-            f"{period_text(analysis_start + step, period)} (exclusive) or a smaller baseline_weeks"
+            f"{first:%Y-%m-%d} and ends {last:%Y-%m-%d %H:%M}, so no "
+            f"{PERIOD_WORDS[period]} is left to analyse: need data from "
+            f"{period_text(analysis_start, period)} on or a smaller baseline_weeks"
         )
     return period, baseline_start, analysis_start, end, notes
 
@@ -333,13 +382,7 @@ def count_decisions(
 
     score_edges = score_counts = None
     if score_column:
-        scores = frame[score_column]
-        if not pd.api.types.is_numeric_dtype(scores.dtype) or pd.api.types.is_bool_dtype(scores.dtype):
-            raise DataError(
-                f"score column {score_column!r} holds {scores.dtype} values, expected numbers",
-                column=score_column,
-            )
-        values = scores.to_numpy(dtype=float, na_value=np.nan)
+        values = _score_values(frame[score_column], score_column)
         values = values if all_kept else values[keep]
         baseline_scores = values[codes < n_baseline]
         baseline_scores = baseline_scores[np.isfinite(baseline_scores)]
@@ -379,7 +422,32 @@ def count_decisions(
         rows=int(keep.sum()),
         notes=notes,
         roles=checked,
+        untimed=missing_times,
     )
+
+
+_NUMBER_KINDS = frozenset({"decimal", "floating", "integer", "mixed-integer-float", "empty"})
+"""What :func:`pandas.api.types.infer_dtype` calls a column of Python numbers (``Decimal`` included)."""
+
+
+def _score_values(scores: pd.Series, column: str) -> np.ndarray:
+    """A score column as float64 with NaN for missing.
+
+    Numbers of any numeric dtype, and also Python ``Decimal`` objects (what
+    ``pyarrow`` gives for a Parquet ``decimal(p, s)`` column converted to
+    pandas) or an Arrow decimal dtype: a money or probability column stored as
+    a decimal is a number. Anything else (text, booleans) is refused naming
+    the column.
+    """
+    dtype = scores.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        raise DataError(f"score column {column!r} holds {dtype} values, expected numbers", column=column)
+    if pd.api.types.is_numeric_dtype(dtype):
+        return np.asarray(scores.to_numpy(dtype=float, na_value=np.nan), dtype=float)
+    if pd.api.types.is_object_dtype(dtype) and pd.api.types.infer_dtype(scores, skipna=True) in _NUMBER_KINDS:
+        numeric = pd.to_numeric(scores, errors="coerce")
+        return np.asarray(numeric.to_numpy(dtype=float, na_value=np.nan), dtype=float)
+    raise DataError(f"score column {column!r} holds {dtype} values, expected numbers", column=column)
 
 
 def _check_analysis_start(first: pd.Timestamp, last: pd.Timestamp, config: CountGrid) -> None:

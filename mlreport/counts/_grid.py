@@ -16,7 +16,7 @@ import pandas as pd
 from ..errors import ParameterError
 from ..stats import parse_period
 
-__all__ = ["CountGrid"]
+__all__ = ["CountGrid", "hourly_grid"]
 
 
 def _optional_text(value: object) -> str | None:
@@ -34,8 +34,9 @@ class CountGrid:
     least ``infer_min_count`` decisions per period); ``baseline_weeks`` K = 4
     weeks of history before ``analysis_start``; ``analysis_start`` /
     ``analysis_end`` (wall-clock dates; default: data start + K weeks, end of
-    data; a final period the data covers less than 90 % of is dropped as
-    incomplete); ``holidays`` dates left out of the baseline and not flagged;
+    data, the period holding the last decision included however little of it
+    the data covers: see :meth:`~mlreport.counts.DecisionCounts.coverage`);
+    ``holidays`` dates left out of the baseline and not flagged;
     ``timezone`` for local wall-clock periods (default: the data's own zone;
     naive data without it is taken as is); ``score_bands`` the number of
     baseline score quantile bands; ``max_decision_labels`` 50: a decision column
@@ -131,3 +132,19 @@ class CountGrid:
         if isinstance(value, bool) or int(value) != value or value < minimum:
             raise ParameterError(f"{name} must be a whole number >= {minimum}, got {value!r}", name=name)
         object.__setattr__(self, name, int(value))
+
+
+def hourly_grid(grid: CountGrid, analysis_start: pd.Timestamp) -> CountGrid:
+    """The hourly grid under a daily or weekly one: the same windows, time zone, holidays and limits.
+
+    ``analysis_start`` is the coarse grid's (so both baselines start at the
+    same wall-clock time); the end is the coarse grid's given end, or the end
+    of the data. The volume analysis finds runs of zero hours on it, and the
+    share of expected volume a partial day or week covers.
+    """
+    return CountGrid(
+        period="H", baseline_weeks=grid.baseline_weeks, analysis_start=pd.Timestamp(analysis_start).isoformat(),
+        analysis_end=grid.analysis_end, holidays=grid.holidays, timezone=grid.timezone,
+        infer_min_count=grid.infer_min_count, score_bands=grid.score_bands,
+        max_decision_labels=grid.max_decision_labels, max_segment_levels=grid.max_segment_levels,
+    )

@@ -35,12 +35,33 @@ Conventions (each function repeats its own):
   ``σ̂ = MAD(first differences) / (0.6745 · √2)``, a noise scale that the
   level shifts themselves barely move. The cost is ruptures' ``"l2"`` computed
   from cumulative sums (same values, O(1) per segment).
+* **Limits for a false-alarm budget.** A chart watched over ``m`` periods
+  should signal by chance with a stated probability, not once per ARL₀
+  periods, so its limit is solved from the in-control **run-length
+  distribution** over that horizon: ``P(RL <= m) = α``. The run length is
+  computed by the Markov-chain approximation (Brook and Evans 1972 for the
+  CUSUM; Lucas and Saccucci 1990 for the EWMA), with in-control values
+  independent N(0, 1): the chart's statistic is discretised into ``states``
+  cells, the transition probabilities come from the normal CDF, and the
+  survival after ``m`` periods is ``e₀ᵀ Qᵐ 1`` (``Q`` the transient block).
+  The two-sided CUSUM is two one-sided charts; its false-alarm probability
+  is bounded by their sum (``2 P₁``). The EWMA's limits are the exact
+  time-varying ones the chart uses (narrower in the first periods). Checked
+  against the published ARL₀ values: CUSUM k 0.5, h 4 / 5 → 168 / 465
+  two-sided (Montgomery, Table 9.3; one-sided 336 / 930), EWMA λ 0.2,
+  L 2.962 and λ 0.1, L 2.814 → 500 (Lucas and Saccucci 1990; Montgomery
+  Table 9.11). A Shewhart limit over ``m`` independent periods is the
+  Bonferroni quantile (:func:`normal_limit`), and ``r`` consecutive points
+  beyond a limit on one side over ``m`` periods are bounded by
+  ``2 m Φ(-L)^r`` (:func:`run_limit`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -65,10 +86,23 @@ __all__ = [
     "EWMA_METHOD",
     "CUSUM_METHOD",
     "CHANGEPOINT_METHOD",
+    "cusum_arl",
+    "cusum_false_alarm",
+    "cusum_limit",
+    "ewma_arl",
+    "ewma_false_alarm",
+    "ewma_limit",
+    "normal_limit",
+    "run_limit",
+    "laney_tails",
+    "MOVING_RANGE_DF",
 ]
 
 D2_MOVING_RANGE = 1.128
 """d2 for moving ranges of two consecutive points (E|X1 - X2| = 1.128 σ)."""
+
+MOVING_RANGE_DF = 0.62
+"""Degrees of freedom of an average-moving-range σ estimate per moving range (Cryer and Ryan 1990)."""
 
 LANEY_METHOD = (
     "Laney p′ chart: centre p̄ = Σx/Σn over the baseline periods; "
@@ -113,7 +147,13 @@ class LaneyChart:
     the binomial standard deviation of ``p_t - center_t`` before the Laney
     factor (NaN where ``n_t = 0``); ``sigma_z_raw`` the moving-range estimate
     before any floor; ``z`` the standardised rate ``(p_t - center_t)/(σ_z σ_t)``.
-    ``pooled`` is ``Σx/Σn`` over the phase-I periods.
+    ``pooled`` is ``Σx/Σn`` over the phase-I periods. ``df`` is the degrees
+    of freedom of the moving-range estimate of ``σ_z``: ``0.62 (k - 1)`` for
+    ``k`` phase-I periods (the average moving range of ``k`` normal values is
+    as variable as a standard deviation on that many degrees of freedom;
+    Cryer and Ryan 1990, checked by simulation in the tests). A chart
+    learned on four weekly points knows its ``σ_z`` only roughly, and its
+    tests say so (:func:`laney_tails`).
     """
 
     center: npt.NDArray[np.float64]
@@ -124,6 +164,7 @@ class LaneyChart:
     lcl: npt.NDArray[np.float64]
     ucl: npt.NDArray[np.float64]
     z: npt.NDArray[np.float64]
+    df: float = math.inf
 
 
 def laney_p_chart(
@@ -166,7 +207,7 @@ def laney_p_chart(
     pooled = float(x[base].sum() / total) if total > 0 else math.nan
     nan = np.full(n.shape, np.nan)
     if not (0.0 < pooled < 1.0):
-        return LaneyChart(nan, pooled, math.nan, math.nan, nan.copy(), nan.copy(), nan.copy(), nan.copy())
+        return LaneyChart(nan, pooled, math.nan, math.nan, nan.copy(), nan.copy(), nan.copy(), nan.copy(), math.nan)
     safe_n = np.where(usable, n, 1.0)
     if slots is None:
         center = np.full(n.shape, pooled)
@@ -193,6 +234,7 @@ def laney_p_chart(
         z_phase1 = np.where(base, deviation / in_sample, np.nan)
     moving = np.abs(np.diff(z_phase1[base & np.isfinite(z_phase1)]))
     sigma_z_raw = float(moving.mean() / D2_MOVING_RANGE) if moving.size else 1.0
+    df = MOVING_RANGE_DF * moving.size if moving.size else math.inf
     sigma_z = max(sigma_z_raw, 1.0) if floor_sigma_z else sigma_z_raw
     sigma = np.where(base, in_sample, sigma)
     half_width = L * sigma_z * sigma
@@ -207,7 +249,55 @@ def laney_p_chart(
         lcl=np.clip(center - half_width, 0.0, 1.0),
         ucl=np.clip(center + half_width, 0.0, 1.0),
         z=z,
+        df=df,
     )
+
+
+def laney_tails(
+    chart: LaneyChart, counts: ArrayLike, totals: ArrayLike
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """One-sided tail probabilities ``P(p <= p_t)`` and ``P(p >= p_t)`` of each period under the chart.
+
+    The chart's variance of ``p_t - c_t`` is ``v = (σ_z σ_t)²`` (overdispersion
+    and the centre's own error included). Each tail is the larger of:
+
+    * a binomial with that variance: effective size ``n' = c(1-c)/v``,
+      effective count ``x' = p_t n'``, ``P(X <= x') = I_(1-c)(n' - x', x' + 1)``
+      (regularized incomplete beta, the binomial CDF continued to real ``n'``
+      and ``x'``), which keeps the skew of a rate near 0 or 1 on a few
+      decisions (a night hour of 15 decisions at 15 %);
+    * Student's t of ``z_t`` on the chart's ``df`` (its ``σ_z`` is estimated).
+
+    For many decisions and a long baseline both are the normal tail of
+    ``z_t``. NaN where the period has no decisions or the chart no limits.
+    """
+    from scipy import stats as sps
+    from scipy.special import betainc
+
+    x = _float_array(counts, "counts")
+    n = _float_array(totals, "totals")
+    variance = (chart.sigma_z * chart.sigma) ** 2
+    c = chart.center
+    ok = (n > 0) & np.isfinite(variance) & (variance > 0) & (c > 0) & (c < 1)
+    lower = np.full(n.shape, np.nan)
+    upper = np.full(n.shape, np.nan)
+    if not ok.any():
+        return lower, upper
+    size = c[ok] * (1.0 - c[ok]) / variance[ok]
+    rate = x[ok] / n[ok]
+    count = np.clip(rate * size, 0.0, size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low = np.where(count >= size, 1.0, betainc(np.maximum(size - count, 1e-12), count + 1.0, 1.0 - c[ok]))
+        high = np.where(count <= 0, 1.0, betainc(np.maximum(count, 1e-12), size - count + 1.0, c[ok]))
+    z = chart.z[ok]
+    if math.isfinite(chart.df) and chart.df > 0:
+        low = np.maximum(low, sps.t.cdf(z, chart.df))
+        high = np.maximum(high, sps.t.sf(z, chart.df))
+    else:
+        low = np.maximum(low, sps.norm.cdf(z))
+        high = np.maximum(high, sps.norm.sf(z))
+    lower[ok], upper[ok] = low, high
+    return lower, upper
 
 
 def ewma_variance(sigma2: ArrayLike, lam: float) -> npt.NDArray[np.float64]:
@@ -446,3 +536,225 @@ def change_points(
                     key=lambda c: segment_cost(signal, left, c) + segment_cost(signal, c, right),
                 )
     return ChangePoints([int(finite[cut]) for cut in cuts], penalty, sigma, jump)
+
+
+# --------------------------------------------------------------------------- limits for a false-alarm budget
+
+_STATES = 151
+
+
+def _normal_cdf(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    from scipy.special import ndtr
+
+    return np.asarray(ndtr(values), dtype=float)
+
+
+def _cusum_transitions(k: float, h: float, states: int) -> npt.NDArray[np.float64]:
+    """Brook-Evans transient block of the one-sided CUSUM ``C = max(0, C + Z - k)`` on ``[0, h]``.
+
+    Cell ``j`` covers ``[(j - ½) w, (j + ½) w)`` with ``w = 2h / (2N - 1)``
+    (cell 0 also holds the atom at 0); a move past ``h`` leaves the chain.
+    """
+    width = 2.0 * h / (2 * states - 1)
+    centre = np.arange(states) * width
+    upper = (np.arange(states) + 0.5) * width  # upper edge of each target cell
+    cdf = _normal_cdf(upper[None, :] - centre[:, None] + k)
+    transitions = np.diff(np.concatenate([np.zeros((states, 1)), cdf], axis=1), axis=1)
+    return transitions
+
+
+def _survival(start: npt.NDArray[np.float64], transitions: npt.NDArray[np.float64], steps: int) -> float:
+    """Probability of no signal after ``steps`` more periods from the state distribution ``start``."""
+    # ``steps`` vector-matrix products (O(steps N²)) rather than a matrix power (O(log(steps) N³)):
+    # for the few hundred periods of a report and N = 151 cells this is several times cheaper.
+    state = start
+    for _ in range(max(int(steps), 0)):
+        state = state @ transitions
+    return float(state.sum())
+
+
+def _check_chart(name: str, value: float, low: float = 0.0) -> None:
+    if not (math.isfinite(value) and value > low):
+        raise ParameterError(f"{name} must be a number > {low:g}, got {value!r}", name=name)
+
+
+def cusum_arl(k: float, h: float, *, states: int = _STATES) -> float:
+    """In-control average run length of the **one-sided** tabular CUSUM started at 0 (Brook-Evans).
+
+    Values independent N(0, 1); the two-sided chart's ARL₀ is about half of it
+    (``1/ARL = 1/ARL⁺ + 1/ARL⁻``). k 0.5, h 5 gives about 930 (two-sided 465).
+    """
+    if k < 0:
+        raise ParameterError(f"CUSUM k must be >= 0, got {k}", name="cusum_k")
+    _check_chart("cusum_h", h)
+    transitions = _cusum_transitions(k, h, states)
+    run_lengths = np.linalg.solve(np.eye(states) - transitions, np.ones(states))
+    return float(run_lengths[0])
+
+
+def _over_scale(probability: Callable[[float], float], limit: float, df: float) -> float:
+    """``E[probability(limit · s)]`` over ``s = sqrt(χ²_df / df)``: a chart whose σ was estimated on ``df``.
+
+    A chart standardised by an estimate ``σ̂`` has, in units of the true σ,
+    the limit ``limit · σ̂/σ``; averaging over the estimate's distribution (32
+    equiprobable points) gives its false-alarm probability. ``df`` infinite
+    (or above 5,000): ``probability(limit)``.
+    """
+    if not math.isfinite(df) or df > 5000:
+        return probability(limit)
+    from scipy import stats as sps
+
+    quantiles = (np.arange(32) + 0.5) / 32
+    scales = np.sqrt(sps.chi2.ppf(quantiles, df) / df)
+    return float(np.mean([probability(limit * scale) for scale in scales]))
+
+
+def cusum_false_alarm(k: float, h: float, periods: int, *, states: int = _STATES, df: float = math.inf) -> float:
+    """Probability that the two-sided CUSUM (k, h) signals within ``periods`` in-control periods.
+
+    ``2 P(RL⁺ <= periods)`` (the union of the two one-sided charts; module
+    docstring), capped at 1. With ``df``, the values were standardised by a
+    σ estimated on ``df`` degrees of freedom (:func:`_over_scale`; ``k`` and
+    ``h`` scale together).
+    """
+    if k < 0:
+        raise ParameterError(f"CUSUM k must be >= 0, got {k}", name="cusum_k")
+    _check_chart("cusum_h", h)
+    if periods <= 0:
+        return 0.0
+    start = np.zeros(states)
+    start[0] = 1.0
+
+    def known(scale: float) -> float:
+        # In true-σ units the chart runs with k·s and h·s.
+        one_sided = 1.0 - _survival(start, _cusum_transitions(k * scale, h * scale, states), int(periods))
+        return min(1.0, 2.0 * max(one_sided, 0.0))
+
+    return _over_scale(known, 1.0, df)
+
+
+def _solve_limit(probability: Callable[[float], float], alpha: float, low: float, high: float) -> float:
+    """The limit in ``[low, high]`` where the decreasing ``probability(limit)`` equals ``alpha``."""
+    from scipy.optimize import brentq
+
+    if not 0.0 < alpha < 1.0:
+        raise ParameterError(f"alpha must be in (0, 1), got {alpha}", name="alpha")
+    target = math.log(alpha)
+
+    def gap(limit: float) -> float:
+        return math.log(max(probability(limit), 1e-300)) - target
+
+    if gap(low) <= 0.0:
+        return low
+    while gap(high) > 0.0:
+        high *= 1.5
+    return float(brentq(gap, low, high, xtol=1e-3))
+
+
+@lru_cache(maxsize=256)
+def cusum_limit(k: float, periods: int, alpha: float, *, states: int = _STATES, df: float = math.inf) -> float:
+    """The decision interval ``h`` at which the two-sided CUSUM (k) signals by chance with probability ``alpha``.
+
+    Over ``periods`` in-control periods (:func:`cusum_false_alarm`, with the
+    ``df`` of the σ that standardised its values). The horizon matters: a
+    chart read over 336 hourly periods needs a larger ``h`` than one read over
+    28 days for the same risk of a false signal.
+    """
+    if periods <= 0:
+        return math.nan
+    return _solve_limit(lambda h: cusum_false_alarm(k, h, periods, states=states, df=df), alpha, 0.5, 20.0)
+
+
+def _ewma_grid(lam: float, L: float, states: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float]:
+    """Cell centres, the transient block and the asymptotic limit of the EWMA of N(0, 1) values."""
+    sigma = math.sqrt(lam / (2.0 - lam))
+    limit = L * sigma
+    width = 2.0 * limit / states
+    centre = np.asarray(-limit + width * (np.arange(states) + 0.5), dtype=np.float64)
+    edges = np.concatenate([centre - width / 2.0, [limit]])
+    cdf = _normal_cdf((edges[None, :] - (1.0 - lam) * centre[:, None]) / lam)
+    return centre, np.diff(cdf, axis=1), limit
+
+
+def ewma_arl(lam: float, L: float, *, states: int = _STATES) -> float:
+    """In-control ARL of the EWMA (λ, L) with asymptotic limits, started at 0 (Lucas and Saccucci).
+
+    λ 0.2, L 2.962 gives about 500. ``states`` is made odd so one cell is centred on 0.
+    """
+    if not 0.0 < lam <= 1.0:
+        raise ParameterError(f"EWMA lambda must be in (0, 1], got {lam}", name="ewma_lambda")
+    _check_chart("ewma_L", L)
+    states += 1 - states % 2
+    _, transitions, _ = _ewma_grid(lam, L, states)
+    run_lengths = np.linalg.solve(np.eye(states) - transitions, np.ones(states))
+    return float(run_lengths[states // 2])
+
+
+def ewma_false_alarm(lam: float, L: float, periods: int, *, states: int = _STATES, df: float = math.inf) -> float:
+    """Probability that the EWMA (λ, L) with exact limits signals within ``periods`` in-control periods.
+
+    The limits are the chart's exact ones, ``± L sqrt(λ/(2-λ) (1 - (1-λ)^(2t)))``:
+    at step ``t`` the cells beyond them are absorbing; once every cell is
+    inside, the rest of the horizon is one matrix power. With ``df``, the
+    values were standardised by a σ estimated on ``df`` degrees of freedom.
+    """
+    if not 0.0 < lam <= 1.0:
+        raise ParameterError(f"EWMA lambda must be in (0, 1], got {lam}", name="ewma_lambda")
+    _check_chart("ewma_L", L)
+    if periods <= 0:
+        return 0.0
+    if math.isfinite(df) and df <= 5000:
+        return _over_scale(lambda limit: ewma_false_alarm(lam, limit, periods, states=states), L, df)
+    states += 1 - states % 2
+    centre, transitions, limit = _ewma_grid(lam, L, states)
+    state = np.zeros(states)
+    state[states // 2] = 1.0
+    decay = (1.0 - lam) ** 2
+    for t in range(1, int(periods) + 1):
+        exact = limit * math.sqrt(max(1.0 - decay**t, 0.0))
+        inside = np.abs(centre) <= exact
+        if inside.all():
+            return min(1.0, max(0.0, 1.0 - _survival(state, transitions, int(periods) - t + 1)))
+        state = (state @ transitions) * inside
+    return min(1.0, max(0.0, 1.0 - float(state.sum())))
+
+
+@lru_cache(maxsize=256)
+def ewma_limit(lam: float, periods: int, alpha: float, *, states: int = _STATES, df: float = math.inf) -> float:
+    """The limit multiple ``L`` at which the EWMA (λ) signals by chance with probability ``alpha`` over ``periods``.
+
+    ``df``: of the σ that standardised the values (:func:`ewma_false_alarm`).
+    """
+    if periods <= 0:
+        return math.nan
+    return _solve_limit(lambda L: ewma_false_alarm(lam, L, periods, states=states, df=df), alpha, 0.5, 8.0)
+
+
+def normal_limit(alpha: float, tests: float, df: float = math.inf) -> float:
+    """Two-sided Bonferroni limit: ``L`` with ``2 Φ(-L) = alpha / tests`` (z-tests of ``tests`` periods).
+
+    With ``df`` the Student-t quantile instead (a σ estimated on ``df``).
+    """
+    from scipy import stats as sps
+
+    if not 0.0 < alpha < 1.0:
+        raise ParameterError(f"alpha must be in (0, 1), got {alpha}", name="alpha")
+    level = alpha / (2.0 * max(tests, 1.0))
+    if math.isfinite(df) and df > 0:
+        return float(sps.t.isf(level, df))
+    return float(sps.norm.isf(level))
+
+
+def run_limit(alpha: float, tests: float, run: int) -> float:
+    """Limit ``L`` for ``run`` consecutive points beyond it on one side: ``2 tests Φ(-L)^run = alpha``.
+
+    The union over the ``tests`` places a run can start and the two sides,
+    for independent N(0, 1) values.
+    """
+    from scipy.special import ndtri
+
+    if not 0.0 < alpha < 1.0:
+        raise ParameterError(f"alpha must be in (0, 1), got {alpha}", name="alpha")
+    if run < 1:
+        raise ParameterError(f"run must be >= 1, got {run}", name="rate_run")
+    return float(-ndtri((alpha / (2.0 * max(tests, 1.0))) ** (1.0 / run)))

@@ -12,7 +12,7 @@ backend; :func:`analyse_volume` counts a DataFrame and tests it.
 from __future__ import annotations
 
 from ._analysis import analyse_counts, analyse_volume
-from ._config import DEFAULT_SEVERITY, VolumeConfig, config_from_parameters
+from ._config import ALPHA_SHARES, DEFAULT_SEVERITY, VolumeConfig, config_from_parameters
 from ._events import SECTIONS
 from ._mix import MixTest, mix_test
 from ._parameters import VolumeParameters
@@ -39,6 +39,7 @@ __all__ = [
     "analyse_counts",
     "analyse_volume",
     "DEFAULT_SEVERITY",
+    "ALPHA_SHARES",
     "VolumeConfig",
     "config_from_parameters",
     "SECTIONS",

@@ -1,11 +1,9 @@
 """The flagged facts of the volume analysis before they become findings, and the words they share.
 
-Every test of the volume analysis (:mod:`mlreport.volume`,
-:mod:`mlreport.volume`, :mod:`mlreport.volume`,
-:mod:`mlreport.volume`, :mod:`mlreport.volume`) reports what
-it flagged as an ``_Event``: a :class:`~mlreport.findings.Finding` and what the
-headline needs (a phrase, a magnitude, since when). :data:`SECTIONS` are the
-notebook sections every finding belongs to; ``_episodes`` joins flagged
+Every test of the volume analysis (volume, rates, mix, segments, change
+points; :mod:`mlreport.volume`) reports what it flagged as an ``_Event``: a
+:class:`~mlreport.findings.Finding` and what the headline needs (a phrase, a magnitude, since
+when). :data:`SECTIONS` are the notebook sections every finding belongs to; ``_episodes`` joins flagged
 periods into maximal runs, one event each.
 """
 
@@ -22,6 +20,7 @@ __all__ = ["SECTIONS"]
 
 
 SECTIONS: dict[str, str] = {
+    "data": "Data and windows",
     "volume": "Volume timeline",
     "rates": "Decision rates",
     "mix": "Decision mix",
@@ -50,6 +49,8 @@ class _Event:
     magnitude: float = 0.0
     what: str = ""  # the phrase without its date, for headlines that join two events
     since: str = ""
+    onset: int | None = None  # the report period the flagged change starts in (onset-aware attribution)
+    decision: str = ""  # the decision label a rate or mix event is mostly about
 
     def finding(self) -> Finding:
         return Finding(

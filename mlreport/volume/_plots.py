@@ -79,7 +79,7 @@ def volume_timeline(result: VolumeResult, series: Sequence[str] | None = None) -
     for ax, name in zip(axes[:, 0], names, strict=True):
         rows = result.volume[result.volume["series"] == name]
         ax.fill_between(rows["period"], rows["lower"], rows["upper"], color=PALETTE["reference"], alpha=0.25,
-                        step="mid", linewidth=0, label=f"band (p {config.p_warning:g})")
+                        step="mid", linewidth=0, label=f"band (p {result.limits.volume_p_warning:.1g})")
         ax.plot(rows["period"], rows["expected"], color=PALETTE["reference"], linestyle="--", linewidth=1,
                 drawstyle="steps-mid", label="expected")
         ax.plot(rows["period"], rows["observed"], color=PALETTE["current"], linewidth=1.2,
@@ -93,7 +93,9 @@ def volume_timeline(result: VolumeResult, series: Sequence[str] | None = None) -
     axes[-1, 0].set_xlabel("period start (local time); dotted line: analysis start")
     slot = {"H": "hour and weekday", "D": "weekday"}.get(result.period, "week")
     title = (f"Volume per {_word(result)} vs the median of the same {slot} "
-             f"over {config.baseline_weeks} weeks; quasi-Poisson band and flags at p < {config.p_warning:g}")
+             f"over {config.baseline_weeks} weeks; quasi-Poisson band and flags at p < "
+             f"{result.limits.volume_p_warning:.1g} (the report's error budget over "
+             f"{result.limits.volume_tests:,} tests)")
     return finish(fig, title)
 
 
@@ -125,7 +127,8 @@ def rate_chart(result: VolumeResult, decisions: Sequence[str] | None = None) -> 
     axes[-1, 0].set_xlabel("period start (local time)")
     config = result.config
     centre = "seasonal centres" if config.rate_baseline == "seasonal" else "one centre"
-    return finish(fig, f"Decision rates per {_word(result)}: Laney p′ chart, {config.laney_L:g} σ limits, {centre}")
+    return finish(fig, f"Decision rates per {_word(result)}: Laney p′ chart, {result.limits.laney_L:.2f} σ limits, "
+                       f"{centre}")
 
 
 def ewma_chart(result: VolumeResult, decisions: Sequence[str] | None = None) -> Figure:
@@ -145,7 +148,7 @@ def ewma_chart(result: VolumeResult, decisions: Sequence[str] | None = None) -> 
     axes[-1, 0].set_xlabel("period start (local time), analysis window")
     config = result.config
     return finish(fig, f"EWMA of the rate's deviation from its centre, λ {config.ewma_lambda:g}, "
-                       f"L {config.ewma_L:g}, exact variance")
+                       f"L {result.limits.ewma_L:.2f}, exact variance")
 
 
 def cusum_chart(result: VolumeResult, decisions: Sequence[str] | None = None) -> Figure:
@@ -158,13 +161,13 @@ def cusum_chart(result: VolumeResult, decisions: Sequence[str] | None = None) ->
         ax.plot(rows["period"], rows["cusum_upper"], color=PALETTE["current"], linewidth=1.2, label="C⁺")
         ax.plot(rows["period"], -rows["cusum_lower"], color=PALETTE["neutral"], linewidth=1.2, label="−C⁻")
         for sign in (1, -1):
-            ax.axhline(sign * config.cusum_h, color=PALETTE["incident"], linestyle="--", linewidth=0.8)
+            ax.axhline(sign * result.limits.cusum_h, color=PALETTE["incident"], linestyle="--", linewidth=0.8)
         ax.set_ylabel(f"{label} (σ)")
         _dates(ax)
     axes[0, 0].legend(loc="upper left", ncol=2)
     axes[-1, 0].set_xlabel("period start (local time), analysis window")
     return finish(fig, f"Tabular CUSUM of the Laney-standardised rate, k {config.cusum_k:g}, "
-                       f"h {config.cusum_h:g} (dashed)")
+                       f"h {result.limits.cusum_h:.2f} (dashed)")
 
 
 def mix_chart(result: VolumeResult, scope: str = "overall") -> Figure:
@@ -183,7 +186,9 @@ def mix_chart(result: VolumeResult, scope: str = "overall") -> Figure:
     ax.set_xlabel("decision")
     ax.legend(loc="upper right")
     config = result.config
-    return finish(fig, f"Decision mix ({scope}): chi-square p = {test['p_value']:.1e}, PSI {test['psi']:.4f} "
+    since = pd.Timestamp(rows["since"].iloc[0]).strftime("%Y-%m-%d %H:%M" if result.period == "H" else "%Y-%m-%d")
+    return finish(fig, f"Decision mix ({scope}) since {since}: chi-square p = {test['p_value']:.1e} "
+                       f"(onset scan), PSI {test['psi']:.4f} "
                        f"(gates {config.mix_psi_warning:g}/{config.mix_psi_incident:g}), "
                        f"Cramér's V {test['cramers_v']:.3f}")
 
@@ -199,11 +204,13 @@ def contribution_chart(result: VolumeResult, metric: str = "volume", top: int = 
     hatches = [SEVERITY_HATCHES.get(level, "") for level in table["severity"]]
     ax.barh(labels, table["contribution"] * scale, color=colours, hatch=hatches, edgecolor="white")
     ax.axvline(0, color=PALETTE["neutral"], linewidth=0.8)
+    since = (pd.Timestamp(table["since"].iloc[0]).strftime("%Y-%m-%d %H:%M" if result.period == "H" else "%Y-%m-%d")
+             if len(table) else "the analysis start")
     if metric == "volume":
-        ax.set_xlabel("observed - expected decisions over the analysis window")
+        ax.set_xlabel(f"observed - expected decisions since {since}")
         title = "Segment contributions to the change in volume (observed - seasonal expectation)"
     else:
-        ax.set_xlabel("contribution to the overall change, pp")
+        ax.set_xlabel(f"contribution to the overall change since {since}, pp")
         title = f"Segment contributions to the change in the {metric.split(':', 1)[1]} rate (shift-share: mix + within)"
     ax.set_ylabel("segment")
     return finish(fig, title + "; colour and hatch = severity (// warning, xx incident)")

@@ -6,14 +6,34 @@ is given) is charted with Laney p′ limits, an EWMA and a tabular CUSUM
 (``rate_baseline``), with an effect-size gate (``rate_min_pp``): the rules
 ``rate_shift``, ``rate_extreme``, ``rate_out``, ``ewma_out`` and
 ``cusum_signal`` (:mod:`mlreport.volume`). A flagged rate change is
-dated from the change points and the CUSUM's onset estimate.
+dated from the change points and the CUSUM's onset estimate, and its size is
+measured from that onset on.
+
+Levels from the report's error budget (unless limits are given): over ``c``
+charts of ``m`` analysed periods each, a period is ``rate_out`` when its
+two-sided tail probability (:func:`mlreport.stats.laney_tails`: the larger of
+a binomial with the chart's variance, which keeps the skew of a rate on a few
+decisions, and Student's t on the degrees of freedom of ``σ_z``) is below the
+``rate_laney`` warning share over ``c m`` periods, ``rate_extreme`` below the
+incident share; ``rate_shift`` when ``rate_run`` consecutive periods have a
+one-sided tail below ``q`` with ``2 c m q^run`` = its share; the EWMA's ``L``
+and the CUSUM's ``h`` come from their in-control run-length distributions over
+``m`` periods, averaged over the error of ``σ_z`` (:func:`mlreport.stats.ewma_limit`,
+:func:`mlreport.stats.cusum_limit`). The limits drawn are the warning level's
+(the t quantile times the chart's σ). The CUSUM is **not reset** after a
+signal: a report reads its window once, as a whole, and the sum that stays
+above ``h`` shows how long the excursion lasted and dates its start (``N``);
+a reset would re-arm the chart and split one shift into several signals. The
+budget concerns the first signal (the probability that the run length is at
+most ``m``), which a reset does not change; the periods after it belong to
+the same excursion, one finding.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -26,12 +46,18 @@ from ..stats import (
     EWMA_METHOD,
     LANEY_METHOD,
     LANEY_SEASONAL_METHOD,
+    MOVING_RANGE_DF,
     PERIOD_WORDS,
     PERIODS_PER_WEEK,
+    cusum_limit,
     ewma_chart,
+    ewma_limit,
     laney_p_chart,
+    laney_tails,
+    normal_limit,
     tabular_cusum,
 )
+from ._budget import _Limits
 from ._config import VolumeConfig
 from ._events import SECTIONS, _episodes, _Event
 
@@ -86,13 +112,52 @@ def _cusum_shift(cusum: Any, deviation: np.ndarray, analysed: np.ndarray) -> np.
     return shift
 
 
-def _rate_state(label: str, x: np.ndarray, n: np.ndarray, counts: DecisionCounts, config: VolumeConfig) -> _RateState:
+@dataclass(frozen=True)
+class _RateLevels:
+    """Per-period tail levels of the Laney rules (NaN: the rule uses a given limit in σ instead)."""
+
+    out: float  # two-sided p of rate_out
+    extreme: float  # two-sided p of rate_extreme
+    run: float  # one-sided p of each period of a rate_shift run
+
+
+def _resolve_limits(counts: DecisionCounts, config: VolumeConfig, limits: _Limits, charts: int) -> _RateLevels:
+    """The rate rules' levels and limits for ``charts`` charts over the analysed periods (module docstring)."""
+    totals = counts.overall.sum(axis=1)
+    B = counts.baseline_periods
+    usable = (counts.exposure > 0) & ~counts.holiday & (totals > 0)
+    periods = max(int(usable[B:].sum()), 1)
+    moving_ranges = max(int(usable[:B].sum()) - 1, 0)
+    df = MOVING_RANGE_DF * moving_ranges if moving_ranges else math.inf
+    tests = charts * periods
+    limits.rate_charts, limits.rate_periods = charts, periods
+    out = config.alpha("rate_laney", "warning") / tests
+    extreme = config.alpha("rate_laney", "incident") / tests
+    run = (config.alpha("rate_shift", "incident") / (2.0 * tests)) ** (1.0 / config.rate_run)
+    limits.laney_L = config.laney_L if config.laney_L is not None else normal_limit(
+        config.alpha("rate_laney", "warning"), tests, df)
+    limits.extreme_L = max(config.extreme_L if config.extreme_L is not None else normal_limit(
+        config.alpha("rate_laney", "incident"), tests, df), limits.laney_L)
+    limits.shift_L = config.laney_L if config.laney_L is not None else normal_limit(2.0 * run, 1, df)
+    limits.ewma_L = config.ewma_L if config.ewma_L is not None else ewma_limit(
+        config.ewma_lambda, periods, config.alpha("rate_ewma", "warning") / charts, df=df)
+    limits.cusum_h = config.cusum_h if config.cusum_h is not None else cusum_limit(
+        config.cusum_k, periods, config.alpha("rate_cusum", "warning") / charts, df=df)
+    return _RateLevels(
+        out=math.nan if config.laney_L is not None else out,
+        extreme=math.nan if config.extreme_L is not None else extreme,
+        run=math.nan if config.laney_L is not None else run,
+    )
+
+
+def _rate_state(label: str, x: np.ndarray, n: np.ndarray, counts: DecisionCounts, config: VolumeConfig,
+                limits: _Limits, levels: _RateLevels) -> _RateState:
     B = counts.baseline_periods
     t = np.arange(len(n))
     usable = (counts.exposure > 0) & ~counts.holiday & (n > 0)
     seasonal = config.rate_baseline == "seasonal"
     slots = t % PERIODS_PER_WEEK[counts.period] if seasonal else None
-    chart = laney_p_chart(x, n, usable & (t < B), L=config.laney_L, floor_sigma_z=config.laney_floor,
+    chart = laney_p_chart(x, n, usable & (t < B), L=limits.laney_L, floor_sigma_z=config.laney_floor,
                           slots=slots)
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(n > 0, x / np.where(n > 0, n, 1.0), np.nan)
@@ -107,17 +172,36 @@ def _rate_state(label: str, x: np.ndarray, n: np.ndarray, counts: DecisionCounts
         if not seasonal and math.isfinite(chart.pooled) and phase1_n > 0 else 0.0
     )
     ewma = ewma_chart(deviation, 0.0, np.where(analysed, sigma2, np.nan), lam=config.ewma_lambda,
-                      L=config.ewma_L, target_variance=center_variance)
-    cusum = tabular_cusum(np.where(analysed, chart.z, np.nan), k=config.cusum_k, h=config.cusum_h)
+                      L=limits.ewma_L, target_variance=center_variance)
+    cusum = tabular_cusum(np.where(analysed, chart.z, np.nan), k=config.cusum_k, h=limits.cusum_h)
     # Effect-size gate: at bank volumes a tenth of a point is "significant" and immaterial.
     minimum = config.rate_min_pp / 100.0
+    lower_tail, upper_tail = laney_tails(chart, x, n)
+    two_sided = np.minimum(1.0, 2.0 * np.minimum(lower_tail, upper_tail))
     with np.errstate(invalid="ignore"):
         material = np.abs(deviation) >= minimum
-        above = analysed & (rate > chart.ucl) & material
-        below = analysed & (rate < chart.lcl) & material
-        extreme = analysed & (np.abs(chart.z) > config.extreme_L) & material
+        # The limits drawn and tested: the warning level's (t quantile x the chart's σ), or a given L.
+        half_width = limits.laney_L * chart.sigma_z * chart.sigma
+        chart = replace(chart, lcl=np.clip(chart.center - half_width, 0.0, 1.0),
+                        ucl=np.clip(chart.center + half_width, 0.0, 1.0))
+        if math.isnan(levels.out):
+            above = analysed & (rate > chart.ucl) & material
+            below = analysed & (rate < chart.lcl) & material
+        else:
+            above = analysed & (two_sided < levels.out) & (deviation > 0) & material
+            below = analysed & (two_sided < levels.out) & (deviation < 0) & material
+        if math.isnan(levels.extreme):
+            extreme = analysed & (np.abs(chart.z) > limits.extreme_L) & material
+        else:
+            extreme = analysed & (two_sided < levels.extreme) & material
         ewma_out = analysed & ewma.out & (np.abs(ewma.statistic) >= minimum)
-    shift = _runs_beyond(above, analysed, config.rate_run) | _runs_beyond(below, analysed, config.rate_run)
+        if math.isnan(levels.run):
+            run_above = analysed & (chart.z > limits.shift_L) & material
+            run_below = analysed & (chart.z < -limits.shift_L) & material
+        else:
+            run_above = analysed & (upper_tail < levels.run) & material
+            run_below = analysed & (lower_tail < levels.run) & material
+    shift = _runs_beyond(run_above, analysed, config.rate_run) | _runs_beyond(run_below, analysed, config.rate_run)
     masks = {
         "rate_out": above | below,
         "rate_shift": shift,
@@ -131,14 +215,17 @@ def _rate_state(label: str, x: np.ndarray, n: np.ndarray, counts: DecisionCounts
                       chart.z, ewma, cusum, rules, severity, analysed)
 
 
-def _rate_states(counts: DecisionCounts, config: VolumeConfig) -> list[_RateState]:
+def _rate_states(counts: DecisionCounts, config: VolumeConfig, limits: _Limits) -> list[_RateState]:
     totals = counts.overall.sum(axis=1).astype(float)
+    override = counts.overrides is not None and counts.override_known is not None
+    levels = _resolve_limits(counts, config, limits, len(counts.labels) + int(override))
     states = [
-        _rate_state(label, counts.overall[:, d].astype(float), totals, counts, config)
+        _rate_state(label, counts.overall[:, d].astype(float), totals, counts, config, limits, levels)
         for d, label in enumerate(counts.labels)
     ]
     if counts.overrides is not None and counts.override_known is not None:
-        states.append(_rate_state(OVERRIDE_LABEL, counts.overrides, counts.override_known, counts, config))
+        states.append(_rate_state(OVERRIDE_LABEL, counts.overrides, counts.override_known, counts, config,
+                                  limits, levels))
     return states
 
 
@@ -200,7 +287,7 @@ def _rate_onset(st: _RateState, first: int, change_indices: Sequence[int], B: in
 
 
 def _rate_events(
-    counts: DecisionCounts, states: list[_RateState], config: VolumeConfig,
+    counts: DecisionCounts, states: list[_RateState], config: VolumeConfig, limits: _Limits,
     rate_changes: Mapping[str, Sequence[int]],
 ) -> list[_Event]:
     events: list[_Event] = []
@@ -211,12 +298,14 @@ def _rate_events(
         "ewma": ("ewma_out",),
         "cusum": ("cusum_signal",),
     }
+    budget = (f" (the report's error budget over {limits.rate_charts} charts x {limits.rate_periods} "
+              f"{PERIOD_WORDS[period]}s)")
     methods = {
-        "laney": _laney_method(config, counts.period)
-        + f"; incident: {config.rate_run} consecutive periods beyond the limits on one side or one beyond "
-        f"{config.extreme_L:g} σ",
-        "ewma": EWMA_METHOD.format(lam=config.ewma_lambda, L=config.ewma_L),
-        "cusum": CUSUM_METHOD.format(k=config.cusum_k, h=config.cusum_h),
+        "laney": _laney_method(config, counts.period, limits.laney_L)
+        + f"; incident: {config.rate_run} consecutive periods beyond {limits.shift_L:.2f} σ on one side or one "
+        f"beyond {limits.extreme_L:.2f} σ" + budget,
+        "ewma": EWMA_METHOD.format(lam=config.ewma_lambda, L=f"{limits.ewma_L:.2f}") + budget,
+        "cusum": CUSUM_METHOD.format(k=config.cusum_k, h=f"{limits.cusum_h:.2f}") + budget,
     }
     for st in states:
         if not math.isfinite(st.pooled):
@@ -251,20 +340,21 @@ def _rate_events(
                 f"{int(st.analysed.sum())} {PERIOD_WORDS[period]}s {what}, first at {level} level on "
                 f"{period_text(counts.periods[first], period)}"
             )
-            threshold = {"laney": config.laney_L, "ewma": config.ewma_L, "cusum": config.cusum_h}[group]
+            threshold = round({"laney": limits.laney_L, "ewma": limits.ewma_L, "cusum": limits.cusum_h}[group], 3)
             events.append(_Event(
                 kind="rate", check=f"rate_{group}", subject=subject, severity=level, message=message,
                 phrase=phrase, what=f"{name} {delta * 100:+.1f} pp", since=since,
                 value=delta * 100, threshold=threshold, method=methods[group],
                 section=SECTIONS["rates"],
-                period=f"{since}/{period_text(counts.periods[-1], period)}", magnitude=abs(delta),
+                period=f"{since}/{period_text(counts.periods[-1], period)}", magnitude=abs(delta), onset=onset,
+                decision=st.label if st.label != OVERRIDE_LABEL else "",
             ))
     return events
 
 
-def _laney_method(config: VolumeConfig, period: str) -> str:
+def _laney_method(config: VolumeConfig, period: str, L: float) -> str:
     floor = ", floored at 1" if config.laney_floor else ""
     if config.rate_baseline == "flat":
-        return LANEY_METHOD.format(L=config.laney_L, floor=floor)
+        return LANEY_METHOD.format(L=f"{L:.2f}", floor=floor)
     slot = {"H": "hour of the week", "D": "weekday", "W": "every week"}[period]
-    return LANEY_SEASONAL_METHOD.format(L=config.laney_L, floor=floor, slot=slot)
+    return LANEY_SEASONAL_METHOD.format(L=f"{L:.2f}", floor=floor, slot=slot)

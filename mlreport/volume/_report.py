@@ -3,8 +3,10 @@
 The volume analysis needs only counts (:class:`~mlreport.counts.DecisionCounts`),
 so every backend runs all of it: the backend (pandas in memory, DuckDB or
 Spark where the data lies) counts the decision log
-(:meth:`mlreport.backends.Backend.decision_counts`) and the tests, control
-charts and drill-downs then run on the counts alone. Only column roles the
+(:meth:`mlreport.backends.Backend.decision_counts`; a daily or weekly report
+counts it once more on the hourly grid of its windows, for runs of zero
+hours and partial periods) and the tests, control charts and drill-downs
+then run on the counts alone. Only column roles the
 spec and the parameters leave open are inferred from rows, which the backend
 chooses (:meth:`~mlreport.backends.Backend.role_rows`).
 """
@@ -13,9 +15,9 @@ from __future__ import annotations
 
 from .. import data, sample
 from ..backends import Source, as_source, open_backend
-from ..counts import resolve_roles
+from ..counts import hourly_grid, resolve_roles
 from ..spec import ModelSpec, load_spec
-from ._analysis import analyse_counts
+from ._analysis import _hourly_roles, analyse_counts
 from ._parameters import VolumeParameters
 from ._result import VolumeResult
 
@@ -48,7 +50,12 @@ def analyse(parameters: VolumeParameters) -> VolumeResult:
     )
     config = parameters.config(spec)
     counts = engine.decision_counts(source, config, **roles)
-    return analyse_counts(counts, config, backend=engine, inputs=log, model=spec.model if spec is not None else "")
+    hourly = None
+    if counts.period != "H":
+        # Runs of zero hours and partial days need the hourly counts of the same windows: one more count.
+        hourly = engine.decision_counts(source, hourly_grid(config, counts.analysis_start), **_hourly_roles(roles))
+    return analyse_counts(counts, config, hourly=hourly, backend=engine, inputs=log,
+                          model=spec.model if spec is not None else "")
 
 
 def _decision_log(parameters: VolumeParameters, log: data.InputLog) -> Source:

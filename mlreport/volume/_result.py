@@ -23,6 +23,7 @@ from ..stats import PERIOD_WORDS
 from ..tables import Table
 from ..tables import table as report_table
 from . import _plots
+from ._budget import _Limits
 from ._config import VolumeConfig
 from ._events import _Event
 from ._methods import methods_table
@@ -56,7 +57,9 @@ class VolumeResult(AnalysisResult):
         series x period: ``series`` ("overall" or "column=value"),
         ``segment_column``, ``segment_value``, ``period``, ``window``
         ("baseline" / "analysis"), ``exposure``, ``holiday``, ``observed``,
-        ``expected``, ``lower`` / ``upper`` (central band at ``p_warning``),
+        ``covered`` (share of the period's expected volume the data covers),
+        ``expected`` (scaled by it), ``lower`` / ``upper`` (central band at the
+        per-test warning level),
         ``p_value`` (two-sided), ``dispersion`` (φ), ``rule``, ``severity``.
     ``rates``
         decision label (and "override") x period: ``n``, ``count``, ``rate``,
@@ -64,11 +67,16 @@ class VolumeResult(AnalysisResult):
         ``ewma_lcl`` / ``ewma_ucl``, ``cusum_upper`` / ``cusum_lower``, ``rule``,
         ``severity``.
     ``mix``
-        scope x decision: baseline and current counts and shares, ``change_pp``.
+        scope x decision: baseline and current counts and shares from
+        ``since`` (the overall scope from the onset of the most severe rate
+        finding, a segment level from its own onset), ``expected_share`` (the
+        baseline's slot shares over that window), ``change_pp``.
     ``mix_tests``
-        scope (overall, each segment level, score bands): chi-square, dof,
-        ``p_value``, ``q_value`` (BH across segment levels), ``cramers_v``,
-        ``psi``, ``rule``, ``severity``.
+        scope (overall, each segment level, score bands): ``since`` (the most
+        significant onset) and ``onsets`` (candidates scanned), chi-square,
+        dof, ``dispersion`` (φ), ``p_onset`` (at that onset), ``p_value``
+        (times the onsets), ``q_value`` (BH across segment levels),
+        ``cramers_v``, ``psi``, ``rule``, ``severity``.
     ``contributions``
         segment level x metric ("volume" or "rate:<label>"): see
         :meth:`segment_table`.
@@ -81,6 +89,11 @@ class VolumeResult(AnalysisResult):
     run's :class:`~mlreport.data.InputLog`) and ``model`` (the spec's model
     name), set by :func:`~mlreport.volume.analyse`; a result of
     :func:`~mlreport.volume.analyse_counts` alone has no backend and no inputs.
+    ``limits``: the thresholds the report's error budget resolved to (printed
+    in the methods table and the run record's thresholds); ``hourly``: the
+    hourly counts a daily or weekly report found its zero runs on, if any;
+    ``moved_decision``: the decision the rate findings are about
+    (:meth:`most_moved_decision`).
 
     The report, by notebook section (:data:`TABLES` and :data:`FIGURES` name
     the keys), each computed on first use:
@@ -115,6 +128,9 @@ class VolumeResult(AnalysisResult):
     backend: Backend | None = field(default=None, repr=False, compare=False)
     inputs: InputLog = field(default_factory=InputLog, repr=False, compare=False)
     model: str = ""
+    limits: _Limits = field(default_factory=_Limits, repr=False)
+    moved_decision: str | None = None
+    hourly: DecisionCounts | None = field(default=None, repr=False, compare=False)
 
     # -- the shape every analysis shares -------------------------------------
     @cached_property
@@ -153,7 +169,7 @@ class VolumeResult(AnalysisResult):
             "flagged_volume": lambda: _table(
                 self.flagged_volume(), "Flagged series and periods, most severe first (at most 20)"),
             "mix_tests": lambda: _table(
-                self.mix_tests.drop(columns=["segment_column", "segment_value"]).round(5).head(20),
+                _rounded(self.mix_tests.drop(columns=["segment_column", "segment_value"]), 5).head(20),
                 "Decision-mix tests, baseline against current window: chi-square, Cramér's V and PSI "
                 "(first 20 scopes)"),
             "score_bands": lambda: _table(
@@ -207,8 +223,12 @@ class VolumeResult(AnalysisResult):
         }
 
     def thresholds(self) -> dict[str, Any]:
-        """Every parameter, threshold and the severity mapping, with the resolved windows."""
-        return {**self.config.to_dict(), **self.windows()}
+        """Every parameter, threshold and the severity mapping, with the resolved windows and limits.
+
+        ``resolved`` holds the per-test thresholds the error budget gave this
+        report (:attr:`limits`).
+        """
+        return {**self.config.to_dict(), **self.windows(), "resolved": self.limits.to_dict()}
 
     def methods(self) -> dict[str, str]:
         """Method name -> convention string, for ``summarize(methods=...)``."""
@@ -222,7 +242,7 @@ class VolumeResult(AnalysisResult):
 
     def methods_table(self) -> pd.DataFrame:
         """Every method with its parameters and thresholds (the report's methods section)."""
-        return methods_table(self.config, self.counts)
+        return methods_table(self.config, self.counts, self.limits)
 
     def overview(self) -> pd.DataFrame:
         """What was analysed: rows, period, windows, series and labels (one column of facts)."""
@@ -259,11 +279,14 @@ class VolumeResult(AnalysisResult):
         return table.round({"before": 4, "after": 4, "change": 4})
 
     def most_moved_decision(self) -> str | None:
-        """The decision label whose overall share moved most between the windows."""
-        overall = self.mix[self.mix["scope"] == "overall"]
-        if overall.empty or overall["change_pp"].isna().all():
-            return None
-        return str(overall["decision"].iloc[int(overall["change_pp"].abs().argmax())])
+        """The decision the report's rate findings are about, else the one that moved most.
+
+        The decision of the most severe flagged rate or decision-mix finding
+        (overall or in a segment); without any, the label whose overall share
+        moved most in standard errors from the overall mix scan's onset. None
+        without decisions.
+        """
+        return self.moved_decision
 
     def metrics(self) -> dict[str, Any]:
         """Key figures for the run record."""
@@ -287,11 +310,14 @@ class VolumeResult(AnalysisResult):
 
         ``metric`` is "volume", "rate:<label>" (for example "rate:approve") or
         "rate" (the decision whose overall share moved most).
-        Volume: observed and expected counts over the analysed periods, their
+        Volume: observed and expected counts over the analysed periods from
+        ``since`` (the onset of the report's most severe volume finding), their
         difference (the contribution) and its share of the column's total
-        change, BH-adjusted q-value. Rates: baseline and current rate of the
-        segment (%), mix and within effects and their sum (pp) from
-        :func:`~mlreport.volume.shift_share`; they add up to the overall change.
+        change, and the level's own test (BH-adjusted q-value, from its own
+        onset). Rates: baseline and current rate of the segment (%), from
+        ``since`` (the onset of the most severe rate finding), mix and within
+        effects and their sum (pp) from :func:`~mlreport.volume.shift_share`;
+        they add up to the overall change over the same window.
         """
         if metric == "rate":
             label = self.most_moved_decision()
@@ -302,7 +328,7 @@ class VolumeResult(AnalysisResult):
             return table
         if metric == "volume":
             view = table[[
-                "segment_column", "segment_value", "baseline", "expected", "current", "contribution",
+                "segment_column", "segment_value", "since", "baseline", "expected", "current", "contribution",
                 "relative_change", "share_of_change", "q_value", "flags", "severity",
             ]].rename(columns={
                 "baseline": "baseline volume", "expected": "expected", "current": "observed",
@@ -314,7 +340,7 @@ class VolumeResult(AnalysisResult):
             })
         else:
             view = table[[
-                "segment_column", "segment_value", "baseline", "current", "mix_effect",
+                "segment_column", "segment_value", "since", "baseline", "current", "mix_effect",
                 "within_effect", "contribution", "q_value", "flags", "severity",
             ]].rename(columns={
                 "baseline": "baseline rate %", "current": "current rate %",
@@ -324,8 +350,14 @@ class VolumeResult(AnalysisResult):
             for column in ("baseline rate %", "current rate %", "mix effect pp", "within effect pp", "contribution pp"):
                 view[column] = view[column] * 100
         order = table["contribution"].abs().sort_values(ascending=False).index
-        return view.loc[order].head(top).round(3).reset_index(drop=True)
+        return _rounded(view.loc[order].head(top), 3).reset_index(drop=True)
 
+
+
+def _rounded(frame: pd.DataFrame, decimals: int) -> pd.DataFrame:
+    """``frame`` with its numeric columns rounded (dates and text as they are)."""
+    numeric = frame.select_dtypes("number").columns
+    return frame.round({column: decimals for column in numeric})
 
 
 def _table(frame: pd.DataFrame, caption: str) -> Table:

@@ -80,11 +80,27 @@ def test_override_rate_from_a_flag_or_a_final_decision(clean):
     assert rate["count"].sum() == (overridden & (clean.decision != "approve")).sum()
 
 
-def test_partial_last_period_is_left_out(clean):
+def test_partial_last_period_is_graded_by_its_covered_share(clean):
+    # Issue 13: a last day covered to 09:00 was dropped (< 90 % covered) or, covered to 11:51, graded as a
+    # complete day. It now stays and is graded against the share of its expected volume the data covers.
     cut = clean[clean.timestamp < "2026-03-01 09:00"]
     result = analyse(cut)
-    assert result.volume.period.max() == pd.Timestamp("2026-02-28")
-    assert any("left out as incomplete" in f.message for f in result.findings)
+    overall = result.volume[result.volume.series == "overall"].set_index("period")
+    last = overall.loc[pd.Timestamp("2026-03-01")]
+    assert 0.0 < last.covered < 0.5  # the night and early morning of a day: well under half its decisions
+    assert last.severity == "ok"
+    full = analyse(clean).volume.query("series == 'overall'").set_index("period").loc[pd.Timestamp("2026-03-01")]
+    assert last.expected == pytest.approx(full.expected * last.covered, rel=0.05)
+    assert any("is covered only to 2026-03-01 08:" in f.message and "not as a complete day" in f.message
+               for f in result.findings)
+
+
+def test_partial_first_period_is_noted_and_not_a_full_baseline_day(clean):
+    late = clean[clean.timestamp >= "2026-01-05 13:00"]
+    result = analyse(late)
+    assert any("the first day (2026-01-05) is covered only from 2026-01-05 13:" in f.message
+               for f in result.findings)
+    assert result.status == analyse(clean).status
 
 
 def test_analysis_start_after_the_data_names_the_parameter_and_the_range(clean):

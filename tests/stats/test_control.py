@@ -10,7 +10,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlreport.errors import ParameterError
-from mlreport.stats import change_points, ewma_chart, ewma_variance, laney_p_chart, segment_cost, tabular_cusum
+from mlreport.stats import (
+    change_points,
+    cusum_arl,
+    cusum_false_alarm,
+    cusum_limit,
+    ewma_arl,
+    ewma_chart,
+    ewma_false_alarm,
+    ewma_limit,
+    ewma_variance,
+    laney_p_chart,
+    normal_limit,
+    run_limit,
+    segment_cost,
+    tabular_cusum,
+)
 
 # Montgomery, Introduction to Statistical Quality Control, Example 9.1 / Table 9.1:
 # 30 observations, the first 20 from N(10, 1), the last 10 from N(11, 1).
@@ -221,3 +236,72 @@ def test_long_series_are_dated_to_the_period():
     assert found.jump > 1
     assert found.indices == [700]
     assert segment_cost(values, 0, 700) + segment_cost(values, 700, 1344) < segment_cost(values, 0, 1344)
+
+
+# --------------------------------------------------------------------------- limits for a false-alarm budget
+
+
+def _simulated_cusum_alarm(k, h, periods, runs=20_000, seed=0):
+    rng = np.random.default_rng(seed)
+    upper = np.zeros(runs)
+    lower = np.zeros(runs)
+    alarmed = np.zeros(runs, dtype=bool)
+    for _ in range(periods):
+        z = rng.standard_normal(runs)
+        upper = np.maximum(0.0, upper + z - k)
+        lower = np.maximum(0.0, lower - z - k)
+        alarmed |= (upper > h) | (lower > h)
+    return alarmed.mean()
+
+
+@pytest.mark.parametrize("h, one_sided", [(4.0, 336.0), (5.0, 930.0)])
+def test_cusum_arl_matches_the_published_values(h, one_sided):
+    # Montgomery, Table 9.3: k = 1/2, h = 4 / 5 give two-sided ARL0 168 / 465 (one-sided 336 / 930);
+    # Siegmund's approximation (exp(2kb) - 2kb - 1) / (2k^2), b = h + 1.166, agrees to about 1 %.
+    arl = cusum_arl(0.5, h)
+    assert arl == pytest.approx(one_sided, rel=0.01)
+    b = h + 1.166
+    assert arl == pytest.approx((math.exp(b) - b - 1) / 0.5, rel=0.02)
+
+
+@pytest.mark.parametrize("lam, L", [(0.2, 2.962), (0.1, 2.814), (0.05, 2.615), (0.4, 3.054)])
+def test_ewma_arl_matches_lucas_and_saccucci(lam, L):
+    # Lucas and Saccucci (1990) / Montgomery Table 9.11: these pairs have in-control ARL 500.
+    assert ewma_arl(lam, L) == pytest.approx(500.0, rel=0.01)
+
+
+def test_cusum_false_alarm_over_a_horizon_matches_simulation():
+    for h, periods in ((4.0, 50), (5.0, 200)):
+        simulated = _simulated_cusum_alarm(0.5, h, periods)
+        assert cusum_false_alarm(0.5, h, periods) == pytest.approx(simulated, rel=0.12, abs=0.004)
+
+
+def test_ewma_false_alarm_with_exact_limits_matches_simulation():
+    rng = np.random.default_rng(3)
+    runs, periods, lam, L = 4_000, 60, 0.2, 2.7
+    alarms = 0
+    for _ in range(runs):
+        chart = ewma_chart(rng.standard_normal(periods), 0.0, np.ones(periods), lam=lam, L=L)
+        alarms += bool(chart.out.any())
+    simulated = alarms / runs
+    assert ewma_false_alarm(lam, L, periods) == pytest.approx(simulated, rel=0.15, abs=0.01)
+
+
+def test_limits_solve_for_the_budget_and_grow_with_the_horizon():
+    for periods in (14, 336):
+        h = cusum_limit(0.5, periods, 0.002)
+        assert cusum_false_alarm(0.5, h, periods) == pytest.approx(0.002, rel=0.01)
+        L = ewma_limit(0.2, periods, 0.002)
+        assert ewma_false_alarm(0.2, L, periods) == pytest.approx(0.002, rel=0.01)
+    assert cusum_limit(0.5, 14, 0.002) < cusum_limit(0.5, 336, 0.002)
+    assert ewma_limit(0.2, 14, 0.002) < ewma_limit(0.2, 336, 0.002)
+
+
+def test_normal_and_run_limits_are_the_bonferroni_quantiles():
+    from scipy import stats as sps
+
+    L = normal_limit(0.0075, 1008)
+    assert 2 * sps.norm.sf(L) == pytest.approx(0.0075 / 1008)
+    L = run_limit(0.0005, 1008, 3)
+    assert 2 * 1008 * sps.norm.sf(L) ** 3 == pytest.approx(0.0005)
+    assert run_limit(0.0005, 1008, 1) == pytest.approx(normal_limit(0.0005, 1008))

@@ -20,6 +20,8 @@ from mlreport.stats import (
     pearson_dispersion,
     period_exposure,
     seasonal_expected,
+    zero_expected_minimum,
+    zero_log_probability,
 )
 
 
@@ -216,3 +218,42 @@ def test_count_band_covers_the_distribution():
     assert lower[0] == upper[0] == 0.0
     band = count_band([mu], [ratio], 1e-3)
     assert band.lower[0] < mu < band.upper[0]
+
+
+# --------------------------------------------------------------------------- zero counts
+
+
+@pytest.mark.parametrize("expected, ratio", [(0.5, 1.0), (13.0, 1.0), (13.0, 1.9), (40.0, 3.0), (2.0, 1.39)])
+def test_zero_log_probability_is_the_negative_binomial_probability_of_zero(expected, ratio):
+    got = zero_log_probability(np.array([expected]), np.array([ratio]))[0]
+    if ratio <= 1.0:
+        assert got == pytest.approx(sps.poisson.logpmf(0, expected))
+    else:
+        # NB1: mean e, variance r e -> n = e / (r - 1), p = 1 / r (scipy's parametrisation).
+        assert got == pytest.approx(sps.nbinom.logpmf(0, expected / (ratio - 1.0), 1.0 / ratio))
+
+
+def test_a_run_of_zeros_has_the_probability_that_its_total_is_zero():
+    # Independent NB1 periods with one ratio: the product of P(0) is P(sum = 0) for the summed mean.
+    means, ratio = np.array([3.0, 7.5, 0.0, 11.0]), 1.6
+    run = zero_log_probability(means, ratio).sum()
+    assert run == pytest.approx(sps.nbinom.logpmf(0, means.sum() / (ratio - 1.0), 1.0 / ratio))
+    assert zero_log_probability(np.array([0.0]), 2.0)[0] == 0.0  # nothing expected: a zero is certain
+
+
+def test_zero_expected_minimum_follows_the_number_of_tests_and_the_dispersion():
+    # The brief's figures: one zero among ~6,000 hour x segment tests at a 1 % family-wise error
+    # needs about 13 expected with a known Poisson mean, about 19 when overdispersed (r 1.9).
+    poisson = zero_expected_minimum(0.01, 6000)
+    assert poisson == pytest.approx(math.log(600_000)) and 13.0 < poisson < 13.5
+    assert 18.5 < zero_expected_minimum(0.01, 6000, 1.9) < 19.0
+    # At the minimum the probability of a zero is exactly the per-test level (scipy's NB and Poisson).
+    for tests, ratio in ((6000, 1.0), (6000, 1.9), (98, 2.5), (50_000, 1.2)):
+        e = zero_expected_minimum(0.01, tests, ratio)
+        p0 = sps.poisson.pmf(0, e) if ratio <= 1 else sps.nbinom.pmf(0, e / (ratio - 1), 1 / ratio)
+        assert p0 == pytest.approx(0.01 / tests, rel=1e-9)
+    # More tests or more dispersion need more expected volume before one zero means anything.
+    assert zero_expected_minimum(0.01, 600) < poisson < zero_expected_minimum(0.01, 60_000)
+    assert zero_expected_minimum(0.01, 6000, 1.5) < zero_expected_minimum(0.01, 6000, 2.5)
+    with pytest.raises(ParameterError):
+        zero_expected_minimum(0.0, 10)

@@ -135,7 +135,11 @@ def test_segment_appearing_mid_window_is_flagged_new_not_alarmed(clean):
     assert new[0].severity == "warning" and "2026-02-16" in new[0].message
     row = result.contributions[(result.contributions.metric == "volume")
                                & (result.contributions.segment_value == "partner")].iloc[0]
-    assert row["current"] == 1_500 and row["expected"] == 0 and "new since 2026-02-16" in row["flags"]
+    # Issue 13: the drill-down counts from the onset of the report's volume change (its "since").
+    since = pd.Timestamp(row["since"])
+    assert since >= pd.Timestamp("2026-02-16")
+    assert row["current"] == (partner.timestamp >= since).sum() and row["expected"] == 0
+    assert "new since 2026-02-16" in row["flags"]
     series = result.volume[result.volume.series == "channel=partner"]
     assert series.expected.isna().all() and (series.severity == "ok").all()
 

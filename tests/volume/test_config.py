@@ -11,8 +11,12 @@ from mlreport.volume import DEFAULT_SEVERITY, VolumeConfig, config_from_paramete
 
 def test_config_defaults_and_version():
     config = VolumeConfig()
+    # Issue 13: ewma_L and cusum_h (and the Laney limits and tail levels) default to None, resolved per
+    # report from the error budget (5 % warning, 1 % incident) over the periods charted.
     assert (config.baseline_weeks, config.ewma_lambda, config.ewma_L, config.cusum_k, config.cusum_h) == (
-        4, 0.2, 3.0, 0.5, 5.0)
+        4, 0.2, None, 0.5, None)
+    assert (config.alpha_warning, config.alpha_incident, config.p_warning, config.zero_expected_min) == (
+        0.05, 0.01, None, None)
     assert config.severity == DEFAULT_SEVERITY
     assert config.version
     assert config.to_dict()["severity"]["volume_zero"] == "incident"
@@ -31,7 +35,7 @@ def test_config_severity_override_merges_over_defaults():
         ({"severity": {"no_such_rule": "warning"}}, "severity"),
         ({"severity": {"volume_zero": "critical"}}, "severity"),
         ({"ewma_lambda": 0.0}, "ewma_lambda"),
-        ({"p_incident": 0.01}, "p_incident"),
+        ({"p_warning": 1e-3, "p_incident": 0.01}, "p_incident"),
         ({"baseline_weeks": 0}, "baseline_weeks"),
         ({"period": "month"}, "period"),
         ({"timezone": "Mars/Olympus"}, "timezone"),

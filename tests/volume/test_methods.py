@@ -19,12 +19,13 @@ def test_one_row_per_method_with_its_parameters(result):
     table = result.methods_table().set_index("method")
     assert list(table.columns) == ["description", "parameters"]
     assert list(table.index) == [
-        "periods", "windows", "seasonal baseline", "overdispersion and tail probability", "volume rules",
-        "Laney p′ chart", "EWMA", "CUSUM", "decision-mix change", "score-band mix", "segment contributions",
-        "segment tests", "change points", "severity mapping", "policy version"]
+        "periods", "windows", "error budget", "seasonal baseline", "overdispersion and tail probability",
+        "volume rules", "Laney p′ chart", "EWMA", "CUSUM", "decision-mix change", "score-band mix",
+        "segment contributions", "segment tests", "change points", "timestamps", "severity mapping",
+        "policy version"]
     assert table.loc["CUSUM", "parameters"] == "k 0.5, h 6"
     assert "λ 0.3" in table.loc["EWMA", "parameters"]
-    assert table.loc["policy version", "parameters"] == "volume-1"
+    assert table.loc["policy version", "parameters"] == "volume-2"  # issue 13: the budget is a new policy
 
 
 def test_the_severity_mapping_lists_every_rule_as_configured(result):

@@ -92,8 +92,12 @@ def test_threshold_values_are_checked_against_the_specs_policy():
     spec = ModelSpec.from_dict({"thresholds": {"version": "3", "volume": {"p_warning": 0.01}}})
     config = parameters.config(spec)
     assert (config.p_warning, config.p_incident, config.version) == (0.01, 0.005, "spec 3")
+    # Without a spec p_warning comes from the error budget, so p_incident alone is fine (issue 13);
+    # a spec that keeps p_warning below it is still refused.
+    assert parameters.config(None).p_incident == 0.005
+    strict = ModelSpec.from_dict({"thresholds": {"version": "3", "volume": {"p_warning": 0.001}}})
     with pytest.raises(ParameterError) as info:
-        parameters.config(None)
+        parameters.config(strict)
     assert info.value.name == "p_incident"
 
 

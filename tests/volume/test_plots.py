@@ -26,8 +26,9 @@ def test_figures_build_without_warnings_and_state_their_method(outage_and_jump):
         "changes": volume_plots.change_point_timeline(outage_and_jump),
     }
     titles = {name: figure._suptitle.get_text() for name, figure in figures.items()}
-    assert "p < 0.001" in titles["volume"] and "Laney p′" in titles["rates"]
-    assert "λ 0.2" in titles["ewma"] and "h 5" in titles["cusum"] and "PELT" in titles["changes"]
+    assert "error budget" in titles["volume"] and "Laney p′" in titles["rates"]
+    assert "λ 0.2" in titles["ewma"] and "PELT" in titles["changes"]
+    assert f"h {outage_and_jump.limits.cusum_h:.2f}" in titles["cusum"]  # h from the budget (issue 13)
     assert volume_plots.flagged_series(outage_and_jump)[:2] == ["overall", "channel=broker"]
     for figure in figures.values():
         assert all(ax.get_ylabel() for ax in figure.axes)

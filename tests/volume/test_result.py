@@ -89,7 +89,9 @@ def test_summary_is_what_the_notebook_published(result):
     assert list(summary.methods) == [*result.methods(), "backend"]
     assert summary.methods["backend"].startswith("pandas ")
     assert summary.metrics["backend"]["backend"] == "pandas"
-    assert [op["operation"] for op in summary.metrics["backend"]["operations"]] == ["decision_counts"]
+    # A daily report also counts the hourly grid of its windows (zero runs, partial periods; issue 13).
+    assert [op["operation"] for op in summary.metrics["backend"]["operations"]] == [
+        "decision_counts"] * (1 if result.period == "H" else 2)
     assert {k: v for k, v in summary.metrics.items() if k != "backend"} == result.metrics()
     assert [(i["name"], i["hash_of"]) for i in summary.inputs] == [("decisions", "content")]
     assert summary.inputs[0]["path"] == (
