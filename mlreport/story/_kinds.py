@@ -109,6 +109,8 @@ CHECK_KINDS: dict[str, str] = {
     "schema": "schema",
     "duplicate_ids": "duplicates",
     "freshness": "freshness",
+    "timestamp_missing": "feed_nulls",
+    "timestamp_missing_large": "feed_nulls",
     "rows": "row_count",
     "rows_per_period": "row_count",
     # drift
