@@ -161,6 +161,20 @@ def test_prepare_writes_parameterised_notebook(cli, tmp_path: Path):
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
 
 
+def test_prepare_writes_only_the_parameters_that_differ_from_the_defaults(tmp_path: Path):
+    """A data scientist sees what this investigation changed; the rest stays the notebook's own defaults."""
+    from mlreport.driver import prepare_notebook
+
+    out = prepare_notebook("drift", tmp_path / "one.ipynb", {"psi_bins": 20, "seed": 0, "model": ""})
+    (injected,) = [c for c in nbformat.read(out, as_version=4).cells
+                   if "injected-parameters" in c.metadata.get("tags", [])]
+    assigned = [line.split(" = ")[0] for line in injected.source.splitlines() if " = " in line]
+    assert assigned == ["psi_bins"]  # seed 0 and an empty model are the defaults: not repeated
+    plain = prepare_notebook("drift", tmp_path / "none.ipynb", {"seed": 0})
+    assert not [c for c in nbformat.read(plain, as_version=4).cells
+                if "injected-parameters" in c.metadata.get("tags", [])]
+
+
 def test_mlreport_out_environment_variable(cli, tmp_path: Path):
     result = cli("run", "fixture", env={"MLREPORT_OUT": str(tmp_path / "env-out")})
     assert result.returncode == 0, result.stderr

@@ -128,13 +128,21 @@ def prepare_notebook(
     analysis: str, output: Path, params: Mapping[str, Any] | None = None,
     params_file: str | os.PathLike[str] | None = None,
 ) -> Path:
-    """Write the parameterised notebook, unexecuted, to open in JupyterLab."""
-    notebook, validated = resolve_parameters(analysis, params, params_file)
+    """Write the parameterised notebook, unexecuted, to open in JupyterLab.
+
+    Only the parameters that differ from the notebook's defaults are injected
+    (validated as for a run), so the prepared notebook says at a glance what
+    this investigation changed; with none, it is the notebook as shipped.
+    """
+    notebook, effective = resolve_parameters(analysis, params, params_file)
     if output.suffix != ".ipynb":
         raise InputError(f"{output}: the prepared notebook must end in .ipynb")
+    declared = declared_parameters(notebook)
+    changed = {name: value for name, value in effective.items()
+               if name not in declared or value != declared[name].default}
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.name}.tmp.ipynb")
-    prepare(notebook, tmp, validated)
+    prepare(notebook, tmp, changed)
     os.replace(tmp, output)
     return output
 
