@@ -52,7 +52,7 @@ def methods_table(config: VolumeConfig, counts: DecisionCounts) -> pd.DataFrame:
          f"ranked by absolute contribution; at most {config.max_segment_levels} levels per column (the rest "
          f"counted as {OTHER_LABEL!r}); at most {config.max_decision_labels} decision labels"),
         ("segment tests", "window volume (quasi-Poisson, shared baseline error) and decision mix (chi-square) "
-         "per segment level; Benjamini-Hochberg (statsmodels fdr_bh) across all levels of all segment columns",
+         "per segment level; Benjamini-Hochberg (fdr_bh) across all levels of all segment columns",
          f"q < {config.p_warning:g} warning, < {config.p_incident:g} incident, with the effect gates above; "
          "0 %/100 % share: binomial probability < p_incident"),
         ("change points", CHANGEPOINT_METHOD.format(min_size=config.changepoint_min_size,
