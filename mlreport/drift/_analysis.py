@@ -15,6 +15,7 @@ what they ask.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -332,8 +333,21 @@ class DriftResult(AnalysisResult):
             "version": self.spec.thresholds_version, "drift": self.thresholds.to_dict(),
             "integrity": checks.thresholds, "domain_classifier_auc": list(domain.threshold),
         }
+        current = self.current_summaries
         metrics = {
             "psi": dict(zip(drift_table["column"], drift_table["psi"], strict=True)),
+            # KS D is defined for numeric columns only: categorical ones are left out, not zero.
+            "ks": {
+                column: float(d) for column, d in zip(drift_table["column"], drift_table["ks"], strict=True)
+                if math.isfinite(d)
+            },
+            # Share of the current window's rows where the column is null (absent columns are integrity findings).
+            "missing_rate": {
+                column: current[column].missing / current[column].n
+                for column in current if column not in current.absent and current[column].n > 0
+            },
+            "rows": current.rows,
+            "reference_rows": self.profile.rows,
             "backend": self.backend.run_info(),
         }
         return drift_summary(
