@@ -4,7 +4,9 @@ Built bottom up, each module importing only those above it in this list:
 ``_store`` (run folders, atomic writes, locks, held signals), ``_registry``
 (the SQLite registry) and ``_audit`` (the hash-chained trail), ``_ledger``
 (keeps folders, trail and registry in step: recording, importing, pruning),
-``_verify`` (rechecks them against each other) and ``_index`` (the index page).
+``_verify`` (rechecks them against each other) and ``_index`` (the index page);
+``_deliveries`` records in the trail where a recorded run was sent on
+(notifications, metric exports).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ._audit import (
     file_hashes,
     read_log,
 )
+from ._deliveries import DELIVERY_STATUSES, Delivery, record_deliveries
 from ._index import STRIP_RUNS, TREND_RUNS, index_html, sparkline_svg, trend_series, write_index
 from ._ledger import STALE_STAGING_S, PruneResult, open_registry, prune, record_run
 from ._registry import (
@@ -99,4 +102,7 @@ __all__ = [
     "trend_series",
     "STRIP_RUNS",
     "TREND_RUNS",
+    "DELIVERY_STATUSES",
+    "Delivery",
+    "record_deliveries",
 ]

@@ -13,7 +13,9 @@ escaping. ``prev`` is the previous entry's ``hash`` (64 zeros for the first).
 ``seq`` counts from 1. Events: ``run`` (a committed run and the sha256 of its
 manifest, report and executed notebook), ``import`` (a run folder written
 before the trail existed, hashed when first seen), ``prune`` (a run folder
-deleted by retention, with its files' hashes just before deletion).
+deleted by retention, with its files' hashes just before deletion), ``deliver``
+(where a recorded run was sent on: notifications and metric exports, each
+with its outcome; see ``_deliveries``).
 
 Changing any byte of an entry breaks its hash; removing, inserting or
 reordering entries breaks the next entry's ``prev`` link; rewriting the tail
