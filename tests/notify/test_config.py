@@ -71,7 +71,8 @@ def test_options_and_merging():
 def test_a_config_file_in_toml_or_json(tmp_path):
     toml = tmp_path / "notify.toml"
     toml.write_text('[notify]\non = "warning"\nchannels = ["webhook"]\n[notify.webhook]\nurl_env = "HOOK"\n')
-    assert load_notify_config(toml).channels == (Channel("webhook", url_env="HOOK", secret_env="MLREPORT_WEBHOOK_SECRET"),)
+    expected = Channel("webhook", url_env="HOOK", secret_env="MLREPORT_WEBHOOK_SECRET")
+    assert load_notify_config(toml).channels == (expected,)
     as_json = tmp_path / "notify.json"
     as_json.write_text(json.dumps({"notify": load_notify_config(toml).to_dict()}))
     assert load_notify_config(as_json) == load_notify_config(toml)

@@ -120,7 +120,7 @@ def test_teams_gets_an_adaptive_card_with_markdown_escaped(run, monkeypatch):
 
 
 def test_server_errors_are_retried_and_client_errors_are_not(run, monkeypatch):
-    manifest, run_dir, out = run
+    manifest, run_dir, _out = run
     waits: list[float] = []
     with receiver() as server:
         monkeypatch.setenv("MLREPORT_SLACK_WEBHOOK_URL", server.url)
@@ -139,7 +139,7 @@ def test_server_errors_are_retried_and_client_errors_are_not(run, monkeypatch):
 def test_an_unreachable_server_or_a_missing_variable_is_a_failed_delivery(run, monkeypatch):
     from notify_servers import free_port
 
-    manifest, run_dir, out = run
+    manifest, run_dir, _out = run
     monkeypatch.setenv("MLREPORT_WEBHOOK_URL", f"http://127.0.0.1:{free_port()}/hook/{SECRET_PATH}")
     monkeypatch.delenv("MLREPORT_TEAMS_WEBHOOK_URL", raising=False)
     config = NotifyConfig.from_table({"channels": ["webhook", "teams"], "retries": 1})
@@ -151,7 +151,7 @@ def test_an_unreachable_server_or_a_missing_variable_is_a_failed_delivery(run, m
 
 
 def test_only_runs_at_or_above_the_chosen_status_notify(run, monkeypatch):
-    manifest, run_dir, out = run
+    manifest, run_dir, _out = run
     with receiver() as server:
         monkeypatch.setenv("MLREPORT_WEBHOOK_URL", server.url)
         on_failed = NotifyConfig.from_options(["webhook"], on="failed")
