@@ -35,6 +35,8 @@ from .errors import InputError, MlreportError
 
 if TYPE_CHECKING:
     from .driver import RunResult
+    from .export import ExportConfig
+    from .notify import NotifyConfig
 
 __all__ = ["main", "build_parser"]
 
@@ -51,6 +53,10 @@ exit codes:
 
 environment:
   MLREPORT_OUT   default output folder instead of ./outputs (--out wins)
+  notifications read their secrets from the environment only: MLREPORT_SLACK_WEBHOOK_URL,
+  MLREPORT_TEAMS_WEBHOOK_URL, MLREPORT_WEBHOOK_URL (MLREPORT_WEBHOOK_SECRET signs it),
+  MLREPORT_SMTP_HOST/_PORT/_USER/_PASSWORD, MLREPORT_MAIL_FROM/_TO, MLREPORT_REPORT_URL
+  (see docs/integrations.md); --mlflow without URI reads MLFLOW_TRACKING_URI
 """
 
 OUT_HELP = "output folder (default: $MLREPORT_OUT or ./outputs)"
@@ -64,6 +70,22 @@ def _add_param_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--params-file", metavar="FILE", help="parameters from a JSON, YAML or TOML file (--param wins)"
     )
+
+
+def _add_delivery_options(parser: argparse.ArgumentParser) -> None:
+    """Where a recorded run is sent on: notifications and metric exports (mlreport.notify, mlreport.export)."""
+    group = parser.add_argument_group("after the run is recorded (a failure here never changes the exit code)")
+    group.add_argument("--notify", action="append", default=[], metavar="CHANNEL",
+                       help="notify webhook, slack, teams or email (repeatable); settings from the environment")
+    group.add_argument("--notify-on", choices=["ok", "warning", "incident", "failed"], default=None,
+                       help="lowest status that notifies (default: incident; failed ranks above incident)")
+    group.add_argument("--notify-config", metavar="FILE",
+                       help="a TOML or JSON file with a [notify] table, as in jobs files (--notify adds to it)")
+    group.add_argument("--prometheus-dir", metavar="DIR",
+                       help="write the run's key numbers as a textfile into node-exporter's textfile folder")
+    group.add_argument("--mlflow", nargs="?", const="", default=None, metavar="URI",
+                       help="log the run to MLflow at URI (default: $MLFLOW_TRACKING_URI); needs mlreport[mlflow]")
+    group.add_argument("--mlflow-experiment", metavar="NAME", help="MLflow experiment (default: mlreport/<model>)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--start-timeout", type=float, default=DEFAULT_START_TIMEOUT, metavar="SECONDS",
                      help=f"kernel start timeout (default: {DEFAULT_START_TIMEOUT})")
     run.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    _add_delivery_options(run)
     # Set by `mlreport batch` for the runs it starts: provenance, and one index rebuild at the end.
     run.add_argument("--no-index", action="store_true", help=argparse.SUPPRESS)
     run.add_argument("--batch-id", help=argparse.SUPPRESS)
@@ -129,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="fail-on for jobs that set none (default: incident)")
     batch.add_argument("--out", metavar="DIR", help=OUT_HELP)
     batch.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    _add_delivery_options(batch)
 
     history = sub.add_parser("history", help="runs recorded in the registry, newest first")
     history.add_argument("--model", metavar="M")
@@ -201,11 +225,30 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _print_result(result: RunResult) -> None:
     print(f"{result.status.upper():9} {result.analysis}: {result.headline}", file=sys.stderr)
     print(f"          report: {result.report_path}", file=sys.stderr)
+    for delivery in result.deliveries:
+        detail = f": {delivery.detail}" if delivery.detail else ""
+        print(f"          {delivery.channel} {delivery.status}{detail}", file=sys.stderr)
+
+
+def _deliveries(args: argparse.Namespace) -> tuple[NotifyConfig, ExportConfig]:
+    """The notifications and exports the options ask for, checked before anything runs."""
+    from .export import ExportConfig
+    from .notify import NotifyConfig, load_notify_config
+
+    notify = load_notify_config(args.notify_config) if args.notify_config else NotifyConfig()
+    notify = notify.merged(NotifyConfig.from_options(args.notify, args.notify_on))
+    export = ExportConfig(
+        prometheus_dir=args.prometheus_dir or "", mlflow=args.mlflow is not None, mlflow_uri=args.mlflow or "",
+        mlflow_experiment=args.mlflow_experiment or "",
+    )
+    export.check(where="--prometheus-dir/--mlflow")
+    return notify, export
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .driver import BatchRef, parse_assignments, run
 
+    notify, export = _deliveries(args)
     result = run(
         args.analysis,
         parse_assignments(args.param),
@@ -217,6 +260,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         progress=False if args.json else None,
         update_index=not args.no_index,
         batch=BatchRef(args.batch_id, args.job or "") if args.batch_id else None,
+        notify=notify,
+        export=export,
     )
     if args.json:
         _emit(result.to_dict())
@@ -271,7 +316,9 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     from .driver import format_summary, load_jobs, parse_date, run_batch
 
     date = parse_date(args.date)
-    tasks = load_jobs(args.jobs_file, date=date, timeout=args.timeout, fail_on=args.fail_on)
+    notify, export = _deliveries(args)
+    tasks = load_jobs(args.jobs_file, date=date, timeout=args.timeout, fail_on=args.fail_on, notify=notify,
+                      export=export)
     result = run_batch(
         tasks, out=_out(args), jobs=args.jobs, date=date,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
