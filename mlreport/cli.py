@@ -185,6 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     rerun.add_argument("--timeout", type=float, metavar="SECONDS", help="per-cell timeout (default: the original's)")
     rerun.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
 
+    schema = sub.add_parser("schema", help="print the JSON Schema of run.json, --json, jobs files, model specs...")
+    schema.add_argument("name", nargs="?", metavar="NAME", help="manifest, result, jobs, spec or notification "
+                        "(without NAME: list them)")
+
     prune = sub.add_parser("prune", help="delete run folders older than N days; the registry and audit trail keep them")
     prune.add_argument("--keep-days", type=float, required=True, metavar="N")
     prune.add_argument("--dry-run", action="store_true", help="list what would be deleted; change nothing")
@@ -396,10 +400,21 @@ def _cmd_prune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from .schema import SCHEMAS, schema_text
+
+    if args.name is None:
+        for name, text in SCHEMAS.items():
+            print(f"{name:<14} {text}")
+        return 0
+    sys.stdout.write(schema_text(args.name))
+    return 0
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "list": _cmd_list, "run": _cmd_run, "prepare": _cmd_prepare, "demo": _cmd_demo, "sample-data": _cmd_sample_data,
     "batch": _cmd_batch, "history": _cmd_history, "show": _cmd_show, "verify": _cmd_verify, "rerun": _cmd_rerun,
-    "prune": _cmd_prune,
+    "prune": _cmd_prune, "schema": _cmd_schema,
 }
 
 

@@ -111,7 +111,7 @@ DEFAULT_JOB_TIMEOUT = float(DEFAULT_CELL_TIMEOUT)
 KILL_GRACE_S = 10.0
 _JOB_KEYS = ("name", "spec", "analysis", "analyses", "params", "analysis_params", "timeout", "cell_timeout",
              "fail_on", "enabled", "notify", "export")
-_FILE_KEYS = ("job", "notify", "export")
+_FILE_KEYS = ("job", "notify", "export", "schema_version")
 _TOKEN = re.compile(r"\{\{|\}\}|\{[^{}]*\}|[{}]")
 _TEMPLATE = re.compile(r"(date|run_date)(?:([+-])(\d{1,5}))?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -285,6 +285,8 @@ def load_jobs(
     for key in data:
         if key not in _FILE_KEYS:
             errors.append(f"{path}: unknown top-level key {key!r}; jobs are [[job]] tables{_closest(key, _FILE_KEYS)}")
+    if data.get("schema_version", 1) != 1:
+        errors.append(f"{path}: schema_version {data['schema_version']!r}: this mlreport reads version 1")
     file_notify = _delivery_table(NotifyConfig, data, "notify", f"{path.name}: [notify]", errors)
     file_export = _delivery_table(ExportConfig, data, "export", f"{path.name}: [export]", errors)
     jobs = data.get("job", [])
