@@ -215,14 +215,18 @@ def _out(args: argparse.Namespace) -> Path | None:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from .driver import analyses, declared_parameters, notebook_path
+    from .backends import backend_origins
+    from .driver import analysis_sources, declared_parameters
 
-    for name in analyses():
-        print(name)
-        for parameter in declared_parameters(notebook_path(name)).values():
+    for name, source in analysis_sources().items():
+        print(name if source.origin == "built-in" else f"{name}  (from {source.origin})")
+        for parameter in declared_parameters(source.notebook).values():
             default = json.dumps(parameter.default)
             print(f"  {parameter.name:<26} {parameter.type:<6} default {default:<24} {parameter.help}")
         print()
+    print("backends (the backend parameter; auto chooses by the data's size)")
+    for name, origin in backend_origins().items():
+        print(f"  {name:<26} {origin}")
     return 0
 
 

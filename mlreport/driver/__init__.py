@@ -38,10 +38,20 @@ from ._params import (
 )
 from ._render import appendix_html, findings_table_html, header_html, render_report
 from ._rerun import ABS_TOL, REL_TOL, Comparison, Difference, InputCheck, RerunResult, check_inputs, compare_runs, rerun
-from ._resources import analyses, default_out_dir, notebook_path, notebooks_dir, templates_dir
+from ._resources import (
+    ANALYSES_GROUP,
+    AnalysisSource,
+    analyses,
+    analysis_sources,
+    default_out_dir,
+    notebook_path,
+    notebooks_dir,
+    templates_dir,
+)
 from ._results import (
     FAILURE_KINDS,
     INPUT_ERROR_NAMES,
+    RESULT_SCHEMA_VERSION,
     CellFailure,
     Failure,
     RunResult,
@@ -119,6 +129,10 @@ __all__ = [
     "notebooks_dir",
     "templates_dir",
     "notebook_path",
+    "analysis_sources",
+    "AnalysisSource",
+    "ANALYSES_GROUP",
+    "RESULT_SCHEMA_VERSION",
     "DEFAULT_CELL_TIMEOUT",
     "DEFAULT_START_TIMEOUT",
     "parse_assignments",
