@@ -25,6 +25,9 @@ def test_wheel_ships_notebooks_and_templates_and_cli_finds_them(tmp_path: Path):
     for analysis in ("drift", "volume", "stress"):
         assert f"mlreport/_notebooks/{analysis}.ipynb" in names
     assert "mlreport/_templates/mlreport/index.html.j2" in names and "mlreport/_templates/mlreport/report.css" in names
+    for schema in ("manifest", "result", "jobs", "spec", "notification"):
+        assert f"mlreport/schema/{schema}.schema.json" in names
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
@@ -35,14 +38,16 @@ def test_wheel_ships_notebooks_and_templates_and_cli_finds_them(tmp_path: Path):
     # (PYTHONPATH holds no mlreport: an editable install is a .pth hook that PYTHONPATH does not run).
     lent = {**os.environ, "PYTHONPATH": sysconfig.get_paths()["purelib"]}
     probe = subprocess.run(
-        [str(python), "-c", "import mlreport, mlreport.driver as d; print(mlreport.__file__); "
-         "print(d.notebooks_dir()); print(d.templates_dir()); print(mlreport.analyses())"],
+        [str(python), "-c", "import mlreport, mlreport.driver as d, mlreport.schema as s; print(mlreport.__file__); "
+         "print(d.notebooks_dir()); print(d.templates_dir()); print(mlreport.analyses()); "
+         "print(s.schema('manifest')['$id'])"],
         capture_output=True, text=True, cwd=tmp_path, timeout=120, env=lent,
     )
     assert probe.returncode == 0, probe.stderr[-2000:]
-    package, notebooks, templates, names_line = probe.stdout.splitlines()
+    package, notebooks, templates, names_line, schema_id = probe.stdout.splitlines()
     assert str(venv) in package and str(venv) in notebooks and str(venv) in templates
     assert names_line == "['drift', 'stress', 'volume']"
+    assert schema_id == "urn:mlreport:schema:manifest:1"
 
 
 # -- what `pip install mlreport` brings ---------------------------------------------------------------
