@@ -125,3 +125,20 @@ def test_an_unwritable_textfile_is_a_failed_delivery(tmp_path):
     folder.rmdir()  # gone between the check and the run
     (delivery,) = export_run(config, {"run_id": "r", "analysis": "drift", "model": "m", "status": "ok"}, tmp_path)
     assert delivery.status == "failed" and "does not exist" in delivery.detail
+
+
+@pytest.mark.e2e
+def test_mlreport_run_mlflow_logs_the_run(cli, tmp_path, store):
+    from mlflow.tracking import MlflowClient
+
+    result = cli("run", "fixture", "-p", "status=warning", "--out", "out", "--json", "--mlflow", store,
+                 "--mlflow-experiment", "fixtures", env={"MLFLOW_ALLOW_FILE_STORE": "true"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = json.loads(result.stdout)
+    (delivery,) = data["deliveries"]
+    assert (delivery["channel"], delivery["status"]) == ("mlflow", "logged"), delivery
+    client = MlflowClient(tracking_uri=store)
+    run = client.get_run(delivery["detail"].removeprefix("MLflow run "))
+    assert run.data.tags["mlreport.run_id"] == data["run_id"] and run.data.tags["mlreport.status"] == "warning"
+    assert run.data.metrics["findings.warning"] == 1
+    assert sorted(a.path for a in client.list_artifacts(run.info.run_id)) == ["report.html", "run.json"]
