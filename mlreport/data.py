@@ -21,7 +21,7 @@ import hashlib
 import io
 import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +36,9 @@ __all__ = [
     "load_table",
     "record_frame",
     "record_file",
+    "record_bytes",
+    "RECHECKABLE",
+    "current_sha256",
     "file_sha256",
     "files_sha256",
     "parse_timestamps",
@@ -53,9 +56,12 @@ class InputRecord:
 
     ``hash_of`` says what ``sha256`` covers: ``"file"`` (the file's bytes),
     ``"files"`` (one digest over several files, :func:`files_sha256`; ``files``
-    is their count) or ``"content"`` (a frame built in memory, such as the
-    built-in sample: :func:`frame_sha256`). ``rows`` and ``columns`` are what
-    was read; ``bytes`` is None for a frame.
+    is their count), ``"content"`` (a frame built in memory, such as the
+    built-in sample: :func:`frame_sha256`) or ``"written"`` (the bytes this run
+    wrote to a file that later runs read, such as a saved reference profile:
+    :func:`record_bytes`). ``rows`` and ``columns`` are what was read (None
+    for a file that is not a table: a spec, a scenario file, a profile, a
+    model); ``bytes`` is None for a frame.
     """
 
     name: str
@@ -195,6 +201,66 @@ def record_file(
     if log is not None:
         log.add(record)
     return record
+
+
+def record_bytes(
+    content: bytes, *, name: str, path: str | os.PathLike[str], log: InputLog | None = None, written: bool = False,
+) -> InputRecord:
+    """Record a file that is not a table (a model spec, a scenario file, a profile, a model) from its bytes.
+
+    ``content`` is what was read (or, with ``written``, what this run wrote to
+    ``path``): the caller reads the file once, hands the same bytes to its
+    parser and here, so the sha256 is that of the bytes analysed and a file
+    replaced in between cannot be recorded for what was not read. The record
+    (``hash_of`` ``"file"``, or ``"written"``) is added to ``log`` and returned.
+    """
+    record = InputRecord(
+        name=name, path=os.fspath(path), sha256=hashlib.sha256(content).hexdigest(),
+        hash_of="written" if written else "file", bytes=len(content), rows=None, columns=None,
+    )
+    if log is not None:
+        log.add(record)
+    return record
+
+
+#: The ``hash_of`` kinds whose sha256 can be recomputed from the files as they are now (:func:`current_sha256`).
+RECHECKABLE = ("file", "written", "text", "files")
+
+
+def current_sha256(entry: Mapping[str, object], *, base: str | os.PathLike[str] = ".") -> str | None:
+    """The sha256 that a recorded input (an :meth:`InputRecord.to_dict`) has now, by its own ``hash_of``.
+
+    A relative ``path`` is resolved against ``base`` (the recording run's
+    working folder). ``"file"`` and ``"written"``: the file's bytes;
+    ``"text"``: its UTF-8 text as a text-mode read gives it (scenario files
+    recorded so before their bytes were); ``"files"``: the combined digest of
+    the files the recorded glob or folder names now (:func:`files_sha256`).
+    None when the file (or every file) is gone. A :class:`ValueError` when the
+    input cannot be recomputed from files: a built-in or in-memory input
+    (``"content"``), or several files recorded by count only
+    (``"<folder> (N files)"``), whose list was not kept.
+    """
+    hash_of = str(entry.get("hash_of") or "file")
+    raw = str(entry.get("path") or "")
+    if hash_of not in RECHECKABLE:
+        raise ValueError(f"a {hash_of!r} input is regenerated, not read from a file")
+    path = Path(raw) if Path(raw).is_absolute() else Path(base) / raw
+    if hash_of == "files":
+        if raw.endswith(" files)"):
+            raise ValueError(f"{raw}: the files were recorded by count, not by name or pattern")
+        try:
+            return files_sha256(resolve_paths(path))
+        except DataError:
+            return None
+    if not path.is_file():
+        return None
+    if hash_of == "text":
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return hashlib.sha256(handle.read().encode("utf-8")).hexdigest()
+        except UnicodeDecodeError:
+            return file_sha256(path)  # no longer UTF-8 text: changed, and its bytes say how
+    return file_sha256(path)
 
 
 def resolve_paths(path: str | os.PathLike[str]) -> list[Path]:

@@ -133,7 +133,7 @@ def load_windows(parameters: DriftParameters, engine: Backend) -> Windows:
     ref_start, ref_end, cur_start, cur_end = parameters.window_bounds()
     row_sample, seed = parameters.row_sample, parameters.seed
     reference_rows: RowSample | None = None
-    loaded = load_spec(parameters.spec_path) if parameters.spec_path else None
+    loaded = load_spec(parameters.spec_path, log=engine.inputs) if parameters.spec_path else None
     spec: ModelSpec | None = None
     if not parameters.reference_path:
         whole, spec, source = _sample_data(parameters, engine.inputs, loaded)
