@@ -37,6 +37,8 @@ from .terminal import SafeFormatter, neutralise
 
 if TYPE_CHECKING:
     from .driver import RunResult
+    from .export import ExportConfig
+    from .notify import NotifyConfig
 
 __all__ = ["main", "build_parser"]
 
@@ -60,6 +62,10 @@ environment:
   MLREPORT_OUT         default output folder instead of ./outputs (--out wins)
   MLREPORT_AUDIT_KEY   a secret (at least 16 characters): sign each audit entry with HMAC-SHA256,
                        and check the signatures in `mlreport verify`
+  notifications read their secrets from the environment only: MLREPORT_SLACK_WEBHOOK_URL,
+  MLREPORT_TEAMS_WEBHOOK_URL, MLREPORT_WEBHOOK_URL (MLREPORT_WEBHOOK_SECRET signs it),
+  MLREPORT_SMTP_HOST/_PORT/_USER/_PASSWORD, MLREPORT_MAIL_FROM/_TO, MLREPORT_REPORT_URL
+  (see docs/integrations.md); --mlflow without URI reads MLFLOW_TRACKING_URI
 """
 
 OUT_HELP = "output folder (default: $MLREPORT_OUT or ./outputs)"
@@ -146,6 +152,22 @@ def _add_json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
 
 
+def _add_delivery_options(parser: argparse.ArgumentParser) -> None:
+    """Where a recorded run is sent on: notifications and metric exports (mlreport.notify, mlreport.export)."""
+    group = parser.add_argument_group("after the run is recorded (a failure here never changes the exit code)")
+    group.add_argument("--notify", action="append", default=[], metavar="CHANNEL",
+                       help="notify webhook, slack, teams or email (repeatable); settings from the environment")
+    group.add_argument("--notify-on", choices=["ok", "warning", "incident", "failed"], default=None,
+                       help="lowest status that notifies (default: incident; failed ranks above incident)")
+    group.add_argument("--notify-config", metavar="FILE",
+                       help="a TOML or JSON file with a [notify] table, as in jobs files (--notify adds to it)")
+    group.add_argument("--prometheus-dir", metavar="DIR",
+                       help="write the run's key numbers as a textfile into node-exporter's textfile folder")
+    group.add_argument("--mlflow", nargs="?", const="", default=None, metavar="URI",
+                       help="log the run to MLflow at URI (default: $MLFLOW_TRACKING_URI); needs mlreport[mlflow]")
+    group.add_argument("--mlflow-experiment", metavar="NAME", help="MLflow experiment (default: mlreport/<model>)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mlreport",
@@ -174,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"kernel start timeout, seconds above 0 (default: {DEFAULT_START_TIMEOUT})")
     _add_json(run)
     run.add_argument("--pdf", action="store_true", help="also print the report to report.pdf (headless Chromium)")
+    _add_delivery_options(run)
     # Set by `mlreport batch` for the runs it starts: provenance, and one index rebuild at the end.
     run.add_argument("--no-index", action="store_true", help=argparse.SUPPRESS)
     run.add_argument("--batch-id", help=argparse.SUPPRESS)
@@ -210,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="fail-on for jobs that set none (default: incident)")
     _add_out(batch)
     _add_json(batch)
+    _add_delivery_options(batch)
 
     history = sub.add_parser("history", help="runs recorded in the registry, newest first (reads only)")
     history.add_argument("--model", metavar="M")
@@ -251,6 +275,10 @@ def build_parser() -> argparse.ArgumentParser:
     pdf.add_argument("run_id", metavar="RUN_ID", help="run id (a unique prefix is enough) or run folder")
     _add_out(pdf)
     _add_json(pdf)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of run.json, --json, jobs files, model specs...")
+    schema.add_argument("name", nargs="?", metavar="NAME", help="manifest, result, jobs, spec or notification "
+                        "(without NAME: list them)")
 
     prune = sub.add_parser("prune", help="delete run folders older than N days; the registry and audit trail keep them")
     prune.add_argument("--keep-days", type=_days, required=True, metavar="N")
@@ -318,20 +346,42 @@ def _out(args: argparse.Namespace) -> Path | None:
 
 
 def _cmd_list(args: argparse.Namespace, output: _Output) -> int:
-    from .driver import analyses, declared_parameters, notebook_path
+    from .backends import backend_origins
+    from .driver import analysis_sources, declared_parameters
 
-    for name in analyses():
-        print(neutralise(name))
-        for parameter in declared_parameters(notebook_path(name)).values():
+    for name, source in analysis_sources().items():
+        print(neutralise(name if source.origin == "built-in" else f"{name}  (from {source.origin})"))
+        for parameter in declared_parameters(source.notebook).values():
             default = json.dumps(parameter.default)
             print(neutralise(f"  {parameter.name:<26} {parameter.type:<6} default {default:<24} {parameter.help}"))
         print()
+    print("backends (the backend parameter; auto chooses by the data's size)")
+    for name, origin in backend_origins().items():
+        print(f"  {name:<26} {origin}")
     return 0
 
 
 def _print_result(result: RunResult) -> None:
     _say(f"{result.status.upper():9} {result.analysis}: {result.headline}")
     _say(f"          report: {result.report_path}")
+    for delivery in result.deliveries:
+        detail = f": {delivery.detail}" if delivery.detail else ""
+        _say(f"          {delivery.channel} {delivery.status}{detail}")
+
+
+def _deliveries(args: argparse.Namespace) -> tuple[NotifyConfig, ExportConfig]:
+    """The notifications and exports the options ask for, checked before anything runs."""
+    from .export import ExportConfig
+    from .notify import NotifyConfig, load_notify_config
+
+    notify = load_notify_config(args.notify_config) if args.notify_config else NotifyConfig()
+    notify = notify.merged(NotifyConfig.from_options(args.notify, args.notify_on))
+    export = ExportConfig(
+        prometheus_dir=args.prometheus_dir or "", mlflow=args.mlflow is not None, mlflow_uri=args.mlflow or "",
+        mlflow_experiment=args.mlflow_experiment or "",
+    )
+    export.check(where="--prometheus-dir/--mlflow")
+    return notify, export
 
 
 def _cmd_run(args: argparse.Namespace, output: _Output) -> int:
@@ -339,6 +389,7 @@ def _cmd_run(args: argparse.Namespace, output: _Output) -> int:
 
     if args.pdf:
         require_chromium()  # before running: a missing browser is a bad invocation, nothing run
+    notify, export = _deliveries(args)
     result = run(
         args.analysis,
         parse_assignments(args.param),
@@ -350,6 +401,8 @@ def _cmd_run(args: argparse.Namespace, output: _Output) -> int:
         progress=False if args.json else None,
         update_index=not args.no_index,
         batch=BatchRef(args.batch_id, args.job or "") if args.batch_id else None,
+        notify=notify,
+        export=export,
     )
     pdf = _pdf_of(result.run_id, result.run_dir) if args.pdf and result.report_path.is_file() else None
     if args.json:
@@ -427,7 +480,9 @@ def _cmd_batch(args: argparse.Namespace, output: _Output) -> int:
     from .driver import format_summary, load_jobs, parse_date, run_batch
 
     date = parse_date(args.date)
-    tasks = load_jobs(args.jobs_file, date=date, timeout=args.timeout, fail_on=args.fail_on)
+    notify, export = _deliveries(args)
+    tasks = load_jobs(args.jobs_file, date=date, timeout=args.timeout, fail_on=args.fail_on, notify=notify,
+                      export=export)
     result = run_batch(
         tasks, out=_out(args), jobs=args.jobs, date=date,
         progress=lambda line: print(neutralise(line), file=sys.stderr, flush=True),
@@ -519,10 +574,21 @@ def _cmd_registry(args: argparse.Namespace, output: _Output) -> int:
     return 0
 
 
+def _cmd_schema(args: argparse.Namespace, output: _Output) -> int:
+    from .schema import SCHEMAS, schema_text
+
+    if args.name is None:
+        for name, text in SCHEMAS.items():
+            print(neutralise(f"{name:<14} {text}"))
+        return 0
+    sys.stdout.write(schema_text(args.name))
+    return 0
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace, _Output], int]] = {
     "list": _cmd_list, "run": _cmd_run, "prepare": _cmd_prepare, "demo": _cmd_demo, "sample-data": _cmd_sample_data,
     "batch": _cmd_batch, "history": _cmd_history, "show": _cmd_show, "verify": _cmd_verify, "rerun": _cmd_rerun,
-    "prune": _cmd_prune, "registry": _cmd_registry, "pdf": _cmd_pdf,
+    "prune": _cmd_prune, "registry": _cmd_registry, "pdf": _cmd_pdf, "schema": _cmd_schema,
 }
 
 

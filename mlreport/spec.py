@@ -97,6 +97,12 @@ class ModelSpec:
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "dict") -> ModelSpec:
         """A spec from a parsed TOML table; :class:`SpecError` naming ``source`` and the key when invalid."""
         valid = set(cls.__dataclass_fields__) - {"source"}
+        if "schema_version" in data:
+            # Optional: the version of the spec format (``mlreport schema spec``).
+            if data["schema_version"] != 1:
+                raise SpecError(f"{source}: schema_version {data['schema_version']!r}: this mlreport reads version 1",
+                                path=source, key="schema_version")
+            data = {key: value for key, value in data.items() if key != "schema_version"}
         unknown = sorted(set(data) - valid)
         if unknown:
             raise SpecError(

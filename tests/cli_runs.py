@@ -18,7 +18,7 @@ def runtime_missing(name: str, reason: str | None) -> None:
 
     ``name`` is a runtime such as ``spark`` or ``browser``; ``reason`` says what
     is missing, or is None when it is there. ``.ci/run`` installs the runtimes
-    and sets ``MLREPORT_TEST_REQUIRE=spark,browser``: there a missing runtime is
+    and sets ``MLREPORT_TEST_REQUIRE=spark,browser,mlflow``: there a missing runtime is
     a failure, so a broken install cannot pass as a green run of skips.
     """
     if reason is None:

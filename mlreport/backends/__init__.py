@@ -25,7 +25,8 @@ Choosing: :func:`get_backend` by name, or ``"auto"``: a Spark DataFrame or a
 table name goes to Spark, a pandas DataFrame stays in pandas, and files go to
 DuckDB when their total size exceeds :data:`AUTO_THRESHOLD_BYTES` (1 GiB: a
 GiB of Parquet is several GiB as a pandas DataFrame), else to pandas.
-:func:`register_backend` adds one; :func:`open_backend` is what the notebooks
+:func:`register_backend` adds one, and so does an installed package through
+the ``mlreport.backends`` entry point group (``_open``); :func:`open_backend` is what the notebooks
 call with their ``backend`` and ``backend_options`` parameters.
 
 For a report, a backend also fetches the rows that row-level sections need,
@@ -39,7 +40,15 @@ from __future__ import annotations
 
 from ._base import Backend, settings_with_fit, with_reference
 from ._duckdb import DuckDBBackend
-from ._open import backend_names, choose_backend, get_backend, open_backend, register_backend
+from ._open import (
+    BACKENDS_GROUP,
+    backend_names,
+    backend_origins,
+    choose_backend,
+    get_backend,
+    open_backend,
+    register_backend,
+)
 from ._pandas import PandasBackend
 from ._source import AUTO_THRESHOLD_BYTES, PERIODS, Grouping, RowSample, Source, as_source, naive_utc
 from ._spark import SparkBackend
@@ -56,6 +65,8 @@ __all__ = [
     "SparkBackend",
     "as_source",
     "backend_names",
+    "backend_origins",
+    "BACKENDS_GROUP",
     "choose_backend",
     "get_backend",
     "naive_utc",

@@ -15,6 +15,7 @@ what they ask.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from functools import cached_property
@@ -448,8 +449,21 @@ class DriftResult(AnalysisResult):
             "false_alarm_budget": {"warning": self.budget.warning, "incident": self.budget.incident,
                                    "shares": dict(self.budget.shares)},
         }
+        current = self.current_summaries
         metrics = {
             "psi": dict(zip(drift_table["column"], drift_table["psi"], strict=True)),
+            # KS D is defined for numeric columns only: categorical ones are left out, not zero.
+            "ks": {
+                column: float(d) for column, d in zip(drift_table["column"], drift_table["ks"], strict=True)
+                if math.isfinite(d)
+            },
+            # Share of the current window's rows where the column is null (absent columns are integrity findings).
+            "missing_rate": {
+                column: current[column].missing / current[column].n
+                for column in current if column not in current.absent and current[column].n > 0
+            },
+            "rows": current.rows,
+            "reference_rows": self.profile.rows,
             "backend": self.backend.run_info(),
         }
         return drift_summary(

@@ -41,10 +41,20 @@ from ._params import (
 from ._pdf import CHROMIUM_FLAGS, PDF_FILE, PDF_TIMEOUT_S, find_chromium, print_pdf, require_chromium, write_pdf
 from ._render import appendix_html, findings_table_html, header_html, render_report
 from ._rerun import ABS_TOL, REL_TOL, Comparison, Difference, InputCheck, RerunResult, check_inputs, compare_runs, rerun
-from ._resources import analyses, default_out_dir, notebook_path, notebooks_dir, templates_dir
+from ._resources import (
+    ANALYSES_GROUP,
+    AnalysisSource,
+    analyses,
+    analysis_sources,
+    default_out_dir,
+    notebook_path,
+    notebooks_dir,
+    templates_dir,
+)
 from ._results import (
     FAILURE_KINDS,
     INPUT_ERROR_NAMES,
+    RESULT_SCHEMA_VERSION,
     CellFailure,
     Failure,
     RunResult,
@@ -130,6 +140,10 @@ __all__ = [
     "notebooks_dir",
     "templates_dir",
     "notebook_path",
+    "analysis_sources",
+    "AnalysisSource",
+    "ANALYSES_GROUP",
+    "RESULT_SCHEMA_VERSION",
     "DEFAULT_CELL_TIMEOUT",
     "DEFAULT_START_TIMEOUT",
     "parse_assignments",

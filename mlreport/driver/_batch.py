@@ -26,6 +26,21 @@ validated like any parameter (declared name, JSON type, coercion).
 Relative paths in the file (``spec``, data paths) are relative to the jobs
 file's folder: each job runs with that folder as its working directory.
 
+Notifications and metric exports (:mod:`mlreport.notify`, :mod:`mlreport.export`)
+are a ``[notify]`` and an ``[export]`` table, for every job at the top of the
+file and for one job as ``[job.notify]`` / ``[job.export]`` (a job's settings
+over the file's; ``--notify``, ``--notify-on``, ``--prometheus-dir`` and
+``--mlflow`` on the command line over both)::
+
+    [notify]
+    on = "warning"
+    channels = ["slack"]
+    [export]
+    prometheus_dir = "/var/lib/node_exporter/textfile"
+
+Each job's run sends its own once it is recorded; a job the batch kills on its
+timeout is notified about as the failed run it is recorded as.
+
 The whole file is validated before anything runs: every problem is listed,
 naming the job and the key, and the exit code is 2.
 
@@ -61,13 +76,15 @@ import sys
 import threading
 import time
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import InputError, MlreportError
+from ..export import ExportConfig
+from ..notify import NotifyConfig
 from ..record import RunRecord, make_out_dir, new_run_id, open_registry, safe_name, write_index, write_json_atomic
 from ..terminal import neutralise
 from ._execute import DEFAULT_CELL_TIMEOUT
@@ -95,7 +112,8 @@ log = logging.getLogger("mlreport")
 DEFAULT_JOB_TIMEOUT = float(DEFAULT_CELL_TIMEOUT)
 KILL_GRACE_S = 10.0
 _JOB_KEYS = ("name", "spec", "analysis", "analyses", "params", "analysis_params", "timeout", "cell_timeout",
-             "fail_on", "enabled")
+             "fail_on", "enabled", "notify", "export")
+_FILE_KEYS = ("job", "notify", "export", "schema_version")
 _TOKEN = re.compile(r"\{\{|\}\}|\{[^{}]*\}|[{}]")
 _TEMPLATE = re.compile(r"(date|run_date)(?:([+-])(\d{1,5}))?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -112,6 +130,8 @@ class Task:
     cell_timeout: float
     fail_on: str
     cwd: Path
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
 
 
 @dataclass
@@ -127,6 +147,7 @@ class TaskResult:
     report: str | None = None
     error: str | None = None
     log: str | None = None
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -239,10 +260,13 @@ def load_jobs(
     run_date: dt.date | None = None,
     timeout: float = DEFAULT_JOB_TIMEOUT,
     fail_on: str = "incident",
+    notify: NotifyConfig | None = None,
+    export: ExportConfig | None = None,
 ) -> list[Task]:
     """Read and validate a jobs file into tasks, or raise one InputError listing every problem.
 
-    ``timeout`` and ``fail_on`` apply to jobs that set none. Parameters are
+    ``timeout`` and ``fail_on`` apply to jobs that set none; ``notify`` and
+    ``export`` (the command line's) go over the file's and the jobs' tables. Parameters are
     validated against each analysis notebook exactly as ``mlreport run``
     validates them, after templates are filled.
     """
@@ -262,8 +286,12 @@ def load_jobs(
     base = path.resolve().parent
     errors: list[str] = []
     for key in data:
-        if key != "job":
-            errors.append(f"{path}: unknown top-level key {key!r}; jobs are [[job]] tables{_closest(key, ['job'])}")
+        if key not in _FILE_KEYS:
+            errors.append(f"{path}: unknown top-level key {key!r}; jobs are [[job]] tables{_closest(key, _FILE_KEYS)}")
+    if data.get("schema_version", 1) != 1:
+        errors.append(f"{path}: schema_version {data['schema_version']!r}: this mlreport reads version 1")
+    file_notify = _delivery_table(NotifyConfig, data, "notify", f"{path.name}: [notify]", errors)
+    file_export = _delivery_table(ExportConfig, data, "export", f"{path.name}: [export]", errors)
     jobs = data.get("job", [])
     if not isinstance(jobs, list) or not all(isinstance(j, dict) for j in jobs):
         raise InputError(f"{path}: 'job' must be an array of tables ([[job]])")
@@ -336,6 +364,10 @@ def load_jobs(
                     spec = None
                 if spec is not None and not (base / spec).is_file():
                     errors.append(f"{label}: key 'spec': model spec {spec!r} not found (relative to {base})")
+        job_notify = _delivery_table(NotifyConfig, job, "notify", f"{label}: [job.notify]", errors)
+        job_export = _delivery_table(ExportConfig, job, "export", f"{label}: [job.export]", errors)
+        task_notify = file_notify.merged(job_notify).merged(notify or NotifyConfig())
+        task_export = file_export.merged(job_export).merged(export or ExportConfig())
         takes_spec = []
         for analysis in names:
             where = f"{label} ({analysis})"
@@ -356,6 +388,7 @@ def load_jobs(
                 tasks.append(Task(
                     job=name, analysis=analysis, parameters=parameters, timeout=job_timeout,
                     cell_timeout=cell_timeout or job_timeout, fail_on=str(job_fail_on), cwd=base,
+                    notify=task_notify, export=task_export,
                 ))
         if spec is not None and names and not takes_spec:
             errors.append(
@@ -364,6 +397,22 @@ def load_jobs(
     if errors:
         raise InputError(f"{path}: {len(errors)} problem(s), nothing was run:", details=errors)
     return tasks
+
+
+_Config = TypeVar("_Config", NotifyConfig, ExportConfig)
+
+
+def _delivery_table(
+    kind: type[_Config], table: Mapping[str, Any], key: str, where: str, errors: list[str],
+) -> _Config:
+    """``table[key]`` read by ``kind.from_table`` (NotifyConfig or ExportConfig); an empty config when absent."""
+    if key not in table:
+        return kind()
+    try:
+        return kind.from_table(table[key], where=where)
+    except InputError as exc:
+        errors.append(str(exc))
+        return kind()
 
 
 # -- running -----------------------------------------------------------------------------------------
@@ -470,6 +519,21 @@ class _Runner:
                 return record
         return None
 
+    def _delivery_options(self, task: Task, stem: str) -> list[str]:
+        """The run's notifications and exports as options (no secret: the config names variables only)."""
+        options: list[str] = []
+        if task.notify.enabled:
+            notify_file = self.logs / f"{stem}.notify.json"
+            write_json_atomic(notify_file, {"notify": task.notify.to_dict()})
+            options += ["--notify-config", str(notify_file)]
+        if task.export.prometheus_dir:
+            options += ["--prometheus-dir", task.export.prometheus_dir]
+        if task.export.mlflow:
+            options.append(f"--mlflow={task.export.mlflow_uri}")
+        if task.export.mlflow_experiment:
+            options += ["--mlflow-experiment", task.export.mlflow_experiment]
+        return options
+
     def run(self, number: int, task: Task) -> TaskResult:
         stem = f"{number:03d}-{safe_name(task.job)}-{safe_name(task.analysis)}"
         params_file = self.logs / f"{stem}.params.json"
@@ -481,6 +545,7 @@ class _Runner:
             sys.executable, "-m", "mlreport", "run", task.analysis, "--params-file", str(params_file),
             "--out", str(self.out_dir), "--fail-on", task.fail_on, "--timeout", repr(task.cell_timeout),
             "--json", "--no-index", "--batch-id", self.batch_id, "--job", task.job,
+            *self._delivery_options(task, stem),
         ]
         started = time.monotonic()
         timed_out = False
@@ -517,6 +582,7 @@ class _Runner:
             return self._finish(TaskResult(
                 task.job, task.analysis, str(data.get("status")), code, seconds, run_id=str(data["run_id"]),
                 report=_text_or_none(data.get("report")), error=_error_text(data.get("error")), log=str(log_file),
+                deliveries=list(data.get("deliveries") or []),
             ))
         if not timed_out and code == 2:
             # Refused before it started (a parameter, a file, the outputs folder): nothing was run.
@@ -547,7 +613,7 @@ class _Runner:
             result = record_failed_run(
                 task.analysis, task.parameters, failure, out=self.out_dir, fail_on=task.fail_on,
                 elapsed_s=seconds, timeout=task.cell_timeout, cwd=task.cwd,
-                batch=BatchRef(self.batch_id, task.job), update_index=False,
+                batch=BatchRef(self.batch_id, task.job), update_index=False, notify=task.notify, export=task.export,
             )
         except MlreportError as exc:
             return self._finish(TaskResult(task.job, task.analysis, "failed", 3, seconds,
@@ -555,7 +621,7 @@ class _Runner:
                                            log=str(log_file)))
         return self._finish(TaskResult(
             task.job, task.analysis, "failed", 3, seconds, run_id=result.run_id, report=str(result.report_path),
-            error=failure.message, log=str(log_file),
+            error=failure.message, log=str(log_file), deliveries=[d.to_dict() for d in result.deliveries],
         ))
 
     def _finish(self, result: TaskResult) -> TaskResult:

@@ -41,13 +41,14 @@ from ..errors import (
     SpecError,
 )
 from ..findings import SUMMARY_MIMETYPE, Finding, Summary
-from ..record import open_registry
+from ..record import Delivery, open_registry
 from ._resources import default_out_dir
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
 
 __all__ = [
+    "RESULT_SCHEMA_VERSION",
     "FAILURE_KINDS",
     "INPUT_ERROR_NAMES",
     "Failure",
@@ -57,6 +58,10 @@ __all__ = [
     "read_summary",
     "is_summary_output",
 ]
+
+#: Version of run.json and of the ``mlreport run --json`` object (``mlreport schema manifest``,
+#: ``mlreport schema result``). Adding a field keeps it; removing, renaming or retyping one bumps it.
+RESULT_SCHEMA_VERSION = 1
 
 FAILURE_KINDS = ("input", "error", "timeout", "kernel died", "no summary", "batch timeout", "process died")
 
@@ -138,7 +143,9 @@ class RunResult:
     ``fail_on``, 2 bad input, 3 the run broke); ``error`` says why a failed run
     failed. ``run_dir`` and ``report_path`` are absolute. ``manifest`` is the
     whole of run.json (parameters, inputs with sha256, thresholds, metrics,
-    timings, versions).
+    timings, versions). ``deliveries`` are the notifications and metric exports
+    made after the run was recorded (empty for a run loaded again: the audit
+    trail's ``deliver`` entry keeps them).
     """
 
     run_id: str
@@ -155,9 +162,12 @@ class RunResult:
     manifest: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     #: The findings grouped into incidents, worst first (``mlreport.story``); empty for a failed run.
     incidents: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    deliveries: list[Delivery] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
-    def from_manifest(cls, manifest: Mapping[str, Any], run_dir: Path) -> RunResult:
+    def from_manifest(
+        cls, manifest: Mapping[str, Any], run_dir: Path, *, deliveries: list[Delivery] | None = None,
+    ) -> RunResult:
         """The result of the run whose folder is ``run_dir`` and whose run.json holds ``manifest``."""
         error = manifest.get("error")
         return cls(
@@ -174,11 +184,13 @@ class RunResult:
             report_path=run_dir / "report.html",
             manifest=dict(manifest),
             incidents=[dict(i) for i in manifest.get("incidents") or []],
+            deliveries=list(deliveries or []),
         )
 
     def to_dict(self) -> dict[str, Any]:
         """The ``mlreport run --json`` object: JSON-ready (paths as strings)."""
         return {
+            "schema_version": RESULT_SCHEMA_VERSION,
             "run_id": self.run_id,
             "analysis": self.analysis,
             "model": self.model,
@@ -191,6 +203,7 @@ class RunResult:
             "findings": [finding.to_dict() for finding in self.findings],
             "incidents": [dict(i) for i in self.incidents],
             "error": self.error.to_dict() if self.error is not None else None,
+            "deliveries": [delivery.to_dict() for delivery in self.deliveries],
         }
 
 

@@ -39,7 +39,9 @@ from typing import TYPE_CHECKING, Any
 import nbformat
 
 from ..errors import InputError, NotebookError, OutputError
+from ..export import ExportConfig
 from ..findings import Summary, severity_rank
+from ..notify import NotifyConfig
 from ..record import (
     Registry,
     commit_run,
@@ -58,11 +60,12 @@ from ..record import (
     write_text_atomic,
 )
 from ..story import tell
+from ._deliver import planned_deliveries, send_on
 from ._execute import DEFAULT_CELL_TIMEOUT, DEFAULT_START_TIMEOUT, execute, prepare
 from ._params import check_domains, declared_parameters, load_params_file, validate_parameters
 from ._render import render_report
 from ._resources import analyses, default_out_dir, notebook_path
-from ._results import CellFailure, Failure, RunResult, read_summary
+from ._results import RESULT_SCHEMA_VERSION, CellFailure, Failure, RunResult, read_summary
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
@@ -166,9 +169,11 @@ def _cells_seconds(notebook: NotebookNode) -> float | None:
 
 def _new_manifest(
     analysis: str, notebook: Path, parameters: Mapping[str, Any], *, run_id: str, fail_on: str, timeout: float,
-    cwd: Path, rerun_of: str | None, batch: BatchRef | None,
+    cwd: Path, rerun_of: str | None, batch: BatchRef | None, notify: NotifyConfig | None = None,
+    export: ExportConfig | None = None,
 ) -> dict[str, Any]:
     manifest: dict[str, Any] = {
+        "schema_version": RESULT_SCHEMA_VERSION,
         "run_id": run_id,
         "analysis": analysis,
         "model": "",
@@ -190,6 +195,8 @@ def _new_manifest(
         manifest["rerun_of"] = rerun_of
     if batch:
         manifest["batch"] = {"id": batch.batch_id, "job": batch.job}
+    # What was asked for; the outcome goes into the audit trail (run.json is hashed before anything is sent).
+    manifest.update(planned_deliveries(notify, export))
     return manifest
 
 
@@ -205,9 +212,10 @@ _NO_SUMMARY = Failure(
 def _complete(
     out_dir: Path, staging: Path, manifest: dict[str, Any], executed: NotebookNode, summary: Summary | None,
     failure: Failure | None, *, parameters: Mapping[str, Any], fail_on: str, started: float,
-    execute_s: float, registry: Registry, update_index: bool,
+    execute_s: float, registry: Registry, update_index: bool, notify: NotifyConfig | None = None,
+    export: ExportConfig | None = None,
 ) -> RunResult:
-    """Render, write run.json, commit the folder and record it: the common end of every run."""
+    """Render, write run.json, commit the folder and record it, then send it on: the common end of every run."""
     analysis, run_id = manifest["analysis"], manifest["run_id"]
     if summary is not None and not summary.incidents:
         # A notebook that did not tell its story (custom or older) still gets incidents and a headline naming them.
@@ -267,7 +275,8 @@ def _complete(
         # The run itself is complete; an index that cannot be written is rebuilt by the next run.
         with contextlib.suppress(OutputError):
             write_index(out_dir)
-    return RunResult.from_manifest(manifest, run_dir)
+    deliveries = send_on(manifest, run_dir, out_dir, notify=notify, export=export)
+    return RunResult.from_manifest(manifest, run_dir, deliveries=deliveries)
 
 
 def run(
@@ -284,6 +293,8 @@ def run(
     cwd: str | os.PathLike[str] | None = None,
     rerun_of: str | None = None,
     batch: BatchRef | None = None,
+    notify: NotifyConfig | None = None,
+    export: ExportConfig | None = None,
 ) -> RunResult:
     """Execute one analysis notebook, render its report and record the run: ``mlreport run``.
 
@@ -314,6 +325,12 @@ def run(
     rerun_of, batch
         Provenance recorded in run.json and the registry: the run this one
         reproduces, and the batch and job it belongs to.
+    notify, export
+        Where the recorded run is sent on (:class:`mlreport.notify.NotifyConfig`,
+        :class:`mlreport.export.ExportConfig`): notifications and metric
+        exports, after the run is recorded. Their outcomes are the result's
+        ``deliveries`` and the run's ``deliver`` audit entry; a failure never
+        changes the exit code.
 
     Returns
     -------
@@ -347,7 +364,7 @@ def run(
     started = time.monotonic()
     manifest = _new_manifest(
         analysis, notebook, parameters, run_id=run_id, fail_on=fail_on, timeout=timeout, cwd=work_dir,
-        rerun_of=rerun_of, batch=batch,
+        rerun_of=rerun_of, batch=batch, notify=notify, export=export,
     )
     staging = staging_dir(out_dir, run_id)
     try:
@@ -378,7 +395,8 @@ def run(
         raise
     return _complete(
         out_dir, staging, manifest, executed, summary, failure, parameters=parameters, fail_on=fail_on,
-        started=started, execute_s=execute_s, registry=registry, update_index=update_index,
+        started=started, execute_s=execute_s, registry=registry, update_index=update_index, notify=notify,
+        export=export,
     )
 
 
@@ -394,6 +412,8 @@ def record_failed_run(
     cwd: str | os.PathLike[str] | None = None,
     batch: BatchRef | None = None,
     update_index: bool = True,
+    notify: NotifyConfig | None = None,
+    export: ExportConfig | None = None,
 ) -> RunResult:
     """Write and record a failed run that never reached its own end.
 
@@ -409,13 +429,13 @@ def record_failed_run(
     run_id = new_run_id()
     manifest = _new_manifest(
         analysis, notebook, parameters, run_id=run_id, fail_on=fail_on, timeout=timeout,
-        cwd=Path(cwd).resolve() if cwd else Path.cwd(), rerun_of=None, batch=batch,
+        cwd=Path(cwd).resolve() if cwd else Path.cwd(), rerun_of=None, batch=batch, notify=notify, export=export,
     )
     staging = staging_dir(out_dir, run_id)
     return _complete(
         out_dir, staging, manifest, nbformat.v4.new_notebook(), None, failure, parameters=parameters,
         fail_on=fail_on, started=time.monotonic() - elapsed_s, execute_s=elapsed_s, registry=registry,
-        update_index=update_index,
+        update_index=update_index, notify=notify, export=export,
     )
 
 

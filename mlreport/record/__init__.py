@@ -6,7 +6,9 @@ Built bottom up, each module importing only those above it in this list:
 (keeps folders, trail and registry in step: recording, importing, pruning),
 ``_verify`` (rechecks them against each other, read-only) and ``_index``
 (the index page). ``rebuild_registry`` rebuilds the registry from the run
-folders and the audit trail, only when asked (``mlreport registry rebuild``).
+folders and the audit trail, only when asked (``mlreport registry rebuild``);
+``_deliveries`` records in the trail where a recorded run was sent on
+(notifications, metric exports).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ._audit import (
     legacy_canonical_json,
     read_log,
 )
+from ._deliveries import DELIVERY_STATUSES, Delivery, record_deliveries
 from ._index import (
     STRIP_RUNS,
     TREND_RUNS,
@@ -149,4 +152,7 @@ __all__ = [
     "home_models",
     "STRIP_RUNS",
     "TREND_RUNS",
+    "DELIVERY_STATUSES",
+    "Delivery",
+    "record_deliveries",
 ]

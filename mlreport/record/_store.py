@@ -61,7 +61,7 @@ __all__ = [
 ]
 
 _PACKAGES = (
-    "mlreport", "pandas", "numpy", "scipy", "pyarrow", "statsmodels", "scikit-learn", "ruptures",
+    "mlreport", "pandas", "numpy", "scipy", "pyarrow", "scikit-learn", "ruptures",
     "duckdb", "matplotlib", "papermill", "nbconvert", "nbclient", "nbformat", "ipykernel",
 )
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")

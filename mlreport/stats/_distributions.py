@@ -24,7 +24,8 @@ Conventions, in one place:
 * Wasserstein-1 divided by the reference standard deviation with ddof=1;
 * chi-square test of homogeneity on the 2 x k table (reference, current), no
   continuity correction, small expected counts pooled;
-* multiple testing: Benjamini-Hochberg (default) or Bonferroni via statsmodels.
+* multiple testing: Benjamini-Hochberg (default; ``scipy.stats.false_discovery_control``,
+  equal to statsmodels' ``multipletests(method="fdr_bh")``) or Bonferroni (``min(1, m p)``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import ArrayLike
 from scipy import stats as sps
-from statsmodels.stats.multitest import multipletests
 
 from ..errors import ParameterError
 
@@ -489,7 +489,7 @@ def chi2_homogeneity(
 
 
 def correction_name(method: str) -> str:
-    """Canonical statsmodels name of a correction (``fdr_bh`` or ``bonferroni``)."""
+    """Canonical name of a correction (``fdr_bh`` or ``bonferroni``, statsmodels' names for them)."""
     key = str(method).strip().lower()
     if key not in _CORRECTION_ALIASES:
         raise ParameterError(
@@ -504,8 +504,10 @@ def adjust_pvalues(pvalues: Sequence[float] | ArrayLike, method: str = "fdr_bh")
     """Adjusted p-values across a family of tests; NaN entries pass through.
 
     ``method`` is ``"fdr_bh"`` (Benjamini-Hochberg, the default; also ``"bh"``)
-    or ``"bonferroni"``, computed by ``statsmodels.stats.multitest.multipletests``
-    over the non-NaN p-values only (the family size is their number).
+    or ``"bonferroni"``, over the non-NaN p-values only (the family size is
+    their number). Benjamini-Hochberg is ``scipy.stats.false_discovery_control``
+    (step-up q-values, capped at 1); Bonferroni is ``min(1, m p)``. Both equal
+    ``statsmodels.stats.multitest.multipletests`` with the same method (tested).
     """
     name = correction_name(method)
     values = np.asarray(pvalues, dtype=float).ravel()
@@ -514,5 +516,9 @@ def adjust_pvalues(pvalues: Sequence[float] | ArrayLike, method: str = "fdr_bh")
     if present.any():
         if (values[present] < 0).any() or (values[present] > 1).any():
             raise ParameterError("p-values must lie in [0, 1]", name="pvalues")
-        adjusted[present] = multipletests(values[present], method=name)[1]
+        family = values[present]
+        if name == "fdr_bh":
+            adjusted[present] = sps.false_discovery_control(family, method="bh")
+        else:
+            adjusted[present] = np.minimum(family * family.size, 1.0)
     return adjusted

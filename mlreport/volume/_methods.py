@@ -103,7 +103,7 @@ def methods_table(config: VolumeConfig, counts: DecisionCounts, limits: _Limits 
          f"ranked by absolute contribution; at most {config.max_segment_levels} levels per column (the rest "
          f"counted as {OTHER_LABEL!r}); at most {config.max_decision_labels} decision labels"),
         ("segment tests", "each level from its own most significant onset: volume (quasi-Poisson, shared "
-         "baseline error) and decision mix (as above); Benjamini-Hochberg (statsmodels fdr_bh) across all levels "
+         "baseline error) and decision mix (as above); Benjamini-Hochberg (fdr_bh) across all levels "
          "of all segment columns",
          f"q < {limits.segment_q_warning:.2g} warning, < {limits.segment_q_incident:.2g} incident, with the "
          f"effect gates above; up to {limits.segment_onsets} onsets; 0 %/100 % share: binomial probability "

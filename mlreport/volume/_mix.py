@@ -17,7 +17,7 @@ Methods:
 * the score-band mix: baseline score quantile bands (+ a missing band),
   chi-square and PSI against ``score_psi_warning`` / ``score_psi_incident``;
 * segment mix tests are adjusted by Benjamini-Hochberg across all segment
-  levels of all segment columns (statsmodels ``fdr_bh``);
+  levels of all segment columns (``mlreport.stats.adjust_pvalues``, ``fdr_bh``);
 * levels: the report's error budget (``mix``, ``score_mix`` and
   ``segment_mix`` shares of ``alpha_warning`` / ``alpha_incident``; nine
   tenths of the ``segment_mix`` share for the BH levels, one tenth for the
@@ -36,9 +36,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from scipy import stats as sps
-from statsmodels.stats.multitest import multipletests
 
 from ..counts import MISSING_LABEL, DecisionCounts, period_text
+from ..stats import adjust_pvalues
 from ..stats import psi as psi_of_counts
 from ._budget import _Limits
 from ._config import VolumeConfig
@@ -81,12 +81,9 @@ def mix_test(baseline: npt.ArrayLike, current: npt.ArrayLike, *, eps: float = 1e
 
 
 def _bh(p_values: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg q-values (statsmodels ``fdr_bh``); NaN stays NaN."""
-    q = np.full(p_values.shape, np.nan)
-    finite = np.isfinite(p_values)
-    if finite.any():
-        q[finite] = multipletests(p_values[finite], method="fdr_bh")[1]
-    return q
+    """Benjamini-Hochberg q-values (``fdr_bh``); NaN and infinities stay NaN."""
+    finite = np.where(np.isfinite(p_values), p_values, np.nan)
+    return adjust_pvalues(finite, "fdr_bh")
 
 
 def _window_sums(table: np.ndarray, counts: DecisionCounts) -> tuple[np.ndarray, np.ndarray]:

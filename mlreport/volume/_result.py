@@ -303,7 +303,33 @@ class VolumeResult(AnalysisResult):
             "rate_flags": {level: int((rates["severity"] == level).sum()) for level in ("warning", "incident")},
             "mix_psi": float(overall["psi"]),
             "mix_cramers_v": float(overall["cramers_v"]),
+            **self._volume_and_rates(),
         }
+
+    def _volume_and_rates(self) -> dict[str, Any]:
+        """Decisions observed and expected (analysis window, and its last period) and each decision's rate.
+
+        Volume: the overall series, periods with exposure, expected from the
+        seasonal baseline. Rates: count / n summed over the window, baseline
+        and analysis, per decision label.
+        """
+        overall = self.volume[(self.volume["series"] == "overall") & (self.volume["window"] == "analysis")
+                              & (self.volume["exposure"] > 0)]
+        figures: dict[str, Any] = {}
+        if not overall.empty:
+            last = overall.sort_values("period").iloc[-1]
+            figures.update(
+                volume_observed=float(overall["observed"].sum()),
+                volume_expected=float(overall["expected"].sum()),
+                volume_last_period=str(last["period"]),
+                volume_last_observed=float(last["observed"]),
+                volume_last_expected=float(last["expected"]),
+            )
+        for window, key in (("analysis", "decision_rate"), ("baseline", "decision_rate_baseline")):
+            rows = self.rates[(self.rates["window"] == window) & (self.rates["n"] > 0)]
+            sums = rows.groupby("decision", sort=True)[["count", "n"]].sum()
+            figures[key] = {str(label): float(row["count"] / row["n"]) for label, row in sums.iterrows()}
+        return figures
 
     def segment_table(self, metric: str = "volume", *, top: int = 20) -> pd.DataFrame:
         """Segment levels ranked by their contribution to the change in ``metric``.

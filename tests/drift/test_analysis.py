@@ -77,7 +77,8 @@ def test_the_summary_carries_the_fingerprint_and_thresholds_version_as_fields(re
     assert isinstance(summary, Summary) and summary.analysis == "drift"
     assert summary.profile_fingerprint == result.profile.fingerprint
     assert "drift=drift-thresholds/2" in summary.thresholds_version and "integrity=" in summary.thresholds_version
-    assert set(summary.metrics) == {"psi", "backend"}
+    # Issue 15 (metrics for dashboards) adds KS, missing rate and row counts beside PSI (test_key_metrics.py).
+    assert set(summary.metrics) == {"psi", "ks", "missing_rate", "rows", "reference_rows", "backend"}
     assert summary.metrics["psi"] == dict(zip(result.drift_table["column"], result.drift_table["psi"], strict=True))
     assert summary.metrics["backend"]["backend"] == "pandas" and summary.metrics["backend"]["operations"]
     assert {"psi", "verdict", "domain_classifier", "backend", "row_level_data", "performance"} <= set(summary.methods)

@@ -314,3 +314,26 @@ def test_bonferroni_and_nan_passthrough():
     assert np.isnan(stats.adjust_pvalues([float("nan")])).all()
     with pytest.raises(ParameterError):
         stats.adjust_pvalues([0.1], "holm-ish")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 1.0, 1e-300, 0.05, float("nan")])),
+        min_size=1, max_size=60,
+    ),
+    st.sampled_from(["fdr_bh", "bonferroni"]),
+)
+def test_adjusted_pvalues_equal_statsmodels_multipletests(pvalues, method):
+    # statsmodels is the independent reference (test extra only): scipy's
+    # false_discovery_control and min(1, m p) must give its numbers, ties,
+    # zeros, ones and NaN (left out of the family) included.
+    from statsmodels.stats.multitest import multipletests
+
+    values = np.asarray(pvalues, dtype=float)
+    present = ~np.isnan(values)
+    expected = np.full(values.shape, np.nan)
+    if present.any():
+        expected[present] = multipletests(values[present], method=method)[1]
+    adjusted = stats.adjust_pvalues(values, method)
+    np.testing.assert_allclose(adjusted, expected, rtol=1e-12, atol=1e-300, equal_nan=True)
