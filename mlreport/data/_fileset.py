@@ -216,17 +216,30 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
 
 
 def _walk(root: Path) -> list[Path]:
-    """Every file below ``root``, following folder symlinks but entering each real folder once."""
+    """Every file below ``root``, each real folder entered once.
+
+    Real folders are walked first; a symlink to a folder is followed only when
+    its target was not reached already, so a loop (``logs/day1/loop -> logs``)
+    ends and a file keeps the path that does not go through a link.
+    """
     seen: set[str] = set()
     found: list[Path] = []
-    for folder, dirs, names in os.walk(root, followlinks=True):
-        real = os.path.realpath(folder)
-        if real in seen:
-            dirs[:] = []
-            continue
-        seen.add(real)
-        dirs.sort()
-        found += [Path(folder) / name for name in sorted(names)]
+
+    def visit(top: str) -> None:
+        links: list[str] = []
+        for folder, dirs, names in os.walk(top, followlinks=False):
+            real = os.path.realpath(folder)
+            if real in seen:
+                dirs[:] = []
+                continue
+            seen.add(real)
+            dirs.sort()
+            links += [os.path.join(folder, d) for d in dirs if os.path.islink(os.path.join(folder, d))]
+            found.extend(Path(folder) / name for name in sorted(names))
+        for link in links:
+            visit(link)
+
+    visit(str(root))
     return found
 
 
