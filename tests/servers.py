@@ -59,9 +59,9 @@ class S3Server:
 def start_s3() -> Iterator[S3Server]:
     """moto's S3 server on a free port; the environment a process needs to reach it (credentials included)."""
     try:
-        from moto.server import ThreadedMotoServer
         import boto3  # noqa: F401
         import s3fs  # noqa: F401
+        from moto.server import ThreadedMotoServer
     except ImportError as error:
         runtime_missing("s3", f"moto[server], boto3 and s3fs are needed for the S3 tests ({error.name} missing)")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)

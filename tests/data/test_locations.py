@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from mlreport import data
-from mlreport.driver import validate_parameters
-from mlreport.driver import declared_parameters, notebook_path
+from mlreport.driver import declared_parameters, notebook_path, validate_parameters
 from mlreport.errors import DataError, ParameterError
 
 
