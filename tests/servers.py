@@ -31,10 +31,13 @@ from pathlib import Path
 
 from cli_runs import runtime_missing
 
-__all__ = ["S3Server", "PostgresServer", "free_port", "start_s3", "start_postgres", "PG_PASSWORD"]
+__all__ = ["S3Server", "PostgresServer", "free_port", "start_s3", "start_postgres", "PG_PASSWORD", "S3_SECRET"]
 
 PG_PASSWORD = "s3cr3t-Pg-passw0rd"
 """The test cluster's password: no report, run.json or log may ever contain it."""
+
+S3_SECRET = "mlreport-S3-secret-Zq8x"
+"""The S3 secret key the tests' environment holds: likewise never recorded."""
 
 
 def free_port() -> int:
@@ -52,7 +55,7 @@ class S3Server:
         import boto3
 
         return boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+                            aws_access_key_id="mlreport-test-key", aws_secret_access_key=S3_SECRET)
 
 
 @contextlib.contextmanager
@@ -70,7 +73,7 @@ def start_s3() -> Iterator[S3Server]:
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
     env = {
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "mlreport-test-key", "AWS_SECRET_ACCESS_KEY": S3_SECRET, "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ENDPOINT_URL": endpoint, "AWS_EC2_METADATA_DISABLED": "true",
     }
     try:
