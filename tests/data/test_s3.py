@@ -47,7 +47,10 @@ def bucket(s3_server):
         key = f"log/date={day}/part-0.parquet"
         client.put_object(Bucket=name, Key=key, Body=_parquet(part.drop(columns=["day"])))
     client.put_object(Bucket=name, Key="log/_SUCCESS", Body=b"")
-    return {"name": name, "frame": frame, "reference": reference, "current": current, "days": sorted(days["day"].unique())}
+    return {
+        "name": name, "frame": frame, "reference": reference, "current": current,
+        "days": sorted(days["day"].unique()),
+    }
 
 
 def test_an_s3_object_is_read_and_recorded_with_its_etag_version_and_hash(bucket, s3_server):
