@@ -26,7 +26,7 @@ import os
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..errors import DataError
 
@@ -88,22 +88,27 @@ class Location:
 
 
 def redact(url: str) -> str:
-    """``url`` with any password replaced by ``***`` and secret query parameters dropped."""
+    """``url`` with any password replaced by ``***`` and the values of secret query parameters by ``***``.
+
+    Anything else is left exactly as written (``sqlite:////data/x.db`` keeps its slashes).
+    """
     if not is_url(url):
         return url
-    prefix, _, last = url.rpartition("::")
-    parts = urlsplit(last)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, host = netloc.rpartition("@")
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
-    query = "&".join(
-        f"{k}={v}" if k.lower() not in _SECRET_KEYS else f"{k}=***"
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-    )
-    shown = urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-    return f"{prefix}::{shown}" if prefix else shown
+    scheme, sep, rest = url.partition("://")
+    authority, slash, tail = rest.partition("/")
+    if "@" in authority:
+        userinfo, _, host = authority.rpartition("@")
+        if ":" in userinfo:
+            authority = f"{userinfo.split(':', 1)[0]}:***@{host}"
+    if "?" in tail:
+        path, _, query = tail.partition("?")
+        query, hash_sign, fragment = query.partition("#")
+        pairs = []
+        for pair in query.split("&"):
+            key, equals, _value = pair.partition("=")
+            pairs.append(f"{key}=***" if equals and unquote(key).lower() in _SECRET_KEYS else pair)
+        tail = f"{path}?{'&'.join(pairs)}{hash_sign}{fragment}"
+    return f"{scheme}{sep}{authority}{slash}{tail}"
 
 
 def credentials_problem(value: str) -> str | None:
@@ -147,8 +152,6 @@ def parse_location(text: str | os.PathLike[str]) -> Location:
         parts = urlsplit(raw)
         if parts.netloc not in ("", "localhost"):
             raise DataError(f"{raw}: a file:// URL names a local path (file:///data/x.parquet)", path=raw)
-        from urllib.parse import unquote
-
         return Location(text=raw, kind="local", target=unquote(parts.path))
     if is_url(raw):
         protocol = raw.rsplit("::", 1)[-1].split("://", 1)[0].lower()
