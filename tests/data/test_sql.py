@@ -54,9 +54,9 @@ def test_sql_errors_name_the_source(sqlite_db, tmp_path: Path):
     path, _ = sqlite_db
     with pytest.raises(DataError, match=r"sql:sqlite:///.*the query failed.*no such table"):
         data.load_table(f"sql:sqlite:///{path} missing_table")
-    with pytest.raises(DataError, match="not a SQLAlchemy URL|no SQLAlchemy URL"):
+    with pytest.raises(DataError, match=r"not a SQLAlchemy URL|no SQLAlchemy URL"):
         data.load_table("sql:not a url")
-    with pytest.raises(DataError, match="database driver is not installed|Can't load plugin"):
+    with pytest.raises(DataError, match=r"database driver is not installed|Can.t load plugin"):
         data.load_table("sql:nosuchdialect://host/db t")
 
 
