@@ -235,7 +235,11 @@ def infer_spec(frame: pd.DataFrame, *, model: str = "") -> ModelSpec:
         if c not in claimed and _NAME_HINTS["segment"].search(c)
         and not pd.api.types.is_float_dtype(frame[c].dtype) and 1 < frame[c].nunique(dropna=True) <= 50
     ]
-    features = [c for c in columns if c not in claimed and c not in segments]
+    # Other timestamps (a date partition column, an application date) cut periods; they are not features.
+    features = [
+        c for c in columns
+        if c not in claimed and c not in segments and not pd.api.types.is_datetime64_any_dtype(frame[c].dtype)
+    ]
     categorical = [
         c for c in features
         if not pd.api.types.is_numeric_dtype(frame[c].dtype) or pd.api.types.is_bool_dtype(frame[c].dtype)
