@@ -69,14 +69,14 @@ class PandasBackend(Backend):
         """The rows of a source's files or query; each file and query read (and recorded) once per backend."""
         if src.sql is not None:
             if src.sql.text not in self._queries:
-                self._queries[src.sql.text] = data.read_sql(src.sql, name=src.name, log=self.inputs)
+                self._queries[src.sql.text] = data.load_table(src.sql.text, name=src.name, log=self.inputs)
             return self._queries[src.sql.text]
         files = src.files
         assert files is not None
         frames: list[pd.DataFrame] = []
         for file in files.files:
             if file.url not in self._files:
-                self._files[file.url] = data.read_file(files, file, name=src.name, log=self.inputs)
+                self._files[file.url] = data.load_table(files.only(file), name=src.name, log=self.inputs)
             frame = self._files[file.url]
             first = [str(c) for c in frames[0].columns] if frames else None
             if first is not None and [str(c) for c in frame.columns] != first:

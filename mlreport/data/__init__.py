@@ -24,7 +24,8 @@ row count and the hash of its result. Built-in sample data is recorded through
 :func:`record_frame` with a content hash; files that a DuckDB or Spark backend
 reads without loading them here are recorded through :func:`record_file`
 (several local files: one combined digest; objects in a store: a digest of
-their listing).
+their listing). :func:`current_sha256` recomputes any record's hash the way it
+was made, for a rerun or a verify to compare.
 
 Errors are :class:`~mlreport.errors.DataError` naming the file, object, query
 or column and what was expected; nothing here lets a pandas, pyarrow, fsspec
@@ -46,6 +47,7 @@ from ._provenance import (
     record_frame,
 )
 from ._read import arrow_to_pandas, load_table, parse_timestamps, partition_columns, read_file, read_files, window
+from ._recheck import current_sha256
 from ._sql import PASSWORD_VARIABLE, parse_sql, query_text, read_sql, sql_location
 
 __all__ = [
@@ -58,6 +60,7 @@ __all__ = [
     "files_sha256",
     "frame_sha256",
     "objects_sha256",
+    "current_sha256",
     "parse_timestamps",
     "resolve_paths",
     "window",

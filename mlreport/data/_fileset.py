@@ -90,6 +90,13 @@ class FileSet:
     partitions: tuple[tuple[str, str], ...] = ()
     """(key, kind) of each partition column, kind ``int``, ``timestamp`` or ``string``."""
 
+    def __str__(self) -> str:
+        return self.label
+
+    def only(self, file: DataFile) -> FileSet:
+        """The set of ``file`` alone (its partition columns kept), labelled by its URL."""
+        return replace(self, files=(file,), label=file.url)
+
     @property
     def remote(self) -> bool:
         return self.filesystem is not None

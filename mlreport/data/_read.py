@@ -245,7 +245,7 @@ def load_table(
     columns: Sequence[str] | None = None,
     log: InputLog | None = None,
 ) -> pd.DataFrame:
-    """Read a CSV or Parquet file, glob or folder (local or an fsspec URL) into one DataFrame.
+    """Read a CSV or Parquet file, glob or folder (local or an fsspec URL, or a resolved :class:`FileSet`).
 
     Several files are concatenated in path order and must share their columns;
     Hive-style partition folders add their columns. Each file is recorded in
@@ -255,6 +255,8 @@ def load_table(
     """
     from ._locations import parse_location
 
+    if isinstance(path, FileSet):
+        return read_files(path, name=name, columns=columns, log=log)
     location = parse_location(path)
     if location.kind == "sql":
         from ._sql import read_sql

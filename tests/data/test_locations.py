@@ -111,3 +111,33 @@ def test_file_urls_read_local_files(tmp_path: Path):
     log = data.InputLog()
     frame = data.load_table((tmp_path / "x.parquet").as_uri(), log=log)
     assert frame["a"].tolist() == [1, 2] and log[0].path == str(tmp_path / "x.parquet")
+
+
+def test_current_sha256_rechecks_every_kind_of_record(tmp_path: Path):
+    import sqlite3
+
+    import pandas as pd
+
+    pd.DataFrame({"a": [1, 2]}).to_parquet(tmp_path / "x.parquet")
+    (tmp_path / "parts").mkdir()
+    for i in range(2):
+        pd.DataFrame({"a": [i]}).to_parquet(tmp_path / "parts" / f"{i}.parquet")
+    with sqlite3.connect(tmp_path / "x.db") as connection:
+        connection.execute("create table t (a integer)")
+        connection.execute("insert into t values (1), (2)")
+    log = data.InputLog()
+    data.load_table(tmp_path / "x.parquet", log=log)
+    data.record_file(str(tmp_path / "parts"), name="p", rows=2, columns=1, log=log)
+    data.load_table(f"sql:sqlite:///{tmp_path / 'x.db'} select a from t order by a", log=log)
+    records = log.to_list()
+    assert [data.current_sha256(r) for r in records] == [r["sha256"] for r in records]
+    relative = {**records[0], "path": "x.parquet"}
+    assert data.current_sha256(relative, base=tmp_path) == records[0]["sha256"]
+    pd.DataFrame({"a": [1, 3]}).to_parquet(tmp_path / "x.parquet")
+    pd.DataFrame({"a": [5]}).to_parquet(tmp_path / "parts" / "2.parquet")
+    with sqlite3.connect(tmp_path / "x.db") as connection:
+        connection.execute("insert into t values (3)")
+    assert all(data.current_sha256(r) not in (None, r["sha256"]) for r in records)
+    (tmp_path / "x.parquet").unlink()
+    assert data.current_sha256(records[0]) is None
+    assert data.current_sha256({"hash_of": "content", "path": "built-in sample"}) is None

@@ -163,3 +163,21 @@ def test_drift_on_s3_is_the_same_from_pandas_and_duckdb(bucket):
     )
     paths = [entry["path"] for entry in results["duckdb"].summary.inputs]
     assert parameters["reference_path"] in paths and parameters["current_path"] in paths
+
+
+def test_current_sha256_rechecks_objects_and_their_listing(bucket, s3_server):
+    client = s3_server.client()
+    key = "recheck/x.parquet"
+    client.put_object(Bucket=bucket["name"], Key=key, Body=_parquet(pd.DataFrame({"a": [1.0]})))
+    url = f"s3://{bucket['name']}/{key}"
+    log = data.InputLog()
+    data.load_table(url, log=log)
+    listing = data.record_file(url, name="x", rows=1, columns=1).to_dict()
+    assert data.current_sha256(log[0].to_dict()) == log[0].sha256
+    assert data.current_sha256(listing) == listing["sha256"]
+    client.put_object(Bucket=bucket["name"], Key=key, Body=_parquet(pd.DataFrame({"a": [2.0]})))
+    import fsspec
+
+    fsspec.filesystem("s3", version_aware=True).invalidate_cache()
+    assert data.current_sha256(log[0].to_dict()) not in (None, log[0].sha256)
+    assert data.current_sha256(listing) not in (None, listing["sha256"])
