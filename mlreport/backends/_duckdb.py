@@ -1,7 +1,15 @@
 """The DuckDB backend: drift and volume summaries as SQL over Parquet and CSV files.
 
-Embedded (no server), streaming over ``read_parquet([...])`` / ``read_csv([...])``
-so the data can be larger than memory. Settings: ``threads`` (default: all
+Embedded (no server), streaming over ``read_parquet([...])`` so the data can
+be larger than memory. Sources (:class:`~mlreport.backends.Source`): local
+files, and objects in a store read through their fsspec filesystem
+(registered with DuckDB, so its credentials are the environment's); partition
+columns are added as typed literals per group of files (DuckDB's own
+``hive_partitioning``, which infers other types, is off). CSV is loaded once
+into a temporary table (each count then reads columns, not text; it spills to
+``temp_directory``), its types sniffed on the whole file as pandas reads it. A
+``sql:`` query is read through SQLAlchemy (:func:`mlreport.data.read_sql`) and
+counted here. Settings: ``threads`` (default: all
 cores), ``memory_limit`` (e.g. ``"3GB"``; DuckDB's default is 80 % of RAM) and
 ``temp_directory`` (where hash tables spill when over the limit; default a folder
 under the system's temporary folder, not DuckDB's ``./.tmp``).

@@ -1,7 +1,11 @@
 """The Spark backend: the same SQL-shaped aggregates with the PySpark DataFrame API.
 
-Sources: a Spark DataFrame, a table name (``Source(table="db.decisions")``), or
-Parquet / CSV paths (read with ``spark.read``). Spark reads timestamps with
+Sources: a Spark DataFrame, a table name (``Source(table="db.decisions")``),
+local Parquet / CSV paths (read with ``spark.read``, partition columns added
+with the types :mod:`mlreport.data` decides), or objects in a store and
+``sql:`` queries, which are read on the driver through :mod:`mlreport.data`
+and then counted here (Spark's own Hadoop connectors and JDBC drivers are not
+assumed; on a cluster, register such data as a table and pass its name). Spark reads timestamps with
 microsecond precision: Parquet files must not hold nanosecond timestamps
 (write them with ``coerce_timestamps="us"``).
 
