@@ -202,3 +202,25 @@ def test_drift_finds_a_thirty_percent_rise_in_a_decimal_money_column(tmp_path: P
     assert row["kind"] == "numeric"
     subjects = {f.subject for f in result.findings if f.severity in ("warning", "incident")}
     assert "loan_amount" in subjects and result.summary.status != "ok"
+
+
+def test_hourly_partitions_with_encoded_times_are_timestamps_and_pruned_by_the_hour(tmp_path: Path):
+    for hour in range(6):
+        stamp = f"2026-03-14T{hour:02d}%3A00%3A00"  # ':' percent-encoded, as writers do in folder names
+        folder = tmp_path / f"hour_start={stamp}"
+        folder.mkdir()
+        _frame(10 + hour, seed=hour).to_csv(folder / "part.csv", index=False)
+    files = data.resolve_files(tmp_path)
+    assert files.partitions == (("hour_start", "timestamp"),)
+    window = as_source(str(tmp_path)).window("hour_start", "2026-03-14T02:00", "2026-03-14T04:00")
+    assert [f.relative.split("/")[0][-13:] for f in window.files.files] == ["T02%3A00%3A00", "T03%3A00%3A00"]
+    pandas, duck = PandasBackend(), DuckDBBackend(threads=1)
+    rows = pandas.rows_in_memory(window, 1000).frame
+    assert len(rows) == 12 + 13 and sorted(rows["hour_start"].dt.hour.unique()) == [2, 3]
+    assert [r.rows for r in pandas.inputs] == [12, 13]  # the window opened its two hours only
+    profile = ReferenceProfile.fit(rows.drop(columns=["hour_start"]))
+    hourly_duck = duck.summarize_by(str(tmp_path), profile, period="D", timestamp="hour_start")
+    hourly_pandas = pandas.summarize_by(str(tmp_path), profile, period="D", timestamp="hour_start")
+    assert list(hourly_duck) == list(hourly_pandas) == ["2026-03-14"]
+    assert_summaries_equal(hourly_duck["2026-03-14"], hourly_pandas["2026-03-14"])
+    assert len(pandas.inputs) == 6 and duck.inputs[0].files == 6  # then the whole day: each file read once
