@@ -13,7 +13,10 @@ the backend and reads the windows (:class:`Windows`); :class:`DriftResult`
 computes each part on first use. The statistics behind it are public too:
 :func:`compare` and :func:`drift_over_time` on a reference profile's summaries,
 :func:`prediction_drift`, the bands (:class:`Thresholds`, :func:`learn_thresholds`),
-the domain classifier (:func:`domain_classifier`) and the figures.
+the domain classifier (:func:`domain_classifier`), which columns are monitored
+and why not (:func:`assess_coverage`), the periods of drift over time
+(:func:`choose_period`), drift within segment levels (:func:`segment_drift`)
+and the figures.
 """
 
 from __future__ import annotations
@@ -30,11 +33,21 @@ from ._compare import (
     methods,
     prediction_drift,
 )
+from ._coverage import MIN_REFERENCE_ROWS, ColumnCoverage, Coverage, assess_coverage, unbinnable
 from ._learned import chunk_metrics, learn_thresholds
 from ._metrics import column_metrics
 from ._multivariate import MIN_ROWS, SECTION, DomainClassifierResult, domain_classifier
 from ._parameters import DriftParameters
+from ._period_choice import CHUNKS, MAX_PERIODS, MIN_PERIOD_ROWS, PeriodChoice, choose_period
 from ._plots import distribution_grid, importance_plot, metric_heatmap, moved_columns, not_available, trend_lines
+from ._segments import (
+    MAX_SEGMENT_DISTINCT,
+    MAX_SEGMENT_LEVELS,
+    MIN_SEGMENT_ROWS,
+    SegmentDrift,
+    compare_levels,
+    segment_drift,
+)
 from ._thresholds import DEFAULT_BANDS, METRICS, THRESHOLDS_VERSION, Band, Thresholds
 from ._windows import DEFAULT_ROW_SAMPLE, Windows
 
@@ -46,6 +59,22 @@ __all__ = [
     "FIGURES",
     "Windows",
     "MonitoredColumns",
+    "Coverage",
+    "ColumnCoverage",
+    "assess_coverage",
+    "unbinnable",
+    "MIN_REFERENCE_ROWS",
+    "PeriodChoice",
+    "choose_period",
+    "MIN_PERIOD_ROWS",
+    "MAX_PERIODS",
+    "CHUNKS",
+    "SegmentDrift",
+    "segment_drift",
+    "compare_levels",
+    "MAX_SEGMENT_LEVELS",
+    "MIN_SEGMENT_ROWS",
+    "MAX_SEGMENT_DISTINCT",
     "DEFAULT_ROW_SAMPLE",
     "PredictionDrift",
     "compare",

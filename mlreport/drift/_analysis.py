@@ -41,14 +41,17 @@ from ._compare import (
     methods,
     prediction_drift,
 )
-from ._counting import current_summaries, drift_thresholds, reference_profile
+from ._counting import current_summaries, drift_thresholds, period_choice, reference_profile
+from ._coverage import Coverage, assess_coverage
 from ._multivariate import DomainClassifierResult, domain_classifier
-from ._parameters import PERIODS, DriftParameters
+from ._parameters import DriftParameters
+from ._period_choice import PeriodChoice
 from ._plots import distribution_grid, importance_plot, metric_heatmap, not_available, trend_lines
 from ._report import (
     DRIFT_COLUMNS,
     INTEGRITY_COLUMNS,
     PERFORMANCE_COLUMNS,
+    SEGMENT_COLUMNS,
     computation_methods,
     computation_table,
     drift_summary,
@@ -57,6 +60,7 @@ from ._report import (
     row_level_arguments,
 )
 from ._report import moved as columns_that_moved
+from ._segments import MAX_SEGMENT_LEVELS, MIN_SEGMENT_ROWS, SegmentDrift, segment_drift
 from ._thresholds import Thresholds
 from ._windows import Windows, load_windows
 
@@ -67,11 +71,13 @@ __all__ = ["DriftResult", "analyse", "TABLES", "FIGURES"]
 
 #: The report's tables, in the order the notebook shows them, with what each holds.
 TABLES: dict[str, str] = {
+    "coverage": "Columns: every column of the data, its role (spec or inferred), whether drift monitors it, why not",
     "windows": "Data: the two windows compared (rows, columns, first and last record)",
     "column_roles": "Data: the column roles from the model spec, or inferred",
     "integrity_findings": "Data integrity: every integrity finding at warning or above",
     "integrity_columns": "Data integrity: the columns with an integrity finding, with their figures",
     "feature_drift": "Feature drift: every feature's metrics and verdict, worst first",
+    "segment_drift": "Drift by segment: each feature within each segment level, worst first",
     "first_crossings": "Drift over time: the first period each column crossed a band",
     "prediction_drift": "Prediction drift: the score and the decision mix against the reference",
     "performance": "Performance: discrimination and calibration by window and period",
@@ -90,6 +96,12 @@ FIGURES: dict[str, str] = {
 }
 
 _NO_PERFORMANCE = "No score or target column: performance not assessed."
+
+_OVERRIDE = (
+    "Roles come from the model spec when spec_path is given, else from the columns' names and content. To change "
+    "them, give a spec (TOML) naming timestamp, id, score, decision, target, segments, features, window_labels "
+    "and exclude (columns left out on purpose), or the timestamp_column parameter."
+)
 
 
 def analyse(parameters: DriftParameters) -> DriftResult:
@@ -115,12 +127,16 @@ class DriftResult(AnalysisResult):
     ``windows``, ``spec``, ``backend``, ``reference``, ``current``, ``inputs``
         the windows (:class:`~mlreport.drift.Windows`), their column roles,
         the backend that counts them, their rows in memory, the record of inputs;
-    ``monitored``
-        the columns drift and integrity look at, and the features among them
-        (:class:`~mlreport.drift.MonitoredColumns`);
 
     and the parts, each computed on first use, then kept:
 
+    ``coverage``, ``monitored``
+        every column with its role and whether drift monitors it, and why not
+        (:class:`~mlreport.drift.Coverage`); the columns drift looks at, and
+        the features among them (:class:`~mlreport.drift.MonitoredColumns`);
+    ``period_choice``
+        the periods of drift over time: the one asked for, or chosen
+        (:class:`~mlreport.drift.PeriodChoice`);
     ``integrity``
         the integrity checks (:class:`~mlreport.integrity.IntegrityResult`);
     ``profile``, ``thresholds``
@@ -130,6 +146,8 @@ class DriftResult(AnalysisResult):
     ``drift_table``, ``over_time``, ``crossings``, ``moved``
         feature drift (:func:`~mlreport.drift.compare`), drift per period, the
         first period each column crossed a band, the columns that moved;
+    ``segments``
+        drift within each segment level (:class:`~mlreport.drift.SegmentDrift`);
     ``prediction``
         score and decision drift (:class:`~mlreport.drift.PredictionDrift`);
     ``performance``
@@ -151,13 +169,14 @@ class DriftResult(AnalysisResult):
     def __init__(self, parameters: DriftParameters, windows: Windows) -> None:
         self.parameters = parameters
         self.windows = windows
-        self.monitored = MonitoredColumns.of(windows.spec, windows.reference)
         tables: dict[str, Callable[[], Table]] = {
+            "coverage": self._coverage_table,
             "windows": self._windows_table,
             "column_roles": self._roles_table,
             "integrity_findings": self._integrity_findings_table,
             "integrity_columns": self._integrity_columns_table,
             "feature_drift": self._feature_drift_table,
+            "segment_drift": self._segment_table,
             "first_crossings": self._crossings_table,
             "prediction_drift": self._prediction_table,
             "performance": self._performance_table,
@@ -203,11 +222,29 @@ class DriftResult(AnalysisResult):
 
     # -- the parts, in the notebook's order -----------------------------------
     @cached_property
+    def coverage(self) -> Coverage:
+        """Every column of the data: its role, whether drift monitors it, and why not (with its findings)."""
+        windows = self.windows
+        return assess_coverage(self.spec, self.reference, self.current, reference_rows=windows.reference_rows.total,
+                               complete=windows.complete)
+
+    @property
+    def monitored(self) -> MonitoredColumns:
+        """The columns drift and integrity look at, and the features among them (from :attr:`coverage`)."""
+        return self.coverage.monitored
+
+    @cached_property
+    def period_choice(self) -> PeriodChoice:
+        """The periods of drift over time: ``period`` when it applies to this data and backend, else chosen."""
+        return period_choice(self.windows, self.parameters.period)
+
+    @cached_property
     def integrity(self) -> IntegrityResult:
         """Schema, missing values, sentinels, ranges, categories, duplicates, freshness: current against reference."""
         spec = self.spec
         return check_integrity(
-            self.reference, self.current, columns=list(self.monitored.columns), categorical=spec.categorical_features,
+            self.reference, self.current, columns=list(self.coverage.integrity_columns),
+            categorical=spec.categorical_features,
             period="D", thresholds=spec.thresholds_for("integrity", self.parameters.integrity_thresholds),
             **row_level_arguments(self.windows),
         )
@@ -228,13 +265,16 @@ class DriftResult(AnalysisResult):
         return drift_thresholds(
             spec.thresholds_for("drift", parameters.drift_thresholds), mode=parameters.threshold_mode,
             profile=self.profile, reference=self.reference, columns=self.monitored.columns,
-            timestamp=spec.timestamp, period=parameters.period, k=parameters.learned_k,
+            timestamp=spec.timestamp, period=self.period_choice.period or "", k=parameters.learned_k,
             correction=parameters.correction, complete=self.windows.complete,
         )
 
     @cached_property
     def _counted(self) -> tuple[Summaries, dict[str, Summaries]]:
-        return current_summaries(self.windows, self.profile, self.parameters.period)
+        period = self.period_choice.period
+        if period is None:  # no periods on this data and backend: the window's counts only
+            return self.backend.summarize(self.windows.current_source, self.profile), {}
+        return current_summaries(self.windows, self.profile, period)
 
     @property
     def current_summaries(self) -> Summaries:
@@ -259,6 +299,18 @@ class DriftResult(AnalysisResult):
         return findings_from_comparison(self.drift_table)
 
     @cached_property
+    def segments(self) -> SegmentDrift:
+        """Drift of each feature within each level of each segment column (same gating, one correction family)."""
+        windows, monitored = self.windows, self.monitored
+        names = [c for c in self.spec.segments if c in monitored.columns]
+        distinct = {c: int(self.reference[c].nunique(dropna=True)) for c in names}
+        overall = dict(zip(self.drift_table["column"].astype(str), self.drift_table["severity"], strict=True))
+        return segment_drift(
+            self.backend, windows.reference_source, windows.current_source, self.profile, segments=names,
+            features=list(monitored.features), thresholds=self.thresholds, distinct=distinct, overall=overall,
+        )
+
+    @cached_property
     def over_time(self) -> pd.DataFrame:
         """Every metric per monitored column per period of the current window."""
         return drift_over_time(self.profile, None, self.period_summaries, thresholds=self.thresholds)
@@ -281,30 +333,32 @@ class DriftResult(AnalysisResult):
     @cached_property
     def prediction(self) -> PredictionDrift:
         """Drift of the score and of the decision mix."""
-        spec = self.spec
+        spec, columns = self.spec, self.monitored.columns
         return prediction_drift(
-            self.profile, None, self.current_summaries, score=spec.score or None, decision=spec.decision or None,
-            thresholds=self.thresholds,
+            self.profile, None, self.current_summaries, score=spec.score if spec.score in columns else None,
+            decision=spec.decision if spec.decision in columns else None, thresholds=self.thresholds,
         )
 
     @cached_property
     def performance(self) -> PerformanceComparison | None:
         """Discrimination and calibration of matured periods; None without a score or target column."""
-        spec, period = self.spec, self.parameters.period
+        spec, choice = self.spec, self.period_choice
         if not (spec.score and spec.target):
             return None
         return compare_performance(
             self.reference, self.current, score=spec.score, target=spec.target, timestamp=spec.timestamp or None,
-            period=period if period in PERIODS else None, label_delay=spec.label_delay_days,
+            period=choice.period if choice.by_date else None, label_delay=spec.label_delay_days,
             thresholds=spec.thresholds_for("performance", self.parameters.performance_thresholds),
         )
 
     @cached_property
     def classifier(self) -> DomainClassifierResult:
         """The domain classifier: can a model tell current rows from reference rows?"""
+        features = list(self.monitored.features)
         return domain_classifier(
-            self.reference, self.current, features=list(self.monitored.features),
-            categorical=self.spec.categorical_features, sample=self.parameters.classifier_sample,
+            self.reference, self.current, features=features,
+            categorical=[c for c in self.spec.categorical_features if c in features],
+            sample=self.parameters.classifier_sample,
             seed=self.parameters.seed,
         )
 
@@ -318,15 +372,17 @@ class DriftResult(AnalysisResult):
     def summary(self) -> Summary:
         """Status, headline and findings, with inputs, thresholds, methods, metrics and the profile's fingerprint."""
         # In the notebook's order: the backend's timings in the metrics are those of the whole report.
-        checks, drift_table, time_findings = self.integrity, self.drift_table, self.time_findings
+        coverage, checks, drift_table = self.coverage, self.integrity, self.drift_table
+        segments, time_findings = self.segments, self.time_findings
         prediction, perf, domain = self.prediction, self.performance, self.classifier
         findings = (
-            checks.findings + self.feature_findings + prediction.findings + time_findings
-            + (perf.findings if perf else []) + domain.findings
+            coverage.findings + checks.findings + self.feature_findings + segments.findings + prediction.findings
+            + self._period_findings() + time_findings + (perf.findings if perf else []) + domain.findings
         )
         method_lines = {
-            **methods(self.thresholds), **checks.methods, **(perf.methods if perf else {}),
-            "domain_classifier": domain.method, **computation_methods(self.windows),
+            "coverage": _OVERRIDE, **methods(self.thresholds), **checks.methods,
+            "period": self.period_choice.reason, "segment_drift": _segment_method(segments),
+            **(perf.methods if perf else {}), "domain_classifier": domain.method, **computation_methods(self.windows),
         }
         thresholds = {
             "version": self.spec.thresholds_version, "drift": self.thresholds.to_dict(),
@@ -339,9 +395,17 @@ class DriftResult(AnalysisResult):
         return drift_summary(
             findings=findings, drift_table=drift_table, features=self.monitored.features,
             inputs=self.inputs.to_list(), thresholds=thresholds, methods=method_lines, metrics=metrics,
-            model=self.spec.model or "sample-credit-decisioning", data_period=self.windows.data_period,
-            profile_fingerprint=self.profile.fingerprint,
+            model=self.spec.model, data_period=self.windows.data_period, profile_fingerprint=self.profile.fingerprint,
+            reference_rows=coverage.reference_rows,
         )
+
+    def _period_findings(self) -> list[Finding]:
+        """An ok finding saying why drift over time has other periods than asked, or none (else nothing)."""
+        choice = self.period_choice
+        if not choice.replaced:
+            return []
+        return [Finding("period", "drift over time", "ok", choice.reason[:1].upper() + choice.reason[1:] + ".",
+                        method="period choice: " + choice.requested, section="Drift over time")]
 
     @property
     def tables(self) -> Sections[Table]:
@@ -354,6 +418,23 @@ class DriftResult(AnalysisResult):
         return self._figures
 
     # -- tables ----------------------------------------------------------------
+    def _coverage_table(self) -> Table:
+        coverage = self.coverage
+        monitored = sum(1 for c in coverage.columns if c.monitored)
+        source = self.spec.source
+        origin = "inferred from names and content" if source == "inferred" else f"from {source}"
+        caption = (f"Every column: {monitored} of {len(coverage.columns)} drift-tested, roles {origin} (a model spec "
+                   "overrides them: timestamp, id, score, decision, target, segments, features, window_labels, "
+                   "exclude)")
+        return table(coverage.table(), caption=caption, limit=None)
+
+    def _segment_table(self) -> Table:
+        segments = self.segments
+        caption = "Drift within each segment level, worst first"
+        if segments.notes:
+            caption += " (" + "; ".join(segments.notes) + ")"
+        return table(flagged(segments.table), SEGMENT_COLUMNS, caption=caption)
+
     def _windows_table(self) -> Table:
         return table(self.windows.overview(), index=True, caption="Windows compared")
 
@@ -370,7 +451,11 @@ class DriftResult(AnalysisResult):
         return table(self.drift_table, DRIFT_COLUMNS, caption="Feature drift, worst first")
 
     def _crossings_table(self) -> Table:
-        return table(flagged(self.crossings), caption="First period each column crossed a band")
+        choice = self.period_choice
+        crossings = flagged(self.crossings)
+        if choice.skipped:
+            crossings.attrs["empty_text"] = choice.reason
+        return table(crossings, caption=f"First period each column crossed a band (periods: {choice.reason})")
 
     def _prediction_table(self) -> Table:
         return table(self.prediction.table, DRIFT_COLUMNS, caption="Score and decision mix against the reference")
@@ -398,9 +483,13 @@ class DriftResult(AnalysisResult):
         return distribution_grid(self.profile, None, self.current_summaries, moved[:9], table=self.drift_table)
 
     def _heatmap_figure(self) -> Figure:
+        if self.period_choice.skipped:
+            return not_available("Drift over time: skipped", self.period_choice.reason)
         return metric_heatmap(self.over_time, "psi")
 
     def _trends_figure(self) -> Figure:
+        if self.period_choice.skipped:
+            return not_available("PSI per period: skipped", self.period_choice.reason)
         return trend_lines(self.over_time, "psi", columns=self.moved[:6] or None)
 
     def _judged_performance(self) -> PerformanceComparison | str:
@@ -428,3 +517,17 @@ class DriftResult(AnalysisResult):
 
     def _importance_figure(self) -> Figure:
         return importance_plot(self.classifier)
+
+
+def _segment_method(segments: SegmentDrift) -> str:
+    """The appendix line of drift by segment: what was compared, with which correction, and what was capped."""
+    if not segments.assessed:
+        return "drift by segment: no segment column"
+    correction = segments.table.attrs.get("correction", "fdr_bh")
+    text = (
+        "drift by segment: each feature within each segment level, reference level against current level, on the "
+        f"profile's bins, with feature drift's bands and gating; p-values adjusted ({correction}) over every level "
+        f"x feature; at most {MAX_SEGMENT_LEVELS} levels per segment, each with at least {MIN_SEGMENT_ROWS} rows "
+        "in both windows"
+    )
+    return text + ("; " + "; ".join(segments.notes) if segments.notes else "")

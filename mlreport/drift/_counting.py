@@ -17,11 +17,12 @@ import pandas as pd
 from ..errors import ParameterError
 from ..profile import ReferenceProfile, Summaries, period_labels
 from ._learned import learn_thresholds
-from ._parameters import PERIODS, chunk_rows
+from ._parameters import AUTO, PERIODS, chunk_rows
+from ._period_choice import PeriodChoice, choose_period
 from ._thresholds import Thresholds
 from ._windows import Windows
 
-__all__ = ["reference_profile", "drift_thresholds", "current_summaries"]
+__all__ = ["reference_profile", "drift_thresholds", "current_summaries", "period_choice"]
 
 
 def reference_profile(
@@ -95,6 +96,22 @@ def drift_thresholds(
     return learn_thresholds(profile, reference, chunks=chunks, k=k, base=thresholds, columns=list(columns))
 
 
+def period_choice(windows: Windows, requested: str) -> PeriodChoice:
+    """The periods of drift over time for ``requested`` on these windows (see ``_period_choice``).
+
+    Reads the current window's timestamps held in memory (scaled to its rows
+    when they are a sample) and whether the backend keeps the rows' order.
+    """
+    timestamp = windows.spec.timestamp
+    current = windows.current
+    times = current[timestamp] if timestamp and timestamp in current.columns else None
+    if times is not None and not pd.api.types.is_datetime64_any_dtype(times.dtype):
+        times = None  # not parsed as date-times (the windows parse the timestamp they cut by)
+    engine = windows.engine
+    return choose_period(requested, timestamps=times, rows=windows.current_rows.total,
+                         keeps_row_order=engine.keeps_row_order, backend=engine.name)
+
+
 def current_summaries(
     windows: Windows, profile: ReferenceProfile, period: str
 ) -> tuple[Summaries, dict[str, Summaries]]:
@@ -103,9 +120,18 @@ def current_summaries(
     The windows' backend counts every row where the data lies, in one pass
     (:meth:`~mlreport.backends.Backend.summarize_periods`): periods by date
     (D, W or M of the spec's timestamp), or chunks of rows (a number) where
-    the backend keeps the rows' order (pandas).
+    the backend keeps the rows' order (pandas). ``"auto"`` is chosen first
+    (:func:`period_choice`); when it finds no periods (no timestamp, on a
+    backend that does not keep row order) the per-period summaries are empty.
+    A period asked for that cannot apply is a :class:`ParameterError` here;
+    the drift report chooses one that can instead (:func:`period_choice`).
     """
     engine, timestamp = windows.engine, windows.spec.timestamp
+    if period == AUTO:
+        chosen = period_choice(windows, period).period
+        if chosen is None:
+            return engine.summarize(windows.current_source, profile), {}
+        period = chosen
     if chunk_rows(period) is not None:
         if not engine.keeps_row_order:
             raise ParameterError(

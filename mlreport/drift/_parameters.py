@@ -15,10 +15,13 @@ from ..backends import backend_names, naive_utc
 from ..errors import ParameterError
 from ._multivariate import MIN_ROWS
 
-__all__ = ["DriftParameters", "PERIODS", "THRESHOLD_MODES", "DEFAULT_SAMPLE_INCIDENTS", "chunk_rows"]
+__all__ = ["DriftParameters", "AUTO", "PERIODS", "THRESHOLD_MODES", "DEFAULT_SAMPLE_INCIDENTS", "chunk_rows"]
 
 PERIODS = ("D", "W", "M")
 """Periods by date: day, week (from Monday), month. A number of rows per chunk is the other kind."""
+
+AUTO = "auto"
+"""The default period: chosen from the data and the backend (``_period_choice``)."""
 
 THRESHOLD_MODES = ("fixed", "learned")
 
@@ -29,17 +32,17 @@ Bound = pd.Timestamp | None
 
 
 def chunk_rows(period: str) -> int | None:
-    """Rows per chunk when ``period`` is a number of rows, None for D, W or M.
+    """Rows per chunk when ``period`` is a number of rows, None for auto, D, W or M.
 
     Anything else is a :class:`~mlreport.errors.ParameterError` naming ``period``.
     """
-    if period in PERIODS:
+    if period in PERIODS or period == AUTO:
         return None
     try:
         size = int(period)
     except (TypeError, ValueError):
         raise ParameterError(
-            f"parameter 'period': {period!r}; expected D, W, M or a number of rows", name="period"
+            f"parameter 'period': {period!r}; expected D, W, M or a number of rows, or auto", name="period"
         ) from None
     if size < 1:
         raise ParameterError(f"parameter 'period': {size}; a chunk needs at least 1 row", name="period")
@@ -61,8 +64,10 @@ class DriftParameters(AnalysisParameters):
         ``current_start`` / ``current_end`` (ISO dates, end exclusive),
         ``spec_path``, ``timestamp_column``, ``model``.
     Drift
-        ``period`` (``"D"``, ``"W"``, ``"M"`` or a number of rows per chunk;
-        a number is kept as text, ``"5000"``), ``psi_bins``,
+        ``period`` (``"auto"``, ``"D"``, ``"W"``, ``"M"`` or a number of rows
+        per chunk; a number is kept as text, ``"5000"``; ``"auto"`` and a
+        period that cannot apply are chosen from the data, see
+        ``_period_choice``), ``psi_bins``,
         ``threshold_mode`` (``"fixed"`` or ``"learned"``) and ``learned_k``,
         ``correction``, the threshold overrides ``drift_thresholds``,
         ``integrity_thresholds`` and ``performance_thresholds``,
@@ -91,7 +96,7 @@ class DriftParameters(AnalysisParameters):
     spec_path: str = ""
     timestamp_column: str = ""
     model: str = ""
-    period: str = "W"
+    period: str = AUTO
     psi_bins: int = 10
     threshold_mode: str = "fixed"
     learned_k: float = 3.0

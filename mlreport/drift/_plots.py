@@ -9,6 +9,7 @@ colour alone: the word is in the titles, and markers differ by severity
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -301,8 +302,9 @@ def importance_plot(result: DomainClassifierResult, top: int = 10) -> Figure:
 
 
 def not_available(title: str, why: str) -> Figure:
-    """A small figure in place of one that cannot be drawn: its title, and why it is empty."""
-    fig, ax = new_figure(width=8.0, height=1.6)
-    empty_axes(ax, why)
+    """A small figure in place of one that cannot be drawn: its title, and why it is empty (wrapped to fit)."""
+    lines = textwrap.wrap(why, 100) or [""]
+    fig, ax = new_figure(width=8.0, height=1.2 + 0.2 * len(lines))
+    empty_axes(ax, "\n".join(lines))
     ax.set_title(title)
     return finish(fig)

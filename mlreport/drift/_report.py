@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from ..findings import Finding, Summary, summarize
+from ._coverage import MIN_REFERENCE_ROWS
 from ._windows import Windows
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "INTEGRITY_COLUMNS",
     "PERFORMANCE_COLUMNS",
     "DRIFT_COLUMNS",
+    "SEGMENT_COLUMNS",
     "moved",
     "drift_headline",
     "drift_summary",
@@ -57,6 +59,14 @@ PERFORMANCE_COLUMNS = {
 DRIFT_COLUMNS = {
     "column": "column", "kind": "kind", "severity": "severity", "trigger": "trigger",
     "psi": "PSI", "ks": "KS D", "tvd": "TVD", "js": "JS", "wasserstein_norm": "W1/std",
+    "ks_pvalue_adj": "KS p adj", "chi2_pvalue_adj": "χ² p adj", "reason": "reason",
+}
+
+
+#: Columns of the drift-by-segment table shown in the report, with their headers.
+SEGMENT_COLUMNS = {
+    "segment": "segment", "level": "level", "level_rows_ref": "rows ref", "level_rows_cur": "rows cur",
+    "column": "column", "severity": "severity", "psi": "PSI", "ks": "KS D", "tvd": "TVD",
     "ks_pvalue_adj": "KS p adj", "chi2_pvalue_adj": "χ² p adj", "reason": "reason",
 }
 
@@ -147,26 +157,41 @@ def moved(table: pd.DataFrame, crossings: pd.DataFrame, *, limit: int = 9) -> li
     return names[:limit]
 
 
-def drift_headline(findings: Sequence[Finding], drift_table: pd.DataFrame, features: Sequence[str]) -> str:
+def drift_headline(
+    findings: Sequence[Finding], drift_table: pd.DataFrame, features: Sequence[str], *,
+    reference_rows: int | None = None,
+) -> str:
     """One sentence that names what broke first, then how many features drifted.
 
     Integrity findings lead: a broken integration is the commonest incident and
-    the one a reader must act on first.
+    the one a reader must act on first. With a reference of fewer than
+    :data:`~mlreport.drift.MIN_REFERENCE_ROWS` rows the count of drifted
+    features would mean nothing: the headline says the statistics are
+    unreliable instead.
     """
     worst = "ok"
     for finding in findings:
         if finding.severity == "incident" or (finding.severity == "warning" and worst == "ok"):
             worst = finding.severity
     moved = drift_table[drift_table["column"].isin(features) & drift_table["severity"].isin(["warning", "incident"])]
-    count = f"{len(moved)} of {len(features)} features drifted"
+    count = f"; {len(moved)} of {len(features)} features drifted"
+    tiny = reference_rows is not None and reference_rows < MIN_REFERENCE_ROWS
+    if tiny:  # a count would mean nothing: say why instead (unless the lead finding says it)
+        count = (f"; the reference holds only {reference_rows:,} row{'s' if reference_rows != 1 else ''}, so "
+                 "every drift statistic is unreliable")
     if worst == "ok":
         return f"Healthy: no integrity or drift check reached a warning; 0 of {len(features)} features drifted."
-    order = {"Data integrity": 0, "Feature drift": 1, "Prediction drift": 2, "Performance": 3, "Multivariate drift": 4}
-    leads = sorted((f for f in findings if f.severity == worst), key=lambda f: order.get(f.section, 9))
+    order = {"Data integrity": 0, "Coverage": 1, "Feature drift": 1, "Drift by segment": 2, "Prediction drift": 2,
+             "Performance": 3, "Multivariate drift": 4}
+    # A reference too small for any verdict leads: everything after it is unreliable.
+    leads = sorted((f for f in findings if f.severity == worst),
+                   key=lambda f: (f.check != "reference_rows", order.get(f.section, 9)))
     lead = leads[0].message.rstrip(".")
+    if tiny and leads[0].check == "reference_rows":
+        count = ""
     others = len(leads) - 1
     more = f"; {others} more {worst} finding{'s' if others != 1 else ''}" if others else ""
-    return f"{worst.capitalize()}: {lead}{more}; {count}."
+    return f"{worst.capitalize()}: {lead}{more}{count}."
 
 
 def drift_summary(
@@ -181,11 +206,12 @@ def drift_summary(
     model: str,
     data_period: str,
     profile_fingerprint: str | None = None,
+    reference_rows: int | None = None,
 ) -> Summary:
     return summarize(
         "drift",
         findings,
-        headline=drift_headline(findings, drift_table, features),
+        headline=drift_headline(findings, drift_table, features, reference_rows=reference_rows),
         inputs=inputs,
         thresholds=thresholds,
         methods=methods,

@@ -19,8 +19,12 @@ pandas, else every row of a window with at most ``row_sample`` rows, or a
 uniform sample of ``row_sample`` rows. On the same data the windows are the
 same rows whichever backend cuts them. What was read is recorded in the
 backend's :class:`~mlreport.data.InputLog`, and the model spec is resolved
-(loaded or inferred) against the data so that column roles are explicit in the
-report.
+against the data so that column roles are explicit in the report: loaded and
+completed, or inferred, from the reference window's rows with the current
+window's beside them (a column constant within each window labels the window,
+:func:`mlreport.spec.infer_spec`). Without a model name (parameter or spec),
+the data names the model: the current file's name, or the single source's
+(:func:`mlreport.spec.model_name_from_path`); the built-in sample keeps its own.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import pandas as pd
 from .. import data, sample
 from ..backends import Backend, RowSample, Source, as_source
 from ..errors import DataError, ParameterError
-from ..spec import ModelSpec, load_spec, resolve_spec
+from ..spec import ModelSpec, infer_spec, load_spec, model_name_from_path, resolve_spec
 from ._parameters import DriftParameters
 
 __all__ = ["Windows", "load_windows", "DEFAULT_ROW_SAMPLE", "SAMPLE_WEEKS", "SAMPLE_LABEL_DELAY_DAYS"]
@@ -129,8 +133,10 @@ def load_windows(parameters: DriftParameters, engine: Backend) -> Windows:
     ref_start, ref_end, cur_start, cur_end = parameters.window_bounds()
     row_sample, seed = parameters.row_sample, parameters.seed
     reference_rows: RowSample | None = None
+    loaded = load_spec(parameters.spec_path) if parameters.spec_path else None
+    spec: ModelSpec | None = None
     if not parameters.reference_path:
-        whole, spec, source = _sample_data(parameters, engine.inputs)
+        whole, spec, source = _sample_data(parameters, engine.inputs, loaded)
         ts = parameters.timestamp_column or spec.timestamp
         ref_end, cur_start = _sample_split(whole, ts, ref_end, cur_start, SAMPLE_WEEKS)
         reference_source = current_source = as_source(whole, name="sample")
@@ -138,8 +144,7 @@ def load_windows(parameters: DriftParameters, engine: Backend) -> Windows:
     elif not parameters.current_path:
         reference_source = current_source = as_source(parameters.reference_path, name="data")
         whole = engine.rows_in_memory(reference_source, row_sample, seed=seed).frame
-        spec = resolve_spec(parameters.spec_path, whole, model=parameters.model)
-        ts = _one_source_timestamp(parameters.timestamp_column or spec.timestamp)
+        ts = _one_source_timestamp(parameters.timestamp_column or _timestamp_of(loaded, whole))
         _check_timestamp_column(ts, [(parameters.reference_path, [str(c) for c in whole.columns])])
         ref_end, cur_start = _one_source_split(ref_end, cur_start)
         source = parameters.reference_path
@@ -150,13 +155,10 @@ def load_windows(parameters: DriftParameters, engine: Backend) -> Windows:
         reference_rows = engine.rows_in_memory(reference_source, row_sample, seed=seed)
         sides = [(parameters.reference_path, engine.columns(reference_source)),
                  (parameters.current_path, engine.columns(current_source))]
-        spec = resolve_spec(parameters.spec_path, reference_rows.frame, model=parameters.model)
-        ts = parameters.timestamp_column or spec.timestamp
+        ts = parameters.timestamp_column or _timestamp_of(loaded, reference_rows.frame)
         _check_timestamp_column(ts, sides)
         source = f"{parameters.reference_path} | {parameters.current_path}"
         labels = (parameters.reference_path, parameters.current_path)
-    if parameters.timestamp_column:
-        spec.timestamp = parameters.timestamp_column
 
     held: list[tuple[Source, RowSample, Span]] = []
     for name, src, start, end, label in (
@@ -184,6 +186,13 @@ def load_windows(parameters: DriftParameters, engine: Backend) -> Windows:
     (reference_window, reference_held, reference_span), (current_window, current_held, current_span) = held
     if reference_held.total == 0:
         raise DataError(f"reference data ({source}) has no rows")
+    if spec is None:  # the data's own: roles from the spec file, completed (or all inferred) on both windows
+        spec = resolve_spec(loaded or "", reference_held.frame, model=parameters.model, current=current_held.frame)
+        spec.model = spec.model or model_name_from_path(parameters.current_path or parameters.reference_path)
+    if parameters.timestamp_column:
+        spec.timestamp = parameters.timestamp_column
+    if ts:
+        _claim_timestamp(spec, ts)
     return Windows(
         reference_rows=reference_held,
         current_rows=current_held,
@@ -196,6 +205,26 @@ def load_windows(parameters: DriftParameters, engine: Backend) -> Windows:
         current_source=current_window,
         inputs=engine.inputs,
     )
+
+
+def _timestamp_of(loaded: ModelSpec | None, frame: pd.DataFrame) -> str:
+    """The timestamp column the windows are cut and dated by: the spec's, else the one inferred from ``frame``.
+
+    A loaded spec's columns are checked against the data here, before anything is cut by them.
+    """
+    if loaded is not None:
+        loaded.check_columns(frame)
+        return loaded.timestamp
+    return infer_spec(frame).timestamp
+
+
+def _claim_timestamp(spec: ModelSpec, ts: str) -> None:
+    """Make ``ts`` the spec's timestamp and nothing else (a column named by timestamp_column was a feature)."""
+    spec.timestamp = ts
+    spec.features = [c for c in spec.features if c != ts]
+    spec.segments = [c for c in spec.segments if c != ts]
+    spec.categorical_features = [c for c in spec.categorical_features if c != ts]
+    spec.window_labels = [c for c in spec.window_labels if c != ts]
 
 
 def _with_timestamps(frame: pd.DataFrame, column: str, source: str) -> pd.DataFrame:
@@ -247,14 +276,16 @@ def _span(frame: pd.DataFrame, column: str, start: pd.Timestamp | None, end: pd.
     return (start, end)
 
 
-def _sample_data(parameters: DriftParameters, log: data.InputLog) -> tuple[pd.DataFrame, ModelSpec, str]:
+def _sample_data(
+    parameters: DriftParameters, log: data.InputLog, loaded: ModelSpec | None
+) -> tuple[pd.DataFrame, ModelSpec, str]:
     rows, seed, incidents = parameters.sample_rows, parameters.sample_seed, list(parameters.sample_incidents)
     whole = sample.generate(rows, seed=seed, weeks=SAMPLE_WEEKS, incidents=tuple(incidents),
                             label_delay_days=SAMPLE_LABEL_DELAY_DAYS)
     source = f"built-in sample (rows={rows}, seed={seed}, incidents={incidents or 'none'})"
     data.record_frame(whole, name="sample", source=source, log=log)
-    if parameters.spec_path:
-        spec = load_spec(parameters.spec_path)
+    if loaded is not None:
+        spec = loaded
     else:
         spec = ModelSpec.from_dict(sample.DEFAULT_SPEC, source="built-in sample spec")
     spec.model = parameters.model or spec.model

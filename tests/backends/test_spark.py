@@ -217,7 +217,22 @@ def test_reports_through_spark_equal_pandas(tmp_path):
     )
     assert_same_findings(expected["findings"], got["findings"])
     assert_names_backend(manifest, html, "spark")
-    assert [op["operation"] for op in manifest["metrics"]["backend"]["operations"]][-1] == "summarize_periods W"
+    operations = [op["operation"] for op in manifest["metrics"]["backend"]["operations"]]
+    # the periods counted in one pass, then each segment's levels in both windows (drift by segment, issue 13)
+    assert "summarize_periods W" in operations and operations[-1].startswith("summarize_by ")
+
+
+def test_drift_by_segment_equals_pandas(data, spark_backend):
+    """Each feature within each segment level (issue 13): Spark's counts by level give pandas' table."""
+    from mlreport.backends import PandasBackend
+    from mlreport.drift import segment_drift
+
+    profile, features = data["profile"], [c for c in FEATURES if c != "amount_text"]
+    arguments = {"segments": ["channel", "region"], "features": features}
+    expected = segment_drift(PandasBackend(), data["reference"], data["current"], profile, **arguments)
+    got = segment_drift(spark_backend, data["paths"]["reference"], data["paths"]["current"], profile, **arguments)
+    assert len(expected.table) and expected.notes == got.notes
+    pd.testing.assert_frame_equal(got.table, expected.table, rtol=1e-9)
 
 
 # -- data where it lives: partitions, decimals, CSV with an empty column, SQL and S3 sources ----------------

@@ -51,7 +51,7 @@ def test_every_table_is_captioned_and_every_figure_titled(result: drift.DriftRes
         assert f"<caption>{table.caption}" in table._repr_html_().replace("&#x27;", "'"), name
     for name in result.figures:
         assert _title(result.figures[name]), name
-    with pytest.raises(KeyError, match="no table 'drift'; the tables are windows, column_roles"):
+    with pytest.raises(KeyError, match="no table 'drift'; the tables are coverage, windows, column_roles"):
         result.tables["drift"]
 
 

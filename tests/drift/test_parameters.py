@@ -38,7 +38,7 @@ def test_from_namespace_takes_the_parameters_and_ignores_the_rest():
     namespace = {"psi_bins": 5, "backend": "duckdb", "row_sample": 1000, "display": print, "In": [], "__name__": "x"}
     parameters = DriftParameters.from_namespace(namespace)
     assert (parameters.psi_bins, parameters.backend, parameters.row_sample) == (5, "duckdb", 1000)
-    assert parameters.period == "W" and parameters.to_dict()["psi_bins"] == 5
+    assert parameters.period == "auto" and parameters.to_dict()["psi_bins"] == 5
 
 
 def test_a_number_of_rows_per_period_is_kept_as_text():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -86,3 +87,40 @@ def test_saved_reference_profile_is_reused(tmp_path: Path):
     one, two = (json.loads((Path(json.loads(r.stdout)["run_dir"]) / "run.json").read_text()) for r in (first, second))
     assert one["reference_fingerprint"] == two["reference_fingerprint"]
     assert [f["subject"] for f in one["findings"]] == [f["subject"] for f in two["findings"]]
+
+
+def test_headline_on_a_tiny_reference_says_the_statistics_are_unreliable():
+    table = pd.DataFrame({"column": ["a"], "severity": ["ok"], "psi": [0.0]})
+    tiny = Finding("reference_rows", "reference", "warning", "the reference holds only 3 rows", section="Coverage")
+    other = _finding("warning", "Data integrity", "x")
+    assert drift_headline([other, tiny], table, ["a"], reference_rows=3) == (
+        "Warning: the reference holds only 3 rows; 1 more warning finding.")
+    led = drift_headline([_finding("incident", "Data integrity", "x"), tiny], table, ["a"], reference_rows=3)
+    assert led == ("Incident: x broke; the reference holds only 3 rows, so every drift statistic is unreliable.")
+    assert drift_headline([other], table, ["a"], reference_rows=50).endswith("0 of 1 features drifted.")
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("backend", ["pandas", "duckdb"])
+def test_drift_on_two_plain_files_without_a_timestamp_is_a_full_report(tmp_path: Path, backend: str):
+    """Files mlreport did not write: other names, no timestamp, y_pred beside the score, a year, lists."""
+    from plain_frames import REFERENCE_MIX, SHIFTED_MIX, loan_book
+
+    loan_book(4000, seed=51, mix=REFERENCE_MIX).to_parquet(tmp_path / "a.parquet", index=False)
+    loan_book(4000, seed=52, year=2021, mix=SHIFTED_MIX).to_parquet(tmp_path / "loans-b.parquet", index=False)
+    result = run_cli("run", "drift", "--out", str(tmp_path / "out"), "--json", "-p", f"backend={backend}",
+                     "-p", f"reference_path={tmp_path / 'a.parquet'}",
+                     "-p", f"current_path={tmp_path / 'loans-b.parquet'}", "-p", "classifier_sample=1000", cwd=tmp_path)
+    data = json.loads(result.stdout)
+    assert result.returncode == 1 and data["status"] == "incident", (data["headline"], result.stderr[-2000:])
+    assert data["model"] == "loans-b" and Path(data["run_dir"]).parts[-3:-1] == ("loans-b", "drift")
+    incidents = {(f["section"], f["subject"]) for f in data["findings"] if f["severity"] == "incident"}
+    assert ("Feature drift", "region") in incidents
+    assert not {f["subject"] for f in data["findings"] if f["severity"] != "ok"} & {"year", "y", "tags"}
+    page = (Path(data["run_dir"]) / "report.html").read_text()
+    sections = re.findall(r'<h2 id="([^"]+)"', page)
+    assert sections[:3] == ["Columns-and-roles", "Data", "Data-integrity"] and "Drift-by-segment" in sections
+    assert "holds lists" in page
+    assert "labels the window" in page
+    periods = "chunks of 400 rows in file order" if backend == "pandas" else "drift over time is skipped"
+    assert periods in page

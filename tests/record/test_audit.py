@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from cli_runs import run_cli
+from record_runs import append_many
 
 from mlreport.errors import InputError
 from mlreport.record import (
@@ -196,16 +197,10 @@ def test_torn_last_line_is_reported_and_the_chain_continues(tmp_path: Path):
     assert [p.kind for p in report.problems] == ["bad-line"]
 
 
-def _append_many(args: tuple[str, int, int]) -> None:
-    out, worker, n = args
-    for i in range(n):
-        append(Path(out), event="run", run_id=f"w{worker}-{i}", files={})
-
-
 def test_concurrent_appends_keep_one_chain(tmp_path: Path):
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(4) as pool:
-        pool.map(_append_many, [(str(tmp_path), worker, 50) for worker in range(4)])
+        pool.map_async(append_many, [(str(tmp_path), worker, 50) for worker in range(4)]).get(timeout=300)
     lines = read_log(tmp_path)
     assert [line.entry["seq"] for line in lines] == list(range(1, 201))
     report = verification.VerifyReport()

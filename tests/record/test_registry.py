@@ -10,44 +10,17 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from record_runs import record, write_many
 
 from mlreport.errors import InputError, OutputError
 from mlreport.record import (
     REGISTRY_FILE,
     SCHEMA_VERSION,
     Registry,
-    RunRecord,
     flatten_metrics,
     format_history,
     format_record,
-    record_from_manifest,
 )
-
-
-def manifest(run_id: str, *, model: str = "card", analysis: str = "drift", status: str = "ok",
-             started: str = "2026-03-14T02:00:00Z", metrics: dict | None = None) -> dict:
-    return {
-        "run_id": run_id, "model": model, "analysis": analysis, "status": status,
-        "exit_code": {"ok": 0, "warning": 0, "incident": 1, "failed": 3}[status], "fail_on": "incident",
-        "started_at": started, "finished_at": started, "headline": f"{status} headline",
-        "parameters": {"current_path": "data/x.parquet", "psi_bins": 10}, "parameters_sha256": "p" * 64,
-        "inputs": [{"name": "current", "path": "data/x.parquet", "sha256": "a" * 64, "hash_of": "file", "rows": 10}],
-        "counts": {"ok": 3, "warning": 1, "incident": 2},
-        "findings": [{"check": "psi", "subject": "income", "severity": "incident", "message": "income drifted",
-                      "value": 0.31, "threshold": 0.25, "method": "PSI", "section": "Drift", "period": None}],
-        "metrics": metrics if metrics is not None else {"psi": {"income": 0.31, "age": 0.01}, "rows": 10},
-        "reference_fingerprint": "f" * 64, "thresholds_version": "drift=drift-thresholds/1",
-        "timings_s": {"execute": 3.0, "cells": 1.0, "render": 0.5, "total": 3.6},
-        "user": "ops", "host": "box", "cwd": "/srv", "versions": {"mlreport": "0.1.0"},
-        "notebook": {"path": "drift.ipynb", "sha256": "n" * 64},
-        "files": {"report.html": {"sha256": "r" * 64}, "notebook.ipynb": {"sha256": "e" * 64}},
-    }
-
-
-def record(out: Path, run_id: str, **kwargs) -> RunRecord:
-    m = manifest(run_id, **kwargs)
-    folder = out / m["model"] / m["analysis"] / run_id
-    return record_from_manifest(m, out_dir=out, run_dir=folder, files={"run.json": "j" * 64})
 
 
 def test_schema_is_versioned_and_wal(tmp_path: Path):
@@ -176,20 +149,11 @@ def test_flatten_metrics_yields_finite_unique_rows(metrics):
     assert len({(m, s) for m, s, _ in rows}) == len(rows)
 
 
-def _write_many(args: tuple[str, int, int]) -> int:
-    out, worker, n = args
-    registry = Registry(Path(out))
-    for i in range(n):
-        registry.record(record(Path(out), f"20260314T020000Z-w{worker:02d}{i:05d}", model=f"m{worker % 3}",
-                               started=f"2026-03-14T02:{i % 60:02d}:00Z"))
-    return n
-
-
 def test_concurrent_writer_processes_lose_nothing(tmp_path: Path):
     # Separate processes, all creating the registry at once and writing in parallel.
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(4) as pool:
-        written = pool.map(_write_many, [(str(tmp_path), worker, 40) for worker in range(4)])
+        written = pool.map_async(write_many, [(str(tmp_path), worker, 40) for worker in range(4)]).get(timeout=300)
     registry = Registry(tmp_path)
     assert sum(written) == 160 and registry.count() == 160
     assert len(registry.run_ids()) == 160
