@@ -113,7 +113,10 @@ def _pg_bin(name: str) -> str | None:
     found = shutil.which(name)
     if found:
         return found
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    def version(path: str) -> tuple[int, ...]:  # /usr/lib/postgresql/15/bin/initdb -> (15,); 9.6 sorts before 15
+        return tuple(int(part) for part in Path(path).parts[-3].split(".") if part.isdigit())
+
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=version)
     return candidates[-1] if candidates else None
 
 
@@ -159,12 +162,12 @@ def start_postgres() -> Iterator[PostgresServer]:
         subprocess.run(
             [*as_user, initdb, "-D", str(data_dir), "-U", "report", f"--pwfile={password_file}",
              "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C"],
-            check=True, capture_output=True, timeout=120,
+            check=True, capture_output=True, timeout=120, cwd=root,
         )
         subprocess.run(
             [*as_user, pg_ctl, "-D", str(data_dir), "-l", str(log), "-w", "-t", "60", "-o",
              f"-h 127.0.0.1 -p {port} -k {socket_dir} -c fsync=off -c full_page_writes=off", "start"],
-            check=True, capture_output=True, timeout=120,
+            check=True, capture_output=True, timeout=120, cwd=root,
         )
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:
         detail = getattr(error, "stderr", b"") or b""
@@ -186,5 +189,5 @@ def start_postgres() -> Iterator[PostgresServer]:
         yield server
     finally:
         subprocess.run([*as_user, pg_ctl, "-D", str(data_dir), "-m", "immediate", "-w", "stop"],
-                       capture_output=True, timeout=60)
+                       capture_output=True, timeout=60, cwd=root)
         shutil.rmtree(root, ignore_errors=True)
