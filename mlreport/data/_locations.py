@@ -22,6 +22,8 @@ notebook. :func:`redact` is what every message and record shows of a URL.
 
 from __future__ import annotations
 
+import datetime
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -181,6 +183,9 @@ def open_filesystem(location: Location) -> tuple[Any, str]:
         if location.protocol in ("s3", "s3a") and "::" not in location.target:
             fs = fsspec.filesystem("s3", **options)
             return fs, fs._strip_protocol(location.target)
+        if location.protocol in ("http", "https") and "::" not in location.target:
+            fs = _http_filesystem()()
+            return fs, fs._strip_protocol(location.target)
         return url_to_fs(location.target, **options)
     except ImportError as error:
         package, extra = EXTRAS.get(location.protocol, (str(error.name or "its fsspec driver"), ""))
@@ -190,6 +195,38 @@ def open_filesystem(location: Location) -> tuple[Any, str]:
         ) from None
     except (ValueError, TypeError) as error:
         raise DataError(f"{location.shown}: cannot open this URL ({_first_line(error)})", path=location.shown) from None
+
+
+@functools.cache
+def _http_filesystem() -> type:
+    """fsspec's HTTP filesystem with ``modified()``, which DuckDB asks of every file it opens.
+
+    fsspec's own raises NotImplementedError, so DuckDB could not read an
+    ``https://`` object through it. The time is the server's
+    ``Last-Modified`` (a HEAD request); without one it is the Unix epoch,
+    which only means DuckDB keeps what it read of the object for the life of
+    its connection (one run).
+    """
+    from email.utils import parsedate_to_datetime
+
+    from fsspec.asyn import sync_wrapper
+    from fsspec.implementations.http import HTTPFileSystem
+
+    class ModifiedHTTPFileSystem(HTTPFileSystem):
+        async def _modified(self, path: str) -> datetime.datetime:
+            session = await self.set_session()
+            async with session.head(self.encode_url(path), allow_redirects=True, **self.kwargs) as response:
+                header = response.headers.get("Last-Modified")
+            try:
+                stamp = parsedate_to_datetime(header) if header else None
+            except (TypeError, ValueError):
+                stamp = None
+            epoch = datetime.datetime.fromtimestamp(0, datetime.UTC)
+            return epoch if stamp is None else (stamp if stamp.tzinfo else stamp.replace(tzinfo=datetime.UTC))
+
+        modified = sync_wrapper(_modified)
+
+    return ModifiedHTTPFileSystem
 
 
 def _first_line(exc: BaseException) -> str:
