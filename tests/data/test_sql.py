@@ -85,6 +85,25 @@ def test_every_backend_counts_a_query_as_pandas_does(sqlite_db):
         assert [r.hash_of for r in engine.inputs] == ["result"]  # read once, however often counted
 
 
+def test_volume_reads_a_query_as_the_same_rows_in_a_file_in_pandas_and_duckdb(sqlite_db, tmp_path: Path):
+    """The volume report's reading (issue 15): a ``sql:`` data_path gives the findings a Parquet file gives."""
+    from mlreport import volume
+
+    path, frame = sqlite_db
+    frame.to_parquet(tmp_path / "decisions.parquet", index=False)
+    locations = {"sql": f"sql:sqlite:///{path} select * from decisions order by timestamp",
+                 "file": str(tmp_path / "decisions.parquet")}
+    found = {}
+    for kind, location in locations.items():
+        for backend in ("pandas", "duckdb"):
+            result = volume.analyse(volume.VolumeParameters(data_path=location, backend=backend, baseline_weeks=1))
+            found[kind, backend] = [(f.check, f.subject, f.severity, f.message) for f in result.findings]
+            [record] = result.summary.inputs
+            assert record["rows"] == len(frame)
+            assert record["hash_of"] == ("result" if kind == "sql" else "file")
+    assert found["sql", "pandas"] and len({tuple(v) for v in found.values()}) == 1
+
+
 # -- PostgreSQL -------------------------------------------------------------------------------------------
 
 
