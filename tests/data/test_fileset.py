@@ -15,7 +15,7 @@ import pytest
 from backend_cases import assert_summaries_equal
 
 from mlreport import data
-from mlreport.backends import DuckDBBackend, PandasBackend, as_source
+from mlreport.backends import DuckDBBackend, PandasBackend, Source, as_source
 from mlreport.errors import DataError
 from mlreport.profile import ReferenceProfile
 
@@ -185,6 +185,24 @@ def test_a_parquet_decimal_is_a_number_in_every_backend(tmp_path: Path):
         duck.summarize(str(tmp_path / "money.parquet"), profile),
         PandasBackend().summarize(str(tmp_path / "money.parquet"), profile),
     )
+
+
+def test_a_duckdb_decimal_table_is_a_number_as_in_pandas():
+    """A DuckDB table with a DECIMAL(14,2) column (Source(table=...)) is fitted and counted as numbers."""
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"amount": np.round(rng.lognormal(7, 0.5, 3000), 2), "channel": rng.choice(["a", "b"], 3000)})
+    duck = DuckDBBackend(threads=1)
+    duck.con.register("money_frame", frame)
+    duck.con.execute("CREATE TABLE money AS SELECT CAST(amount AS DECIMAL(14, 2)) AS amount, channel FROM money_frame")
+    assert duck.con.execute(
+        "SELECT data_type FROM information_schema.columns WHERE table_name = 'money' AND column_name = 'amount'"
+    ).fetchall() == [("DECIMAL(14,2)",)]
+    table = Source(table="money")
+    assert duck.head(table)["amount"].dtype == np.float64
+    fitted = duck.fit_profile(table)
+    assert fitted.columns["amount"].numeric_values
+    profile = ReferenceProfile.fit(frame)
+    assert_summaries_equal(duck.summarize(table, profile), PandasBackend().summarize(frame, profile))
 
 
 @pytest.mark.parametrize("backend", ["pandas", "duckdb"])
