@@ -203,10 +203,29 @@ class DuckDBBackend(Backend):
             groups.setdefault(tuple(files.partition_values(file).values()), []).append(file)
         if files.format == "parquet":
             branches = [self._with_partitions(files, group) for group in groups.values()]
-            return branches[0] if len(branches) == 1 and not files.partitions else (
+            relation = branches[0] if len(branches) == 1 and not files.partitions else (
                 "(" + " UNION ALL BY NAME ".join(branches) + ")"
             )
+            return self._load_objects(relation, label) if files.remote else relation
         return self._load_csv(files, groups, label)
+
+    def _load_objects(self, relation: str, label: str) -> str:
+        """Parquet objects in a store, read once into a temporary table (it spills to ``temp_directory``).
+
+        Each count is one query per column, and DuckDB opens every file anew
+        for each query: over a store that is a metadata request and range
+        requests per object per column (measured: 69 s for one daily count of
+        28 objects on a local S3 server, against one read of each object).
+        Reading each object once, as pandas does, costs their bytes once; a
+        window on a partition column has already left the other objects out.
+        """
+        self._views += 1
+        table = f"_mlreport_objects_{self._views}"
+        try:
+            self.con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {relation}")
+        except self._duckdb.Error as error:
+            raise DataError(f"{label}: objects could not be read ({str(error).splitlines()[0][:300]})") from None
+        return table
 
     def _path(self, files: data.FileSet, file: data.DataFile) -> str:
         return files.filesystem.unstrip_protocol(file.path) if files.remote else file.path
