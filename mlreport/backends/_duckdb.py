@@ -3,7 +3,8 @@
 Embedded (no server), streaming over ``read_parquet([...])`` so the data can
 be larger than memory. Sources (:class:`~mlreport.backends.Source`): local
 files, and objects in a store read through their fsspec filesystem
-(registered with DuckDB, so its credentials are the environment's); partition
+(registered with DuckDB, so its credentials are the environment's) once into
+a temporary table (:meth:`DuckDBBackend._load_objects`); partition
 columns are added as typed literals per group of files (DuckDB's own
 ``hive_partitioning``, which infers other types, is off). CSV is loaded once
 into a temporary table (each count then reads columns, not text; it spills to
