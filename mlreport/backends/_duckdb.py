@@ -222,10 +222,15 @@ class DuckDBBackend(Backend):
         """
         self._views += 1
         table = f"_mlreport_objects_{self._views}"
+        # In the objects' order, as pandas reads them (a sample of rows, such as the classifier's, depends on it).
+        kept = self.con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+        self.con.execute("SET preserve_insertion_order = true")
         try:
             self.con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {relation}")
         except self._duckdb.Error as error:
             raise DataError(f"{label}: objects could not be read ({str(error).splitlines()[0][:300]})") from None
+        finally:
+            self.con.execute(f"SET preserve_insertion_order = {'true' if kept else 'false'}")
         return table
 
     def _path(self, files: data.FileSet, file: data.DataFile) -> str:
