@@ -55,6 +55,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .data import InputLog, record_bytes
 from .errors import DataError, SpecError
 
 __all__ = [
@@ -209,16 +210,26 @@ class ModelSpec:
             )
 
 
-def load_spec(path: str | Path) -> ModelSpec:
-    """Read and validate a model spec TOML file."""
+def load_spec(path: str | Path, *, log: InputLog | None = None) -> ModelSpec:
+    """Read and validate a model spec TOML file.
+
+    The file is read once: the bytes parsed are the bytes recorded in ``log``
+    (name ``"spec"``, their sha256), so a rerun can tell when the spec that
+    set a run's roles and thresholds has changed since.
+    """
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise SpecError(f"{path}: model spec not found", path=str(path)) from None
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read model spec ({exc})", path=str(path)) from None
+    record_bytes(raw, name="spec", path=path, log=log)
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: not valid TOML ({exc})", path=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise SpecError(f"{path}: cannot read model spec ({exc})", path=str(path)) from None
     return ModelSpec.from_dict(data, source=str(path))
 
@@ -521,9 +532,16 @@ def _table(value: object, key: str, source: str) -> dict[str, Any]:
 
 
 def resolve_spec(
-    path: str | ModelSpec, frame: pd.DataFrame, *, model: str = "", current: pd.DataFrame | None = None
+    path: str | ModelSpec,
+    frame: pd.DataFrame,
+    *,
+    model: str = "",
+    current: pd.DataFrame | None = None,
+    log: InputLog | None = None,
 ) -> ModelSpec:
     """The spec at ``path`` (or the spec already loaded from it) when given, else one inferred from ``frame``.
+
+    A spec read here from ``path`` is recorded in ``log`` (by the bytes parsed).
 
     Inferred from ``frame`` and ``current`` (the window compared with it) by
     :func:`infer_spec`. A loaded spec whose ``features`` list is empty gets
@@ -533,7 +551,7 @@ def resolve_spec(
     as it is.
     """
     if path:
-        spec = load_spec(path) if isinstance(path, str) else copy.deepcopy(path)
+        spec = load_spec(path, log=log) if isinstance(path, str) else copy.deepcopy(path)
         if not spec.features:
             inferred = infer_spec(frame, current=current)
             claimed = {spec.timestamp, spec.id, spec.score, spec.decision, spec.target, *spec.segments,

@@ -128,3 +128,43 @@ def test_window_with_no_rows_names_the_span():
     assert len(data.window(frame, frame["ts"], "2026-03-02", None, label="current")) == 1
     with pytest.raises(DataError, match=r"current window .* holds no rows; the data spans 2026-03-01"):
         data.window(frame, frame["ts"], "2027-01-01", None, label="current")
+
+
+# ------------------------------------------------------------ files that are not tables: recorded, rechecked
+
+
+def test_record_bytes_records_the_sha256_of_what_was_read_or_written(tmp_path: Path):
+    log = data.InputLog()
+    content = b"model = 'm'\r\n"
+    record = data.record_bytes(content, name="spec", path=tmp_path / "m.toml", log=log)
+    assert record.to_dict() == {
+        "name": "spec", "path": str(tmp_path / "m.toml"), "sha256": hashlib.sha256(content).hexdigest(),
+        "hash_of": "file", "bytes": len(content), "rows": None, "columns": None,
+    }
+    assert list(log) == [record]
+    written = data.record_bytes(b"{}", name="saved_profile", path="p.json", written=True)
+    assert written.hash_of == "written" and written.bytes == 2
+
+
+def test_current_sha256_recomputes_each_kind_as_it_was_recorded(tmp_path: Path):
+    spec = tmp_path / "m.toml"
+    spec.write_bytes(b"a = 1\r\n")
+    entry = {"name": "spec", "path": "m.toml", "sha256": "", "hash_of": "file"}
+    assert data.current_sha256(entry, base=tmp_path) == hashlib.sha256(b"a = 1\r\n").hexdigest()
+    # "text": the UTF-8 text as a text-mode read gives it (universal newlines), as older scenario records hold it
+    text = {**entry, "hash_of": "text"}
+    assert data.current_sha256(text, base=tmp_path) == hashlib.sha256(b"a = 1\n").hexdigest()
+    spec.write_bytes(b"\xff\xfe not text")
+    assert data.current_sha256(text, base=tmp_path) == hashlib.sha256(b"\xff\xfe not text").hexdigest()
+    assert data.current_sha256({**entry, "path": str(tmp_path / "gone.toml")}) is None
+    # "files": what the recorded glob or folder names now
+    for i in range(3):
+        _frame(i + 2).to_parquet(tmp_path / f"part-{i}.parquet")
+    files = {"name": "current", "path": "part-*.parquet", "hash_of": "files"}
+    parts = sorted(tmp_path.glob("part-*.parquet"))
+    assert data.current_sha256(files, base=tmp_path) == data.files_sha256(parts)
+    assert data.current_sha256({**files, "path": "none-*.parquet"}, base=tmp_path) is None
+    with pytest.raises(ValueError, match="recorded by count"):
+        data.current_sha256({**files, "path": f"{tmp_path} (3 files)"})
+    with pytest.raises(ValueError, match="regenerated"):
+        data.current_sha256({"name": "sample", "path": "built-in sample", "hash_of": "content"})

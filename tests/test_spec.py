@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 from plain_frames import loan_book
 
+from mlreport.data import InputLog
 from mlreport.errors import DataError, SpecError
 from mlreport.sample import DEFAULT_SPEC, generate
 from mlreport.spec import (
@@ -126,6 +128,26 @@ def test_the_drift_report_applies_the_spec_drift_bands_and_records_their_version
     assert tightened["result"].summary.thresholds["drift"]["columns"]["income"]["psi"] == [0.0001, 0.0002]
 
 
+def test_load_spec_records_the_bytes_it_parsed(tmp_path: Path):
+    """Issue 16: the spec that set a run's roles and thresholds is an input, hashed as read (once)."""
+    path = tmp_path / "m.toml"
+    content = b'model = "m"\r\nscore = "s"\r\n[thresholds]\r\nversion = "v3"\r\n'
+    path.write_bytes(content)
+    log = InputLog()
+    spec = load_spec(path, log=log)
+    assert spec.score == "s" and spec.thresholds_version == "v3"
+    assert log.to_list() == [{"name": "spec", "path": str(path), "sha256": hashlib.sha256(content).hexdigest(),
+                              "hash_of": "file", "bytes": len(content), "rows": None, "columns": None}]
+    frame = generate(200, seed=1)
+    path.write_bytes(b'model = "m"\n')
+    resolved = resolve_spec(str(path), frame, log=log)
+    assert resolved.model == "m" and log[1].sha256 == hashlib.sha256(b'model = "m"\n').hexdigest()
+    assert len(log) == 2 and len(InputLog()) == 0
+    resolve_spec("", frame, log=log)  # inferred: nothing read, nothing recorded
+    assert len(log) == 2
+    path.write_bytes(b'model = "\xff"\n')
+    with pytest.raises(SpecError, match="cannot read model spec"):
+        load_spec(path)
 # -- roles from content, not names alone ------------------------------------------------------------------------------
 
 

@@ -43,11 +43,12 @@ from ._provenance import (
     files_sha256,
     frame_sha256,
     objects_sha256,
+    record_bytes,
     record_file,
     record_frame,
 )
 from ._read import arrow_to_pandas, load_table, parse_timestamps, partition_columns, read_file, read_files, window
-from ._recheck import current_sha256
+from ._recheck import RECHECKABLE, current_sha256
 from ._sql import PASSWORD_VARIABLE, parse_sql, query_text, read_sql, sql_location
 
 __all__ = [
@@ -56,6 +57,8 @@ __all__ = [
     "load_table",
     "record_frame",
     "record_file",
+    "record_bytes",
+    "RECHECKABLE",
     "file_sha256",
     "files_sha256",
     "frame_sha256",

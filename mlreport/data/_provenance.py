@@ -15,7 +15,7 @@ from ._fileset import FileSet, resolve_files
 
 __all__ = [
     "InputRecord", "InputLog", "file_sha256", "frame_sha256", "files_sha256", "objects_sha256",
-    "record_frame", "record_file",
+    "record_frame", "record_file", "record_bytes",
 ]
 
 
@@ -28,10 +28,13 @@ class InputRecord:
     local files, :func:`files_sha256`; ``files`` is their count),
     ``"objects"`` (objects a backend read from a store without this process
     reading their bytes: one digest over their listing, :func:`objects_sha256`),
-    ``"result"`` (the rows a SQL query returned, :func:`mlreport.data.read_sql`)
-    or ``"content"`` (a frame built in memory, such as the built-in sample:
-    :func:`frame_sha256`). ``rows`` and ``columns`` are what was read; ``bytes``
-    is None for a frame or a query. ``path`` never holds credentials.
+    ``"result"`` (the rows a SQL query returned, :func:`mlreport.data.read_sql`),
+    ``"content"`` (a frame built in memory, such as the built-in sample:
+    :func:`frame_sha256`) or ``"written"`` (the bytes this run wrote to a file
+    that later runs read, such as a saved reference profile:
+    :func:`record_bytes`). ``rows`` and ``columns`` are what was read (None for
+    a file that is not a table: a spec, a scenario file, a profile, a model);
+    ``bytes`` is None for a frame or a query. ``path`` never holds credentials.
     ``etag`` and ``version`` are the object's, where its store gives them;
     ``query`` the SQL text of a query.
     """
@@ -222,6 +225,26 @@ def _record_objects(
         columns=None if columns is None else int(columns),
         etag=one.etag if one is not None else None,
         version=one.version if one is not None else None,
+    )
+    if log is not None:
+        log.add(record)
+    return record
+
+
+def record_bytes(
+    content: bytes, *, name: str, path: str | os.PathLike[str], log: InputLog | None = None, written: bool = False,
+) -> InputRecord:
+    """Record a file that is not a table (a model spec, a scenario file, a profile, a model) from its bytes.
+
+    ``content`` is what was read (or, with ``written``, what this run wrote to
+    ``path``): the caller reads the file once, hands the same bytes to its
+    parser and here, so the sha256 is that of the bytes analysed and a file
+    replaced in between cannot be recorded for what was not read. The record
+    (``hash_of`` ``"file"``, or ``"written"``) is added to ``log`` and returned.
+    """
+    record = InputRecord(
+        name=name, path=os.fspath(path), sha256=hashlib.sha256(content).hexdigest(),
+        hash_of="written" if written else "file", bytes=len(content), rows=None, columns=None,
     )
     if log is not None:
         log.add(record)

@@ -10,11 +10,13 @@ reference need its rows in memory, every one of them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ..errors import ParameterError
+from .. import data
+from ..errors import DataError, ParameterError
 from ..profile import ReferenceProfile, Summaries, period_labels
 from ._learned import learn_thresholds
 from ._parameters import AUTO, PERIODS, chunk_rows
@@ -41,16 +43,25 @@ def reference_profile(
     report. Otherwise the windows' backend fits it on every row of the
     reference window (exact quantiles: the same bins whichever backend), not
     on the rows held in memory. ``save_path`` writes the fitted profile for
-    later runs.
+    later runs. Both are recorded in the windows' input log with the sha256
+    of the bytes parsed (``reference_profile``) or written (``saved_profile``).
     """
     if load_path:
-        return ReferenceProfile.load(load_path)
+        try:
+            content = Path(load_path).read_bytes()
+        except OSError as error:
+            raise DataError(f"cannot read reference profile {load_path}: {error}", path=load_path) from None
+        # The bytes parsed are the bytes recorded: a rerun refuses when the profile changed since.
+        data.record_bytes(content, name="reference_profile", path=load_path, log=windows.inputs)
+        return ReferenceProfile.from_bytes(content, source=load_path)
     if bins < 2:
         raise ParameterError(f"parameter 'psi_bins': {bins} bins; expected at least 2", name="psi_bins")
     declared = [c for c in categorical if c in columns]
     profile = windows.engine.fit_profile(windows.reference_source, list(columns), categorical=declared, bins=bins)
     if save_path:
         profile.save(save_path)
+        # What this run wrote for later runs to read: a rerun writes it again and must write the same bytes.
+        data.record_bytes(profile.to_bytes(), name="saved_profile", path=save_path, log=windows.inputs, written=True)
     return profile
 
 

@@ -133,7 +133,7 @@ def load_windows(parameters: DriftParameters, engine: Backend) -> Windows:
     ref_start, ref_end, cur_start, cur_end = parameters.window_bounds()
     row_sample, seed = parameters.row_sample, parameters.seed
     reference_rows: RowSample | None = None
-    loaded = load_spec(parameters.spec_path) if parameters.spec_path else None
+    loaded = load_spec(parameters.spec_path, log=engine.inputs) if parameters.spec_path else None
     spec: ModelSpec | None = None
     if not parameters.reference_path:
         whole, spec, source = _sample_data(parameters, engine.inputs, loaded)
@@ -284,8 +284,8 @@ def _sample_data(
                             label_delay_days=SAMPLE_LABEL_DELAY_DAYS)
     source = f"built-in sample (rows={rows}, seed={seed}, incidents={incidents or 'none'})"
     data.record_frame(whole, name="sample", source=source, log=log)
-    if loaded is not None:
-        spec = loaded
+    if loaded is not None:  # completed from the sample as a user's spec is from the user's data
+        spec = resolve_spec(loaded, whole)
     else:
         spec = ModelSpec.from_dict(sample.DEFAULT_SPEC, source="built-in sample spec")
     spec.model = parameters.model or spec.model

@@ -3,18 +3,23 @@
 :func:`rerun` looks the run up in the registry (a pruned run still has its
 parameters, inputs and findings there), then:
 
-1. re-hashes every recorded input file and refuses (InputError, exit 2) when
-   one is missing or its sha256 changed, naming the file with the recorded and
-   the current hash. Files recorded by ``hash_of = "file"`` are hashed as
-   bytes, ``"text"`` as their UTF-8 text (scenario files). Relative paths are
-   resolved against the original run's working folder, where the rerun runs
-   too;
+1. re-hashes every recorded input file (data, model spec, scenario file,
+   reference profile, model file or module: :func:`mlreport.record.recheck_inputs`)
+   and refuses (InputError, exit 2) when one is missing or its sha256
+   changed, naming the file with the recorded and the current hash; also
+   when a file the run wrote for later runs (a saved profile) changed since,
+   as the rerun would overwrite it. Files recorded by ``hash_of = "file"``
+   are hashed as bytes, ``"text"`` as their UTF-8 text (scenario files of
+   older runs), ``"files"`` as the digest of what their glob or folder
+   names now. Relative paths are resolved against the original run's
+   working folder, where the rerun runs too;
 2. re-executes the analysis with the recorded parameters (a new run, with
    ``rerun_of`` set, recorded and audited like any other);
 3. checks that built-in inputs (``hash_of = "content"``: the sample data,
-   and built-in scenario text) were regenerated identically: they cannot be
-   re-hashed before the notebook regenerates them, so a mismatch refuses the
-   comparison afterwards (exit 2), naming the input and both hashes;
+   and built-in scenario text) were regenerated identically, and that files
+   the run wrote (``"written"``) were written with the same bytes: they
+   cannot be checked before the notebook makes them, so a mismatch refuses
+   the comparison afterwards (exit 2), naming the input and both hashes;
 4. compares the findings: the same status and, finding by finding (keyed by
    section, check, subject and period), the same severity means the verdicts
    are equivalent (exit 0), otherwise they differ (exit 1). Differences in
@@ -24,7 +29,6 @@ parameters, inputs and findings there), then:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -34,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..record import RunRecord, flatten_metrics, open_registry, sha256_file
+from ..record import InputCheck, RunRecord, flatten_metrics, is_regenerated, is_written, open_registry, recheck_inputs
 from ._execute import DEFAULT_CELL_TIMEOUT
 from ._resources import default_out_dir
 from ._run import run
@@ -53,60 +57,11 @@ __all__ = [
 
 REL_TOL = 1e-9
 ABS_TOL = 1e-12
-_BUILTIN_MARK = "(built-in)"
-
-
-@dataclass
-class InputCheck:
-    """One recorded input, re-hashed (``current`` None: missing)."""
-
-    name: str
-    path: str
-    hash_of: str
-    recorded: str | None
-    current: str | None
-    resolved: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.current is not None and self.current == self.recorded
-
-    def problem(self) -> str:
-        if self.current is None:
-            return f"input {self.name!r} {self.resolved or self.path} is missing (recorded sha256 {self.recorded})"
-        return (f"input {self.name!r} {self.resolved or self.path} changed: recorded sha256 {self.recorded}, "
-                f"current {self.current}")
-
-
-def _rehash(path: Path, hash_of: str) -> str | None:
-    if not path.is_file():
-        return None
-    if hash_of == "text":
-        return hashlib.sha256(path.read_text(encoding="utf-8").encode("utf-8")).hexdigest()
-    return sha256_file(path)
-
-
-def _is_regenerated(item: Mapping[str, Any]) -> bool:
-    """Inputs the notebook regenerates itself: compared after the rerun, not before."""
-    hash_of = str(item.get("hash_of") or "file")
-    return hash_of == "content" or (hash_of == "text" and str(item.get("path", "")).endswith(_BUILTIN_MARK))
 
 
 def check_inputs(record: RunRecord) -> list[InputCheck]:
-    """Re-hash every recorded input file of ``record`` (regenerated inputs are skipped)."""
-    checks = []
-    base = Path(record.cwd) if record.cwd else Path.cwd()
-    for item in record.inputs:
-        if _is_regenerated(item):
-            continue
-        hash_of = str(item.get("hash_of") or "file")
-        raw = str(item.get("path", ""))
-        path = Path(raw) if Path(raw).is_absolute() else base / raw
-        checks.append(InputCheck(
-            name=str(item.get("name", "")), path=raw, hash_of=hash_of, recorded=item.get("sha256"),
-            current=_rehash(path, hash_of), resolved=str(path),
-        ))
-    return checks
+    """Re-hash every recorded input file of ``record`` (:func:`mlreport.record.recheck_inputs`)."""
+    return recheck_inputs(record.inputs, cwd=record.cwd)
 
 
 @dataclass
@@ -284,14 +239,15 @@ def _regenerated_problems(original: RunRecord, rerun: RunRecord) -> list[str]:
     fresh = {(str(i.get("name")), str(i.get("path"))): i.get("sha256") for i in rerun.inputs}
     problems = []
     for item in original.inputs:
-        if not _is_regenerated(item):
+        if not (is_regenerated(item) or is_written(item)):
             continue
         key = (str(item.get("name")), str(item.get("path")))
         now = fresh.get(key)
+        what, verb = ("file", "written") if is_written(item) else ("built-in input", "regenerated")
         if now != item.get("sha256"):
             problems.append(
-                f"built-in input {key[0]!r} ({key[1]}) regenerated "
-                + (f"with a different content: recorded sha256 {item.get('sha256')}, regenerated {now}"
+                f"{what} {key[0]!r} ({key[1]}) {verb} "
+                + (f"with a different content: recorded sha256 {item.get('sha256')}, {verb} {now}"
                    if now else f"not at all (recorded sha256 {item.get('sha256')})")
             )
     return problems
@@ -337,6 +293,6 @@ def rerun(
         original=original, rerun=fresh, comparison=compare_runs(original, fresh), input_checks=checks, out_dir=out_dir,
     )
     if problems:
-        outcome.refused = ("the rerun did not regenerate the same built-in inputs, so its findings cannot be compared: "
-                           + "; ".join(problems))
+        outcome.refused = ("the rerun did not regenerate the same built-in inputs or write the same files, so its "
+                           "findings cannot be compared: " + "; ".join(problems))
     return outcome

@@ -313,17 +313,21 @@ class ReferenceProfile:
             )
         return profile
 
+    def to_bytes(self) -> bytes:
+        """The file :meth:`save` writes: the JSON of :meth:`to_dict`, UTF-8 (the same bytes for the same profile)."""
+        return json.dumps(self.to_dict(), indent=1, allow_nan=False).encode("utf-8")
+
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the profile as JSON (atomically: a temporary file moved into place)."""
+        """Write :meth:`to_bytes` (atomically: a temporary file moved into place)."""
         target = Path(path)
-        text = json.dumps(self.to_dict(), indent=1, allow_nan=False)
+        content = self.to_bytes()
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(
                 dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
             )
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(content)
             os.replace(temporary, target)
         except OSError as error:
             raise OutputError(f"cannot write reference profile {target}: {error}") from None
@@ -334,11 +338,18 @@ class ReferenceProfile:
         """Read a profile written by :meth:`save`; :class:`DataError` if unusable."""
         source = str(path)
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            content = Path(path).read_bytes()
         except OSError as error:
             raise DataError(f"cannot read reference profile {source}: {error}", path=source) from None
+        return cls.from_bytes(content, source=source)
+
+    @classmethod
+    def from_bytes(cls, content: bytes, *, source: str = "<bytes>") -> ReferenceProfile:
+        """A profile from the bytes of a file :meth:`save` wrote (read once by the caller, who may hash them)."""
         try:
-            data = json.loads(text)
+            data = json.loads(content.decode("utf-8"))
+        except UnicodeDecodeError as error:
+            raise DataError(f"reference profile {source} is not UTF-8 text: {error}", path=source) from None
         except json.JSONDecodeError as error:
             raise DataError(f"reference profile {source} is not valid JSON: {error}", path=source) from None
         return cls.from_dict(data, source=source)

@@ -21,6 +21,7 @@ from ._audit import (
     read_log,
 )
 from ._index import STRIP_RUNS, TREND_RUNS, index_html, sparkline_svg, trend_series, write_index
+from ._inputs import InputCheck, InputReview, is_regenerated, is_written, recheck_inputs
 from ._ledger import STALE_STAGING_S, PruneResult, open_registry, prune, record_run
 from ._registry import (
     BUSY_TIMEOUT_MS,
@@ -52,6 +53,11 @@ from ._store import (
 from ._verify import IN_FLIGHT_S, Problem, VerifyReport, verify
 
 __all__ = [
+    "InputCheck",
+    "InputReview",
+    "recheck_inputs",
+    "is_regenerated",
+    "is_written",
     "AUDIT_FILE",
     "AUDITED_FILES",
     "GENESIS",

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import InputError
 from ._audit import AUDITED_FILES, GENESIS, LogLine, entry_hash, file_hashes, read_log
+from ._inputs import InputReview
 from ._registry import REGISTRY_FILE, Registry, RunRecord
 
 __all__ = ["IN_FLIGHT_S", "Problem", "VerifyReport", "verify"]
@@ -219,6 +220,7 @@ def verify(out_dir: Path, run_id: str | None = None, *, now: float | None = None
     else:
         selected = set(runs) | set(records)
 
+    inputs = InputReview()  # the files each run read, re-hashed: notes, and registry inputs that differ
     for rid in sorted(selected):
         entry = runs.get(rid)
         record = records.get(rid)
@@ -288,6 +290,9 @@ def verify(out_dir: Path, run_id: str | None = None, *, now: float | None = None
             ))
             continue
         _compare_files(rid, recorded_files, file_hashes(run_dir), where="", report=report, seq=seq)
+        inputs.run(rid, run_dir, record.inputs if record is not None else None, record.cwd if record else None)
+    report.problems += [Problem(kind, message, run_id=rid) for rid, kind, message in inputs.problems]
+    report.notes += inputs.notes()
 
     # Run folders nobody recorded: planted, copied in, or a run killed between
     # its commit and its record.

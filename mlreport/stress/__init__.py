@@ -32,10 +32,11 @@ from ._models import (
 from ._monotonicity import MonotonicityResult, check_directions, monotonicity
 from ._parameters import StressParameters
 from ._plots import ice_chart, reverse_chart, scenario_chart, sensitivity_chart
-from ._population import Population, default_segments
+from ._population import Evaluation, Population, default_segments
 from ._readouts import SECTIONS, LossModel, paired_rate_change, roc_auc
 from ._reverse import ReverseResult, ReverseStress
-from ._scenario_run import ScenarioReadout, ScenarioRun, ScenarioRunner
+from ._scenario_run import UNSCORABLE, ScenarioReadout, ScenarioRun, ScenarioRunner
+from ._scoring import ScoringFailure
 from ._sensitivity import CATEGORICAL_FAMILIES, DEFAULT_GRIDS, NUMERIC_FAMILIES, SensitivitySweep, Shocked
 from ._settings import DEFAULT_TOLERANCE_PP, declared_monotone, run_tolerance
 from ._stress import StressTest
@@ -49,6 +50,9 @@ __all__ = [
     "FIGURES",
     "StressTest",
     "Population",
+    "Evaluation",
+    "ScoringFailure",
+    "UNSCORABLE",
     "ScenarioRunner",
     "ScenarioReadout",
     "SensitivitySweep",

@@ -5,7 +5,8 @@ use and kept, so the notebook cell that shows a section is where its work
 happens (and where a failure is reported):
 
 - ``spec`` and ``setup``: the model spec, if any, and the model with its
-  decision rule (the built-in model is trained here);
+  decision rule (the built-in model is trained here); the spec file and the
+  model's file or module are recorded in ``inputs``, as is the scenario file;
 - ``data`` and ``test``: the population as read (recorded in ``inputs``) and
   scored once at baseline; ``population`` is the test's scoring core;
 - ``importance``: permutation importance on ``sweep_rows`` rows;
@@ -111,14 +112,14 @@ class StressResult(AnalysisResult):
     @cached_property
     def spec(self) -> ModelSpec | None:
         """The model spec of ``spec_path``; None without one."""
-        return load_spec(self.parameters.spec_path) if self.parameters.spec_path else None
+        return load_spec(self.parameters.spec_path, log=self.inputs) if self.parameters.spec_path else None
 
     @cached_property
     def setup(self) -> ModelSetup:
         """The model and its decision rule (:func:`~mlreport.stress.setup_model`)."""
         p = self.parameters
         return setup_model(p.model, trust=p.trust_model_file, thresholds=p.thresholds, otherwise=p.otherwise_label,
-                           features=p.features, seed=p.seed)
+                           features=p.features, seed=p.seed, log=self.inputs)
 
     @cached_property
     def data(self) -> pd.DataFrame:
@@ -153,7 +154,7 @@ class StressResult(AnalysisResult):
     @cached_property
     def suite(self) -> ScenarioSuite:
         """The scenario suite of ``scenarios_path`` (the built-in suite without one)."""
-        return load_scenarios(self.parameters.scenarios_path)
+        return load_scenarios(self.parameters.scenarios_path, log=self.inputs)
 
     @cached_property
     def scenario_run(self) -> ScenarioRun:
@@ -197,11 +198,13 @@ class StressResult(AnalysisResult):
     @cached_property
     def summary(self) -> Summary:
         """Status, headline, findings and provenance (:func:`~mlreport.stress.stress_summary`)."""
-        run, reverse, monotone = self.scenario_run, self.reverse, self.monotonicity
+        run, _, reverse, monotone = self.scenario_run, self.curves, self.reverse, self.monotonicity
         setup = self.setup
+        # After the curves and the reverse search: the shocks the model could not score in either.
+        notes = self.sweep_test.sweep.unscorable_findings()
         return stress_summary(run, reverse=reverse, monotone=monotone, inputs=self.inputs.to_list(),
                               model=setup.model.name, rule=setup.rule, methods={"model": setup.description},
-                              spec=self.spec)
+                              spec=self.spec, notes=notes)
 
     @property
     def findings(self) -> list[Finding]:

@@ -17,7 +17,14 @@ Scores are computed in batches of ``batch_size`` rows, so memory stays bounded
 on large populations, and every batch is checked: a model that raises, returns
 the wrong number of scores, NaN, infinities or non-numbers gets a
 :class:`~mlreport.errors.ModelError` naming the model and the scenario being
-scored.
+scored (:meth:`Model.score`), or, with :meth:`Model.try_score`, a
+:class:`~mlreport.stress.ScoringFailure` naming the rows it could not score
+while the others are scored (``_scoring.py``): a scenario the model cannot
+score is a finding of the stress report, not the end of it.
+
+What shaped the model is recorded in the analysis' input log: a model file
+by the sha256 of the bytes loaded (read once), a ``module:function`` by its
+module's source file.
 
 A :class:`DecisionRule` maps scores to ordered decisions with cut-offs
 (``DecisionRule({"approve": 0.1, "refer": 0.2}, otherwise="decline")``: score
@@ -34,18 +41,22 @@ from __future__ import annotations
 
 import functools
 import importlib
+import io
 import itertools
 import math
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from ..data import InputLog, record_bytes
 from ..errors import DataError, ModelError
+from ._scoring import FailureLog, ScoringFailure
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -61,6 +72,13 @@ __all__ = [
 DEFAULT_BATCH_SIZE = 100_000
 
 _PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
+
+
+def _first_line(exc: BaseException, limit: int = 200) -> str:
+    """An exception's message, first line only and at most ``limit`` characters (it may quote data values)."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else ""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _as_scores(output: Any) -> np.ndarray:
@@ -160,57 +178,125 @@ class Model:
         Raises :class:`ModelError` naming the model and ``scenario`` when the
         model raises or returns the wrong length, NaN, infinities or non-numbers.
         """
-        scores = np.empty(len(frame), dtype="float64")
+        scores, _ = self._score(frame, scenario, strict=True)
+        return scores
+
+    def try_score(self, frame: pd.DataFrame, *, scenario: str = "baseline") -> tuple[np.ndarray, ScoringFailure | None]:
+        """Scores of every row the model can score (NaN for the others), and what it could not score.
+
+        Every batch is scored, also after one failed; the
+        :class:`~mlreport.stress.ScoringFailure` (None when every row was
+        scored) says which rows failed and why, as :meth:`score` would have
+        raised it. Missing feature columns are still a :class:`DataError`.
+        """
+        return self._score(frame, scenario, strict=False)
+
+    def _score(self, frame: pd.DataFrame, scenario: str, *, strict: bool) -> tuple[np.ndarray, ScoringFailure | None]:
+        scores = np.full(len(frame), np.nan, dtype="float64")
+        failures = FailureLog(self.name, scenario, len(frame))
         for start, batch in self._batches(frame):
-            try:
-                values = _as_scores(self._call(self._predict, batch, start, scenario))
-            except TypeError as exc:
-                raise self._problem(f"returned {exc}", scenario) from None
-            if values.ndim != 1 or len(values) != len(batch):
-                shape = "x".join(str(n) for n in values.shape) or "a scalar"
-                raise self._problem(
-                    f"returned {shape} scores for {len(batch)} rows (rows {start}-"
-                    f"{start + len(batch) - 1}); expected one score per row",
-                    scenario,
-                )
-            if values.dtype.kind not in "biuf":
-                raise self._problem(
-                    f"returned non-numeric scores (dtype {values.dtype}); expected numbers",
-                    scenario,
-                )
-            values = values.astype("float64", copy=False)
+            stop = start + len(batch)
+            values, problem = self._batch_scores(batch, start, scenario)
+            if problem is not None:
+                text, error = problem
+                if strict:
+                    raise error
+                failures.batch(start, stop, text, error)
+                continue
             bad = ~np.isfinite(values)
             if bad.any():
                 first = int(np.flatnonzero(bad)[0])
                 kind = "NaN" if np.isnan(values[first]) else "infinite"
-                raise self._problem(
-                    f"returned {int(bad.sum())} non-finite score(s) (first: {kind} at row "
-                    f"{start + first})",
-                    scenario,
+                error = self._problem(
+                    f"returned {int(bad.sum())} non-finite score(s) (first: {kind} at row {start + first})", scenario
                 )
-            scores[start : start + len(batch)] = values
-        return scores
+                if strict:
+                    raise error
+                nan = np.isnan(values)
+                if nan.any():
+                    failures.rows(start, nan, "NaN", error)
+                if (bad & ~nan).any():
+                    failures.rows(start, bad & ~nan, "infinite scores", error)
+                values = np.where(bad, np.nan, values)
+            scores[start:stop] = values
+        return scores, failures.failure()
+
+    def _batch_scores(
+        self, batch: pd.DataFrame, start: int, scenario: str
+    ) -> tuple[np.ndarray, tuple[str, ModelError] | None]:
+        """One batch's scores as float64, or what is wrong with the whole batch (a line and the error)."""
+        empty = np.empty(0, dtype="float64")
+        try:
+            values = _as_scores(self._call(self._predict, batch, start, scenario))
+        except ModelError as raised:
+            cause = raised.__cause__ or raised
+            return empty, (f"raised {type(cause).__name__}: {_first_line(cause)}", raised)
+        except TypeError as exc:
+            wrong = self._problem(f"returned {exc}", scenario)
+            wrong.__suppress_context__ = True
+            return empty, (f"returned {exc}", wrong)
+        if values.ndim != 1 or len(values) != len(batch):
+            shape = "x".join(str(n) for n in values.shape) or "a scalar"
+            text = f"returned {shape} scores for {len(batch)} rows"
+            return empty, (text, self._problem(
+                f"{text} (rows {start}-{start + len(batch) - 1}); expected one score per row", scenario
+            ))
+        if values.dtype.kind not in "biuf":
+            text = f"returned non-numeric scores (dtype {values.dtype})"
+            return empty, (text, self._problem(f"{text}; expected numbers", scenario))
+        return values.astype("float64", copy=False), None
 
     def decide(self, frame: pd.DataFrame, *, scenario: str = "baseline") -> np.ndarray:
         """The model's own decision label per row (object array of str), batched."""
-        if self._decide is None:
+        labels, _ = self._decide_rows(frame, scenario, strict=True)
+        return labels
+
+    def try_decide(
+        self, frame: pd.DataFrame, *, scenario: str = "baseline"
+    ) -> tuple[np.ndarray, ScoringFailure | None]:
+        """The model's own decisions where it makes one (None elsewhere), and what it could not decide."""
+        return self._decide_rows(frame, scenario, strict=False)
+
+    def _decide_rows(
+        self, frame: pd.DataFrame, scenario: str, *, strict: bool
+    ) -> tuple[np.ndarray, ScoringFailure | None]:
+        decide = self._decide
+        if decide is None:
             raise ModelError(
                 f"model {self.name!r} makes no decisions of its own; give a DecisionRule "
                 "with score cut-offs instead",
                 model=self.name,
                 scenario=scenario,
             )
-        labels = np.empty(len(frame), dtype=object)
+        labels = np.full(len(frame), None, dtype=object)
+        failures = FailureLog(self.name, scenario, len(frame))
         for start, batch in self._batches(frame):
-            values = np.asarray(self._call(self._decide, batch, start, scenario), dtype=object)
+            stop = start + len(batch)
+            try:
+                values = np.asarray(self._call(decide, batch, start, scenario), dtype=object)
+            except ModelError as raised:
+                if strict:
+                    raise
+                cause = raised.__cause__ or raised
+                failures.batch(start, stop, f"raised {type(cause).__name__}: {_first_line(cause)}", raised)
+                continue
             if values.ndim != 1 or len(values) != len(batch):
-                raise self._problem(
-                    f"returned {values.size} decisions for {len(batch)} rows", scenario
-                )
-            if pd.isna(values).any():
-                raise self._problem("returned missing decisions", scenario)
-            labels[start : start + len(batch)] = values.astype(str)
-        return labels
+                text = f"returned {values.size} decisions for {len(batch)} rows"
+                wrong = self._problem(text, scenario)
+                if strict:
+                    raise wrong
+                failures.batch(start, stop, text, wrong)
+                continue
+            missing = np.asarray(pd.isna(values), dtype=bool)
+            if missing.any():
+                undecided = self._problem("returned missing decisions", scenario)
+                if strict:
+                    raise undecided
+                failures.rows(start, missing, "no decision", undecided)
+            decided = values.astype(str).astype(object)
+            decided[missing] = None
+            labels[start:stop] = decided
+        return labels, failures.failure()
 
     @classmethod
     def from_object(
@@ -279,10 +365,21 @@ class Model:
         )
 
 
-def _load_file(path: str, *, trust: bool) -> Any:
+def _read_model_file(path: str, log: InputLog | None) -> bytes:
+    """The model file's bytes, read once: what is loaded is what is hashed and recorded (name ``"model"``)."""
+    try:
+        with open(path, "rb") as handle:
+            content = handle.read()
+    except OSError as exc:
+        raise ModelError(f"could not read model file {path!r}: {exc.strerror or exc}", model=path) from None
+    record_bytes(content, name="model", path=path, log=log)
+    return content
+
+
+def _load_file(path: str, *, trust: bool, log: InputLog | None = None) -> Any:
     if not os.path.exists(path):
         raise ModelError(f"model file {path!r} does not exist", model=path)
-    if path.endswith(".skops"):
+    if path.lower().endswith(".skops"):
         try:
             # Optional, not a dependency of mlreport, and untyped: imported by name.
             sio = importlib.import_module("skops.io")
@@ -292,7 +389,13 @@ def _load_file(path: str, *, trust: bool) -> Any:
                 "(pip install skops), or save the model with joblib",
                 model=path,
             ) from None
-        untrusted = sio.get_untrusted_types(file=path)
+        content = _read_model_file(path, log)
+        try:
+            untrusted = sio.get_untrusted_types(data=content)
+        except Exception as exc:
+            raise ModelError(
+                f"could not read skops file {path!r}: {type(exc).__name__}: {_first_line(exc)}", model=path
+            ) from None
         if untrusted and not trust:
             raise ModelError(
                 f"{path!r} contains types outside skops' allow-list ({', '.join(untrusted)}); "
@@ -300,7 +403,12 @@ def _load_file(path: str, *, trust: bool) -> Any:
                 "trust_model_file=true) only for a file you produced or trust",
                 model=path,
             )
-        return sio.load(path, trusted=untrusted)
+        try:
+            return sio.loads(content, trusted=untrusted)
+        except Exception as exc:
+            raise ModelError(
+                f"could not load model file {path!r}: {type(exc).__name__}: {_first_line(exc)}", model=path
+            ) from exc
     if not trust:
         raise ModelError(
             f"refusing to load {path!r}: joblib and pickle files run code embedded in the "
@@ -309,16 +417,34 @@ def _load_file(path: str, *, trust: bool) -> Any:
             model=path,
         )
     joblib = importlib.import_module("joblib")  # a scikit-learn dependency, untyped: imported by name
-
+    content = _read_model_file(path, log)
     try:
-        return joblib.load(path)
+        return joblib.load(io.BytesIO(content))
     except Exception as exc:
         raise ModelError(
             f"could not load model file {path!r}: {type(exc).__name__}: {exc}", model=path
         ) from exc
 
 
-def _load_attribute(spec: str) -> Any:
+def _record_module(module: ModuleType, log: InputLog | None) -> None:
+    """Record the source file of the model's module (name ``"model_module"``), as found when it was imported.
+
+    Python read the file to import it; its bytes are hashed right after, so a
+    rerun refuses when the model's code changed. Only the named module's own
+    file is recorded (not the modules it imports); a built-in module or a
+    namespace package has none.
+    """
+    if log is None:
+        return
+    origin = getattr(module, "__file__", None)
+    if not origin or not os.path.isfile(origin):
+        return
+    with open(origin, "rb") as handle:
+        content = handle.read()
+    record_bytes(content, name="model_module", path=origin, log=log)
+
+
+def _load_attribute(spec: str, log: InputLog | None = None) -> Any:
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
         raise ModelError(
@@ -327,12 +453,14 @@ def _load_attribute(spec: str) -> Any:
             model=spec,
         )
     try:
-        obj: Any = importlib.import_module(module_name)
+        module = importlib.import_module(module_name)
     except Exception as exc:
         raise ModelError(
             f"model {spec!r}: cannot import module {module_name!r}: {type(exc).__name__}: {exc}",
             model=spec,
         ) from exc
+    _record_module(module, log)
+    obj: Any = module
     for part in attribute.split("."):
         if not hasattr(obj, part):
             raise ModelError(f"model {spec!r}: {module_name} has no attribute {attribute!r}", model=spec)
@@ -346,6 +474,7 @@ def load_model(
     trust: bool = False,
     features: Sequence[str] | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    log: InputLog | None = None,
 ) -> Model:
     """Load the model named by ``spec``.
 
@@ -353,15 +482,19 @@ def load_model(
     (imported from the Python path, as any import would be), or a path to a
     ``.joblib`` / ``.pkl`` / ``.pickle`` file (needs ``trust=True``: unpickling
     runs code) or a ``.skops`` file (needs skops installed).
+
+    What shaped the model is recorded in ``log``: a model file by the sha256
+    of the bytes loaded (read once, name ``"model"``), a module by its source
+    file (``"model_module"``).
     """
     if not isinstance(spec, str) or not spec.strip():
         raise ModelError("model: expected a non-empty 'module:function' or file path", model=str(spec))
     spec = spec.strip()
     lowered = spec.lower()
     if lowered.endswith(_PICKLE_SUFFIXES) or lowered.endswith(".skops"):
-        obj = _load_file(spec, trust=trust)
+        obj = _load_file(spec, trust=trust, log=log)
     else:
-        obj = _load_attribute(spec)
+        obj = _load_attribute(spec, log)
     return Model.from_object(obj, name=spec, features=features, batch_size=batch_size)
 
 
@@ -466,17 +599,40 @@ class ModelDecisions:
 
     def codes_of(self, decisions: np.ndarray, *, model: str, scenario: str) -> np.ndarray:
         """Index into :attr:`labels` for each decision label."""
-        codes = pd.Index(list(self.labels)).get_indexer(pd.Index(np.asarray(decisions, dtype=object)))
-        unknown = np.flatnonzero(codes < 0)
-        if len(unknown):
-            label = decisions[unknown[0]]
-            raise ModelError(
+        codes, failure = self.try_codes_of(decisions, model=model, scenario=scenario)
+        if failure is not None:
+            raise failure.error
+        return codes
+
+    def try_codes_of(
+        self, decisions: np.ndarray, *, model: str, scenario: str
+    ) -> tuple[np.ndarray, ScoringFailure | None]:
+        """Index into :attr:`labels` for each known decision label (0 elsewhere), and the rows whose label is not one.
+
+        A missing decision (None) is not a label either.
+        """
+        values = np.asarray(decisions, dtype=object)
+        codes = pd.Index(list(self.labels)).get_indexer(pd.Index(values))
+        unknown = codes < 0
+        if not unknown.any():
+            return codes.astype("int8"), None
+        present = unknown & ~np.asarray(pd.isna(values), dtype=bool)
+        failures = FailureLog(model, scenario, len(values))
+        if present.any():
+            label = values[np.flatnonzero(present)[0]]
+            error = ModelError(
                 f"model {model!r} returned decision {label!r} while scoring scenario "
                 f"{scenario!r}; expected one of {', '.join(self.labels)}",
                 model=model,
                 scenario=scenario,
             )
-        return codes.astype("int8")
+            failures.rows(0, present, f"decisions that are none of {', '.join(self.labels)} (such as {label!r})",
+                          error)
+        if (unknown & ~present).any():
+            failures.rows(0, unknown & ~present, "no decision",
+                          ModelError(f"model {model!r} returned missing decisions while scoring scenario {scenario!r}",
+                                     model=model, scenario=scenario))
+        return np.where(unknown, 0, codes).astype("int8"), failures.failure()
 
     def describe(self) -> str:
         return "the model's own decisions (" + ", ".join(self.labels) + ")"
@@ -607,14 +763,16 @@ def setup_model(
     features: Sequence[str] | None = None,
     seed: int = 0,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    log: InputLog | None = None,
 ) -> ModelSetup:
     """The model and decision rule a stress run uses, from run parameters.
 
     ``spec`` "" is the built-in :func:`default_model` (its cut-offs unless
     ``thresholds`` are given). Otherwise the model is loaded with
-    :func:`load_model`; decisions come from ``thresholds`` when given, else
-    from the model's own decisions, whose labels (best first) are
-    ``decision_labels`` or the classifier's ``classes_``.
+    :func:`load_model` (its file or module recorded in ``log``); decisions
+    come from ``thresholds`` when given, else from the model's own decisions,
+    whose labels (best first) are ``decision_labels`` or the classifier's
+    ``classes_``.
     """
     if not spec:
         built_in = default_model(seed)
@@ -623,7 +781,7 @@ def setup_model(
                 rule=DecisionRule(thresholds, otherwise=otherwise, higher_is_riskier=higher_is_riskier)
             )
         return built_in
-    model = load_model(spec, trust=trust, features=features or None, batch_size=batch_size)
+    model = load_model(spec, trust=trust, features=features or None, batch_size=batch_size, log=log)
     if thresholds:
         rule: DecisionRule | ModelDecisions = DecisionRule(
             thresholds, otherwise=otherwise, higher_is_riskier=higher_is_riskier

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..plots import PALETTE, finish, new_figure
+from ..plots import PALETTE, empty_axes, finish, new_figure
 from ._monotonicity import MonotonicityResult
-from ._scenario_run import ScenarioRun
+from ._scenario_run import UNSCORABLE, ScenarioRun
 
 __all__ = ["scenario_chart", "sensitivity_chart", "reverse_chart", "ice_chart"]
 
@@ -27,7 +27,8 @@ _LABEL_COLOURS = (PALETTE["current"], PALETTE["neutral"], PALETTE["incident"], P
 def scenario_chart(run: ScenarioRun) -> Figure:
     """Change in each decision rate per scenario, with its confidence interval.
 
-    Dashed lines mark the tolerance; failing scenarios' names are marked "FAIL".
+    Dashed lines mark the tolerance; failing scenarios' names are marked "FAIL", scenarios the model
+    cannot score "CANNOT SCORE" (they have no interval).
     """
     applicable = run.table[run.table["applicable"].astype(bool)]
     names = list(applicable["scenario"])
@@ -56,11 +57,15 @@ def scenario_chart(run: ScenarioRun) -> Figure:
             ax.axvline(sign * limit, color=PALETTE["incident"], linestyle="--", linewidth=1)
     ax.axvline(0, color=PALETTE["reference"], linewidth=0.8)
     failing = set(applicable.loc[applicable["result"] == "fail", "scenario"])
+    unscorable = set(applicable.loc[applicable["result"] == UNSCORABLE, "scenario"])
     ax.set_yticks(positions)
-    ax.set_yticklabels([f"FAIL  {n}" if n in failing else n for n in names])
+    ax.set_yticklabels([f"FAIL  {n}" if n in failing else f"CANNOT SCORE  {n}" if n in unscorable else n
+                        for n in names])
     for tick, name in zip(ax.get_yticklabels(), names, strict=True):
         if name in failing:
             tick.set_color(PALETTE["incident"])
+        elif name in unscorable:
+            tick.set_color(PALETTE["warning"])
     ax.set_xlabel("change in decision rate (percentage points)")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(run.labels), fontsize=8)
     title = (
@@ -78,6 +83,10 @@ def sensitivity_chart(
     Left: change in ``decision``'s rate (default: the first label) against the
     shock size, one line per feature, tolerance band shaded. Right: flip rate.
     """
+    if curves.empty:
+        fig, ax = new_figure(width=8.0, height=1.2)
+        empty_axes(ax, "no shock could be scored: no feature swept, or the model cannot score any shock")
+        return finish(fig, "Sensitivity: nothing to draw")
     if decision is None:
         decision = str(curves["decision"].iloc[0])
     data = curves[curves["decision"] == decision]
@@ -130,9 +139,12 @@ def reverse_chart(reverse: pd.DataFrame, *, family: str = "relative") -> Figure:
     """Breaking shock per feature for one family: bars to the break, down and up.
 
     Solid bars end at the smallest breaking shock; hatched grey bars run to the
-    end of the plausible range where the feature never breaks.
+    end of the plausible range where the feature never breaks. A search the
+    model stopped (a shock it cannot score) has no bar: the table's note says why.
     """
     part = reverse[reverse["family"] == family]
+    if "scored" in part.columns:
+        part = part[part["scored"].astype(bool) | part["breaks"].astype(bool)]
     features = list(dict.fromkeys(part["feature"]))
     fig, ax = new_figure(width=8.0, height=max(2.2, 0.4 * len(features) + 1.2))
     positions = np.arange(len(features))[::-1]

@@ -16,7 +16,7 @@ down by.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +25,7 @@ import pandas as pd
 from ..errors import DataError, ParameterError
 from ._models import DecisionRule, Model, ModelDecisions
 from ._readouts import LossModel, roc_auc
+from ._scoring import ScoringFailure, baseline_error
 from ._settings import run_tolerance
 from .scenarios import Reference, Tolerance, is_numeric, scenario_rng
 
@@ -32,12 +33,20 @@ if TYPE_CHECKING:
     from ..spec import ModelSpec
     from ._models import ModelSetup
 
-__all__ = ["Population", "default_segments"]
+__all__ = ["Population", "Evaluation", "default_segments"]
 
 #: Baseline or stressed scores, one float per row.
 Scores = npt.NDArray[np.float64]
 #: Decisions as indices into the decision labels (best first), one int8 per row.
 Codes = npt.NDArray[np.int8]
+
+
+class Evaluation(NamedTuple):
+    """A frame scored: scores and decision codes per row, and the rows that could not be scored (None: none)."""
+
+    scores: Scores
+    codes: Codes
+    failure: ScoringFailure | None
 
 
 class Population:
@@ -96,7 +105,11 @@ class Population:
         self.tolerance = tolerance or Tolerance()
         self.seed = int(seed)
         self.decision_labels = tuple(rule.labels)
-        self.scores, self.codes = self.evaluate(self.frame, "baseline")
+        baseline = self.try_evaluate(self.frame, "baseline")
+        if baseline.failure is not None:
+            # Nothing can be compared with a baseline that has holes: an input error naming the model and rows.
+            raise baseline_error(baseline.failure, self.frame, self.features)
+        self.scores, self.codes = baseline.scores, baseline.codes
         self.base_rates: npt.NDArray[np.float64] = (
             np.bincount(self.codes, minlength=len(self.decision_labels)) / len(self.codes)
         )
@@ -157,15 +170,35 @@ class Population:
     def evaluate(self, frame: pd.DataFrame, scenario: str) -> tuple[Scores, Codes]:
         """Scores and decision codes of ``frame`` (the population or a shocked copy).
 
-        ``scenario`` names what is being scored in the model's error messages.
+        ``scenario`` names what is being scored in the model's error messages:
+        a :class:`~mlreport.errors.ModelError` when any row cannot be scored
+        (:meth:`try_evaluate` says which instead).
         """
-        scores = self.model.score(frame, scenario=scenario)
+        evaluation = self.try_evaluate(frame, scenario)
+        if evaluation.failure is not None:
+            raise evaluation.failure.error
+        return evaluation.scores, evaluation.codes
+
+    def try_evaluate(self, frame: pd.DataFrame, scenario: str) -> Evaluation:
+        """Scores and decision codes of the rows the model can score, and which it cannot.
+
+        A row fails when its score is NaN or infinite, its batch raised or
+        returned the wrong shape, or (with the model's own decisions) its
+        decision is missing or unknown; such rows have a NaN score and code 0,
+        and ``failure`` (None when every row was scored) names them.
+        """
+        scores, failure = self.model.try_score(frame, scenario=scenario)
         if isinstance(self.rule, ModelDecisions):
-            decisions = self.model.decide(frame, scenario=scenario)
-            codes = self.rule.codes_of(decisions, model=self.model.name, scenario=scenario)
+            decisions, undecided = self.model.try_decide(frame, scenario=scenario)
+            if undecided is not None:  # already failed: not an unknown label as well
+                decisions = np.where(undecided.rows, self.rule.labels[0], decisions)
+            codes, unknown = self.rule.try_codes_of(decisions, model=self.model.name, scenario=scenario)
+            for other in (undecided, unknown):
+                if other is not None:
+                    failure = other if failure is None else failure.merged(other)
         else:
-            codes = self.rule.codes(scores)
-        return scores, codes
+            codes = self.rule.codes(np.nan_to_num(scores, nan=0.0))
+        return Evaluation(scores, codes, failure)
 
     def reference_for(self, columns: Sequence[str]) -> Reference:
         """The reference, extended to ``columns`` (fitted once per column) before they are shocked.

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..findings import Finding
 from ._readouts import SECTIONS
-from ._sensitivity import DEFAULT_GRIDS, SensitivitySweep
+from ._sensitivity import DEFAULT_GRIDS, SensitivitySweep, format_magnitude
 from .scenarios import Tolerance
 
 __all__ = ["ReverseResult", "ReverseStress", "format_magnitude"]
@@ -84,9 +84,12 @@ class ReverseStress:
                     if row["breaks"]:
                         findings.append(self._reverse_finding(row, fragile_at))
         columns = ["feature", "family", "direction", "breaks", "magnitude", "bracket_low", "bracket_high",
-                   "precision", "decision", "base_rate", "rate", "change_pp", "searched_to", "evaluations", "note"]
+                   "precision", "decision", "base_rate", "rate", "change_pp", "searched_to", "evaluations", "scored",
+                   "note"]
         table = pd.DataFrame(rows, columns=columns)
-        never = table[~table["breaks"].astype(bool)] if len(table) else table
+        # Searches stopped at a shock the model cannot score are not "never breaks" (the sweep's notes say why).
+        never = table[~table["breaks"].astype(bool) & table["scored"].astype(bool)] if len(table) else table
+        unscored = int((~table["scored"].astype(bool)).sum()) if len(table) else 0
         if len(never):
             findings.append(
                 Finding(
@@ -96,6 +99,7 @@ class ReverseStress:
                     message=(
                         f"{len(never)} of {len(table)} feature/shock combinations never break the "
                         f"tolerance within the plausible range"
+                        + (f" ({unscored} more stopped at a shock the model cannot score)" if unscored else "")
                     ),
                     method=REVERSE_METHOD,
                     section=SECTIONS["reverse"],
@@ -118,24 +122,35 @@ class ReverseStress:
         evaluations = 0
         low = 0.0
         high = None
+        base = {"feature": feature, "family": family, "direction": direction, "precision": step,
+                "searched_to": sign * points[-1], "scored": True}
         for point in points:
             evaluations += 1
-            breaks, _ = sweep.breach(sweep.shocked(feature, family, sign * point), tolerance)
+            shocked = sweep.shocked(feature, family, sign * point)
+            if not shocked.scored:
+                return self._unscored(base, low, sign * point, evaluations)
+            breaks, _ = sweep.breach(shocked, tolerance)
             if breaks:
                 high = point
                 break
             low = point
-        base = {"feature": feature, "family": family, "direction": direction, "precision": step,
-                "searched_to": sign * points[-1]}
         if high is None:
             return {**base, "breaks": False, "magnitude": math.nan, "bracket_low": math.nan,
                     "bracket_high": math.nan, "decision": "", "base_rate": math.nan, "rate": math.nan,
                     "change_pp": math.nan, "evaluations": evaluations,
                     "note": f"never breaks within {format_magnitude(family, sign * points[-1])}"}
+        note = ""
         while high - low > step:
             middle = (low + high) / 2
             evaluations += 1
-            breaks, _ = sweep.breach(sweep.shocked(feature, family, sign * middle), tolerance)
+            shocked = sweep.shocked(feature, family, sign * middle)
+            if not shocked.scored:
+                # The break at `high` stands; the bracket just cannot be narrowed further.
+                note = (f"bracket {format_magnitude(family, sign * low)} to {format_magnitude(family, sign * high)} "
+                        f"not narrowed further: the model cannot score {feature} "
+                        f"{format_magnitude(family, sign * middle)}")
+                break
+            breaks, _ = sweep.breach(shocked, tolerance)
             if breaks:
                 high = middle
             else:
@@ -146,7 +161,19 @@ class ReverseStress:
                 "bracket_high": sign * high, "decision": population.decision_labels[worst],
                 "base_rate": float(population.base_rates[worst]), "rate": float(result.rates[worst]),
                 "change_pp": 100 * float(result.rates[worst] - population.base_rates[worst]),
-                "evaluations": evaluations, "note": ""}
+                "evaluations": evaluations, "note": note}
+
+    @staticmethod
+    def _unscored(base: Mapping[str, Any], low: float, magnitude: float, evaluations: int) -> dict[str, Any]:
+        """The row of a search stopped at a shock the model cannot score: not known to break, not known not to."""
+        sign = 1.0 if magnitude > 0 else -1.0
+        family = str(base["family"])
+        reached = f"held up to {format_magnitude(family, sign * low)}; " if low > 0 else ""
+        return {**base, "scored": False, "breaks": False, "magnitude": math.nan, "bracket_low": sign * low,
+                "bracket_high": math.nan, "decision": "", "base_rate": math.nan, "rate": math.nan,
+                "change_pp": math.nan, "evaluations": evaluations, "searched_to": sign * low,
+                "note": f"{reached}search stopped: the model cannot score {base['feature']} "
+                        f"{format_magnitude(family, magnitude)}"}
 
     def _reverse_finding(self, row: Mapping[str, Any], fragile_at: float) -> Finding:
         fragile = abs(row["magnitude"]) <= fragile_at
@@ -173,18 +200,3 @@ REVERSE_METHOD = (
     "grid scan outwards from 0 over the plausible range, then bisection of the first breaking "
     "interval to the stated precision; magnitude = smallest shock found to break"
 )
-
-
-def format_magnitude(family: str, magnitude: float) -> str:
-    """A shock size in words: ``-18%``, ``+0.10 quantiles``, ``25% missing``."""
-    if family == "relative":
-        return f"{100 * magnitude:+.1f}%".replace(".0%", "%")
-    if family == "quantile_shift":
-        return f"{magnitude:+.3f} quantiles"
-    if family == "set_missing":
-        return f"{100 * magnitude:.1f}% missing".replace(".0%", "%")
-    if family == "category_remap":
-        return f"{100 * magnitude:.1f}% remapped to an unseen category".replace(".0%", "%")
-    if family == "noise":
-        return f"noise {magnitude:g} sd"
-    return f"{family} {magnitude:+g}"

@@ -20,9 +20,20 @@ import pandas as pd
 from ..findings import Finding
 from ._population import Codes, Population, Scores, infinities
 from ._readouts import SECTIONS, paired_rate_change, roc_auc
+from ._scoring import ScoringFailure, rows_text
 from .scenarios import ResolvedScenario, ScenarioSuite, Tolerance, apply_scenario, resolve
 
-__all__ = ["ScenarioRun", "ScenarioReadout", "ScenarioRunner"]
+__all__ = ["ScenarioRun", "ScenarioReadout", "ScenarioRunner", "UNSCORABLE", "SCORING_METHOD"]
+
+#: The result of a scenario the model cannot score for some of its rows.
+UNSCORABLE = "cannot score"
+
+#: How rows the model cannot score are found, for findings and method notes.
+SCORING_METHOD = (
+    "every batch's scores checked: a batch that raises or returns the wrong count or non-numbers fails as a whole, "
+    "a NaN or infinite score (or, with the model's own decisions, a missing or unknown label) fails its row; "
+    "any row failed (threshold 0) is a finding"
+)
 
 
 @dataclass
@@ -40,6 +51,7 @@ class ScenarioRun:
     scenario_file: str = ""
     scenario_sha256: str = ""
     confidence: float = 0.95
+    scenario_hash_of: str = "text"
 
     @property
     def failed(self) -> pd.DataFrame:
@@ -54,7 +66,7 @@ class ScenarioRun:
             "expected_loss_stressed", "expected_loss_change_pct",
         ]
         table = self.table[[c for c in columns if c in self.table.columns]]
-        return table[table["result"] != "n/a"].round(4)
+        return table[~table["result"].isin(["n/a", UNSCORABLE])].round(4)
 
     def provenance(self) -> pd.DataFrame:
         """Seed, scenario file and its sha256, tolerance: what a replication needs."""
@@ -78,7 +90,7 @@ class ScenarioRun:
         }
         rows = []
         for record in self.table.to_dict("records"):
-            applicable = bool(record["applicable"])
+            applicable = bool(record["applicable"]) and record["result"] != UNSCORABLE
             row: dict[str, Any] = {"scenario": record["scenario"], "result": record["result"]}
             for label in self.labels:
                 interval = intervals.get((record["scenario"], label)) if applicable else None
@@ -123,13 +135,18 @@ class ScenarioReadout:
     ``rates`` has one :class:`RateChange` per decision label; ``measures`` the
     flip rates, score shift quantiles and, when available, AUC, Gini,
     calibration and expected loss (in the run table's column order);
-    ``segments`` the segments hit hardest.
+    ``segments`` the segments hit hardest. When the model cannot score some
+    of the stressed rows, ``failure`` says why and ``unscored`` which rows
+    (positions in the population), and there are no readouts: rates on the
+    rows that could be scored would leave out the very rows the scenario hit.
     """
 
     rows: int
     rates: list[RateChange]
     measures: dict[str, float]
     segments: list[SegmentChange]
+    failure: ScoringFailure | None = None
+    unscored: npt.NDArray[np.intp] | None = None
 
 
 class ScenarioRunner:
@@ -270,7 +287,11 @@ class ScenarioRunner:
         return rows[: self.top_segments]
 
     def evaluate(self, scenario: ResolvedScenario) -> ScenarioReadout | None:
-        """Readouts of one resolved scenario; None when its population filter matches no row."""
+        """Readouts of one resolved scenario; None when its population filter matches no row.
+
+        Rows the model cannot score under the scenario are a readout with a
+        ``failure`` and no rates, not an error: the other scenarios still run.
+        """
         population = self.population
         if scenario.population is not None:
             mask = scenario.population.mask(population.frame, context=f"scenario {scenario.name!r} population")
@@ -283,7 +304,10 @@ class ScenarioRunner:
             return None
         reference = population.reference_for([s.column for s in scenario.shocks])
         stressed = apply_scenario(frame, scenario.shocks, reference, seed=population.seed, key=scenario.name)
-        scores, codes = population.evaluate(stressed, scenario.name)
+        scores, codes, failure = population.try_evaluate(stressed, scenario.name)
+        if failure is not None:
+            return ScenarioReadout(rows=len(base_index), rates=[], measures={}, segments=[], failure=failure,
+                                   unscored=base_index[failure.rows])
         rates, measures = self._readouts(base_index, stressed, scores, codes)
         return ScenarioReadout(
             rows=len(base_index), rates=rates, measures=measures,
@@ -304,8 +328,9 @@ class ScenarioRunner:
         """
         population = self.population
         path = sha = ""
+        hash_of = "text"
         if isinstance(scenarios, ScenarioSuite):
-            path, sha = scenarios.path, scenarios.sha256
+            path, sha, hash_of = scenarios.path, scenarios.sha256, scenarios.hash_of
             scenarios = resolve(
                 scenarios,
                 frame=population.frame,
@@ -334,7 +359,7 @@ class ScenarioRunner:
             readout = self.evaluate(scenario) if scenario.applicable else None
             if readout is None:
                 reason = "; ".join(scenario.notes) or "the population filter matches no rows"
-                row.update(result="n/a", passed=None, rows=0, reasons="", notes=reason,
+                row.update(result="n/a", passed=None, rows=0, unscored_rows=0, reasons="", notes=reason,
                            flip_rate=math.nan, score_shift_mean=math.nan, hardest_hit="",
                            worst_decision="", worst_change_pp=math.nan, applicable=False)
                 table_rows.append(row)
@@ -348,6 +373,18 @@ class ScenarioRunner:
                     )
                 )
                 continue
+            if readout.failure is not None:
+                finding = self._unscorable_finding(scenario, readout)
+                failure = readout.failure
+                row.update(result=UNSCORABLE, passed=None, rows=readout.rows, unscored_rows=failure.count,
+                           reasons=f"the model cannot score {failure.count:,} of {readout.rows:,} rows: "
+                           + "; ".join(failure.problems),
+                           notes="; ".join(scenario.notes),
+                           flip_rate=math.nan, score_shift_mean=math.nan, hardest_hit="", worst_decision="",
+                           worst_change_pp=math.nan)
+                table_rows.append(row)
+                findings.append(finding)
+                continue
             rates = readout.rates
             breaches = scenario.tolerance.breaches(
                 [r["decision"] for r in rates],
@@ -357,6 +394,7 @@ class ScenarioRunner:
             )
             worst = max(rates, key=lambda r: abs(r["change_pp"]))
             row["rows"] = readout.rows
+            row["unscored_rows"] = 0
             row.update(readout.measures)
             row.update(
                 result="fail" if breaches else "pass",
@@ -377,7 +415,8 @@ class ScenarioRunner:
             findings.append(self._scenario_finding(scenario, worst, breaches))
         findings.extend(self._nonfinite_findings())
         table = pd.DataFrame(table_rows)
-        order = ["scenario", "result", "applicable", "passed", "rows", "worst_decision", "worst_change_pp",
+        order = ["scenario", "result", "applicable", "passed", "rows", "unscored_rows", "worst_decision",
+                 "worst_change_pp",
                  "flip_rate", "flip_down", "flip_up", "score_base_mean", "score_stressed_mean",
                  "score_shift_mean", "score_shift_p05", "score_shift_p50", "score_shift_p95"]
         table = table[[c for c in order if c in table.columns] + [c for c in table.columns if c not in order]]
@@ -397,6 +436,7 @@ class ScenarioRunner:
             scenario_file=path,
             scenario_sha256=sha,
             confidence=self.confidence,
+            scenario_hash_of=hash_of,
         )
 
     def _nonfinite_findings(self) -> list[Finding]:
@@ -414,6 +454,25 @@ class ScenarioRunner:
             )
             for column, (positive, negative) in self.population.nonfinite.items()
         ]
+
+    def _unscorable_finding(self, scenario: ResolvedScenario, readout: ScenarioReadout) -> Finding:
+        """A warning: the model cannot score some of the scenario's rows (an integration risk)."""
+        failure = readout.failure
+        assert failure is not None and readout.unscored is not None
+        return Finding(
+            check="model_cannot_score",
+            subject=scenario.name,
+            severity="warning",
+            message=(
+                f"scenario '{scenario.name}': the model cannot score {failure.count:,} of {readout.rows:,} rows "
+                f"({rows_text(readout.unscored)}): {'; '.join(failure.problems)}. Inputs like these would get no "
+                "decision in production (an integration risk); the scenario's rates are not read out"
+            ),
+            value=float(failure.count),
+            threshold=0.0,
+            method=SCORING_METHOD,
+            section=SECTIONS["scenarios"],
+        )
 
     def _scenario_finding(self, scenario: ResolvedScenario, worst: RateChange, breaches: Sequence[str]) -> Finding:
         level = round(100 * self.confidence)

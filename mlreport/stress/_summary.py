@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..findings import Summary, summarize
+from ..findings import Finding, Summary, summarize
 from ..spec import ModelSpec
 from ._models import DecisionRule, ModelDecisions
 from ._monotonicity import MonotonicityResult
 from ._reverse import REVERSE_METHOD, ReverseResult, format_magnitude
-from ._scenario_run import ScenarioRun
+from ._scenario_run import SCORING_METHOD, UNSCORABLE, ScenarioRun
 
 __all__ = ["stress_headline", "stress_summary"]
 
@@ -29,19 +29,29 @@ def stress_headline(
     """One sentence: scenarios breaking tolerance, then the smallest breaking shock.
 
     Example: "2 of 14 scenarios break tolerance (worst: 'X', approve -9.1 pp);
-    approve rate falls to 52.0% at income -18% (reverse stress)".
+    approve rate falls to 52.0% at income -18% (reverse stress)". Scenarios
+    the model cannot score come first: "the model cannot score 1 of 15
+    scenarios (first: 'Bureau outage', 2,000 of 20,000 rows); ...".
     """
     applicable = run.table[run.table["applicable"].astype(bool)]
-    failing = applicable[applicable["result"] == "fail"]
+    unscorable = applicable[applicable["result"] == UNSCORABLE]
+    scored = applicable[applicable["result"] != UNSCORABLE]
+    failing = scored[scored["result"] == "fail"]
     parts = []
+    if len(unscorable):
+        first = unscorable.iloc[0]
+        parts.append(
+            f"the model cannot score {len(unscorable)} of {len(applicable)} scenarios (first: '{first['scenario']}', "
+            f"{int(first['unscored_rows']):,} of {int(first['rows']):,} rows)"
+        )
     if len(failing):
         worst = failing.iloc[int(failing["worst_change_pp"].abs().argmax())]
         parts.append(
-            f"{len(failing)} of {len(applicable)} scenarios break tolerance (worst: '{worst['scenario']}', "
+            f"{len(failing)} of {len(scored)} scenarios break tolerance (worst: '{worst['scenario']}', "
             f"{worst['worst_decision']} {worst['worst_change_pp']:+.1f} pp)"
         )
     else:
-        parts.append(f"all {len(applicable)} applicable scenarios within tolerance")
+        parts.append(f"all {len(scored)} {'scored' if len(unscorable) else 'applicable'} scenarios within tolerance")
     table = reverse.table if reverse is not None else None
     if table is not None and len(table) and table["breaks"].astype(bool).any():
         broken = table[table["breaks"].astype(bool)].copy()
@@ -72,12 +82,16 @@ def stress_summary(
     methods: Mapping[str, str] | None = None,
     metrics: Mapping[str, Any] | None = None,
     spec: ModelSpec | None = None,
+    notes: Sequence[Finding] = (),
 ) -> Summary:
     """The stress report's :class:`~mlreport.findings.Summary`.
 
-    The scenario file's path and sha256 go into ``inputs`` and, with the seed,
-    into ``metrics`` so that ``run.json`` records what was run; the model
+    The scenario file's path and sha256 go into ``inputs`` (unless ``inputs``
+    already records them) and, with the seed, into ``metrics`` so that
+    ``run.json`` records what was run; the model
     spec's thresholds version (``default`` without one) goes with the tolerance.
+    ``notes`` are further findings, such as the sensitivity sweep's shocks the
+    model could not score (:meth:`~mlreport.stress.SensitivitySweep.unscorable_findings`).
     """
     if spec is not None and spec.model:
         model = spec.model  # the spec names the model: its stress, drift and volume reports share a folder
@@ -86,6 +100,7 @@ def stress_summary(
         findings.extend(reverse.findings)
     if monotone is not None:
         findings.extend(monotone.findings)
+    findings.extend(notes)
     headline_body = stress_headline(run, reverse, monotone)
     status = "ok"
     for finding in findings:
@@ -95,9 +110,10 @@ def stress_summary(
             status = "warning"
     word = {"ok": "Healthy", "warning": "Warning", "incident": "Incident"}[status]
     all_inputs = list(inputs)
-    if run.scenario_file:
+    if run.scenario_file and not any(item.get("name") == "scenarios" for item in all_inputs):
+        # Not recorded by the caller's input log (load_scenarios(..., log=...) records it): recorded here.
         all_inputs.append({"name": "scenarios", "path": run.scenario_file, "sha256": run.scenario_sha256,
-                           "hash_of": "text"})
+                           "hash_of": run.scenario_hash_of})
     all_methods = {
         "decision rates": "paired Wald CI for the change in a proportion measured twice on the same rows "
         f"({100 * run.confidence:g}% two-sided, normal quantile); pass/fail on point estimates",
@@ -107,6 +123,7 @@ def stress_summary(
         "calibration = mean score - default rate",
         "reverse stress": REVERSE_METHOD,
         "scenario randomness": f"numpy default_rng([seed, crc32(scenario name)]), seed {run.seed}",
+        "rows the model cannot score": SCORING_METHOD,
     }
     if rule is not None:
         all_methods["decision rule"] = rule.describe()
@@ -119,6 +136,7 @@ def stress_summary(
         "scenario_sha256": run.scenario_sha256,
         "scenarios": len(run.table),
         "scenarios_failing": int((run.table["result"] == "fail").sum()),
+        "scenarios_unscorable": int((run.table["result"] == UNSCORABLE).sum()),
     }
     all_metrics.update(metrics or {})
     return summarize(

@@ -39,7 +39,7 @@ def analyse(parameters: VolumeParameters) -> VolumeResult:
     log = data.InputLog()
     engine = open_backend(parameters.backend, parameters.data_path or None, parameters.backend_options, inputs=log)
     source = _decision_log(parameters, log)
-    spec = _spec(parameters)
+    spec = _spec(parameters, log)
     roles = resolve_roles(
         engine.role_rows(source), spec=spec, timestamp_column=parameters.timestamp_column,
         decision_column=parameters.decision_column, segment_columns=parameters.segment_columns,
@@ -63,8 +63,8 @@ def _decision_log(parameters: VolumeParameters, log: data.InputLog) -> Source:
     return as_source(frame, name="decisions")
 
 
-def _spec(parameters: VolumeParameters) -> ModelSpec | None:
-    """The model spec of ``spec_path``; without one, the sample's own spec for the sample and none for files."""
+def _spec(parameters: VolumeParameters, log: data.InputLog) -> ModelSpec | None:
+    """The model spec of ``spec_path``, recorded in ``log``; else the sample's spec for the sample, none for files."""
     if parameters.spec_path:
-        return load_spec(parameters.spec_path)
+        return load_spec(parameters.spec_path, log=log)
     return None if parameters.data_path else ModelSpec.from_dict(sample.DEFAULT_SPEC)

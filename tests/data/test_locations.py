@@ -140,4 +140,5 @@ def test_current_sha256_rechecks_every_kind_of_record(tmp_path: Path):
     assert all(data.current_sha256(r) not in (None, r["sha256"]) for r in records)
     (tmp_path / "x.parquet").unlink()
     assert data.current_sha256(records[0]) is None
-    assert data.current_sha256({"hash_of": "content", "path": "built-in sample"}) is None
+    with pytest.raises(ValueError, match="regenerated"):  # main's convention (record/_inputs.py relies on it)
+        data.current_sha256({"hash_of": "content", "path": "built-in sample"})

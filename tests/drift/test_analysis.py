@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -111,6 +112,27 @@ def test_without_score_or_target_the_output_sections_say_not_assessed(tmp_path: 
     assert _title(result.figures["auc_by_period"]) == "AUC per period: not available"
     assert _title(result.figures["calibration"]) == "Calibration: not available"
     assert result.summary.status in ("ok", "warning", "incident")
+
+
+def test_the_spec_and_the_profiles_are_inputs_recorded_by_the_bytes_read_or_written(tmp_path: Path):
+    """Issue 16: every file that shapes a drift result is in the run's input log, hashed as read (or written)."""
+    spec = tmp_path / "card.toml"
+    spec_bytes = (b'model = "card"\ntimestamp = "timestamp"\nscore = "score"\nfeatures = ["age", "income"]\n'
+                  b'[thresholds]\nversion = "v7"\n')
+    spec.write_bytes(spec_bytes)
+    saved = tmp_path / "profiles" / "ref.json"
+    first = drift.analyse(drift.DriftParameters(**SMALL, spec_path=str(spec), save_profile=str(saved)))
+    inputs = {item["name"]: item for item in first.summary.inputs}
+    assert inputs["spec"] == {"name": "spec", "path": str(spec), "sha256": hashlib.sha256(spec_bytes).hexdigest(),
+                              "hash_of": "file", "bytes": len(spec_bytes), "rows": None, "columns": None}
+    assert inputs["saved_profile"]["hash_of"] == "written" and inputs["saved_profile"]["path"] == str(saved)
+    assert inputs["saved_profile"]["sha256"] == hashlib.sha256(saved.read_bytes()).hexdigest()
+    assert first.summary.thresholds_version.startswith("v7")
+    assert [item["name"] for item in first.summary.inputs] == ["spec", "sample", "saved_profile"]
+    again = drift.analyse(drift.DriftParameters(**SMALL, spec_path=str(spec), reference_profile=str(saved)))
+    loaded = next(item for item in again.summary.inputs if item["name"] == "reference_profile")
+    assert loaded["sha256"] == inputs["saved_profile"]["sha256"] and loaded["hash_of"] == "file"
+    assert again.summary.profile_fingerprint == first.summary.profile_fingerprint
 
 
 def _code_cells() -> list[str]:

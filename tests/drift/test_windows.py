@@ -175,3 +175,18 @@ def test_load_windows_reads_through_the_backend_it_is_given(tmp_path: Path):
     assert windows.engine is engine and windows.inputs is engine.inputs and isinstance(engine, PandasBackend)
     assert windows.reference_source.name == windows.current_source.name == "sample"
     assert windows.reference_source.end == windows.current_source.start == pd.Timestamp("2026-02-02")
+
+
+def test_the_sample_with_a_spec_naming_no_features_monitors_every_other_column(tmp_path: Path):
+    """A spec giving roles only (no features) is completed from the sample as from a user's data (it used to
+    leave the feature list empty and the drift table without its columns: KeyError 'ks_pvalue')."""
+    spec = tmp_path / "roles.toml"
+    spec.write_text('model = "roles-only"\ntimestamp = "timestamp"\nscore = "score"\ndecision = "decision"\n'
+                    'target = "default_flag"\nid = "application_id"\nsegments = ["channel", "region"]\n')
+    result = drift.analyse(drift.DriftParameters(sample_rows=3000, spec_path=str(spec)))
+    whole = sample.generate(300)
+    claimed = {"timestamp", "score", "decision", "default_flag", "application_id", "channel", "region"}
+    expected = [c for c in whole.columns if c not in claimed]
+    assert result.windows.spec.model == "roles-only" and result.windows.spec.features == expected
+    drifted = result.drift_table
+    assert set(expected) <= set(drifted["column"])

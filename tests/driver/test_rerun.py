@@ -200,3 +200,83 @@ def test_rerun_of_the_drift_notebook_on_sample_data_is_equivalent(tmp_path: Path
     sample = [i for i in original.inputs if i.get("hash_of") == "content"]
     assert sample and sample == [i for i in fresh.inputs if i.get("hash_of") == "content"]
     assert original.metrics["psi"] and fresh.metrics["psi"] == original.metrics["psi"]
+
+
+STRESS_MODEL = '''\
+"""A small logistic score on three sample features, written to a file the stress run imports."""
+import numpy as np
+
+
+def score(frame):
+    z = (-0.01 * (frame["bureau_score"].fillna(600) - 650) + 2 * frame["debt_to_income"].fillna(0.3)
+         + frame["credit_utilisation"].fillna(0.5) - 1.5)
+    return 1 / (1 + np.exp(-z.to_numpy(dtype=float)))
+
+
+score.features = ["bureau_score", "debt_to_income", "credit_utilisation"]
+'''
+
+
+@pytest.mark.e2e
+def test_a_rerun_checks_every_file_that_shaped_the_result(tmp_path: Path):
+    """Issue 16 class 5: spec, scenario file, model module and reference profile are checked like data files.
+
+    Unchanged, the reruns are equivalent; each file changed in turn refuses the rerun (exit 2, nothing run) with
+    that file named and its recorded and current sha256.
+    """
+    from mlreport.sample import generate
+
+    work, out = tmp_path / "work", tmp_path / "out"
+    work.mkdir()
+    generate(2_000, seed=4, weeks=8).to_parquet(work / "log.parquet", index=False)
+    (work / "user_model.py").write_text(STRESS_MODEL, encoding="utf-8")
+    (work / "card.toml").write_text('model = "card"\n[thresholds]\nversion = "t1"\n', encoding="utf-8")
+    (work / "scenarios.toml").write_text(
+        '[[scenario]]\nname = "Income down"\nshocks = [{type = "relative", column = "income", by = -0.2}]\n'
+        '[[scenario]]\nname = "DTI up"\nshocks = [{type = "relative", column = "debt_to_income", by = 0.3}]\n',
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MLREPORT_NOTEBOOKS"}
+    env["PYTHONPATH"] = os.pathsep.join([str(work), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    stress = ["run", "stress", "-p", "data_path=log.parquet", "-p", "model=user_model:score",
+              "-p", 'thresholds={"approve": 0.4, "refer": 0.6}', "-p", "spec_path=card.toml",
+              "-p", "scenarios_path=scenarios.toml", "-p", "sweep_rows=200", "-p", "sensitivity_features=1",
+              "-p", "monotone_rows=20", "--fail-on", "never", "--out", str(out), "--json"]
+    drift = ["run", "drift", "-p", "reference_path=log.parquet", "-p", "current_start=2026-02-02",
+             "-p", "classifier_sample=500", "-p", "save_profile=profiles/ref.json", "--fail-on", "never",
+             "--out", str(out), "--json"]
+    first = run_cli(*stress, env=env, cwd=work, timeout=600)
+    assert first.returncode == 0, first.stderr[-3000:]
+    stress_run = json.loads(first.stdout)["run_id"]
+    saved = run_cli(*drift, env=env, cwd=work, timeout=600)
+    assert saved.returncode == 0, saved.stderr[-3000:]
+    loading = [a.replace("save_profile=", "reference_profile=") for a in drift]
+    loaded = run_cli(*loading, env=env, cwd=work, timeout=600)
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    saving_run, loading_run = json.loads(saved.stdout)["run_id"], json.loads(loaded.stdout)["run_id"]
+    registry = open_registry(out)
+    names = {item["name"] for item in registry.get(stress_run).inputs}
+    assert {"spec", "scenarios", "model_module", "population"} <= names, names
+    assert "reference_profile" in {item["name"] for item in registry.get(loading_run).inputs}
+
+    # Unchanged: equivalent, every file rechecked (from another folder: the recorded one resolves the paths).
+    for run_id, files in ((stress_run, {"spec", "scenarios", "model_module"}), (loading_run, {"reference_profile"})):
+        again = run_cli("rerun", run_id, "--out", str(out), "--json", env=env, cwd=tmp_path, timeout=600)
+        result = json.loads(again.stdout)
+        assert again.returncode == 0 and result["equivalent"], again.stdout[-3000:] + again.stderr[-3000:]
+        checked = {item["name"] for item in result["inputs"] if item["ok"]}
+        assert files <= checked, checked
+    runs = registry.count()
+
+    # Each file changed in turn: refused, naming it, before anything runs.
+    for run_id, name in ((stress_run, "card.toml"), (stress_run, "scenarios.toml"), (stress_run, "user_model.py"),
+                         (loading_run, "profiles/ref.json"), (saving_run, "profiles/ref.json")):
+        path = work / name
+        before = path.read_bytes()
+        path.write_bytes(before + b"\n")  # a byte more: parsed the same, but not the file that was analysed
+        refused = run_cli("rerun", run_id, "--out", str(out), env=env, cwd=tmp_path, timeout=600)
+        assert refused.returncode == 2, (name, refused.returncode, refused.stderr[-2000:])
+        assert str(path) in refused.stderr and hashlib.sha256(before).hexdigest() in refused.stderr, refused.stderr
+        assert hashlib.sha256(before + b"\n").hexdigest() in refused.stderr
+        assert registry.count() == runs
+        path.write_bytes(before)

@@ -24,6 +24,17 @@ def test_save_load_round_trip(tmp_path, profile, sample):
         assert loaded[name].to_dict() == profile[name].to_dict()
 
 
+def test_save_writes_to_bytes_and_from_bytes_reads_them(tmp_path, profile):
+    """What a run records of a saved profile (to_bytes) is what save wrote; a loaded one is parsed from its bytes."""
+    path = profile.save(tmp_path / "reference.json")
+    assert path.read_bytes() == profile.to_bytes()
+    assert ReferenceProfile.from_bytes(path.read_bytes(), source=str(path)).fingerprint == profile.fingerprint
+    with pytest.raises(DataError, match=r"ref\.json is not UTF-8 text"):
+        ReferenceProfile.from_bytes(b"\xff{}", source="ref.json")
+    with pytest.raises(DataError, match=r"ref\.json is not valid JSON"):
+        ReferenceProfile.from_bytes(b"{", source="ref.json")
+
+
 def test_fingerprint_is_stable_and_sensitive(sample, profile):
     again = ReferenceProfile.fit(sample, FEATURES)
     assert again.fingerprint == profile.fingerprint

@@ -56,7 +56,8 @@ def test_a_section_computes_only_what_it_shows():
     computed = set(vars(result))
     assert {"setup", "data", "test"} <= computed
     assert not {"importance", "scenario_run", "curves", "reverse", "monotonicity", "summary"} & computed
-    assert [record.name for record in result.inputs] == ["population"]
+    # The model's module is an input too (issue 16: every file that shapes a result), read when the model loads.
+    assert [record.name for record in result.inputs] == ["model_module", "population"]
 
 
 def test_every_table_is_captioned_and_every_figure_titled(result: StressResult):
@@ -95,9 +96,12 @@ def test_the_parts_are_typed_and_reachable(result: StressResult):
 def test_summary_records_inputs_thresholds_and_every_finding(result: StressResult):
     summary = result.summary
     assert isinstance(summary, Summary) and summary.analysis == "stress"
+    # The scenario file is recorded in the result's input log when it is read (issue 16), not appended afterwards.
     scenarios = {"name": "scenarios", "path": result.suite.path, "sha256": result.suite.sha256, "hash_of": "text"}
-    assert summary.inputs == [*result.inputs.to_list(), scenarios]
-    assert summary.inputs[0]["name"] == "population" and summary.inputs[0]["hash_of"] == "content"
+    assert summary.inputs == result.inputs.to_list()
+    assert [{k: item[k] for k in scenarios} for item in summary.inputs if item["name"] == "scenarios"] == [scenarios]
+    population = next(item for item in summary.inputs if item["name"] == "population")
+    assert population["hash_of"] == "content"
     assert summary.thresholds["version"] == "default" and summary.thresholds_version == "default"
     assert result.findings == summary.findings
     sections = {finding.section for finding in result.findings}

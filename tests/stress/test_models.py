@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import textwrap
 
@@ -12,6 +13,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from mlreport import sample
+from mlreport.data import InputLog
 from mlreport.errors import DataError, ModelError
 from mlreport.stress import DecisionRule, Model, ModelDecisions, default_model, load_model, setup_model
 
@@ -148,6 +150,29 @@ def test_pickle_needs_trust_and_then_loads(tmp_path):
     assert model.features == ("a", "b")  # from feature_names_in_
     np.testing.assert_allclose(model.score(frame), classifier.predict_proba(frame)[:, 1])
     assert model.decision_labels == ("0", "1") and model.has_decisions
+
+
+def test_a_model_file_is_recorded_by_the_bytes_loaded_and_a_module_by_its_source(tmp_path, user_module):
+    """Issue 16: the model is an input of the run: its file's bytes (read once, then unpickled) or module source."""
+    classifier, frame = fitted_classifier()
+    path = tmp_path / "model.joblib"
+    joblib.dump(classifier, path)
+    log = InputLog()
+    model = load_model(str(path), trust=True, log=log)
+    content = path.read_bytes()
+    assert log.to_list() == [{"name": "model", "path": str(path), "sha256": hashlib.sha256(content).hexdigest(),
+                              "hash_of": "file", "bytes": len(content), "rows": None, "columns": None}]
+    np.testing.assert_allclose(model.score(frame), classifier.predict_proba(frame)[:, 1])
+    with pytest.raises(ModelError, match="refusing to load"):
+        load_model(str(path), log=log)  # refused before it is read: nothing recorded
+    assert len(log) == 1
+    setup_model(f"{user_module}:score", thresholds={"approve": 0.3}, log=log)
+    module = tmp_path / f"{user_module}.py"
+    assert log[1].to_dict() == {"name": "model_module", "path": str(module),
+                                "sha256": hashlib.sha256(module.read_bytes()).hexdigest(), "hash_of": "file",
+                                "bytes": module.stat().st_size, "rows": None, "columns": None}
+    setup_model("", log=log, seed=0)  # the built-in model is trained, not read: nothing recorded
+    assert len(log) == 2
 
 
 def test_skops_is_not_installed_and_says_so(tmp_path):

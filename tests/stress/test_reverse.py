@@ -76,6 +76,38 @@ def test_breaks_within_fragile_at_are_warnings_and_the_tolerance_defaults_to_the
     assert not loose.search(["x"], families=["quantile_shift"]).table["breaks"].any()
 
 
+def test_a_search_stopped_by_a_shock_the_model_cannot_score_is_not_never_breaks():
+    test = StressTest(logistic_model(), APPROVE_HALF, uniform_population(2_001))  # NaN for a missing x
+    result = test.reverse_stress(["x", "z"], families=["set_missing"])
+    row = result.table.set_index("feature").loc["x"]
+    assert not bool(row["scored"]) and not bool(row["breaks"]) and np.isnan(row["magnitude"])
+    assert row["note"] == "search stopped: the model cannot score x 5% missing"
+    assert row["evaluations"] == 1
+    assert bool(result.table.set_index("feature").loc["z", "scored"])  # z is not used: its shocks score
+    (never,) = [f for f in result.findings if f.subject == "never breaks"]
+    assert never.message == ("1 of 2 feature/shock combinations never break the tolerance within the plausible "
+                             "range (1 more stopped at a shock the model cannot score)")
+
+
+def test_a_break_stands_when_the_bisection_meets_a_shock_the_model_cannot_score():
+    def picky(frame: pd.DataFrame) -> np.ndarray:
+        x = frame["x"].to_numpy(dtype=float)
+        score = 1.0 / (1.0 + np.exp(-10 * (x - 0.5)))
+        # NaN only when the largest x lies in (1.11, 1.13): relative +12.5% on x in [0, 1], nowhere else on the grid
+        return score * np.nan if 1.11 < x.max() < 1.13 else score
+
+    population = Population(Model(picky, name="picky", features=["x"]), APPROVE_HALF, uniform_population(2_001),
+                            tolerance=Tolerance(5.0))
+    result = ReverseStress(SensitivitySweep(population)).search(["x"], families=["relative"], precision=0.005)
+    up = result.table.set_index("direction").loc["up"]
+    # approval 0.5 / (1 + r) moves 6.5 pp at +15% (breaks), 4.5 pp at +10% (holds); +12.5% cannot be scored
+    assert bool(up["breaks"]) and bool(up["scored"]) and up["magnitude"] == pytest.approx(0.15)
+    assert (up["bracket_low"], up["bracket_high"]) == pytest.approx((0.10, 0.15))
+    assert up["note"] == "bracket +10% to +15% not narrowed further: the model cannot score x +12.5%"
+    down = result.table.set_index("direction").loc["down"]
+    assert bool(down["breaks"]) and down["note"] == "" and abs(down["bracket_high"] - down["bracket_low"]) <= 0.005
+
+
 @pytest.mark.parametrize("family, magnitude, text", [
     ("relative", -0.18, "-18%"), ("relative", 0.125, "+12.5%"), ("quantile_shift", 0.1, "+0.100 quantiles"),
     ("set_missing", 0.25, "25% missing"), ("category_remap", 0.5, "50% remapped to an unseen category"),

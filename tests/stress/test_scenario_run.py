@@ -9,8 +9,17 @@ from sklearn.metrics import roc_auc_score
 from stress_models import APPROVE_HALF, logistic_model, uniform_population
 
 from mlreport.errors import ModelError
-from mlreport.stress import LossModel, Model, Population, ScenarioReadout, ScenarioRunner, StressTest, stress_summary
-from mlreport.stress.scenarios import Tolerance, parse_scenarios, resolve
+from mlreport.stress import (
+    UNSCORABLE,
+    LossModel,
+    Model,
+    Population,
+    ScenarioReadout,
+    ScenarioRunner,
+    StressTest,
+    stress_summary,
+)
+from mlreport.stress.scenarios import Tolerance, apply_scenario, parse_scenarios, resolve
 
 SMALL = pd.DataFrame(
     {
@@ -108,15 +117,54 @@ def test_infinite_feature_values_are_reported_and_kept_out_of_the_reference():
     assert clean.population.nonfinite == {} and "infinite feature values" not in set(clean.overview()["item"])
 
 
-def test_model_errors_name_the_scenario():
+def test_a_scenario_the_model_cannot_score_is_a_finding_and_the_others_run():
+    """Issue 16 class 8: a model returning NaN for a scenario's missing inputs no longer stops the run.
+
+    (This test replaced one asserting that ``test.run`` raised a ModelError naming the scenario.)
+    """
     population = uniform_population(1_000)
     test = StressTest(logistic_model(), APPROVE_HALF, population)
     suite = parse_scenarios(
         '[[scenario]]\nname = "bureau down"\nshocks = [{ type = "set_missing", column = "x", share = 0.1 }]\n'
+        '[[scenario]]\nname = "z up"\nshocks = [{ type = "relative", column = "z", by = 0.2 }]\n'
     )
-    message = r"model 'logistic\(10 \(x - 0.5\)\)' returned 100 non-finite.*scenario 'bureau down'"
-    with pytest.raises(ModelError, match=message) as info:
-        test.run(suite)
+    run = test.run(suite)
+    # The rows set missing, by the scenario's own seeded draw: the rows the model cannot score.
+    (bureau,) = [r for r in resolve(suite, frame=population, features=["x", "z"]) if r.name == "bureau down"]
+    stressed = apply_scenario(population, bureau.shocks, test.population.reference_for(["x"]), seed=0,
+                              key="bureau down")
+    missing = np.flatnonzero(stressed["x"].isna().to_numpy())
+    assert len(missing) == 100
+    table = run.table.set_index("scenario")
+    assert table.loc["bureau down", "result"] == UNSCORABLE and table.loc["bureau down", "unscored_rows"] == 100
+    assert table.loc["z up", "result"] == "pass" and table.loc["z up", "unscored_rows"] == 0
+    (finding,) = [f for f in run.findings if f.check == "model_cannot_score"]
+    assert (finding.subject, finding.severity, finding.value, finding.threshold, finding.section) == (
+        "bureau down", "warning", 100.0, 0.0, "Scenarios"
+    )
+    shown = ", ".join(f"{i:,}" for i in missing[:5])
+    assert f"the model cannot score 100 of 1,000 rows (rows {shown} and 95 more): returned NaN for 100 rows" in (
+        finding.message
+    )
+    assert "integration risk" in finding.message and finding.method
+    # no rates are read out for it: rates on the scored rows would leave out the rows it hit
+    assert set(run.rates["scenario"]) == {"z up"} and list(run.readouts()["scenario"]) == ["z up"]
+    shown_row = run.display_table().set_index("scenario").loc["bureau down"]
+    assert shown_row["why"].startswith("the model cannot score 100 of 1,000 rows") and shown_row["hardest hit"] == ""
+    summary = stress_summary(run)
+    assert summary.status == "warning" and summary.metrics["scenarios_unscorable"] == 1
+    assert summary.headline == (
+        "Warning: the model cannot score 1 of 2 scenarios (first: 'bureau down', 100 of 1,000 rows); "
+        "all 1 scored scenarios within tolerance."
+    )
+
+
+def test_model_errors_still_name_the_scenario_when_raised():
+    population = uniform_population(1_000)
+    test = StressTest(logistic_model(), APPROVE_HALF, population)
+    stressed = population.assign(x=population["x"].mask(population.index < 10))
+    with pytest.raises(ModelError, match=r"returned 10 non-finite.*scenario 'bureau down'") as info:
+        test.population.evaluate(stressed, "bureau down")
     assert info.value.scenario == "bureau down"
 
 

@@ -8,7 +8,7 @@ import pytest
 from stress_models import APPROVE_HALF, logistic_model, uniform_population
 
 from mlreport.errors import ParameterError
-from mlreport.stress import Model, Population, SensitivitySweep, Shocked, StressTest
+from mlreport.stress import DEFAULT_GRIDS, Model, Population, SensitivitySweep, Shocked, StressTest
 from mlreport.stress.scenarios import Tolerance
 
 
@@ -74,3 +74,28 @@ def test_curves_have_one_row_per_feature_family_magnitude_and_decision():
     assert curves[curves["feature"] == "x"]["flip_rate"].iloc[-1] > 0
     again = sweep(2_001).curves(["x", "z"], families=["noise"], grids={"noise": (0.5, 1.0)})
     pd.testing.assert_frame_equal(curves, again)
+
+
+def test_shocks_the_model_cannot_score_are_left_out_of_the_curves_with_a_note():
+    # logistic_model has no rule for a missing x: every set_missing shock of x yields NaN scores.
+    shocks = sweep(2_001)
+    curves = shocks.curves(["x"], families=["relative", "set_missing"])
+    assert set(curves["family"]) == {"relative"}
+    assert len(curves) == 2 * (len(DEFAULT_GRIDS["relative"]) + 1)
+    unscored = shocks.shocked("x", "set_missing", 0.1)
+    assert not unscored.scored and unscored.failure is not None
+    assert unscored.failure.count == round(0.1 * 2_001) and np.isnan(unscored.rates).all()
+    (note,) = shocks.unscorable_findings()
+    assert (note.check, note.subject, note.severity, note.section) == (
+        "sensitivity_unscorable", "x set_missing", "ok", "Sensitivity"
+    )
+    assert note.value == len(DEFAULT_GRIDS["set_missing"])
+    assert note.message.startswith("x set_missing: the model cannot score 8 shock size(s) (5% missing, 10% missing, ")
+    assert "up to 2,001 of 2,001 rows: returned NaN for 2,001 rows" in note.message  # 100% missing
+    assert "left out of the sensitivity curves and of reverse stress" in note.message
+    assert sweep(2_001).unscorable_findings() == []  # nothing scored, nothing to say
+
+
+def test_curves_of_nothing_have_the_columns_of_curves():
+    assert list(sweep(101).curves([])) == ["feature", "family", "magnitude", "decision", "base_rate", "rate",
+                                          "change_pp", "flip_rate", "score_shift_mean", "breaks"]

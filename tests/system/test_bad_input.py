@@ -767,3 +767,109 @@ def test_cli_truncated_parquet(cli_cases):
     _failed_in_notebook(
         cli_cases, "truncated_parquet", "DataError", str(cli_cases["truncated"]), "not a readable Parquet file"
     )
+
+
+# ------------------------------------------------------------------ issue 16 (16b): bad scenarios, changed inputs
+#
+# A user's model that cannot score some scenario's rows (NaN, or an exception, for missing inputs) is a finding
+# of the stress report (an integration risk), not the end of it; one that cannot score the unshocked population
+# is an input error naming the model and the rows. Files that shape a result are read once and must parse.
+
+USER_MODELS = {
+    # NaN where debt_to_income or credit_utilisation is missing (the population has none: the baseline scores)
+    "nan_on_missing_model": '''
+        import numpy as np
+
+        def score(frame):
+            z = (-0.01 * (frame["bureau_score"].fillna(600) - 650) + 2 * frame["debt_to_income"]
+                 + frame["credit_utilisation"] - 1.5)
+            return 1 / (1 + np.exp(-z.to_numpy(dtype=float)))
+
+        score.features = ["bureau_score", "debt_to_income", "credit_utilisation"]
+    ''',
+    # raises on any missing value, as scikit-learn estimators without an imputer do
+    "raising_model": '''
+        import numpy as np
+
+        def score(frame):
+            if frame[["debt_to_income", "credit_utilisation"]].isna().any().any():
+                raise ValueError("Input X contains NaN.")
+            z = (-0.01 * (frame["bureau_score"].fillna(600) - 650) + 2 * frame["debt_to_income"]
+                 + frame["credit_utilisation"] - 1.5)
+            return 1 / (1 + np.exp(-z.to_numpy(dtype=float)))
+
+        score.features = ["bureau_score", "debt_to_income", "credit_utilisation"]
+    ''',
+    # NaN where bureau_score is missing: 24 rows of the unshocked population already are
+    "nan_baseline_model": '''
+        import numpy as np
+
+        def score(frame):
+            z = -0.01 * (frame["bureau_score"] - 650) + 2 * frame["debt_to_income"] - 1.0
+            return 1 / (1 + np.exp(-z.to_numpy(dtype=float)))
+
+        score.features = ["bureau_score", "debt_to_income"]
+    ''',
+}
+
+
+@pytest.fixture
+def user_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for name, source in USER_MODELS.items():
+        (folder / f"{name}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.syspath_prepend(str(folder))
+    return folder
+
+
+@pytest.mark.parametrize(("module", "how"), [("nan_on_missing_model", "returned NaN"), ("raising_model", "raised")])
+def test_stress_model_that_cannot_score_a_scenario(user_models: Path, stress_params, module: str, how: str):
+    """The default scenarios set values missing: those scenarios are findings, the others are evaluated."""
+    namespace, html = run_notebook("stress", {**stress_params, "model": f"{module}:score"})
+    summary = summary_of(namespace)
+    assert summary.status in ("warning", "incident")  # a report, not RUN FAILED
+    unscorable = [f for f in summary.findings if f.check == "model_cannot_score"]
+    assert unscorable, [f.check for f in summary.findings]
+    for finding in unscorable:
+        assert finding.severity in ("warning", "incident") and finding.value and finding.value > 0
+        assert "the model cannot score" in finding.message and how in finding.message
+        assert "integration risk" in finding.message and finding.method
+    table = namespace["result"].scenario_run.table
+    scored = table[table["result"].isin(["pass", "fail"])]  # "n/a": a scenario that does not apply to this data
+    assert len(scored) > 0 and (scored["unscored_rows"] == 0).all()
+    assert len(scored) + len(unscorable) == (table["result"] != "n/a").sum()
+    assert summary.metrics["scenarios_unscorable"] == len(unscorable)
+    # missing-value shocks in the sweep are left out with a note, not a crash
+    notes = " ".join(f.message for f in summary.findings)
+    assert "left out of the sensitivity curves and of reverse stress" in notes or "set_missing" not in notes
+    assert any("cannot score" in fragment for fragment in html)
+
+
+def test_stress_model_that_cannot_score_the_baseline(user_models: Path, stress_params, frame):
+    missing = int(frame["bureau_score"].isna().sum())
+    assert missing > 0
+    message = expect_error(
+        ModelError, "stress", {**stress_params, "model": "nan_baseline_model:score"},
+        "'nan_baseline_model:score'", "baseline", f"{missing:,} of {len(frame):,} rows", "bureau_score",
+    )
+    assert "NaN" in message
+
+
+def test_spec_file_that_is_not_utf8(tmp_path: Path, drift_params):
+    path = tmp_path / "spec.toml"
+    path.write_bytes(b'model = "\xff\xfe"\n')
+    expect_error(SpecError, "drift", {**drift_params, "spec_path": str(path)}, str(path))
+
+
+def test_reference_profile_that_is_truncated(tmp_path: Path, drift_params):
+    path = tmp_path / "profile.json"
+    path.write_bytes(b'{"columns": {"income": {"kind": "num')
+    expect_error(DataError, "drift", {**drift_params, "reference_profile": str(path)}, str(path), "not valid JSON")
+
+
+def test_scenario_file_that_is_not_utf8(tmp_path: Path, stress_params):
+    path = tmp_path / "scenarios.toml"
+    path.write_bytes(b'[[scenario]]\nname = "\xff"\n')
+    expect_error(ScenarioError, "stress", {**stress_params, "scenarios_path": str(path)}, str(path), "UTF-8")

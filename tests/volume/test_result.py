@@ -106,3 +106,19 @@ def test_a_result_of_counts_alone_has_no_backend_nor_inputs(without_backend):
     computation = without_backend.tables["computation"].frame
     assert computation["value"].iloc[0].startswith("none recorded")
     assert list(without_backend.tables) == list(TABLES)
+
+
+def test_the_spec_file_is_an_input_recorded_by_the_bytes_parsed(tmp_path):
+    """Issue 16: a spec that set the volume run's roles is in its input log, hashed as read (once)."""
+    import hashlib
+
+    frame = generate(3_000, seed=2)
+    frame.to_parquet(tmp_path / "log.parquet", index=False)
+    spec = tmp_path / "volume.toml"
+    content = b'model = "card"\r\ntimestamp = "timestamp"\r\ndecision = "decision"\r\nsegments = ["channel"]\r\n'
+    spec.write_bytes(content)
+    result = analyse(VolumeParameters(data_path=str(tmp_path / "log.parquet"), spec_path=str(spec)))
+    inputs = {item["name"]: item for item in result.summary.inputs}
+    assert set(inputs) == {"spec", "decisions"} and result.summary.model == "card"
+    assert inputs["spec"] == {"name": "spec", "path": str(spec), "sha256": hashlib.sha256(content).hexdigest(),
+                              "hash_of": "file", "bytes": len(content), "rows": None, "columns": None}

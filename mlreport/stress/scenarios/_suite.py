@@ -33,10 +33,11 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any
 
+from ...data import InputLog, InputRecord, record_bytes
 from ...errors import ScenarioError
 from ._checks import _check_keys, _number
 from ._filters import Filter, parse_filter
@@ -69,7 +70,12 @@ class Scenario:
 
 @dataclass(frozen=True)
 class ScenarioSuite:
-    """A validated scenario file: scenarios, elasticities, tolerance, provenance."""
+    """A validated scenario file: scenarios, elasticities, tolerance, provenance.
+
+    ``sha256`` covers what ``hash_of`` says: ``"file"``, the bytes of the file
+    :func:`load_scenarios` read (and parsed); ``"text"``, the UTF-8 of the
+    text given to :func:`parse_scenarios` (the built-in suite).
+    """
 
     scenarios: tuple[Scenario, ...]
     path: str
@@ -79,6 +85,7 @@ class ScenarioSuite:
     elasticities: Mapping[str, Mapping[str, Mapping[str, float]]] = field(default_factory=dict)
     macro_variables: Mapping[str, str] = field(default_factory=dict)
     missing_columns: str = "error"
+    hash_of: str = "text"
 
     def names(self) -> list[str]:
         return [s.name for s in self.scenarios]
@@ -236,15 +243,22 @@ def _parse_document(document: Mapping[str, Any], *, text: str, path: str) -> Sce
 BUILTIN_SCENARIOS = "default_scenarios.toml"
 
 
-def load_scenarios(path: str | None = None) -> ScenarioSuite:
+def load_scenarios(path: str | None = None, *, log: InputLog | None = None) -> ScenarioSuite:
     """Read and validate a scenario file; ``None`` or "" is the built-in suite.
 
     The format follows the extension: ``.toml``, or ``.yaml`` / ``.yml``. The
-    suite records the file's sha256 (of its UTF-8 text) for the run manifest.
+    file is read once: the bytes parsed are the bytes hashed, recorded in
+    ``log`` (name ``"scenarios"``, ``hash_of`` ``"file"``) and in the suite's
+    ``sha256``, so a rerun can tell when the file changed since. The built-in
+    suite is recorded by the sha256 of its text (``hash_of`` ``"text"``).
     """
     if not path:
         text = resources.files(__package__).joinpath(BUILTIN_SCENARIOS).read_text("utf-8")
-        return parse_scenarios(text, fmt="toml", path=f"mlreport/stress/scenarios/{BUILTIN_SCENARIOS} (built-in)")
+        suite = parse_scenarios(text, fmt="toml", path=f"mlreport/stress/scenarios/{BUILTIN_SCENARIOS} (built-in)")
+        if log is not None:
+            log.add(InputRecord(name="scenarios", path=suite.path, sha256=suite.sha256, hash_of="text",
+                                bytes=len(text.encode("utf-8")), rows=None, columns=None))
+        return suite
     lowered = path.lower()
     if lowered.endswith(".toml"):
         fmt = "toml"
@@ -253,8 +267,17 @@ def load_scenarios(path: str | None = None) -> ScenarioSuite:
     else:
         raise ScenarioError(f"scenario file {path}: expected a .toml, .yaml or .yml file", path=path)
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        with open(path, "rb") as handle:
+            raw = handle.read()
     except OSError as exc:
         raise ScenarioError(f"scenario file {path}: cannot read: {exc.strerror}", path=path) from None
-    return parse_scenarios(text, fmt=fmt, path=path)
+    record = record_bytes(raw, name="scenarios", path=path, log=log)
+    try:
+        # Newlines as a text-mode read gives them (universal newlines), so positions in errors are the same.
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"scenario file {path}: not UTF-8 text (byte {exc.start}); save it as UTF-8", path=path
+        ) from None
+    suite = parse_scenarios(text, fmt=fmt, path=path)
+    return replace(suite, sha256=record.sha256, hash_of="file")

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mlreport.data import InputLog
 from mlreport.errors import ScenarioError
 from mlreport.stress.scenarios import load_scenarios, parse_scenarios, resolve
 
@@ -100,3 +101,28 @@ def test_load_scenarios_file_errors(tmp_path):
     path = tmp_path / "s.yml"
     path.write_text("scenarios:\n  - name: a\n    shocks: [{type: noise, column: x, sd: 0.5}]\n")
     assert load_scenarios(str(path)).scenarios[0].shocks[0].sd == 0.5
+
+
+def test_load_scenarios_hashes_and_records_the_bytes_it_parsed(tmp_path):
+    """Issue 16: a scenario file is an input of the run, recorded by the sha256 of the bytes parsed (read once)."""
+    content = b'[[scenario]]\r\nname = "a"\r\nshocks = [{type = "noise", column = "x", sd = 0.5}]\r\n'
+    path = tmp_path / "s.toml"
+    path.write_bytes(content)
+    log = InputLog()
+    suite = load_scenarios(str(path), log=log)
+    digest = hashlib.sha256(content).hexdigest()
+    assert (suite.sha256, suite.hash_of, suite.names()) == (digest, "file", ["a"])
+    assert log.to_list() == [{"name": "scenarios", "path": str(path), "sha256": digest, "hash_of": "file",
+                              "bytes": len(content), "rows": None, "columns": None}]
+    # CRLF or LF: the same scenarios, different bytes (and so a different hash)
+    path.write_bytes(content.replace(b"\r\n", b"\n"))
+    again = load_scenarios(str(path))
+    assert again.scenarios == suite.scenarios and again.sha256 != digest
+    builtin = InputLog()
+    default = load_scenarios("", log=builtin)
+    (record,) = builtin.to_list()
+    assert (record["hash_of"], record["sha256"], record["path"]) == ("text", default.sha256, default.path)
+    assert default.hash_of == "text" and default.path.endswith("(built-in)")
+    path.write_bytes(b'[[scenario]]\nname = "\xe9"\n')  # Latin-1, not UTF-8
+    with pytest.raises(ScenarioError, match=r"s\.toml: not UTF-8 text \(byte 21\); save it as UTF-8"):
+        load_scenarios(str(path))
