@@ -22,6 +22,7 @@ the person reading a scheduler's log can act without opening the code.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import ClassVar
 
 __all__ = [
@@ -41,10 +42,21 @@ __all__ = [
 
 
 class MlreportError(Exception):
-    """Base class of every error mlreport raises on purpose."""
+    """Base class of every error mlreport raises on purpose.
+
+    ``message`` is the one-line statement; ``details`` are further lines, one
+    problem each (a jobs file with several problems). ``str(error)`` holds
+    both, each detail on a line of its own; the CLI prints each line
+    neutralised, so a value inside one cannot start another.
+    """
 
     exit_code: ClassVar[int] = 2
     """The CLI's exit code when this error ends a run (README, "Exit codes")."""
+
+    def __init__(self, message: str = "", *, details: Iterable[str] = ()) -> None:
+        self.message = message
+        self.details = tuple(details)
+        super().__init__(message + "".join(f"\n  {line}" for line in self.details))
 
 
 class InputError(MlreportError):

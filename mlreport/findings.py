@@ -138,6 +138,9 @@ class Summary:
     data_period: str = ""
     thresholds_version: str = "unversioned"
     profile_fingerprint: str | None = None
+    #: The findings grouped into incidents, worst first (``mlreport.story.tell`` fills it): JSON-ready dicts
+    #: with kind, where, what, onset, size, next step and evidence. Empty when nobody told the story.
+    incidents: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -167,6 +170,7 @@ class Summary:
             "thresholds": self.thresholds,
             "methods": self.methods,
             "metrics": self.metrics,
+            "incidents": _clean(self.incidents),
         }
 
     def to_json(self) -> str:
@@ -189,6 +193,7 @@ class Summary:
             metrics=dict(data.get("metrics", {})),
             model=str(data.get("model", "")),
             data_period=str(data.get("data_period", "")),
+            incidents=[dict(i) for i in data.get("incidents") or []],
         )
 
 

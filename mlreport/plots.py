@@ -2,55 +2,94 @@
 
 Analysis-specific charts live beside their analysis (``drift_plots``,
 ``volume_plots``, ``stress_plots``) and build on :func:`new_figure` and
-:data:`PALETTE`, so that every report reads the same: ok green, warning amber,
-incident red, reference grey, current blue; axis labels carry units; titles
-state the method and threshold.
+:data:`PALETTE`, so that every report reads the same: ok bluish green,
+warning orange, incident vermillion, reference grey, current blue (the
+Okabe-Ito palette, told apart with every common colour-vision deficiency);
+severity is also a marker shape (:data:`SEVERITY_MARKERS`) or a hatch
+(:data:`SEVERITY_HATCHES`), never colour alone; axis labels carry units;
+titles state the method and threshold.
+
+Sizes are for the report column: ``width=8.0`` (the default) is the whole
+column, about 1,050 px at a 1280 px window, shown at its natural size, and no
+text is smaller than :data:`MIN_FONT_PT` (:data:`MIN_TEXT_PX` px as shown).
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import textwrap
+import weakref
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import matplotlib.pyplot as plt
 import numpy.typing as npt
+from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
-__all__ = ["PALETTE", "SEVERITY_MARKERS", "new_figure", "severity_colour", "finish", "show", "empty_axes"]
+__all__ = [
+    "PALETTE", "SERIES", "SEVERITY_MARKERS", "SEVERITY_HATCHES", "new_figure", "severity_colour", "finish", "show",
+    "empty_axes", "set_alt", "figure_alt", "png_bytes", "readable", "DPI", "COLUMN_PX", "MIN_FONT_PT", "MIN_TEXT_PX",
+    "PNG_COLOURS",
+]
 
+# Okabe & Ito (2008), "Color Universal Design": distinct for protan, deutan and tritan vision.
 PALETTE: dict[str, str] = {
-    "ok": "#1a7f37",
-    "warning": "#9a6700",
-    "incident": "#cf222e",
-    "failed": "#6e2b8f",
-    "neutral": "#57606a",
-    "reference": "#8c959f",
-    "current": "#0969da",
+    "ok": "#009E73",  # bluish green
+    "warning": "#E69F00",  # orange
+    "incident": "#D55E00",  # vermillion
+    "failed": "#CC79A7",  # reddish purple
+    "neutral": "#57606a",  # dark grey: text and guide lines
+    "reference": "#999999",  # grey
+    "current": "#0072B2",  # blue
 }
 
-# Status must read without colour too: markers differ by severity.
+#: Colours for series with no meaning beyond "another one" (features, segments): Okabe-Ito, the colours
+#: that do not also mean a severity first, so a second line is not read as a warning.
+SERIES: tuple[str, ...] = ("#0072B2", "#56B4E9", "#000000", "#CC79A7", "#009E73", "#E69F00", "#D55E00", "#F0E442")
+
+# Status must read without colour too: markers (points) and hatches (bars and areas) differ by severity.
 SEVERITY_MARKERS: dict[str, str] = {"ok": "o", "warning": "^", "incident": "X"}
+SEVERITY_HATCHES: dict[str, str] = {"ok": "", "warning": "//", "incident": "xx"}
 
-DPI = 90
+#: The report's content column at a 1280 px window (1,100 px body less its padding).
+COLUMN_PX = 1050
+#: A figure of the default width (8.0, "design inches") spans the column: figure sizes are scaled by
+#: COLUMN_INCHES / 8.0, and fonts, in points, are not, so text keeps its size as the figure grows.
+DPI = 110
+COLUMN_INCHES = COLUMN_PX / DPI
+_DESIGN_WIDTH = 8.0
+_SCALE = COLUMN_INCHES / _DESIGN_WIDTH
+#: Smallest text in a figure, in points: 8 pt at 110 dpi is 12.2 px on screen at natural size.
+MIN_FONT_PT = 8.0
+MIN_TEXT_PX = MIN_FONT_PT * DPI / 72
+#: Colours kept in an embedded PNG (see :func:`png_bytes`).
+PNG_COLOURS = 128
 
-_RC: dict[RcKeyType, float | bool] = {
+_RC: dict[RcKeyType, Any] = {
     "figure.dpi": DPI,
     "savefig.dpi": DPI,
-    "font.size": 9,
-    "axes.titlesize": 10,
-    "axes.labelsize": 9,
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,
     "grid.alpha": 0.3,
-    "legend.fontsize": 8,
+    "legend.fontsize": 9,
     "legend.frameon": False,
+    "axes.prop_cycle": cycler(color=list(SERIES)),
 }
+
+# Alternative text set by the code that drew a figure (what it shows, in words), keyed weakly by figure.
+_ALT: weakref.WeakKeyDictionary[Figure, str] = weakref.WeakKeyDictionary()
 
 
 def severity_colour(severity: str) -> str:
@@ -98,14 +137,18 @@ def new_figure(
     squeeze: bool = True,
     **kwargs: Any,
 ) -> tuple[Figure, Axes | npt.NDArray[Any]]:
-    """A figure in the house style (small: reports stay under a megabyte).
+    """A figure in the house style, sized for the report column.
 
-    Returns the figure and, as :func:`matplotlib.pyplot.subplots` does, one
+    ``width`` and ``height`` are in design inches: 8.0 wide is the whole
+    report column (:data:`COLUMN_PX`), 4.0 half of it; both scale together so
+    a figure keeps its shape. Returns the figure and, as
+    :func:`matplotlib.pyplot.subplots` does, one
     :class:`~matplotlib.axes.Axes` for a single panel or a 2-d array of them
     with ``squeeze=False``; other ``kwargs`` (``sharex``...) go to ``subplots``.
     """
+    size = (width * _SCALE, height * _SCALE)
     with plt.rc_context(_RC):
-        fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), dpi=DPI, squeeze=squeeze, **kwargs)
+        fig, axes = plt.subplots(nrows, ncols, figsize=size, dpi=DPI, squeeze=squeeze, **kwargs)
     for ax in fig.axes:
         ax.grid(True, alpha=0.3)
         ax.spines["top"].set_visible(False)
@@ -113,33 +156,135 @@ def new_figure(
     return fig, axes
 
 
-def finish(fig: Figure, title: str | None = None) -> Figure:
-    """Tight layout and an optional suptitle; returns the figure for display.
+def readable(fig: Figure, minimum: float = MIN_FONT_PT) -> Figure:
+    """Raise every text of ``fig`` (titles, labels, tick labels, legends, annotations) to ``minimum`` points.
 
-    The figure is closed in pyplot's registry so that notebooks display it once
+    Tick labels are made when drawn, so the axes' tick settings are raised
+    too; larger text keeps its size. Returns the figure.
+    """
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for which in ("major", "minor"):
+                ticks = axis.get_major_ticks() if which == "major" else axis.get_minor_ticks()
+                size = ticks[0].label1.get_fontsize() if ticks else plt.rcParams["xtick.labelsize"]
+                if isinstance(size, (int, float)) and size < minimum:
+                    axis.set_tick_params(which=which, labelsize=minimum)
+    for text in fig.findobj(Text):
+        size = text.get_fontsize() if isinstance(text, Text) else None
+        if isinstance(size, (int, float)) and size < minimum:
+            text.set_fontsize(minimum)
+    return fig
+
+
+def _fill(text: Text, width_pt: float) -> None:
+    """Wrap ``text`` onto lines that fit ``width_pt`` (about 0.6 em per character), keeping its own line breaks."""
+    size = text.get_fontsize()
+    if not isinstance(size, (int, float)) or not text.get_text():
+        return
+    chars = max(20, int(width_pt / (0.6 * size)))
+    lines = text.get_text().split("\n")
+    if max(len(line) for line in lines) > chars:
+        text.set_text("\n".join(textwrap.fill(line, chars) for line in lines))
+
+
+def _wrap_titles(fig: Figure) -> None:
+    """Titles wrap to the figure's width (suptitle) or their panel's (axes titles).
+
+    A title wider than its figure would widen the saved PNG past the column,
+    and the browser would shrink all its text to fit.
+    """
+    suptitle = fig.get_suptitle()
+    for text in fig.findobj(Text):
+        if suptitle and isinstance(text, Text) and text.axes is None and text.get_text() == suptitle:
+            _fill(text, fig.get_figwidth() * 72)
+    for ax in fig.axes:
+        _fill(ax.title, ax.get_position().width * fig.get_figwidth() * 72)
+
+
+def finish(fig: Figure, title: str | None = None, *, alt: str | None = None) -> Figure:
+    """Readable text, tight layout and an optional suptitle; returns the figure for display.
+
+    ``alt`` says in words what the figure shows (see :func:`set_alt`). The
+    figure is closed in pyplot's registry so that notebooks display it once
     (as the cell's value) and long runs do not accumulate open figures.
     """
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title, fontsize=11)
+    if alt:
+        set_alt(fig, alt)
+    readable(fig)
+    _wrap_titles(fig)
     fig.tight_layout()
     plt.close(fig)
     return fig
 
 
+def set_alt(fig: Figure, text: str) -> Figure:
+    """Record the alternative text of ``fig``: what it shows and what it found, in words."""
+    _ALT[fig] = " ".join(text.split())
+    return fig
+
+
+def _axis_words(ax: Axes) -> str:
+    x, y = ax.get_xlabel().strip(), ax.get_ylabel().strip()
+    parts = [f"{y} against {x}" if x and y else (y or x)]
+    _handles, labels = ax.get_legend_handles_labels()
+    shown = [label for label in labels if label and not label.startswith("_")]
+    if shown:
+        parts.append("series: " + ", ".join(dict.fromkeys(shown)))
+    return "; ".join(p for p in parts if p)
+
+
 def figure_alt(fig: Figure) -> str:
-    """Alternative text for a figure: its suptitle, else its axes' titles."""
+    """Alternative text for a figure: what it shows, in words.
+
+    The text its code recorded (:func:`set_alt`, ``finish(alt=...)``) comes
+    first; then the titles (which state the finding, method and threshold)
+    and, per panel, what is plotted against what and the series. Never a bare
+    "figure": an untitled, unlabelled chart says "chart without a title".
+    """
+    parts: list[str] = []
+    recorded = _ALT.get(fig)
+    if recorded:
+        parts.append(recorded)
     if fig.get_suptitle():
-        return fig.get_suptitle()
-    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
-    return "; ".join(titles) or "figure"
+        parts.append(" ".join(fig.get_suptitle().split()))
+    panels = []
+    for ax in fig.axes:
+        title = " ".join(ax.get_title().split())
+        words = _axis_words(ax)
+        if title or words:
+            panels.append(f"{title} ({words})" if title and words else title or words)
+    shown = list(dict.fromkeys(panels))
+    if len(shown) > 8:
+        shown = [*shown[:8], f"and {len(shown) - 8} more panels"]
+    parts.extend(shown)
+    text = ". ".join(p.rstrip(".") for p in parts if p)
+    return (f"Chart: {text}." if text else "Chart without a title or axis labels.")[:1500]
 
 
 def png_bytes(fig: Figure) -> bytes:
-    """The figure as PNG bytes at the house resolution."""
+    """The figure as PNG bytes at the house resolution, no text under :data:`MIN_FONT_PT`.
+
+    Charts use a few flat colours and their anti-aliased edges, so the PNG is
+    stored with a palette of at most :data:`PNG_COLOURS` colours: about a
+    quarter of the bytes of full colour, with no visible change, which keeps a
+    report of column-wide figures under a megabyte.
+    """
+    from PIL import Image
+
+    readable(fig)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", pad_inches=0.05)
     plt.close(fig)
-    return buffer.getvalue()
+    buffer.seek(0)
+    with Image.open(buffer) as image:
+        flat = image.convert("RGB").quantize(
+            colors=PNG_COLOURS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+        )
+    packed = io.BytesIO()
+    flat.save(packed, format="png", optimize=True)
+    return packed.getvalue()
 
 
 def show(fig: Figure, alt: str | None = None) -> None:

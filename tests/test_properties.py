@@ -231,3 +231,137 @@ def test_volume_never_crashes_on_random_decision_logs(log: pd.DataFrame):
     assert result.status in ("ok", "warning", "incident")
     counted = int(result.counts.overall.sum())
     assert counted == result.counts.rows <= len(log)
+
+
+# ------------------------------------------------------------------ the operator's terminal
+
+# Any text, including ESC/CSI/OSC sequences, C1 controls, CR/LF, tabs, bidi overrides and line separators.
+_HOSTILE = st.one_of(
+    st.text(max_size=30),
+    st.lists(st.sampled_from(["\x1b[2J", "\x1b]52;c;eA==\x07", "\r\n", "\t", "\x9b", "\u202e", "\u2028", "\x00",
+                              "ok", "é", " "]), max_size=8).map("".join),
+)
+
+
+def _inert_lines(text: str, count: int) -> None:
+    from mlreport.terminal import is_inert
+
+    lines = text.split("\n")
+    assert len(lines) == count, lines
+    assert all(is_inert(line) for line in lines), [line for line in lines if not is_inert(line)]
+
+
+def _record(text: str, *, pruned: bool = False):
+    from mlreport.record import RunRecord
+
+    finding = {"check": text, "subject": text, "severity": "incident", "message": text}
+    return RunRecord(
+        run_id=f"20260314T020000Z-{text[:3]}", model=text, analysis=text, status="incident", exit_code=1,
+        run_dir=text, report_path=text, started_at=text, finished_at=text, headline=text, data_period=text,
+        fail_on=text, parameters={text: text}, inputs=[{"name": text, "path": text, "sha256": text, "rows": 1}],
+        findings=[finding], user=text, host=text, cwd=text, error_kind=text, error_message=text,
+        files={"run.json": text}, rerun_of=text, batch_id=text, job=text, pruned_at=text if pruned else None,
+        timings_s={"total": 1.0},
+    )
+
+
+@settings(max_examples=80, deadline=None)
+@given(texts=st.lists(_HOSTILE, min_size=1, max_size=4))
+def test_history_prints_one_inert_line_per_run(texts: list[str]):
+    from mlreport.record import format_history
+
+    _inert_lines(format_history([_record(t) for t in texts]), 1 + len(texts))
+
+
+@settings(max_examples=80, deadline=None)
+@given(text=_HOSTILE, pruned=st.booleans())
+def test_show_prints_the_same_lines_whatever_the_values(text: str, pruned: bool):
+    from mlreport.record import format_record
+
+    # 14 fixed fields; rerun, batch and error when set; "inputs", "parameters", "findings", "files", one line each
+    _inert_lines(format_record(_record(text, pruned=pruned)), 14 + (3 if text else 0) + 8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts=st.lists(_HOSTILE, min_size=1, max_size=3))
+def test_verify_prune_rerun_and_batch_reports_are_inert(texts: list[str]):
+    from mlreport.driver import BatchResult, Comparison, Difference, RerunResult, TaskResult, format_summary
+    from mlreport.record import Problem, PruneResult, VerifyReport
+
+    report = VerifyReport(problems=[Problem(t, t, run_id=t) for t in texts], notes=list(texts), head=texts[0])
+    _inert_lines(report.format(), 3 + 2 * len(texts))
+    pruned = PruneResult(cutoff=texts[0], dry_run=False, runs=[_record(t) for t in texts], live_staging=list(texts))
+    _inert_lines(pruned.format(), 2 + len(texts))
+    comparison = Comparison(equivalent=False, verdicts=[Difference("severity", t, t, t) for t in texts],
+                            metrics=[Difference("metric", t, 1.0, 2.0) for t in texts], notes=list(texts))
+    rerun = RerunResult(original=_record(texts[0]), rerun=_record(texts[-1]), comparison=comparison)
+    _inert_lines(rerun.format(), 4 + 3 * len(texts))
+    batch = BatchResult(texts[0], texts[0], texts[0], Path("."), index=texts[0], results=[
+        TaskResult(t, t, t, 2, 1.0, run_id=t, report=None, error=t) for t in texts
+    ])
+    _inert_lines(format_summary(batch), 3 + len(texts) + (1 if texts[0] else 0))
+
+
+# ------------------------------------------------------------------ numeric options
+
+_NUMBERS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-10**6, 10**6).map(str),
+    st.sampled_from(["inf", "-inf", "nan", "NaN", "Infinity", "1e309", "0", "-0.0", "90.5", "", " ", "1_0", "0x10"]),
+    st.text(max_size=6),
+)
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    import contextlib
+    import io
+
+    from mlreport.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+@settings(max_examples=120, deadline=None)
+@given(text=_NUMBERS, option=st.sampled_from(["--timeout", "--start-timeout"]))
+def test_seconds_are_finite_and_above_zero_or_exit_2_naming_the_option(text: str, option: str):
+    import json
+
+    from mlreport.cli import build_parser
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    valid = math.isfinite(value) and value > 0
+    if valid:
+        args = build_parser().parse_args(["run", "fixture", option, text])
+        assert getattr(args, option.lstrip("-").replace("-", "_")) == value
+        return
+    code, stdout, stderr = _cli("run", "fixture", option, text, "--json")
+    assert code == 2, (text, stderr)
+    (line,) = stdout.splitlines()
+    data = json.loads(line)
+    assert data["exit_code"] == 2 and data["type"] == "UsageError" and option in data["error"]
+    assert stderr.startswith("mlreport: error:") and option in stderr and "Traceback" not in stderr
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=_NUMBERS, case=st.sampled_from([
+    ("history", "--limit", 1), ("batch", "--jobs", 1), ("prune", "--keep-days", 0),
+    ("sample-data", "--rows", 1), ("sample-data", "--seed", 0),
+]))
+def test_counts_and_days_outside_their_domain_exit_2(text: str, case: tuple[str, str, int]):
+    import json
+
+    command, option, least = case
+    positional = {"batch": ["jobs.toml"], "sample-data": ["folder"]}.get(command, [])
+    try:
+        number = float(text) if option == "--keep-days" else int(text)
+    except ValueError:
+        number = math.nan
+    assume(not (math.isfinite(number) and number >= least))  # a valid value would run the command
+    code, stdout, _ = _cli(command, *positional, option, text, "--json")
+    assert code == 2 and option in json.loads(stdout)["error"]

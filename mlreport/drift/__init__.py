@@ -16,12 +16,17 @@ computes each part on first use. The statistics behind it are public too:
 the domain classifier (:func:`domain_classifier`), which columns are monitored
 and why not (:func:`assess_coverage`), the periods of drift over time
 (:func:`choose_period`), drift within segment levels (:func:`segment_drift`)
-and the figures.
+and the figures. Every report spends one false-alarm budget
+(:class:`FalseAlarmBudget`), shared by its families of checks; drift over
+time judges periods of at least :data:`MIN_JUDGED_ROWS` rows
+(:func:`judged_periods`).
 """
 
 from __future__ import annotations
 
 from ._analysis import FIGURES, TABLES, DriftResult, analyse
+from ._budget import DEFAULT_BUDGET, FAMILY_SHARES, REPORT_ALPHA, FalseAlarmBudget
+from ._chunks import JudgedPeriods, judged_periods
 from ._columns import MonitoredColumns
 from ._compare import (
     PredictionDrift,
@@ -34,9 +39,9 @@ from ._compare import (
     prediction_drift,
 )
 from ._coverage import MIN_REFERENCE_ROWS, ColumnCoverage, Coverage, assess_coverage, unbinnable
-from ._learned import chunk_metrics, learn_thresholds
-from ._metrics import column_metrics
-from ._multivariate import MIN_ROWS, SECTION, DomainClassifierResult, domain_classifier
+from ._learned import LEARNED_FLOOR, chunk_metrics, learn_thresholds
+from ._metrics import column_metrics, comparable_counts
+from ._multivariate import MIN_ROWS, SECTION, DomainClassifierResult, auc_pvalue, domain_classifier
 from ._parameters import DriftParameters
 from ._period_choice import CHUNKS, MAX_PERIODS, MIN_PERIOD_ROWS, PeriodChoice, choose_period
 from ._plots import distribution_grid, importance_plot, metric_heatmap, moved_columns, not_available, trend_lines
@@ -48,7 +53,7 @@ from ._segments import (
     compare_levels,
     segment_drift,
 )
-from ._thresholds import DEFAULT_BANDS, METRICS, THRESHOLDS_VERSION, Band, Thresholds
+from ._thresholds import DEFAULT_BANDS, METRICS, MIN_JUDGED_ROWS, THRESHOLDS_VERSION, Band, Thresholds
 from ._windows import DEFAULT_ROW_SAMPLE, Windows
 
 __all__ = [
@@ -86,7 +91,16 @@ __all__ = [
     "methods",
     "chunk_metrics",
     "learn_thresholds",
+    "LEARNED_FLOOR",
     "column_metrics",
+    "comparable_counts",
+    "FalseAlarmBudget",
+    "DEFAULT_BUDGET",
+    "REPORT_ALPHA",
+    "FAMILY_SHARES",
+    "JudgedPeriods",
+    "judged_periods",
+    "MIN_JUDGED_ROWS",
     "distribution_grid",
     "importance_plot",
     "metric_heatmap",
@@ -102,4 +116,5 @@ __all__ = [
     "MIN_ROWS",
     "DomainClassifierResult",
     "domain_classifier",
+    "auc_pvalue",
 ]

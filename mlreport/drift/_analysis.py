@@ -16,8 +16,9 @@ what they ask.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -25,11 +26,13 @@ from ..analysis import AnalysisResult, Sections
 from ..backends import Backend, open_backend
 from ..data import InputLog
 from ..findings import Finding, Summary
-from ..integrity import IntegrityResult, check_integrity
+from ..integrity import EdgeCoverage, IntegrityResult, check_integrity, edge_coverage
 from ..performance import PerformanceComparison, auc_by_period, calibration_plot, compare_performance
-from ..profile import ReferenceProfile, Summaries
+from ..profile import ReferenceProfile, Summaries, period_labels
 from ..spec import ModelSpec
 from ..tables import Table, table
+from ._budget import DEFAULT_BUDGET, FalseAlarmBudget
+from ._chunks import JudgedPeriods, judged_periods
 from ._columns import MonitoredColumns
 from ._compare import (
     PredictionDrift,
@@ -83,6 +86,7 @@ TABLES: dict[str, str] = {
     "performance": "Performance: discrimination and calibration by window and period",
     "classifier_features": "Multivariate drift: the features that separate the windows",
     "computation": "Computation: the backend, its settings and time, the rows of the row-level sections",
+    "false_alarm_budget": "Computation: the report's false-alarm budget and each family's share of it",
 }
 
 #: The report's figures, in the order the notebook shows them, with what each draws.
@@ -96,6 +100,9 @@ FIGURES: dict[str, str] = {
 }
 
 _NO_PERFORMANCE = "No score or target column: performance not assessed."
+
+#: Pandas period aliases of the drift periods by date (weeks start on Monday, as period_labels' do).
+_ALIASES = {"D": "D", "W": "W-SUN", "M": "M"}
 
 _OVERRIDE = (
     "Roles come from the model spec when spec_path is given, else from the columns' names and content. To change "
@@ -137,14 +144,19 @@ class DriftResult(AnalysisResult):
     ``period_choice``
         the periods of drift over time: the one asked for, or chosen
         (:class:`~mlreport.drift.PeriodChoice`);
+    ``budget``
+        the report's false-alarm budget (:class:`~mlreport.drift.FalseAlarmBudget`):
+        each family of checks tests at its share of it (``family_thresholds``);
     ``integrity``
         the integrity checks (:class:`~mlreport.integrity.IntegrityResult`);
     ``profile``, ``thresholds``
-        the reference profile (fitted by the backend, or loaded) and the bands;
+        the reference profile (fitted by the backend, or loaded) and the bands
+        (feature drift's alphas; :meth:`family_thresholds` gives another family's);
     ``current_summaries``, ``period_summaries``
         the current window's counts on the profile's bins, whole and per period;
-    ``drift_table``, ``over_time``, ``crossings``, ``moved``
-        feature drift (:func:`~mlreport.drift.compare`), drift per period, the
+    ``drift_table``, ``judged_periods``, ``over_time``, ``crossings``, ``moved``
+        feature drift (:func:`~mlreport.drift.compare`), the periods drift over
+        time judges (small and partial ones merged), drift per period, the
         first period each column crossed a band, the columns that moved;
     ``segments``
         drift within each segment level (:class:`~mlreport.drift.SegmentDrift`);
@@ -169,6 +181,7 @@ class DriftResult(AnalysisResult):
     def __init__(self, parameters: DriftParameters, windows: Windows) -> None:
         self.parameters = parameters
         self.windows = windows
+        self.budget: FalseAlarmBudget = DEFAULT_BUDGET
         tables: dict[str, Callable[[], Table]] = {
             "coverage": self._coverage_table,
             "windows": self._windows_table,
@@ -182,6 +195,7 @@ class DriftResult(AnalysisResult):
             "performance": self._performance_table,
             "classifier_features": self._classifier_table,
             "computation": self._computation_table,
+            "false_alarm_budget": self._budget_table,
         }
         figures: dict[str, Callable[[], Figure]] = {
             "distributions": self._distributions_figure,
@@ -242,11 +256,11 @@ class DriftResult(AnalysisResult):
     def integrity(self) -> IntegrityResult:
         """Schema, missing values, sentinels, ranges, categories, duplicates, freshness: current against reference."""
         spec = self.spec
+        overrides = spec.thresholds_for("integrity", self.parameters.integrity_thresholds)
         return check_integrity(
             self.reference, self.current, columns=list(self.coverage.integrity_columns),
-            categorical=spec.categorical_features,
-            period="D", thresholds=spec.thresholds_for("integrity", self.parameters.integrity_thresholds),
-            **row_level_arguments(self.windows),
+            categorical=spec.categorical_features, period="D", thresholds=self.budget.integrity_overrides(overrides),
+            **row_level_arguments(self.windows, end_declared=bool(self.parameters.current_end)),
         )
 
     @cached_property
@@ -259,15 +273,27 @@ class DriftResult(AnalysisResult):
         )
 
     @cached_property
+    def _drift_overrides(self) -> dict[str, Any]:
+        return self.spec.thresholds_for("drift", self.parameters.drift_thresholds)
+
+    @cached_property
     def thresholds(self) -> Thresholds:
-        """The drift bands: the spec's and the parameter's, fixed or learned from the reference."""
-        parameters, spec = self.parameters, self.spec
+        """The drift bands: the spec's and the parameter's, fixed or learned, at feature drift's share of the budget."""
+        parameters = self.parameters
         return drift_thresholds(
-            spec.thresholds_for("drift", parameters.drift_thresholds), mode=parameters.threshold_mode,
+            self.budget.drift_overrides("feature_drift", self._drift_overrides), mode=parameters.threshold_mode,
             profile=self.profile, reference=self.reference, columns=self.monitored.columns,
-            timestamp=spec.timestamp, period=self.period_choice.period or "", k=parameters.learned_k,
+            timestamp=self.spec.timestamp, period=self.period_choice.period or "", k=parameters.learned_k,
             correction=parameters.correction, complete=self.windows.complete,
         )
+
+    def family_thresholds(self, family: str) -> Thresholds:
+        """:attr:`thresholds` at ``family``'s share of the false-alarm budget (the alphas set, if any, stand)."""
+        overrides = self._drift_overrides
+        if "alpha" in overrides or "incident_alpha" in overrides:
+            return self.thresholds
+        warning, incident = self.budget.levels(family)
+        return replace(self.thresholds, alpha=warning, incident_alpha=incident)
 
     @cached_property
     def _counted(self) -> tuple[Summaries, dict[str, Summaries]]:
@@ -299,6 +325,28 @@ class DriftResult(AnalysisResult):
         return findings_from_comparison(self.drift_table)
 
     @cached_property
+    def edge_coverage(self) -> EdgeCoverage:
+        """The share of a typical period's rows the current window covers in its first and last period."""
+        choice, timestamp = self.period_choice, self.spec.timestamp
+        current = self.current
+        period = choice.period
+        if period is None or not choice.by_date or not timestamp or timestamp not in current.columns:
+            return EdgeCoverage(1.0, 1.0, "chunks of rows are complete")
+        start, end = self.parameters.window_bounds()[2:]
+        times = current[timestamp] if pd.api.types.is_datetime64_dtype(current[timestamp].dtype) else None
+        if times is None:
+            return EdgeCoverage(1.0, 1.0, "no parsed timestamps")
+        reference = self.reference.get(timestamp)
+        known = reference if reference is not None and pd.api.types.is_datetime64_dtype(reference.dtype) else None
+        return edge_coverage(times, _ALIASES[period], reference_times=known, start=start, end=end)
+
+    @cached_property
+    def judged_periods(self) -> JudgedPeriods:
+        """The periods drift over time judges: small periods merged, partial edge periods merged or noted."""
+        return judged_periods(self.period_summaries, min_rows=self.thresholds.min_period_rows,
+                              coverage=self.edge_coverage)
+
+    @cached_property
     def segments(self) -> SegmentDrift:
         """Drift of each feature within each level of each segment column (same gating, one correction family)."""
         windows, monitored = self.windows, self.monitored
@@ -307,13 +355,15 @@ class DriftResult(AnalysisResult):
         overall = dict(zip(self.drift_table["column"].astype(str), self.drift_table["severity"], strict=True))
         return segment_drift(
             self.backend, windows.reference_source, windows.current_source, self.profile, segments=names,
-            features=list(monitored.features), thresholds=self.thresholds, distinct=distinct, overall=overall,
+            features=list(monitored.features), thresholds=self.family_thresholds("segment_drift"), distinct=distinct,
+            overall=overall,
         )
 
     @cached_property
     def over_time(self) -> pd.DataFrame:
-        """Every metric per monitored column per period of the current window."""
-        return drift_over_time(self.profile, None, self.period_summaries, thresholds=self.thresholds)
+        """Every metric per monitored column per judged period, at drift over time's share of the budget."""
+        return drift_over_time(self.profile, None, self.judged_periods.parts,
+                               thresholds=self.family_thresholds("drift_over_time"))
 
     @cached_property
     def crossings(self) -> pd.DataFrame:
@@ -336,7 +386,8 @@ class DriftResult(AnalysisResult):
         spec, columns = self.spec, self.monitored.columns
         return prediction_drift(
             self.profile, None, self.current_summaries, score=spec.score if spec.score in columns else None,
-            decision=spec.decision if spec.decision in columns else None, thresholds=self.thresholds,
+            decision=spec.decision if spec.decision in columns else None,
+            thresholds=self.family_thresholds("prediction_drift"),
         )
 
     @cached_property
@@ -345,10 +396,14 @@ class DriftResult(AnalysisResult):
         spec, choice = self.spec, self.period_choice
         if not (spec.score and spec.target):
             return None
+        dated = choice.by_date and spec.timestamp and spec.timestamp in self.current.columns
+        by_date = choice.period if dated else None
+        periods = int(period_labels(self.current[spec.timestamp], by_date).nunique()) if by_date else 0
+        overrides = spec.thresholds_for("performance", self.parameters.performance_thresholds)
         return compare_performance(
             self.reference, self.current, score=spec.score, target=spec.target, timestamp=spec.timestamp or None,
             period=choice.period if choice.by_date else None, label_delay=spec.label_delay_days,
-            thresholds=spec.thresholds_for("performance", self.parameters.performance_thresholds),
+            thresholds=self.budget.performance_overrides(overrides, periods=periods),
         )
 
     @cached_property
@@ -359,7 +414,7 @@ class DriftResult(AnalysisResult):
             self.reference, self.current, features=features,
             categorical=[c for c in self.spec.categorical_features if c in features],
             sample=self.parameters.classifier_sample,
-            seed=self.parameters.seed,
+            seed=self.parameters.seed, alpha=self.budget.levels("domain_classifier"),
         )
 
     # -- AnalysisResult --------------------------------------------------------
@@ -377,16 +432,21 @@ class DriftResult(AnalysisResult):
         prediction, perf, domain = self.prediction, self.performance, self.classifier
         findings = (
             coverage.findings + checks.findings + self.feature_findings + segments.findings + prediction.findings
-            + self._period_findings() + time_findings + (perf.findings if perf else []) + domain.findings
+            + self._period_findings() + self._period_notes() + time_findings + (perf.findings if perf else [])
+            + domain.findings
         )
         method_lines = {
             "coverage": _OVERRIDE, **methods(self.thresholds), **checks.methods,
-            "period": self.period_choice.reason, "segment_drift": _segment_method(segments),
+            "period": self.period_choice.reason,
+            "segment_drift": _segment_method(segments, self.family_thresholds("segment_drift")),
             **(perf.methods if perf else {}), "domain_classifier": domain.method, **computation_methods(self.windows),
+            "false_alarm_budget": self.budget.describe(),
         }
         thresholds = {
             "version": self.spec.thresholds_version, "drift": self.thresholds.to_dict(),
             "integrity": checks.thresholds, "domain_classifier_auc": list(domain.threshold),
+            "false_alarm_budget": {"warning": self.budget.warning, "incident": self.budget.incident,
+                                   "shares": dict(self.budget.shares)},
         }
         metrics = {
             "psi": dict(zip(drift_table["column"], drift_table["psi"], strict=True)),
@@ -398,6 +458,16 @@ class DriftResult(AnalysisResult):
             model=self.spec.model, data_period=self.windows.data_period, profile_fingerprint=self.profile.fingerprint,
             reference_rows=coverage.reference_rows,
         )
+
+    def _period_notes(self) -> list[Finding]:
+        """An ok finding saying which periods drift over time merged or noted, and why (else nothing)."""
+        notes = self.judged_periods.notes
+        if not notes:
+            return []
+        text = "; ".join(notes)
+        return [Finding("drift_over_time_periods", "drift over time", "ok", text[:1].upper() + text[1:] + ".",
+                        method=f"periods of at least {self.thresholds.min_period_rows:,} rows; edge periods by "
+                               f"{self.edge_coverage.basis}", section="Drift over time")]
 
     def _period_findings(self) -> list[Finding]:
         """An ok finding saying why drift over time has other periods than asked, or none (else nothing)."""
@@ -453,9 +523,14 @@ class DriftResult(AnalysisResult):
     def _crossings_table(self) -> Table:
         choice = self.period_choice
         crossings = flagged(self.crossings)
+        notes = self.judged_periods.notes
         if choice.skipped:
             crossings.attrs["empty_text"] = choice.reason
-        return table(crossings, caption=f"First period each column crossed a band (periods: {choice.reason})")
+        elif not self.judged_periods.judged and notes:
+            crossings.attrs["empty_text"] = "; ".join(notes)
+        caption = f"First period each column crossed a band (periods: {choice.reason}"
+        caption += (f"; {'; '.join(notes)})" if notes else ")")
+        return table(crossings, caption=caption)
 
     def _prediction_table(self) -> Table:
         return table(self.prediction.table, DRIFT_COLUMNS, caption="Score and decision mix against the reference")
@@ -476,6 +551,14 @@ class DriftResult(AnalysisResult):
 
     def _computation_table(self) -> Table:
         return table(computation_table(self.windows), index=True, caption="How this report was computed")
+
+    def _budget_table(self) -> Table:
+        budget = self.budget
+        caption = (
+            f"False-alarm budget: with no change in the data, a warning or worse in at most {budget.warning:.0%} of "
+            f"reports and an incident in at most {budget.incident:.0%}, shared between the families of checks"
+        )
+        return table(budget.table(self.thresholds.correction), caption=caption, limit=None)
 
     # -- figures ---------------------------------------------------------------
     def _distributions_figure(self) -> Figure:
@@ -519,7 +602,7 @@ class DriftResult(AnalysisResult):
         return importance_plot(self.classifier)
 
 
-def _segment_method(segments: SegmentDrift) -> str:
+def _segment_method(segments: SegmentDrift, thresholds: Thresholds) -> str:
     """The appendix line of drift by segment: what was compared, with which correction, and what was capped."""
     if not segments.assessed:
         return "drift by segment: no segment column"
@@ -527,7 +610,9 @@ def _segment_method(segments: SegmentDrift) -> str:
     text = (
         "drift by segment: each feature within each segment level, reference level against current level, on the "
         f"profile's bins, with feature drift's bands and gating; p-values adjusted ({correction}) over every level "
-        f"x feature; at most {MAX_SEGMENT_LEVELS} levels per segment, each with at least {MIN_SEGMENT_ROWS} rows "
+        f"x feature, significant at {thresholds.alpha_for('warning'):g} for a warning and "
+        f"{thresholds.alpha_for('incident'):g} for an incident (drift by segment's share of the false-alarm "
+        f"budget); at most {MAX_SEGMENT_LEVELS} levels per segment, each with at least {MIN_SEGMENT_ROWS} rows "
         "in both windows"
     )
     return text + ("; " + "; ".join(segments.notes) if segments.notes else "")

@@ -26,7 +26,6 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
-from .. import stats
 from ..errors import DataError, ParameterError
 from ..findings import Finding
 from ..profile import ReferenceProfile, Summaries
@@ -57,7 +56,7 @@ def compare(
     thresholds: Thresholds | Mapping[str, Any] | None = None,
     columns: Sequence[str] | None = None,
     exact: tuple[pd.DataFrame, pd.DataFrame] | None = None,
-    eps: float = stats.PSI_EPS,
+    eps: float | None = None,
 ) -> pd.DataFrame:
     """One row per profiled column: metrics, adjusted p-values, severity and reason.
 
@@ -70,7 +69,8 @@ def compare(
     every metric, p-values raw and adjusted (``*_pvalue_adj``; the correction is
     in ``table.attrs["correction"]``), ``reason`` and ``notes``. Sorted worst
     first, then by PSI. ``table.attrs`` also carries the thresholds and method
-    strings.
+    strings. PSI smooths every bin's count by 0.5 on both sides (see
+    ``_metrics``); ``eps`` floors empty bins at that proportion instead.
     """
     settings = _thresholds(thresholds)
     reference = profile.reference if reference_summaries is None else reference_summaries
@@ -96,7 +96,7 @@ def drift_over_time(
     *,
     thresholds: Thresholds | Mapping[str, Any] | None = None,
     columns: Sequence[str] | None = None,
-    eps: float = stats.PSI_EPS,
+    eps: float | None = None,
 ) -> pd.DataFrame:
     """Every metric per column per period of the current data, with severities.
 
@@ -168,7 +168,7 @@ def _not_assessed(thresholds: Thresholds | Mapping[str, Any] | None, section: st
         name: pd.Series(dtype="str" if name in _TEXT_COLUMNS else "int64" if name in _COUNT_COLUMNS else "float64")
         for name in _COLUMN_ORDER
     })
-    table = _finish(empty, _thresholds(thresholds), stats.PSI_EPS)
+    table = _finish(empty, _thresholds(thresholds), None)
     table.attrs["empty_text"] = message  # what a report table shows instead of "none"
     finding = Finding(check="prediction_drift", subject="score and decision", severity="ok",
                       message=message, section=section)

@@ -1,4 +1,17 @@
-"""Thresholds learned from the reference (NannyML-style): each chunk against the rest, mean + k std."""
+"""Thresholds learned from the reference (NannyML-style): each chunk against the rest, mean + k std, with a floor.
+
+A band learned from the reference's chunk-to-chunk variability says how much a
+column moves by itself; on large chunks that is very little (PSI 0.001 to
+0.005 on public car-loan data), and a band that tight flags moves no one would
+act on. So a learned band is never tighter than a material effect,
+:data:`LEARNED_FLOOR`: half the default warning band for a warning, the
+default warning band for an incident (PSI 0.05 / 0.10, KS D and TVD 0.0375 /
+0.075, Wasserstein/std 0.075 / 0.15; JS distance and Hellinger, which have no
+default band, 0.05 / 0.10, about PSI 0.02 / 0.08). A move below half of what
+the credit-risk convention calls "some change" (PSI 0.1) is not a finding
+however stable the column was. The p-value gate and the
+report's false-alarm budget apply to learned bands as to fixed ones.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +22,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import stats
 from ..errors import DataError, ParameterError
 from ..profile import ReferenceProfile, merge
 from ._metrics import _rows
 from ._thresholds import Band, Thresholds, _thresholds
 
-__all__ = ["chunk_metrics", "learn_thresholds"]
+__all__ = ["chunk_metrics", "learn_thresholds", "LEARNED_FLOOR"]
+
+LEARNED_FLOOR: dict[str, Band] = {
+    "psi": Band(0.05, 0.10),
+    "ks": Band(0.0375, 0.075),
+    "tvd": Band(0.0375, 0.075),
+    "wasserstein_norm": Band(0.075, 0.15),
+    "js": Band(0.05, 0.10),
+    "hellinger": Band(0.05, 0.10),
+}
+"""The tightest a learned band may be, per metric: (warning, incident) (see the module docstring)."""
 
 
 def _chunk_key(frame: pd.DataFrame, chunks: int | pd.Series | str) -> pd.Series | str:
@@ -35,7 +57,7 @@ def chunk_metrics(
     *,
     chunks: int | pd.Series | str = 10,
     columns: Sequence[str] | None = None,
-    eps: float = stats.PSI_EPS,
+    eps: float | None = None,
 ) -> pd.DataFrame:
     """Metrics of each reference chunk against the rest of the reference.
 
@@ -66,13 +88,14 @@ def learn_thresholds(
     base: Thresholds | Mapping[str, Any] | None = None,
     columns: Sequence[str] | None = None,
 ) -> Thresholds:
-    """Bands learned from the reference (NannyML-style): mean + k * std over chunks.
+    """Bands learned from the reference (NannyML-style): mean + k * std over chunks, never below a floor.
 
     For each column and each metric that has a band in ``base`` (default
     :class:`Thresholds`), the metric is computed for every reference chunk
     against the rest (:func:`chunk_metrics`); the learned warning level is
-    ``mean + k * std`` (ddof=1) over the chunks and the incident level is the
-    larger of that and the base incident level. The p-value gate still
+    ``max(mean + k * std, floor warning)`` (std with ddof=1, the floor from
+    :data:`LEARNED_FLOOR`) and the incident level is the largest of that, the
+    base incident level and the floor's incident level. The p-value gate still
     applies. The learned levels fit batches of about the chunk size: choose
     chunks as large as the periods you will compare.
     """
@@ -90,12 +113,16 @@ def learn_thresholds(
             values = values[np.isfinite(values)]
             if values.size < 2:
                 continue
-            warning = float(values.mean() + k * values.std(ddof=1))
-            bands[metric] = Band(warning, max(warning, band.incident))
+            floor = LEARNED_FLOOR.get(metric, Band(0.0, 0.0))
+            warning = max(float(values.mean() + k * values.std(ddof=1)), floor.warning)
+            bands[metric] = Band(warning, max(warning, band.incident, floor.incident))
         learned[str(name)] = {**settings.columns.get(str(name), {}), **bands}
     n_chunks = metrics_table["chunk"].nunique()
     return replace(
         settings,
         columns={**settings.columns, **learned},
-        source=f"learned bands: mean + {k:g} std over {n_chunks} reference chunks (leave-one-out)",
+        source=(
+            f"learned bands: mean + {k:g} std over {n_chunks} reference chunks (leave-one-out), never below "
+            "half the default warning band (warning) or the default warning band (incident)"
+        ),
     )

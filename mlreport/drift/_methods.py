@@ -12,16 +12,21 @@ __all__ = ["methods"]
 
 
 def methods(
-    thresholds: Thresholds | Mapping[str, Any] | None = None, *, eps: float = stats.PSI_EPS
+    thresholds: Thresholds | Mapping[str, Any] | None = None, *, eps: float | None = None
 ) -> dict[str, str]:
     """The method strings of every drift metric, for a report's methods appendix."""
     settings = _thresholds(thresholds)
-    psi_text = stats.PSI_METHOD if eps == stats.PSI_EPS else stats.PSI_METHOD.replace("1e-4", f"{eps:g}")
+    if eps is None:
+        psi_text = stats.PSI_SMOOTHED_METHOD
+    else:
+        psi_text = stats.PSI_METHOD if eps == stats.PSI_EPS else stats.PSI_METHOD.replace("1e-4", f"{eps:g}")
     return {
         "bins": (
             "numeric: PSI bins at reference deciles (inverted-CDF quantiles, ties merged, open outer bins, "
             "right-closed), fine bins at reference percentiles for KS and Wasserstein; categorical: the "
-            "reference's top categories plus one other/new bin; missing and non-finite values excluded"
+            "reference's top categories plus one other/new bin, categories with fewer than 3 (b + 1) (n + m) / n rows "
+            "in both windows pooled into it (b: the smallest reference count that earned a bin, 0 when every "
+            "reference category has one); missing and non-finite values excluded"
         ),
         "psi": psi_text,
         "js": stats.JS_METHOD,
@@ -32,7 +37,8 @@ def methods(
         "chi2": stats.CHI2_METHOD,
         "multiple_testing": (
             f"{stats.CORRECTIONS[settings.correction]} ({settings.correction}) over every KS and "
-            f"chi-square p-value of the table, alpha {settings.alpha:g}"
+            f"chi-square p-value of the table, alpha {settings.alpha:g} for a warning, "
+            f"{settings.alpha_incident:g} for an incident"
         ),
         "verdict": settings.describe(),
     }

@@ -1,7 +1,33 @@
 """The drift metrics of each column, from the reference's and the current batch's summaries.
 
 A column that cannot be compared (absent, no usable values) gets empty
-metrics and the reason; notes flag high cardinality and a constant reference.
+metrics and the reason; notes flag high cardinality, a constant reference and
+rare categories pooled.
+
+**Rare and new categories.** A categorical column's bins are the reference's
+own categories (its top ones) plus one "other/new" bin, so which category has
+a bin of its own was decided by the reference's counts. Compared with the very
+counts that chose them, the kept categories look too common and the other/new
+bin too rare (the reference never holds a category it has not seen; a fresh
+sample of the same distribution does, about singletons / n of its rows): on
+unchanged data with many rare levels the chi-square test rejected at 5% in up
+to 61% of trials and PSI ran far above its bands. So before any distance or
+test, a kept category is pooled into other/new unless both windows together
+hold at least ``3 (b + 1) (n + m) / n`` of its rows, where ``b`` is the
+smallest count that earned a category its bin (0 when every reference category
+has one, so the boundary is seen against unseen) and n, m the windows' valid
+rows: the categories near the boundary, whose place on either side of it was
+chance, share one bin on both sides. The split then depends on the pooled
+counts, as a two-sample test needs; over 600 trials each of 40 to 3,000 Zipf
+levels at 500 to 10,000 rows per window, the chi-square test rejected at 5% in
+3.2% to 6.2% of them. A new category that takes a real share of the current
+rows still moves the other/new bin, and a rare category that surges holds
+enough rows to keep its own bin.
+
+**PSI** is computed with additive smoothing of the counts (0.5 per bin, both
+sides: :func:`mlreport.stats.psi` with ``smoothing``) instead of a floor on
+empty bins: a bin empty in the reference and holding 3 of 500 current rows
+adds 0.006 x ln(6.3) = 0.011 instead of 0.006 x ln(60) = 0.024.
 """
 
 from __future__ import annotations
@@ -17,7 +43,7 @@ from .. import stats
 from ..errors import DataError
 from ..profile import ColumnProfile, ColumnSummary, ReferenceProfile, Summaries
 
-__all__ = ["column_metrics"]
+__all__ = ["column_metrics", "comparable_counts", "SELECTION_MARGIN"]
 
 
 _NAN = float("nan")
@@ -38,7 +64,42 @@ def _empty_metrics() -> dict[str, Any]:
         "chi2_dof": 0,
         "chi2_pvalue": _NAN,
         "cramers_v": _NAN,
+        "pooled": 0,
     }
+
+
+SELECTION_MARGIN = 3.0
+"""How far above the reference's selection boundary a category's rows must lie to keep its own bin (see above)."""
+
+
+def comparable_counts(
+    column: ColumnProfile, reference: ColumnSummary, current: ColumnSummary
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], int]:
+    """The counts the distances and the chi-square test compare, and how many categories were pooled.
+
+    Numeric columns: the PSI bins as they are. Categorical columns: the kept
+    categories with fewer than ``3 (b + 1) (n + m) / n`` rows in both windows
+    together are pooled into the other/new bin (last), on both sides (see the
+    module docstring).
+    """
+    ref, cur = np.asarray(reference.counts), np.asarray(current.counts)
+    if column.kind != "categorical" or ref.size < 2:
+        return ref, cur, 0
+    n, m = float(ref.sum()), float(cur.sum())
+    if n <= 0 or m <= 0:
+        return ref, cur, 0
+    kept_ref, kept_cur = ref[:-1], cur[:-1]
+    boundary = float(kept_ref.min()) if column.high_cardinality and kept_ref.size else 0.0
+    least = SELECTION_MARGIN * (boundary + 1.0) * (n + m) / n
+    own = (kept_ref + kept_cur) >= least
+    pooled = int((~own).sum())
+    if not pooled:
+        return ref, cur, 0
+    return (
+        np.append(kept_ref[own], kept_ref[~own].sum() + ref[-1]),
+        np.append(kept_cur[own], kept_cur[~own].sum() + cur[-1]),
+        pooled,
+    )
 
 
 def column_metrics(
@@ -48,19 +109,23 @@ def column_metrics(
     *,
     exact: tuple[npt.ArrayLike, npt.ArrayLike] | None = None,
     eps: float = stats.PSI_EPS,
+    smoothing: float | None = stats.PSI_SMOOTHING,
 ) -> dict[str, Any]:
     """Every drift metric of one column, from its reference and current summaries.
 
     Distances (PSI, JS, Hellinger, TVD) and the chi-square test use the PSI
     bins (numeric: reference deciles by default) or the categories plus
-    "other/new" (categorical). KS and Wasserstein use the fine bins, or the
-    raw values when ``exact=(reference_values, current_values)`` is given.
+    "other/new" (categorical), rare categories pooled (:func:`comparable_counts`).
+    PSI is smoothed additively by ``smoothing`` (None: floored at ``eps``).
+    KS and Wasserstein use the fine bins, or the raw values when
+    ``exact=(reference_values, current_values)`` is given. ``pooled`` is the
+    number of categories pooled into other/new.
     """
     row = _empty_metrics()
     if reference.valid == 0 or current.valid == 0:
         return row
-    ref_counts, cur_counts = reference.counts, current.counts
-    row["psi"] = stats.psi(ref_counts, cur_counts, eps=eps)
+    ref_counts, cur_counts, row["pooled"] = comparable_counts(column, reference, current)
+    row["psi"] = stats.psi(ref_counts, cur_counts, eps=eps, smoothing=smoothing)
     row["js"] = stats.js_distance(ref_counts, cur_counts)
     row["hellinger"] = stats.hellinger(ref_counts, cur_counts)
     row["tvd"] = stats.tvd(ref_counts, cur_counts)
@@ -119,7 +184,7 @@ def _rows(
     *,
     columns: Sequence[str] | None,
     exact: tuple[pd.DataFrame, pd.DataFrame] | None,
-    eps: float,
+    eps: float | None,
 ) -> list[dict[str, Any]]:
     names = list(columns) if columns is not None else list(profile.columns)
     rows = []
@@ -139,7 +204,11 @@ def _rows(
                 ref_frame, cur_frame = exact
                 if name in ref_frame.columns and name in cur_frame.columns:
                     raw = (_numbers(ref_frame[name]), _numbers(cur_frame[name]))
-            row.update(column_metrics(column, ref, cur, exact=raw, eps=eps), unavailable="")
+            if eps is None:
+                metrics = column_metrics(column, ref, cur, exact=raw)
+            else:
+                metrics = column_metrics(column, ref, cur, exact=raw, eps=eps, smoothing=None)
+            row.update(metrics, unavailable="")
         notes = []
         if column.high_cardinality:
             notes.append(
@@ -148,6 +217,12 @@ def _rows(
             )
         if column.kind == "numeric" and (column.std is None or column.std == 0):
             notes.append("constant reference: Wasserstein undefined")
+        pooled = int(row.pop("pooled", 0))
+        if pooled:
+            notes.append(
+                f"{pooled} rare categor{'y' if pooled == 1 else 'ies'} pooled with other/new (too few rows in both "
+                "windows for a bin of its own)"
+            )
         row["notes"] = "; ".join(notes)
         rows.append(row)
     return rows

@@ -1,6 +1,6 @@
 """Figures of the drift report: distributions that moved, heatmap and trends over time.
 
-Built on :mod:`mlreport.plots` (house style, palette, small figures at 90 dpi)
+Built on :mod:`mlreport.plots` (house style, palette, figures sized to the report column)
 so a report with all three stays far under a megabyte. Severity never reads by
 colour alone: the word is in the titles, and markers differ by severity
 (``SEVERITY_MARKERS``: circle ok, triangle warning, cross incident).
@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..errors import ParameterError
-from ..plots import PALETTE, SEVERITY_MARKERS, empty_axes, finish, new_figure, severity_colour
+from ..plots import PALETTE, SEVERITY_HATCHES, SEVERITY_MARKERS, empty_axes, finish, new_figure, severity_colour
 from ..profile import ReferenceProfile, Summaries
 from ._multivariate import DomainClassifierResult
 
@@ -288,8 +288,9 @@ def importance_plot(result: DomainClassifierResult, top: int = 10) -> Figure:
     # Features a finding may name in the severity's colour, the rest grey.
     colours = [severity_colour(result.severity) if flag else PALETTE["reference"]
                for flag in shown["separates"]]
+    hatches = [SEVERITY_HATCHES.get(result.severity, "") if flag else "" for flag in shown["separates"]]
     ax.barh(shown["feature"].astype(str), shown["importance"], xerr=shown["importance_std"],
-            color=colours, alpha=0.85, error_kw={"ecolor": PALETTE["neutral"], "capsize": 2})
+            color=colours, alpha=0.85, error_kw={"ecolor": PALETTE["neutral"], "capsize": 2}, hatch=hatches)
     ax.axvline(0, color=PALETTE["neutral"], lw=0.8)
     ax.set_xlabel("permutation importance (drop of ROC AUC when shuffled; grey = not named)")
     ax.set_ylabel("feature")

@@ -71,18 +71,22 @@ SEGMENT_COLUMNS = {
 }
 
 
-def row_level_arguments(windows: Windows) -> dict[str, Any]:
+def row_level_arguments(windows: Windows, *, end_declared: bool = True) -> dict[str, Any]:
     """``id_column``, ``timestamp_column`` and ``expected_end`` for the integrity checks.
 
     On every row: the spec's. On a sample they are None: duplicate ids,
     freshness (the latest timestamp), rows per period and the onset of a
-    finding are about every row, and a sample would misstate them.
+    finding are about every row, and a sample would misstate them. The
+    expected end is the current window's end only when it was declared
+    (``end_declared``: the ``current_end`` parameter); a window's end read off
+    its own last row says nothing about freshness, and its last period is then
+    graded on the share of it the data covers, not as a complete one.
     """
     spec = windows.spec
     if not windows.complete:
         return {"id_column": None, "timestamp_column": None, "expected_end": None}
     return {"id_column": spec.id or None, "timestamp_column": spec.timestamp or None,
-            "expected_end": windows.current_span[1]}
+            "expected_end": windows.current_span[1] if end_declared else None}
 
 
 _ROW_LEVEL = "integrity, performance and the domain classifier"

@@ -3,6 +3,14 @@
 Default bands (:data:`DEFAULT_BANDS`, version :data:`THRESHOLDS_VERSION`):
 
 * PSI 0.10 warning / 0.25 incident on every column (the credit-risk convention);
+* Wasserstein-1 over the reference std 0.15 / 0.20 on numeric columns: the
+  average distance the population moved, in standard deviations, whatever the
+  shape (a shift of d std gives exactly d). The incident band is Cohen's
+  "small" effect, 0.2 std: a 0.3 std shift of one feature, which decile PSI
+  (about 0.09 on a normal feature) and KS D (0.12) both leave at warning, is
+  an incident at every size from 2,000 rows up. The warning band sits above
+  the moves of about 0.1 std (PSI 0.01) that real features make from month to
+  month without anything being wrong;
 * KS D 0.075 / 0.15 on numeric columns and TVD 0.075 / 0.15 on categorical
   ones: both are "the share of the population that moved" (KS D across any
   cut point of an ordered feature, TVD across any set of categories). Decile
@@ -29,6 +37,7 @@ from ..errors import ParameterError
 
 __all__ = [
     "THRESHOLDS_VERSION",
+    "MIN_JUDGED_ROWS",
     "METRICS",
     "DEFAULT_BANDS",
     "Band",
@@ -36,7 +45,7 @@ __all__ = [
 ]
 
 
-THRESHOLDS_VERSION = "drift-thresholds/1"
+THRESHOLDS_VERSION = "drift-thresholds/2"
 """Version of the default bands and of the verdict rule; recorded in reports."""
 
 METRICS: tuple[str, ...] = ("psi", "js", "hellinger", "tvd", "ks", "wasserstein_norm")
@@ -61,6 +70,16 @@ _METRIC_LABEL = {
 }
 _TEST_LABEL = {"chi2": "chi-square", "ks": "KS"}
 _SEVERITY_RANK = {"n/a": -1, "ok": 0, "warning": 1, "incident": 2}
+
+MIN_JUDGED_ROWS = 500
+"""Fewest valid rows of a column in a period for drift over time to judge it (smaller periods are merged).
+
+Each period's metrics are effect sizes measured on its rows, and their noise
+grows as the period shrinks: with no change, decile PSI averages about
+9 (1/n + 1/N) and KS D reaches 1.63 / sqrt(n) one time in a hundred. At 500
+rows those are 0.018 and 0.073, below the warning bands (0.1, 0.075); at 100
+rows they are 0.09 and 0.16, so a real but small move (a 0.15 std shift) read
+on a small period could cross the incident band by noise alone."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +131,7 @@ class Band:
 
 
 DEFAULT_BANDS: dict[str, dict[str, Band | None]] = {
-    "numeric": {"psi": Band(0.10, 0.25), "ks": Band(0.075, 0.15)},
+    "numeric": {"psi": Band(0.10, 0.25), "ks": Band(0.075, 0.15), "wasserstein_norm": Band(0.15, 0.20)},
     "categorical": {"psi": Band(0.10, 0.25), "tvd": Band(0.075, 0.15)},
 }
 
@@ -137,9 +156,14 @@ class Thresholds:
 
     ``numeric`` / ``categorical``: default bands by column kind; ``columns``:
     per-column overrides (a band of ``None`` switches that metric off for the
-    column). ``alpha``: significance level of the adjusted p-values;
-    ``correction``: ``"fdr_bh"`` (Benjamini-Hochberg) or ``"bonferroni"``.
-    ``source`` says where the bands came from (fixed or learned).
+    column). ``alpha``: significance level of the adjusted p-values for a
+    warning; ``incident_alpha``: for an incident (None: ``alpha``; never looser
+    than ``alpha``), so that a report can hold incidents to a smaller share of
+    its false-alarm budget (``_budget``); ``correction``: ``"fdr_bh"``
+    (Benjamini-Hochberg) or ``"bonferroni"``. ``min_period_rows``: drift over
+    time judges no period with fewer valid rows (smaller ones are merged with
+    their neighbours, see ``_chunks``). ``source`` says where the bands came
+    from (fixed or learned).
     """
 
     numeric: Mapping[str, Band | None] = field(default_factory=lambda: dict(DEFAULT_BANDS["numeric"]))
@@ -151,11 +175,31 @@ class Thresholds:
     correction: str = "fdr_bh"
     source: str = "fixed bands"
     version: str = THRESHOLDS_VERSION
+    incident_alpha: float | None = None
+    min_period_rows: int = MIN_JUDGED_ROWS
 
     def __post_init__(self) -> None:
-        if not (0 < float(self.alpha) < 1):
-            raise ParameterError(f"alpha must lie in (0, 1), got {self.alpha!r}", name="alpha")
+        for name in ("alpha", "incident_alpha"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 < float(value) < 1):
+                raise ParameterError(f"{name} must lie in (0, 1), got {value!r}", name=name)
         object.__setattr__(self, "correction", stats.correction_name(self.correction))
+        rows = self.min_period_rows
+        if isinstance(rows, bool) or not isinstance(rows, (int, np.integer)) or rows < 1:
+            raise ParameterError(f"min_period_rows must be a whole number >= 1, got {rows!r}", name="min_period_rows")
+
+    @property
+    def alpha_incident(self) -> float:
+        """The significance level an incident needs: ``incident_alpha``, never looser than ``alpha``."""
+        if self.incident_alpha is None:
+            return float(self.alpha)
+        return min(float(self.incident_alpha), float(self.alpha))
+
+    def alpha_for(self, level: str) -> float:
+        """The significance level of ``level`` (warning or incident)."""
+        return self.alpha_incident if level == "incident" else float(self.alpha)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> Thresholds:
@@ -173,7 +217,8 @@ class Thresholds:
             return data
         if not isinstance(data, Mapping):
             raise ParameterError(f"thresholds must be a mapping, got {type(data).__name__}", name="thresholds")
-        known = {"default", "numeric", "categorical", "columns", "alpha", "correction", "source", "version"}
+        known = {"default", "numeric", "categorical", "columns", "alpha", "incident_alpha", "correction", "source",
+                 "version", "min_period_rows"}
         unknown = set(data) - known
         if unknown:
             raise ParameterError(
@@ -190,13 +235,17 @@ class Thresholds:
         if not isinstance(columns_data, Mapping):
             raise ParameterError("thresholds columns: expected {column: {metric: band}}", name="columns")
         columns = {str(c): _parse_bands(b, f"columns.{c}") for c, b in columns_data.items()}
+        incident_alpha = data.get("incident_alpha")
+        rows: int = data.get("min_period_rows", MIN_JUDGED_ROWS)
         return cls(
             numeric=numeric,
             categorical=categorical,
             columns=columns,
-            alpha=float(data.get("alpha", 0.05)),
+            alpha=_probability(data.get("alpha", 0.05), "alpha"),
+            incident_alpha=None if incident_alpha is None else _probability(incident_alpha, "incident_alpha"),
             correction=str(data.get("correction", "fdr_bh")),
             source=str(data.get("source", "fixed bands")),
+            min_period_rows=rows,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -207,7 +256,9 @@ class Thresholds:
             "version": self.version,
             "source": self.source,
             "alpha": self.alpha,
+            "incident_alpha": self.alpha_incident,
             "correction": self.correction,
+            "min_period_rows": self.min_period_rows,
             "numeric": bands(self.numeric),
             "categorical": bands(self.categorical),
             "columns": {c: bands(b) for c, b in self.columns.items()},
@@ -227,11 +278,21 @@ class Thresholds:
             )
 
         extra = f"; {len(self.columns)} column override(s)" if self.columns else ""
+        levels = (
+            f"{self.alpha:g}" if self.alpha_incident == self.alpha
+            else f"{self.alpha:g} for a warning and {self.alpha_incident:g} for an incident"
+        )
         return (
             f"{self.source} ({self.version}): numeric {text(self.numeric)}; categorical "
             f"{text(self.categorical)} (warning/incident){extra}; a band counts only if the matching "
-            f"test is significant at {self.alpha:g} after {stats.CORRECTIONS[self.correction]} correction"
+            f"test is significant at {levels} after {stats.CORRECTIONS[self.correction]} correction"
         )
+
+
+def _probability(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ParameterError(f"thresholds {name}: expected a number in (0, 1), got {value!r}", name=name)
+    return float(value)
 
 
 def _thresholds(value: Thresholds | Mapping[str, Any] | None) -> Thresholds:

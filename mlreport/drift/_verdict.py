@@ -7,9 +7,12 @@ The verdict gates on **effect size** and requires significance as well:
 * a level counts only if the test that matches the metric is significant after
   multiple-testing correction across the table (Benjamini-Hochberg by default,
   or Bonferroni): the chi-square test of homogeneity on the same bins for PSI,
-  JS, Hellinger and TVD; the KS test for KS D and Wasserstein. A test that
-  cannot be computed (too few rows left after pooling small cells) does not
-  count as significant;
+  JS, Hellinger and TVD; the KS test for KS D and Wasserstein. A warning needs
+  ``p_adj < alpha``, an incident ``p_adj < incident_alpha`` (a smaller share
+  of the report's false-alarm budget, ``_budget``); an incident band reached
+  with evidence for a warning only is a warning. A test that cannot be
+  computed (too few rows left after pooling small cells) does not count as
+  significant;
 * a column's severity is the highest level that counts. At a million rows every
   p-value is tiny, so the bands decide; on small batches the tests stop noise
   from raising alarms.
@@ -59,21 +62,30 @@ def _assess(table: pd.DataFrame, thresholds: Thresholds) -> pd.DataFrame:
                 continue
             test = _METRIC_TEST[metric]
             p_adj = record[f"{test}_pvalue_adj"]
-            limit = band.incident if level == "incident" else band.warning
             if not np.isfinite(p_adj):
                 # No test possible (too few rows once small cells are pooled): an
                 # effect size on so little data is not evidence.
+                limit = band.incident if level == "incident" else band.warning
                 held_back.append(
                     f"{_METRIC_LABEL[metric]} {value:.3g} reached {level} {limit:g} but the "
                     f"{_TEST_LABEL[test]} test is not computable (too few rows)"
                 )
                 continue
             if p_adj >= thresholds.alpha:
+                limit = band.incident if level == "incident" else band.warning
                 held_back.append(
                     f"{_METRIC_LABEL[metric]} {value:.3g} reached {level} {limit:g} but "
                     f"{_TEST_LABEL[test]} p_adj {_fmt_p(p_adj)} >= {thresholds.alpha:g}"
                 )
                 continue
+            if level == "incident" and p_adj >= thresholds.alpha_incident:
+                # Evidence for a warning only: an incident spends the smaller part of the budget.
+                held_back.append(
+                    f"{_METRIC_LABEL[metric]} {value:.3g} reached incident {band.incident:g} but "
+                    f"{_TEST_LABEL[test]} p_adj {_fmt_p(p_adj)} >= {thresholds.alpha_incident:g}"
+                )
+                level = "warning"
+            limit = band.incident if level == "incident" else band.warning
             candidate = (level, metric, float(value), float(limit))
             if _SEVERITY_RANK[level] > _SEVERITY_RANK[best[0]] or (
                 level == best[0] and best[1] and value / max(limit, 1e-12) > best[2] / max(best[3], 1e-12)
@@ -89,6 +101,9 @@ def _assess(table: pd.DataFrame, thresholds: Thresholds) -> pd.DataFrame:
                 f"{_METRIC_LABEL[metric]} {value:.3g} >= {severity} {limit:g}; "
                 f"{_TEST_LABEL[test]} p_adj {_fmt_p(p_adj)}"
             )
+            capped = [note for note in held_back if "reached incident" in note]
+            if severity == "warning" and capped:
+                reason += "; " + "; ".join(capped)
         severities.append(severity)
         triggers.append(metric)
         values.append(value)
@@ -132,7 +147,7 @@ _COLUMN_ORDER = [
 
 
 def _finish(
-    table: pd.DataFrame, thresholds: Thresholds, eps: float, leading: Sequence[str] = ()
+    table: pd.DataFrame, thresholds: Thresholds, eps: float | None, leading: Sequence[str] = ()
 ) -> pd.DataFrame:
     order = [*leading, *_COLUMN_ORDER]
     table = table[[c for c in order if c in table.columns]]

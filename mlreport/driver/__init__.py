@@ -29,13 +29,16 @@ from ._execute import (
 )
 from ._params import (
     Parameter,
+    check_domains,
     declared_parameters,
     load_params_file,
     parameters_cell,
+    parameters_class,
     parse_assignments,
     parse_cli_value,
     validate_parameters,
 )
+from ._pdf import CHROMIUM_FLAGS, PDF_FILE, PDF_TIMEOUT_S, find_chromium, print_pdf, require_chromium, write_pdf
 from ._render import appendix_html, findings_table_html, header_html, render_report
 from ._rerun import ABS_TOL, REL_TOL, Comparison, Difference, InputCheck, RerunResult, check_inputs, compare_runs, rerun
 from ._resources import analyses, default_out_dir, notebook_path, notebooks_dir, templates_dir
@@ -54,6 +57,7 @@ from ._run import (
     FAIL_ON,
     BatchRef,
     DemoResult,
+    check_seconds,
     demo,
     exit_code_for,
     prepare_notebook,
@@ -86,6 +90,13 @@ __all__ = [
     "read_summary",
     "is_summary_output",
     "render_report",
+    "write_pdf",
+    "print_pdf",
+    "find_chromium",
+    "require_chromium",
+    "PDF_FILE",
+    "PDF_TIMEOUT_S",
+    "CHROMIUM_FLAGS",
     "findings_table_html",
     "appendix_html",
     "header_html",
@@ -122,4 +133,7 @@ __all__ = [
     "DEFAULT_CELL_TIMEOUT",
     "DEFAULT_START_TIMEOUT",
     "parse_assignments",
+    "parameters_class",
+    "check_domains",
+    "check_seconds",
 ]

@@ -52,6 +52,7 @@ import datetime as dt
 import difflib
 import json
 import logging
+import math
 import os
 import re
 import signal
@@ -68,12 +69,13 @@ from typing import Any
 
 from ..errors import InputError, MlreportError
 from ..record import RunRecord, make_out_dir, new_run_id, open_registry, safe_name, write_index, write_json_atomic
+from ..terminal import neutralise
 from ._execute import DEFAULT_CELL_TIMEOUT
 from ._params import declared_parameters
 from ._resources import analyses as available_analyses
 from ._resources import default_out_dir, notebook_path
 from ._results import Failure
-from ._run import FAIL_ON, BatchRef, record_failed_run, resolve_parameters
+from ._run import FAIL_ON, BatchRef, check_seconds, record_failed_run, resolve_parameters
 
 __all__ = [
     "Task",
@@ -222,8 +224,10 @@ def _closest(word: str, choices: Sequence[str]) -> str:
 
 
 def _positive(value: object, where: str, errors: list[str]) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        errors.append(f"{where}: expected a positive number of seconds, got {value!r}")
+    """Seconds from the jobs file: a finite number above 0 (600.5 is fine; inf, nan, 0 and -1 are not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        errors.append(f"{where}: expected a positive number of seconds, got {value!r} (a finite number above 0; "
+                      "600.5 is fine)")
         return None
     return float(value)
 
@@ -246,8 +250,7 @@ def load_jobs(
     run_date = run_date or dt.datetime.now(dt.UTC).date()
     if fail_on not in FAIL_ON:
         raise InputError(f"--fail-on {fail_on!r}: expected one of {', '.join(FAIL_ON)}")
-    if not timeout or timeout <= 0:
-        raise InputError(f"--timeout {timeout!r}: expected a positive number of seconds")
+    timeout = check_seconds(timeout, "--timeout")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -359,16 +362,40 @@ def load_jobs(
                 f"{label}: key 'spec': none of the analyses {', '.join(names)} takes a model spec (spec_path)"
             )
     if errors:
-        listing = "\n  ".join(errors)
-        raise InputError(f"{path}: {len(errors)} problem(s), nothing was run:\n  {listing}")
+        raise InputError(f"{path}: {len(errors)} problem(s), nothing was run:", details=errors)
     return tasks
 
 
 # -- running -----------------------------------------------------------------------------------------
 
 
+#: Whether the platform has POSIX process groups (``os.killpg``); Windows does not.
+_PROCESS_GROUPS = hasattr(os, "killpg")
+#: Ends a process and every process it started, on a platform without process groups.
+_TREE_KILL: tuple[str, ...] = ("taskkill", "/F", "/T", "/PID")
+
+
+def _group_options() -> dict[str, Any]:
+    """Popen options that start a job in a group of its own, so that a timeout ends it and only it.
+
+    POSIX: a new session (its own process group: the driver and its kernel).
+    Windows: a new process group, which CTRL_BREAK_EVENT can address.
+    """
+    if _PROCESS_GROUPS:
+        return {"start_new_session": True}
+    return {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+
+
 def _kill_group(proc: subprocess.Popen[bytes], grace: float) -> None:
-    """SIGTERM the job's process group (driver and kernel); SIGKILL what is left after ``grace`` s."""
+    """Stop a job and everything it started: ask first, force what is left after ``grace`` s.
+
+    POSIX: SIGTERM to the job's process group (driver and kernel), SIGKILL to
+    it after the grace period. Without process groups (Windows): see
+    :func:`_kill_tree`.
+    """
+    if not _PROCESS_GROUPS:
+        _kill_tree(proc, grace)
+        return
     try:
         os.killpg(proc.pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -378,6 +405,33 @@ def _kill_group(proc: subprocess.Popen[bytes], grace: float) -> None:
     # The driver past its grace period, or a kernel that outlived it.
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _kill_tree(proc: subprocess.Popen[bytes], grace: float) -> None:
+    """Where there are no process groups to signal: ask the driver to stop, then end its process tree.
+
+    The request is CTRL_BREAK_EVENT to the job's process group (the driver
+    unwinds as on SIGTERM: its staging folder discarded, its kernel shut
+    down), or a plain terminate where there is no such event. After
+    ``grace`` s the whole tree is ended (``taskkill /F /T``), and the driver
+    with it.
+    """
+    if proc.poll() is None:
+        request = getattr(signal, "CTRL_BREAK_EVENT", None)
+        with contextlib.suppress(OSError, ValueError):
+            if request is not None:
+                proc.send_signal(request)
+            else:
+                proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=grace)
+    if proc.poll() is None:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            subprocess.run([*_TREE_KILL, str(proc.pid)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=60, check=False)
+        with contextlib.suppress(OSError):
+            proc.kill()
     proc.wait()
 
 
@@ -434,7 +488,7 @@ class _Runner:
             with open(log_file, "wb") as stderr:
                 proc = subprocess.Popen(
                     command, cwd=task.cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr,
-                    start_new_session=True,  # its own process group: a timeout kills the driver and its kernel
+                    **_group_options(),  # its own process group: a timeout kills the driver and its kernel
                 )
                 with self.lock:
                     self.live.add(proc)
@@ -457,15 +511,19 @@ class _Runner:
             data = json.loads(stdout.decode("utf-8", "replace").strip().splitlines()[-1]) if stdout.strip() else {}
         except ValueError:
             data = {}
-        if not timed_out and code in (0, 1, 3) and data.get("run_id"):
+        if not timed_out and code in (0, 1, 2, 3) and data.get("run_id"):
+            # A run that reached its end, a failed one included (exit 2: it stopped on bad input, and its
+            # RUN FAILED report says which): its id, report and message, as `mlreport run --json` gave them.
             return self._finish(TaskResult(
-                task.job, task.analysis, str(data.get("status")), code, seconds, run_id=data.get("run_id"),
-                report=data.get("report"), error=(data.get("error") or {}).get("message") if isinstance(
-                    data.get("error"), dict) else data.get("error"), log=str(log_file),
+                task.job, task.analysis, str(data.get("status")), code, seconds, run_id=str(data["run_id"]),
+                report=_text_or_none(data.get("report")), error=_error_text(data.get("error")), log=str(log_file),
             ))
         if not timed_out and code == 2:
-            return self._finish(TaskResult(task.job, task.analysis, "not started", 2, seconds,
-                                           error=str(data.get("error") or _last_line(log_file)), log=str(log_file)))
+            # Refused before it started (a parameter, a file, the outputs folder): nothing was run.
+            return self._finish(TaskResult(
+                task.job, task.analysis, "not started", 2, seconds,
+                error=_error_text(data.get("error")) or _last_error(log_file), log=str(log_file),
+            ))
         if self.stopping.is_set():
             return TaskResult(task.job, task.analysis, "failed", 3, seconds, error="the batch was interrupted",
                               log=str(log_file))
@@ -505,17 +563,33 @@ class _Runner:
             self.done += 1
             done = self.done
         word = result.status.upper()
-        self.say(f"[{done}/{self.total}] {result.job} {result.analysis}: {word} (exit {result.exit_code}) "
-                 f"in {result.seconds:.1f} s" + (f": {result.error}" if result.error and result.exit_code >= 2 else ""))
+        detail = f": {result.error}" if result.error and result.exit_code >= 2 else ""
+        # One line per finished run: the job's name and the error come from the jobs file and the data.
+        self.say(neutralise(f"[{done}/{self.total}] {result.job} {result.analysis}: {word} (exit {result.exit_code}) "
+                            f"in {result.seconds:.1f} s{detail}"))
         return result
 
 
-def _last_line(path: Path) -> str:
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _error_text(error: object) -> str | None:
+    """The readable message of a ``--json`` object's ``error``: its ``message`` when it is a failure, else the text."""
+    if isinstance(error, dict):
+        message = error.get("message")
+        return str(message) if message else None
+    return str(error) if error else None
+
+
+def _last_error(path: Path) -> str:
+    """The job's ``mlreport: error:`` line (its stderr log), else its last line."""
     try:
         lines = [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
     except OSError:
         return ""
-    return lines[-1] if lines else ""
+    errors = [line.removeprefix("mlreport: error: ") for line in lines if line.startswith("mlreport: error:")]
+    return errors[-1] if errors else (lines[-1] if lines else "")
 
 
 def run_batch(
@@ -566,10 +640,12 @@ def run_batch(
 
 
 def format_summary(result: BatchResult) -> str:
-    """The end-of-batch table: job, analysis, status, exit code, seconds, report."""
+    """The end-of-batch table: job, analysis, status, exit code, seconds, report; one line per run, neutralised."""
     header = ("job", "analysis", "status", "exit", "seconds", "report")
     rows = [
-        (r.job, r.analysis, r.status.upper(), str(r.exit_code), f"{r.seconds:.1f}", r.report or (r.error or ""))
+        tuple(neutralise(cell) for cell in (
+            r.job, r.analysis, r.status.upper(), str(r.exit_code), f"{r.seconds:.1f}", r.report or (r.error or ""),
+        ))
         for r in result.results
     ]
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
@@ -582,8 +658,10 @@ def format_summary(result: BatchResult) -> str:
         counts[r.status] = counts.get(r.status, 0) + 1
     tally = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     lines.append("")
-    lines.append(f"batch {result.batch_id} for {result.date}: {len(result.results)} run(s) in {result.seconds:.1f} s "
-                 f"({tally or 'nothing to run'}); exit code {result.exit_code}")
+    lines.append(neutralise(
+        f"batch {result.batch_id} for {result.date}: {len(result.results)} run(s) in {result.seconds:.1f} s "
+        f"({tally or 'nothing to run'}); exit code {result.exit_code}"
+    ))
     if result.index:
-        lines.append(f"index: {result.index}")
+        lines.append(f"index: {neutralise(result.index)}")
     return "\n".join(lines)

@@ -16,6 +16,7 @@ The executed notebook is always written, also on failure.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import shutil
 import sys
@@ -187,8 +188,11 @@ def execute(
             progress_bar=progress,
             log_output=not progress and log.isEnabledFor(logging.DEBUG),
             request_save_on_cell_execute=True,
-            execution_timeout=timeout,
-            start_timeout=start_timeout,
+            # nbclient declares both timeouts as integers; a cell's own timeout comes
+            # from timeout_func when set, so 90.5 s is 90.5 s, not a refused float.
+            execution_timeout=math.ceil(timeout),
+            timeout_func=lambda cell: timeout,
+            start_timeout=math.ceil(start_timeout),
             cwd=str(cwd) if cwd else None,
             kernel_manager_class=manager,
             on_cell_start=on_cell_start,

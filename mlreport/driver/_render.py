@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..findings import Finding, Summary
+from ..story import glossary_html, glossary_terms, incidents_html, incidents_of, plain_words, value_text
+from ..tables import format_count, format_date, format_window
 from ._resources import templates_dir
 from ._results import CellFailure, Failure, is_summary_output
 
@@ -52,8 +54,26 @@ def _fmt(value: object) -> str:
     if isinstance(value, float):
         if value == 0 or 1e-3 <= abs(value) < 1e6:
             return f"{value:.4g}"
+        if abs(value) >= 1e6:
+            return format_count(value)  # a count or an amount: never 2.50e+06
         return f"{value:.3e}"
     return str(value)
+
+
+def _data_period(text: object) -> str:
+    """A run's data period for people: ``2026-02-02 to 2026-03-02`` (exclusive end) -> ``2 Feb 2026 to 1 Mar 2026``."""
+    start, sep, end = str(text or "").partition(" to ")
+    return format_window(start, end) if sep else str(text or "")
+
+
+def _period(period: str | None) -> str:
+    """A finding's period in words, both ends inclusive: ``2026-02-19/2026-02-27`` -> ``19 Feb 2026 to 27 Feb 2026``."""
+    if not period:
+        return ""
+    start, _, end = period.partition("/")
+    if not end or end == start:
+        return format_date(start)
+    return f"{format_date(start)} to {format_date(end)}"
 
 
 def _short_method(method: str, width: int = 90) -> str:
@@ -71,9 +91,11 @@ def findings_table_html(findings: Iterable[Finding], *, limit: int = 30) -> str:
     body = "".join(
         "<tr>"
         f'<td class="mlr-sev mlr-sev-{_e(f.severity)}">{_e(f.severity.upper())}</td>'
-        f"<td>{_e(f.section)}</td><td>{_e(f.subject)}</td><td>{_e(f.message)}</td>"
-        f"<td>{_e(_fmt(f.value))}</td><td>{_e(_fmt(f.threshold))}</td>"
-        f"<td>{_e(f.period or '')}</td><td title=\"{_e(f.method)}\">{_e(_short_method(f.method))}</td>"
+        f"<td>{_e(f.section)}</td><td>{_e(f.subject)}</td><td>{_e(f.message)}"
+        + (f'<div class="mlr-what">{_e(words)}</div>' if (words := plain_words(f)) else "")
+        + "</td>"
+        f"<td>{_e(value_text(f.value, f.check))}</td><td>{_e(_fmt(f.threshold))}</td>"
+        f"<td>{_e(_period(f.period))}</td><td title=\"{_e(f.method)}\">{_e(_short_method(f.method))}</td>"
         "</tr>"
         for f in shown
     )
@@ -112,7 +134,7 @@ def header_html(
     facts = [
         ("Analysis", manifest.get("analysis")),
         ("Model", manifest.get("model")),
-        ("Data period", (summary.data_period if summary else "") or manifest.get("data_period")),
+        ("Data period", _data_period((summary.data_period if summary else "") or manifest.get("data_period"))),
         ("Run", manifest.get("run_id")),
         ("Generated (UTC)", manifest.get("finished_at") or manifest.get("started_at")),
     ]
@@ -140,8 +162,15 @@ def header_html(
         chips = "".join(
             f'<span class="mlr-chip {_e(s)}">{_e(counts[s])} {_e(s)}</span>' for s in ("incident", "warning", "ok")
         )
+        incidents = summary.incidents or [i.to_dict() for i in incidents_of(summary)]
         parts.append(
             '<section id="key-findings"><h2>Key findings</h2>'
+            "<p>One row per incident, worst first: findings from several checks that share a column or segment "
+            "and an onset are one incident. Next steps are guidance for your organisation to adapt.</p>"
+            f"{incidents_html(incidents)}</section>"
+        )
+        parts.append(
+            '<section id="all-findings"><h2>Every finding, by check</h2>'
             f'<div class="mlr-counts">{chips}</div>{findings_table_html(summary.findings)}</section>'
         )
     return "\n".join(parts)
@@ -162,7 +191,11 @@ def _as_text(value: object) -> str:
 
 def appendix_html(manifest: Mapping[str, Any], summary: Summary | None) -> str:
     """Parameters, inputs, thresholds, methods, versions and identifiers."""
-    sections = ['<section id="appendix"><h2>Appendix: how this report was produced</h2>']
+    sections = []
+    if summary is not None:
+        texts = [f"{f.message} {f.method}" for f in summary.findings] + list(summary.methods.values())
+        sections.append(glossary_html(glossary_terms(texts)))
+    sections.append('<section id="appendix"><h2>Appendix: how this report was produced</h2>')
     sections.append("<h3>Parameters</h3>")
     parameters = sorted((manifest.get("parameters") or {}).items())
     sections.append(_definition_table(parameters, caption="Parameters as executed"))

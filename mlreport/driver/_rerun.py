@@ -39,9 +39,10 @@ from typing import Any
 
 from ..errors import InputError
 from ..record import InputCheck, RunRecord, flatten_metrics, is_regenerated, is_written, open_registry, recheck_inputs
+from ..terminal import neutralise
 from ._execute import DEFAULT_CELL_TIMEOUT
 from ._resources import default_out_dir
-from ._run import run
+from ._run import check_seconds, run
 
 __all__ = [
     "InputCheck",
@@ -211,27 +212,30 @@ class RerunResult:
         }
 
     def format(self) -> str:
+        """The comparison as text: one line per difference and note, every value neutralised."""
+        safe = neutralise
         lines = []
         new = self.rerun.run_id if self.rerun else "(none)"
-        lines.append(f"rerun of {self.original.run_id} ({self.original.model}/{self.original.analysis}) as {new}")
+        lines.append(f"rerun of {safe(self.original.run_id)} ({safe(self.original.model)}/"
+                     f"{safe(self.original.analysis)}) as {safe(new)}")
         lines.append(f"inputs: {len(self.input_checks)} file(s) re-hashed, all unchanged" if not self.refused else
-                     f"REFUSED: {self.refused}")
+                     f"REFUSED: {safe(self.refused)}")
         if self.comparison is not None and not self.refused:
             c = self.comparison
             if c.equivalent:
-                lines.append(f"EQUIVALENT: same status {self.original.status.upper()} and the same severity for "
-                             f"all {c.findings_compared} finding(s)")
+                lines.append(f"EQUIVALENT: same status {safe(self.original.status.upper())} and the same severity "
+                             f"for all {c.findings_compared} finding(s)")
             else:
                 lines.append(f"VERDICTS DIFFER ({len(c.verdicts)}):")
-                lines += [f"  {d.format()}" for d in c.verdicts]
+                lines += [f"  {safe(d.format())}" for d in c.verdicts]
             if c.metrics:
                 lines.append(f"metric differences ({len(c.metrics)}):")
-                lines += [f"  {d.format()}" for d in c.metrics[:50]]
+                lines += [f"  {safe(d.format())}" for d in c.metrics[:50]]
                 if len(c.metrics) > 50:
                     lines.append(f"  ... {len(c.metrics) - 50} more (see --json)")
             else:
                 lines.append("metric differences: none beyond tolerance")
-            lines += [f"note: {n}" for n in c.notes]
+            lines += [f"note: {safe(n)}" for n in c.notes]
         return "\n".join(lines)
 
 
@@ -271,6 +275,8 @@ def rerun(
     else ``./outputs``); the rerun is recorded there too. ``timeout`` is the
     per-cell timeout (default: the original's).
     """
+    if timeout is not None:
+        timeout = check_seconds(timeout, "--timeout")
     out_dir = (Path(out) if out is not None else default_out_dir()).resolve()
     registry = open_registry(out_dir, create=False)
     original = registry.get(run_id)
@@ -278,8 +284,8 @@ def rerun(
     bad = [c for c in checks if not c.ok]
     if bad:
         raise InputError(
-            f"refusing to rerun {original.run_id}: {len(bad)} input(s) no longer match the record, nothing was run:\n  "
-            + "\n  ".join(c.problem() for c in bad)
+            f"refusing to rerun {original.run_id}: {len(bad)} input(s) no longer match the record, nothing was run:",
+            details=[c.problem() for c in bad],
         )
     cwd = Path(original.cwd) if original.cwd and Path(original.cwd).is_dir() else Path.cwd()
     result = run(

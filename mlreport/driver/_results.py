@@ -153,6 +153,8 @@ class RunResult:
     run_dir: Path
     report_path: Path
     manifest: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: The findings grouped into incidents, worst first (``mlreport.story``); empty for a failed run.
+    incidents: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @classmethod
     def from_manifest(cls, manifest: Mapping[str, Any], run_dir: Path) -> RunResult:
@@ -171,6 +173,7 @@ class RunResult:
             run_dir=run_dir,
             report_path=run_dir / "report.html",
             manifest=dict(manifest),
+            incidents=[dict(i) for i in manifest.get("incidents") or []],
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -186,6 +189,7 @@ class RunResult:
             "run_dir": str(self.run_dir),
             "counts": dict(self.counts),
             "findings": [finding.to_dict() for finding in self.findings],
+            "incidents": [dict(i) for i in self.incidents],
             "error": self.error.to_dict() if self.error is not None else None,
         }
 

@@ -28,6 +28,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -56,8 +57,9 @@ from ..record import (
     write_json_atomic,
     write_text_atomic,
 )
+from ..story import tell
 from ._execute import DEFAULT_CELL_TIMEOUT, DEFAULT_START_TIMEOUT, execute, prepare
-from ._params import declared_parameters, load_params_file, validate_parameters
+from ._params import check_domains, declared_parameters, load_params_file, validate_parameters
 from ._render import render_report
 from ._resources import analyses, default_out_dir, notebook_path
 from ._results import CellFailure, Failure, RunResult, read_summary
@@ -67,7 +69,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FAIL_ON", "EXIT_CODES", "BatchRef", "run", "record_failed_run", "prepare_notebook", "resolve_parameters",
-    "exit_code_for", "DemoResult", "demo",
+    "exit_code_for", "DemoResult", "demo", "check_seconds",
 ]
 
 FAIL_ON = ("warning", "incident", "never")
@@ -85,6 +87,13 @@ class BatchRef:
 
     batch_id: str
     job: str = ""
+
+
+def check_seconds(value: object, option: str) -> float:
+    """``value`` as seconds: a finite number above 0 (90.5 is fine), or an InputError naming ``option``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise InputError(f"{option} {value!r}: expected a finite number of seconds above 0, such as 90.5")
+    return float(value)
 
 
 def exit_code_for(status: str, fail_on: str, failure: Failure | None = None) -> int:
@@ -111,6 +120,7 @@ def resolve_parameters(
     # notebook and run.json then say exactly what produced the report.
     effective = {name: parameter.default for name, parameter in declared.items()}
     effective.update(validated)
+    check_domains(analysis, effective)
     return notebook, effective
 
 
@@ -176,7 +186,7 @@ def _new_manifest(
 
 
 #: What run.json takes from the published summary as it is.
-_FROM_SUMMARY = ("counts", "findings", "inputs", "thresholds", "methods", "metrics", "data_period")
+_FROM_SUMMARY = ("counts", "findings", "incidents", "inputs", "thresholds", "methods", "metrics", "data_period")
 
 _NO_SUMMARY = Failure(
     "no summary",
@@ -191,6 +201,9 @@ def _complete(
 ) -> RunResult:
     """Render, write run.json, commit the folder and record it: the common end of every run."""
     analysis, run_id = manifest["analysis"], manifest["run_id"]
+    if summary is not None and not summary.incidents:
+        # A notebook that did not tell its story (custom or older) still gets incidents and a headline naming them.
+        summary = tell(summary)
     try:
         model = (summary.model if summary and summary.model else "") or str(parameters.get("model") or "") or "default"
         if failure is None and summary is not None:
@@ -313,8 +326,8 @@ def run(
     """
     if fail_on not in FAIL_ON:
         raise InputError(f"--fail-on {fail_on!r}: expected one of {', '.join(FAIL_ON)}")
-    if not timeout or timeout <= 0:
-        raise InputError(f"--timeout {timeout!r}: expected a positive number of seconds")
+    timeout = check_seconds(timeout, "--timeout")
+    start_timeout = check_seconds(start_timeout, "--start-timeout")
     notebook, parameters = resolve_parameters(analysis, params, params_file)
     out_dir = (Path(out) if out is not None else default_out_dir()).resolve()
     work_dir = Path(cwd).resolve() if cwd is not None else Path.cwd()
@@ -428,6 +441,7 @@ def demo(
     Each run is :func:`run` with ``fail_on="never"``; ``on_start(analysis)``
     and ``on_result(result)`` are called around each (the CLI prints there).
     """
+    timeout = check_seconds(timeout, "--timeout")
     out_dir = Path(out) if out is not None else default_out_dir()
     results = []
     for name in analyses():

@@ -214,6 +214,11 @@ class _Context:
     def limit(self, check: str, column: str | None, key: str) -> Any:
         return _limit(self.thresholds, check, column, key)
 
+    def alphas(self, check: str, column: str | None) -> tuple[float, float]:
+        """The significance levels of a warning and of an incident (never looser than the warning's)."""
+        alpha = float(self.limit(check, column, "alpha"))
+        return alpha, min(alpha, float(self.limit(check, column, "incident_alpha")))
+
     def columns_of(self, *kinds: str) -> list[str]:
         return [c for c in self.checked if self.kinds[c] in kinds]
 

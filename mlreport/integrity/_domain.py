@@ -5,11 +5,15 @@
 ``constant_columns``  a column that varied in the reference is constant now
 
 Out-of-range and new-category shares have no reference share to compare with;
-they are tested against the rate expected if current rows came from the
-reference distribution: ``2 / (n + 1)`` for falling outside the range of ``n``
-reference values, and the Good-Turing unseen mass ``singletons / n`` (at
-least ``1 / (n + 1)``) for an unseen category. So an id-like column whose
-values are all new is not flagged.
+they are tested against what current rows drawn from the reference
+distribution would give. Out of range: the exact permutation distribution of
+the number of current values outside the range of ``n`` reference values
+(mean ``2 m / (n + 1)``): the reference's extremes are themselves random, so a
+binomial test at the mean rate ``2 / (n + 1)`` rejected far too often on
+skewed and bounded columns at 500 rows. New categories: the Good-Turing unseen
+mass ``singletons / n`` (at least ``1 / (n + 1)``) with the uncertainty of
+that estimate (Esty 1983), a beta-binomial tail. So an id-like column whose
+values are all new is not flagged, nor a long tail of rare levels.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import pandas as pd
 from ..findings import Finding, worst
 from ._context import SECTION, CheckResult, _Context, _result, _top_numeric, column_check
 from ._onset import _onset
-from ._stats import _binomial_pvalue, _bonferroni, _grade
+from ._stats import _bonferroni, _grade, _outside_range_pvalue, _unseen_pvalue
 from ._text import _listing, _pct, _since, _value_text
 from ._thresholds import methods
 
@@ -52,10 +56,10 @@ def _out_of_range(ctx: _Context) -> CheckResult:
         below, above = int(below_mask.sum()), int(above_mask.sum())
         expected = 2.0 / (len(ref_values) + 1)
         share = (below + above) / n if n else float("nan")
-        p_value = float(_bonferroni(_binomial_pvalue(below + above, n, expected), len(checked)))
+        p_value = float(_bonferroni(_outside_range_pvalue(below + above, len(ref_values), n), len(checked)))
         warn, inc = (ctx.limit("out_of_range", column, k) for k in ("warning_pp", "incident_pp"))
         severity = _grade(share * 100 if n else float("nan"), p_value, warn, inc,
-                          ctx.limit("out_of_range", column, "alpha"))
+                          *ctx.alphas("out_of_range", column))
         rows.append({"column": column, "reference_min": low, "reference_max": high,
                      "below_range_share": below / n if n else np.nan,
                      "above_range_share": above / n if n else np.nan,
@@ -112,23 +116,23 @@ def _categories(ctx: _Context) -> CheckResult:
     for column in checked:
         ref_counts, cur_counts = ctx.counts(column, "ref"), ctx.counts(column, "cur")
         n_ref, n_cur = float(ref_counts.sum()), float(cur_counts.sum())
-        alpha = ctx.limit("new_category", column, "alpha")
         # New categories: tested against the Good-Turing unseen mass of the reference.
         is_new = ~_isin(cur_counts.index, ref_counts.index)
         new_counts = cur_counts[is_new]
         new_rows = float(new_counts.sum())
         new_share = new_rows / n_cur if n_cur else float("nan")
-        singletons = float((ref_counts == 1).sum())
-        unseen = max(singletons / n_ref, 1.0 / (n_ref + 1)) if n_ref else 1.0
-        new_p = float(_bonferroni(_binomial_pvalue(new_rows, n_cur, unseen), len(checked)))
+        singletons, doubletons = float((ref_counts == 1).sum()), float((ref_counts == 2).sum())
+        new_p = float(_bonferroni(_unseen_pvalue(new_rows, n_cur, n_ref, singletons, doubletons)[0],
+                                  len(checked)))
         warn, inc = (ctx.limit("new_category", column, k) for k in ("warning_pp", "incident_pp"))
-        new_severity = _grade(new_share * 100 if n_cur else float("nan"), new_p, warn, inc, alpha)
+        new_severity = _grade(new_share * 100 if n_cur else float("nan"), new_p, warn, inc,
+                              *ctx.alphas("new_category", column))
         new_examples = [f"{_value_text(v)} ({_pct(c / n_cur)})"
                         for v, c in new_counts.head(limit).items()]
         # Vanished categories: absent now although the reference made them likely.
         vanished_severity, vanished, vanished_share = "ok", pd.Series(dtype=np.float64), 0.0
         if n_cur and len(ref_counts):  # a reference without categories has none to lose
-            v_alpha = ctx.limit("vanished_category", column, "alpha")
+            v_alpha = ctx.alphas("vanished_category", column)[1]
             # P(no current row | reference share p) = (1 - p)^n, Bonferroni over the
             # reference categories of every categorical column. Only categories
             # common enough to pass are looked up (ref_counts is sorted).
@@ -210,7 +214,7 @@ def _constants(ctx: _Context) -> CheckResult:
             # P(n draws from the reference all equal) <= p_max^(n-1).
             bound = float(np.exp((n_cur - 1) * np.log(ref_modal))) if ref_modal > 0 else 0.0
             bound = float(_bonferroni(bound, len(checked)))
-            if bound < ctx.limit("constant", column, "alpha"):
+            if bound < ctx.alphas("constant", column)[1]:
                 severity = "incident"
         rows.append({"column": column, "reference_constant": bool(ref_constant),
                      "current_constant": bool(cur_constant),
@@ -222,7 +226,7 @@ def _constants(ctx: _Context) -> CheckResult:
                 "constant", column, severity,
                 f"{column}: constant in the current data: all {n_cur:,} non-null values are "
                 f"{_value_text(cur_value)} (reference: most common value {_pct(ref_modal)})",
-                value=100.0, threshold=ctx.limit("constant", column, "alpha"), method=method,
+                value=100.0, threshold=ctx.alphas("constant", column)[1], method=method,
                 section=SECTION, period=ctx.labels[0] if ctx.labels else None))
     return _result(rows, _CONSTANT_COLUMNS, findings, [])
 

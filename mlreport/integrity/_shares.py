@@ -45,11 +45,11 @@ def _missing(ctx: _Context) -> CheckResult:
         share_ref = k_ref[i] / ctx.n_ref if ctx.n_ref else float("nan")
         share_cur = k_cur[i] / ctx.n_cur if ctx.n_cur else float("nan")
         change = (share_cur - share_ref) * 100
-        alpha = ctx.limit("missing", column, "alpha")
+        alpha, incident_alpha = ctx.alphas("missing", column)
         warn, inc = (ctx.limit("missing", column, k) for k in ("warning_pp", "incident_pp"))
-        severity = _grade(change, p_values[i], warn, inc, alpha)
+        severity = _grade(change, p_values[i], warn, inc, alpha, incident_alpha)
         all_null = ctx.n_cur > 0 and k_cur[i] == ctx.n_cur and share_ref < 1
-        if all_null and p_values[i] < alpha:
+        if all_null and p_values[i] < incident_alpha:
             severity = "incident"
         rows.append({"column": column, "reference_missing_share": share_ref,
                      "current_missing_share": share_cur, "missing_change_pp": change,
@@ -150,12 +150,12 @@ def _sentinels(ctx: _Context) -> CheckResult:
         tests = max(len(candidates), distinct)
         p_values = _bonferroni(increase_pvalue(k_ref, n_ref, k_cur, n_cur)[0],
                                tests * len(checked))
-        alpha = ctx.limit("sentinel", column, "alpha")
+        alpha, incident_alpha = ctx.alphas("sentinel", column)
         warn, inc, ratio = (ctx.limit("sentinel", column, k)
                             for k in ("warning_pp", "incident_pp", "min_ratio"))
         change = (share_cur - share_ref) * 100
         severities = [
-            _grade(change[i], p_values[i], warn, inc, alpha)
+            _grade(change[i], p_values[i], warn, inc, alpha, incident_alpha)
             if n_cur and share_cur[i] >= ratio * share_ref[i] else "ok"
             for i in range(len(candidates))
         ]
@@ -215,11 +215,11 @@ def _non_finite(ctx: _Context) -> CheckResult:
         share_ref = k_ref / ctx.n_ref if ctx.n_ref else float("nan")
         share_cur = k_cur / ctx.n_cur if ctx.n_cur else float("nan")
         inc = ctx.limit("non_finite", column, "incident_pp")
-        alpha = ctx.limit("non_finite", column, "alpha")
+        alpha, incident_alpha = ctx.alphas("non_finite", column)
         severity = "ok"
         if k_cur > 0 and (k_ref == 0 or p_value < alpha):
             severity = "warning"
-        if k_cur > 0 and p_value < alpha and (share_cur - share_ref) * 100 >= inc:
+        if k_cur > 0 and p_value < incident_alpha and (share_cur - share_ref) * 100 >= inc:
             severity = "incident"
         rows.append({"column": column, "reference_non_finite_share": share_ref,
                      "current_non_finite_share": share_cur, "current_positive_inf": pos,
@@ -245,9 +245,9 @@ missing_change = column_check(
     _missing, "missing_change",
     """Share of null rows per column, reference against current.
 
-    Warning when the share rose by >= 1 pp and significantly, incident when it
-    rose by >= 5 pp and significantly, or the column is entirely null now (and
-    significantly so). This catches a column 10% newly null whose non-null
+    Warning when the share rose by >= 1 pp and significantly (at ``alpha``),
+    incident when it rose by >= 5 pp and significantly (at ``incident_alpha``),
+    or the column is entirely null now (and significantly so). This catches a column 10% newly null whose non-null
     values are unchanged, which distribution checks cannot see.
     """,
 )

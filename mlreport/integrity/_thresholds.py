@@ -23,9 +23,12 @@ from ..errors import ParameterError
 __all__ = ["DEFAULT_THRESHOLDS", "merge_thresholds", "methods"]
 
 DEFAULT_THRESHOLDS: dict[str, Any] = {
-    "version": "integrity-1",
-    # One-sided significance level of every test; a check or column may override it.
+    "version": "integrity-2",
+    # One-sided significance level of every test for a warning, and for an incident
+    # (never looser than alpha); a check or column may override them. A drift report
+    # sets both from its false-alarm budget.
     "alpha": 0.001,
+    "incident_alpha": 0.001,
     # Below this many current rows the tests have little power: a warning says so.
     "min_rows": 30,
     # Longest list of categories or ids quoted in a message or table cell.
@@ -33,9 +36,12 @@ DEFAULT_THRESHOLDS: dict[str, Any] = {
     "missing": {"warning_pp": 1.0, "incident_pp": 5.0},
     # A spike also needs the share to grow by min_ratio, so that a common value
     # growing with ordinary drift (40% -> 48%) is left to the drift checks.
+    # Incident at 3 pp: a default or sentinel silently written on 3% of rows is an
+    # integration fault worth acting on, and a 5% default must reach it at any size
+    # (at 2,000 rows its share reads 5% +- 0.5 pp).
     "sentinel": {
         "warning_pp": 2.0,
-        "incident_pp": 5.0,
+        "incident_pp": 3.0,
         "min_ratio": 1.5,
         "top_values": 5,
         "values": [0, -1, -9, -99, -999, -9999, 99, 999, 9999, 99999, 999999, 9999999],
@@ -59,7 +65,7 @@ DEFAULT_THRESHOLDS: dict[str, Any] = {
 }
 
 _CHECKS = tuple(k for k, v in DEFAULT_THRESHOLDS.items() if isinstance(v, dict) and k != "columns")
-_SCALARS = ("alpha", "min_rows", "max_listed")
+_SCALARS = ("alpha", "incident_alpha", "min_rows", "max_listed")
 
 
 def merge_thresholds(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -96,7 +102,7 @@ def merge_thresholds(overrides: Mapping[str, Any] | None = None) -> dict[str, An
                     if check not in _CHECKS:
                         raise ParameterError(f"{where}: unknown check; expected one of "
                                              f"{', '.join(_CHECKS)}", name="thresholds")
-                    template = {**DEFAULT_THRESHOLDS[check], "alpha": 0.0}
+                    template = {**DEFAULT_THRESHOLDS[check], "alpha": 0.0, "incident_alpha": 0.0}
                     _merge_check(target.setdefault(check, {}), limits, where, template)
         else:
             raise ParameterError(f"thresholds: unknown key {key!r}; expected version, "
@@ -109,7 +115,7 @@ def merge_thresholds(overrides: Mapping[str, Any] | None = None) -> dict[str, An
 
 def _merge_check(target: dict[str, Any], limits: Any, where: str,
                  template: Mapping[str, Any] | None = None) -> None:
-    template = template if template is not None else {**target, "alpha": 0.0}
+    template = template if template is not None else {**target, "alpha": 0.0, "incident_alpha": 0.0}
     if not isinstance(limits, Mapping):
         raise ParameterError(f"{where} must be a dict of threshold -> value", name="thresholds")
     for name, value in limits.items():
@@ -146,8 +152,10 @@ def methods(thresholds: Mapping[str, Any] | None = None) -> dict[str, str]:
     """One convention string per check, with the thresholds in force."""
     t = merge_thresholds(None) if thresholds is None else thresholds
     a = t["alpha"]
+    ai = min(a, t.get("incident_alpha", a))
+    levels = f"alpha {a:g}" if ai == a else f"alpha {a:g} for a warning, {ai:g} for an incident"
     test = (f"one-sided two-proportion z-test (pooled), Fisher exact when an expected "
-            f"count < 5; Bonferroni over the columns checked; alpha {a:g}")
+            f"count < 5; Bonferroni over the columns checked; {levels}")
     m, s, o = t["missing"], t["sentinel"], t["out_of_range"]
     nc, vc, nf = t["new_category"], t["vanished_category"], t["non_finite"]
     fr, rp = t["freshness"], t["rows_per_period"]
@@ -164,38 +172,44 @@ def methods(thresholds: Mapping[str, Any] | None = None) -> dict[str, str]:
                     f"{s['min_ratio']:g} x reference; warning "
                     f">= {s['warning_pp']:g} pp, incident >= {s['incident_pp']:g} pp",
         "out_of_range": "share of non-null finite current values below the reference minimum or "
-                        "above its maximum; one-sided binomial test against 2/(n+1), the rate "
-                        "expected for exchangeable data, Bonferroni over the columns checked, "
-                        f"alpha {a:g}; warning >= "
+                        "above its maximum; exact one-sided permutation test: with n reference and m "
+                        "current values exchangeable, P(K >= k) = ((k+1) C(n+m-1-k, n-1) + "
+                        "C(n+m-1-k, n)) / C(n+m, n) (mean 2m/(n+1)), Bonferroni over the columns "
+                        f"checked, {levels}; warning >= "
                         f"{o['warning_pp']:g} pp, incident >= {o['incident_pp']:g} pp",
         "new_category": "share of non-null current values in categories absent from the "
-                        "reference; one-sided binomial test against the Good-Turing unseen mass "
-                        "max(singletons/n, 1/(n+1)), Bonferroni over the columns checked, "
-                        f"alpha {a:g}; warning >= "
+                        "reference; one-sided z-test against the Good-Turing unseen mass "
+                        "U = max(N1/n, 1/(n+1)) (N1 singletons, N2 doubletons of n reference values), "
+                        "variance m U (1-U) + m^2 (N1 + 2 N2 - N1^2/n) / n^2 (Esty 1983), "
+                        f"Bonferroni over the columns checked, {levels}; warning >= "
                         f"{nc['warning_pp']:g} pp, incident >= {nc['incident_pp']:g} pp",
         "vanished_category": "reference categories with no current row, significant when "
-                             f"(1 - p)^n < alpha {a:g} / (categories x columns); graded on "
+                             f"(1 - p)^n < alpha {ai:g} / (categories x columns); graded on "
                              "their summed reference share: "
                              f"warning >= {vc['warning_pp']:g} pp, incident >= "
                              f"{vc['incident_pp']:g} pp",
         "constant": "a column with one distinct non-null value in current and more in the "
                     "reference; incident when the chance of that under the reference, bounded "
-                    f"by p_max^(n-1) x columns, is below alpha {a:g}",
+                    f"by p_max^(n-1) x columns, is below alpha {ai:g}",
         "non_finite": f"share of +/-inf in numeric columns; warning when the reference had none, "
                       f"incident >= {nf['incident_pp']:g} pp and significant ({test})",
         "duplicate_ids": "rows repeating an earlier id in the same window; incident when the "
                          "reference had none or the share rose significantly "
                          f"({test}), warning when the reference had the same rate",
-        "freshness": "lag of the latest current timestamp behind the expected end, in periods; "
-                     "significant when exp(-rate x lag) < alpha at the reference's rows per "
-                     f"unit time; warning >= {fr['warning_periods']:g}, incident >= "
-                     f"{fr['incident_periods']:g} periods",
+        "freshness": "lag of the latest current timestamp behind the expected end of the window (judged "
+                     "only when that end is declared), in periods; significant when exp(-rate x lag) "
+                     f"< alpha at the reference's rows per unit time ({levels}); warning >= "
+                     f"{fr['warning_periods']:g}, incident >= {fr['incident_periods']:g} periods",
         "rows_per_period": "current rows per period against the reference median for the same "
                            "weekday (daily periods) or hour of day (hourly), else the overall "
                            "median; edge periods of the reference excluded, a period shared with "
-                           "the reference window not graded; one-sided Poisson test, "
-                           "Bonferroni over the periods graded, alpha "
-                           f"{a:g}; warning on a drop >= {rp['warning_drop']:.0%}, incident >= "
+                           "the reference window not graded; the window's first and last period "
+                           "expected on the share of a typical period's rows they cover (by the "
+                           "reference rows' position within their periods), not graded below "
+                           "half; one-sided test on the negative binomial predictive of a Poisson "
+                           "count whose typical rate is the median of k reference periods (worth "
+                           "2k/pi of them; Jeffreys prior), Bonferroni over the periods graded, "
+                           f"{levels}; warning on a drop >= {rp['warning_drop']:.0%}, incident >= "
                            f"{rp['incident_drop']:.0%}; surge >= +{rp['surge']:.0%} warning",
         "onset": "first period of the most likely single step in the rate (Bernoulli "
                  "likelihood over current periods, reference rows counted as before the step)",

@@ -4,25 +4,52 @@ Built bottom up, each module importing only those above it in this list:
 ``_store`` (run folders, atomic writes, locks, held signals), ``_registry``
 (the SQLite registry) and ``_audit`` (the hash-chained trail), ``_ledger``
 (keeps folders, trail and registry in step: recording, importing, pruning),
-``_verify`` (rechecks them against each other) and ``_index`` (the index page).
+``_verify`` (rechecks them against each other, read-only) and ``_index``
+(the index page). ``rebuild_registry`` rebuilds the registry from the run
+folders and the audit trail, only when asked (``mlreport registry rebuild``).
 """
 
 from __future__ import annotations
 
 from ._audit import (
     AUDIT_FILE,
+    AUDIT_KEY_ENV,
     AUDITED_FILES,
+    EVENT_KEYS,
     GENESIS,
     LogLine,
     append,
+    audit_key,
     canonical_json,
+    check_entry,
     entry_hash,
+    entry_mac,
     file_hashes,
+    key_id,
+    legacy_canonical_json,
     read_log,
 )
-from ._index import STRIP_RUNS, TREND_RUNS, index_html, sparkline_svg, trend_series, write_index
+from ._index import (
+    STRIP_RUNS,
+    TREND_RUNS,
+    home_models,
+    index_html,
+    sparkline_svg,
+    status_words,
+    trend_series,
+    write_index,
+)
 from ._inputs import InputCheck, InputReview, is_regenerated, is_written, recheck_inputs
-from ._ledger import STALE_STAGING_S, PruneResult, open_registry, prune, record_run
+from ._ledger import (
+    STALE_STAGING_S,
+    PruneResult,
+    RebuildResult,
+    open_registry,
+    prune,
+    read_registry,
+    rebuild_registry,
+    record_run,
+)
 from ._registry import (
     BUSY_TIMEOUT_MS,
     REGISTRY_FILE,
@@ -39,7 +66,9 @@ from ._store import (
     deferred_signals,
     discard,
     identity,
+    is_live,
     list_runs,
+    live_lock_path,
     locked,
     make_out_dir,
     new_run_id,
@@ -50,7 +79,7 @@ from ._store import (
     write_json_atomic,
     write_text_atomic,
 )
-from ._verify import IN_FLIGHT_S, Problem, VerifyReport, verify
+from ._verify import IN_FLIGHT_S, Problem, VerifyReport, parse_anchor, verify
 
 __all__ = [
     "InputCheck",
@@ -61,8 +90,15 @@ __all__ = [
     "AUDIT_FILE",
     "AUDITED_FILES",
     "GENESIS",
+    "AUDIT_KEY_ENV",
+    "EVENT_KEYS",
     "canonical_json",
+    "legacy_canonical_json",
     "entry_hash",
+    "check_entry",
+    "audit_key",
+    "key_id",
+    "entry_mac",
     "file_hashes",
     "append",
     "read_log",
@@ -70,6 +106,7 @@ __all__ = [
     "Problem",
     "VerifyReport",
     "verify",
+    "parse_anchor",
     "IN_FLIGHT_S",
     "REGISTRY_FILE",
     "SCHEMA_VERSION",
@@ -95,14 +132,21 @@ __all__ = [
     "identity",
     "locked",
     "deferred_signals",
+    "is_live",
+    "live_lock_path",
     "open_registry",
+    "read_registry",
     "record_run",
+    "rebuild_registry",
+    "RebuildResult",
     "PruneResult",
     "prune",
     "STALE_STAGING_S",
     "index_html",
     "sparkline_svg",
     "trend_series",
+    "status_words",
+    "home_models",
     "STRIP_RUNS",
     "TREND_RUNS",
 ]

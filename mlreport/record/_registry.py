@@ -23,6 +23,12 @@ system: do not put the outputs folder on NFS or SMB.
 
 The schema is versioned in the ``meta`` table (``schema_version``); a newer
 database than this code understands is refused rather than misread.
+
+The registry is an index of the record, not the record itself: everything in
+it can be rebuilt from the run folders and the audit trail
+(:func:`mlreport.record.rebuild_registry`), and it is rebuilt only when asked.
+A registry found missing or emptied where runs were already recorded is never
+silently recreated (that would start a second history beside the first).
 """
 
 from __future__ import annotations
@@ -31,13 +37,16 @@ import contextlib
 import datetime as dt
 import json
 import math
+import os
 import sqlite3
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, OutputError
+from ..terminal import neutralise
 
 __all__ = [
     "REGISTRY_FILE",
@@ -343,39 +352,77 @@ def record_from_manifest(
 class Registry:
     """The run registry of one outputs folder; see the module docstring.
 
-    Opening creates the database (and its schema) when missing; ``legacy``
-    is then called, inside the creating transaction (other processes wait),
-    to return records of runs written before the registry existed. Every
-    method opens its own short-lived connection.
+    Two ways to open it:
+
+    - for writing (the default: runs, batches, prune): a missing or empty
+      database is created only when ``may_create`` (called inside the creating
+      transaction, other processes waiting) returns no objection; then the
+      registry is checked usable at once, so that a read-only, locked or
+      damaged registry stops a run before it starts (an
+      :class:`~mlreport.errors.InputError` naming the file and the way out);
+    - read-only (``readonly=True``: history, show, verify): nothing is created,
+      migrated or written; a registry without its tables is an error, never
+      a fresh schema. SQLite may create its ``-wal`` and ``-shm`` coordination
+      files beside a WAL database; the database itself is not changed.
+
+    Every method opens its own short-lived connection.
     """
 
     def __init__(
-        self, out_dir: Path, *, create: bool = True, legacy: Callable[[], Iterable[RunRecord]] | None = None
+        self, out_dir: Path, *, create: bool = True, readonly: bool = False,
+        may_create: Callable[[], str | None] | None = None, path: Path | None = None,
     ) -> None:
         self.out_dir = Path(out_dir)
-        self.path = self.out_dir / REGISTRY_FILE
-        if not create and not self.path.exists():
+        self.path = Path(path) if path is not None else self.out_dir / REGISTRY_FILE
+        self.readonly = readonly
+        if (readonly or not create) and not self.path.exists():
             raise InputError(f"{self.path}: no run registry here; run something first or check --out")
-        self.out_dir.mkdir(parents=True, exist_ok=True)
         #: True when this open created the database.
         self.created = False
-        self._ensure_schema(legacy)
+        if readonly:
+            self._check_readable()
+            return
+        if not self.path.exists() and may_create is not None:
+            objection = may_create()  # before connecting, which would leave an empty file behind
+            if objection:
+                raise InputError(objection)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._ensure_schema(may_create)
+            self._probe_write()
+        except OutputError as exc:
+            raise InputError(
+                f"{self.path}: the run registry cannot be used for writing ({exc}); nothing was run. Check its "
+                "permissions and disk, or move it aside and run `mlreport registry rebuild`"
+            ) from None
 
     # -- connections -----------------------------------------------------------------------------
 
+    def _uri(self) -> str:
+        """A read-only URI; ``immutable`` where the folder is read-only (nobody can be writing there)."""
+        quoted = urllib.parse.quote(str(self.path.resolve()))
+        writable_folder = os.access(self.path.parent, os.W_OK)
+        return f"file:{quoted}?mode=ro" + ("" if writable_folder else "&immutable=1")
+
     @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _connect(self, *, peek: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection; read-only, setting nothing, when opened read-only or to ``peek`` before writing."""
+        readonly = self.readonly or peek
         try:
-            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            if readonly:
+                conn = sqlite3.connect(self._uri(), uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            else:
+                conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         except sqlite3.Error as exc:
             raise OutputError(f"{self.path}: cannot open the run registry: {exc}") from None
         try:
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            # FULL: a committed row survives a power cut (audit-grade, one fsync per run).
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("PRAGMA foreign_keys = ON")
+            if not readonly:
+                conn.execute("PRAGMA journal_mode = WAL")
+                # FULL: a committed row survives a power cut (audit-grade, one fsync per run).
+                conn.execute("PRAGMA synchronous = FULL")
+                conn.execute("PRAGMA foreign_keys = ON")
             yield conn
         except sqlite3.Error as exc:
             raise OutputError(f"{self.path}: run registry error: {exc}") from None
@@ -383,8 +430,18 @@ class Registry:
             conn.close()
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One short write transaction, its lock taken up front (BEGIN IMMEDIATE)."""
+    def _write(self, *, creating: bool = False) -> Iterator[sqlite3.Connection]:
+        """One short write transaction, its lock taken up front (BEGIN IMMEDIATE).
+
+        Unless ``creating`` the schema, the file is checked first, read-only, to
+        still be a registry of this schema: one emptied, replaced or deleted
+        since it was opened (during a run) is never written to, which would
+        leave a half-made file or recreate it silently.
+        """
+        if self.readonly:
+            raise OutputError(f"{self.path}: opened read-only; this command does not write the registry")
+        if not creating:
+            self._still_a_registry()
         with self._connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -401,19 +458,52 @@ class Registry:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         return int(row["value"]) if row else 0
 
-    def _ensure_schema(self, legacy: Callable[[], Iterable[RunRecord]] | None) -> None:
-        # Read first: an up-to-date registry is opened without taking the write lock.
-        with self._connect() as conn:
-            if self._version(conn) == SCHEMA_VERSION:
+    def _check_readable(self) -> None:
+        """A read-only open: the file must be a registry of a schema this code reads."""
+        try:
+            with self._connect() as conn:
+                version = self._version(conn)
+                if version:
+                    conn.execute("SELECT COUNT(*) FROM runs").fetchone()
+        except OutputError as exc:
+            raise InputError(
+                f"{self.path}: the run registry is damaged or unreadable ({exc}); `mlreport verify` says what the "
+                "audit trail still holds and `mlreport registry rebuild` rebuilds it"
+            ) from None
+        if version == 0:
+            raise InputError(
+                f"{self.path}: the run registry holds no tables (emptied or damaged); `mlreport registry rebuild` "
+                "rebuilds it from the run folders and the audit trail"
+            )
+        if version > SCHEMA_VERSION:
+            raise InputError(self._newer(version))
+
+    def _newer(self, version: int) -> str:
+        return (f"{self.path}: the run registry has schema version {version}, newer than this mlreport "
+                f"understands ({SCHEMA_VERSION}); upgrade mlreport")
+
+    def _ensure_schema(self, may_create: Callable[[], str | None] | None) -> None:
+        # Peek first, read-only: an up-to-date registry is opened without the write lock, and a damaged,
+        # emptied or newer one is refused before anything (even the journal mode) is written to it.
+        with self._connect(peek=self.path.exists()) as conn:
+            version = self._version(conn)
+            if version == SCHEMA_VERSION:
+                conn.execute("SELECT COUNT(*) FROM runs").fetchone()  # a damaged file fails here, before a run
                 return
-        with self._write() as conn:
+        if version > SCHEMA_VERSION:
+            raise InputError(self._newer(version))
+        if version == 0 and may_create is not None:
+            objection = may_create()
+            if objection:
+                raise InputError(objection)
+        with self._write(creating=True) as conn:
             version = self._version(conn)  # again, under the lock: another process may have created it
             if version > SCHEMA_VERSION:
-                raise OutputError(
-                    f"{self.path}: the run registry has schema version {version}, newer than this mlreport "
-                    f"understands ({SCHEMA_VERSION}); upgrade mlreport"
-                )
+                raise InputError(self._newer(version))
             if version == 0:
+                objection = may_create() if may_create is not None else None
+                if objection:
+                    raise InputError(objection)
                 for statement in _SCHEMA_V1.split(";"):
                     if statement.strip():
                         conn.execute(statement)
@@ -422,8 +512,6 @@ class Registry:
                 )
                 conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', ?)", (_utc_now(),))
                 self.created = True
-                for record in (legacy() if legacy else ()):
-                    self._insert(conn, record)
                 return
             while version < SCHEMA_VERSION:
                 for statement in _MIGRATIONS[version].split(";"):
@@ -431,6 +519,47 @@ class Registry:
                         conn.execute(statement)
                 version += 1
                 conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
+
+    def _still_a_registry(self) -> None:
+        problem = None
+        if not self.path.exists():
+            problem = "it was deleted"
+        else:
+            try:
+                with self._connect(peek=True) as conn:
+                    version = self._version(conn)
+            except OutputError as exc:
+                problem = f"it cannot be read ({exc})"
+            else:
+                if version == 0:
+                    problem = "it holds no tables (emptied or replaced)"
+                elif version != SCHEMA_VERSION:
+                    problem = f"its schema is now version {version}, not {SCHEMA_VERSION}"
+        if problem:
+            raise OutputError(
+                f"{self.path}: the run registry changed after it was opened: {problem}; nothing was written to it. "
+                "What the audit trail recorded stays in place: `mlreport registry rebuild --out "
+                f"{self.out_dir}` rebuilds the registry from it and the run folders"
+            )
+
+    def _probe_write(self) -> None:
+        """Take the write lock and write a row, then roll back: a read-only file or folder fails here, not after a run.
+
+        (Taking the lock alone is not enough: SQLite opens a file it cannot
+        write read-only, and an empty transaction commits.)
+        """
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("UPDATE meta SET value = value WHERE key = 'schema_version'")
+            finally:
+                conn.execute("ROLLBACK")
+
+    def quick_check(self) -> list[str]:
+        """SQLite's ``PRAGMA quick_check``: an empty list when the file is sound, else what it found."""
+        with self._connect() as conn:
+            rows = [str(row[0]) for row in conn.execute("PRAGMA quick_check(20)")]
+        return [] if rows == ["ok"] else rows
 
     def schema_version(self) -> int:
         with self._connect() as conn:
@@ -610,67 +739,76 @@ def _seconds(value: float | None) -> str:
 
 
 def format_history(records: Sequence[RunRecord]) -> str:
-    """A plain-text table of runs, newest first, for a terminal or a log."""
+    """A plain-text table of runs, newest first, for a terminal or a log: one line per run.
+
+    Every cell is neutralised (:func:`mlreport.terminal.neutralise`): a model
+    name or headline from data cannot move the cursor or add a line.
+    """
     if not records:
         return "no runs match"
     header = ("run id", "started (UTC)", "model", "analysis", "status", "exit", "inc/warn", "seconds", "report")
     rows = [
-        (
+        tuple(neutralise(cell) for cell in (
             r.run_id, r.started_at or "", r.model, r.analysis, _WORDS.get(r.status, r.status.upper()),
             str(r.exit_code), f"{r.counts.get('incident', 0)}/{r.counts.get('warning', 0)}",
             _seconds(r.timings_s.get("total")), "(pruned)" if r.pruned else r.report_path,
-        )
+        ))
         for r in records
     ]
-    widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
              for row in (header, *rows)]
     return "\n".join(lines)
 
 
 def format_record(record: RunRecord, *, out_dir: Path | None = None) -> str:
-    """A run's registry record as readable text (``mlreport show``)."""
+    """A run's registry record as readable text (``mlreport show``): one line per field, input, finding and file.
+
+    Every value is neutralised (:func:`mlreport.terminal.neutralise`), so no
+    value from data or parameters can act on the terminal or add a line.
+    """
+    safe = neutralise
     report = "(pruned on " + str(record.pruned_at) + ")" if record.pruned else str(
         (out_dir / record.report_path) if out_dir is not None else record.report_path
     )
+    status = _WORDS.get(record.status, record.status.upper())
     lines = [
-        f"run        {record.run_id}",
-        f"status     {_WORDS.get(record.status, record.status.upper())} "
-        f"(exit code {record.exit_code}, fail-on {record.fail_on})",
-        f"headline   {record.headline}",
-        f"model      {record.model}",
-        f"analysis   {record.analysis}",
-        f"period     {record.data_period or '-'}",
-        f"started    {record.started_at}   finished {record.finished_at}",
-        "timings    " + ", ".join(f"{k} {_seconds(v)} s" for k, v in record.timings_s.items()),
+        f"run        {safe(record.run_id)}",
+        f"status     {safe(status)} (exit code {record.exit_code}, fail-on {safe(record.fail_on)})",
+        f"headline   {safe(record.headline)}",
+        f"model      {safe(record.model)}",
+        f"analysis   {safe(record.analysis)}",
+        f"period     {safe(record.data_period or '-')}",
+        f"started    {safe(record.started_at)}   finished {safe(record.finished_at)}",
+        "timings    " + ", ".join(f"{safe(k)} {_seconds(v)} s" for k, v in record.timings_s.items()),
         f"findings   {record.counts.get('incident', 0)} incident, {record.counts.get('warning', 0)} warning, "
         f"{record.counts.get('ok', 0)} ok",
-        f"by         {record.user}@{record.host} in {record.cwd or '-'}",
-        f"report     {report}",
-        f"parameters sha256 {record.parameters_sha256}",
-        f"reference  {record.reference_fingerprint or '-'}",
-        f"thresholds {record.thresholds_version or '-'}",
+        f"by         {safe(record.user)}@{safe(record.host)} in {safe(record.cwd or '-')}",
+        f"report     {safe(report)}",
+        f"parameters sha256 {safe(record.parameters_sha256)}",
+        f"reference  {safe(record.reference_fingerprint or '-')}",
+        f"thresholds {safe(record.thresholds_version or '-')}",
     ]
     if record.rerun_of:
-        lines.append(f"rerun of   {record.rerun_of}")
+        lines.append(f"rerun of   {safe(record.rerun_of)}")
     if record.batch_id:
-        lines.append(f"batch      {record.batch_id} job {record.job}")
+        lines.append(f"batch      {safe(record.batch_id)} job {safe(record.job)}")
     if record.error_kind:
-        lines.append(f"error      {record.error_kind}: {record.error_message}")
+        lines.append(f"error      {safe(record.error_kind)}: {safe(record.error_message)}")
     lines.append("inputs")
     for item in record.inputs or []:
-        lines.append(f"  {item.get('name', '')}: {item.get('path', '')} sha256 {item.get('sha256')} "
-                     f"({item.get('hash_of', 'file')}, {item.get('rows')} rows)")
+        lines.append(f"  {safe(item.get('name', ''))}: {safe(item.get('path', ''))} sha256 {safe(item.get('sha256'))} "
+                     f"({safe(item.get('hash_of', 'file'))}, {safe(item.get('rows'))} rows)")
     lines.append("parameters")
     for name, value in record.parameters.items():
-        lines.append(f"  {name} = {json.dumps(value)}")
+        lines.append(f"  {safe(name)} = {safe(json.dumps(value, ensure_ascii=False))}")
     worst = [f for f in record.findings if f.get("severity") in ("incident", "warning")]
     if worst:
         lines.append("findings")
         for item in worst[:30]:
-            lines.append(f"  {item.get('severity', ''):8} {item.get('check', '')} / {item.get('subject', '')}: "
-                         f"{item.get('message', '')}")
+            lines.append(f"  {safe(item.get('severity', '')):8} {safe(item.get('check', ''))} / "
+                         f"{safe(item.get('subject', ''))}: {safe(item.get('message', ''))}")
     lines.append("files (sha256 as recorded)")
     for name, digest in record.files.items():
-        lines.append(f"  {name:15} {digest or '-'}")
+        lines.append(f"  {safe(name):15} {safe(digest or '-')}")
     return "\n".join(lines)

@@ -7,13 +7,19 @@ timestamp plus random hex: concurrent runs never collide. ``index.html`` is
 rebuilt from the run registry under a file lock after each run
 (:mod:`mlreport.record`); the registry and the audit trail are kept in step
 with the folders by :mod:`mlreport.record`.
+
+A run in progress holds a lock, ``<out>/.tmp/<run id>.live``, from the moment
+its staging folder is made until it is committed or discarded: the operating
+system releases it when the process ends, however it ends (SIGKILL and power
+loss included), so :func:`is_live` tells a live run from a dead one's leftovers
+and ``prune`` never deletes the first. Locks are :mod:`filelock` locks (flock
+on POSIX, msvcrt locking on Windows): nothing here is POSIX-only.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import getpass
 import hashlib
 import json
@@ -30,6 +36,8 @@ from importlib import metadata
 from pathlib import Path
 from types import FrameType
 from typing import Any, TypeAlias
+
+from filelock import FileLock, Timeout
 
 from ..errors import InputError, OutputError
 
@@ -48,6 +56,8 @@ __all__ = [
     "identity",
     "locked",
     "deferred_signals",
+    "live_lock_path",
+    "is_live",
 ]
 
 _PACKAGES = (
@@ -93,23 +103,70 @@ def make_out_dir(out_dir: Path) -> None:
         raise InputError(f"output folder {out_dir} (--out or $MLREPORT_OUT): not writable by this user")
 
 
+#: The live locks this process holds, by staging folder (released at commit or discard).
+_LIVE: dict[Path, FileLock] = {}
+_LIVE_GUARD = threading.Lock()
+
+
+def live_lock_path(staging: Path) -> Path:
+    """The lock a run holds while its staging folder is in use: ``<out>/.tmp/<run id>.live``."""
+    return staging.with_name(staging.name + ".live")
+
+
 def staging_dir(out_dir: Path, run_id: str) -> Path:
-    """A fresh folder on the same file system as the outputs, for one run."""
+    """A fresh folder on the same file system as the outputs, for one run, held live until committed or discarded."""
+    path = out_dir / ".tmp" / run_id
+    lock = FileLock(str(live_lock_path(path)), timeout=0)
     try:
-        path = out_dir / ".tmp" / run_id
-        path.mkdir(parents=True, exist_ok=False)
-    except OSError as exc:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock.acquire()  # before the folder exists: prune never sees it unlocked
+        path.mkdir(exist_ok=False)
+    except (OSError, Timeout) as exc:
+        with contextlib.suppress(OSError):
+            lock.release()
         raise OutputError(f"cannot create a run folder under {out_dir}: {exc}") from None
+    with _LIVE_GUARD:
+        _LIVE[path] = lock
     return path
 
 
+def _release_live(staging: Path) -> None:
+    with _LIVE_GUARD:
+        lock = _LIVE.pop(staging, None)
+    if lock is not None:
+        with contextlib.suppress(OSError):
+            lock.release()
+        with contextlib.suppress(OSError):
+            live_lock_path(staging).unlink(missing_ok=True)
+
+
+def is_live(staging: Path) -> bool:
+    """True while a process holds the staging folder's live lock (a run in progress, in any process)."""
+    with _LIVE_GUARD:
+        if staging in _LIVE:
+            return True
+    lock_file = live_lock_path(staging)
+    if not lock_file.exists():
+        return False
+    probe = FileLock(str(lock_file), timeout=0)
+    try:
+        probe.acquire()
+    except Timeout:
+        return True
+    except OSError:
+        return True  # cannot tell (permissions): treat as live, never delete what may be running
+    probe.release()
+    return False
+
+
 def discard(path: Path) -> None:
-    """Remove a staging folder (after a failure or an interrupt)."""
+    """Remove a staging folder (after a failure or an interrupt) and release its live lock."""
     shutil.rmtree(path, ignore_errors=True)
+    _release_live(path)
 
 
 def commit_run(staging: Path, out_dir: Path, *, model: str, analysis: str, run_id: str) -> Path:
-    """Move a complete staging folder into place with one rename."""
+    """Move a complete staging folder into place with one rename; the run is no longer live."""
     final = out_dir / safe_name(model) / safe_name(analysis, fallback="analysis") / run_id
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -117,6 +174,7 @@ def commit_run(staging: Path, out_dir: Path, *, model: str, analysis: str, run_i
     except OSError as exc:
         discard(staging)
         raise OutputError(f"cannot move the run into {final}: {exc}") from None
+    _release_live(staging)
     return final
 
 
@@ -161,14 +219,10 @@ def identity() -> dict[str, str]:
 
 @contextlib.contextmanager
 def locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``path`` (created if missing) across processes."""
+    """Hold an exclusive lock on ``path`` (created if missing) across processes and threads, waiting for it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with FileLock(str(path)):
+        yield
 
 
 @contextlib.contextmanager

@@ -30,6 +30,8 @@ from ._distributions import (
     MIN_EXPECTED,
     PSI_EPS,
     PSI_METHOD,
+    PSI_SMOOTHED_METHOD,
+    PSI_SMOOTHING,
     TVD_METHOD,
     WASSERSTEIN_BINNED_METHOD,
     WASSERSTEIN_EXACT_METHOD,
@@ -73,8 +75,10 @@ from ._seasonal import (
 
 __all__ = [
     "PSI_EPS",
+    "PSI_SMOOTHING",
     "MIN_EXPECTED",
     "PSI_METHOD",
+    "PSI_SMOOTHED_METHOD",
     "JS_METHOD",
     "HELLINGER_METHOD",
     "TVD_METHOD",

@@ -10,8 +10,10 @@ Conventions, in one place:
 
 * proportions: ``p_i = c_i / n`` over the bins given (missing values are not a
   bin; callers drop them and report missingness separately);
-* PSI: empty bins floored, ``p_i = max(c_i / n, eps)`` with ``eps = 1e-4`` and
-  no renormalisation; ``PSI = sum_i (q_i - p_i) ln(q_i / p_i)`` (natural log);
+* PSI: ``PSI = sum_i (q_i - p_i) ln(q_i / p_i)`` (natural log), by default with
+  empty bins floored, ``p_i = max(c_i / n, eps)`` with ``eps = 1e-4`` and no
+  renormalisation, or with additive smoothing of the counts (``smoothing=a``),
+  ``p_i = (c_i + a) / (n + a k)``, as the drift analysis uses (``a = 0.5``);
 * Jensen-Shannon **distance**, log base 2, in [0, 1]; equals
   ``scipy.spatial.distance.jensenshannon(p, q, base=2)``;
 * Hellinger distance ``sqrt(1/2 * sum (sqrt p_i - sqrt q_i)^2)``, in [0, 1];
@@ -27,6 +29,7 @@ Conventions, in one place:
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -41,8 +44,10 @@ from ..errors import ParameterError
 
 __all__ = [
     "PSI_EPS",
+    "PSI_SMOOTHING",
     "MIN_EXPECTED",
     "PSI_METHOD",
+    "PSI_SMOOTHED_METHOD",
     "JS_METHOD",
     "HELLINGER_METHOD",
     "TVD_METHOD",
@@ -72,12 +77,20 @@ __all__ = [
 PSI_EPS = 1e-4
 """Floor of a bin's proportion in PSI (empty bins would make PSI infinite)."""
 
+PSI_SMOOTHING = 0.5
+"""Pseudo-count added to every bin of both count vectors by the smoothed PSI (Jeffreys' prior, Krichevsky-Trofimov)."""
+
 MIN_EXPECTED = 5.0
 """Chi-square cells with an expected count below this are pooled."""
 
 PSI_METHOD = (
     "PSI = sum (q - p) ln(q / p) over the bins, p_i = max(c_i / n, 1e-4) "
     "(empty bins floored, not renormalised)"
+)
+PSI_SMOOTHED_METHOD = (
+    "PSI = sum (q - p) ln(q / p) over the bins with additive smoothing of the counts, "
+    "p_i = (c_i + 0.5) / (n + 0.5 k) for k bins (and likewise q_i): an empty or rare bin, "
+    "such as a category new in the current data, weighs by its evidence instead of a floor"
 )
 JS_METHOD = "Jensen-Shannon distance, log base 2 (0..1), on the same bins"
 HELLINGER_METHOD = "Hellinger distance sqrt(1/2 sum (sqrt p - sqrt q)^2) (0..1), on the same bins"
@@ -181,34 +194,51 @@ def _proportion_pair(
 
 
 def psi_contributions(
-    reference: ArrayLike, current: ArrayLike, *, eps: float = PSI_EPS
+    reference: ArrayLike, current: ArrayLike, *, eps: float = PSI_EPS, smoothing: float | None = None
 ) -> npt.NDArray[np.float64]:
     """Per-bin terms ``(q_i - p_i) ln(q_i / p_i)`` of the PSI (each >= 0).
 
-    ``p_i = max(ref_i / n_ref, eps)`` and ``q_i = max(cur_i / n_cur, eps)``:
-    empty bins are floored at ``eps`` and the proportions are **not**
-    renormalised afterwards. All-NaN when either side has no counts.
+    Without ``smoothing``: ``p_i = max(ref_i / n_ref, eps)`` and ``q_i =
+    max(cur_i / n_cur, eps)``: empty bins are floored at ``eps`` and the
+    proportions are **not** renormalised afterwards. With ``smoothing = a > 0``:
+    additive (Lidstone) smoothing of the counts, ``p_i = (ref_i + a) / (n_ref +
+    a k)`` over ``k`` bins and likewise ``q_i``, so both sum to 1 and no floor is
+    needed (``a = 0.5``, :data:`PSI_SMOOTHING`, is Jeffreys' prior). All-NaN when
+    either side has no counts.
     """
-    if not eps > 0:
-        raise ParameterError(f"eps must be positive, got {eps!r}", name="eps")
-    p, q = _proportion_pair(reference, current)
-    if np.isnan(p).any() or np.isnan(q).any():
-        return np.full(p.shape, np.nan)
-    p = np.maximum(p, eps)
-    q = np.maximum(q, eps)
+    if smoothing is None:
+        if not eps > 0:
+            raise ParameterError(f"eps must be positive, got {eps!r}", name="eps")
+        p, q = _proportion_pair(reference, current)
+        if np.isnan(p).any() or np.isnan(q).any():
+            return np.full(p.shape, np.nan)
+        p = np.maximum(p, eps)
+        q = np.maximum(q, eps)
+        return (q - p) * np.log(q / p)
+    if not (isinstance(smoothing, (int, float)) and math.isfinite(smoothing) and smoothing > 0):
+        raise ParameterError(f"smoothing must be a positive pseudo-count, got {smoothing!r}", name="smoothing")
+    ref, cur = _pair(reference, current)
+    if ref.sum() <= 0 or cur.sum() <= 0:
+        return np.full(ref.shape, np.nan)
+    p = (ref + smoothing) / (ref.sum() + smoothing * ref.size)
+    q = (cur + smoothing) / (cur.sum() + smoothing * cur.size)
     return (q - p) * np.log(q / p)
 
 
-def psi(reference: ArrayLike, current: ArrayLike, *, eps: float = PSI_EPS) -> float:
+def psi(
+    reference: ArrayLike, current: ArrayLike, *, eps: float = PSI_EPS, smoothing: float | None = None
+) -> float:
     """Population stability index of ``current`` against ``reference`` counts.
 
-    ``PSI = sum_i (q_i - p_i) ln(q_i / p_i)`` with ``p_i = max(c_i / n, eps)``
-    (natural log; empty bins floored at ``eps = 1e-4``, not renormalised).
+    ``PSI = sum_i (q_i - p_i) ln(q_i / p_i)`` (natural log). By default ``p_i =
+    max(c_i / n, eps)`` (empty bins floored at ``eps = 1e-4``, not
+    renormalised); with ``smoothing = a`` the counts are smoothed additively
+    instead, ``p_i = (c_i + a) / (n + a k)`` (see :func:`psi_contributions`).
     Non-negative; 0 for identical proportions; NaN when a side is empty.
     Categorical PSI uses the same function over the reference categories plus
     one "other/new" bin.
     """
-    terms = psi_contributions(reference, current, eps=eps)
+    terms = psi_contributions(reference, current, eps=eps, smoothing=smoothing)
     return float(terms.sum()) if terms.size else float("nan")
 
 

@@ -38,7 +38,7 @@ from ._reverse import ReverseResult, ReverseStress
 from ._scenario_run import UNSCORABLE, ScenarioReadout, ScenarioRun, ScenarioRunner
 from ._scoring import ScoringFailure
 from ._sensitivity import CATEGORICAL_FAMILIES, DEFAULT_GRIDS, NUMERIC_FAMILIES, SensitivitySweep, Shocked
-from ._settings import DEFAULT_TOLERANCE_PP, declared_monotone, run_tolerance
+from ._settings import DEFAULT_LOSS_INCREASE_PCT, DEFAULT_TOLERANCE_PP, declared_monotone, run_tolerance
 from ._stress import StressTest
 from ._summary import stress_headline, stress_summary
 
@@ -62,6 +62,7 @@ __all__ = [
     "run_tolerance",
     "declared_monotone",
     "DEFAULT_TOLERANCE_PP",
+    "DEFAULT_LOSS_INCREASE_PCT",
     "stress_headline",
     "stress_summary",
     "MonotonicityResult",

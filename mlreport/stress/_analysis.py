@@ -98,9 +98,11 @@ class StressResult(AnalysisResult):
         self._figures: Sections[Figure] = Sections(
             {
                 "scenarios": lambda: scenario_chart(self.scenario_run),
-                # The band is the tolerance_pp parameter as given, as before: with its default 0 (meaning
-                # "the spec's, else 5 pp") that is a line at 0, not the run's tolerance.
-                "sensitivity": lambda: sensitivity_chart(self.curves, tolerance_pp=self.parameters.tolerance_pp),
+                # The band is the run's tolerance for the charted decision (the spec's, the parameter's or 5 pp),
+                # not the tolerance_pp parameter as given, whose default 0 means "the spec's, else 5 pp".
+                "sensitivity": lambda: sensitivity_chart(
+                    self.curves, tolerance_pp=self.population.tolerance.limit_pp(str(self.curves["decision"].iloc[0]))
+                ),
                 "reverse": lambda: reverse_chart(self.reverse.table),
                 "monotonicity": lambda: ice_chart(self.monotonicity),
             },
@@ -139,7 +141,8 @@ class StressResult(AnalysisResult):
         spec, setup = self.spec, self.setup  # in this order: a bad spec is reported before the model loads
         return StressTest.from_setup(setup, self.data, features=p.features, label=p.label_column,
                                      exposure=p.exposure_column, lgd=p.lgd, segments=p.segments,
-                                     tolerance_pp=p.tolerance_pp, seed=p.seed, spec=spec)
+                                     tolerance_pp=p.tolerance_pp, loss_tolerance_pct=p.loss_tolerance_pct,
+                                     seed=p.seed, spec=spec)
 
     @property
     def population(self) -> Population:

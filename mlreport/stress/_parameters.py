@@ -17,7 +17,7 @@ from ..analysis import AnalysisParameters
 from ..errors import ModelError, ParameterError
 from ._models import DecisionRule
 from ._monotonicity import check_directions
-from ._settings import check_tolerance_pp
+from ._settings import check_loss_tolerance_pct, check_tolerance_pp
 
 __all__ = ["StressParameters"]
 
@@ -44,6 +44,7 @@ class StressParameters(AnalysisParameters):
     lgd: float = 0.45
     scenarios_path: str = ""
     tolerance_pp: float = 0.0
+    loss_tolerance_pct: float = 0.0
     segments: list[str] = field(default_factory=list)
     sensitivity_features: int = 5
     sweep_rows: int = 5000
@@ -63,7 +64,7 @@ class StressParameters(AnalysisParameters):
             _check_kind(spec.name, value, kind)
             object.__setattr__(self, spec.name, value)
         for name, smallest in (("sensitivity_features", 0), ("sweep_rows", 1), ("monotone_rows", 1),
-                               ("sample_rows", 1)):
+                               ("sample_rows", 1), ("seed", 0)):
             if getattr(self, name) < smallest:
                 raise ParameterError(
                     f"parameter {name!r}: {getattr(self, name)!r}; expected a whole number >= {smallest}", name=name
@@ -71,6 +72,7 @@ class StressParameters(AnalysisParameters):
         if not math.isfinite(self.lgd) or self.lgd < 0:
             raise ParameterError(f"parameter 'lgd': {self.lgd!r}; expected a share of exposure >= 0", name="lgd")
         check_tolerance_pp(self.tolerance_pp)
+        check_loss_tolerance_pct(self.loss_tolerance_pct)
         check_directions(self.monotone)
         if self.thresholds:
             try:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..plots import PALETTE, empty_axes, finish, new_figure
+from ..plots import PALETTE, SERIES, empty_axes, finish, new_figure
 from ._monotonicity import MonotonicityResult
 from ._scenario_run import UNSCORABLE, ScenarioRun
 
@@ -131,8 +131,7 @@ def sensitivity_chart(
 
 
 def _feature_colour(i: int) -> str:
-    cycle = ("#0969da", "#cf222e", "#1a7f37", "#9a6700", "#6e2b8f", "#57606a", "#bf3989", "#0a3069")
-    return cycle[i % len(cycle)]
+    return SERIES[i % len(SERIES)]
 
 
 def reverse_chart(reverse: pd.DataFrame, *, family: str = "relative") -> Figure:

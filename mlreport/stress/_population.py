@@ -126,6 +126,7 @@ class Population:
         lgd: float = 0.45,
         segments: Sequence[str] = (),
         tolerance_pp: float = 0.0,
+        loss_tolerance_pct: float = 0.0,
         seed: int = 0,
         spec: ModelSpec | None = None,
     ) -> Population:
@@ -163,7 +164,7 @@ class Population:
             loss=LossModel(exposure, lgd=lgd) if exposure else None,
             segments=tuple(segments)
             or default_segments(frame, exclude=(label,), decision_labels=setup.rule.labels),
-            tolerance=run_tolerance(spec, tolerance_pp),
+            tolerance=run_tolerance(spec, tolerance_pp, loss_tolerance_pct),
             seed=seed,
         )
 

@@ -18,6 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ..findings import Finding
+from ..tables import format_change
 from ._population import Codes, Population, Scores, infinities
 from ._readouts import SECTIONS, paired_rate_change, roc_auc
 from ._scoring import ScoringFailure, rows_text
@@ -81,6 +82,31 @@ class ScenarioRun:
             columns=["item", "value"],
         )
 
+    def _by_impact(self) -> list[dict[str, Any]]:
+        """Scenario records, failing first, then by impact; not applicable last.
+
+        Impact is the larger of the rate move and the expected-loss change, each
+        in multiples of its tolerance (so 10 pp against a 5 pp limit and +40%
+        loss against a 20% limit weigh the same).
+        """
+        tolerance = self.tolerance
+        loss_limit = tolerance.max_loss_increase_pct or math.inf
+
+        def impact(record: dict[str, Any]) -> tuple[int, float]:
+            if not record["applicable"]:
+                return (2, 0.0)
+            if record["result"] == UNSCORABLE:  # no rates to weigh: after the failures, before the passes
+                return (1, -math.inf)
+            limit = tolerance.limit_pp(str(record["worst_decision"])) or math.inf
+            change = float(record["worst_change_pp"])
+            rate = abs(change) / limit if math.isfinite(change) else 0.0
+            loss_change = float(record.get("expected_loss_change_pct") or 0.0)
+            loss = abs(loss_change) / loss_limit if math.isfinite(loss_change) else 0.0
+            return (0 if record["result"] == "fail" else 1, -max(rate, loss))
+
+        records = [{str(k): v for k, v in r.items()} for r in self.table.to_dict("records")]
+        return sorted(records, key=impact)
+
     def display_table(self) -> pd.DataFrame:
         """A compact, rounded table for the report: one row per scenario."""
         intervals = {
@@ -89,12 +115,17 @@ class ScenarioRun:
             for rate in self.rates.to_dict("records")
         }
         rows = []
-        for record in self.table.to_dict("records"):
+        loss = "expected_loss_change_pct" in self.table.columns
+        for record in self._by_impact():
             applicable = bool(record["applicable"]) and record["result"] != UNSCORABLE
             row: dict[str, Any] = {"scenario": record["scenario"], "result": record["result"]}
             for label in self.labels:
                 interval = intervals.get((record["scenario"], label)) if applicable else None
                 row[f"{label} Δ pp (95% CI)"] = interval or ""
+            if loss:
+                # Expected loss beside the rates: a decision maker weighs both.
+                change = record.get("expected_loss_change_pct")
+                row["expected loss Δ"] = format_change(change / 100) if applicable and change is not None else ""
             row["flip rate %"] = round(100 * record["flip_rate"], 1) if applicable else None
             row["mean score shift"] = round(record["score_shift_mean"], 4) if applicable else None
             row["hardest hit"] = record["hardest_hit"]
@@ -391,6 +422,7 @@ class ScenarioRunner:
                 [r["stressed_rate"] for r in rates],
                 [r["change_pp"] for r in rates],
                 readout.measures["flip_rate"],
+                readout.measures.get("expected_loss_change_pct"),
             )
             worst = max(rates, key=lambda r: abs(r["change_pp"]))
             row["rows"] = readout.rows
@@ -402,7 +434,7 @@ class ScenarioRunner:
                 worst_decision=worst["decision"],
                 worst_change_pp=worst["change_pp"],
                 reasons="; ".join(breaches),
-                notes="; ".join(scenario.notes),
+                notes="; ".join(n for n in (*scenario.notes, self._loss_note(readout)) if n),
                 hardest_hit=", ".join(
                     f"{s['segment_column']}={s['segment']} {s['change_pp']:+.1f} pp" for s in readout.segments
                 ),
@@ -412,7 +444,7 @@ class ScenarioRunner:
                 rate_rows.append({"scenario": scenario.name, **rate,
                                   "limit_pp": scenario.tolerance.limit_pp(rate["decision"])})
             segment_rows.extend(readout.segments)
-            findings.append(self._scenario_finding(scenario, worst, breaches))
+            findings.append(self._scenario_finding(scenario, worst, breaches, self._loss_note(readout)))
         findings.extend(self._nonfinite_findings())
         table = pd.DataFrame(table_rows)
         order = ["scenario", "result", "applicable", "passed", "rows", "unscored_rows", "worst_decision",
@@ -474,7 +506,33 @@ class ScenarioRunner:
             section=SECTIONS["scenarios"],
         )
 
-    def _scenario_finding(self, scenario: ResolvedScenario, worst: RateChange, breaches: Sequence[str]) -> Finding:
+    def _loss_note(self, readout: ScenarioReadout) -> str:
+        """Why expected loss moved against intuition: it falls when fewer loans are approved, even if each is riskier.
+
+        Empty unless the loss fell while the accepted share fell too; then it
+        gives the change per approved loan (loss ratio over approval ratio),
+        and says "because" only when that change is not a fall.
+        """
+        change = readout.measures.get("expected_loss_change_pct")
+        loss = self.population.loss
+        if loss is None or change is None or not math.isfinite(change) or change >= 0:
+            return ""
+        accept = set(loss.accept or self.population.decision_labels[:1])
+        base = sum(r["base_rate"] for r in readout.rates if r["decision"] in accept)
+        stressed = sum(r["stressed_rate"] for r in readout.rates if r["decision"] in accept)
+        if not (base > 0 and 0 < stressed < base):
+            return ""
+        per_loan = 100 * ((1 + change / 100) / (stressed / base) - 1)
+        approved = f"({100 * base:.1f}% -> {100 * stressed:.1f}%)"
+        if per_loan < 0:
+            # Not only fewer loans: each approved loan is expected to lose less too, so "because" would mislead.
+            return (f"expected loss {change:+.1f}%: fewer loans are approved {approved} and per approved loan it "
+                    f"changes {per_loan:+.1f}%")
+        return (f"expected loss {change:+.1f}% because fewer loans are approved {approved}; per approved loan it "
+                f"changes {per_loan:+.1f}%")
+
+    def _scenario_finding(self, scenario: ResolvedScenario, worst: RateChange, breaches: Sequence[str],
+                          loss_note: str = "") -> Finding:
         level = round(100 * self.confidence)
         move = (
             f"{worst['decision']} rate {worst['change_pp']:+.1f} pp "
@@ -483,11 +541,20 @@ class ScenarioRunner:
             f"limit ±{scenario.tolerance.limit_pp(worst['decision']):g} pp)"
         )
         if breaches:
-            message = f"scenario '{scenario.name}' breaks tolerance: {move}"
-            if len(breaches) > 1:
-                message += f"; also {'; '.join(breaches[1:])}"
+            # The rate move leads unless expected loss broke its tolerance (then the loss leads, the move follows).
+            loss_first = breaches[0].startswith("expected loss")
+            lead = f"{breaches[0]}; {move}" if loss_first else move
+            # The worst move's own reason is already in ``move``: Tolerance.breaches words it like this.
+            worst_reason = (f"{worst['decision']} rate {worst['change_pp']:+.1f} pp "
+                            f"(limit ±{scenario.tolerance.limit_pp(worst['decision']):g} pp)")
+            others = [b for b in breaches[1:] if b != worst_reason]
+            message = f"scenario '{scenario.name}' breaks tolerance: {lead}"
+            if others:
+                message += f"; also {'; '.join(others)}"
         else:
             message = f"scenario '{scenario.name}' within tolerance: largest move {move}"
+        if loss_note:
+            message += f"; {loss_note}"
         return Finding(
             check="stress_scenario",
             subject=scenario.name,

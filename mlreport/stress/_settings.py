@@ -19,10 +19,19 @@ if TYPE_CHECKING:
     from ..spec import ModelSpec
     from ._models import ModelSetup
 
-__all__ = ["DEFAULT_TOLERANCE_PP", "check_tolerance_pp", "run_tolerance", "declared_monotone"]
+__all__ = [
+    "DEFAULT_TOLERANCE_PP",
+    "DEFAULT_LOSS_INCREASE_PCT",
+    "check_tolerance_pp",
+    "check_loss_tolerance_pct",
+    "run_tolerance",
+    "declared_monotone",
+]
 
 #: Largest decision-rate move allowed when neither a parameter nor the spec sets one.
 DEFAULT_TOLERANCE_PP = 5.0
+#: Largest rise of expected loss (percent of the baseline's) a scenario may cause before it fails.
+DEFAULT_LOSS_INCREASE_PCT = Tolerance.max_loss_increase_pct
 
 
 def check_tolerance_pp(tolerance_pp: object) -> None:
@@ -36,7 +45,18 @@ def check_tolerance_pp(tolerance_pp: object) -> None:
         )
 
 
-def run_tolerance(spec: ModelSpec | None, tolerance_pp: float = 0.0) -> Tolerance:
+def check_loss_tolerance_pct(loss_tolerance_pct: object) -> None:
+    """Refuse a ``loss_tolerance_pct`` that is not a finite number >= 0 (a :class:`ParameterError` naming it)."""
+    if not isinstance(loss_tolerance_pct, (int, float)) or isinstance(loss_tolerance_pct, bool) \
+            or not math.isfinite(loss_tolerance_pct) or loss_tolerance_pct < 0:
+        raise ParameterError(
+            f"parameter 'loss_tolerance_pct': {loss_tolerance_pct!r}; expected a percentage >= 0 "
+            f"(0 means the spec's [thresholds.stress] max_loss_increase_pct, else {DEFAULT_LOSS_INCREASE_PCT:g})",
+            name="loss_tolerance_pct",
+        )
+
+
+def run_tolerance(spec: ModelSpec | None, tolerance_pp: float = 0.0, loss_tolerance_pct: float = 0.0) -> Tolerance:
     """The run's tolerance: the spec's ``[thresholds.stress]`` table, with ``tolerance_pp`` (when > 0) on top.
 
     The table takes the keys of a scenario file's ``[tolerance]``
@@ -45,8 +65,14 @@ def run_tolerance(spec: ModelSpec | None, tolerance_pp: float = 0.0) -> Toleranc
     ``tolerance_pp`` replaces only ``max_rate_change_pp``; with neither, it is
     :data:`DEFAULT_TOLERANCE_PP`. A scenario file's own tables still take
     precedence over the result, per file and per scenario.
+
+    Expected loss is judged too: a scenario fails when the expected loss of the
+    accepted book rises by more than ``max_loss_increase_pct`` percent
+    (``loss_tolerance_pct`` when > 0, else the spec's, else
+    :data:`DEFAULT_LOSS_INCREASE_PCT`).
     """
     check_tolerance_pp(tolerance_pp)
+    check_loss_tolerance_pct(loss_tolerance_pct)
     tolerance = Tolerance(max_rate_change_pp=DEFAULT_TOLERANCE_PP)
     table = spec.thresholds.get("stress") if spec is not None else None
     if spec is not None and table is not None:
@@ -56,6 +82,8 @@ def run_tolerance(spec: ModelSpec | None, tolerance_pp: float = 0.0) -> Toleranc
             raise SpecError(str(exc), path=spec.source, key="thresholds.stress") from None
     if tolerance_pp > 0:
         tolerance = replace(tolerance, max_rate_change_pp=float(tolerance_pp))
+    if loss_tolerance_pct > 0:
+        tolerance = replace(tolerance, max_loss_increase_pct=float(loss_tolerance_pct))
     return tolerance
 
 

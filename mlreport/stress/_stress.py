@@ -107,6 +107,7 @@ class StressTest:
         lgd: float = 0.45,
         segments: Sequence[str] = (),
         tolerance_pp: float = 0.0,
+        loss_tolerance_pct: float = 0.0,
         seed: int = 0,
         spec: ModelSpec | None = None,
     ) -> StressTest:
@@ -116,7 +117,7 @@ class StressTest:
         """
         return cls.of(Population.from_setup(
             setup, population, features=features, label=label, exposure=exposure, lgd=lgd, segments=segments,
-            tolerance_pp=tolerance_pp, seed=seed, spec=spec,
+            tolerance_pp=tolerance_pp, loss_tolerance_pct=loss_tolerance_pct, seed=seed, spec=spec,
         ))
 
     def overview(self) -> pd.DataFrame:

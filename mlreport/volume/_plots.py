@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..findings import severity_rank
-from ..plots import PALETTE, SEVERITY_MARKERS, finish, new_figure
+from ..plots import PALETTE, SEVERITY_HATCHES, SEVERITY_MARKERS, finish, new_figure
 from ..stats import PERIOD_WORDS
 
 if TYPE_CHECKING:
@@ -196,7 +196,8 @@ def contribution_chart(result: VolumeResult, metric: str = "volume", top: int = 
     scale = 1.0 if metric == "volume" else 100.0
     colours = [PALETTE[level] if level != "ok" else PALETTE["current"] for level in table["severity"]]
     labels = [f"{c}={v}" for c, v in zip(table["segment_column"], table["segment_value"], strict=True)]
-    ax.barh(labels, table["contribution"] * scale, color=colours)
+    hatches = [SEVERITY_HATCHES.get(level, "") for level in table["severity"]]
+    ax.barh(labels, table["contribution"] * scale, color=colours, hatch=hatches, edgecolor="white")
     ax.axvline(0, color=PALETTE["neutral"], linewidth=0.8)
     if metric == "volume":
         ax.set_xlabel("observed - expected decisions over the analysis window")
@@ -205,7 +206,7 @@ def contribution_chart(result: VolumeResult, metric: str = "volume", top: int = 
         ax.set_xlabel("contribution to the overall change, pp")
         title = f"Segment contributions to the change in the {metric.split(':', 1)[1]} rate (shift-share: mix + within)"
     ax.set_ylabel("segment")
-    return finish(fig, title + "; colour = severity")
+    return finish(fig, title + "; colour and hatch = severity (// warning, xx incident)")
 
 
 def change_point_timeline(result: VolumeResult, top: int = 4) -> Figure:

@@ -76,12 +76,12 @@ def test_the_summary_carries_the_fingerprint_and_thresholds_version_as_fields(re
     summary = result.summary
     assert isinstance(summary, Summary) and summary.analysis == "drift"
     assert summary.profile_fingerprint == result.profile.fingerprint
-    assert "drift=drift-thresholds/1" in summary.thresholds_version and "integrity=" in summary.thresholds_version
+    assert "drift=drift-thresholds/2" in summary.thresholds_version and "integrity=" in summary.thresholds_version
     assert set(summary.metrics) == {"psi", "backend"}
     assert summary.metrics["psi"] == dict(zip(result.drift_table["column"], result.drift_table["psi"], strict=True))
     assert summary.metrics["backend"]["backend"] == "pandas" and summary.metrics["backend"]["operations"]
     assert {"psi", "verdict", "domain_classifier", "backend", "row_level_data", "performance"} <= set(summary.methods)
-    assert set(summary.thresholds) == {"version", "drift", "integrity", "domain_classifier_auc"}
+    assert set(summary.thresholds) == {"version", "drift", "integrity", "domain_classifier_auc", "false_alarm_budget"}
     assert summary.inputs == result.inputs.to_list() and summary.model == "sample-credit-decisioning"
     assert summary.data_period == "2026-02-02 to 2026-03-02"
     assert result.findings == summary.findings
@@ -144,7 +144,7 @@ def _code_cells() -> list[str]:
 def test_the_notebook_is_one_call_then_one_line_per_section():
     cells = _code_cells()
     assert "drift.analyse(drift.DriftParameters.from_namespace(globals()))" in cells[0]
-    assert cells[-1] == "publish(result.summary)"
+    assert cells[-1] == "publish(tell(result.summary))"  # issue 14: the story (incidents) is published
     shown = re.findall(r'result\.(tables|figures)\["(\w+)"\]', "\n".join(cells))
     assert [name for kind, name in shown if kind == "tables"] == list(drift.TABLES)
     assert [name for kind, name in shown if kind == "figures"] == list(drift.FIGURES)

@@ -15,8 +15,10 @@ def test_findings_name_column_values_and_thresholds(incident_table):
     income = by_subject["income"]
     assert income.section == "Feature drift" and income.check == "feature_drift"
     assert "income" in income.message and "KS D" in income.message and "0.075" in income.message
-    assert income.threshold == pytest.approx(0.075) and income.value >= 0.075
-    assert "1e-4" in income.method and "BH" in income.message
+    # a 15% rise of income moves it 0.25 std (Wasserstein/std), the incident band 0.2
+    assert "Wasserstein/std" in income.message and income.severity == "incident"
+    assert income.threshold == pytest.approx(0.2) and income.value >= 0.2
+    assert "smoothing" in income.method and "BH" in income.message
     assert by_subject["credit_utilisation"].severity == "incident"
     with_ok = drift_findings.findings_from_comparison(incident_table, include_ok=True)
     assert len(with_ok) == len(FEATURES)

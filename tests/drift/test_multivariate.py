@@ -216,3 +216,37 @@ def test_importance_plot_draws():
     assert labels[-1] == "income" and len(labels) == 5
     skipped = domain_classifier(reference.iloc[:10], current, features=FEATURES)
     assert "skipped" in importance_plot(skipped).axes[0].get_title()
+
+
+def test_auc_pvalue_is_mann_whitney_normal_approximation_widened_by_the_null_spread(monkeypatch):
+    from scipy.stats import mannwhitneyu, norm
+
+    from mlreport.drift import _multivariate, auc_pvalue
+
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(0.2, size=300), rng.normal(size=200)  # current scores, reference scores
+    auc = float(np.mean(x[:, None] > y[None, :]))  # no ties
+    monkeypatch.setattr(_multivariate, "NULL_SPREAD", 1.0)
+    test = mannwhitneyu(x, y, alternative="greater", method="asymptotic", use_continuity=False)
+    assert auc_pvalue(auc, 200, 300) == pytest.approx(test.pvalue, rel=1e-9)
+    monkeypatch.setattr(_multivariate, "NULL_SPREAD", 1.5)
+    se = 1.5 * math.sqrt((200 + 300 + 1) / (12 * 200 * 300))
+    assert auc_pvalue(auc, 200, 300) == pytest.approx(norm.sf((auc - 0.5) / se), rel=1e-12)
+    assert math.isnan(auc_pvalue(float("nan"), 10, 10)) and math.isnan(auc_pvalue(0.6, 0, 10))
+
+
+def test_an_auc_over_the_band_without_evidence_is_not_an_alarm():
+    """Small windows: a band reached by a chance AUC is held back, and the message says why."""
+    rng = np.random.default_rng(1)
+    reference = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60)})
+    current = pd.DataFrame({"a": rng.normal(0.5, size=60), "b": rng.normal(size=60)})
+    loose = domain_classifier(reference, current, features=["a", "b"], folds=3, alpha=(0.4, 0.3),
+                              threshold_auc=(0.51, 0.52))
+    strict = domain_classifier(reference, current, features=["a", "b"], folds=3, alpha=(1e-6, 1e-7),
+                               threshold_auc=(0.51, 0.52))
+    assert loose.auc == strict.auc and loose.auc >= 0.52 and loose.pvalue < 0.3
+    assert loose.severity == "incident" and strict.severity == "ok"
+    assert "not separable beyond noise" in strict.findings[0].message
+    assert "against chance" in strict.findings[0].message
+    with pytest.raises(ParameterError, match="alpha"):
+        domain_classifier(reference, current, features=["a"], alpha=(0.001, 0.01))

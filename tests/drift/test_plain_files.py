@@ -58,10 +58,13 @@ def test_no_column_is_silently_unmonitored(result: drift.DriftResult, files: dic
 def test_a_region_mix_change_is_feature_drift(result: drift.DriftResult, files: dict[str, str]):
     import pandas as pd
 
-    shares = [pd.read_parquet(path)["region"].value_counts(normalize=True).reindex(["north", "south", "east"])
+    # PSI by hand on the counts smoothed by 0.5 per bin (issue 13: no 1e-4 floor), over the three regions and the
+    # profile's other/new bin (empty on both sides)
+    counts = [pd.read_parquet(path)["region"].value_counts().reindex(["north", "south", "east"]).to_numpy(float)
               for path in (files["reference_path"], files["current_path"])]
+    shares = [np.append(c, 0.0) + 0.5 for c in counts]
     region = result.drift_table.set_index("column").loc["region"]
-    assert region["psi"] == pytest.approx(mix_psi(*shares), rel=1e-9)
+    assert region["psi"] == pytest.approx(mix_psi(*(s / s.sum() for s in shares)), rel=1e-9)
     assert region["psi"] == pytest.approx(mix_psi(REFERENCE_MIX, SHIFTED_MIX), abs=0.05)
     assert region["severity"] == "incident"
     assert "region" in {f.subject for f in result.summary.findings if f.section == "Feature drift"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -249,3 +250,126 @@ def test_concurrent_batch_with_failures_records_everything(fixture_notebooks: Pa
     batch_dir = out / ".batches" / summary["batch_id"]
     assert json.loads((batch_dir / "summary.json").read_text())["exit_code"] == 3
     assert len(list(batch_dir.glob("*.log"))) == 20
+
+
+# ------------------------------------------------------------------ seconds in the jobs file (issue 16, class 2)
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [("600.5", 600.5), ("60", 60.0), ("1e3", 1000.0), ("inf", None), ("-inf", None), ("nan", None), ("0", None),
+     ("-1", None), ("0.0", None), ("true", None), ('"600"', None)],
+)
+def test_job_timeouts_are_finite_seconds_above_zero(notebooks, tmp_path: Path, value: str, accepted: float | None):
+    path = write(tmp_path, f'[[job]]\nname = "j"\nanalysis = "fixture"\ntimeout = {value}\n')
+    if accepted is not None:
+        (task,) = load_jobs(path, date=DATE)
+        assert task.timeout == accepted == task.cell_timeout
+        return
+    with pytest.raises(InputError) as info:
+        load_jobs(path, date=DATE)
+    assert "job #1 'j': key 'timeout': expected a positive number of seconds" in str(info.value)
+    assert "nothing was run" in str(info.value) and "Traceback" not in str(info.value)
+
+
+@pytest.mark.parametrize("timeout", [float("inf"), float("nan"), 0.0, -5.0])
+def test_the_batch_timeout_itself_is_checked(notebooks, tmp_path: Path, timeout: float):
+    path = write(tmp_path, '[[job]]\nname = "j"\nanalysis = "fixture"\n')
+    with pytest.raises(InputError, match="--timeout"):
+        load_jobs(path, date=DATE, timeout=timeout)
+    (task,) = load_jobs(path, date=DATE, timeout=90.5)
+    assert task.timeout == 90.5
+
+
+# ------------------------------------------------------------------ stopping a job without process groups (issue 15.6)
+
+#: These simulate the Windows path with POSIX signals (SIGTERM ignored, SIGKILL to force).
+posix_only = pytest.mark.skipif(not hasattr(os, "killpg"), reason="simulates Windows with POSIX signals")
+
+#: A job that ignores the polite request, as a wedged kernel would; it says when it is ready.
+STUBBORN = "import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); " \
+           "time.sleep(600)"
+
+
+def _start(script: str) -> subprocess.Popen[bytes]:
+    from mlreport.driver import _batch
+
+    proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            **_batch._group_options())
+    assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
+    proc.stdout.close()
+    return proc
+
+
+def test_posix_keeps_its_process_groups():
+    from mlreport.driver import _batch
+
+    assert hasattr(os, "killpg") == _batch._PROCESS_GROUPS
+    if _batch._PROCESS_GROUPS:
+        assert _batch._group_options() == {"start_new_session": True}
+
+
+@posix_only
+def test_without_process_groups_a_job_is_asked_then_its_tree_ended(monkeypatch: pytest.MonkeyPatch):
+    """The Windows path, exercised on this machine: no os.killpg, so no new session; terminate, then force.
+
+    ``taskkill`` does not exist here, so the forced end falls back to killing the job itself (on Windows
+    ``taskkill /F /T`` also ends the kernel it started).
+    """
+    from mlreport.driver import _batch
+
+    monkeypatch.setattr(_batch, "_PROCESS_GROUPS", False)
+    monkeypatch.setattr(_batch, "_TREE_KILL", ("mlreport-no-such-taskkill",))
+    options = _batch._group_options()
+    assert "start_new_session" not in options and options["creationflags"] == getattr(
+        subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
+    polite = _start("import time; print('ready', flush=True); time.sleep(600)")
+    _batch._kill_group(polite, grace=30)
+    assert polite.returncode is not None and polite.returncode != 0
+    stubborn = _start(STUBBORN)
+    _batch._kill_group(stubborn, grace=1)
+    assert stubborn.returncode == -signal.SIGKILL  # ignored the request: forced after the grace period
+
+
+@posix_only
+def test_the_forced_end_uses_the_tree_kill_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """What is run to end the tree: the command, then the job's pid (here a script recording and doing it)."""
+    from mlreport.driver import _batch
+
+    record = tmp_path / "called"
+    killer = tmp_path / "treekill.py"
+    killer.write_text("import os, signal, sys\nopen(sys.argv[1], 'w').write(sys.argv[2])\n"
+                      "os.kill(int(sys.argv[2]), signal.SIGKILL)\n")
+    monkeypatch.setattr(_batch, "_PROCESS_GROUPS", False)
+    monkeypatch.setattr(_batch, "_TREE_KILL", (sys.executable, str(killer), str(record)))
+    stubborn = _start(STUBBORN)
+    _batch._kill_group(stubborn, grace=1)
+    assert record.read_text() == str(stubborn.pid) and stubborn.returncode == -signal.SIGKILL
+
+
+@pytest.mark.e2e
+def test_a_job_that_stopped_on_bad_input_reports_its_run_and_message(fixture_notebooks: Path, tmp_path: Path):
+    """Exit 2 from a job whose notebook raised a DataError: a run that happened, with its id, report and message."""
+    jobs_file = tmp_path / "jobs.toml"
+    jobs_file.write_text('[[job]]\nname = "bad\\u001b[2Jinput"\nanalysis = "failing"\n'
+                         '[job.params]\nerror = "DataError"\n')
+    out = tmp_path / "out"
+    env = {**os.environ, "MLREPORT_NOTEBOOKS": str(fixture_notebooks)}
+    command = [sys.executable, "-m", "mlreport", "batch", str(jobs_file), "--date", "2026-03-14", "--out", str(out),
+               "--timeout", "120"]
+    result = subprocess.run([*command, "--json"], capture_output=True, text=True, env=env, timeout=600,
+                            stdin=subprocess.DEVNULL)
+    summary = json.loads(result.stdout)
+    assert result.returncode == 2 == summary["exit_code"], result.stderr[-3000:]
+    (job,) = summary["jobs"]
+    assert (job["status"], job["exit_code"]) == ("failed", 2), job
+    assert job["run_id"] and Path(job["report"]).is_file()
+    # The message, where it happened, not a dict's repr.
+    assert job["error"].startswith("DataError: current data has no rows in cell") and "{" not in job["error"]
+    (record,) = open_registry(out).batch_runs(summary["batch_id"])
+    assert record.run_id == job["run_id"] and record.status == "failed"
+    # The text summary: one inert line per job, the job's hostile name escaped.
+    text = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, stdin=subprocess.DEVNULL)
+    assert text.returncode == 2 and "\x1b" not in text.stdout + text.stderr
+    (line,) = [line for line in text.stdout.splitlines() if "\\x1b[2J" in line]
+    assert "FAILED" in line and "report.html" in line

@@ -111,3 +111,35 @@ def test_failed_run_banner_and_reason():
     html = _render(failure=failure)
     assert "RUN FAILED" in html and "a cell ran longer than 5 s" in html and "mlr-banner failed" in html
     assert "Why the run failed" in html
+
+
+def test_key_findings_list_incidents_then_every_finding_and_a_glossary():
+    # Issue 14: one row per incident first, the per-check table below it, the methods explained in words.
+    html = _render()
+    body = html[html.index("<body"):]
+    key = body[body.index('id="key-findings"'):body.index('id="all-findings"')]
+    assert "mlr-incidents" in key and "Next step" in key and "decide with the model owner" in key
+    assert body.index('id="key-findings"') < body.index('id="all-findings"') < body.index('id="contents"')
+    assert body.index('id="glossary"') < body.index('id="appendix"')
+    glossary = body[body.index('id="glossary"'):body.index('id="appendix"')]
+    assert "Population stability index" in glossary and "Laney" not in glossary  # only the methods it names
+
+
+def test_run_result_carries_incidents_into_the_json():
+    from pathlib import Path
+
+    from mlreport.driver import RunResult
+
+    incident = {"kind": "outage", "where": "broker channel", "onset": "2026-02-19"}
+    manifest = {"run_id": "r1", "status": "incident", "exit_code": 1, "incidents": [incident]}
+    result = RunResult.from_manifest(manifest, Path("/tmp/r1"))
+    assert result.incidents == [incident] and result.to_dict()["incidents"] == [incident]
+    assert RunResult.from_manifest({"run_id": "r2"}, Path("/tmp/r2")).to_dict()["incidents"] == []
+
+
+def test_data_period_is_inclusive_and_human():
+    from mlreport.driver._render import _data_period
+
+    assert _data_period("2026-02-02 to 2026-03-02") == "2 Feb 2026 to 1 Mar 2026"
+    assert _data_period("2026-01-05T00:00:00 to 2026-03-02T00:00:00") == "5 Jan 2026 to 1 Mar 2026"
+    assert _data_period("rows 0 to 999") == "rows 0 to 999" and _data_period(None) == ""

@@ -17,11 +17,16 @@ from record_runs import append_many
 from mlreport.errors import InputError
 from mlreport.record import (
     AUDIT_FILE,
+    AUDIT_KEY_ENV,
     GENESIS,
     append,
     canonical_json,
     entry_hash,
+    entry_mac,
+    key_id,
+    legacy_canonical_json,
     open_registry,
+    parse_anchor,
     prune,
     read_log,
     record_run,
@@ -273,3 +278,151 @@ def test_a_run_the_audit_trail_cannot_take_is_not_kept(tmp_path: Path, monkeypat
     monkeypatch.undo()
     assert not (tmp_path / "card" / "drift" / "20260311T020000Z-00000002").exists()
     assert verify(tmp_path).clean
+
+
+# ------------------------------------------------------------------ meaning, not only bytes (issue 16, class 4)
+
+
+def test_canonical_json_is_rfc_8785():
+    """The example of RFC 8785, section 3.2.2 (numbers as ECMAScript prints them, minimal escapes, sorted keys)."""
+    data = json.loads(
+        '{"numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],'
+        ' "string": "\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/", "literals": [null, true, false]}'
+    )
+    expected = ('{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],'
+                '"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}')
+    assert canonical_json(data) == expected.encode("utf-8")
+    # Keys sorted by UTF-16 code units: U+FB33 (one unit) sorts after U+1F600 (a surrogate pair, 0xD83D...).
+    assert canonical_json({"\ufb33": 1, "\U0001f600": 2}) == '{"😀":2,"דּ":1}'.encode()
+
+
+def test_a_duplicate_key_is_not_an_entry(three_runs):
+    """The issue's forgery: a second "status" key, which a lenient reader lets win, with the hash left as it was."""
+    out, _folders = three_runs
+    lines = lines_of(out)
+    lines[1] = lines[1][:-1] + ',"status":"ok"}'  # the entry's own status stays first
+    (out / AUDIT_FILE).write_text("\n".join(lines) + "\n")
+    parsed = read_log(out)[1]
+    assert parsed.entry is None and "duplicate key 'status'" in parsed.error
+    kinds = [p.kind for p in verify(out).problems]
+    assert "bad-line" in kinds and "chain-broken" in kinds  # the next entry no longer links to it
+
+
+def _forge(out: Path, **fields) -> dict:
+    """A correctly chained, correctly hashed entry appended by hand: what someone with write access can do."""
+    last = read_log(out)[-1].entry
+    entry = {"seq": last["seq"] + 1, "time": "2026-03-15T00:00:00Z", "prev": last["hash"], **fields}
+    entry["hash"] = entry_hash(entry)
+    with open(out / AUDIT_FILE, "ab") as handle:
+        handle.write(canonical_json(entry) + b"\n")
+    return entry
+
+
+def test_a_chained_entry_of_an_unknown_event_is_named(three_runs):
+    out, _ = three_runs
+    _forge(out, event="erase", run_id="20260310T020000Z-00000000")
+    (problem,) = verify(out).problems
+    assert problem.kind == "entry-schema" and "unknown event 'erase'" in problem.message and problem.seq == 4
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"event": "run", "run_id": "x", "run_dir": "card/drift/x", "files": {}, "status": "ok"}, "'files'"),
+        ({"event": "prune", "run_id": "x", "run_dir": "../../etc/x", "keep_days": 1,
+          "files": {"run.json": None, "report.html": None, "notebook.ipynb": None}}, "'run_dir'"),
+        ({"event": "prune", "run_id": "x", "run_dir": "a/b/x", "keep_days": 1, "approved_by": "me",
+          "files": {"run.json": None, "report.html": None, "notebook.ipynb": None}}, "unknown key 'approved_by'"),
+        ({"event": "run", "run_id": "x", "run_dir": "a/b/x", "status": "fine",
+          "files": {"run.json": None, "report.html": None, "notebook.ipynb": None}}, "'status'"),
+        ({"event": "artifact", "run_id": "x", "run_dir": "a/b/x", "files": {"../report.pdf": "a" * 64}}, "'files'"),
+        ({"event": "artifact", "run_id": "x", "run_dir": "a/b/x", "files": {"report.pdf": None}}, "'files'"),
+    ],
+)
+def test_an_entry_that_does_not_match_its_schema_is_named(three_runs, fields, reason):
+    out, _ = three_runs
+    _forge(out, **fields)
+    problems = [p for p in verify(out).problems if p.kind == "entry-schema"]
+    assert problems and reason in problems[0].message, [p.message for p in verify(out).problems]
+
+
+def test_an_artifact_entry_verifies(three_runs):
+    """``mlreport pdf`` records the PDF it printed from a run: an entry of its own schema, not a problem."""
+    out, folders = three_runs
+    append(out, event="artifact", run_id=folders[0].name, run_dir=str(folders[0].relative_to(out)),
+           files={"report.pdf": "b" * 64})
+    assert verify(out).clean, [p.message for p in verify(out).problems]
+
+
+def test_a_reformatted_line_is_not_canonical(three_runs):
+    out, _ = three_runs
+    lines = lines_of(out)
+    lines[0] = json.dumps(json.loads(lines[0]), indent=None, sort_keys=False)  # same content, other bytes
+    (out / AUDIT_FILE).write_text("\n".join(lines) + "\n")
+    problems = verify(out).problems
+    assert [p.kind for p in problems] == ["entry-not-canonical"] and problems[0].line == 1
+
+
+def test_an_entry_of_mlreport_0_1_still_verifies(tmp_path: Path):
+    """Written with Python's canonical form (keep_days 15.0, not 15): verified in the form it was written in."""
+    entry = {"seq": 1, "time": "2026-03-14T02:00:00Z", "event": "prune", "run_id": "r1", "run_dir": "m/a/r1",
+             "files": {"run.json": None, "report.html": None, "notebook.ipynb": None}, "keep_days": 15.0,
+             "prev": GENESIS}
+    entry["hash"] = hashlib.sha256(legacy_canonical_json(entry)).hexdigest()
+    (tmp_path / AUDIT_FILE).write_bytes(legacy_canonical_json(entry) + b"\n")
+    (line,) = read_log(tmp_path)
+    assert line.form == "legacy" and line.recomputed_hash() == entry["hash"]
+    report = verification.VerifyReport()
+    verification._check_chain([line], report)
+    assert report.clean
+
+
+KEY = "k" * 8 + "an audit secret"
+
+
+def test_signed_entries_and_what_the_key_catches(three_runs, monkeypatch: pytest.MonkeyPatch):
+    out, _ = three_runs
+    monkeypatch.setenv(AUDIT_KEY_ENV, KEY)
+    folder = make_run(out, "20260320T020000Z-0000000a")
+    signed = read_log(out)[-1].entry
+    assert signed["key_id"] == key_id(KEY.encode()) and signed["mac"] == entry_mac(KEY.encode(), signed["hash"])
+    report = verify(out)
+    assert report.clean and report.signed == 1 and any("before line 4 are not signed" in n for n in report.notes)
+    # Someone with write access but without the key appends a perfectly chained entry: caught.
+    _forge(out, event="run", run_id="20260321T000000Z-0000000b", run_dir="card/drift/20260321T000000Z-0000000b",
+           files={"run.json": None, "report.html": None, "notebook.ipynb": None}, status="ok")
+    kinds = [p.kind for p in verify(out).problems]
+    assert "unsigned-entry" in kinds
+    # Without the key, verify says the signatures are there to check, and cannot see the forgery by itself.
+    monkeypatch.delenv(AUDIT_KEY_ENV)
+    assert "unsigned-entry" not in [p.kind for p in verify(out).problems]
+    assert any("set $MLREPORT_AUDIT_KEY" in n for n in verify(out).notes)
+    # A signature that does not match (the entry re-signed with another key) is named.
+    monkeypatch.setenv(AUDIT_KEY_ENV, "another key of enough length")
+    assert "mac-invalid" in [p.kind for p in verify(out).problems]
+    assert folder.exists()
+
+
+def test_a_short_key_is_refused_before_anything_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(AUDIT_KEY_ENV, "short")
+    with pytest.raises(InputError, match="MLREPORT_AUDIT_KEY"):
+        open_registry(tmp_path)
+    assert not (tmp_path / AUDIT_FILE).exists()
+
+
+def test_the_head_as_an_anchor(three_runs):
+    out, _folders = three_runs
+    report = verify(out)
+    anchor = f"{report.head_seq}:{report.head}"
+    assert report.head_seq == 3 and verify(out, expect_head=anchor).clean
+    make_run(out, "20260320T020000Z-0000000a")  # a legitimate run after the anchor: noted, for the scheduler's log
+    later = verify(out, expect_head=report.head)
+    assert later.clean and any("1 entries were appended after the anchor (seq 3)" in n for n in later.notes)
+    # The trail rewritten consistently from entry 2 on (and the registry with it): only the anchor tells.
+    lines = lines_of(out)
+    (out / AUDIT_FILE).write_text("\n".join(lines[:1]) + "\n")
+    (problem,) = [p for p in verify(out, expect_head=anchor).problems if p.kind == "anchor-missing"]
+    assert report.head in problem.message
+    with pytest.raises(InputError, match="--expect-head"):
+        verify(out, expect_head="not a hash")
+    assert parse_anchor(f"3 {report.head.upper()}") == (3, report.head)

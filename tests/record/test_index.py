@@ -9,9 +9,11 @@ from pathlib import Path
 from mlreport.record import (
     Registry,
     RunRecord,
+    home_models,
     index_html,
     record_from_manifest,
     sparkline_svg,
+    status_words,
     trend_series,
     write_index,
 )
@@ -112,3 +114,65 @@ def test_trend_series_selects_moving_metrics_biggest_latest_first():
     psi = dict(series)["psi"]
     assert [s for s, _ in psi] == ["c", "b", "a"]  # latest 0.4, 0.3, 0.2
     assert dict(psi)["a"] == [0.0, 0.1, 0.2] and dict(dict(series)["mix_psi"])[""] == [0.1, None, 0.2]
+
+
+def _run(registry: Registry, out: Path, i: int, *, model: str, analysis: str = "drift", status: str = "ok",
+         exit_code: int = 0, error_kind: str | None = None) -> RunRecord:
+    run_id = f"202604{i + 1:02d}T020000Z-{i:08d}"
+    manifest = {
+        "run_id": run_id, "model": model, "analysis": analysis, "status": status, "exit_code": exit_code,
+        "started_at": f"2026-04-{i + 1:02d}T02:00:00Z", "headline": f"headline {i}", "parameters": {},
+        "inputs": [], "findings": [], "counts": {}, "metrics": {},
+        **({"error": {"kind": error_kind, "message": "bad"}} if error_kind else {}),
+    }
+    record = record_from_manifest(manifest, out_dir=out, run_dir=out / model / analysis / run_id)
+    registry.record(record)
+    return record
+
+
+def test_outcomes_in_plain_words():
+    def record(status: str, code: int, kind: str | None = None) -> RunRecord:
+        return RunRecord(run_id="r", model="m", analysis="a", status=status, exit_code=code, run_dir="",
+                         report_path="", error_kind=kind)
+
+    assert status_words(record("incident", 1)) == "INCIDENT"
+    assert status_words(record("ok", 0)) == "HEALTHY"
+    assert status_words(record("failed", 2, "input")) == "RUN FAILED (bad input)"
+    assert status_words(record("failed", 2)) == "RUN FAILED (bad input)"
+    assert status_words(record("failed", 3, "timeout")) == "RUN FAILED (timed out)"
+    assert status_words(record("failed", 3, "error")) == "RUN FAILED (the run broke)"
+
+
+def test_failed_runs_of_a_mistyped_model_sit_under_the_closest_model():
+    homes = home_models(["card-fraud", "card-fruad", "zzz-unrelated", "retail"], {"card-fraud", "retail"})
+    assert homes == {"card-fraud": "card-fraud", "card-fruad": "card-fraud", "zzz-unrelated": "zzz-unrelated",
+                     "retail": "retail"}
+    assert home_models(["only-failed"], set()) == {"only-failed": "only-failed"}
+
+
+def test_front_page_latest_status_first_worst_first_and_filters_without_script(tmp_path: Path):
+    registry = Registry(tmp_path)
+    _run(registry, tmp_path, 0, model="retail", status="ok")
+    _run(registry, tmp_path, 1, model="card-fraud", status="incident", exit_code=1)
+    _run(registry, tmp_path, 2, model="card-fraud", analysis="volume", status="ok")
+    typo = _run(registry, tmp_path, 3, model="card-fruad", status="failed", exit_code=2, error_kind="input")
+    page = index_html(registry, generated="2026-04-09T00:00:00Z")
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert "<script" not in page and "script-src 'none'" in page and "<input" not in page and "<form" not in page
+    latest = page[page.index('<table class="latest">'):page.index("</table>")]
+    # the model with an incident first; the typo's failed run is not a model of its own
+    assert latest.index(">card-fraud<") < latest.index(">retail<") and "card-fruad" not in latest
+    sections = re.findall(r'<section id="model-\d+"><h2>(.*?)</h2>', page)
+    assert sections == ["card-fraud", "retail"]
+    assert "failed runs recorded as <q>card-fruad</q>" in page
+    runs = page[page.index('<table class="runs">'):]
+    assert "Exit code" not in page and "RUN FAILED (bad input)" in runs
+    assert '<tr class="m0 a0 s-failed">' in runs and typo.run_id in runs  # filtered with card-fraud (m0), drift (a0)
+    # one toggle per status present, analysis and model; CSS rules name only numbered classes
+    for key in ("s-incident", "s-failed", "s-ok", "a0", "a1", "m0", "m1", "oldest"):
+        assert f'id="f-{key}"' in page
+    assert "body:has(.fm[open]):not(:has(#f-m1[open])) table.runs tr.m1{display:none}" in page
+    # oldest-first copy of the rows, in reverse
+    newest, oldest = re.findall(r'<tbody class="(?:newest|oldest)">(.*?)</tbody>', runs, re.S)
+    ids = re.findall(r"2026040\dT020000Z-\d{8}", newest)
+    assert ids and re.findall(r"2026040\dT020000Z-\d{8}", oldest) == ids[::-1]

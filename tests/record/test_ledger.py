@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -12,7 +14,19 @@ import pytest
 from cli_runs import run_cli
 
 from mlreport.errors import InputError
-from mlreport.record import STALE_STAGING_S, open_registry, prune, read_log, record_run, verify
+from mlreport.record import (
+    STALE_STAGING_S,
+    discard,
+    is_live,
+    live_lock_path,
+    open_registry,
+    prune,
+    read_log,
+    rebuild_registry,
+    record_run,
+    staging_dir,
+    verify,
+)
 
 NOW = dt.datetime(2026, 4, 30, 12, tzinfo=dt.UTC)
 
@@ -42,11 +56,16 @@ def test_runs_from_before_the_registry_are_imported_once(tmp_path: Path):
         folder_with_manifest(tmp_path, f"2026040{i + 1}T000000Z-0000000{i}", f"2026-04-0{i + 1}T00:00:00Z")
     (tmp_path / "card" / "drift" / "broken").mkdir()
     (tmp_path / "card" / "drift" / "broken" / "run.json").write_text("{not json")
+    # Issue 16, class 3: never silently. Opening a registry here refuses; importing is an explicit rebuild.
+    with pytest.raises(InputError, match="registry rebuild"):
+        open_registry(tmp_path)
+    assert not (tmp_path / "registry.sqlite").exists()
+    rebuild_registry(tmp_path, import_unrecorded=True)
     registry = open_registry(tmp_path)
-    assert registry.created and registry.count() == 2
+    assert registry.count() == 2
     assert {r.origin for r in registry.history()} == {"import"}
-    assert [line.entry["event"] for line in read_log(tmp_path)] == ["import", "import"]
-    assert open_registry(tmp_path).count() == 2 and len(read_log(tmp_path)) == 2  # not again
+    assert [line.entry["event"] for line in read_log(tmp_path)] == ["import", "import", "rebuild"]
+    assert open_registry(tmp_path).count() == 2 and len(read_log(tmp_path)) == 3  # not again
     old = time.time() - 3600
     os.utime(tmp_path / "card" / "drift" / "broken" / "run.json", (old, old))
     (problem,) = verify(tmp_path).problems  # the imported runs verify; the unreadable folder is named
@@ -110,6 +129,46 @@ def test_stale_staging_folders_are_removed_fresh_ones_kept(tmp_path: Path):
     os.utime(stale, (old, old))
     result = prune(tmp_path, 0, now=NOW)
     assert result.stale_staging == [stale.name] and not stale.exists() and fresh.exists()
+
+
+def test_a_live_run_is_never_pruned_however_old_its_staging_folder(tmp_path: Path):
+    """A run holds ``<run id>.live`` from staging to commit; prune keeps its folder while another process holds it.
+
+    A run longer than STALE_STAGING_S (a big stress sweep) looks stale by its folder's age alone.
+    """
+    seeded(tmp_path)
+    staging = tmp_path / ".tmp" / "20260101T000000Z-longrun0"
+    staging.mkdir(parents=True)
+    lock = live_lock_path(staging)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, filelock; lock = filelock.FileLock(sys.argv[1]); lock.acquire(); "
+         "print('held', flush=True); sys.stdin.read()", str(lock)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        old = time.time() - STALE_STAGING_S - 3600
+        os.utime(staging, (old, old))
+        assert is_live(staging)
+        result = prune(tmp_path, 0, now=NOW)
+        assert result.live_staging == [staging.name] and result.stale_staging == [] and staging.exists()
+        assert "kept 1 staging folder(s) of runs in progress" in result.format()
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=60)
+        if holder.stdout is not None:
+            holder.stdout.close()
+    # The holder is gone (a run killed with SIGKILL releases its lock the same way): now it is a dead run's leftovers.
+    assert not is_live(staging)
+    assert prune(tmp_path, 0, now=NOW).stale_staging == [staging.name] and not staging.exists()
+
+
+def test_a_run_in_this_process_is_live_from_staging_to_commit(tmp_path: Path):
+    staging = staging_dir(tmp_path, "20260430T115900Z-inproc00")
+    assert is_live(staging) and live_lock_path(staging).exists()
+    discard(staging)
+    assert not is_live(staging) and not staging.exists() and not live_lock_path(staging).exists()
 
 
 def test_prune_needs_a_registry_and_a_sane_number(tmp_path: Path):

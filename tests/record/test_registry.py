@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from record_runs import record, write_many
 
-from mlreport.errors import InputError, OutputError
+from mlreport.errors import InputError
 from mlreport.record import (
     REGISTRY_FILE,
     SCHEMA_VERSION,
@@ -40,7 +40,8 @@ def test_newer_schema_is_refused(tmp_path: Path):
     conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
     conn.commit()
     conn.close()
-    with pytest.raises(OutputError, match="newer than this mlreport"):
+    # An unusable registry stops a run before it starts: exit 2 (issue 16, class 3), no longer an OutputError.
+    with pytest.raises(InputError, match="newer than this mlreport"):
         Registry(tmp_path)
 
 

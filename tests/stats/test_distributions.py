@@ -35,6 +35,29 @@ def test_psi_floors_empty_bins_at_eps_without_renormalising():
     assert stats.psi([100, 0], [90, 10], eps=1e-3) == pytest.approx(other, rel=1e-12)
 
 
+def test_smoothed_psi_hand_example():
+    # counts (100, 0) and (90, 10), 0.5 added to each of the 2 bins on both sides:
+    # p = (100.5, 0.5) / 101, q = (90.5, 10.5) / 101
+    p, q = (100.5 / 101, 0.5 / 101), (90.5 / 101, 10.5 / 101)
+    expected = sum((b - a) * math.log(b / a) for a, b in zip(p, q, strict=True))
+    assert expected == pytest.approx(0.31181, abs=1e-5)
+    assert stats.psi([100, 0], [90, 10], smoothing=0.5) == pytest.approx(expected, rel=1e-12)
+    # the floor at 1e-4 gives the empty bin more than twice the weight: 0.7006
+    assert stats.psi([100, 0], [90, 10]) == pytest.approx(0.7006, abs=1e-4)
+    terms = stats.psi_contributions([100, 0], [90, 10], smoothing=0.5)
+    assert terms.sum() == pytest.approx(expected) and (terms >= 0).all()
+
+
+def test_smoothed_psi_fades_into_the_plain_psi_as_counts_grow_and_rejects_a_bad_pseudo_count():
+    ref, cur = np.array([300, 500, 200]), np.array([250, 500, 250])
+    plain = stats.psi(ref, cur)
+    assert stats.psi(ref * 1000, cur * 1000, smoothing=0.5) == pytest.approx(plain, rel=1e-5)
+    assert stats.psi([5, 5], [5, 5], smoothing=0.5) == 0.0
+    for bad in (0, -1, float("nan")):
+        with pytest.raises(ParameterError):
+            stats.psi([1, 2], [1, 2], smoothing=bad)
+
+
 def test_psi_contributions_sum_to_psi_and_are_non_negative():
     terms = stats.psi_contributions([10, 20, 30, 40], [40, 30, 20, 10])
     assert terms.sum() == pytest.approx(stats.psi([10, 20, 30, 40], [40, 30, 20, 10]))

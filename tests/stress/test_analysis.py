@@ -130,7 +130,7 @@ def test_notebook_contract():
     assert set(papermill.inspect_notebook(str(NOTEBOOK))) == set(params)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert all(not c.outputs and c.execution_count is None for c in code)
-    assert code[-1].source == "publish(result.summary)"
+    assert code[-1].source == "publish(tell(result.summary))"  # issue 14: the story (incidents) is published
     headings = [c.source.splitlines()[0] for c in notebook.cells if c.cell_type == "markdown"]
     for section in ("## Scenarios", "## Sensitivity", "## Reverse stress", "## Monotonicity"):
         assert section in headings
@@ -156,3 +156,12 @@ def test_notebook_runs_every_section_in_process():
     for caption in TABLES.values():
         assert f"<caption>{html.escape(caption)}</caption>" in shown
     assert html.escape(result.summary.headline) in shown  # publish's banner
+
+
+def test_sensitivity_chart_shades_the_runs_tolerance_not_the_raw_parameter(result):
+    # tolerance_pp 0 means "the spec's, else 5 pp": the chart said "tolerance ±0 pp" (issue 14).
+    assert result.parameters.tolerance_pp == 0
+    title = result.figures["sensitivity"].get_suptitle()
+    assert "tolerance ±5 pp shaded" in title and "±0 pp" not in title
+    wider = analyse(StressParameters(**{**FAST_PARAMETERS, "tolerance_pp": 7.5}))
+    assert "tolerance ±7.5 pp shaded" in wider.figures["sensitivity"].get_suptitle()

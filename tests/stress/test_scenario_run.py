@@ -220,3 +220,66 @@ def test_n_a_scenarios_keep_their_row_with_the_reason():
     assert row["notes"] == "the population filter matches no rows"
     assert run.rates.empty and run.findings[0].severity == "ok"
     assert run.display_table().iloc[0]["approve Δ pp (95% CI)"] == ""
+
+
+# ------------------------------------------------------------ issue 14: expected loss judged, explained, sorted
+
+LOSS_SUITE = (
+    '[[scenario]]\nname = "double"\nshocks = [{ type = "relative", column = "x", by = 1.0 }]\n'
+    '[[scenario]]\nname = "tiny"\nshocks = [{ type = "relative", column = "x", by = 0.01 }]\n'
+    '[[scenario]]\nname = "up40"\nshocks = [{ type = "relative", column = "x", by = 0.4 }]\n'
+)
+
+
+def loss_run(**tolerance):
+    test = small_test(label="y", loss=LossModel("ead", lgd=0.5), tolerance=Tolerance(10.0, **tolerance))
+    return test.run(parse_scenarios(LOSS_SUITE))
+
+
+def test_expected_loss_rising_past_its_tolerance_fails_a_scenario_whose_rates_pass():
+    run = loss_run()
+    row = run.table.set_index("scenario").loc["up40"]
+    # x * 1.4: approvals unchanged (0.14 0.28 0.42 stay under 0.5); loss 0.5 * (14 + 56 + 126) = 98 vs 70: +40%.
+    assert row["expected_loss_change_pct"] == pytest.approx(40.0)
+    assert row["result"] == "fail" and row["reasons"] == "expected loss +40.0% (limit +20%)"
+    finding = next(f for f in run.findings if f.subject == "up40")
+    assert finding.severity == "warning" and "breaks tolerance" in finding.message
+    assert "expected loss +40.0% (limit +20%)" in finding.message
+    # Without a loss tolerance the same scenario passes: only the rates are judged.
+    assert loss_run(max_loss_increase_pct=None).table.set_index("scenario").at["up40", "result"] == "pass"
+    assert loss_run(max_loss_increase_pct=50.0).table.set_index("scenario").at["up40", "result"] == "pass"
+
+
+def test_a_loss_that_falls_because_fewer_loans_are_approved_is_explained():
+    run = loss_run()
+    row = run.table.set_index("scenario").loc["double"]
+    # Loss 70 -> 50 (-28.6%) with approvals 3 -> 2; per approved loan 70/3 = 23.33 -> 50/2 = 25: +7.1%.
+    assert row["notes"] == ("expected loss -28.6% because fewer loans are approved (50.0% -> 33.3%); "
+                            "per approved loan it changes +7.1%")
+    finding = next(f for f in run.findings if f.subject == "double")
+    assert finding.message.endswith("per approved loan it changes +7.1%")
+    assert run.table.set_index("scenario").at["tiny", "notes"] == ""  # loss rose: nothing to explain
+
+
+def test_scenarios_are_shown_by_impact_with_expected_loss_beside_the_rates():
+    shown = loss_run().display_table()
+    # up40: +40% against +20% = 2.0 times its tolerance; double: 16.7 pp against 10 pp = 1.67; tiny passes.
+    assert shown["scenario"].tolist() == ["up40", "double", "tiny"]
+    assert shown["expected loss Δ"].tolist() == ["+40%", "-29%", "+1%"]
+    columns = list(shown.columns)
+    assert columns.index("expected loss Δ") == columns.index("decline Δ pp (95% CI)") + 1
+
+
+def test_the_loss_tolerance_comes_from_the_parameter_the_spec_or_the_default():
+    from mlreport.stress import DEFAULT_LOSS_INCREASE_PCT, run_tolerance
+
+    assert DEFAULT_LOSS_INCREASE_PCT == 20.0
+    assert run_tolerance(None).max_loss_increase_pct == 20.0
+    assert run_tolerance(None, loss_tolerance_pct=35.0).max_loss_increase_pct == 35.0
+    assert "expected loss rising more than 20%" in run_tolerance(None).describe()
+    from mlreport.errors import ScenarioError
+    from mlreport.stress.scenarios import parse_tolerance
+
+    assert parse_tolerance({"max_loss_increase_pct": 10}, context="f.toml").max_loss_increase_pct == 10.0
+    with pytest.raises(ScenarioError, match=r"f\.toml: max_loss_increase_pct must be a number >= 0"):
+        parse_tolerance({"max_loss_increase_pct": -1}, context="f.toml")

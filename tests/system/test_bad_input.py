@@ -40,6 +40,7 @@ from inprocess import run_notebook, summary_of
 
 from mlreport import sample
 from mlreport.errors import DataError, MlreportError, ModelError, ParameterError, ScenarioError, SpecError
+from mlreport.terminal import is_inert
 
 HERE = Path(__file__).resolve().parents[1]  # tests/: the helper modules a subprocess imports
 
@@ -641,6 +642,8 @@ def cli_cases(tmp_path_factory: pytest.TempPathFactory, inputs: Path, frame: pd.
     raw = (inputs / "log.parquet").read_bytes()
     truncated.write_bytes(raw[: len(raw) // 2])
     missing = root / "nowhere" / "reference.parquet"
+    jobs = root / "jobs.toml"
+    jobs.write_text('[[job]]\nname = "nightly"\nanalysis = "drift"\ntimeout = inf\n', encoding="utf-8")
     cases = {
         "wrong_type": ["run", "drift", "-p", "psi_bins=ten", "--json"],
         "unknown_name": ["run", "volume", "-p", "sample_row=10"],
@@ -657,6 +660,14 @@ def cli_cases(tmp_path_factory: pytest.TempPathFactory, inputs: Path, frame: pd.
             "run", "volume", "-p", f"data_path={inputs / 'log.parquet'}", "-p", "analysis_start=2027-01-01", "--json",
         ],
         "truncated_parquet": ["run", "volume", "-p", f"data_path={truncated}", "--json"],
+        # issue 16: every numeric option and parameter in its domain, refused before a kernel starts
+        "negative_seed": ["run", "stress", "-p", "seed=-1", "--json"],
+        "psi_bins_one": ["run", "drift", "-p", "psi_bins=1"],
+        "timeout_inf": ["run", "drift", "--timeout", "inf", "--json"],
+        "start_timeout_zero": ["run", "volume", "--start-timeout", "0", "--json"],
+        "empty_out": ["run", "drift", "--out", "", "--json"],
+        "jobs_timeout_inf": ["batch", str(jobs), "--json"],
+        "hostile_value": ["run", "drift", "-p", "psi_bins=\x1b]0;owned\x07\r\nmlreport: ok"],
     }
     env = {"PYTHONPATH": os.pathsep.join([str(inputs), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
 
@@ -686,6 +697,9 @@ def _refused(cli_cases: dict[str, Any], name: str, *fragments: str) -> str:
     assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
     assert "Traceback" not in result.stderr, result.stderr[-2000:]
     assert result.stderr.startswith("mlreport: error:"), result.stderr[-2000:]
+    assert all(is_inert(line) for line in result.stderr.splitlines()), result.stderr[-2000:]
+    if "--json" in result.args:  # one JSON object on stdout, whatever the error
+        assert json.loads(result.stdout)["exit_code"] == 2 and len(result.stdout.splitlines()) == 1
     for fragment in fragments:
         assert fragment in result.stderr, (fragment, result.stderr)
     _nothing_half_written(cli_cases["out"])
@@ -873,3 +887,46 @@ def test_scenario_file_that_is_not_utf8(tmp_path: Path, stress_params):
     path = tmp_path / "scenarios.toml"
     path.write_bytes(b'[[scenario]]\nname = "\xff"\n')
     expect_error(ScenarioError, "stress", {**stress_params, "scenarios_path": str(path)}, str(path), "UTF-8")
+
+
+# ------------------------------------------------------------------ numeric options and parameters (issue 16)
+
+
+@e2e
+def test_cli_negative_seed_is_refused_before_the_run(cli_cases):
+    _refused(cli_cases, "negative_seed", "'seed'", "-1", ">= 0")
+    payload = json.loads(cli_cases["results"]["negative_seed"].stdout)
+    # Refused before a kernel started (no run id, no failure report), not a failed run (exit 3).
+    assert payload["type"] == "ParameterError" and "run_id" not in payload and "report" not in payload
+
+
+@e2e
+def test_cli_psi_bins_below_two(cli_cases):
+    _refused(cli_cases, "psi_bins_one", "'psi_bins'", "at least 2")
+
+
+@e2e
+def test_cli_infinite_timeout(cli_cases):
+    _refused(cli_cases, "timeout_inf", "--timeout", "'inf'", "finite")
+
+
+@e2e
+def test_cli_zero_start_timeout(cli_cases):
+    _refused(cli_cases, "start_timeout_zero", "--start-timeout", "above 0")
+
+
+@e2e
+def test_cli_empty_output_folder(cli_cases):
+    _refused(cli_cases, "empty_out", "--out", "empty")
+
+
+@e2e
+def test_cli_jobs_file_with_an_infinite_timeout(cli_cases):
+    stderr = _refused(cli_cases, "jobs_timeout_inf", "nothing was run", "job #1 'nightly'", "key 'timeout'", "inf")
+    assert "600.5 is fine" in stderr
+
+
+@e2e
+def test_cli_hostile_parameter_value_is_escaped(cli_cases):
+    stderr = _refused(cli_cases, "hostile_value", "'psi_bins'", "\\x1b]0;owned\\x07\\r\\n")
+    assert len(stderr.splitlines()) == 1  # the forged "mlreport: ok" stays on the error's line

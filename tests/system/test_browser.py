@@ -19,6 +19,14 @@ turns that skip into a failure.
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import unicodedata
 from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
@@ -28,6 +36,8 @@ import browser
 import pytest
 from browser import ARTIFACTS, VIEWPORT
 from cli_runs import runtime_missing
+
+from mlreport import plots
 
 pytestmark = pytest.mark.e2e
 
@@ -190,11 +200,11 @@ def test_prints_to_pdf(opened: dict[str, Opened], name: str):
     page = opened[name].page
     page.emulate_media(media="print")
     try:
-        hidden = page.evaluate(
+        shown = page.evaluate(
             "() => { const nav = document.querySelector('nav#contents'); "
-            "return nav ? getComputedStyle(nav).display : 'none'; }"
+            "return nav ? getComputedStyle(nav).display : null; }"
         )
-        assert hidden == "none"  # the contents box is for the screen
+        assert shown in (None, "block")  # issue 14: the contents are printed too (a committee pack has them)
         ARTIFACTS.mkdir(exist_ok=True)
         pdf = page.pdf(path=str(ARTIFACTS / f"{name}.pdf"), format="A4", print_background=True)
     finally:
@@ -297,3 +307,183 @@ def test_language_and_title(reports: browser.Reports, name: str):
     tags = _parsed(reports, name).tags
     assert [a.get("lang") for t, a in tags if t == "html"] == ["en"]
     assert "title" in [t for t, _ in tags]
+
+
+# ------------------------------------------------------------------ figures, print and the index (issue 14)
+
+FIGURED = ("drift", "volume", "stress")
+#: The printable width of an A4 page under the report's print margins (210 mm - 2 x 11 mm) at 96 px per inch.
+A4_PRINT_PX = round((210 - 22) / 25.4 * 96)
+
+
+@needs_browser
+@pytest.mark.parametrize("name", FIGURED)
+def test_figures_fill_the_column_and_their_text_reads_at_eleven_pixels(opened: dict[str, Opened], name: str):
+    figures = opened[name].page.evaluate(
+        """() => ({column: document.querySelector('main').clientWidth,
+                   images: Array.from(document.querySelectorAll('figure img')).map(
+                       i => [i.getBoundingClientRect().width, i.naturalWidth, i.alt.slice(0, 60)])})"""
+    )
+    assert figures["images"], f"{name}: no figure"
+    for shown, natural, alt in figures["images"]:
+        # plots.MIN_TEXT_PX is the smallest text at the PNG's natural size; the browser scales it by shown/natural.
+        assert natural > 0 and plots.MIN_TEXT_PX * shown / natural >= 11, (alt, shown, natural)
+    widest = max(shown for shown, _, _ in figures["images"])
+    assert widest >= 0.85 * figures["column"], f"{name}: widest figure {widest} px in a {figures['column']} px column"
+
+
+def _pdf_page_text(pypdf: Any, pdf: bytes, page: int) -> str:
+    """A page's text, whitespace collapsed and ligatures ("ﬁ") unfolded."""
+    return " ".join(unicodedata.normalize("NFKC", pypdf.PdfReader(io.BytesIO(pdf)).pages[page].extract_text()).split())
+
+
+@needs_browser
+@pytest.mark.parametrize("name", REPORTS)
+def test_print_page_one_has_the_headline_and_key_findings(
+    opened: dict[str, Opened], reports: browser.Reports, name: str
+):
+    pypdf = pytest.importorskip("pypdf")
+    page = opened[name].page
+    page.emulate_media(media="print")
+    try:
+        pdf = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
+    finally:
+        page.emulate_media(media="screen")
+    first = _pdf_page_text(pypdf, pdf, 0)
+    status = reports.results[name]["status"]
+    assert WORDS[status] in first
+    words = [w for w in reports.results[name]["headline"].split() if w.isascii() and w.isalnum()][:4]
+    assert words and all(w in first for w in words), (words, first[:400])
+    if status == "failed":
+        assert "Why the run failed" in first
+    else:
+        assert "Key findings" in first, first[:400]
+        assert "Contents" in first + _pdf_page_text(pypdf, pdf, 1)  # the contents follow the findings in print
+
+
+@needs_browser
+@pytest.mark.parametrize("name", PAGES)
+def test_no_table_is_clipped_in_print(opened: dict[str, Opened], name: str):
+    page = opened[name].page
+    page.set_viewport_size({"width": A4_PRINT_PX, "height": 1100})
+    page.emulate_media(media="print")
+    try:
+        clipped = page.evaluate(
+            """() => Array.from(document.querySelectorAll('table'))
+                     .filter(t => getComputedStyle(t).display !== 'none' && t.offsetParent !== null)
+                     .map(t => [t.scrollWidth, t.parentElement.clientWidth,
+                                Math.round(t.getBoundingClientRect().right), (t.caption || t).textContent.slice(0, 50)])
+                     .filter(([scroll, room, right]) =>
+                             scroll > room + 1 || right > document.documentElement.clientWidth + 1)"""
+        )
+        page_width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    finally:
+        page.emulate_media(media="screen")
+        page.set_viewport_size(VIEWPORT)
+    assert clipped == [], f"{name}: tables wider than the printed page: {clipped[:3]}"
+    assert page_width[0] <= page_width[1], page_width
+
+
+def _visible_rows(page: Any) -> list[list[str]]:
+    return page.evaluate(
+        """() => Array.from(document.querySelectorAll('table.runs tbody tr'))
+                 .filter(r => r.offsetParent !== null)
+                 .map(r => [r.className, r.cells[1] ? r.cells[1].textContent : ''])"""
+    )
+
+
+@needs_browser
+def test_index_filters_by_status_analysis_and_model_and_sorts_by_date(chromium: Any, reports: browser.Reports):
+    opened = Opened(chromium, reports.index)
+    try:
+        page = opened.page
+        every = _visible_rows(page)
+        assert len(every) >= 4
+        dates = [date for _, date in every]
+        assert dates == sorted(dates, reverse=True)
+        statuses = {c.split()[2] for c, _ in every}
+        # one status
+        page.click("#f-s-incident > summary" if "s-incident" in statuses else "#f-s-failed > summary")
+        chosen = "s-incident" if "s-incident" in statuses else "s-failed"
+        rows = _visible_rows(page)
+        assert rows and all(chosen in c.split() for c, _ in rows) and len(rows) < len(every)
+        # and a second status: either of them
+        other = sorted(statuses - {chosen})[0]
+        page.click(f"#f-{other} > summary")
+        rows = _visible_rows(page)
+        assert {c.split()[2] for c, _ in rows} == {chosen, other}
+        page.click(f"#f-{other} > summary")
+        page.click(f"#f-{chosen} > summary")
+        assert len(_visible_rows(page)) == len(every)
+        # analysis and model at once
+        page.click("#f-a0 > summary")
+        page.click("#f-m0 > summary")
+        rows = _visible_rows(page)
+        assert all({"a0", "m0"} <= set(c.split()) for c, _ in rows)
+        assert len(rows) == sum({"a0", "m0"} <= set(c.split()) for c, _ in every)
+        page.click("#f-a0 > summary")
+        page.click("#f-m0 > summary")
+        # oldest first
+        page.click("#f-oldest > summary")
+        rows = _visible_rows(page)
+        assert [d for _, d in rows] == sorted(dates)
+        assert opened.blocked == [] and opened.console_errors == []
+        assert page.evaluate("() => document.scripts.length") == 0
+    finally:
+        opened.close()
+
+
+@needs_browser
+def test_index_fits_a_phone(chromium: Any, reports: browser.Reports):
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto(reports.index.resolve().as_uri())
+        widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert widths == [390, 390], widths
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("name", FIGURED)
+def test_every_figure_has_its_own_specific_alt_text(reports: browser.Reports, name: str):
+    alts = [a.get("alt", "") for t, a in _parsed(reports, name).tags if t == "img"]
+    assert alts
+    for alt in alts:
+        assert alt.startswith("Chart: ") and len(alt) > 40, alt
+        assert not re.fullmatch(r"Chart: (figure|chart|image|plot)\s*\d*\.?", alt, re.I), alt
+    assert len(set(alts)) == len(alts), "two figures share one alt text"
+
+
+def test_index_says_outcomes_in_words_not_exit_codes(reports: browser.Reports):
+    parsed = _parsed(reports, "index")
+    headers = [text for level, text in parsed.headings]
+    assert "Exit code" not in parsed.text
+    assert "RUN FAILED (" in parsed.text  # the failed fixture run, with why in words
+    assert headers[0] == "mlreport runs"
+    viewport = [a for t, a in parsed.tags if t == "meta" and a.get("name") == "viewport"]
+    assert viewport and "width=device-width" in viewport[0]["content"]
+
+
+@needs_browser
+def test_mlreport_pdf_writes_report_pdf_with_the_headline_on_page_one(reports: browser.Reports):
+    pypdf = pytest.importorskip("pypdf")
+    result = reports.results["drift"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlreport", "pdf", result["run_id"], "--out", str(reports.out), "--json"],
+        capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+        env={**os.environ, "MLREPORT_CHROMIUM": browser.chromium_path()},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    pdf = Path(json.loads(proc.stdout)["pdf"])
+    assert pdf == Path(result["run_dir"]) / "report.pdf"
+    data = pdf.read_bytes()
+    assert data[:5] == b"%PDF-"
+    first = _pdf_page_text(pypdf, data, 0)
+    words = [w for w in result["headline"].split() if w.isascii() and w.isalnum()][:4]
+    assert "INCIDENT" in first or "WARNING" in first or "HEALTHY" in first
+    assert words and all(w in first for w in words) and "Key findings" in first, first[:400]
+    # the audit trail says which PDF was printed from this run
+    last = json.loads((reports.out / "audit.log").read_text().splitlines()[-1])
+    assert last["event"] == "artifact" and last["run_id"] == result["run_id"]
+    assert last["files"] == {"report.pdf": hashlib.sha256(data).hexdigest()}

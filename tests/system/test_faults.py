@@ -341,3 +341,111 @@ def test_driver_killed_outright_leaves_no_run_and_no_kernel(tmp_path: Path, fixt
                            text=True, env=env, cwd=tmp_path, timeout=300, stdin=subprocess.DEVNULL)
     assert after.returncode == 0, after.stderr[-3000:]
     assert len(run_dirs(out)) == 1 and verify(out).clean
+
+
+# ------------------------------------------------------------------ a live run and prune (issue 16, class 5)
+
+
+def _staging(out: Path) -> list[Path]:
+    staging = out / ".tmp"
+    return sorted(p for p in staging.iterdir() if p.is_dir()) if staging.exists() else []
+
+
+def _prune(out: Path) -> dict:
+    result = subprocess.run([sys.executable, "-m", "mlreport", "prune", "--keep-days", "0", "--out", str(out),
+                             "--json"], capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout)
+
+
+def test_prune_never_takes_a_live_run_and_cleans_up_after_a_killed_one(tmp_path: Path, start):
+    """A run older than the stale age is still running (a long sweep): prune keeps it; killed outright, it goes."""
+    from mlreport.record import STALE_STAGING_S
+
+    out = tmp_path / "out"
+    running = start()
+    running.wait_for_slow_cell()
+    (staging,) = _staging(out)
+    assert (staging.parent / f"{staging.name}.live").exists()
+    old = time.time() - STALE_STAGING_S - 3600
+    os.utime(staging, (old, old))
+    result = _prune(out)
+    assert result["live_staging"] == [staging.name] and result["stale_staging"] == [] and staging.is_dir()
+    kernels = running.kernels()
+    running.process.kill()  # SIGKILL: nothing unwinds, the lock is released by the operating system
+    running.finish()
+    assert not _gone(kernels), "the kernel outlived its driver"
+    assert _staging(out) == [staging]
+    os.utime(staging, (old, old))
+    result = _prune(out)
+    assert result["stale_staging"] == [staging.name] and result["live_staging"] == [] and not staging.exists()
+
+
+# ------------------------------------------------------------------ the record damaged under a run (class 3)
+
+
+def test_registry_emptied_while_a_run_executes(tmp_path: Path, fixture_notebooks: Path, start):
+    """Someone empties the registry mid-run: the run is not re-recorded into a fresh registry behind their back."""
+    from mlreport.record import REGISTRY_FILE, read_registry, verify
+
+    out = tmp_path / "out"
+    env = {**os.environ, "MLREPORT_NOTEBOOKS": str(fixture_notebooks)}
+    first = subprocess.run([sys.executable, "-m", "mlreport", "run", "fixture", "--out", str(out)],
+                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300, stdin=subprocess.DEVNULL)
+    assert first.returncode == 0, first.stderr[-3000:]
+    running = Running(tmp_path, fixture_notebooks, "-p", "seconds=3", "--json")
+    try:
+        running.wait_for_slow_cell()
+        for suffix in ("-wal", "-shm"):
+            (out / (REGISTRY_FILE + suffix)).unlink(missing_ok=True)
+        (out / REGISTRY_FILE).write_bytes(b"")
+        returncode, stdout, stderr = running.finish()
+    finally:
+        if running.process.poll() is None:
+            running.process.kill()
+            running.finish()
+    data = json.loads(stdout)
+    assert returncode in (2, 3) and data["exit_code"] == returncode, stderr[-3000:]
+    message = data["error"] if isinstance(data["error"], str) else data["error"]["message"]
+    assert "registry rebuild" in message, (data, stderr[-3000:])
+    assert "Traceback" not in stderr
+    assert (out / REGISTRY_FILE).stat().st_size == 0  # not silently recreated
+    rebuilt = subprocess.run([sys.executable, "-m", "mlreport", "registry", "rebuild", "--out", str(out)],
+                             capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
+    report = verify(out)
+    assert report.clean, report.format()
+    assert not _staging(out)
+    assert read_registry(out).count() == 2  # the run that could not be recorded is back, from its audit entry
+
+
+# ------------------------------------------------------------------ hostile values through every printing command (1)
+
+HOSTILE = "card\x1b[2J\x1b]0;owned\x07\r\nINCIDENT forged\u202egnp\x9b31m\ttab"
+
+
+def test_hostile_values_reach_no_terminal_raw(tmp_path: Path, fixture_notebooks: Path):
+    """A run whose model, subject and message are hostile text; then run, history, show, verify, prune print it."""
+    from mlreport.terminal import is_inert
+
+    out = tmp_path / "out"
+    env = {**os.environ, "MLREPORT_NOTEBOOKS": str(fixture_notebooks)}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "mlreport", *args, "--out", str(out)], capture_output=True,
+                              text=True, env=env, cwd=tmp_path, timeout=300, stdin=subprocess.DEVNULL)
+
+    ran = cli("--verbose", "run", "fixture", "-p", f"model={HOSTILE}", "-p", f"subject={HOSTILE}",
+              "-p", f"message={HOSTILE}", "-p", "status=incident")
+    assert ran.returncode == 1, ran.stderr[-3000:]
+    outputs = {"run": ran}
+    commands = (("history",), ("show", "2"), ("verify", "--all", "--head"), ("prune", "--keep-days", "1", "--dry-run"))
+    for args in commands:
+        outputs[args[0]] = cli(*args)
+        assert outputs[args[0]].returncode == 0, outputs[args[0]].stderr[-3000:]
+    for name, result in outputs.items():
+        for line in (result.stdout + result.stderr).splitlines():
+            assert is_inert(line), (name, line)
+        assert "INCIDENT forged" not in [line.strip() for line in result.stdout.splitlines()], name
+    (history_line,) = [line for line in outputs["history"].stdout.splitlines() if "forged" in line]
+    assert "\\x1b[2J" in history_line and "\\r\\n" in history_line and "\\u202e" in history_line

@@ -136,7 +136,7 @@ def test_notebook_is_narrative_around_one_call():
     cells = _code_cells()
     text = "\n".join(cell.source for cell in cells)
     assert text.count("volume.analyse(volume.VolumeParameters.from_namespace(globals()))") == 1
-    assert cells[-1].source.strip() == "publish(result.summary)"
+    assert cells[-1].source.strip() == "publish(tell(result.summary))"  # issue 14: incidents published
     for name in TABLES:
         assert f'result.tables["{name}"]' in text, name
     for name in FIGURES:

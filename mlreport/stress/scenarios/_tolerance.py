@@ -26,12 +26,17 @@ class Tolerance:
     ``max_flip_rate``: largest allowed share of rows whose decision changes.
     ``min_rate`` / ``max_rate``: floors and caps on a label's stressed rate
     (shares, e.g. ``{"approve": 0.40}``). Point estimates are compared.
+    ``max_loss_increase_pct``: largest allowed rise of the expected loss of
+    the accepted book, in percent of its baseline (default 20; None: loss is
+    reported but not judged). Only a rise fails: a loss that falls because fewer loans are
+    approved is explained, not failed (the rate limits judge that).
     """
 
     max_rate_change_pp: float | Mapping[str, float] = 5.0
     max_flip_rate: float | None = None
     min_rate: Mapping[str, float] = field(default_factory=dict)
     max_rate: Mapping[str, float] = field(default_factory=dict)
+    max_loss_increase_pct: float | None = 20.0
 
     def limit_pp(self, label: str) -> float:
         if isinstance(self.max_rate_change_pp, Mapping):
@@ -44,9 +49,18 @@ class Tolerance:
         stressed_rates: Sequence[float],
         changes_pp: Sequence[float],
         flip_rate: float,
+        loss_change_pct: float | None = None,
     ) -> list[str]:
-        """Reasons the readouts fail, worst rate move first; empty when they pass."""
+        """Reasons the readouts fail, worst rate move first; empty when they pass.
+
+        ``loss_change_pct`` (the expected loss's change in percent, when the
+        run computes it) fails above ``max_loss_increase_pct``.
+        """
         reasons: list[tuple[float, str]] = []
+        limit_loss = self.max_loss_increase_pct
+        if limit_loss is not None and loss_change_pct is not None and math.isfinite(loss_change_pct) \
+                and loss_change_pct > limit_loss:
+            reasons.append((math.inf, f"expected loss {loss_change_pct:+.1f}% (limit +{limit_loss:g}%)"))
         for label, rate, change in zip(labels, stressed_rates, changes_pp, strict=True):
             limit = self.limit_pp(label)
             if abs(change) > limit:
@@ -72,6 +86,8 @@ class Tolerance:
             text += f"; {label} rate below {floor:.0%}"
         for label, cap in self.max_rate.items():
             text += f"; {label} rate above {cap:.0%}"
+        if self.max_loss_increase_pct is not None:
+            text += f"; expected loss rising more than {self.max_loss_increase_pct:g}%"
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -81,6 +97,7 @@ class Tolerance:
             "max_flip_rate": self.max_flip_rate,
             "min_rate": dict(self.min_rate),
             "max_rate": dict(self.max_rate),
+            "max_loss_increase_pct": self.max_loss_increase_pct,
         }
 
 
@@ -89,7 +106,8 @@ def parse_tolerance(spec: Any, *, context: str, base: Tolerance | None = None) -
     base = base or Tolerance()
     if not isinstance(spec, Mapping):
         raise ScenarioError(f"{context}: tolerance must be a table, got {spec!r}")
-    _check_keys(spec, (), ("max_rate_change_pp", "max_flip_rate", "min_rate", "max_rate"), context)
+    _check_keys(spec, (), ("max_rate_change_pp", "max_flip_rate", "min_rate", "max_rate", "max_loss_increase_pct"),
+                context)
     fields: dict[str, Any] = {}
     if "max_rate_change_pp" in spec:
         limit = spec["max_rate_change_pp"]
@@ -101,6 +119,11 @@ def parse_tolerance(spec: Any, *, context: str, base: Tolerance | None = None) -
             fields["max_rate_change_pp"] = float(limit)
         else:
             raise ScenarioError(f"{context}: max_rate_change_pp must be a number >= 0, got {limit!r}")
+    if "max_loss_increase_pct" in spec:
+        limit = spec["max_loss_increase_pct"]
+        if not (_number(limit) and limit >= 0):
+            raise ScenarioError(f"{context}: max_loss_increase_pct must be a number >= 0, got {limit!r}")
+        fields["max_loss_increase_pct"] = float(limit)
     if "max_flip_rate" in spec:
         fields["max_flip_rate"] = _share(spec["max_flip_rate"], context, "max_flip_rate")
     for key in ("min_rate", "max_rate"):
