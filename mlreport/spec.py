@@ -343,7 +343,12 @@ def infer_spec(frame: pd.DataFrame, *, model: str = "", current: pd.DataFrame | 
         if c not in claimed and c not in labels and _NAME_HINTS["segment"].search(c)
         and not pd.api.types.is_float_dtype(rows[c].dtype) and 1 < _distinct(rows[c]) <= 50
     ]
-    features = [c for c in columns if c not in claimed and c not in segments and c not in labels]
+    # Other timestamps (a date partition column, an application date) cut periods; they are not features.
+    features = [
+        c for c in columns
+        if c not in claimed and c not in segments and c not in labels
+        and not pd.api.types.is_datetime64_any_dtype(rows[c].dtype)
+    ]
     categorical = [
         c for c in features
         if not pd.api.types.is_numeric_dtype(rows[c].dtype) or pd.api.types.is_bool_dtype(rows[c].dtype)

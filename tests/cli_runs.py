@@ -16,10 +16,11 @@ __all__ = ["runtime_missing", "run_cli", "run_dirs", "load_manifest"]
 def runtime_missing(name: str, reason: str | None) -> None:
     """Skip the calling module when an optional runtime is missing, unless CI requires it.
 
-    ``name`` is a runtime such as ``spark`` or ``browser``; ``reason`` says what
-    is missing, or is None when it is there. ``.ci/run`` installs the runtimes
-    and sets ``MLREPORT_TEST_REQUIRE=spark,browser,mlflow``: there a missing runtime is
-    a failure, so a broken install cannot pass as a green run of skips.
+    ``name`` is a runtime such as ``spark``, ``browser``, ``s3`` or ``postgres``;
+    ``reason`` says what is missing, or is None when it is there. ``.ci/run``
+    installs the runtimes and sets ``MLREPORT_TEST_REQUIRE=spark,browser,s3,postgres,mlflow``:
+    there a missing runtime is a failure, so a broken install cannot pass as a
+    green run of skips.
     """
     if reason is None:
         return

@@ -78,10 +78,10 @@ class Backend(ABC):
     def _record_files(self, src: Source, *, columns: int, rows: Callable[[], int]) -> None:
         """Record ``src``'s files in the run's inputs, once per backend (``rows`` is counted then)."""
         key = (src.name, src.paths)
-        if not src.paths or key in self._recorded:
+        if src.files is None or key in self._recorded:
             return
         self._recorded.add(key)
-        data.record_file(list(src.paths), name=src.name, rows=rows(), columns=columns, log=self.inputs)
+        data.record_file(src.files, name=src.name, rows=rows(), columns=columns, log=self.inputs)
 
     def run_summary(self) -> str:
         """:meth:`describe` and the time spent so far, one line for a report's methods."""

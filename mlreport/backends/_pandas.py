@@ -29,9 +29,9 @@ __all__ = ["PandasBackend"]
 
 
 class PandasBackend(Backend):
-    """In memory: files are read with :func:`mlreport.data.load_table` (recorded as inputs).
+    """In memory: files and queries are read with :mod:`mlreport.data` (recorded as inputs).
 
-    Each source's files are read once and kept, so the windows of one file
+    Each file (local or an object in a store) and each query is read once and kept, so the windows of one file
     (a reference and a current window cut by dates), its rows, its profile,
     its summaries, the rows roles are inferred from and its decision counts
     all come from the same read, recorded once in :attr:`inputs`. The rows
@@ -45,7 +45,9 @@ class PandasBackend(Backend):
 
     def __init__(self) -> None:
         super().__init__()
-        self._read: dict[tuple[str, tuple[str, ...]], pd.DataFrame] = {}
+        self._read: dict[tuple[str, object], pd.DataFrame] = {}
+        self._files: dict[str, pd.DataFrame] = {}
+        self._queries: dict[str, pd.DataFrame] = {}
 
     def describe(self) -> str:
         return f"pandas {pd.__version__} in memory (profile.summarize: numpy bincount on the reference bins)"
@@ -56,12 +58,35 @@ class PandasBackend(Backend):
             raise DataError("a Spark DataFrame needs the spark backend")
         if src.table:
             raise DataError(f"the pandas backend cannot read table {src.table!r}: use the spark backend")
-        if src.paths:
-            key = (src.name, src.paths)
+        if src.files is not None or src.sql is not None:
+            key = (src.name, src.paths or (src.sql.text if src.sql is not None else ""))
             if key not in self._read:
-                self._read[key] = _read_files(src.paths, src.name, self.inputs)
+                self._read[key] = self._read_source(src)
             src = replace(src, frame=self._read[key])
         return _window_frame(src)
+
+    def _read_source(self, src: Source) -> pd.DataFrame:
+        """The rows of a source's files or query; each file and query read (and recorded) once per backend."""
+        if src.sql is not None:
+            if src.sql.text not in self._queries:
+                self._queries[src.sql.text] = data.load_table(src.sql.text, name=src.name, log=self.inputs)
+            return self._queries[src.sql.text]
+        files = src.files
+        assert files is not None
+        frames: list[pd.DataFrame] = []
+        for file in files.files:
+            if file.url not in self._files:
+                self._files[file.url] = data.load_table(files.only(file), name=src.name, log=self.inputs)
+            frame = self._files[file.url]
+            first = [str(c) for c in frames[0].columns] if frames else None
+            if first is not None and [str(c) for c in frame.columns] != first:
+                raise DataError(
+                    f"{file.url}: columns {list(frame.columns)} differ from {files.files[0].url}'s {first}; "
+                    "files read together must share their columns",
+                    path=file.url,
+                )
+            frames.append(frame)
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
     def rows_in_memory(self, source: SourceLike, rows: int, *, seed: int = 0) -> RowSample:
         """Every row of the source's window, whatever ``rows``: in pandas the data is in memory already."""
@@ -153,19 +178,3 @@ def _chunk_size(period: str | int) -> int | None:
     if size < 1:
         raise ParameterError(f"period {size}: a chunk needs at least 1 row", name="period")
     return size
-
-
-def _read_files(paths: tuple[str, ...], name: str, log: data.InputLog) -> pd.DataFrame:
-    """The files of a source as one frame, each read and recorded once (as :func:`mlreport.data.load_table`)."""
-    frames: list[pd.DataFrame] = []
-    for path in paths:
-        frame = data.load_table(path, name=name, log=log)
-        first = [str(c) for c in frames[0].columns] if frames else None
-        if first is not None and [str(c) for c in frame.columns] != first:
-            raise DataError(
-                f"{path}: columns {list(frame.columns)} differ from {paths[0]}'s {first}; "
-                "files read together must share their columns",
-                path=path,
-            )
-        frames.append(frame)
-    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
@@ -23,7 +22,7 @@ __all__ = [
 ]
 
 PathLike: TypeAlias = "str | os.PathLike[str]"
-"""A file, glob or folder of Parquet or CSV files."""
+"""A file, glob, folder or URL of Parquet or CSV files, or a ``sql:`` source (:func:`mlreport.data.parse_location`)."""
 
 SourceLike: TypeAlias = "Source | PathLike | Sequence[PathLike] | pd.DataFrame | SparkDataFrame"
 """What every backend method reads: a :class:`Source`, paths, a pandas frame, or a Spark frame (Spark only)."""
@@ -44,17 +43,22 @@ QUANTILE_MODES = ("exact", "approx", "sample")
 class Source:
     """What a backend reads, and the time window it keeps.
 
-    One of: ``paths`` (resolved Parquet or CSV files, one ``format``), ``frame``
-    (a pandas DataFrame, or a Spark DataFrame for the Spark backend) or
-    ``table`` (a table name in the backend's catalogue). ``timestamp``,
-    ``start`` and ``end`` keep rows with ``start <= timestamp < end`` (either
-    bound optional; naive UTC, as :mod:`mlreport.data` reads timestamps).
+    One of: ``files`` (a :class:`~mlreport.data.FileSet`: Parquet or CSV
+    files, local or in object storage, with their partition columns), ``sql``
+    (a ``sql:`` :class:`~mlreport.data.Location`: a table or query read through
+    SQLAlchemy), ``frame`` (a pandas DataFrame, or a Spark DataFrame for the
+    Spark backend) or ``table`` (a table name in the backend's catalogue).
+    ``timestamp``, ``start`` and ``end`` keep rows with ``start <= timestamp <
+    end`` (either bound optional; naive UTC, as :mod:`mlreport.data` reads
+    timestamps); a window on a partition column keeps only the files whose
+    partition can hold its rows (:meth:`~mlreport.data.FileSet.within`).
     ``name`` is what the run's inputs record it as; ``label`` what error
-    messages call it (the path as the user gave it; ``name`` when empty).
+    messages call it (the location as the user gave it, without credentials;
+    ``name`` when empty).
     """
 
-    paths: tuple[str, ...] = ()
-    format: str | None = None
+    files: data.FileSet | None = None
+    sql: data.Location | None = None
     frame: Any = None
     table: str | None = None
     timestamp: str | None = None
@@ -64,24 +68,36 @@ class Source:
     label: str = ""
 
     @property
+    def paths(self) -> tuple[str, ...]:
+        """The files' paths (local) or URLs (object storage); empty for other sources."""
+        return tuple(f.path for f in self.files.files) if self.files is not None else ()
+
+    @property
+    def format(self) -> str | None:
+        return self.files.format if self.files is not None else None
+
+    @property
     def bytes(self) -> int:
-        """Total size of the files (0 for frames and tables)."""
-        return sum(os.path.getsize(p) for p in self.paths)
+        """Total size of the files (0 for frames, tables and queries)."""
+        return self.files.bytes if self.files is not None else 0
 
     @property
     def is_spark(self) -> bool:
         return self.frame is not None and type(self.frame).__module__.startswith("pyspark")
 
     def window(self, timestamp: str | None, start: Any = None, end: Any = None) -> Source:
-        """The same source restricted to ``start <= timestamp < end``."""
-        return replace(
-            self, timestamp=timestamp or None, start=naive_utc(start, "start"), end=naive_utc(end, "end")
-        )
+        """The same source restricted to ``start <= timestamp < end`` (files outside a partition window dropped)."""
+        first, last = naive_utc(start, "start"), naive_utc(end, "end")
+        files = self.files
+        if files is not None and timestamp:
+            files = files.within(timestamp, first, last)
+        return replace(self, files=files, timestamp=timestamp or None, start=first, end=last)
 
     def describe(self) -> str:
-        if self.paths:
-            head = self.paths[0] if len(self.paths) == 1 else f"{len(self.paths)} {self.format} files"
-            what = f"{head} ({self.bytes / 2**20:,.1f} MiB)"
+        if self.files is not None:
+            what = self.files.describe()
+        elif self.sql is not None:
+            what = self.sql.shown
         elif self.table:
             what = f"table {self.table}"
         else:
@@ -111,9 +127,21 @@ def naive_utc(value: Any, name: str, *, what: str | None = None) -> pd.Timestamp
     return stamp
 
 
-def _file_format(path: Path) -> str:
-    # resolve_paths has already checked the suffix is Parquet or CSV.
-    return "parquet" if path.name.lower().endswith((".parquet", ".pq", ".parq")) else "csv"
+def _combined(sets: Sequence[data.FileSet], label: str) -> data.FileSet:
+    """Several locations read together as one set of files (one format, one store)."""
+    if len(sets) == 1:
+        return sets[0]
+    formats = {s.format for s in sets}
+    if len(formats) != 1:
+        raise DataError(f"{label}: mixes CSV and Parquet files; point at one format", path=label)
+    if len({s.protocol for s in sets}) != 1 or len({id(s.filesystem) for s in sets if s.remote}) > 1:
+        raise DataError(f"{label}: files from several stores cannot be read as one source", path=label)
+    kinds: dict[str, str] = {}
+    for s in sets:
+        for key, kind in s.partitions:
+            kinds[key] = kind if kinds.get(key, kind) == kind else "string"
+    files = tuple(f for s in sets for f in s.files)
+    return data.FileSet(files, formats.pop(), label, sets[0].protocol, sets[0].filesystem, tuple(kinds.items()))
 
 
 def as_source(
@@ -125,7 +153,10 @@ def as_source(
     end: Any = None,
     table: str | None = None,
 ) -> Source:
-    """A :class:`Source` from paths (a path, glob, folder or a list of them), a frame, or a table name."""
+    """A :class:`Source` from a location (path, glob, folder, URL, ``sql:`` source or a list), a frame or a table.
+
+    Locations are parsed by :func:`mlreport.data.parse_location` and their files resolved once, here.
+    """
     if table:
         result = Source(table=table, name=name)
     elif isinstance(source, Source):
@@ -134,20 +165,22 @@ def as_source(
         isinstance(source, (list, tuple)) and source and all(isinstance(s, (str, os.PathLike)) for s in source)
     ):
         items = [source] if isinstance(source, (str, os.PathLike)) else list(source)
-        files: list[Path] = []
-        for item in items:
-            files += data.resolve_paths(item)
-        formats = {_file_format(f) for f in files}
-        if len(formats) != 1:
-            raise DataError(f"{items}: mixes CSV and Parquet files; point at one format")
-        label = ", ".join(os.fspath(item) for item in items)
-        result = Source(paths=tuple(str(f) for f in files), format=formats.pop(), name=name, label=label)
+        locations = [data.parse_location(item) for item in items]
+        label = ", ".join(location.shown for location in locations)
+        queries = [location for location in locations if location.kind == "sql"]
+        if queries:
+            if len(locations) > 1:
+                raise DataError(f"{label}: a sql: source is read on its own, not in a list", path=label)
+            result = Source(sql=queries[0], name=name, label=label)
+        else:
+            files = _combined([data.resolve_files(location) for location in locations], label)
+            result = Source(files=files, name=name, label=label)
     elif source is not None and hasattr(source, "columns"):
         result = Source(frame=source, name=name)
     else:
         raise DataError(
-            f"cannot read {type(source).__name__} as data: expected a path, glob or folder of "
-            "Parquet or CSV files, a list of them, a DataFrame, or table=..."
+            f"cannot read {type(source).__name__} as data: expected a path, glob, folder or URL of "
+            "Parquet or CSV files, a sql: source, a list of paths, a DataFrame, or table=..."
         )
     if timestamp or start is not None or end is not None:
         result = result.window(timestamp or result.timestamp, start, end)

@@ -1,7 +1,11 @@
 """The Spark backend: the same SQL-shaped aggregates with the PySpark DataFrame API.
 
-Sources: a Spark DataFrame, a table name (``Source(table="db.decisions")``), or
-Parquet / CSV paths (read with ``spark.read``). Spark reads timestamps with
+Sources: a Spark DataFrame, a table name (``Source(table="db.decisions")``),
+local Parquet / CSV paths (read with ``spark.read``, partition columns added
+with the types :mod:`mlreport.data` decides), or objects in a store and
+``sql:`` queries, which are read on the driver through :mod:`mlreport.data`
+and then counted here (Spark's own Hadoop connectors and JDBC drivers are not
+assumed; on a cluster, register such data as a table and pass its name). Spark reads timestamps with
 microsecond precision: Parquet files must not hold nanosecond timestamps
 (write them with ``coerce_timestamps="us"``).
 
@@ -30,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .. import data
 from ..counts import CountGrid, DecisionCounts, DecisionRoles
 from ..errors import DataError, ParameterError
 from ..profile import ReferenceProfile, Summaries
@@ -86,6 +91,7 @@ class SparkBackend(Backend):
         spark.conf.set("spark.sql.session.timeZone", "UTC")
         self.spark = spark
         self._converted: dict[int, tuple[pd.DataFrame, DataFrame]] = {}
+        self._read: dict[str, pd.DataFrame] = {}
 
     def describe(self) -> str:
         context = self.spark.sparkContext
@@ -98,13 +104,18 @@ class SparkBackend(Backend):
     # -- sources -------------------------------------------------------------
     def _frame(self, source: SourceLike) -> DataFrame:
         src = as_source(source)
-        if src.paths:
-            reader = self.spark.read
-            if src.format == "parquet":
-                frame = reader.parquet(*src.paths)
-            else:
-                frame = reader.csv(list(src.paths), header=True, inferSchema=True)
+        if src.files is not None and not src.files.remote:
+            frame = self._read_files(src.files)
             self._record_files(src, columns=len(frame.columns), rows=frame.count)
+        elif src.files is not None or src.sql is not None:
+            # Objects in a store (Spark's own Hadoop connectors are not assumed) and SQL queries are read
+            # through mlreport.data on the driver, recorded there, then counted here.
+            key = src.sql.text if src.sql is not None else "\n".join(src.paths)
+            if key not in self._read:
+                rows = (data.read_sql(src.sql, name=src.name, log=self.inputs) if src.sql is not None
+                        else data.read_files(src.files, name=src.name, log=self.inputs))  # type: ignore[arg-type]
+                self._read[key] = rows
+            frame = self._from_pandas(self._read[key])
         elif src.table:
             frame = self.spark.table(src.table)
         elif src.is_spark:
@@ -117,6 +128,49 @@ class SparkBackend(Backend):
                 frame = frame.where(ts >= _ntz(src.start))
             if src.end is not None:
                 frame = frame.where(ts < _ntz(src.end))
+        return frame
+
+    def _read_files(self, files: data.FileSet) -> DataFrame:
+        """Local Parquet or CSV files with their partition columns (typed as :mod:`mlreport.data` decides).
+
+        Files sharing partition values are read together and the values added
+        as literals; Spark's own partition discovery (which infers other
+        types) is not used. A CSV column without any value is a double, as
+        pandas reads it.
+        """
+        from functools import reduce
+
+        from pyspark.sql import functions as F
+
+        reader = self.spark.read
+
+        def read(paths: list[str]) -> DataFrame:
+            if files.format == "parquet":
+                return reader.parquet(*paths)
+            return reader.csv(paths, header=True, inferSchema=True)
+
+        if files.partitions:
+            files = files.without_partitions(read([files.files[0].path]).columns)
+        groups: dict[tuple[Any, ...], list[str]] = {}
+        for file in files.files:
+            groups.setdefault(tuple(files.partition_values(file).values()), []).append(file.path)
+        types = {"int": "bigint", "timestamp": "timestamp_ntz", "string": "string"}
+        parts = []
+        for values, paths in groups.items():
+            frame = read(paths)
+            for (key, kind), value in zip(files.partitions, values, strict=True):
+                literal = F.lit(None if value is None else str(value)).cast(types[kind])
+                frame = frame.withColumn(key, literal)
+            parts.append(frame)
+        frame = reduce(lambda a, b: a.unionByName(b), parts)
+        if files.format == "csv":
+            text = [f.name for f in frame.schema.fields if f.dataType.simpleString() == "string"
+                    and f.name not in files.partition_kinds]
+            if text:
+                counts = frame.select(*[F.count(frame[c]).alias(c) for c in text]).collect()[0]
+                for column in text:
+                    if not counts[column]:
+                        frame = frame.withColumn(column, frame[column].cast("double"))
         return frame
 
     def _from_pandas(self, frame: pd.DataFrame) -> DataFrame:

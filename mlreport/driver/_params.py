@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 import nbformat
 
 from ..analysis import AnalysisParameters
+from ..data import credentials_problem
 from ..errors import ParameterError
 
 if TYPE_CHECKING:
@@ -164,6 +165,9 @@ def _check_json(value: object, where: str, depth: int = 0) -> Any:
             raise ParameterError(f"{where}: string longer than {MAX_STRING} characters")
         if "\x00" in value:
             raise ParameterError(f"{where}: string holds a NUL character")
+        secret = credentials_problem(value)
+        if secret:  # parameters are recorded in run.json and the notebook: refuse before anything runs
+            raise ParameterError(f"{where}: {secret}")
         return value
     if isinstance(value, (dt.datetime, dt.date)):  # TOML and YAML dates
         return value.isoformat()

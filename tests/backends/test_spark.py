@@ -25,6 +25,7 @@ from backend_cases import (  # the same awkward data and the same comparisons as
 )
 from cli_runs import runtime_missing
 
+from mlreport import data as provenance
 from mlreport.backends import Source, as_source, choose_backend
 from mlreport.counts import count_decisions
 from mlreport.errors import DataError, ParameterError
@@ -162,8 +163,6 @@ def test_errors_and_description(data, spark_backend):
 
 def test_files_rows_and_untimed_rows(data, spark_backend):
     """What a report needs: the files recorded, rows in memory, windows that count rows without a timestamp."""
-    from mlreport import data as provenance
-
     spark_backend.inputs = provenance.InputLog()
     path = data["paths"]["current"]
     source = as_source(path, name="current")
@@ -234,3 +233,89 @@ def test_drift_by_segment_equals_pandas(data, spark_backend):
     got = segment_drift(spark_backend, data["paths"]["reference"], data["paths"]["current"], profile, **arguments)
     assert len(expected.table) and expected.notes == got.notes
     pd.testing.assert_frame_equal(got.table, expected.table, rtol=1e-9)
+
+
+# -- data where it lives: partitions, decimals, CSV with an empty column, SQL and S3 sources ----------------
+
+
+def test_partition_columns_and_a_partition_window_as_pandas(spark_backend, tmp_path):
+    from mlreport.backends import PandasBackend
+
+    whole = generate(2000, seed=8, weeks=1)
+    for day, part in whole.assign(day=whole["timestamp"].dt.strftime("%Y-%m-%d")).groupby("day"):
+        folder = tmp_path / f"date={day}" / "batch=eu"
+        folder.mkdir(parents=True)
+        _parquet(part.drop(columns=["day"]), folder / "part-0.parquet")
+    days = sorted(p.name.split("=")[1] for p in tmp_path.glob("date=*"))
+    source = as_source(str(tmp_path)).window("date", days[2], days[4])
+    assert len(source.files.files) == 2
+    pandas = PandasBackend()
+    rows = spark_backend.bounded_rows(source, 10**6).frame
+    expected = pandas.rows_in_memory(source, 10**6).frame
+    assert list(rows.columns) == list(expected.columns) and rows.columns[-2:].tolist() == ["date", "batch"]
+    assert sorted(rows["date"].unique()) == sorted(expected["date"].unique())
+    profile = ReferenceProfile.fit(expected.drop(columns=["timestamp", "date"]))
+    assert_summaries_equal(spark_backend.summarize(source, profile), pandas.summarize(source, profile))
+    by_day = spark_backend.summarize_by(str(tmp_path), profile, period="D", timestamp="date")
+    assert list(by_day) == days
+
+
+def test_decimal_and_an_empty_csv_column_are_numbers(spark_backend, tmp_path):
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mlreport.backends import PandasBackend
+
+    amounts = [decimal.Decimal(f"{v:.2f}") for v in np.random.default_rng(0).lognormal(6, 0.4, 300)]
+    pq.write_table(pa.table({"amount": pa.array(amounts, pa.decimal128(14, 2))}), tmp_path / "m.parquet")
+    rows = spark_backend.bounded_rows(str(tmp_path / "m.parquet"), 1000).frame
+    assert rows["amount"].dtype == np.float64
+    profile = ReferenceProfile.fit(PandasBackend().rows_in_memory(str(tmp_path / "m.parquet"), 1000).frame)
+    assert profile.columns["amount"].numeric_values
+    assert_summaries_equal(spark_backend.summarize(str(tmp_path / "m.parquet"), profile),
+                           PandasBackend().summarize(str(tmp_path / "m.parquet"), profile))
+    pd.DataFrame({"a": [1.5, 2.5], "label": [None, None]}).to_csv(tmp_path / "c.csv", index=False)
+    head = spark_backend.head(str(tmp_path / "c.csv"))
+    assert head["label"].dtype == np.float64 and head["label"].isna().all()
+
+
+def test_a_sql_source_is_read_then_counted(spark_backend, tmp_path):
+    import sqlite3
+
+    pytest.importorskip("sqlalchemy")
+    from mlreport.backends import PandasBackend
+
+    frame = generate(1500, seed=4, weeks=1)
+    with sqlite3.connect(tmp_path / "x.db") as connection:
+        frame.assign(timestamp=frame["timestamp"].astype(str)).to_sql("decisions", connection, index=False)
+    location = f"sql:sqlite:///{tmp_path / 'x.db'} select * from decisions order by timestamp"
+    profile = ReferenceProfile.fit(frame.drop(columns=["timestamp"]))
+    spark_backend.inputs = provenance.InputLog()
+    assert_summaries_equal(spark_backend.summarize(location, profile), PandasBackend().summarize(location, profile))
+    spark_backend.summarize(location, profile)
+    assert [r.hash_of for r in spark_backend.inputs] == ["result"]
+
+
+def test_objects_in_s3_are_read_then_counted(spark_backend, s3_server):
+    import io
+
+    from mlreport.backends import PandasBackend
+
+    client = s3_server.client()
+    client.create_bucket(Bucket="mlreport-spark")
+    frame = generate(1000, seed=6, weeks=1)
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False, coerce_timestamps="us", allow_truncated_timestamps=True)
+    client.put_object(Bucket="mlreport-spark", Key="x/current.parquet", Body=buffer.getvalue())
+    url = "s3://mlreport-spark/x/current.parquet"
+    profile = ReferenceProfile.fit(frame.drop(columns=["timestamp"]))
+    spark_backend.inputs = provenance.InputLog()
+    weekly = spark_backend.summarize_by(url, profile, period="D", timestamp="timestamp")
+    expected = PandasBackend().summarize_by(url, profile, period="D", timestamp="timestamp")
+    assert list(weekly) == list(expected)
+    for day in weekly:
+        assert_summaries_equal(weekly[day], expected[day], day)
+    [record] = spark_backend.inputs.to_list()
+    assert record["path"] == url and record["hash_of"] == "file" and record["etag"]
