@@ -687,4 +687,7 @@ def test_an_unknown_backend_is_bad_input(tmp_path: Path):
     result = run_cli("run", "volume", "--out", str(tmp_path / "out"), "--json", "-p", "backend=polars", cwd=tmp_path)
     assert result.returncode == 2, result.stderr[-2000:]
     answer = json.loads(result.stdout)
-    assert "parameter 'backend': 'polars'" in answer["error"]["message"] and "duckdb" in answer["error"]["message"]
+    # Refused before a kernel starts (issue 16: the analysis' parameters are checked first): an invocation error.
+    assert answer["status"] == "error" and answer["type"] == "ParameterError"
+    assert "parameter 'backend': 'polars'" in answer["error"] and "duckdb" in answer["error"]
+    assert not list((tmp_path / "out").rglob("report.html"))
