@@ -74,6 +74,9 @@ class DuckDBFit(QueryFit):
         self._numeric: set[str] = set()
         self._equal_counts: dict[str, dict[float, int]] = {}
         self._range: dict[str, tuple[float, float]] = {}
+        # how many values equal each order statistic found by refinement (all of its bucket was seen)
+        self._equal_known: dict[str, dict[float, int]] = {}
+        self._estimates: dict[str, int | None] | None = None
         self.buckets = int(buckets if buckets is not None else HISTOGRAM_BUCKETS)
         self.fetch_values = int(fetch_values if fetch_values is not None else FETCH_VALUES)
         self.scans: dict[str, int] = {}
@@ -161,7 +164,15 @@ class DuckDBFit(QueryFit):
 
     # -- FitQueries ----------------------------------------------------------
     def _distinct_estimate(self, name: str) -> int | None:
-        return self._sql(f"SELECT approx_count_distinct(v) FROM {self._finite(name)}")[0][0]
+        """``approx_count_distinct`` of the finite values; every column read as numbers in one scan."""
+        if self._estimates is None or name not in self._estimates:
+            names = sorted(self._numeric | {name})
+            parts = [
+                f"approx_count_distinct(CASE WHEN isfinite({self._value(n)}) THEN {self._value(n)} END)" for n in names
+            ]
+            row = self._sql(f"SELECT {', '.join(parts)} FROM {self.relation} WHERE {self.where}")[0]
+            self._estimates = dict(zip(names, row, strict=True))
+        return self._estimates[name]
 
     def _distinct_values(self, name: str, limit: int) -> list[float]:
         return [r[0] for r in self._sql(f"SELECT DISTINCT v + 0.0 FROM {self._finite(name)} LIMIT {int(limit)}")]
@@ -181,8 +192,14 @@ class DuckDBFit(QueryFit):
         bounds = self._range.get(name)
         if bounds is None:  # stats() not asked (not reached by fit_from_queries)
             return self._exact_values(name, mid_rank_probabilities(ranks, n))
-        self._refine(name, bounds[0], bounds[1], 0, n, [int(j) for j in ranks], found, level=0)
+        # the maximum too: it is a fine edge, and its count is then known without a scan (count_values)
+        wanted = sorted({int(j) for j in ranks} | {n - 1})
+        self._equal_known[name] = {}
+        self._refine(name, bounds[0], bounds[1], 0, n, wanted, found, level=0)
         return [found[int(j)] for j in ranks]
+
+    def _know(self, name: str, value: float, equal: int) -> None:
+        self._equal_known.setdefault(name, {})[float(value) + 0.0] = int(equal)
 
     def _scan(self, name: str, sql: str) -> list[tuple[Any, ...]]:
         self.scans[name] = self.scans.get(name, 0) + 1
@@ -226,14 +243,13 @@ class DuckDBFit(QueryFit):
         """
         if lo == hi:
             found.update((j, float(lo)) for j in ranks)
+            self._know(name, lo, count)
             return
         if count <= self.fetch_values:
             values = self._scan_columns(name, f"SELECT v FROM {self._within(name, lo, hi)}")["v"].astype(float)
             if values.size != count:
                 raise DataError(f"column {name!r}: the reference changed while its profile was fitted", column=name)
-            offsets = np.array(ranks, dtype=np.int64) - below
-            values.partition(offsets)
-            found.update((j, float(values[o])) for j, o in zip(ranks, offsets.tolist(), strict=True))
+            self._select(name, values, np.array(ranks, dtype=np.int64) - below, ranks, found)
             return
         if level >= MAX_LEVELS:
             probabilities = mid_rank_probabilities(np.array(ranks) - below, count)
@@ -259,6 +275,7 @@ class DuckDBFit(QueryFit):
             _, c, b_lo, b_hi = rows[w]
             if b_lo == b_hi:
                 found.update((j, float(b_lo)) for j in members)
+                self._know(name, b_lo, c)
             elif c > self.fetch_values:
                 self._refine(name, float(b_lo), float(b_hi), int(ends[w] - c), int(c), members, found,
                              level=level + 1)
@@ -291,9 +308,17 @@ class DuckDBFit(QueryFit):
             inside = values[keys == int(row[0])]
             if inside.size != int(row[1]):
                 raise DataError(f"column {name!r}: the reference changed while its profile was fitted", column=name)
-            offsets = np.array(ranks, dtype=np.int64) - start
-            inside.partition(offsets)
-            found.update((j, float(inside[o])) for j, o in zip(ranks, offsets.tolist(), strict=True))
+            self._select(name, inside, np.array(ranks, dtype=np.int64) - start, ranks, found)
+
+    def _select(
+        self, name: str, values: np.ndarray, offsets: np.ndarray, ranks: list[int], found: dict[int, float]
+    ) -> None:
+        """The values at ``offsets`` of ``values`` (every value of their buckets) and how many equal each."""
+        values.partition(offsets)
+        for j, o in zip(ranks, offsets.tolist(), strict=True):
+            value = float(values[o])
+            found[j] = value
+            self._know(name, value, int(np.count_nonzero(values == value)))
 
     def _approximate_values(self, name: str, n: int, probabilities: list[float]) -> Sequence[float] | None:
         percent = 100.0 * self.sample_values / n if n else 100.0
@@ -314,6 +339,11 @@ class DuckDBFit(QueryFit):
     def count_values(self, name: str, values: np.ndarray) -> np.ndarray:
         if values.size == 0:
             return np.zeros(0, dtype=np.int64)
+        known = self._equal_known.get(name, {})
+        keys = [float(v) + 0.0 for v in values]
+        if all(key in known for key in keys):  # every candidate is an order statistic the refinement counted
+            self._equal_counts[name] = {key: known[key] for key in keys}
+            return np.array([known[key] for key in keys], dtype=np.int64)
         wanted = ", ".join(literal(v) for v in values)
         rows = self._sql(f"SELECT v + 0.0, count(*) FROM {self._finite(name)} AND v IN ({wanted}) GROUP BY 1")
         found = {float(v): int(c) for v, c in rows}

@@ -63,6 +63,14 @@ def assert_numpy_edges(profile, frame: pd.DataFrame, bins: int = 10, fine_bins: 
         np.testing.assert_array_equal(column.psi_edges, psi, err_msg=name)
         fine = np.union1d(np.union1d(numpy_quantiles(values, fine_bins), psi), [top])
         np.testing.assert_array_equal(column.fine_edges, fine, err_msg=name)
+        # the mode: the fine edge holding the most values, if it holds at least 1 / fine_bins of them
+        finite = values[np.isfinite(values)]
+        equal = np.array([np.count_nonzero(finite == edge) for edge in fine])
+        best = int(np.argmax(equal))
+        if equal[best] * fine_bins >= finite.size:
+            assert (column.modal_value, column.modal_count) == (fine[best], equal[best]), name
+        else:
+            assert column.modal_value is None, name
 
 
 @pytest.fixture()
