@@ -18,10 +18,12 @@ cannot read nanoseconds). Files are kept and reused (``--data-dir``; delete
 them to regenerate).
 
 Work per backend, timed separately: fit the reference profile on the first 4
-weeks with exact quantiles (pandas: ``ReferenceProfile.fit``; DuckDB:
-``quantile_disc``) and, for DuckDB, again with sampled quantiles (``quantiles="approx"``:
-its measured rank error is printed); with the exact profile, the drift summaries of the
-last 4 weeks, per week (drift over time) and for the whole window (their merge:
+weeks with exact quantiles (pandas: ``ReferenceProfile.fit``, a sort per column;
+DuckDB: a 2^16-bucket histogram per column refined once by fetching only the
+buckets that hold a wanted rank, no sort) and, for DuckDB, again with sampled
+quantiles (``quantiles="approx"``: its measured rank error is printed); with
+the exact profile, the drift summaries of the last 4 weeks, per week (drift
+over time) and for the whole window (their merge:
 ``Backend.summarize_periods``, one pass), and the decision counts of the whole file
 (hourly periods, 3 segment columns, score bands). pandas
 first loads the file (``mlreport.data.load_table``: timed as ``load``); it is

@@ -1,10 +1,26 @@
 """Fitting a reference profile with DuckDB aggregates (the queries behind ``DuckDBBackend.fit_profile``).
 
 One query gathers every column's counts, range, mean and standard deviation
-(``stddev_samp``, ddof 1) and sentinel counts; then, per column, the kind
-check (distinct values, screened by ``approx_count_distinct``), the quantile
-edges and the modal candidates (numeric kind) or the label counts
-(categorical kind). :func:`mlreport.backends.fit_from_queries` applies
+(``stddev_samp``, ddof 1) and sentinel counts; one more the distinct-value
+estimates (``approx_count_distinct``) of every column read as numbers; then,
+per column, the kind check (the distinct values when the estimate is small),
+the quantile edges and the modal candidates (numeric kind) or the label counts
+(categorical kind).
+
+Exact quantile edges without sorting a column (:meth:`DuckDBFit._order_statistics`):
+one scan counts a histogram of ``HISTOGRAM_BUCKETS`` buckets, even on
+``sign(x) ln(1 + |x|)`` between the column's minimum and maximum, with each
+bucket's minimum and maximum. The bucket index never decreases as the value
+grows, so every value of a lower bucket lies strictly below every value of a
+higher one, and the value of rank ``j`` is in the bucket where the cumulative
+count passes ``j``. A bucket holding one repeated value answers directly; the
+others holding a wanted rank are fetched together (one more scan, at most
+``FETCH_VALUES`` values a query) and the ranks selected with
+``numpy.partition``. A bucket over ``FETCH_VALUES`` values is histogrammed again,
+evenly on its own range (after ``MAX_LEVELS`` levels, ``quantile_disc`` on it),
+so memory stays bounded whatever the data. The result is the exact inverted-CDF
+order statistics, pandas' edges: rank error 0. The same buckets give how many
+values equal each edge, so the modal candidates need no count query. :func:`mlreport.backends.fit_from_queries` applies
 :meth:`ReferenceProfile.fit`'s rules to the answers.
 """
 
