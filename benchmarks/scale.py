@@ -4,7 +4,7 @@ Run::
 
     python benchmarks/scale.py                          # 10^7 and 10^8 rows under /tmp/mlreport-scale
     python benchmarks/scale.py --rows 10000000 --backends pandas duckdb
-    python benchmarks/scale.py --rows 100000000 --memory-limit 3GB --threads 2
+    python benchmarks/scale.py --rows 100000000 --memory-limit 1.5GB --threads 2
 
 Data. A Parquet file per size with a timestamp and 10 columns: ``channel``,
 ``region``, ``product`` (dictionary-encoded strings), ``decision`` (from the
@@ -203,8 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, nargs="+", default=[10**7, 10**8])
     parser.add_argument("--backends", nargs="+", default=["pandas", "duckdb"])
     parser.add_argument("--data-dir", default="/tmp/mlreport-scale")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--memory-limit", default="3GB")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                        help="DuckDB threads and Spark local cores (default: every core)")
+    parser.add_argument("--memory-limit", default="1.5GB",
+                        help="DuckDB memory_limit (it spills to --data-dir/duckdb-spill above it)")
     parser.add_argument("--pandas-max-rows", type=int, default=3 * 10**7,
                         help="skip pandas above this many rows (it must hold the whole table)")
     parser.add_argument("--child", nargs=2, metavar=("BACKEND", "PATH"), help=argparse.SUPPRESS)
