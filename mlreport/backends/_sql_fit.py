@@ -297,8 +297,16 @@ class QueryFit:
             found = dict(zip(probabilities, approximate, strict=True))
             return {c: np.array([found[k / c] for k in range(1, c)], dtype=float) for c in self.counts}
         ranks = np.unique(np.concatenate([inverted_cdf_ranks(n, c) for c in self.counts]))
-        exact = dict(zip(ranks.tolist(), self._exact_values(name, mid_rank_probabilities(ranks, n)), strict=True))
+        exact = dict(zip(ranks.tolist(), self._order_statistics(name, n, ranks), strict=True))
         return {c: np.array([exact[int(j)] for j in inverted_cdf_ranks(n, c)], dtype=float) for c in self.counts}
+
+    def _order_statistics(self, name: str, n: int, ranks: np.ndarray) -> Sequence[float]:
+        """The sorted finite values at the 0-based ``ranks`` (ascending, unique) of the ``n`` finite values.
+
+        By default :meth:`_exact_values` at mid-rank probabilities; a backend
+        may find them another way (DuckDB: a histogram refined once).
+        """
+        return self._exact_values(name, mid_rank_probabilities(ranks, n))
 
     def _distinct_estimate(self, name: str) -> int | None:
         raise NotImplementedError
