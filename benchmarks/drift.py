@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -206,6 +207,126 @@ def run_whole(rows: int, seed: int, classifier_sample: int) -> dict[str, float]:
             **timings}
 
 
+FILE_COLUMNS = 12
+DATA_DIR = Path("/tmp/mlreport-bench-drift")
+
+
+def write_files(rows: int, seed: int, data_dir: Path = DATA_DIR) -> tuple[Path, Path]:
+    """A reference and a current Parquet file of ``rows`` rows each, 12 columns, written once and reused.
+
+    Columns: a timestamp (4 weeks per window, row order), three segment strings
+    (channel, region, product), age (integer), income (lognormal, 3 % missing),
+    loan_amount, debt_to_income, credit_utilisation (0 for 30 % of the current
+    window), bureau_score (1 % missing), score and decision. The current window
+    has income +15 % and the utilisation spike.
+    """
+    import pyarrow.parquet as pq
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    paths = (data_dir / f"reference-{rows}.parquet", data_dir / f"current-{rows}.parquet")
+    for index, path in enumerate(paths):
+        if path.exists():
+            continue
+        rng = np.random.default_rng(seed + index)
+        drifted = index == 1
+        start = np.datetime64("2026-01-05T00:00:00", "us") + np.timedelta64(28 * index, "D")
+        offsets = np.sort(rng.integers(0, 28 * 86_400_000_000, rows))
+        income = rng.lognormal(10.5, 0.5, rows) * (1.15 if drifted else 1.0)
+        income[rng.random(rows) < 0.03] = np.nan
+        utilisation = rng.beta(2.0, 5.0, rows)
+        if drifted:
+            utilisation[rng.random(rows) < 0.30] = 0.0
+        bureau = rng.normal(650.0, 80.0, rows)
+        bureau[rng.random(rows) < 0.01] = np.nan
+        score = 1.0 / (1.0 + np.exp(-rng.normal(0.0, 1.5, rows)))
+
+        def labels(levels: list[str], p: list[float], rng: np.random.Generator = rng) -> pa.Array:
+            codes = rng.choice(len(levels), size=rows, p=p).astype(np.int32)
+            return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(levels)).cast(pa.large_string())
+
+        table = pa.table({
+            "timestamp": pa.array(start + offsets.astype("timedelta64[us]")),
+            "channel": labels(["web", "branch", "broker", "mobile"], [0.4, 0.3, 0.2, 0.1]),
+            "region": labels(["north", "south", "east", "west", "central"], [0.2] * 5),
+            "product": labels(["card", "loan", "mortgage"], [0.45, 0.35, 0.2]),
+            "age": rng.integers(18, 90, rows),
+            "income": income,
+            "loan_amount": rng.lognormal(9.0, 0.8, rows),
+            "debt_to_income": rng.gamma(2.0, 0.15, rows),
+            "credit_utilisation": utilisation,
+            "bureau_score": bureau,
+            "score": score,
+            "decision": pa.array(np.where(score > 0.7, "decline", np.where(score > 0.4, "refer", "approve")))
+            .cast(pa.large_string()),
+        })
+        assert table.num_columns == FILE_COLUMNS
+        pq.write_table(table, path, row_group_size=1_000_000)
+    return paths
+
+
+def run_files(rows: int, seed: int, classifier_sample: int) -> dict[str, float]:
+    """``drift.analyse`` end to end on two 12-column Parquet files, every section and figure, per stage.
+
+    Stages (each part of the result is computed when first asked for, in the
+    notebook's order): read (open, hash and read both files, cut the windows),
+    integrity, profile (fit), summaries (current window, whole and per period),
+    drift metrics (compare), over time, segments + prediction + performance,
+    multivariate (domain classifier), plots (every figure), tables (every
+    table and the summary).
+    """
+    from mlreport import drift
+
+    reference_path, current_path = write_files(rows, seed)
+    parameters = drift.DriftParameters(
+        reference_path=str(reference_path), current_path=str(current_path), classifier_sample=classifier_sample,
+        seed=seed,
+    )
+    timings: dict[str, float] = {}
+    total, total_cpu = time.perf_counter(), time.process_time()
+
+    def timed(name: str, call: Callable[[], object]) -> object:
+        start, cpu = time.perf_counter(), time.process_time()
+        result = call()
+        timings[name] = time.perf_counter() - start
+        timings[f"cpu_{name}"] = time.process_time() - cpu
+        return result
+
+    result = drift.analyse(parameters)
+    timed("read", lambda: (result.reference, result.current))
+    timings["read"] = time.perf_counter() - total
+    timings["cpu_read"] = time.process_time() - total_cpu
+    data_mb = sum(w.memory_usage(deep=True).sum() for w in (result.reference, result.current)) / 2**20
+    timed("integrity", lambda: result.integrity)
+    timed("fit", lambda: result.profile)
+    timed("summaries", lambda: result.period_summaries)
+    timed("metrics", lambda: result.drift_table)
+    timed("over_time", lambda: result.over_time)
+    timed("segments", lambda: (result.segments, result.prediction, result.performance))
+    timed("multivariate", lambda: result.classifier)
+    timed("plots", lambda: [result.figures[name] for name in result.figures])
+    timed("tables", lambda: ([result.tables[name] for name in result.tables], result.summary))
+    timings["whole"] = time.perf_counter() - total
+    timings["cpu_whole"] = time.process_time() - total_cpu
+    return {"rows": rows, "data_mb": data_mb, "rss_peak_mb": _peak_rss_mb(), **timings}
+
+
+def run_cli(rows: int, seed: int) -> dict[str, float]:
+    """``mlreport run drift`` on the same files: kernel, analysis, HTML; wall clock and the children's peak RSS."""
+    import tempfile
+
+    reference_path, current_path = write_files(rows, seed)
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        completed = subprocess.run(
+            [sys.executable, "-m", "mlreport", "run", "drift", "--out", out,
+             "--param", f"reference_path={reference_path}", "--param", f"current_path={current_path}"],
+            capture_output=True, text=True,
+        )
+        wall = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    return {"rows": rows, "cli": wall, "cli_rss_peak_mb": peak, "exit": completed.returncode}
+
+
 def _child(mode: str, rows: int, seed: int, classifier_sample: int) -> dict | None:
     completed = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--child", mode, "--rows", str(rows), "--seed", str(seed),
@@ -226,8 +347,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="rows per side (reference and current)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--classifier-sample", type=int, default=20_000, help="domain classifier rows per window")
-    parser.add_argument("--child", choices=["univariate", "whole"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["univariate", "whole", "files", "cli"], help=argparse.SUPPRESS)
+    parser.add_argument("--files", action="store_true",
+                        help="only the end-to-end run on 12-column Parquet files (drift.analyse and mlreport run)")
+    parser.add_argument("--no-cli", action="store_true", help="with --files, skip `mlreport run drift`")
     args = parser.parse_args(argv)
+    if args.child == "files":
+        print(json.dumps(run_files(args.rows[0], args.seed, args.classifier_sample)))
+        return 0
+    if args.child == "cli":
+        print(json.dumps(run_cli(args.rows[0], args.seed)))
+        return 0
+    if args.files:
+        return files_main(args)
     if args.child == "univariate":
         print(json.dumps(run_child(args.rows[0], args.seed)))
         return 0
@@ -271,6 +403,37 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"{result['rows']:>11,} " + " ".join(f"{result[name]:>11.2f}" for name in sections)
               + f" {result['data_mb']:>9.0f} {result['rss_peak_mb']:>9.0f}")
+    return 0
+
+
+def _load() -> str:
+    return "load average " + " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def files_main(args: argparse.Namespace) -> int:
+    print(
+        f"end to end on two {FILE_COLUMNS}-column Parquet files (rows per window) in {DATA_DIR}: drift.analyse in "
+        "a fresh process, every section, figure and table; seconds wall clock (time.perf_counter); "
+        "(cpu s): process CPU time of each stage (time.process_time: on a shared machine wall time includes waiting "
+        "for a core); RSS peak: getrusage ru_maxrss of the process, MiB; data: both windows' memory_usage(deep=True)"
+    )
+    sections = ["read", "integrity", "fit", "summaries", "metrics", "over_time", "segments", "multivariate",
+                "plots", "tables", "whole"]
+    print(f"{'rows':>11} " + " ".join(f"{name:>9}" for name in sections) + f" {'data MiB':>9} {'RSS peak':>9}")
+    for rows in args.rows:
+        write_files(rows, args.seed)
+        before = _load()
+        result = _child("files", rows, args.seed, args.classifier_sample)
+        if result is not None:
+            print(f"{result['rows']:>11,} " + " ".join(f"{result[name]:>9.2f}" for name in sections)
+                  + f" {result['data_mb']:>9.0f} {result['rss_peak_mb']:>9.0f}   ({before})")
+            print(f"{'(cpu s)':>11} " + " ".join(f"{result['cpu_' + name]:>9.2f}" for name in sections))
+        if not args.no_cli:
+            before = _load()
+            cli = _child("cli", rows, args.seed, args.classifier_sample)
+            if cli is not None:
+                print(f"{'':>11} mlreport run drift: {cli['cli']:.2f} s, exit {cli['exit']}, "
+                      f"peak RSS of a child {cli['cli_rss_peak_mb']:.0f} MiB   ({before})")
     return 0
 
 

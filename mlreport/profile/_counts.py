@@ -20,6 +20,25 @@ from ._values import _float_values, categorical_labels
 __all__ = ["bin_index"]
 
 
+def _factorize(series: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_] | pd.Index]:
+    """``pd.factorize(series, use_na_sentinel=True)`` with uniques in any order; Arrow strings faster.
+
+    For Arrow-backed strings (what Parquet reads as ``str``) Arrow's own
+    dictionary encoding on the unchanged buffers is about twice as fast as
+    pandas' path through it; codes of missing values are -1 as pandas gives.
+    """
+    dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        encoded = pc.dictionary_encode(pa.chunked_array(pa.array(series.array)).combine_chunks())
+        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
+        return codes, encoded.dictionary.to_numpy(zero_copy_only=False)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return codes, uniques
+
+
 _GRID_CELLS = 1 << 16
 _GRID_MIN_VALUES = 20_000
 _BLOCK_ROWS = 1 << 20
@@ -179,7 +198,7 @@ def _column_summaries(
         np.add.at(counts.T, column.psi_bin_of_fine(), fine_counts.T)
         modal = number_counts.modal
     else:
-        uniques: npt.NDArray[np.float64] | pd.Index
+        uniques: npt.NDArray[np.float64] | npt.NDArray[np.object_] | pd.Index
         if number_counts is not None:
             # Numbers treated as categories: finite values, labelled canonically;
             # values that are not numbers at all are new categories.
@@ -187,7 +206,7 @@ def _column_summaries(
             codes, uniques = pd.factorize(number_counts.finite)
             kept_counter = number_counts.finite_counter
         else:
-            codes, uniques = pd.factorize(series, use_na_sentinel=True)
+            codes, uniques = _factorize(series)
             present = codes >= 0
             missing = counter.count(~present)
             kept_counter = counter.subset(present)

@@ -30,12 +30,21 @@ def period_labels(timestamps: pd.Series, every: str | int) -> pd.Series:
     if times.notna().sum() == 0 and len(times):
         raise DataError("timestamps could not be parsed: no period can be cut", column=str(timestamps.name))
     code = str(every).upper()
-    if code == "D":
-        labels = times.dt.strftime("%Y-%m-%d")
-    elif code == "W":
-        labels = times.dt.to_period("W-SUN").dt.start_time.dt.strftime("%Y-%m-%d")
-    elif code == "M":
-        labels = times.dt.strftime("%Y-%m")
-    else:
+    if code not in ("D", "W", "M"):
         raise ParameterError(f"period must be 'D', 'W', 'M' or a chunk size, got {every!r}", name="every")
-    return labels.astype(object).where(times.notna(), None)
+    # Every label is a function of the local calendar day: format each distinct day once
+    # (strftime per row costs about 0.6 s per million rows) and gather.
+    local = times.dt.tz_localize(None) if times.dt.tz is not None else times
+    days = local.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    codes, uniques = pd.factorize(days, use_na_sentinel=True)
+    distinct = pd.Series(pd.DatetimeIndex(uniques))
+    if code == "D":
+        formatted = distinct.dt.strftime("%Y-%m-%d")
+    elif code == "W":
+        formatted = distinct.dt.to_period("W-SUN").dt.start_time.dt.strftime("%Y-%m-%d")
+    else:
+        formatted = distinct.dt.strftime("%Y-%m")
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[:-1] = formatted.to_numpy(dtype=object)
+    table[-1] = None  # code -1: a missing timestamp
+    return pd.Series(table[codes], index=timestamps.index, dtype=object)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -16,3 +17,30 @@ def test_unparsable_timestamps_and_bad_periods():
         period_labels(pd.Series(pd.to_datetime(["2026-01-01"])), "fortnight")
     labels = period_labels(pd.Series(range(25)), 10)
     assert labels.tolist()[::10] == ["chunk 001", "chunk 002", "chunk 003"]
+
+
+@pytest.mark.parametrize("unit", ["ns", "us", "s"])
+@pytest.mark.parametrize("tz", [None, "Europe/London", "America/New_York", "Asia/Kolkata"])
+@pytest.mark.parametrize("every", ["D", "W", "M"])
+def test_period_labels_equal_per_row_strftime(unit: str, tz: str | None, every: str) -> None:
+    """Labels are formatted once per distinct day; they equal pandas' per-row strftime (the reference)."""
+    import warnings
+
+    rng = np.random.default_rng(3)
+    values = (np.datetime64("1965-03-01", "s") + rng.integers(0, 3 * 10**9, 3000).astype("timedelta64[s]"))
+    stamps = pd.Series(values.astype(f"datetime64[{unit}]"), index=np.arange(3000) * 3)
+    stamps[rng.random(3000) < 0.05] = pd.NaT
+    if tz is not None:
+        stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(tz)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # to_period drops the zone: the local day is meant
+        if every == "D":
+            expected = stamps.dt.strftime("%Y-%m-%d")
+        elif every == "W":
+            expected = stamps.dt.to_period("W-SUN").dt.start_time.dt.strftime("%Y-%m-%d")
+        else:
+            expected = stamps.dt.strftime("%Y-%m")
+    expected = expected.astype(object).where(stamps.notna(), None)
+    labels = period_labels(stamps, every)
+    pd.testing.assert_series_equal(labels, expected)
+    assert labels.isna().sum() == stamps.isna().sum()

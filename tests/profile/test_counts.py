@@ -44,3 +44,31 @@ def test_bin_index_property(seed, shape, n_edges):
     edges = np.unique(np.quantile(reference, np.linspace(0, 1, n_edges), method="inverted_cdf"))
     values = draws(30_000)
     np.testing.assert_array_equal(bin_index(edges, values), np.searchsorted(edges, values, side="left"))
+
+
+def test_arrow_string_categories_count_as_python_strings() -> None:
+    """Arrow-backed strings take a faster factorisation: the summaries equal those of the same values as objects."""
+    import pandas as pd
+
+    from mlreport.profile import ReferenceProfile
+
+    rng = np.random.default_rng(5)
+    levels = np.array(["web", "branch", "broker", "mobile", "new"], dtype=object)
+    reference_values = levels[rng.integers(0, 4, 5000)]
+    current_values = levels[rng.integers(0, 5, 4000)]  # "new" only in the current window
+    current_values[rng.random(4000) < 0.05] = None
+    groups = pd.Series(rng.integers(0, 3, 4000))
+    profile = ReferenceProfile.fit(pd.DataFrame({"channel": pd.Series(reference_values, dtype="str")}),
+                                   categorical=["channel"])
+    fast, plain = (pd.DataFrame({"channel": pd.Series(current_values, dtype=dtype)}) for dtype in ("str", object))
+    assert isinstance(fast["channel"].dtype, pd.StringDtype) and fast["channel"].dtype.storage == "pyarrow"
+    for part in (slice(None), slice(1000, 3000)):
+        a = profile.summarize(fast.iloc[part]).columns["channel"]
+        b = profile.summarize(plain.iloc[part]).columns["channel"]
+        assert np.array_equal(a.counts, b.counts) and a.missing == b.missing == int(pd.isna(current_values[part]).sum())
+        assert a.counts[-1] == np.count_nonzero(current_values[part] == "new")  # the unseen level: "other"
+    by_fast, by_plain = profile.summarize_by(fast, groups), profile.summarize_by(plain, groups)
+    assert list(by_fast) == list(by_plain) == [0, 1, 2]
+    for key in by_fast:
+        assert np.array_equal(by_fast[key].columns["channel"].counts, by_plain[key].columns["channel"].counts)
+        assert by_fast[key].columns["channel"].missing == by_plain[key].columns["channel"].missing
