@@ -202,12 +202,16 @@ BREAKOUTS = [
     "{SCRIPT}\u2028__import__('os')",
 ]
 
-#: A string, a list and a dict parameter of each real notebook.
-TARGETS = {
-    "drift": ("model", "sample_incidents", "drift_thresholds"),
-    "volume": ("timezone", "holidays", "thresholds"),
-    "stress": ("otherwise_label", "segments", "monotone"),
+#: A string, a list and a dict parameter of each real notebook whose items are free text (None: it has none).
+TARGETS: dict[str, tuple[str, str | None, str | None]] = {
+    "drift": ("model", None, "drift_thresholds"),
+    "volume": ("decision_column", "segment_columns", "backend_options"),
+    "stress": ("otherwise_label", "segments", None),
 }
+
+#: A list or dict parameter whose values have a domain (known incidents, dates, directions): a hostile value is
+#: refused before papermill sees it (issue 16), which is stronger than reaching the notebook as a literal.
+VALIDATED = {"drift": "sample_incidents", "volume": "holidays", "stress": "monotone"}
 
 
 @pytest.mark.parametrize("analysis", sorted(TARGETS))
@@ -216,8 +220,13 @@ def test_breakout_values_reach_the_real_notebooks_as_literals(analysis: str, tmp
     marker = tmp_path / "pwned"
     text, listed, mapping = TARGETS[analysis]
     values = [b.replace("{marker}", str(marker)).replace("{SCRIPT}", SCRIPT) for b in BREAKOUTS]
+    free: dict[str, object] = {}
+    if listed:
+        free[listed] = values
+    if mapping:
+        free[mapping] = {v: v for v in values}
     params = tmp_path / "params.yaml"
-    params.write_text(yaml.safe_dump({listed: values, mapping: {v: v for v in values}}), encoding="utf-8")
+    params.write_text(yaml.safe_dump(free), encoding="utf-8")
     out = tmp_path / "prepared.ipynb"
     result = run_cli("prepare", analysis, "-p", f"{text}={values[0]}", "--params-file", str(params), "-o", str(out),
                      cwd=tmp_path)
@@ -228,7 +237,16 @@ def test_breakout_values_reach_the_real_notebooks_as_literals(analysis: str, tmp
     assert all(isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) for node in tree.body)
     injected = {node.targets[0].id: ast.literal_eval(node.value) for node in tree.body}
     assert injected[text] == values[0]
-    assert injected[listed] == values and injected[mapping] == {v: v for v in values}
+    assert all(injected[name] == value for name, value in free.items())
+    # A parameter with a domain refuses the same values before papermill, naming itself; nothing is written.
+    validated = VALIDATED[analysis]
+    hostile = tmp_path / "hostile.yaml"
+    hostile.write_text(yaml.safe_dump({validated: values if validated != "monotone" else {v: v for v in values}}),
+                       encoding="utf-8")
+    refused = run_cli("prepare", analysis, "--params-file", str(hostile), "-o", str(tmp_path / "refused.ipynb"),
+                      cwd=tmp_path)
+    assert refused.returncode == 2 and validated.rstrip("s") in refused.stderr, refused.stderr  # "holiday '...'"
+    assert not (tmp_path / "refused.ipynb").exists()
     assert not marker.exists()
 
 

@@ -25,10 +25,15 @@ def test_volume_and_rates_are_counted_from_the_rows(tmp_path):
         period="D", analysis_start="2026-02-16",
     ))
     metrics = result.metrics()
-    # The partial last day (17 of 24 hours on 2026-03-01) is not a complete period: the grid ends before it.
-    assert result.counts.end == pd.Timestamp("2026-03-01")
+    # The partial last day (17 of 24 hours on 2026-03-01) stays on the grid, graded by its covered share of the
+    # day's expected volume (issue 13), so it is counted and expected in part.
+    assert result.counts.end == pd.Timestamp("2026-03-02")
+    overall = result.volume[(result.volume["series"] == "overall") & (result.volume["window"] == "analysis")]
+    last_row, full_row = overall.sort_values("period").iloc[-1], overall.sort_values("period").iloc[-2]
+    assert 0.5 < last_row["covered"] < 1 and full_row["covered"] == 1
+    assert metrics["volume_last_expected"] == pytest.approx(float(last_row["expected"]))
     times = frame["event_time"]
-    window = frame[(times >= pd.Timestamp("2026-02-16")) & (times < pd.Timestamp("2026-03-01"))]
+    window = frame[times >= pd.Timestamp("2026-02-16")]
     baseline = frame[frame["event_time"] < pd.Timestamp("2026-02-16")]
     assert metrics["volume_observed"] == len(window)
     last_day = window["event_time"].dt.normalize().max()
