@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..data import current_sha256
 
 __all__ = ["InputCheck", "InputReview", "recheck_inputs", "is_regenerated", "is_written", "BUILTIN_MARK"]
 
