@@ -145,8 +145,9 @@ def main() -> int:
         print(f"  {load()}")
         if args.batch:
             wall, total, failed = batch(work, args.jobs, args.batch, args.rows)
-            print(f"batch of {total} drift reports ({args.rows} rows per window), --jobs {args.jobs}: {wall:.1f} s "
-                  f"({total / wall * 60:.1f} reports/min, {wall / max(total, 1):.2f} s each), {failed} failed; {load()}")
+            print(f"batch of {total} drift reports ({args.rows} rows per window), --jobs {args.jobs}: "
+                  f"{wall:.1f} s ({total / wall * 60:.1f} reports/min, {wall / max(total, 1):.2f} s each), "
+                  f"{failed} failed; {load()}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
 __all__ = ["InputCheck", "InputReview", "recheck_inputs", "is_regenerated", "is_written", "BUILTIN_MARK"]
 
 #: Paths of built-in inputs (the built-in scenario suite) end with it.
@@ -108,6 +107,9 @@ def recheck_inputs(
 def _current(
     item: Mapping[str, Any], base: Path, resolved: Path, cache: dict[tuple[Any, ...], str | None] | None
 ) -> str | None:
+    # mlreport.data imports pandas: a second of every command's start if imported with this module.
+    from ..data import current_sha256
+
     if cache is None or not resolved.is_file():
         return current_sha256(item, base=base)
     stat = resolved.stat()
