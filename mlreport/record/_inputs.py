@@ -104,12 +104,20 @@ def recheck_inputs(
     return checks
 
 
+def current_sha256(entry: Mapping[str, Any], *, base: str | os.PathLike[str] = ".") -> str | None:
+    """:func:`mlreport.data.current_sha256`, imported on first use.
+
+    mlreport.data imports pandas, a second of every command's start if this
+    module (which every command imports through the record) imported it.
+    """
+    from ..data import current_sha256 as hash_now
+
+    return hash_now(entry, base=base)
+
+
 def _current(
     item: Mapping[str, Any], base: Path, resolved: Path, cache: dict[tuple[Any, ...], str | None] | None
 ) -> str | None:
-    # mlreport.data imports pandas: a second of every command's start if imported with this module.
-    from ..data import current_sha256
-
     if cache is None or not resolved.is_file():
         return current_sha256(item, base=base)
     stat = resolved.stat()
