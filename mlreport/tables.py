@@ -13,13 +13,14 @@ import datetime as dt
 import html
 import math
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 if TYPE_CHECKING:
+    import pandas as pd
     from IPython.core.interactiveshell import InteractiveShell
 
 __all__ = [
@@ -41,7 +42,10 @@ _SEVERITIES = {"ok", "warning", "incident", "failed", "n/a"}
 
 def format_value(value: object, digits: int = 4) -> str:
     """A cell as text: numbers to ``digits`` significant digits, missing as an en dash."""
-    if value is None or value is pd.NA or value is pd.NaT:
+    # pandas is imported only where it is already loaded (a value cannot be one of its types otherwise): the
+    # driver formats dates and counts with this module and must not pay pandas' import for it.
+    pandas = sys.modules.get("pandas")
+    if value is None or (pandas is not None and (value is pandas.NA or value is pandas.NaT)):
         return "–"
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
@@ -61,7 +65,7 @@ def format_value(value: object, digits: int = 4) -> str:
         if abs(number) < 10 ** -(digits - 1):
             return f"{number:.{max(digits - 2, 1)}e}"
         return f"{number:.{digits}g}"
-    if isinstance(value, pd.Timestamp):
+    if pandas is not None and isinstance(value, pandas.Timestamp):
         return value.strftime("%Y-%m-%d %H:%M").replace(" 00:00", "")
     if isinstance(value, (list, tuple, set)):
         return ", ".join(format_value(v, digits) for v in value)
@@ -249,6 +253,8 @@ def table(
 
 
 def _frame_html(frame: pd.DataFrame) -> str:
+    import pandas as pd
+
     keep_index = not isinstance(frame.index, pd.RangeIndex) or frame.index.name is not None
     return table(frame, index=keep_index, limit=50)._repr_html_()
 
@@ -262,6 +268,8 @@ def register(shell: InteractiveShell) -> None:
     """
     if shell.display_formatter is None:  # a shell that displays nothing rich has nothing to format
         return
+    import pandas as pd
+
     formatter = shell.display_formatter.formatters["text/html"]
     formatter.for_type(pd.DataFrame, _frame_html)
     formatter.for_type(pd.Series, lambda series: _frame_html(series.to_frame()))

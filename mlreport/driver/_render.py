@@ -15,10 +15,13 @@ helpers escape) and stream text by nbconvert's ``ansi2html``.
 
 from __future__ import annotations
 
+import base64
 import copy
 import html
 import json
+import logging
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -30,9 +33,12 @@ from ._resources import templates_dir
 from ._results import CellFailure, Failure, is_summary_output
 
 if TYPE_CHECKING:
+    from nbconvert import HTMLExporter
     from nbformat import NotebookNode
 
-__all__ = ["render_report", "findings_table_html", "appendix_html", "header_html"]
+__all__ = ["render_report", "warm_renderer", "findings_table_html", "appendix_html", "header_html"]
+
+log = logging.getLogger("mlreport")
 
 _HIDDEN_TAGS = {"parameters", "injected-parameters", "papermill-error-cell-tag", "remove-cell", "mlreport-hide"}
 _H2 = re.compile(r'<h2 id="([^"]+)">(.*?)<a class="anchor-link"', re.S)
@@ -285,6 +291,70 @@ def _scope_headers(body: str) -> str:
     return _TABLE_PART.sub(scope, body)
 
 
+#: One exporter per process, built once (nbconvert's import, its template environment and the filters it loads on
+#: first use cost about a second; a second render with the same exporter takes milliseconds). Renders hold the
+#: lock: an exporter is reused one notebook at a time, as nbconvert's own command does.
+_EXPORTER_LOCK = threading.Lock()
+_EXPORTERS: list[HTMLExporter] = []
+
+#: A 1x1 PNG: the warm-up renders an image output the way a figure is rendered.
+_PIXEL = base64.b64encode(
+    bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360606060000000050001a5f645400000000049454e44ae426082"
+    )
+).decode()
+
+
+def _exporter() -> HTMLExporter:
+    """The process's exporter (call with ``_EXPORTER_LOCK`` held)."""
+    if not _EXPORTERS:
+        from nbconvert import HTMLExporter
+
+        _EXPORTERS.append(
+            HTMLExporter(
+                template_name="mlreport",
+                extra_template_basedirs=[str(templates_dir())],
+                exclude_input=True,
+                exclude_input_prompt=True,
+                exclude_output_prompt=True,
+            )
+        )
+    return _EXPORTERS[0]
+
+
+def _warm() -> None:
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="text\n"),
+        nbformat.v4.new_output("display_data", data={"text/html": "<table><tr><td>1</td></tr></table>"}),
+        nbformat.v4.new_output("display_data", data={"image/png": _PIXEL, "text/plain": "figure"}),
+    ]
+    notebook.cells = [nbformat.v4.new_markdown_cell("## Section\n\nA *sentence*."), cell]
+    resources = {"mlreport": {"title": "", "status": "ok", "version": __version__, "run_id": "",
+                              "header_html": "", "appendix_html": ""}}
+    try:
+        with _EXPORTER_LOCK:
+            _exporter().from_notebook_node(notebook, resources=resources)
+    except Exception as exc:  # a warm-up only: the real render reports any problem itself
+        log.debug("rendering warm-up failed: %s", exc)
+
+
+def warm_renderer() -> threading.Thread:
+    """Build the exporter and render a tiny notebook in a background thread; returns the started thread.
+
+    The driver calls this as the kernel starts: while the kernel computes, the
+    driver's own process is idle, so the report's rendering costs only its own
+    milliseconds once the notebook is done. Safe to call more than once.
+    """
+    thread = threading.Thread(target=_warm, name="mlreport-render-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def render_report(
     notebook: NotebookNode,
     *,
@@ -293,8 +363,6 @@ def render_report(
     failure: Failure | None = None,
 ) -> str:
     """The report HTML for an executed notebook (complete or failed)."""
-    from nbconvert import HTMLExporter
-
     report_nb, title = _report_copy(notebook)
     analysis = str(manifest.get("analysis") or "analysis")
     title = title or f"{analysis.capitalize()} report"
@@ -306,13 +374,6 @@ def render_report(
         headline = "Run failed: the notebook published no summary (mlreport.findings.publish was not called)."
     else:
         status, headline = summary.status, summary.headline
-    exporter = HTMLExporter(
-        template_name="mlreport",
-        extra_template_basedirs=[str(templates_dir())],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
     resources = {
         "mlreport": {
             "title": title,
@@ -325,5 +386,6 @@ def render_report(
             "appendix_html": appendix_html(manifest, summary),
         }
     }
-    body, _ = exporter.from_notebook_node(report_nb, resources=resources)
+    with _EXPORTER_LOCK:
+        body, _ = _exporter().from_notebook_node(report_nb, resources=resources)
     return _scope_headers(body.replace("<!--mlreport:toc-->", _toc(body), 1))

@@ -63,7 +63,7 @@ from ..story import tell
 from ._deliver import planned_deliveries, send_on
 from ._execute import DEFAULT_CELL_TIMEOUT, DEFAULT_START_TIMEOUT, execute, prepare
 from ._params import check_domains, declared_parameters, load_params_file, validate_parameters
-from ._render import render_report
+from ._render import render_report, warm_renderer
 from ._resources import analyses, default_out_dir, notebook_path
 from ._results import RESULT_SCHEMA_VERSION, CellFailure, Failure, RunResult, read_summary
 
@@ -371,6 +371,7 @@ def run(
         executed_path = staging / "notebook.ipynb"
         failure: Failure | None = None
         exec_start = time.monotonic()
+        warm_renderer()  # the driver waits on the kernel: get the HTML exporter ready meanwhile
         try:
             executed = execute(
                 notebook, executed_path, parameters, cwd=work_dir, timeout=timeout,

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..data import current_sha256
-
 __all__ = ["InputCheck", "InputReview", "recheck_inputs", "is_regenerated", "is_written", "BUILTIN_MARK"]
 
 #: Paths of built-in inputs (the built-in scenario suite) end with it.
@@ -104,6 +102,17 @@ def recheck_inputs(
             check.note = f"{check.name!r} {raw} (written by the run) is gone: a rerun writes it again"
         checks.append(check)
     return checks
+
+
+def current_sha256(entry: Mapping[str, Any], *, base: str | os.PathLike[str] = ".") -> str | None:
+    """:func:`mlreport.data.current_sha256`, imported on first use.
+
+    mlreport.data imports pandas, a second of every command's start if this
+    module (which every command imports through the record) imported it.
+    """
+    from ..data import current_sha256 as hash_now
+
+    return hash_now(entry, base=base)
 
 
 def _current(

@@ -143,3 +143,28 @@ def test_data_period_is_inclusive_and_human():
     assert _data_period("2026-02-02 to 2026-03-02") == "2 Feb 2026 to 1 Mar 2026"
     assert _data_period("2026-01-05T00:00:00 to 2026-03-02T00:00:00") == "5 Jan 2026 to 1 Mar 2026"
     assert _data_period("rows 0 to 999") == "rows 0 to 999" and _data_period(None) == ""
+
+
+def test_a_reused_warmed_exporter_renders_what_a_fresh_one_renders(monkeypatch):
+    """The driver renders with one exporter per process, warmed in a thread while the kernel runs (issue 17).
+
+    Reusing it must leave nothing of one notebook in the next: a failed run, a
+    healthy one and the warm-up's own notebook render exactly as each does with
+    a fresh exporter.
+    """
+    from mlreport.driver import _render as render_module
+
+    failure = CellFailure("notebook", "ValueError: boom", section="Data integrity", cell_index=3,
+                          ename="ValueError", evalue="boom")
+    monkeypatch.setattr(render_module, "_EXPORTERS", [])
+    fresh_failed = _render(failure=failure)
+    monkeypatch.setattr(render_module, "_EXPORTERS", [])
+    fresh_ok = _render()
+    monkeypatch.setattr(render_module, "_EXPORTERS", [])
+    render_module.warm_renderer().join(timeout=120)
+    assert len(render_module._EXPORTERS) == 1
+    warmed = render_module._EXPORTERS[0]
+    assert _render() == fresh_ok
+    assert _render(failure=failure) == fresh_failed
+    assert _render() == fresh_ok
+    assert len(render_module._EXPORTERS) == 1 and render_module._EXPORTERS[0] is warmed  # served every render

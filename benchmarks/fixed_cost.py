@@ -1,0 +1,157 @@
+"""Benchmark of the fixed cost of one report: a 1,000-row drift run end to end, broken down.
+
+Run::
+
+    python benchmarks/fixed_cost.py                 # 5 runs of `mlreport run drift`, then a batch of 50 with --jobs 2
+    python benchmarks/fixed_cost.py --runs 7 --batch 0
+
+Each run is a separate ``python -m mlreport run drift`` process on the
+built-in sample data cut to ``--rows`` rows per window (``sample_rows`` is
+twice that: the sample is split into a reference and a current window at its
+midpoint), exactly what a scheduler starts. Its time is split, from the
+process's own clock and the run's ``run.json`` timings and the executed
+notebook's per-cell durations (papermill's ``metadata.papermill.duration``):
+
+- *kernel start*: execute time minus the cells' own run time (starting the
+  kernel, the kernel_info handshake, papermill's bookkeeping and its shutdown);
+- *import cell*: the notebook's first code cell after the parameters (its
+  imports and the ``analyse()`` call, which reads the windows; every section
+  is computed later, when its cell reads it);
+- *analysis*: every other cell (the sections, tables and figures);
+- *HTML render*: nbconvert and the report's header and appendix;
+- *rest of driver*: the process's wall time minus the above (interpreter start
+  and the driver's imports, parameter checks, the run folder, registry, audit
+  trail and index).
+
+Also printed: the imports of the import cell alone, timed in a fresh
+interpreter (what ``from mlreport import drift`` and friends cost before any
+data is read). Each figure is the median of ``--runs`` runs with its min-max,
+and the machine's load average (``os.getloadavg()``) before and after: the
+machine may be shared. Then ``--batch`` drift jobs of the same size through
+``mlreport batch --jobs 2`` (wall time, reports per minute).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+IMPORTS = (
+    "import time; t = time.perf_counter(); "
+    "from mlreport import drift; from mlreport.findings import publish; from mlreport.story import tell; "
+    "from mlreport.plots import show; print(time.perf_counter() - t)"
+)
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def one_run(out: Path, rows: int) -> dict[str, float]:
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlreport", "run", "drift", "-p", f"sample_rows={2 * rows}", "--out", str(out),
+         "--fail-on", "never", "--json"],
+        capture_output=True, text=True, check=False,
+    )
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"mlreport run failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    result = json.loads(proc.stdout)
+    run_dir = Path(result["run_dir"])
+    timings = json.loads((run_dir / "run.json").read_text())["timings_s"]
+    notebook = json.loads((run_dir / "notebook.ipynb").read_text())
+    durations: list[float] = []
+    import_cell: float | None = None
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        duration = float(cell.get("metadata", {}).get("papermill", {}).get("duration") or 0.0)
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if import_cell is None and not tags & {"parameters", "injected-parameters"}:
+            import_cell = duration
+        durations.append(duration)
+    cells = sum(durations)
+    import_cell = import_cell or 0.0
+    execute = float(timings["execute"])
+    render = float(timings["render"])
+    return {
+        "wall": wall,
+        "kernel start": execute - cells,
+        "import cell": import_cell,
+        "analysis": cells - import_cell,
+        "HTML render": render,
+        "rest of driver": wall - execute - render,
+    }
+
+
+def fresh_imports() -> float:
+    proc = subprocess.run([sys.executable, "-c", IMPORTS], capture_output=True, text=True, check=True)
+    return float(proc.stdout.strip().splitlines()[-1])
+
+
+def batch(work: Path, jobs: int, count: int, rows: int) -> tuple[float, int, int]:
+    parts = [
+        f'[[job]]\nname = "drift-{i:02d}"\nanalysis = "drift"\n[job.params]\nsample_rows = {2 * rows}\n'
+        f'seed = {i}\nmodel = "drift-{i % 3}"\n'
+        for i in range(count)
+    ]
+    jobs_file = work / "jobs.toml"
+    jobs_file.write_text("\n".join(parts))
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlreport", "batch", str(jobs_file), "--jobs", str(jobs), "--out", str(work / "batch"),
+         "--fail-on", "never", "--json"],
+        capture_output=True, text=True, check=False,
+    )
+    wall = time.perf_counter() - started
+    try:
+        results = json.loads(proc.stdout).get("jobs", [])
+    except json.JSONDecodeError:
+        raise SystemExit(f"mlreport batch printed no JSON ({proc.returncode}): {proc.stderr[-2000:]}") from None
+    failed = sum(1 for r in results if r.get("status") in ("failed", "not started"))
+    return wall, len(results), failed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="single runs to take the median of (default 5)")
+    parser.add_argument("--rows", type=int, default=1000, help="rows per window (default 1000)")
+    parser.add_argument("--batch", type=int, default=50, help="drift jobs in the batch, 0 to skip (default 50)")
+    parser.add_argument("--jobs", type=int, default=2, help="batch jobs at once (default 2)")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="mlreport-fixed-cost-"))
+    try:
+        print(f"machine: {os.cpu_count()} CPU(s); python {sys.version.split()[0]}; {load()} before")
+        one_run(work / "warm", args.rows)  # page cache and .pyc files warm, as on a scheduler's second night
+        imports = sorted(fresh_imports() for _ in range(args.runs))
+        runs = [one_run(work / "single", args.rows) for _ in range(args.runs)]
+        print(f"one drift report, {args.rows} rows per window, median of {args.runs} runs [min-max], seconds:")
+        for key in ("wall", "kernel start", "import cell", "analysis", "HTML render", "rest of driver"):
+            values = [r[key] for r in runs]
+            label = "end to end" if key == "wall" else key
+            print(f"  {label:<16} {statistics.median(values):6.2f}  [{min(values):.2f}-{max(values):.2f}]")
+        print(f"  (imports of the import cell alone, fresh interpreter: {statistics.median(imports):.2f} s)")
+        print(f"  {load()}")
+        if args.batch:
+            wall, total, failed = batch(work, args.jobs, args.batch, args.rows)
+            print(f"batch of {total} drift reports ({args.rows} rows per window), --jobs {args.jobs}: "
+                  f"{wall:.1f} s ({total / wall * 60:.1f} reports/min, {wall / max(total, 1):.2f} s each), "
+                  f"{failed} failed; {load()}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
