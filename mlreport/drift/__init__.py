@@ -16,7 +16,8 @@ computes each part on first use. The statistics behind it are public too:
 the domain classifier (:func:`domain_classifier`), which columns are monitored
 and why not (:func:`assess_coverage`), the periods of drift over time
 (:func:`choose_period`), drift within segment levels (:func:`segment_drift`)
-and the figures. Every report spends one false-alarm budget
+the figures, and a drill-down into one column (:func:`drill_down`,
+:meth:`DriftResult.drill_down`). Every report spends one false-alarm budget
 (:class:`FalseAlarmBudget`), shared by its families of checks; drift over
 time judges periods of at least :data:`MIN_JUDGED_ROWS` rows
 (:func:`judged_periods`).
@@ -39,6 +40,7 @@ from ._compare import (
     prediction_drift,
 )
 from ._coverage import MIN_REFERENCE_ROWS, ColumnCoverage, Coverage, assess_coverage, unbinnable
+from ._drill_down import MAX_LEVELS, ROW_CHUNKS, DrillDown, drill_down
 from ._learned import LEARNED_FLOOR, chunk_metrics, learn_thresholds
 from ._metrics import column_metrics, comparable_counts
 from ._multivariate import MIN_ROWS, SECTION, DomainClassifierResult, auc_pvalue, domain_classifier
@@ -63,6 +65,10 @@ __all__ = [
     "TABLES",
     "FIGURES",
     "Windows",
+    "DrillDown",
+    "drill_down",
+    "MAX_LEVELS",
+    "ROW_CHUNKS",
     "MonitoredColumns",
     "Coverage",
     "ColumnCoverage",
