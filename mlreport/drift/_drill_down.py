@@ -169,7 +169,7 @@ def drill_down(
     outside = "Outside the reference range" if numeric else "A category new to the reference"
     keys, how = _period_keys(current, timestamp, period)
     records = [{"period": "reference (whole window)", **_shares(reference[column], reference[column], value)}]
-    for label, index in current.groupby(keys, sort=True).groups.items():
+    for label, index in current.groupby(keys, sort=bool(timestamp and how.startswith('by'))).groups.items():
         records.append({"period": str(label), **_shares(current.loc[index, column], reference[column], value)})
     by_period = pd.DataFrame.from_records(records)
     segment_rows = []
