@@ -29,6 +29,7 @@ import pandas as pd
 from ..errors import DataError, ParameterError
 from ..findings import Finding
 from ..profile import ReferenceProfile, Summaries
+from ._centre import with_centres
 from ._findings import findings_from_comparison, findings_from_over_time
 from ._methods import methods
 from ._metrics import _rows
@@ -85,7 +86,7 @@ def compare(
         .drop(columns="_rank")
         .reset_index(drop=True)
     )
-    return _finish(table, settings, eps)
+    return with_centres(_finish(table, settings, eps), profile, reference, current_summaries)
 
 
 def drift_over_time(
