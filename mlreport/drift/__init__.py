@@ -46,7 +46,15 @@ from ._metrics import column_metrics, comparable_counts
 from ._multivariate import MIN_ROWS, SECTION, DomainClassifierResult, auc_pvalue, domain_classifier
 from ._parameters import DriftParameters
 from ._period_choice import CHUNKS, MAX_PERIODS, MIN_PERIOD_ROWS, PeriodChoice, choose_period
-from ._plots import distribution_grid, importance_plot, metric_heatmap, moved_columns, not_available, trend_lines
+from ._plots import (
+    distribution_grid,
+    importance_plot,
+    incident_chart,
+    metric_heatmap,
+    moved_columns,
+    not_available,
+    trend_lines,
+)
 from ._segments import (
     MAX_SEGMENT_DISTINCT,
     MAX_SEGMENT_LEVELS,
@@ -109,6 +117,7 @@ __all__ = [
     "MIN_JUDGED_ROWS",
     "distribution_grid",
     "importance_plot",
+    "incident_chart",
     "metric_heatmap",
     "trend_lines",
     "moved_columns",

@@ -31,7 +31,7 @@ from ..integrity import EdgeCoverage, IntegrityResult, check_integrity, edge_cov
 from ..performance import PerformanceComparison, auc_by_period, calibration_plot, compare_performance
 from ..profile import ReferenceProfile, Summaries, period_labels
 from ..spec import ModelSpec
-from ..story import defaulted_value, incidents_of
+from ..story import Incident, defaulted_value, incidents_of
 from ..tables import Table, table
 from ._budget import DEFAULT_BUDGET, FalseAlarmBudget
 from ._chunks import JudgedPeriods, judged_periods
@@ -52,7 +52,7 @@ from ._drill_down import DrillDown, drill_down
 from ._multivariate import DomainClassifierResult, domain_classifier
 from ._parameters import DriftParameters
 from ._period_choice import PeriodChoice
-from ._plots import distribution_grid, importance_plot, metric_heatmap, not_available, trend_lines
+from ._plots import distribution_grid, importance_plot, incident_chart, metric_heatmap, not_available, trend_lines
 from ._report import (
     DRIFT_COLUMNS,
     INTEGRITY_COLUMNS,
@@ -94,6 +94,8 @@ TABLES: dict[str, str] = {
 
 #: The report's figures, in the order the notebook shows them, with what each draws.
 FIGURES: dict[str, str] = {
+    "integrity_incident": "Data integrity: the worst integrity incident's column, missing and placeholder shares "
+                          "per day, onset marked",
     "distributions": "Distributions: reference against current per bin, for the columns that moved",
     "psi_heatmap": "Drift over time: PSI per column and period",
     "psi_trends": "Drift over time: PSI per period of the columns that moved, with the bands",
@@ -201,6 +203,7 @@ class DriftResult(AnalysisResult):
             "false_alarm_budget": self._budget_table,
         }
         figures: dict[str, Callable[[], Figure]] = {
+            "integrity_incident": self._integrity_incident_figure,
             "distributions": self._distributions_figure,
             "psi_heatmap": self._heatmap_figure,
             "psi_trends": self._trends_figure,
@@ -260,6 +263,14 @@ class DriftResult(AnalysisResult):
                           value=value, period=period)
 
     def _incident_column(self, section: str | None, value: object) -> tuple[str | None, object]:
+        found = self._incident_of(section)
+        if found is None:
+            return None, value
+        column, placeholder, _ = found
+        return column, value if value is not None or placeholder is None else placeholder
+
+    def _incident_of(self, section: str | None) -> tuple[str, object, Incident] | None:
+        """The worst incident with a finding in ``section`` that names a column: that column, its placeholder."""
         columns = set(map(str, self.current.columns)) & set(map(str, self.reference.columns))
         for incident in incidents_of(self.summary):
             evidence = [e.finding for e in incident.evidence]
@@ -269,8 +280,8 @@ class DriftResult(AnalysisResult):
                 if name in columns:
                     placeholder = next((defaulted_value(f) for f in evidence
                                         if f.check == "sentinel" and f.subject == name), None)
-                    return name, value if value is not None or placeholder is None else _as_value(placeholder)
-        return None, value
+                    return name, None if placeholder is None else _as_value(placeholder), incident
+        return None
 
     # -- the parts, in the notebook's order -----------------------------------
     @cached_property
@@ -648,6 +659,16 @@ class DriftResult(AnalysisResult):
         if perf.reference_calibration is None:
             return not_available("Calibration: not available", "No calibration of the reference scores.")
         return calibration_plot(perf.reference_calibration, perf.current_calibration)
+
+    def _integrity_incident_figure(self) -> Figure:
+        title = "Data integrity: the incident's column over time"
+        found = self._incident_of("Data integrity")
+        if found is None:
+            return not_available(title, "No integrity incident names a column of the data: nothing to chart.")
+        column, placeholder, incident = found
+        down = self.drill_down(column, value=placeholder)
+        what = incident.what if incident.what.startswith(incident.where) else f"{incident.where}: {incident.what}"
+        return incident_chart(down, what, incident.onset)
 
     def _importance_figure(self) -> Figure:
         return importance_plot(self.classifier)
