@@ -29,7 +29,7 @@ import pandas as pd
 from ..errors import DataError, ParameterError
 from ..findings import Finding
 from ..profile import ReferenceProfile, Summaries
-from ._centre import with_centres
+from ._centre import CENTRE_COLUMNS, with_centres
 from ._findings import findings_from_comparison, findings_from_over_time
 from ._methods import methods
 from ._metrics import _rows
@@ -170,6 +170,8 @@ def _not_assessed(thresholds: Thresholds | Mapping[str, Any] | None, section: st
         for name in _COLUMN_ORDER
     })
     table = _finish(empty, _thresholds(thresholds), None)
+    for name in CENTRE_COLUMNS:  # the columns compare() adds, so both tables have one shape
+        table[name] = pd.Series(dtype="str" if name == "moved_level" else "float64")
     table.attrs["empty_text"] = message  # what a report table shows instead of "none"
     finding = Finding(check="prediction_drift", subject="score and decision", severity="ok",
                       message=message, section=section)
