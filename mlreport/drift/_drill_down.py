@@ -128,15 +128,15 @@ def _period_keys(current: pd.DataFrame, timestamp: str | None, period: str) -> t
         if times.notna().any():
             alias = {"D": "D", "W": "W-SUN", "M": "M", "H": "h"}.get(period, "D")
             weekly = alias == "W-SUN"
-            labels = pd.Series("no timestamp", index=current.index, dtype=object)
-            dated = times.notna()
-            periods = times[dated].dt.to_period(alias)
-            labels[dated] = [str(p.start_time.date()) if weekly else str(p) for p in periods]
-            return labels, f"by {'week (starting Monday)' if weekly else _UNIT.get(alias, 'day')} of {timestamp}"
+            periods = times[times.notna()].dt.to_period(alias)
+            text = pd.Series([str(p.start_time.date()) if weekly else str(p) for p in periods], index=periods.index,
+                             dtype=object)
+            unit = "week (starting Monday)" if weekly else _UNIT.get(alias, "day")
+            return text.reindex(current.index, fill_value="no timestamp"), f"by {unit} of {timestamp}"
     size = max(1, -(-len(current) // ROW_CHUNKS))
     order = np.arange(len(current)) // size
-    labels = [f"rows {i * size + 1:,}–{min((i + 1) * size, len(current)):,}" for i in order]
-    return pd.Series(labels, index=current.index), f"in {ROW_CHUNKS} chunks of rows in file order (no timestamp)"
+    chunks = [f"rows {i * size + 1:,}–{min((i + 1) * size, len(current)):,}" for i in order]
+    return pd.Series(chunks, index=current.index), f"in {ROW_CHUNKS} chunks of rows in file order (no timestamp)"
 
 
 def drill_down(

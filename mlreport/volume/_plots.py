@@ -278,11 +278,11 @@ def _gap_span(result: VolumeResult, finding: Finding, rows: pd.DataFrame) -> tup
     if finding.period:
         start, _, end = finding.period.partition("/")
         try:
-            first = pd.Timestamp(start)
-            last = pd.Timestamp(end or start)
+            first, last = pd.Timestamp(start), pd.Timestamp(end or start)
+            dated = not (pd.isna(first) or pd.isna(last))
         except ValueError:
-            first = last = pd.NaT
-        if first is not pd.NaT and last is not pd.NaT:
+            dated = False
+        if dated:
             tz = rows["period"].dt.tz if isinstance(rows["period"].dtype, pd.DatetimeTZDtype) else None
             if tz is not None:
                 first = first.tz_localize(tz) if first.tzinfo is None else first
