@@ -131,18 +131,32 @@ def drift_over_time(
             f"from a backend's summarize_periods; got {type(current).__name__}",
             name="current",
         )
-    frames = []
+    frames, centres = [], []
     for index, (label, part) in enumerate(parts.items()):
         rows = _rows(profile, reference, part, columns=columns, exact=None, eps=eps)
         frame = pd.DataFrame(rows)
         frame.insert(0, "period_index", index)
         frame.insert(0, "period", str(label))
         frames.append(frame)
+        if "column" in frame.columns:
+            centres.append(with_centres(frame[["period", "column"]].copy(), profile, reference, part))
     if not frames:
         empty = pd.DataFrame(columns=["period", "period_index", *_COLUMN_ORDER])
         return _finish(empty, settings, eps, leading=("period", "period_index"))
-    table = _assess(pd.concat(frames, ignore_index=True), settings)
-    return _finish(table, settings, eps, leading=("period", "period_index"))
+    table = _finish(_assess(pd.concat(frames, ignore_index=True), settings), settings, eps,
+                    leading=("period", "period_index"))
+    return _with_period_centres(table, centres)
+
+
+def _with_period_centres(table: pd.DataFrame, centres: list[pd.DataFrame]) -> pd.DataFrame:
+    """``table`` with each period's centre columns (:func:`with_centres`) beside its rows; attrs kept."""
+    keys = pd.MultiIndex.from_frame(table[["period", "column"]].astype(str)) if len(table) else None
+    found = pd.concat(centres, ignore_index=True) if centres else pd.DataFrame(columns=["period", "column"])
+    found.index = pd.MultiIndex.from_frame(found[["period", "column"]].astype(str))
+    for name in CENTRE_COLUMNS:
+        values = found[name].reindex(keys).to_numpy() if keys is not None and name in found else []
+        table[name] = pd.Series(values, index=table.index, dtype=object if name == "moved_level" else float)
+    return table
 
 
 class PredictionDrift(NamedTuple):

@@ -127,9 +127,11 @@ def findings_from_over_time(
             if record["first_warning"] != first_at_worst
             else ""
         )
+        centre = centre_phrase(at_worst)
         message = (
             f"{record['column']}: {record['worst']} first in period {first_at_worst} "
-            f"({at_worst['reason']}){earlier}; {record['periods_flagged']} of {total} periods flagged."
+            f"({at_worst['reason']}){earlier}; {record['periods_flagged']} of {total} periods flagged"
+            + (f"; in that period {centre}." if centre else ".")
         )
         findings.append(
             Finding(

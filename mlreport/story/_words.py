@@ -21,7 +21,7 @@ _KS = re.compile(r"KS D ([\d.]+)")
 _AUC = re.compile(r"AUC ([\d.]+)")
 _MEAN = re.compile(r"mean (-?[\d,]*\.?\d+(?:e[-+]?\d+)?) against (-?[\d,]*\.?\d+(?:e[-+]?\d+)?) in the reference")
 _SHARE = re.compile(r"share of (.+?) ([\d.]+)% against ([\d.]+)% in the reference")
-_STATISTIC = re.compile(r": ([^:;(]+?) (-?[\d.]+(?:e[-+]?\d+)?) reached the")
+_STATISTIC = re.compile(r"(?:: |\()([^:;()]+?) (-?[\d.]+(?:e[-+]?\d+)?)(?: reached the| >= )")
 
 
 def _number(value: float | None) -> float | None:
@@ -99,7 +99,8 @@ def _centre_words(finding: Finding) -> str:
             return f"{finding.subject} about the same on average, its shape moved ({numbers})"
         size = f"{abs(change):.0%}" if abs(change) < 10 else f"{current / reference:.0f} times"
         direction = "higher" if change > 0 else "lower"
-        return f"{finding.subject} about {size} {direction} on average than in the reference ({numbers})"
+        when = f" in the period {finding.period}" if finding.check == "drift_over_time" and finding.period else ""
+        return f"{finding.subject} about {size} {direction} on average{when} than in the reference ({numbers})"
     share = _SHARE.search(finding.message)
     if share:
         level, current_share, reference_share = share.groups()

@@ -95,3 +95,27 @@ def test_plain_words_from_hand_written_messages(message: str, words: str):
 def test_a_message_without_a_centre_keeps_the_ks_words():
     finding = Finding("feature_drift", "x", "warning", "x: KS D 0.12 reached the warning band 0.075", value=0.12)
     assert "(KS D 0.12)" in plain_words(finding)
+
+
+def test_drift_over_time_carries_each_period_mean_and_the_finding_names_the_flagged_one():
+    rng = np.random.default_rng(11)
+    days = 28
+    reference = pd.DataFrame({"amount": rng.normal(200.0, 20.0, 2800)})
+    current = pd.DataFrame({
+        "day": np.repeat(np.arange(days), 100),
+        "amount": np.r_[rng.normal(200.0, 20.0, 2100), rng.normal(260.0, 20.0, 700)],  # last week 30% higher
+    })
+    profile = ReferenceProfile.fit(reference)
+    weeks = (current["day"] // 7).map(lambda w: f"week {w + 1}")
+    table = drift.drift_over_time(profile, None, current.drop(columns="day"), weeks)
+    amount = table[table["column"] == "amount"].set_index("period")
+    for week, rows in current.groupby(weeks):
+        assert amount.loc[week, "mean_cur"] == pytest.approx(rows["amount"].mean(), rel=1e-9)
+    assert amount["mean_ref"].eq(amount["mean_ref"].iloc[0]).all()
+    assert amount.loc["week 1", "mean_ref"] == pytest.approx(reference["amount"].mean(), rel=1e-9)
+    finding = next(f for f in drift.findings_from_over_time(table) if f.subject == "amount")
+    assert finding.period == "week 4"
+    mean_cur, mean_ref = amount.loc["week 4", "mean_cur"], amount.loc["week 4", "mean_ref"]
+    assert finding.message.endswith(f"in that period mean {mean_cur:,.4g} against {mean_ref:,.4g} in the reference.")
+    change = round(100 * (mean_cur - mean_ref) / mean_ref)
+    assert plain_words(finding).startswith(f"amount about {change}% higher on average in the period week 4 than in")
