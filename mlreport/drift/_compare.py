@@ -154,7 +154,7 @@ def _with_period_centres(table: pd.DataFrame, centres: list[pd.DataFrame]) -> pd
     found = pd.concat(centres, ignore_index=True) if centres else pd.DataFrame(columns=["period", "column"])
     found.index = pd.MultiIndex.from_frame(found[["period", "column"]].astype(str))
     for name in CENTRE_COLUMNS:
-        values = found[name].reindex(keys).to_numpy() if keys is not None and name in found else []
+        values: list[Any] = found[name].reindex(keys).tolist() if keys is not None and name in found else []
         table[name] = pd.Series(values, index=table.index, dtype=object if name == "moved_level" else float)
     return table
 
