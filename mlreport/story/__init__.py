@@ -15,7 +15,7 @@ next step is :data:`CHECK_KINDS` (unknown checks get :data:`DEFAULT_KIND`).
 from ._glossary import GLOSSARY, glossary_html, glossary_terms
 from ._incidents import Evidence, Incident, group_incidents
 from ._kinds import CHECK_KINDS, DEFAULT_KIND, KINDS, Kind, kind_of
-from ._overview import StoryView, overview
+from ._overview import HasSummary, StoryView, overview
 from ._story import incident_headline, incidents_html, incidents_of, tell
 from ._words import defaulted_value, plain_words, value_text
 
@@ -25,6 +25,7 @@ __all__ = [
     "GLOSSARY",
     "KINDS",
     "Evidence",
+    "HasSummary",
     "Incident",
     "Kind",
     "StoryView",

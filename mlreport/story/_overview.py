@@ -11,17 +11,24 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ..findings import Summary
 from ._story import incidents_html, tell
 
-__all__ = ["StoryView", "overview"]
+__all__ = ["HasSummary", "StoryView", "overview"]
 
 #: Banner colours per status (the report's palette: Okabe-Ito blue-green, orange, vermillion), with the word
 #: always beside the colour.
 _COLOURS = {"ok": "#009E73", "warning": "#E69F00", "incident": "#D55E00", "failed": "#000000"}
 _WORDS = {"ok": "HEALTHY", "warning": "WARNING", "incident": "INCIDENT", "failed": "RUN FAILED"}
+
+
+class HasSummary(Protocol):
+    """An analysis result: its summary is computed when first read (and may raise)."""
+
+    @property
+    def summary(self) -> Summary: ...
 
 
 @dataclass(frozen=True)
@@ -35,8 +42,13 @@ class StoryView:
     status: str
     headline: str
     incidents: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+    #: Why there is no verdict yet: the error computing the summary raised (that section's cell raises it again).
+    pending: str = ""
 
     def _repr_html_(self) -> str:
+        if self.pending:
+            return ('<div class="mlr-story"><p><strong>No verdict yet.</strong> '
+                    f"{html.escape(self.pending)}</p></div>")
         colour = _COLOURS.get(self.status, "#000000")
         word = _WORDS.get(self.status, self.status.upper())
         count = len(self.incidents)
@@ -50,6 +62,8 @@ class StoryView:
         )
 
     def __repr__(self) -> str:
+        if self.pending:
+            return f"No verdict yet. {self.pending}"
         lines = [f"{_WORDS.get(self.status, self.status.upper())}: {self.headline}"]
         for incident in self.incidents:
             lines.append(f"- {str(incident.get('severity', '')).upper()} {incident.get('where')}: "
@@ -57,7 +71,22 @@ class StoryView:
         return "\n".join(lines)
 
 
-def overview(summary: Summary) -> StoryView:
-    """The verdict and incidents of ``summary`` (told by :func:`tell` if nobody has), to show at a notebook's top."""
+def overview(result: Summary | HasSummary) -> StoryView:
+    """The verdict and incidents of ``result`` (a summary, or an analysis result), to show at a notebook's top.
+
+    Reading an analysis result's summary computes every section. When that
+    raises, the view says so instead of raising: the section whose cell
+    computes the failing part raises the same error below, so a failed run is
+    reported in the section that failed, with its kind (bad input or a broken run).
+    """
+    if isinstance(result, Summary):
+        summary = result
+    else:
+        try:
+            summary = result.summary
+        except Exception as error:  # shown here, raised again by the section that computes it
+            return StoryView(status="failed", headline="", pending=(
+                f"Computing the findings stopped with {type(error).__name__}: {error}. The section that "
+                "computes that part fails below with the full error."))
     told = tell(summary)
     return StoryView(status=told.status, headline=told.headline, incidents=tuple(told.incidents))

@@ -53,7 +53,27 @@ def test_each_notebook_shows_the_verdict_right_after_the_analysis_call_hidden_in
     code = [c for c in cells if c["cell_type"] == "code"]
     sources = ["".join(c["source"]) for c in code]
     call = next(i for i, s in enumerate(sources) if f"{name}.analyse(" in s)
-    assert "overview(result.summary)" in sources[call + 1]
+    assert "overview(result)" in sources[call + 1]
     assert "mlreport-hide" in code[call + 1]["metadata"].get("tags", [])
     assert sources[-1].startswith("publish(")  # the published summary stays the last cell
 
+
+
+class Failing:
+    """An analysis result whose summary cannot be computed (a bad scenario file, say)."""
+
+    @property
+    def summary(self):
+        raise ValueError("unknown shock type 'explode'")
+
+
+class Working:
+    def __init__(self) -> None:
+        self.summary = summarize("drift", findings())
+
+
+def test_a_result_whose_summary_raises_shows_why_and_leaves_the_raising_to_its_section():
+    view = overview(Failing())
+    assert view.pending and "ValueError: unknown shock type 'explode'" in view.pending
+    assert "No verdict yet." in view._repr_html_() and "&#x27;explode&#x27;" in view._repr_html_()
+    assert repr(overview(Working())).startswith("INCIDENT: ")
