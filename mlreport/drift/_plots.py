@@ -354,9 +354,9 @@ def incident_chart(down: DrillDown, finding: str, onset: str | None = None) -> F
     ax.set_xlabel("period of the current window; dashed: the reference's share" + ("; dotted: onset" if onset else ""))
     if shown:
         ax.legend(loc="upper left")
-    ax.set_title(f"{down.column}: share of rows missing or equal to {value} per period, current window", loc="left")
+    title = f"{down.column}: share of rows missing or equal to {value} per period, current window"
     shares = "; ".join(f"{label} {float(periods[name].iloc[-1]) * 100:.1f}% in the last period against "
                        f"{float(reference[name]) * 100:.1f}% in the reference" for name, label, _ in shown)
     alt = (f"{finding.rstrip('.')}. Chart of {down.column} per period: {shares or 'no missing or placeholder values'}"
            + (f"; onset {onset} marked." if onset else "."))
-    return finish(fig, alt=alt)
+    return finish(fig, title, alt=alt)

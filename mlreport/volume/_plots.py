@@ -304,8 +304,8 @@ def outage_chart(result: VolumeResult) -> Figure:
     fig, ax = new_figure(height=3.0)
     if finding is None or finding.subject not in set(result.volume["series"]):
         empty_axes(ax, "No series stopped or fell far below its seasonal baseline: no outage to chart.")
-        ax.set_title("Volume outage: none", loc="left")
-        return finish(fig, alt="No volume outage: no series stopped or fell far below its seasonal baseline.")
+        return finish(fig, "Volume outage: none",
+                      alt="No volume outage: no series stopped or fell far below its seasonal baseline.")
     rows = result.volume[result.volume["series"] == finding.subject].sort_values("period")
     ax.plot(rows["period"], rows["expected"], color=PALETTE["reference"], linestyle="--", linewidth=1,
             drawstyle="steps-post", label="expected (seasonal baseline)")
@@ -324,9 +324,9 @@ def outage_chart(result: VolumeResult) -> Figure:
     _dates(ax)
     ax.legend(loc="upper left", ncol=3)
     where = finding.subject.replace("=", ": ")
-    ax.set_title(f"{where}: decisions per {_word(result)}, the gap shaded", loc="left")
+    title = f"{where}: decisions per {_word(result)}, the gap shaded"
     gap = (f" The gap, shaded, runs from {span[0]:%d %b %Y} to {(span[1] - pd.Timedelta(seconds=1)):%d %b %Y}."
            if span is not None else "")
     alt = (f"{finding.message.rstrip('.')}.{gap} Chart of {where}: observed decisions per {_word(result)} "
            "against the seasonal baseline's expectation.")
-    return finish(fig, alt=alt)
+    return finish(fig, title, alt=alt)

@@ -45,7 +45,7 @@ def test_the_stopped_source_is_charted_with_its_gap_shaded(tmp_path: Path):
     assert zero.subject == "origin=phone"
     figure = result.figures["outage"]
     ax = figure.axes[0]
-    assert ax.get_title(loc="left").startswith("origin: phone: decisions per day")
+    assert figure._suptitle is not None and figure._suptitle.get_text().startswith("origin: phone: decisions per day")
     spans = [p for p in ax.patches if p.get_label().startswith("gap")]
     assert len(spans) == 1
     x0, x1 = spans[0].get_x(), spans[0].get_x() + spans[0].get_width()
@@ -71,4 +71,5 @@ def test_the_notebook_shows_it_in_the_volume_timeline_section(name: str):
     cells = json.loads((Path(__file__).resolve().parents[2] / "notebooks" / "volume.ipynb").read_text())["cells"]
     sources = ["".join(c["source"]) for c in cells]
     section = next(i for i, s in enumerate(sources) if s.startswith("## Volume timeline"))
-    assert f'show(result.figures["{name}"])' in sources[section + 1]
+    assert f'show(result.figures["{name}"])' in sources[section + 1]  # beside the timeline of every series
+    assert sources[section + 1].index("volume_timeline") < sources[section + 1].index(name)
