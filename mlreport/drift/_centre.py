@@ -22,6 +22,7 @@ __all__ = ["CENTRE_COLUMNS", "with_centres", "centre_phrase"]
 CENTRE_COLUMNS = ("mean_ref", "mean_cur", "moved_level", "share_ref", "share_cur")
 
 _NEW = "a category new to the reference"
+_LEVEL_CHARS = 30  # a level named in a sentence is cut here; the table holds it whole
 
 
 def _mean(summary: ColumnSummary | None) -> float:
@@ -79,6 +80,8 @@ def centre_phrase(record: Any) -> str:
         return f"mean {_number(mean_cur)} against {_number(mean_ref)} in the reference"
     level, share_ref, share_cur = record.get("moved_level"), record.get("share_ref"), record.get("share_cur")
     if level is not None and isinstance(share_ref, float) and math.isfinite(share_ref) and math.isfinite(share_cur):
-        named = level if level == _NEW else repr(str(level))
+        text = str(level)
+        text = text if len(text) <= _LEVEL_CHARS else text[:_LEVEL_CHARS - 1] + "…"  # a long label stays in the table
+        named = level if level == _NEW else repr(text)
         return f"share of {named} {share_cur:.1%} against {share_ref:.1%} in the reference"
     return ""

@@ -119,3 +119,13 @@ def test_drift_over_time_carries_each_period_mean_and_the_finding_names_the_flag
     assert finding.message.endswith(f"in that period mean {mean_cur:,.4g} against {mean_ref:,.4g} in the reference.")
     change = round(100 * (mean_cur - mean_ref) / mean_ref)
     assert plain_words(finding).startswith(f"amount about {change}% higher on average in the period week 4 than in")
+
+
+def test_a_long_level_is_cut_in_the_sentence_and_kept_whole_in_the_table():
+    from mlreport.drift._centre import centre_phrase  # the sentence builder behind findings_from_comparison
+
+    level = "a very long channel label " * 4
+    phrase = centre_phrase({"moved_level": level, "share_ref": 0.12, "share_cur": 0.041})
+    assert phrase == f"share of {level[:29] + '…'!r} 4.1% against 12.0% in the reference"
+    assert plain_words(Finding("feature_drift", "ch", "warning", f"ch: TVD 0.1 reached the warning band 0.1; {phrase}.",
+                               value=0.1)).startswith("share of 'a very long")
