@@ -16,7 +16,8 @@ computes each part on first use. The statistics behind it are public too:
 the domain classifier (:func:`domain_classifier`), which columns are monitored
 and why not (:func:`assess_coverage`), the periods of drift over time
 (:func:`choose_period`), drift within segment levels (:func:`segment_drift`)
-and the figures. Every report spends one false-alarm budget
+the figures, and a drill-down into one column (:func:`drill_down`,
+:meth:`DriftResult.drill_down`). Every report spends one false-alarm budget
 (:class:`FalseAlarmBudget`), shared by its families of checks; drift over
 time judges periods of at least :data:`MIN_JUDGED_ROWS` rows
 (:func:`judged_periods`).
@@ -39,12 +40,21 @@ from ._compare import (
     prediction_drift,
 )
 from ._coverage import MIN_REFERENCE_ROWS, ColumnCoverage, Coverage, assess_coverage, unbinnable
+from ._drill_down import MAX_LEVELS, ROW_CHUNKS, DrillDown, drill_down
 from ._learned import LEARNED_FLOOR, chunk_metrics, learn_thresholds
 from ._metrics import column_metrics, comparable_counts
 from ._multivariate import MIN_ROWS, SECTION, DomainClassifierResult, auc_pvalue, domain_classifier
 from ._parameters import DriftParameters
 from ._period_choice import CHUNKS, MAX_PERIODS, MIN_PERIOD_ROWS, PeriodChoice, choose_period
-from ._plots import distribution_grid, importance_plot, metric_heatmap, moved_columns, not_available, trend_lines
+from ._plots import (
+    distribution_grid,
+    importance_plot,
+    incident_chart,
+    metric_heatmap,
+    moved_columns,
+    not_available,
+    trend_lines,
+)
 from ._segments import (
     MAX_SEGMENT_DISTINCT,
     MAX_SEGMENT_LEVELS,
@@ -63,6 +73,10 @@ __all__ = [
     "TABLES",
     "FIGURES",
     "Windows",
+    "DrillDown",
+    "drill_down",
+    "MAX_LEVELS",
+    "ROW_CHUNKS",
     "MonitoredColumns",
     "Coverage",
     "ColumnCoverage",
@@ -103,6 +117,7 @@ __all__ = [
     "MIN_JUDGED_ROWS",
     "distribution_grid",
     "importance_plot",
+    "incident_chart",
     "metric_heatmap",
     "trend_lines",
     "moved_columns",

@@ -31,6 +31,7 @@ from ..integrity import EdgeCoverage, IntegrityResult, check_integrity, edge_cov
 from ..performance import PerformanceComparison, auc_by_period, calibration_plot, compare_performance
 from ..profile import ReferenceProfile, Summaries, period_labels
 from ..spec import ModelSpec
+from ..story import Incident, defaulted_value, incidents_of
 from ..tables import Table, table
 from ._budget import DEFAULT_BUDGET, FalseAlarmBudget
 from ._chunks import JudgedPeriods, judged_periods
@@ -47,10 +48,11 @@ from ._compare import (
 )
 from ._counting import current_summaries, drift_thresholds, period_choice, reference_profile
 from ._coverage import Coverage, assess_coverage
+from ._drill_down import DrillDown, drill_down
 from ._multivariate import DomainClassifierResult, domain_classifier
 from ._parameters import DriftParameters
 from ._period_choice import PeriodChoice
-from ._plots import distribution_grid, importance_plot, metric_heatmap, not_available, trend_lines
+from ._plots import distribution_grid, importance_plot, incident_chart, metric_heatmap, not_available, trend_lines
 from ._report import (
     DRIFT_COLUMNS,
     INTEGRITY_COLUMNS,
@@ -92,6 +94,8 @@ TABLES: dict[str, str] = {
 
 #: The report's figures, in the order the notebook shows them, with what each draws.
 FIGURES: dict[str, str] = {
+    "integrity_incident": "Data integrity: the worst integrity incident's column, missing and placeholder shares "
+                          "per day, onset marked",
     "distributions": "Distributions: reference against current per bin, for the columns that moved",
     "psi_heatmap": "Drift over time: PSI per column and period",
     "psi_trends": "Drift over time: PSI per period of the columns that moved, with the bands",
@@ -199,6 +203,7 @@ class DriftResult(AnalysisResult):
             "false_alarm_budget": self._budget_table,
         }
         figures: dict[str, Callable[[], Figure]] = {
+            "integrity_incident": self._integrity_incident_figure,
             "distributions": self._distributions_figure,
             "psi_heatmap": self._heatmap_figure,
             "psi_trends": self._trends_figure,
@@ -234,6 +239,49 @@ class DriftResult(AnalysisResult):
     def inputs(self) -> InputLog:
         """Every table read for this report, with its hash and size."""
         return self.windows.inputs
+
+    # -- a drill-down to extend ----------------------------------------------
+    def drill_down(self, column: str | None = None, *, section: str | None = None, value: object = None) -> DrillDown:
+        """``column`` by period and by segment, against the reference, and the rows behind its new values.
+
+        Without ``column``: the column of the worst incident (of those with a
+        finding in ``section``, e.g. ``"Data integrity"``, when given), with
+        the placeholder a sentinel finding names as ``value``. Periods are the
+        days of the timestamp (weeks when drift over time ran by month), else
+        chunks of rows. See :func:`~mlreport.drift.drill_down`.
+        """
+        if column is None:
+            column, value = self._incident_column(section, value)
+            if column is None:
+                where = f" with a finding in {section}" if section else ""
+                return DrillDown(column="", note=f"No incident{where} names a column of the data: name one, e.g. "
+                                 f"result.drill_down({next(iter(self.current.columns), 'column')!r}).")
+        spec = self.spec
+        timestamp = spec.timestamp if spec.timestamp in self.current.columns else None
+        period = "W" if timestamp and self.period_choice.period == "M" else "D"  # days, unless months were too few
+        return drill_down(self.reference, self.current, column, timestamp=timestamp, segments=spec.segments,
+                          value=value, period=period)
+
+    def _incident_column(self, section: str | None, value: object) -> tuple[str | None, object]:
+        found = self._incident_of(section)
+        if found is None:
+            return None, value
+        column, placeholder, _ = found
+        return column, value if value is not None or placeholder is None else placeholder
+
+    def _incident_of(self, section: str | None) -> tuple[str, object, Incident] | None:
+        """The worst incident with a finding in ``section`` that names a column: that column, its placeholder."""
+        columns = set(map(str, self.current.columns)) & set(map(str, self.reference.columns))
+        for incident in incidents_of(self.summary):
+            evidence = [e.finding for e in incident.evidence]
+            if section and not any(f.section == section for f in evidence):
+                continue
+            for name in [incident.where, *(f.subject for f in evidence)]:
+                if name in columns:
+                    placeholder = next((defaulted_value(f) for f in evidence
+                                        if f.check == "sentinel" and f.subject == name), None)
+                    return name, None if placeholder is None else _as_value(placeholder), incident
+        return None
 
     # -- the parts, in the notebook's order -----------------------------------
     @cached_property
@@ -612,6 +660,16 @@ class DriftResult(AnalysisResult):
             return not_available("Calibration: not available", "No calibration of the reference scores.")
         return calibration_plot(perf.reference_calibration, perf.current_calibration)
 
+    def _integrity_incident_figure(self) -> Figure:
+        title = "Data integrity: the incident's column over time"
+        found = self._incident_of("Data integrity")
+        if found is None:
+            return not_available(title, "No integrity incident names a column of the data: nothing to chart.")
+        column, placeholder, incident = found
+        down = self.drill_down(column, value=placeholder)
+        what = incident.what if incident.what.startswith(incident.where) else f"{incident.where}: {incident.what}"
+        return incident_chart(down, what, incident.onset)
+
     def _importance_figure(self) -> Figure:
         return importance_plot(self.classifier)
 
@@ -630,3 +688,12 @@ def _segment_method(segments: SegmentDrift, thresholds: Thresholds) -> str:
         "in both windows"
     )
     return text + ("; " + "; ".join(segments.notes) if segments.notes else "")
+
+
+def _as_value(text: str) -> object:
+    """A placeholder named in a finding's message ("0", "-1", "9999.0", "UNKNOWN") as the value it compares to."""
+    try:
+        number = float(text)
+    except ValueError:
+        return text.strip("'\"")
+    return int(number) if number.is_integer() else number

@@ -29,6 +29,7 @@ import pandas as pd
 from ..errors import DataError, ParameterError
 from ..findings import Finding
 from ..profile import ReferenceProfile, Summaries
+from ._centre import CENTRE_COLUMNS, with_centres
 from ._findings import findings_from_comparison, findings_from_over_time
 from ._methods import methods
 from ._metrics import _rows
@@ -85,7 +86,7 @@ def compare(
         .drop(columns="_rank")
         .reset_index(drop=True)
     )
-    return _finish(table, settings, eps)
+    return with_centres(_finish(table, settings, eps), profile, reference, current_summaries)
 
 
 def drift_over_time(
@@ -130,18 +131,32 @@ def drift_over_time(
             f"from a backend's summarize_periods; got {type(current).__name__}",
             name="current",
         )
-    frames = []
+    frames, centres = [], []
     for index, (label, part) in enumerate(parts.items()):
         rows = _rows(profile, reference, part, columns=columns, exact=None, eps=eps)
         frame = pd.DataFrame(rows)
         frame.insert(0, "period_index", index)
         frame.insert(0, "period", str(label))
         frames.append(frame)
+        if "column" in frame.columns:
+            centres.append(with_centres(frame[["period", "column"]].copy(), profile, reference, part))
     if not frames:
         empty = pd.DataFrame(columns=["period", "period_index", *_COLUMN_ORDER])
         return _finish(empty, settings, eps, leading=("period", "period_index"))
-    table = _assess(pd.concat(frames, ignore_index=True), settings)
-    return _finish(table, settings, eps, leading=("period", "period_index"))
+    table = _finish(_assess(pd.concat(frames, ignore_index=True), settings), settings, eps,
+                    leading=("period", "period_index"))
+    return _with_period_centres(table, centres)
+
+
+def _with_period_centres(table: pd.DataFrame, centres: list[pd.DataFrame]) -> pd.DataFrame:
+    """``table`` with each period's centre columns (:func:`with_centres`) beside its rows; attrs kept."""
+    keys = pd.MultiIndex.from_frame(table[["period", "column"]].astype(str)) if len(table) else None
+    found = pd.concat(centres, ignore_index=True) if centres else pd.DataFrame(columns=["period", "column"])
+    found.index = pd.MultiIndex.from_frame(found[["period", "column"]].astype(str))
+    for name in CENTRE_COLUMNS:
+        values: list[Any] = found[name].reindex(keys).tolist() if keys is not None and name in found else []
+        table[name] = pd.Series(values, index=table.index, dtype=object if name == "moved_level" else float)
+    return table
 
 
 class PredictionDrift(NamedTuple):
@@ -169,6 +184,8 @@ def _not_assessed(thresholds: Thresholds | Mapping[str, Any] | None, section: st
         for name in _COLUMN_ORDER
     })
     table = _finish(empty, _thresholds(thresholds), None)
+    for name in CENTRE_COLUMNS:  # the columns compare() adds, so both tables have one shape
+        table[name] = pd.Series(dtype="str" if name == "moved_level" else "float64")
     table.attrs["empty_text"] = message  # what a report table shows instead of "none"
     finding = Finding(check="prediction_drift", subject="score and decision", severity="ok",
                       message=message, section=section)

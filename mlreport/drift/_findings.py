@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..findings import Finding
+from ._centre import centre_phrase
 from ._methods import _method_line, methods
 from ._metrics import _NAN
 from ._periods import first_crossing
@@ -27,7 +28,10 @@ def _message(record: Mapping[Hashable, Any], bands: Mapping[str, Band], correcti
     """One sentence per column, for example
 
     ``income: KS D 0.108 reached the warning band 0.075 (KS p_adj 3.7e-70, BH);
-    PSI 0.061 (bands 0.1/0.25), TVD 0.103.``
+    PSI 0.061 (bands 0.1/0.25), TVD 0.103; mean 41,200 against 35,800 in the reference.``
+
+    The centre (mean, or the level whose share moved most) is named when the
+    table carries it (:func:`compare` does).
     """
     where = f" in {record['period']}" if record.get("period") else ""
     correction_text = "BH" if correction == "fdr_bh" else "Bonferroni"
@@ -50,7 +54,8 @@ def _message(record: Mapping[Hashable, Any], bands: Mapping[str, Band], correcti
         limits = f" (bands {band.warning:g}/{band.incident:g})" if band else ""
         others.append(f"{_METRIC_LABEL[metric]} {_fmt(value)}{limits}")
     tail = f"; {', '.join(others)}" if others else ""
-    return f"{record['column']}{where}: {lead}{tail}."
+    centre = centre_phrase(record) if not where else ""
+    return f"{record['column']}{where}: {lead}{tail}{'; ' + centre if centre else ''}."
 
 
 def findings_from_comparison(
@@ -122,9 +127,11 @@ def findings_from_over_time(
             if record["first_warning"] != first_at_worst
             else ""
         )
+        centre = centre_phrase(at_worst)
         message = (
             f"{record['column']}: {record['worst']} first in period {first_at_worst} "
-            f"({at_worst['reason']}){earlier}; {record['periods_flagged']} of {total} periods flagged."
+            f"({at_worst['reason']}){earlier}; {record['periods_flagged']} of {total} periods flagged"
+            + (f"; in that period {centre}." if centre else ".")
         )
         findings.append(
             Finding(

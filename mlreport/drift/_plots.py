@@ -19,9 +19,13 @@ from matplotlib.figure import Figure
 from ..errors import ParameterError
 from ..plots import PALETTE, SEVERITY_HATCHES, SEVERITY_MARKERS, empty_axes, finish, new_figure, severity_colour
 from ..profile import ReferenceProfile, Summaries
+from ._drill_down import DrillDown
 from ._multivariate import DomainClassifierResult
 
-__all__ = ["distribution_grid", "metric_heatmap", "trend_lines", "moved_columns", "importance_plot", "not_available"]
+__all__ = [
+    "distribution_grid", "metric_heatmap", "trend_lines", "moved_columns", "importance_plot", "not_available",
+    "incident_chart",
+]
 
 _MAX_CATEGORY_BARS = 8
 _METRIC_TITLES = {
@@ -309,3 +313,50 @@ def not_available(title: str, why: str) -> Figure:
     empty_axes(ax, "\n".join(lines))
     ax.set_title(title)
     return finish(fig)
+
+
+def incident_chart(down: DrillDown, finding: str, onset: str | None = None) -> Figure:
+    """The column behind an integrity incident: its missing and placeholder shares per period, onset marked.
+
+    ``down`` is the column's :func:`~mlreport.drift.drill_down`; the
+    reference's shares are dashed lines, each current period a point (a
+    period above the reference shows it); ``onset`` (an ISO date, or a
+    period label) draws a vertical line. ``finding`` is the incident in a
+    sentence: the figure's alternative text starts with it.
+    """
+    periods = down.by_period.iloc[1:]
+    reference = down.by_period.iloc[0]
+    value = "–" if down.value is None else f"{down.value!r}"
+    series = [("missing_share", "missing", SEVERITY_MARKERS["incident"]),
+              ("value_share", f"equal to {value}", SEVERITY_MARKERS["warning"]),
+              ("outside_share", down.outside.lower() or "outside", SEVERITY_MARKERS["ok"])]
+    shown = [s for s in series if s[0] in periods and (periods[s[0]].fillna(0).gt(0).any()
+                                                        or float(reference.get(s[0]) or 0) > 0)]
+    fig, ax = new_figure(height=3.2)
+    positions = np.arange(len(periods))
+    labels = [str(p) for p in periods["period"]]
+    for (name, label, marker), colour in zip(shown, ("#0072B2", "#000000", "#CC79A7"), strict=False):
+        ax.plot(positions, periods[name] * 100, color=colour, marker=marker, markersize=5, linewidth=1.2,
+                label=f"{label} (reference {float(reference[name]) * 100:.1f}%)")
+        ax.axhline(float(reference[name]) * 100, color=colour, linestyle="--", linewidth=0.8)
+    if not shown:
+        empty_axes(ax, f"No missing, {value} or out-of-range value in {down.column}.")
+    if onset:
+        at = next((i for i, p in enumerate(labels) if p >= onset[:len(p)]), None)
+        if at is not None:
+            ax.axvline(at - 0.5, color=PALETTE["neutral"], linestyle=":", linewidth=1.5)
+            ax.annotate(f"onset {onset}", (at - 0.5, 1), xycoords=("data", "axes fraction"), xytext=(4, -12),
+                        textcoords="offset points", fontsize=9, color=PALETTE["neutral"])
+    step = max(1, math.ceil(len(labels) / 10))
+    ax.set_xticks(positions[::step], labels[::step])
+    ax.set_xlim(-0.5, max(len(labels) - 0.5, 0.5))
+    ax.set_ylabel("% of the period's rows")
+    ax.set_xlabel("period of the current window; dashed: the reference's share" + ("; dotted: onset" if onset else ""))
+    if shown:
+        ax.legend(loc="upper left")
+    title = f"{down.column}: share of rows missing or equal to {value} per period, current window"
+    shares = "; ".join(f"{label} {float(periods[name].iloc[-1]) * 100:.1f}% in the last period against "
+                       f"{float(reference[name]) * 100:.1f}% in the reference" for name, label, _ in shown)
+    alt = (f"{finding.rstrip('.')}. Chart of {down.column} per period: {shares or 'no missing or placeholder values'}"
+           + (f"; onset {onset} marked." if onset else "."))
+    return finish(fig, title, alt=alt)

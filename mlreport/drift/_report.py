@@ -59,7 +59,9 @@ PERFORMANCE_COLUMNS = {
 DRIFT_COLUMNS = {
     "column": "column", "kind": "kind", "severity": "severity", "trigger": "trigger",
     "psi": "PSI", "ks": "KS D", "tvd": "TVD", "js": "JS", "wasserstein_norm": "W1/std",
-    "ks_pvalue_adj": "KS p adj", "chi2_pvalue_adj": "χ² p adj", "reason": "reason",
+    "ks_pvalue_adj": "KS p adj", "chi2_pvalue_adj": "χ² p adj",
+    "mean_ref": "mean ref", "mean_cur": "mean cur", "moved_level": "level moved most",
+    "share_ref": "its share ref", "share_cur": "its share cur", "reason": "reason",
 }
 
 

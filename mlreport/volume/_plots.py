@@ -18,8 +18,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..findings import severity_rank
-from ..plots import PALETTE, SEVERITY_HATCHES, SEVERITY_MARKERS, finish, new_figure
+from ..findings import Finding, severity_rank
+from ..plots import PALETTE, SEVERITY_HATCHES, SEVERITY_MARKERS, empty_axes, finish, new_figure
 from ..stats import PERIOD_WORDS
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ __all__ = [
     "mix_chart",
     "contribution_chart",
     "change_point_timeline",
+    "outage_chart",
 ]
 
 
@@ -256,3 +257,76 @@ def change_point_timeline(result: VolumeResult, top: int = 4) -> Figure:
     config = result.config
     return finish(fig, f"Change points: ruptures PELT, l2 cost, penalty {config.changepoint_penalty:g}·σ̂²·ln n; "
                        "grey: segment means")
+
+
+#: Checks that mark a gap in a series' volume, the most telling first.
+_GAP_CHECKS = ("volume_zero", "volume_tail", "segment_volume_large", "segment_volume")
+_PERIOD_LENGTH = {"H": pd.Timedelta(hours=1), "D": pd.Timedelta(days=1), "W": pd.Timedelta(weeks=1)}
+
+
+def _gap_finding(result: VolumeResult) -> Finding | None:
+    """The worst finding of a volume gap (a series at zero, or far below its baseline), zeros first."""
+    gaps = [f for f in result.findings if f.check in _GAP_CHECKS and severity_rank(f.severity) >= 1
+            and (f.value is None or f.value <= 0 or f.check == "volume_zero")]
+    gaps.sort(key=lambda f: (-severity_rank(f.severity), _GAP_CHECKS.index(f.check)))
+    return gaps[0] if gaps else None
+
+
+def _gap_span(result: VolumeResult, finding: Finding, rows: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """First and last period of the gap: from the finding's period ("start/end"), else its flagged periods."""
+    length = _PERIOD_LENGTH.get(result.period, pd.Timedelta(days=1))
+    if finding.period:
+        start, _, end = finding.period.partition("/")
+        try:
+            first, last = pd.Timestamp(start), pd.Timestamp(end or start)
+            dated = not (pd.isna(first) or pd.isna(last))
+        except ValueError:
+            dated = False
+        if dated:
+            tz = rows["period"].dt.tz if isinstance(rows["period"].dtype, pd.DatetimeTZDtype) else None
+            if tz is not None:
+                first = first.tz_localize(tz) if first.tzinfo is None else first
+                last = last.tz_localize(tz) if last.tzinfo is None else last
+            return first, last + length
+    flagged = rows[(rows["window"] == "analysis") & (rows["severity"] != "ok")]
+    if flagged.empty:
+        return None
+    return flagged["period"].min(), flagged["period"].max() + length
+
+
+def outage_chart(result: VolumeResult) -> Figure:
+    """The series of the worst volume gap (a channel at zero): observed against expected, the gap shaded.
+
+    The alternative text is the finding's own sentence, then what the chart
+    shows. Without a gap, a small figure says there is none.
+    """
+    finding = _gap_finding(result)
+    fig, ax = new_figure(height=3.0)
+    if finding is None or finding.subject not in set(result.volume["series"]):
+        empty_axes(ax, "No series stopped or fell far below its seasonal baseline: no outage to chart.")
+        return finish(fig, "Volume outage: none",
+                      alt="No volume outage: no series stopped or fell far below its seasonal baseline.")
+    rows = result.volume[result.volume["series"] == finding.subject].sort_values("period")
+    ax.plot(rows["period"], rows["expected"], color=PALETTE["reference"], linestyle="--", linewidth=1,
+            drawstyle="steps-post", label="expected (seasonal baseline)")
+    ax.plot(rows["period"], rows["observed"], color=PALETTE["current"], linewidth=1.4, drawstyle="steps-post",
+            label="observed")
+    span = _gap_span(result, finding, rows)
+    if span is not None:
+        ax.axvspan(mdates.date2num(span[0]), mdates.date2num(span[1]), facecolor=PALETTE[finding.severity],
+                   alpha=0.18, hatch=SEVERITY_HATCHES[finding.severity], edgecolor=PALETTE[finding.severity],
+                   linewidth=0, label=f"gap ({finding.severity})")
+    _analysis_line(ax, result)
+    ax.set_ylabel(f"decisions per {_word(result)}")
+    ax.set_xlabel("period start (local time); dotted line: analysis start")
+    top = float(np.nanmax(rows[["observed", "expected"]].to_numpy(dtype=float), initial=1.0))
+    ax.set_ylim(0, top * 1.3)  # room for the legend above the series
+    _dates(ax)
+    ax.legend(loc="upper left", ncol=3)
+    where = finding.subject.replace("=", ": ")
+    title = f"{where}: decisions per {_word(result)}, the gap shaded"
+    gap = (f" The gap, shaded, runs from {span[0]:%d %b %Y} to {(span[1] - pd.Timedelta(seconds=1)):%d %b %Y}."
+           if span is not None else "")
+    alt = (f"{finding.message.rstrip('.')}.{gap} Chart of {where}: observed decisions per {_word(result)} "
+           "against the seasonal baseline's expectation.")
+    return finish(fig, title, alt=alt)

@@ -42,7 +42,7 @@ TABLES: tuple[str, ...] = (
 """Names of :attr:`VolumeResult.tables`, in the order the report shows them."""
 
 FIGURES: tuple[str, ...] = (
-    "volume_timeline", "rates", "ewma", "cusum", "mix", "segment_volume", "segment_rate", "change_points",
+    "volume_timeline", "outage", "rates", "ewma", "cusum", "mix", "segment_volume", "segment_rate", "change_points",
 )
 """Names of :attr:`VolumeResult.figures`, in the order the report shows them."""
 
@@ -102,7 +102,7 @@ class VolumeResult(AnalysisResult):
     section             ``tables``                       ``figures``
     ==================  ===============================  =============================
     Data and windows    ``overview``
-    Volume timeline     ``flagged_volume``               ``volume_timeline``
+    Volume timeline     ``flagged_volume``               ``volume_timeline``, ``outage``
     Decision rates                                       ``rates``, ``ewma``, ``cusum``
     Decision mix        ``mix_tests``, ``score_bands``   ``mix``
     Segments            ``segment_volume``,              ``segment_volume``,
@@ -192,6 +192,7 @@ class VolumeResult(AnalysisResult):
         """The report's figures by name (see the class docstring), each titled with its method."""
         makers: dict[str, Callable[[], Figure]] = {
             "volume_timeline": lambda: _plots.volume_timeline(self),
+            "outage": lambda: _plots.outage_chart(self),
             "rates": lambda: _plots.rate_chart(self),
             "ewma": lambda: _plots.ewma_chart(self),
             "cusum": lambda: _plots.cusum_chart(self),

@@ -1,0 +1,116 @@
+"""drift.drill_down: a column by period and segment, against the reference, with the rows behind new values.
+
+Data are built by hand so that every share is known: other column names than the sample's, hourly and daily
+timestamps, no timestamp at all.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlreport import drift
+from mlreport.errors import ParameterError
+
+
+def windows() -> tuple[pd.DataFrame, pd.DataFrame]:
+    # Reference: 100 rows, ratio 1..100 (no zero, no null), region a/b alternating.
+    reference = pd.DataFrame({
+        "booked": pd.date_range("2026-01-01", periods=100, freq="h"),
+        "ratio": np.arange(1, 101, dtype=float),
+        "region": ["a", "b"] * 50,
+        "product": ["card"] * 50 + ["loan"] * 50,
+    })
+    # Current: 3 days of 10 rows. Day 1 clean; day 2: 3 zeros; day 3: 4 nulls, 2 values above 100.
+    ratio = [10.0] * 10 + [0.0] * 3 + [20.0] * 7 + [np.nan] * 4 + [150.0, 200.0] + [30.0] * 4
+    current = pd.DataFrame({
+        "booked": pd.to_datetime(["2026-02-01"] * 10 + ["2026-02-02"] * 10 + ["2026-02-03"] * 10)
+        + pd.to_timedelta(np.arange(30) % 10, unit="h"),
+        "ratio": ratio,
+        "region": ["a"] * 15 + ["b"] * 15,
+        "product": ["card"] * 27 + ["auto", "auto", "lease"],
+    })
+    return reference, current
+
+
+def test_numeric_column_by_day_counts_missing_zero_and_out_of_range_shares():
+    reference, current = windows()
+    down = drift.drill_down(reference, current, "ratio", timestamp="booked", segments=["region"])
+    assert down.value == 0 and down.outside == "Outside the reference range"
+    table = down.by_period.set_index("period")
+    assert list(table.index) == ["reference (whole window)", "2026-02-01", "2026-02-02", "2026-02-03"]
+    assert table["rows"].tolist() == [100, 10, 10, 10]
+    assert table["missing_share"].tolist() == [0.0, 0.0, 0.0, 0.4]
+    assert table["value_share"].tolist() == [0.0, 0.0, 0.3, 0.0]
+    assert table["outside_share"].tolist() == [0.0, 0.0, 0.3, 0.2]  # 0 is below the reference's minimum (1) too
+    assert table["median"].tolist() == [50.5, 10.0, 20.0, 30.0]  # day 3: median of 150, 200, 30 x4 -> 30
+    assert down.rows_total == 5 and down.rows["ratio"].tolist() == [0.0, 0.0, 0.0, 150.0, 200.0]
+
+
+def test_by_segment_sets_each_level_of_the_current_window_beside_the_reference():
+    reference, current = windows()
+    down = drift.drill_down(reference, current, "ratio", timestamp="booked", segments=["region", "ratio", "absent"])
+    table = down.by_segment.set_index(["segment", "level"])
+    assert list(table.index) == [("region", "a"), ("region", "b")]  # the column itself and absent ones skipped
+    a, b = table.loc[("region", "a")], table.loc[("region", "b")]
+    assert (a["rows_reference"], a["rows_current"]) == (50, 15)
+    assert a["value_share_current"] == pytest.approx(3 / 15)  # the 3 zeros are rows 10-12, all in region a
+    assert b["missing_share_current"] == pytest.approx(4 / 15) and b["outside_share_current"] == pytest.approx(2 / 15)
+    assert a["outside_share_current"] == pytest.approx(3 / 15)
+    assert a["missing_share_reference"] == 0.0
+
+
+def test_categorical_column_lists_the_rows_behind_a_new_category():
+    reference, current = windows()
+    down = drift.drill_down(reference, current, "product", timestamp="booked")
+    assert down.value is None and down.outside == "A category new to the reference"
+    assert down.rows_total == 3 and down.rows["product"].tolist() == ["auto", "auto", "lease"]
+    assert down.by_period.set_index("period").loc["2026-02-03", "outside_share"] == pytest.approx(0.3)
+    assert down.by_period["value_share"].eq(0).all()
+    assert "median" not in down.by_period.columns
+
+
+def test_hourly_periods_weeks_and_no_timestamp():
+    reference, current = windows()
+    hourly = drift.drill_down(reference, current, "ratio", timestamp="booked", period="H")
+    assert len(hourly.by_period) == 1 + 30 and hourly.by_period["rows"].iloc[1:].eq(1).all()
+    weekly = drift.drill_down(reference, current, "ratio", timestamp="booked", period="W")
+    assert weekly.by_period["period"].tolist()[1:] == ["2026-01-26", "2026-02-02"]  # weeks start on Monday
+    untimed = drift.drill_down(reference, current.drop(columns="booked"), "ratio")
+    assert untimed.by_period["period"].iloc[1] == "rows 1–3" and len(untimed.by_period) == 1 + 10
+    assert "no timestamp" in untimed.note
+
+
+def test_a_given_placeholder_value_and_a_decimal_column():
+    reference, current = windows()
+    current = current.assign(ratio=current["ratio"].replace(0.0, -1.0))
+    down = drift.drill_down(reference, current, "ratio", timestamp="booked", value=-1.0)
+    day2 = down.by_period.set_index("period").loc["2026-02-02"]
+    assert day2["value_share"] == pytest.approx(0.3) and day2["outside_share"] == pytest.approx(0.3)
+
+
+def test_an_unknown_column_names_it_and_the_window():
+    reference, current = windows()
+    with pytest.raises(ParameterError, match="'ratoi' is not in the reference window"):
+        drift.drill_down(reference, current, "ratoi")
+
+
+def test_html_is_escaped_and_shows_each_part():
+    reference, current = windows()
+    current = current.assign(product=current["product"].replace("lease", "<b>lease</b>"))
+    page = drift.drill_down(reference, current, "product", timestamp="booked", segments=["region"])._repr_html_()
+    assert "<b>lease</b>" not in page and "&lt;b&gt;lease&lt;/b&gt;" in page
+    assert page.count("<table") == 3
+
+
+def test_the_result_drills_into_the_worst_incident_column_of_a_section():
+    result = drift.analyse(drift.DriftParameters(sample_rows=6000, classifier_sample=500,
+                                                 sample_incidents=["utilisation_zero"]))
+    down = result.drill_down(section="Data integrity")
+    assert down.column == "credit_utilisation" and down.value == 0
+    days = down.by_period.iloc[1:]
+    assert days["value_share"].iloc[-1] > 0.2 > days["value_share"].iloc[0]  # zeros appear in the current window
+    assert result.drill_down("income").column == "income"
+    none = result.drill_down(section="No such section")
+    assert none.column == "" and "name one" in none.note and "<table" not in none._repr_html_()
