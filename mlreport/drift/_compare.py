@@ -34,7 +34,7 @@ from ._findings import findings_from_comparison, findings_from_over_time
 from ._methods import methods
 from ._metrics import _rows
 from ._periods import first_crossing
-from ._thresholds import _SEVERITY_RANK, Thresholds, _thresholds
+from ._thresholds import Thresholds, _thresholds, worst_first
 from ._verdict import _COLUMN_ORDER, _assess, _finish
 
 __all__ = [
@@ -79,13 +79,7 @@ def compare(
         raise ParameterError("compare() takes Summaries from profile.summarize()", name="current_summaries")
     rows = _rows(profile, reference, current_summaries, columns=columns, exact=exact, eps=eps)
     table = _assess(pd.DataFrame(rows), settings)
-    rank = table["severity"].map(_SEVERITY_RANK)
-    table = (
-        table.assign(_rank=rank)
-        .sort_values(["_rank", "psi"], ascending=[False, False], na_position="last", kind="stable")
-        .drop(columns="_rank")
-        .reset_index(drop=True)
-    )
+    table = worst_first(table)
     return with_centres(_finish(table, settings, eps), profile, reference, current_summaries)
 
 

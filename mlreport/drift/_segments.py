@@ -33,7 +33,7 @@ from ..profile import ReferenceProfile, Summaries
 from ._findings import findings_from_comparison
 from ._metrics import _rows
 from ._period_choice import MIN_PERIOD_ROWS
-from ._thresholds import _SEVERITY_RANK, Thresholds, _thresholds
+from ._thresholds import _SEVERITY_RANK, Thresholds, _thresholds, worst_first
 from ._verdict import _COLUMN_ORDER, _assess, _finish
 
 __all__ = [
@@ -109,13 +109,7 @@ def compare_levels(
         empty = pd.DataFrame(columns=[*leading, *_COLUMN_ORDER])
         return _finish(empty, settings, eps, leading=leading)
     table = _assess(pd.concat(frames, ignore_index=True), settings)
-    rank = table["severity"].map(_SEVERITY_RANK)
-    table = (
-        table.assign(_rank=rank)
-        .sort_values(["_rank", "psi"], ascending=[False, False], na_position="last", kind="stable")
-        .drop(columns="_rank")
-        .reset_index(drop=True)
-    )
+    table = worst_first(table)
     return _finish(table, settings, eps, leading=leading)
 
 

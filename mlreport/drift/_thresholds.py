@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .. import stats
 from ..errors import ParameterError
@@ -70,6 +71,18 @@ _METRIC_LABEL = {
 }
 _TEST_LABEL = {"chi2": "chi-square", "ks": "KS"}
 _SEVERITY_RANK = {"n/a": -1, "ok": 0, "warning": 1, "incident": 2}
+
+
+def worst_first(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows by severity (incident first), then by PSI, largest first; ties keep their order; a fresh index."""
+    rank = table["severity"].map(_SEVERITY_RANK)
+    return (
+        table.assign(_rank=rank)
+        .sort_values(["_rank", "psi"], ascending=[False, False], na_position="last", kind="stable")
+        .drop(columns="_rank")
+        .reset_index(drop=True)
+    )
+
 
 MIN_JUDGED_ROWS = 500
 """Fewest valid rows of a column in a period for drift over time to judge it (smaller periods are merged).
