@@ -112,11 +112,19 @@ def _shares(series: pd.Series, reference: pd.Series, value: object) -> dict[str,
     if rows == 0:
         return {"rows": 0, **{share: float("nan") for share in _SHARES}}
     missing, equal, outside = _flags(series, reference, value)
-    shares: dict[str, float] = {"rows": rows, "missing_share": float(missing.mean()),
-                                "value_share": float(equal.mean()), "outside_share": float(outside.mean())}
+    shares: dict[str, float] = {"rows": rows, "missing_share": _real(missing.mean()),
+                                "value_share": _real(equal.mean()), "outside_share": _real(outside.mean())}
     if _numeric(series):
-        shares["median"] = float(pd.to_numeric(series, errors="coerce").median())
+        shares["median"] = _real(pd.to_numeric(series, errors="coerce").median())
     return shares
+
+
+def _real(value: object) -> float:
+    """A statistic as a float: NaN where pandas answers NA (a nullable column with no value in a period)."""
+    if value is None or value is pd.NA:
+        return float("nan")
+    number = float(value)  # type: ignore[arg-type]  # a numpy or Python number from a mean or median
+    return number
 
 
 def _period_keys(current: pd.DataFrame, timestamp: str | None, period: str) -> tuple[pd.Series, str]:

@@ -114,3 +114,14 @@ def test_the_result_drills_into_the_worst_incident_column_of_a_section():
     assert result.drill_down("income").column == "income"
     none = result.drill_down(section="No such section")
     assert none.column == "" and "name one" in none.note and "<table" not in none._repr_html_()
+
+
+def test_a_period_where_a_nullable_column_has_no_value_is_all_missing_not_an_error():
+    """A Float64 column that is <NA> throughout a period: shares of that period, the median NaN (pandas answers NA)."""
+    from mlreport.drift._drill_down import _shares
+
+    period = pd.Series([pd.NA] * 4, dtype="Float64")
+    reference = pd.Series([1.0, 2.0, 3.0], dtype="Float64")
+    shares = _shares(period, reference, 0.0)
+    assert shares["rows"] == 4 and shares["missing_share"] == 1.0 and shares["value_share"] == 0.0
+    assert shares["outside_share"] == 0.0 and np.isnan(shares["median"])

@@ -28,6 +28,9 @@ def test_wheel_ships_notebooks_and_templates_and_cli_finds_them(tmp_path: Path):
     for schema in ("manifest", "result", "jobs", "spec", "notification"):
         assert f"mlreport/schema/{schema}.schema.json" in names
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
+    # Every subpackage ships (pyproject lists them one by one: a new room left out imports nowhere but here).
+    rooms = sorted(str(init.relative_to(ROOT)) for init in (ROOT / "mlreport").rglob("__init__.py"))
+    assert [room for room in rooms if room not in names] == []
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
@@ -53,7 +56,8 @@ def test_wheel_ships_notebooks_and_templates_and_cli_finds_them(tmp_path: Path):
 # -- what `pip install mlreport` brings ---------------------------------------------------------------
 
 #: Modules that only an optional extra brings, imported lazily where they are used.
-OPTIONAL_MODULES = {"pyspark": "spark", "mlflow": "mlflow"}
+#: Imported only where a feature needs them (a DataError names the extra when missing).
+OPTIONAL_MODULES = {"pyspark": "spark", "mlflow": "mlflow", "fsspec": "s3", "sqlalchemy": "sql"}
 #: The notebook front ends: a scheduler's install runs every report without them.
 FRONT_ENDS = {"jupyterlab", "notebook", "jupyter-server", "jupyterlab-server", "jupyter-lsp"}
 
