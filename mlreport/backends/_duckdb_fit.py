@@ -62,7 +62,7 @@ FETCH_VALUES = 1 << 21
 MAX_LEVELS = 8  # then quantile_disc on the bucket's range (never reached by doubles in practice)
 # Values of fetched buckets kept per column to count the reference on its bins afterwards
 # (:meth:`DuckDBFit.reference_summaries`); beyond this the column is counted by a query instead.
-KEEP_VALUES = 1 << 23
+KEEP_VALUES = 1 << 22  # 32 MiB for the whole fit
 
 
 @dataclass
@@ -165,7 +165,7 @@ class DuckDBFit(QueryFit):
         # what the scans learned, to count the reference on its bins without another pass
         self._stats: dict[str, ColumnStats] = {}
         self._trees: dict[str, _Node] = {}
-        self._kept: dict[str, int] = {}
+        self._kept = 0
         self._labels: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.buckets = int(buckets if buckets is not None else HISTOGRAM_BUCKETS)
         self.fetch_values = int(fetch_values if fetch_values is not None else FETCH_VALUES)
@@ -238,10 +238,16 @@ class DuckDBFit(QueryFit):
                 projected.append(f"{q} IS NULL AS null{index}")
                 parts.append(f"count(*) FILTER (WHERE null{index})")
                 layout.append((name, False, 1))
+        # the distinct-value estimates that decide a column's kind, in the same scan (not for declared columns)
+        estimated = [(i, n) for i, n in enumerate(names) if n in self._numeric and n not in numeric]
+        parts += [f"approx_count_distinct(f{index})" for index, _ in estimated]
         select = ", ".join(projected) if projected else "1 AS one"
         row = self._sql(
             f"SELECT {', '.join(parts)} FROM (SELECT {select} FROM {self.relation} WHERE {self.where})"
         )[0]
+        if estimated:
+            self._estimates = dict(zip([n for _, n in estimated], row[len(row) - len(estimated):], strict=True))
+            row = row[: len(row) - len(estimated)]
         dtypes = {}
         for name, _, _ in layout:
             sql_type = self.schema[name].upper().split("(")[0]
@@ -287,14 +293,15 @@ class DuckDBFit(QueryFit):
         # the maximum too: it is a fine edge, and its count is then known without a scan (count_values)
         wanted = sorted({int(j) for j in ranks} | {n - 1})
         self._equal_known[name] = {}
-        self._kept[name] = 0
         self._trees[name] = self._refine(name, bounds[0], bounds[1], 0, n, wanted, found, level=0)
         return [found[int(j)] for j in ranks]
 
     def _keep(self, name: str, values: np.ndarray) -> np.ndarray | None:
-        """``values`` if the column's budget of kept values allows (see KEEP_VALUES), else None."""
-        self._kept[name] = self._kept.get(name, 0) + int(values.size)
-        return values if self._kept[name] <= KEEP_VALUES else None
+        """``values`` if the fit's budget of kept values allows (see KEEP_VALUES), else None."""
+        if self._kept + values.size > KEEP_VALUES:
+            return None
+        self._kept += int(values.size)
+        return values
 
     def _know(self, name: str, value: float, equal: int) -> None:
         self._equal_known.setdefault(name, {})[float(value) + 0.0] = int(equal)
