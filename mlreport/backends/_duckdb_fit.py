@@ -20,7 +20,12 @@ others holding a wanted rank are fetched together (one more scan, at most
 evenly on its own range (after ``MAX_LEVELS`` levels, ``quantile_disc`` on it),
 so memory stays bounded whatever the data. The result is the exact inverted-CDF
 order statistics, pandas' edges: rank error 0. The same buckets give how many
-values equal each edge, so the modal candidates need no count query. :func:`mlreport.backends.fit_from_queries` applies
+values equal each edge, so the modal candidates need no count query, and they
+count the reference on its bins (:meth:`DuckDBFit.reference_summaries`: a
+bucket between two edges adds its count and sum whole, the buckets an edge cuts
+were fetched), as the label counts count its categories: no second pass over
+the reference. The distinct-value estimates that decide a column's kind are
+taken in the stats scan. :func:`mlreport.backends.fit_from_queries` applies
 :meth:`ReferenceProfile.fit`'s rules to the answers.
 """
 
