@@ -4,7 +4,7 @@ Run::
 
     python benchmarks/scale.py                          # 10^7 and 10^8 rows under /tmp/mlreport-scale
     python benchmarks/scale.py --rows 10000000 --backends pandas duckdb
-    python benchmarks/scale.py --rows 100000000 --memory-limit 1.5GB --threads 2
+    python benchmarks/scale.py --rows 100000000 --memory-limit 1.5GB --threads 2 --no-approx
 
 Data. A Parquet file per size with a timestamp and 10 columns: ``channel``,
 ``region``, ``product`` (dictionary-encoded strings), ``decision`` (from the
@@ -20,7 +20,8 @@ them to regenerate).
 Work per backend, timed separately: fit the reference profile on the first 4
 weeks with exact quantiles (pandas: ``ReferenceProfile.fit``, a sort per column;
 DuckDB: a 2^16-bucket histogram per column refined once by fetching only the
-buckets that hold a wanted rank, no sort) and, for DuckDB, again with sampled
+buckets that hold a wanted rank, no sort; the reference's own bin counts come
+from those scans, not a second pass) and, for DuckDB (unless ``--no-approx``), again with sampled
 quantiles (``quantiles="approx"``: its measured rank error is printed); with
 the exact profile, the drift summaries of the last 4 weeks, per week (drift
 over time) and for the whole window (their merge:
@@ -168,13 +169,13 @@ def run_backend(name: str, path: str, options: dict) -> dict:
         backend = PandasBackend()
         source = timed("load", lambda: data.load_table(path))
     else:
-        backend = get_backend(name, **options)
+        backend = get_backend(name, **{k: v for k, v in options.items() if k != "approx"})
         source = as_source(path)
     reference = as_source(source, timestamp="timestamp", end=middle)
     current = as_source(source, timestamp="timestamp", start=middle)
     profile = timed("fit profile (exact)", lambda: backend.fit_profile(reference, COLUMNS))
     approximate = None
-    if name != "pandas":
+    if name != "pandas" and options.pop("approx", True):
         approximate = timed("fit profile (approx)", lambda: backend.fit_profile(reference, COLUMNS, quantiles="approx"))
     summary, weekly = timed("drift summaries", lambda: backend.summarize_periods(
         current, profile, period="W", timestamp="timestamp"))
@@ -209,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="DuckDB memory_limit (it spills to --data-dir/duckdb-spill above it)")
     parser.add_argument("--pandas-max-rows", type=int, default=3 * 10**7,
                         help="skip pandas above this many rows (it must hold the whole table)")
+    parser.add_argument("--no-approx", action="store_true",
+                        help="skip the approximate fit (fit + drift + volume summaries only)")
     parser.add_argument("--child", nargs=2, metavar=("BACKEND", "PATH"), help=argparse.SUPPRESS)
     parser.add_argument("--options", default="{}", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -233,12 +236,12 @@ def main(argv: list[str] | None = None) -> int:
             if name == "pandas" and rows > args.pandas_max_rows:
                 print(f"   pandas: skipped above {args.pandas_max_rows:,} rows (the whole table must fit in memory)")
                 continue
-            options = {}
+            options: dict = {"approx": not args.no_approx}
             if name == "duckdb":
-                options = {"threads": args.threads, "memory_limit": args.memory_limit,
-                           "temp_directory": str(folder / "duckdb-spill")}
+                options.update(threads=args.threads, memory_limit=args.memory_limit,
+                               temp_directory=str(folder / "duckdb-spill"))
             elif name == "spark":
-                options = {"master": f"local[{args.threads}]", "config": {"spark.ui.enabled": "false"}}
+                options.update(master=f"local[{args.threads}]", config={"spark.ui.enabled": "false"})
             load = os.getloadavg()[0]
             child = subprocess.run(
                 [sys.executable, __file__, "--child", name, str(path), "--options", json.dumps(options)],

@@ -51,6 +51,7 @@ import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -60,12 +61,12 @@ from .. import data
 from ..counts import CountGrid, DecisionCounts, DecisionRoles
 from ..errors import DataError, ParameterError
 from ..profile import ReferenceProfile, Summaries
-from ._base import Backend
+from ._base import Backend, settings_with_fit, with_reference
 from ._duckdb_fit import DuckDBFit
 from ._duckdb_sql import _cell_sql, _ident, _text, _timestamp_literal, _tree_sql, literal, source_kind
 from ._duckdb_volume import decision_counts
 from ._source import Grouping, Source, SourceLike, as_source
-from ._sql_fit import QuantileRequest
+from ._sql_fit import FitSettings, QuantileRequest, fit_from_queries
 from ._sql_plan import (
     INVALID_CODE,
     MISSING_CODE,
@@ -517,9 +518,34 @@ class DuckDBBackend(Backend):
     def _decision_counts(self, source: Source, config: CountGrid, roles: DecisionRoles) -> DecisionCounts:
         return decision_counts(self, source, config, roles)
 
+    def _fit(
+        self, source: SourceLike, columns: Sequence[str] | None, settings: FitSettings, *, approximate: bool,
+        sample_rows: int, seed: int,
+    ) -> ReferenceProfile:
+        """:meth:`Backend._fit`, with the reference counted on its bins from the fit's own scans.
+
+        An exact fit has already scanned every column: the refinement's
+        histograms count the numeric columns' bins, the label counts the
+        categories (:meth:`DuckDBFit.reference_summaries`), so no second pass
+        over the reference; only columns not derived that way are counted by
+        query. The same summaries as counting them (sums in another order).
+        """
+        request = QuantileRequest(
+            approximate, (int(settings.bins), int(settings.fine_bins)), int(sample_rows), int(seed)
+        )
+        fit, names, counted = self._fit_queries(source, columns, request)
+        profile = fit_from_queries(fit, names, settings)
+        summaries = dict(fit.reference_summaries(profile))
+        rest = {name: column for name, column in profile.columns.items() if name not in summaries}
+        if rest or not profile.columns:
+            summaries.update(self.summarize(counted, replace(profile, columns=rest)).columns)
+        reference = Summaries(rows=profile.rows, columns={name: summaries[name] for name in profile.columns})
+        profile = with_reference(profile, reference)
+        return settings_with_fit(profile, fit.description(profile, int(settings.bins)))
+
     def _fit_queries(
         self, source: SourceLike, columns: Sequence[str] | None, request: QuantileRequest
-    ) -> tuple[Any, list[str], Any]:
+    ) -> tuple[DuckDBFit, list[str], Source]:
         src, relation, schema, where = self._prepare(source)
         names = list(columns) if columns is not None else [
             name for name, sql_type in schema.items() if source_kind(sql_type) != "temporal"

@@ -20,19 +20,26 @@ others holding a wanted rank are fetched together (one more scan, at most
 evenly on its own range (after ``MAX_LEVELS`` levels, ``quantile_disc`` on it),
 so memory stays bounded whatever the data. The result is the exact inverted-CDF
 order statistics, pandas' edges: rank error 0. The same buckets give how many
-values equal each edge, so the modal candidates need no count query. :func:`mlreport.backends.fit_from_queries` applies
+values equal each edge, so the modal candidates need no count query, and they
+count the reference on its bins (:meth:`DuckDBFit.reference_summaries`: a
+bucket between two edges adds its count and sum whole, the buckets an edge cuts
+were fetched), as the label counts count its categories: no second pass over
+the reference. The distinct-value estimates that decide a column's kind are
+taken in the stats scan. :func:`mlreport.backends.fit_from_queries` applies
 :meth:`ReferenceProfile.fit`'s rules to the answers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
+import pandas as pd
 
 from ..errors import DataError
-from ..profile import ReferenceProfile
+from ..profile import ColumnProfile, ColumnSummary, ReferenceProfile, categorical_labels
 from ._duckdb_sql import _PANDAS_DTYPE, _ident, literal, source_kind
 from ._sql_fit import ColumnStats, QueryFit, mid_rank_probabilities, stats_from_row
 
@@ -58,6 +65,73 @@ EXACT_METHOD = (
 HISTOGRAM_BUCKETS = 1 << 16
 FETCH_VALUES = 1 << 21
 MAX_LEVELS = 8  # then quantile_disc on the bucket's range (never reached by doubles in practice)
+# Values of fetched buckets kept per column to count the reference on its bins afterwards
+# (:meth:`DuckDBFit.reference_summaries`); beyond this the column is counted by a query instead.
+KEEP_VALUES = 1 << 22  # 32 MiB for the whole fit
+
+
+@dataclass
+class _Histogram:
+    """What one histogram scan learned about the values in a range: per bucket, in value order.
+
+    ``lo`` / ``hi`` are each bucket's minimum and maximum (buckets are
+    disjoint: every value of a bucket lies below every value of the next),
+    ``count`` and ``total`` its count and sum. ``detail`` holds, for the
+    buckets looked into, all their values or their own histogram.
+    """
+
+    lo: np.ndarray
+    hi: np.ndarray
+    count: np.ndarray
+    total: np.ndarray
+    detail: dict[int, _Node] = field(default_factory=dict)
+
+
+_Node: TypeAlias = "np.ndarray | _Histogram | None"
+"""Every finite value of a range (an array), its histogram, or None (not known)."""
+
+
+def _binned(node: _Node, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Counts and sums of the values of ``node`` per right-closed bin of ``edges``, or None if not known.
+
+    A bin is the number of edges strictly below the value (as
+    :func:`mlreport.profile.bin_index`). A bucket whose minimum and maximum
+    fall in one bin adds its count and sum there; a bucket that an edge cuts
+    needs its values (or its own histogram): each edge the fit asks for is
+    a value that the refinement looked up, so its bucket was looked into.
+    """
+    n_bins = edges.size + 1
+    if node is None:
+        return None
+    if isinstance(node, np.ndarray):
+        index = np.searchsorted(edges, node, side="left")
+        counts = np.bincount(index, minlength=n_bins).astype(np.int64)
+        return counts, np.bincount(index, weights=node, minlength=n_bins).astype(np.float64)
+    first = np.searchsorted(edges, node.lo, side="left")
+    whole = first == np.searchsorted(edges, node.hi, side="left")
+    counts = np.bincount(first[whole], weights=node.count[whole], minlength=n_bins).astype(np.int64)
+    sums = np.bincount(first[whole], weights=node.total[whole], minlength=n_bins).astype(np.float64)
+    for bucket in np.flatnonzero(~whole).tolist():
+        inner = _binned(node.detail.get(int(bucket)), edges)
+        if inner is None:
+            return None
+        counts += inner[0]
+        sums += inner[1]
+    return counts, sums
+
+
+def _equal(node: _Node, value: float) -> int | None:
+    """How many values of ``node`` equal ``value``, or None if not known."""
+    if node is None:
+        return None
+    if isinstance(node, np.ndarray):
+        return int(np.count_nonzero(node == value))
+    bucket = int(np.searchsorted(node.hi, value, side="left"))
+    if bucket >= node.lo.size or node.lo[bucket] > value:
+        return 0  # between two buckets, or beyond the last
+    if node.lo[bucket] == node.hi[bucket]:
+        return int(node.count[bucket])
+    return _equal(node.detail.get(bucket), value)
 
 
 class DuckDBFit(QueryFit):
@@ -93,6 +167,11 @@ class DuckDBFit(QueryFit):
         # how many values equal each order statistic found by refinement (all of its bucket was seen)
         self._equal_known: dict[str, dict[float, int]] = {}
         self._estimates: dict[str, int | None] | None = None
+        # what the scans learned, to count the reference on its bins without another pass
+        self._stats: dict[str, ColumnStats] = {}
+        self._trees: dict[str, _Node] = {}
+        self._kept = 0
+        self._labels: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.buckets = int(buckets if buckets is not None else HISTOGRAM_BUCKETS)
         self.fetch_values = int(fetch_values if fetch_values is not None else FETCH_VALUES)
         self.scans: dict[str, int] = {}
@@ -164,15 +243,23 @@ class DuckDBFit(QueryFit):
                 projected.append(f"{q} IS NULL AS null{index}")
                 parts.append(f"count(*) FILTER (WHERE null{index})")
                 layout.append((name, False, 1))
+        # the distinct-value estimates that decide a column's kind, in the same scan (not for declared columns)
+        estimated = [(i, n) for i, n in enumerate(names) if n in self._numeric and n not in numeric]
+        parts += [f"approx_count_distinct(f{index})" for index, _ in estimated]
         select = ", ".join(projected) if projected else "1 AS one"
         row = self._sql(
             f"SELECT {', '.join(parts)} FROM (SELECT {select} FROM {self.relation} WHERE {self.where})"
         )[0]
+        if estimated:
+            self._estimates = dict(zip([n for _, n in estimated], row[len(row) - len(estimated):], strict=True))
+            row = row[: len(row) - len(estimated)]
         dtypes = {}
         for name, _, _ in layout:
             sql_type = self.schema[name].upper().split("(")[0]
             dtypes[name] = _PANDAS_DTYPE.get(sql_type, sql_type.lower())
         stats = stats_from_row(row, layout, dtypes, len(sentinels))
+        self._stats = dict(stats)
+        self._sentinels = tuple(float(s) for s in sentinels)
         for name, stat in stats.items():
             if stat.minimum is not None and stat.maximum is not None:
                 self._range[name] = (stat.minimum, stat.maximum)
@@ -211,8 +298,15 @@ class DuckDBFit(QueryFit):
         # the maximum too: it is a fine edge, and its count is then known without a scan (count_values)
         wanted = sorted({int(j) for j in ranks} | {n - 1})
         self._equal_known[name] = {}
-        self._refine(name, bounds[0], bounds[1], 0, n, wanted, found, level=0)
+        self._trees[name] = self._refine(name, bounds[0], bounds[1], 0, n, wanted, found, level=0)
         return [found[int(j)] for j in ranks]
+
+    def _keep(self, name: str, values: np.ndarray) -> np.ndarray | None:
+        """``values`` if the fit's budget of kept values allows (see KEEP_VALUES), else None."""
+        if self._kept + values.size > KEEP_VALUES:
+            return None
+        self._kept += int(values.size)
+        return values
 
     def _know(self, name: str, value: float, equal: int) -> None:
         self._equal_known.setdefault(name, {})[float(value) + 0.0] = int(equal)
@@ -251,22 +345,24 @@ class DuckDBFit(QueryFit):
     def _refine(
         self, name: str, lo: float, hi: float, below: int, count: int, ranks: list[int],
         found: dict[int, float], *, level: int,
-    ) -> None:
+    ) -> _Node:
         """Fill ``found`` with the values of ``ranks``, all among the ``count`` values in ``[lo, hi]``.
 
         ``below`` values are under ``lo``. Small ranges are fetched and
-        selected with numpy; larger ones histogrammed and refined.
+        selected with numpy; larger ones histogrammed and refined. Returns
+        what was learned of the range's values (for :meth:`reference_summaries`).
         """
         if lo == hi:
             found.update((j, float(lo)) for j in ranks)
             self._know(name, lo, count)
-            return
+            one = np.array([float(lo)])
+            return _Histogram(lo=one, hi=one, count=np.array([count], dtype=np.int64), total=one * count)
         if count <= self.fetch_values:
             values = self._scan_columns(name, f"SELECT v FROM {self._within(name, lo, hi)}")["v"].astype(float)
             if values.size != count:
                 raise DataError(f"column {name!r}: the reference changed while its profile was fitted", column=name)
             self._select(name, values, np.array(ranks, dtype=np.int64) - below, ranks, found)
-            return
+            return self._keep(name, values)
         if level >= MAX_LEVELS:
             probabilities = mid_rank_probabilities(np.array(ranks) - below, count)
             values = self._sql(
@@ -274,13 +370,18 @@ class DuckDBFit(QueryFit):
                 f"FROM {self._within(name, lo, hi)}"
             )[0][0]
             found.update((j, float(v)) for j, v in zip(ranks, values, strict=True))
-            return
+            return None
         bucket = self._bucket_sql(lo, hi, level)
         within = self._within(name, lo, hi)
         rows = sorted(self._scan(
-            name, f"SELECT b, count(*), min(v), max(v) FROM (SELECT v, {bucket} AS b FROM {within}) GROUP BY b"
+            name,
+            f"SELECT b, count(*), min(v), max(v), sum(v) FROM (SELECT v, {bucket} AS b FROM {within}) GROUP BY b",
         ))
         counts = np.array([r[1] for r in rows], dtype=np.int64)
+        tree = _Histogram(
+            lo=np.array([r[2] for r in rows], dtype=float), hi=np.array([r[3] for r in rows], dtype=float),
+            count=counts, total=np.array([r[4] for r in rows], dtype=float),
+        )
         ends = below + np.cumsum(counts)  # values below the end of each bucket
         where = np.searchsorted(ends, np.array(ranks, dtype=np.int64), side="right")
         wanted: dict[int, list[int]] = {}
@@ -288,13 +389,13 @@ class DuckDBFit(QueryFit):
             wanted.setdefault(w, []).append(j)
         small: list[int] = []
         for w, members in wanted.items():
-            _, c, b_lo, b_hi = rows[w]
+            _, c, b_lo, b_hi, _ = rows[w]
             if b_lo == b_hi:
                 found.update((j, float(b_lo)) for j in members)
                 self._know(name, b_lo, c)
             elif c > self.fetch_values:
-                self._refine(name, float(b_lo), float(b_hi), int(ends[w] - c), int(c), members, found,
-                             level=level + 1)
+                tree.detail[w] = self._refine(name, float(b_lo), float(b_hi), int(ends[w] - c), int(c), members,
+                                              found, level=level + 1)
             else:
                 small.append(w)
         # the small buckets together, in as few fetches as fit FETCH_VALUES
@@ -303,28 +404,36 @@ class DuckDBFit(QueryFit):
         for w in [*small, None]:
             if w is None or (batch and total + rows[w][1] > self.fetch_values):
                 if batch:
-                    self._fetch_buckets(name, lo, hi, level, bucket, [rows[x] for x in batch],
-                                        [int(ends[x] - rows[x][1]) for x in batch], [wanted[x] for x in batch], found)
+                    inside = self._fetch_buckets(
+                        name, lo, hi, level, bucket, [rows[x] for x in batch],
+                        [int(ends[x] - rows[x][1]) for x in batch], [wanted[x] for x in batch], found,
+                    )
+                    tree.detail.update(zip(batch, inside, strict=True))
                 batch, total = [], 0
             if w is not None:
                 batch.append(w)
                 total += rows[w][1]
+        return tree
 
     def _fetch_buckets(
         self, name: str, lo: float, hi: float, level: int, bucket: str, rows: list[tuple[Any, ...]],
         starts: list[int], members: list[list[int]], found: dict[int, float],
-    ) -> None:
+    ) -> list[np.ndarray | None]:
+        """Select the ranks in each bucket of ``rows`` from its fetched values; returns those values (if kept)."""
         ids = ", ".join(str(int(r[0])) for r in rows)
         fetched = self._scan_columns(
             name, f"SELECT b, v FROM (SELECT v, {bucket} AS b FROM {self._within(name, lo, hi)}) WHERE b IN ({ids})"
         )
         keys = fetched["b"].astype(np.int64)
         values = fetched["v"].astype(float)
+        kept: list[np.ndarray | None] = []
         for row, start, ranks in zip(rows, starts, members, strict=True):
             inside = values[keys == int(row[0])]
             if inside.size != int(row[1]):
                 raise DataError(f"column {name!r}: the reference changed while its profile was fitted", column=name)
             self._select(name, inside, np.array(ranks, dtype=np.int64) - start, ranks, found)
+            kept.append(self._keep(name, inside))
+        return kept
 
     def _select(
         self, name: str, values: np.ndarray, offsets: np.ndarray, ranks: list[int], found: dict[int, float]
@@ -367,6 +476,10 @@ class DuckDBFit(QueryFit):
         return np.array([found.get(float(v) + 0.0, 0) for v in values], dtype=np.int64)
 
     def label_counts(self, name: str, numbers: bool) -> tuple[np.ndarray, np.ndarray]:
+        counted = self._labels[name] = self._label_counts(name, numbers)
+        return counted
+
+    def _label_counts(self, name: str, numbers: bool) -> tuple[np.ndarray, np.ndarray]:
         if numbers:
             rows = self._sql(f"SELECT v + 0.0, count(*) FROM {self._finite(name)} GROUP BY 1")
             return np.array([r[0] for r in rows], dtype=float), np.array([r[1] for r in rows], dtype=np.int64)
@@ -381,6 +494,105 @@ class DuckDBFit(QueryFit):
             "WHERE k IS NOT NULL GROUP BY k"
         )
         return np.array([r[0] for r in rows], dtype=object), np.array([r[1] for r in rows], dtype=np.int64)
+
+    # -- the reference's own summaries ----------------------------------------
+    def reference_summaries(self, profile: ReferenceProfile) -> dict[str, ColumnSummary]:
+        """The reference's summaries of the columns the fit's scans already counted: no pass over the rows.
+
+        A numeric column's fine bins are counted from its refinement
+        (:func:`_binned`: buckets between two edges add whole, the buckets that
+        an edge cuts were looked into); its sentinel counts too where their
+        buckets were (else one query for the rest). A categorical column's
+        counts come from its label counts, matched to the categories as
+        :meth:`ReferenceProfile.summarize` matches them. Values outside the
+        reference's range: none, by definition. Only exact fits (an
+        approximate one never looks into buckets); a column not derived
+        here is left out, for the caller to count (:meth:`Backend.summarize`).
+        Counts equal the counting query's; sums add in another order (about
+        1e-12 relative).
+        """
+        if self.approximate:
+            return {}
+        derived: dict[str, ColumnSummary] = {}
+        unknown: dict[str, list[int]] = {}
+        for name, column in profile.columns.items():
+            stat = self._stats.get(name)
+            if stat is None:
+                continue
+            if column.kind == "numeric":
+                summary = self._numeric_summary(column, stat)
+                if summary is not None:
+                    derived[name] = summary
+                    if column.sentinel_counts:
+                        unknown[name] = [i for i, c in enumerate(summary.sentinel_counts.tolist()) if c < 0]
+            elif name in self._labels:
+                derived[name] = self._categorical_summary(column, stat, *self._labels[name])
+        parts = [
+            (name, i, f"count(*) FILTER (WHERE {self._value(name)} = {literal(self._sentinels[i])})")
+            for name, indices in unknown.items() for i in indices
+        ]
+        if parts:
+            row = self._sql(f"SELECT {', '.join(p for _, _, p in parts)} FROM {self.relation} WHERE {self.where}")[0]
+            for (name, i, _), count in zip(parts, row, strict=True):
+                derived[name].sentinel_counts[i] = int(count)
+        return derived
+
+    def _numeric_summary(self, column: ColumnProfile, stat: ColumnStats) -> ColumnSummary | None:
+        n_fine = column.fine_edges.size + 1
+        if stat.finite == 0:
+            fine_counts, fine_sums = np.zeros(n_fine, dtype=np.int64), np.zeros(n_fine)
+        elif column.name in self._trees:
+            binned = _binned(self._trees[column.name], column.fine_edges)
+            if binned is None or int(binned[0].sum()) != stat.finite:
+                return None
+            fine_counts, fine_sums = binned
+        else:
+            return None
+        counts = np.zeros(column.psi_edges.size + 1, dtype=np.int64)
+        np.add.at(counts, column.psi_bin_of_fine(), fine_counts)
+        sentinels = np.zeros(len(column.sentinel_counts), dtype=np.int64)
+        if column.sentinel_counts and stat.finite:
+            tree = self._trees.get(column.name)
+            low, high = stat.minimum, stat.maximum
+            for i, value in enumerate(self._sentinels):
+                if low is None or high is None or not low <= value <= high:
+                    continue  # outside the range: none
+                equal = _equal(tree, value)
+                sentinels[i] = -1 if equal is None else equal  # -1: counted by a query (reference_summaries)
+        modal = column.modal_value
+        return ColumnSummary(
+            kind=column.kind, n=stat.rows, missing=stat.missing, nonfinite=stat.nonfinite, invalid=stat.invalid,
+            counts=counts, fine_counts=fine_counts, fine_sums=fine_sums, below_min=0, above_max=0,
+            sentinel_counts=sentinels,
+            modal_count=int(column.modal_count) if isinstance(modal, (int, float)) and not isinstance(modal, bool)
+            else 0,
+        )
+
+    def _categorical_summary(
+        self, column: ColumnProfile, stat: ColumnStats, values: np.ndarray, numbers: np.ndarray
+    ) -> ColumnSummary:
+        """As :meth:`ReferenceProfile.summarize` counts a categorical column, from its label counts."""
+        other = len(column.categories)
+        labels = categorical_labels(values) if stat.numeric_values else np.asarray(values, dtype=object)
+        lookup = pd.Index(list(column.categories), dtype=object).get_indexer(pd.Index(labels, dtype=object))
+        lookup = np.where(lookup < 0, other, lookup)
+        counts = np.bincount(lookup, weights=numbers, minlength=other + 1).astype(np.int64)
+        invalid = stat.invalid
+        sentinels = np.zeros(len(column.sentinel_counts), dtype=np.int64)
+        if stat.numeric_values:
+            counts[other] += invalid  # as pandas: values that are not numbers are new categories
+            invalid = 0
+            if column.sentinel_counts:
+                numeric = np.asarray(values, dtype=float)
+                sentinels = np.array(
+                    [int(numbers[numeric == value].sum()) for value in self._sentinels], dtype=np.int64
+                )
+        return ColumnSummary(
+            kind=column.kind, n=stat.rows, missing=stat.missing, nonfinite=stat.nonfinite, invalid=invalid,
+            counts=counts, fine_counts=np.zeros(0, dtype=np.int64), fine_sums=np.zeros(0, dtype=np.float64),
+            below_min=0, above_max=0, sentinel_counts=sentinels,
+            modal_count=int(counts[0]) if column.categories else 0,
+        )
 
     # -- the profile ---------------------------------------------------------
     def max_rank_error(self, profile: ReferenceProfile, bins: int) -> float:

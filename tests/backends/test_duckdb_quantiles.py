@@ -17,6 +17,7 @@ import pytest
 
 import mlreport.backends._duckdb_fit as duckdb_fit
 from mlreport.backends import DuckDBBackend
+from mlreport.profile import ReferenceProfile
 
 
 def shapes(n: int, seed: int) -> pd.DataFrame:
@@ -126,3 +127,109 @@ def test_refinement_reads_a_bounded_number_of_values(duck, monkeypatch):
     assert fetched and max(fetched) <= 2000
     # 99 + 9 wanted ranks, about 200,000 / 65,536 values a bucket: a few hundred values, not the column
     assert sum(fetched) < 2 * 2000
+
+
+# ---------------------------------------------------------------------------
+# the reference's summaries, from the fit's own scans
+
+
+def with_labels(n: int, seed: int) -> pd.DataFrame:
+    """shapes() plus sentinels, categories, numbers as text and flags, missing values in each."""
+    rng = np.random.default_rng(seed)
+    frame = shapes(n, seed)
+    sentinel = np.round(rng.normal(50, 20, n), 1)
+    sentinel[rng.random(n) < 0.2] = 0.0
+    sentinel[rng.random(n) < 0.1] = -1.0
+    sentinel[rng.random(n) < 0.05] = 999.0
+    sentinel[rng.random(n) < 0.03] = np.nan
+    frame["sentinel"] = sentinel
+    frame["grade"] = pd.Series(rng.choice(["A", "B", "C", "D"], n, p=[0.4, 0.3, 0.2, 0.1]), dtype=object)
+    frame.loc[rng.random(n) < 0.02, "grade"] = None
+    frame["small_int"] = rng.integers(0, 6, n).astype(float)  # categorical: few distinct integers
+    text = np.round(rng.normal(0, 1, n), 3).astype(str).astype(object)
+    text[rng.random(n) < 0.02] = "n/a"  # invalid numbers
+    frame["as_text"] = text
+    frame["flag"] = rng.random(n) < 0.3
+    return frame
+
+
+def assert_same_summaries(got, expected, *, sums: bool = True) -> None:
+    assert got.rows == expected.rows
+    for name, want in expected.columns.items():
+        have = got.columns[name]
+        for field in ("kind", "n", "missing", "nonfinite", "invalid", "below_min", "above_max", "modal_count"):
+            assert getattr(have, field) == getattr(want, field), (name, field)
+        for field in ("counts", "fine_counts", "sentinel_counts"):
+            np.testing.assert_array_equal(getattr(have, field), getattr(want, field), err_msg=f"{name} {field}")
+        if sums:
+            np.testing.assert_allclose(have.fine_sums, want.fine_sums, rtol=1e-12, atol=1e-300, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    ("buckets", "fetch_values"),
+    [(None, None), (4096, 600), (16, 300), (2, 50)],
+)
+def test_reference_counted_from_the_fit_scans_equals_pandas(duck, monkeypatch, buckets, fetch_values):
+    """The reference summaries come from the refinement and label counts (no counting query) and equal
+    pandas' ``ReferenceProfile.fit`` (an independent count: numpy over the rows) and DuckDB's own counting query."""
+    if buckets is not None:
+        monkeypatch.setattr(duckdb_fit, "HISTOGRAM_BUCKETS", buckets)
+        monkeypatch.setattr(duckdb_fit, "FETCH_VALUES", fetch_values)
+    counted: list[list[str]] = []
+    original = DuckDBBackend.summarize
+
+    def spy(self, source, profile, *args, **kwargs):
+        counted.append(sorted(profile.columns))
+        return original(self, source, profile, *args, **kwargs)
+
+    monkeypatch.setattr(DuckDBBackend, "summarize", spy)
+    frame = with_labels(20_000, seed=3)
+    numeric = [name for name in frame if name not in ("grade", "small_int", "flag")]
+    profile = duck.fit_profile(frame, list(frame), numeric=numeric)
+    fitted = list(counted)
+    pandas = ReferenceProfile.fit(frame, list(frame), numeric=numeric)
+    assert {name: c.kind for name, c in profile.columns.items()} == {n: c.kind for n, c in pandas.columns.items()}
+    assert_same_summaries(profile.reference, pandas.reference)
+    assert_same_summaries(profile.reference, original(duck, frame, profile))
+    for name, column in profile.columns.items():
+        assert column.sentinel_counts == pandas.columns[name].sentinel_counts, name
+    if buckets == 2:  # the quantile_disc fallback learns no buckets: those columns are counted by a query
+        assert fitted and fitted[0]
+    else:
+        assert fitted == [], "the reference was counted by a second pass"
+
+
+def test_reference_counts_fall_back_to_a_query_past_the_kept_values(duck, monkeypatch):
+    """Past KEEP_VALUES the fit keeps no fetched values: those columns are counted by query, with the same result."""
+    frame = with_labels(20_000, seed=4)
+    numeric = [name for name in frame if name not in ("grade", "small_int", "flag")]
+    derived = duck.fit_profile(frame, list(frame), numeric=numeric)
+    monkeypatch.setattr(duckdb_fit, "KEEP_VALUES", 0)
+    queried: list[list[str]] = []
+    original = DuckDBBackend.summarize
+    monkeypatch.setattr(
+        DuckDBBackend, "summarize", lambda self, source, profile: queried.append(sorted(profile.columns))
+        or original(self, source, profile),
+    )
+    counted = duck.fit_profile(frame, list(frame), numeric=numeric)
+    # the numeric columns (their values were not kept) were counted by the query, the categorical ones were not
+    assert queried == [sorted(set(numeric))]
+    assert_same_summaries(derived.reference, counted.reference)
+    assert {n: c.to_dict() for n, c in derived.columns.items()} == {n: c.to_dict() for n, c in counted.columns.items()}
+
+
+def test_reference_counted_from_the_fit_scans_on_degenerate_columns(duck):
+    """No finite value, only infinities, unreadable text, one value, integers, -0.0 beside 0: as pandas counts them."""
+    n = 3000
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({
+        "nan": np.full(n, np.nan),
+        "inf": np.where(rng.random(n) < 0.5, np.inf, np.nan),
+        "text": np.full(n, "x", dtype=object),
+        "one": np.where(rng.random(n) < 0.5, 7.25, np.nan),
+        "ints": rng.integers(0, 1000, n),
+        "signed_zero": np.where(rng.random(n) < 0.5, -0.0, rng.normal(0, 1, n)),
+    })
+    numeric = ["nan", "inf", "text", "one", "signed_zero"]
+    profile = duck.fit_profile(frame, numeric=numeric)
+    assert_same_summaries(profile.reference, ReferenceProfile.fit(frame, numeric=numeric).reference)
