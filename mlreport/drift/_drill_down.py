@@ -119,6 +119,13 @@ def _shares(series: pd.Series, reference: pd.Series, value: object) -> dict[str,
     return shares
 
 
+def _record(shares: pd.Series) -> dict[str, float]:
+    """One group's row of :func:`_grouped_shares` as :func:`_shares` gives it: ``rows`` an int."""
+    record: dict[str, float] = {"rows": int(shares["rows"])}
+    record.update({name: _real(shares[name]) for name in shares.index if name != "rows"})
+    return record
+
+
 def _real(value: object) -> float:
     """A statistic as a float: NaN where pandas answers NA (a nullable column with no value in a period)."""
     if value is None or value is pd.NA:
@@ -137,14 +144,42 @@ def _period_keys(current: pd.DataFrame, timestamp: str | None, period: str) -> t
             alias = {"D": "D", "W": "W-SUN", "M": "M", "H": "h"}.get(period, "D")
             weekly = alias == "W-SUN"
             periods = times[times.notna()].dt.to_period(alias)
-            text = pd.Series([str(p.start_time.date()) if weekly else str(p) for p in periods], index=periods.index,
-                             dtype=object)
+            # Label each distinct period once, not each row (a million Period objects took seconds).
+            codes, distinct = pd.factorize(periods)
+            labels = np.array([str(p.start_time.date()) if weekly else str(p) for p in distinct], dtype=object)
+            text = pd.Series(labels[codes], index=periods.index, dtype=object)
             unit = "week (starting Monday)" if weekly else _UNIT.get(alias, "day")
             return text.reindex(current.index, fill_value="no timestamp"), f"by {unit} of {timestamp}"
     size = max(1, -(-len(current) // ROW_CHUNKS))
     order = np.arange(len(current)) // size
-    chunks = [f"rows {i * size + 1:,}–{min((i + 1) * size, len(current)):,}" for i in order]
-    return pd.Series(chunks, index=current.index), f"in {ROW_CHUNKS} chunks of rows in file order (no timestamp)"
+    chunks = np.array([f"rows {i * size + 1:,}–{min((i + 1) * size, len(current)):,}"
+                       for i in range(int(order[-1]) + 1 if len(order) else 0)], dtype=object)
+    return pd.Series(chunks[order], index=current.index, dtype=object), \
+        f"in {ROW_CHUNKS} chunks of rows in file order (no timestamp)"
+
+
+def _flag_frame(series: pd.Series, reference: pd.Series, value: object) -> pd.DataFrame:
+    """Per row of ``series``: the three flags of :func:`_flags` and, for a numeric column, its value."""
+    missing, equal, outside = _flags(series, reference, value)
+    columns: dict[str, object] = {"missing_share": missing, "value_share": equal, "outside_share": outside}
+    if _numeric(series):
+        columns["median"] = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    return pd.DataFrame(columns, index=series.index)
+
+
+def _grouped_shares(flags: pd.DataFrame, keys: np.ndarray, *, sort: bool) -> pd.DataFrame:
+    """:func:`_shares` of every group of rows at once: one pass over the flags, not one per group.
+
+    The shares are means of 0/1 flags (integer sums over a count, the
+    numbers ``ndarray.mean`` gives) and the median the middle value or the
+    mean of the two middle ones, as ``Series.median``: the same floats.
+    """
+    grouped = flags.groupby(keys, sort=sort)
+    out = grouped[list(_SHARES)].mean()
+    if "median" in flags.columns:
+        out["median"] = grouped["median"].median()
+    out.insert(0, "rows", grouped.size())
+    return out
 
 
 def drill_down(
@@ -177,22 +212,32 @@ def drill_down(
     outside = "Outside the reference range" if numeric else "A category new to the reference"
     keys, how = _period_keys(current, timestamp, period)
     records = [{"period": "reference (whole window)", **_shares(reference[column], reference[column], value)}]
-    for label, index in current.groupby(keys, sort=bool(timestamp and how.startswith('by'))).groups.items():
-        records.append({"period": str(label), **_shares(current.loc[index, column], reference[column], value)})
+    flags = _flag_frame(current[column], reference[column], value)
+    by_key = _grouped_shares(flags, keys.to_numpy(), sort=bool(timestamp and how.startswith("by")))
+    for label, shares in by_key.iterrows():
+        records.append({"period": str(label), **_record(shares)})
     by_period = pd.DataFrame.from_records(records)
     segment_rows = []
+    reference_flags = _flag_frame(reference[column], reference[column], value).drop(columns="median",
+                                                                                   errors="ignore")
+    current_flags = flags.drop(columns="median", errors="ignore")
     for segment in segments:
         if segment == column or segment not in current.columns or segment not in reference.columns:
             continue
-        levels = current[segment].astype(str).value_counts().index[:MAX_LEVELS]
+        current_levels = current[segment].astype(str)
+        levels = current_levels.value_counts().index[:MAX_LEVELS]
+        by_window = {
+            "reference": _grouped_shares(reference_flags, reference[segment].astype(str).to_numpy(), sort=False),
+            "current": _grouped_shares(current_flags, current_levels.to_numpy(), sort=False),
+        }
         for level in levels:
             row: dict[str, object] = {"segment": segment, "level": level}
-            for window, frame in (("reference", reference), ("current", current)):
-                part = frame.loc[frame[segment].astype(str) == level, column]
-                shares = _shares(part, reference[column], value)
-                row.update({f"{k}_{window}": v for k, v in shares.items() if k != "median"})
+            for window, levels_shares in by_window.items():
+                found = _record(levels_shares.loc[level]) if level in levels_shares.index else _shares(
+                    reference[column].iloc[:0], reference[column], value)
+                row.update({f"{k}_{window}": v for k, v in found.items() if k != "median"})
             segment_rows.append(row)
-    _, _, flagged = _flags(current[column], reference[column], value)
+    flagged = flags["outside_share"].to_numpy()
     total = int(flagged.sum())
     note = (f"Current window {how}; {outside.lower()}: {total:,} of {len(current):,} current rows. "
             "Rows are those held in memory.")
