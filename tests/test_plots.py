@@ -106,3 +106,47 @@ def test_a_long_title_wraps_instead_of_widening_the_figure_past_the_column():
     assert width <= 1052, width
     assert "\n" in fig.get_suptitle() and "\n" in ax.get_title()
     assert plots.figure_alt(fig).startswith("Chart: " + " ".join(title.split()))  # alt text on one line
+
+
+def _savefig_tight(fig) -> Image.Image:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=plots.DPI, bbox_inches="tight", pad_inches=0.05)
+    buffer.seek(0)
+    with Image.open(buffer) as image:
+        return image.convert("RGB")
+
+
+def _pixels(image: Image.Image) -> bytes:
+    return image.tobytes()  # RGB, three bytes a pixel
+
+
+@pytest.mark.parametrize("width", [8.0, 5.3, 4.0])
+def test_png_is_savefigs_tight_crop_drawn_once(width: float):
+    """The one-draw crop has savefig(bbox_inches="tight")'s size, and its pixels (hatch phase aside)."""
+    fig, axes = plots.new_figure(1, 2, width=width, height=2.7, squeeze=False)
+    axes[0, 0].plot([0, 1, 2], [3, 1, 2], label="series")
+    axes[0, 0].set_ylabel("rate (%)")
+    axes[0, 0].legend()
+    axes[0, 1].barh(["a", "bb", "ccc"], [1.5, 2.25, 0.5])
+    axes[0, 1].set_xlabel("count")
+    plots.finish(fig, "Two panels, a legend and bars")
+    plots.readable(fig)
+    expected = _savefig_tight(fig)
+    cropped = plots._tight_rgb(fig)
+    assert cropped is not None and cropped.size == expected.size
+    ours, theirs = _pixels(cropped), _pixels(expected)
+    differ = sum(ours[i:i + 3] != theirs[i:i + 3] for i in range(0, len(theirs), 3))
+    assert differ / (expected.size[0] * expected.size[1]) < 0.001, differ
+    with Image.open(io.BytesIO(plots.png_bytes(fig))) as image:
+        assert image.size == expected.size
+
+
+def test_text_outside_the_figure_falls_back_to_savefig():
+    fig, ax = plots.new_figure()
+    ax.plot([0, 1], [0, 1])
+    ax.text(1.3, 0.5, "a note to the right of the figure", transform=ax.transAxes)
+    plots.readable(fig)
+    assert plots._tight_rgb(fig) is None  # the crop cannot show what lies past the canvas
+    expected = _savefig_tight(fig)
+    with Image.open(io.BytesIO(plots.png_bytes(fig))) as image:
+        assert image.size == expected.size and image.size[0] > fig.get_figwidth() * plots.DPI

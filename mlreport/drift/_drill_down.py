@@ -127,8 +127,14 @@ def _real(value: object) -> float:
     return number
 
 
-def _period_keys(current: pd.DataFrame, timestamp: str | None, period: str) -> tuple[pd.Series, str]:
-    """Each current row's period label, and how the periods were cut."""
+def _period_keys(current: pd.DataFrame, timestamp: str | None, period: str) -> tuple[np.ndarray, list[str], str]:
+    """Each current row's period, how the periods were cut.
+
+    Returns the rows' codes into the labels, the labels in the order the
+    drill-down lists them (by text with a timestamp, as a sorted groupby would;
+    chunks in file order), and how the periods were cut. Each distinct period
+    is labelled once (a Period object per row took seconds at 10^6 rows).
+    """
     if timestamp and timestamp in current.columns:
         times = pd.to_datetime(current[timestamp], errors="coerce", utc=False)
         if isinstance(times.dtype, pd.DatetimeTZDtype):
@@ -136,15 +142,68 @@ def _period_keys(current: pd.DataFrame, timestamp: str | None, period: str) -> t
         if times.notna().any():
             alias = {"D": "D", "W": "W-SUN", "M": "M", "H": "h"}.get(period, "D")
             weekly = alias == "W-SUN"
-            periods = times[times.notna()].dt.to_period(alias)
-            text = pd.Series([str(p.start_time.date()) if weekly else str(p) for p in periods], index=periods.index,
-                             dtype=object)
+            present = times.notna().to_numpy()
+            codes, distinct = pd.factorize(times[present].dt.to_period(alias))
+            labels = [str(p.start_time.date()) if weekly else str(p) for p in distinct]
+            rows = np.full(len(current), len(labels), dtype="int64")
+            rows[present] = codes
+            if not present.all():
+                labels.append("no timestamp")
+            order = sorted(range(len(labels)), key=labels.__getitem__)
+            rank = np.empty(len(labels), dtype="int64")
+            rank[order] = np.arange(len(labels))
             unit = "week (starting Monday)" if weekly else _UNIT.get(alias, "day")
-            return text.reindex(current.index, fill_value="no timestamp"), f"by {unit} of {timestamp}"
+            return rank[rows], [labels[i] for i in order], f"by {unit} of {timestamp}"
     size = max(1, -(-len(current) // ROW_CHUNKS))
-    order = np.arange(len(current)) // size
-    chunks = [f"rows {i * size + 1:,}–{min((i + 1) * size, len(current)):,}" for i in order]
-    return pd.Series(chunks, index=current.index), f"in {ROW_CHUNKS} chunks of rows in file order (no timestamp)"
+    chunks = np.arange(len(current)) // size
+    labels = [f"rows {i * size + 1:,}–{min((i + 1) * size, len(current)):,}"
+              for i in range(int(chunks[-1]) + 1 if len(chunks) else 0)]
+    return chunks, labels, f"in {ROW_CHUNKS} chunks of rows in file order (no timestamp)"
+
+
+def _flag_arrays(series: pd.Series, reference: pd.Series, value: object) -> dict[str, np.ndarray]:
+    """Per row of ``series``: the three flags of :func:`_flags` and, for a numeric column, its value."""
+    missing, equal, outside = _flags(series, reference, value)
+    flags = {"missing_share": missing, "value_share": equal, "outside_share": outside}
+    if _numeric(series):
+        flags["median"] = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    return flags
+
+
+def _grouped_shares(flags: dict[str, np.ndarray], codes: np.ndarray, groups: int) -> list[dict[str, float]]:
+    """:func:`_shares` of each group of rows (``codes`` 0..groups-1, -1 for none) in one pass over the flags.
+
+    The shares are sums of 0/1 flags over a count (exact integers in float64,
+    so the floats ``ndarray.mean`` gives) and the median that of the group's
+    present values (``Series.median``'s: ``np.median`` of them): the numbers
+    of :func:`_shares` on each group, without one pass per group.
+    """
+    kept = codes >= 0
+    codes = codes[kept]
+    counts = np.bincount(codes, minlength=groups)
+    shares: dict[str, np.ndarray] = {}
+    for name in _SHARES:
+        sums = np.bincount(codes, weights=flags[name][kept], minlength=groups)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shares[name] = sums / counts
+    medians = None
+    if "median" in flags:
+        values = flags["median"][kept]
+        order = np.argsort(codes, kind="stable")
+        bounds = np.cumsum(counts)[:-1]
+        medians = [_real(np.median(part[~np.isnan(part)])) if (~np.isnan(part)).any() else float("nan")
+                   for part in np.split(values[order], bounds)]
+    out = []
+    for group in range(groups):
+        if counts[group] == 0:
+            out.append({"rows": 0, **{name: float("nan") for name in _SHARES}})
+            continue
+        record: dict[str, float] = {"rows": int(counts[group]),
+                                    **{name: float(shares[name][group]) for name in _SHARES}}
+        if medians is not None:
+            record["median"] = medians[group]
+        out.append(record)
+    return out
 
 
 def drill_down(
@@ -175,24 +234,33 @@ def drill_down(
     if value is None and numeric:
         value = 0
     outside = "Outside the reference range" if numeric else "A category new to the reference"
-    keys, how = _period_keys(current, timestamp, period)
+    codes, labels, how = _period_keys(current, timestamp, period)
     records = [{"period": "reference (whole window)", **_shares(reference[column], reference[column], value)}]
-    for label, index in current.groupby(keys, sort=bool(timestamp and how.startswith('by'))).groups.items():
-        records.append({"period": str(label), **_shares(current.loc[index, column], reference[column], value)})
+    flags = _flag_arrays(current[column], reference[column], value)
+    for label, shares in zip(labels, _grouped_shares(flags, codes, len(labels)), strict=True):
+        records.append({"period": label, **shares})
     by_period = pd.DataFrame.from_records(records)
     segment_rows = []
+    shares_of = {"reference": _flag_arrays(reference[column], reference[column], value), "current": flags}
+    for window_flags in shares_of.values():
+        window_flags.pop("median", None)  # not shown by segment
     for segment in segments:
         if segment == column or segment not in current.columns or segment not in reference.columns:
             continue
         levels = current[segment].astype(str).value_counts().index[:MAX_LEVELS]
-        for level in levels:
+        by_window = {}
+        for window, frame in (("reference", reference), ("current", current)):
+            level_codes, found = pd.factorize(frame[segment].astype(str))
+            grouped = _grouped_shares(shares_of[window], level_codes, len(found))
+            at = pd.Index(found).get_indexer(levels)
+            by_window[window] = [grouped[i] if i >= 0 else {"rows": 0, **{name: float("nan") for name in _SHARES}}
+                                 for i in at]
+        for index, level in enumerate(levels):
             row: dict[str, object] = {"segment": segment, "level": level}
-            for window, frame in (("reference", reference), ("current", current)):
-                part = frame.loc[frame[segment].astype(str) == level, column]
-                shares = _shares(part, reference[column], value)
-                row.update({f"{k}_{window}": v for k, v in shares.items() if k != "median"})
+            for window, per_level in by_window.items():
+                row.update({f"{k}_{window}": v for k, v in per_level[index].items()})
             segment_rows.append(row)
-    _, _, flagged = _flags(current[column], reference[column], value)
+    flagged = flags["outside_share"]
     total = int(flagged.sum())
     note = (f"Current window {how}; {outside.lower()}: {total:,} of {len(current):,} current rows. "
             "Rows are those held in memory.")

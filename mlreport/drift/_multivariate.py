@@ -31,10 +31,13 @@ Conventions (printed in the report through ``method``):
   31 leaves and 200 iterations on the sample incidents, in 60% of the time.
 - **AUC**: ``StratifiedKFold(folds, shuffle=True)``; mean and standard
   deviation (ddof 0) of the per-fold out-of-fold ROC AUC.
-- **Importance**: ``sklearn.inspection.permutation_importance`` of the first
-  fold's model on its held-out fold (at most 5,000 of its rows, drawn with
-  the seed, stratified by window), scoring ROC AUC, 5 repeats: the drop of AUC
-  when a feature's values are shuffled. A feature is named as separating when
+- **Importance**: permutation importance of the first fold's model on its
+  held-out fold (at most 5,000 of its rows, drawn with the seed, stratified by
+  window), scoring ROC AUC, 5 repeats: the drop of AUC when a feature's values
+  are shuffled. The permutations and numbers of
+  ``sklearn.inspection.permutation_importance`` (within 1e-12: the AUC's
+  rounding), computed with one prediction per feature instead of one per
+  repeat (``_permutation_importance``). A feature is named as separating when
   its mean drop is at least 0.005 and above twice its repeat-to-repeat std
   (ddof 0); the top three are named.
 - **Threads**: one OpenMP thread by default (``n_threads``). Reports run
@@ -68,7 +71,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.inspection import permutation_importance
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from threadpoolctl import threadpool_limits
@@ -240,6 +242,65 @@ def _category_codes(series: pd.Series) -> np.ndarray:
     out = np.full(len(series), np.nan)
     out[~missing] = codes
     return out
+
+
+def _auc(y: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """ROC AUC of each row of ``scores`` (shape (k, n)) against the labels ``y`` (0/1, both present).
+
+    Mann-Whitney: (sum of the positives' mid-ranks - n1 (n1 + 1) / 2) / (n0 n1),
+    ties counted half, which is the area under the ROC curve that
+    ``sklearn.metrics.roc_auc_score`` integrates with the trapezoidal rule. The
+    rank sums are sums of half-integers, exact in float64 below 2**52, so the
+    AUC is the exact ratio rounded once (sklearn's trapezoid sum may differ from
+    it in the last bits, < 1e-15). Tests: against roc_auc_score.
+    """
+    positive = y == 1
+    n1 = int(positive.sum())
+    n0 = y.size - n1
+    if n0 == 0 or n1 == 0:  # roc_auc_score: undefined
+        return np.full(scores.shape[0], np.nan)
+    ranks = sps.rankdata(scores, axis=1)
+    u = ranks[:, positive].sum(axis=1) - n1 * (n1 + 1) / 2.0
+    return np.asarray(u / (float(n0) * float(n1)), dtype="float64")
+
+
+def _permutation_importance(
+    fitted: HistGradientBoostingClassifier, X: np.ndarray, y: np.ndarray, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std (ddof 0) of the drop of ROC AUC when each column of ``X`` is shuffled.
+
+    The computation of ``sklearn.inspection.permutation_importance(fitted, X, y,
+    scoring="roc_auc", n_repeats=_REPEATS, random_state=seed)``, same
+    permutations (one ``RandomState`` seed drawn from ``seed``, shared by every
+    column; each repeat shuffles the previous repeat's column again), but the
+    repeats of a column are predicted in one ``predict_proba`` call on the
+    stacked permuted copies instead of one call each (a tree's prediction of a
+    row does not depend on the other rows, so they are the same numbers), and
+    the AUC is :func:`_auc` instead of one ``roc_auc_score`` call per repeat.
+    Those two per-call overheads (validation, the model's categorical encoder,
+    the scorer) were 0.6 s of a 1,000-row report. The importances equal
+    sklearn's to within 1e-12 (the AUCs' rounding; tested).
+    """
+    n, k = X.shape
+    state = np.random.RandomState(seed)
+    column_seed = state.randint(np.iinfo(np.int32).max + 1)
+    shuffler = np.random.RandomState(column_seed)
+    shuffling = np.arange(n)
+    rows = np.arange(n)
+    orders = []
+    for _ in range(_REPEATS):
+        shuffler.shuffle(shuffling)
+        rows = rows[shuffling]
+        orders.append(rows)
+    baseline = _auc(y, fitted.predict_proba(X)[:, 1].reshape(1, -1))[0]
+    stacked = np.tile(X, (_REPEATS, 1))
+    drops = np.empty((k, _REPEATS))
+    for column in range(k):
+        stacked[:, column] = np.concatenate([X[order, column] for order in orders])
+        scores = fitted.predict_proba(stacked)[:, 1].reshape(_REPEATS, n)
+        drops[column] = baseline - _auc(y, scores)
+        stacked[:, column] = np.tile(X[:, column], _REPEATS)
+    return np.mean(drops, axis=1), np.std(drops, axis=1)
 
 
 def _skipped(
@@ -422,15 +483,13 @@ def domain_classifier(
         if test.size > _IMPORTANCE_ROWS:
             test, _ = train_test_split(test, train_size=_IMPORTANCE_ROWS, stratify=y[test],
                                        random_state=seed)
-        permuted = permutation_importance(
-            fitted, X[test], y[test], scoring="roc_auc", n_repeats=_REPEATS, random_state=seed,
-        )
+        importance_mean, importance_std = _permutation_importance(fitted, X[test], y[test], seed)
     importances = pd.DataFrame(
         {
             "feature": used,
             "kind": kinds,
-            "importance": permuted.importances_mean,
-            "importance_std": permuted.importances_std,
+            "importance": importance_mean,
+            "importance_std": importance_std,
         }
     )
     importances = importances.sort_values(

@@ -125,3 +125,49 @@ def test_a_period_where_a_nullable_column_has_no_value_is_all_missing_not_an_err
     shares = _shares(period, reference, 0.0)
     assert shares["rows"] == 4 and shares["missing_share"] == 1.0 and shares["value_share"] == 0.0
     assert shares["outside_share"] == 0.0 and np.isnan(shares["median"])
+
+
+@pytest.mark.parametrize("timestamp", ["booked", None])
+def test_shares_by_period_and_level_are_those_of_each_groups_rows(timestamp):
+    """One pass for every period and level gives each group's own shares and median, computed row by row here.
+
+    Mixed shapes: a nullable integer column, missing timestamps, a segment level the reference never had
+    and missing segment values, more than ten chunks of rows in file order when there is no timestamp.
+    """
+    rng = np.random.default_rng(3)
+    n = 2_003
+    booked = pd.Series(pd.Timestamp("2026-03-01") + pd.to_timedelta(rng.integers(0, 12 * 24, n), unit="h"))
+    booked[rng.uniform(size=n) < 0.02] = pd.NaT
+    current = pd.DataFrame({
+        "booked": booked,
+        "count": pd.array(rng.integers(-1, 9, n), dtype="Int64"),
+        "desk": pd.Series(rng.choice(np.array(["n", "s", "e", "new"], dtype=object), n)).where(
+            rng.uniform(size=n) > 0.05),
+    })
+    current.loc[current.index[::11], "count"] = pd.NA
+    reference = pd.DataFrame({"count": pd.array(rng.integers(0, 7, 500), dtype="Int64"),
+                              "desk": rng.choice(np.array(["n", "s", "e"], dtype=object), 500)})
+    down = drift.drill_down(reference, current, "count", timestamp=timestamp, segments=["desk"], value=-1)
+    values = pd.to_numeric(current["count"]).astype("float64")
+    if timestamp:
+        label = booked.dt.strftime("%Y-%m-%d").fillna("no timestamp")
+    else:
+        size = -(-n // 10)
+        label = pd.Series([f"rows {i // size * size + 1:,}–{min((i // size + 1) * size, n):,}" for i in range(n)])
+    expected = sorted(set(label)) if timestamp else list(dict.fromkeys(label))  # days in order; chunks in file order
+    assert list(down.by_period["period"])[1:] == expected
+    for row in down.by_period.iloc[1:].itertuples():
+        part = values[(label == row.period).to_numpy()]
+        assert row.rows == len(part)
+        assert row.missing_share == part.isna().mean()
+        assert row.value_share == (part == -1).mean()
+        assert row.outside_share == ((part < 0) | (part > 6)).mean()
+        assert row.median == part.median() or (np.isnan(row.median) and part.isna().all())
+    levels = down.by_segment.set_index("level")
+    assert set(levels.index) == {"n", "s", "e", "new"}
+    assert levels.loc["new", "rows_reference"] == 0 and np.isnan(levels.loc["new", "missing_share_reference"])
+    for level in ("n", "new"):
+        part = values[(current["desk"] == level).to_numpy()]
+        assert levels.loc[level, "rows_current"] == len(part)
+        assert levels.loc[level, "outside_share_current"] == ((part < 0) | (part > 6)).mean()
+        assert levels.loc[level, "missing_share_current"] == part.isna().mean()

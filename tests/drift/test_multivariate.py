@@ -250,3 +250,96 @@ def test_an_auc_over_the_band_without_evidence_is_not_an_alarm():
     assert "against chance" in strict.findings[0].message
     with pytest.raises(ParameterError, match="alpha"):
         domain_classifier(reference, current, features=["a"], alpha=(0.001, 0.01))
+
+
+def test_fast_auc_is_roc_auc_score_including_ties():
+    from sklearn.metrics import roc_auc_score
+
+    from mlreport.drift._multivariate import _auc
+
+    rng = np.random.default_rng(7)
+    y = (rng.uniform(size=301) < 0.4).astype("int8")
+    smooth = rng.normal(size=(3, 301)) + 0.5 * y
+    tied = np.round(smooth, 1)  # many ties across the classes
+    for scores in (smooth, tied, np.zeros((1, 301))):
+        expected = [roc_auc_score(y, row) for row in scores]
+        np.testing.assert_allclose(_auc(y, scores), expected, rtol=0, atol=1e-14)
+    assert np.isnan(_auc(np.ones(5, dtype="int8"), rng.normal(size=(1, 5)))).all()
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_permutation_importance_equals_sklearn_on_the_raw_pipeline(seed):
+    """Permuting the encoded matrix gives sklearn's importances on the raw columns.
+
+    sklearn's ``permutation_importance`` shuffles the raw (text) columns and runs
+    them through the fitted pipeline: an OrdinalEncoder (column-wise), then the
+    trees with their own categorical encoder. ``_permutation_importance`` shuffles the
+    already-encoded matrix and predicts all repeats of a column in one call. A
+    column-wise encoder commutes with a row permutation, so the two are the same
+    computation; the AUC differs only in rounding.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.inspection import permutation_importance
+    from sklearn.pipeline import make_pipeline
+
+    from mlreport.drift._multivariate import _REPEATS, _permutation_importance
+
+    rng = np.random.default_rng(seed)
+    n = 1_500
+    y = (rng.uniform(size=n) < 0.45).astype("int8")
+    raw = pd.DataFrame({
+        "region": rng.choice(np.array(["north", "south", "east", "west", "x"], dtype=object), n),
+        "amount": rng.lognormal(size=n) + 0.4 * y,
+        "band": np.where(y == 1, rng.choice(np.array(["a", "b", "c"], dtype=object), n),
+                         rng.choice(np.array(["a", "b"], dtype=object), n)),
+        "score": np.round(rng.normal(size=n), 1),  # ties
+        "noise": rng.normal(size=n),
+    })
+    raw.loc[raw.index[::9], "amount"] = np.nan
+    categorical = ["region", "band"]
+    encoder = ColumnTransformer(
+        [("codes", OrdinalEncoder(encoded_missing_value=np.nan), categorical)],
+        remainder="passthrough", verbose_feature_names_out=False,
+    )
+    mask = np.array([True, True, False, False, False])
+    pipeline = make_pipeline(encoder, HistGradientBoostingClassifier(
+        max_iter=30, learning_rate=0.3, max_leaf_nodes=15, categorical_features=mask,
+        random_state=seed))
+    train, test = np.arange(n) < 1_000, np.arange(n) >= 1_000
+    pipeline.fit(raw[train], y[train])
+    expected = permutation_importance(pipeline, raw[test], y[test], scoring="roc_auc",
+                                      n_repeats=_REPEATS, random_state=seed)
+    # The encoded columns in the pipeline's order: region, band, amount, score, noise.
+    order = [0, 2, 1, 3, 4]
+    encoded = encoder.transform(raw[test])
+    mean, std = _permutation_importance(pipeline[-1], encoded, y[test], seed)
+    np.testing.assert_allclose(mean, expected.importances_mean[order], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(std, expected.importances_std[order], rtol=0, atol=1e-12)
+    assert mean[1] > 0.01 and mean[2] > 0.01  # band and amount separate: not a vacuous comparison
+
+
+def test_domain_classifier_importances_equal_sklearns(monkeypatch):
+    """The whole classifier with sklearn's permutation_importance in place of the fast one."""
+    from sklearn.inspection import permutation_importance
+
+    from mlreport.drift import _multivariate
+
+    reference, current = incident_windows("utilisation_zero")
+    fast = domain_classifier(reference, current, features=FEATURES, sample=1_500, folds=3, seed=2)
+
+    def sklearns(fitted, X, y, seed):
+        found = permutation_importance(fitted, X, y, scoring="roc_auc",
+                                       n_repeats=_multivariate._REPEATS, random_state=seed)
+        return found.importances_mean, found.importances_std
+
+    monkeypatch.setattr(_multivariate, "_permutation_importance", sklearns)
+    slow = domain_classifier(reference, current, features=FEATURES, sample=1_500, folds=3, seed=2)
+    assert fast.fold_aucs == slow.fold_aucs
+    assert list(fast.importances["feature"][fast.importances["importance"].abs() > 1e-12]) == list(
+        slow.importances["feature"][slow.importances["importance"].abs() > 1e-12])
+    merged = fast.importances.merge(slow.importances, on="feature")
+    np.testing.assert_allclose(merged["importance_x"], merged["importance_y"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(merged["importance_std_x"], merged["importance_std_y"], rtol=0, atol=1e-12)
+    assert list(merged["separates_x"]) == list(merged["separates_y"])
+    assert [f.message for f in fast.findings] == [f.message for f in slow.findings]
