@@ -140,6 +140,11 @@ class StartedKernel:
         finally:
             with contextlib.suppress(Exception):
                 client.stop_channels()
+            # The blocking client ran its calls on an event loop of this thread's own: close it with the thread.
+            from jupyter_core.utils import ensure_event_loop
+
+            with contextlib.suppress(Exception):
+                ensure_event_loop().close()
 
     def wait(self) -> bool:
         """Wait for the warm-up and the check to end; True when the check passed in the kernel."""
