@@ -27,7 +27,9 @@ import ast
 import contextlib
 import json
 import logging
+import queue
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -117,6 +119,7 @@ class StartedKernel:
         self._start_timeout = start_timeout
         self._warm_timeout = warm_timeout
         self._code = code
+        self._stopping = threading.Event()
         run_sync(self.manager.start_kernel)(cwd=str(cwd))
         self._thread = threading.Thread(target=self._warm, name="mlreport-kernel-warm-up", daemon=True)
         self._thread.start()
@@ -127,8 +130,17 @@ class StartedKernel:
             client.start_channels(hb=False)
             client.wait_for_ready(timeout=self._start_timeout)
             msg_id = client.execute(self._code, silent=True, store_history=False, allow_stdin=False)
+            deadline = time.monotonic() + self._warm_timeout
             while True:
-                reply = client.get_shell_msg(timeout=self._warm_timeout)
+                # Short waits: a run that stops meanwhile (a signal, an error) kills the kernel and ends this.
+                try:
+                    reply = client.get_shell_msg(timeout=0.25)
+                except queue.Empty:
+                    if self._stopping.is_set():
+                        raise RuntimeError("the run stopped before the warm-up ended") from None
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"no reply in {self._warm_timeout:g} s") from None
+                    continue
                 if reply.get("parent_header", {}).get("msg_id") == msg_id:
                     break
             content = reply.get("content", {})
@@ -157,12 +169,14 @@ class StartedKernel:
         """Kill the kernel and remove its sockets (a run that stops before its notebook)."""
         from jupyter_core.utils import run_sync
 
-        self._thread.join(timeout=self._start_timeout)
+        self._stopping.set()
         with contextlib.suppress(Exception):
             if run_sync(self.manager.is_alive)():
                 run_sync(self.manager.shutdown_kernel)(now=True)
         with contextlib.suppress(Exception):
             run_sync(self.manager.cleanup_resources)()
+        # A warm-up still waiting notices the dead kernel (or the flag) within a fraction of a second.
+        self._thread.join(timeout=10)
 
 
 def adopt(kernel: StartedKernel) -> type[SameInterpreterKernelManager]:

@@ -155,3 +155,24 @@ def test_the_notebook_runs_with_counts_from_1_and_is_written_at_its_ends_only(
     assert _kernels_of(os.getpid()) == [] or all(
         k.status() == psutil.STATUS_ZOMBIE for k in _kernels_of(os.getpid())
     )
+
+
+@pytest.mark.e2e
+def test_a_run_that_stops_during_the_warm_up_kills_the_kernel_at_once(tmp_path: Path):
+    import time
+
+    kernel = StartedKernel(cwd=tmp_path, kernel_log=None, start_timeout=120, warm_timeout=600,
+                           code="import time\ntime.sleep(120)")
+    try:
+        deadline = time.monotonic() + 120
+        while not _kernels_of(os.getpid()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)  # the warm-up is (about to be) sleeping in the kernel
+    finally:
+        started = time.monotonic()
+        kernel.shutdown()
+        took = time.monotonic() - started
+    assert took < 15, took  # not the warm-up's 600 s, nor its 120 s sleep
+    assert not kernel._thread.is_alive()
+    assert not kernel.passed and kernel.reason
+    assert not [k for k in _kernels_of(os.getpid()) if k.is_running() and k.status() != psutil.STATUS_ZOMBIE]
