@@ -27,7 +27,10 @@ import ast
 import contextlib
 import json
 import logging
+import os
 import queue
+import shutil
+import signal
 import threading
 import time
 from collections.abc import Mapping
@@ -167,14 +170,25 @@ class StartedKernel:
 
     def shutdown(self) -> None:
         """Kill the kernel and remove its sockets (a run that stops before its notebook)."""
-        from jupyter_core.utils import run_sync
-
+        # Synchronously, without running the event loop the notebook's client may have left with a cell
+        # pending (a signal stopped it): running that loop again would end the cell with "Kernel died" noise.
         self._stopping.set()
+        provisioner = self.manager.provisioner
+        process = getattr(provisioner, "process", None)
+        if process is not None and process.poll() is None:
+            pgid = getattr(provisioner, "pgid", None)
+            with contextlib.suppress(OSError):
+                if pgid and hasattr(os, "killpg"):
+                    os.killpg(pgid, signal.SIGKILL)
+                process.kill()
+            with contextlib.suppress(Exception):
+                process.wait(timeout=30)
         with contextlib.suppress(Exception):
-            if run_sync(self.manager.is_alive)():
-                run_sync(self.manager.shutdown_kernel)(now=True)
+            self.manager.cleanup_connection_file()
         with contextlib.suppress(Exception):
-            run_sync(self.manager.cleanup_resources)()
+            self.manager.cleanup_ipc_files()
+        if self.manager.transport == "ipc":
+            shutil.rmtree(os.path.dirname(self.manager.ip), ignore_errors=True)
         # A warm-up still waiting notices the dead kernel (or the flag) within a fraction of a second.
         self._thread.join(timeout=10)
 
