@@ -24,13 +24,11 @@ check in the driver; the kernel is then shut down (:meth:`StartedKernel.shutdown
 from __future__ import annotations
 
 import ast
+import asyncio
 import contextlib
 import json
 import logging
-import os
 import queue
-import shutil
-import signal
 import threading
 import time
 from collections.abc import Mapping
@@ -170,25 +168,18 @@ class StartedKernel:
 
     def shutdown(self) -> None:
         """Kill the kernel and remove its sockets (a run that stops before its notebook)."""
-        # Synchronously, without running the event loop the notebook's client may have left with a cell
-        # pending (a signal stopped it): running that loop again would end the cell with "Kernel died" noise.
+        # On an event loop of its own, not the thread's: the notebook's client may have left a cell pending on
+        # that one (a signal stopped it), and running it again would end the cell with "Kernel died" noise.
         self._stopping.set()
-        provisioner = self.manager.provisioner
-        process = getattr(provisioner, "process", None)
-        if process is not None and process.poll() is None:
-            pgid = getattr(provisioner, "pgid", None)
-            with contextlib.suppress(OSError):
-                if pgid and hasattr(os, "killpg"):
-                    os.killpg(pgid, signal.SIGKILL)
-                process.kill()
+        loop = asyncio.new_event_loop()
+        try:
             with contextlib.suppress(Exception):
-                process.wait(timeout=30)
-        with contextlib.suppress(Exception):
-            self.manager.cleanup_connection_file()
-        with contextlib.suppress(Exception):
-            self.manager.cleanup_ipc_files()
-        if self.manager.transport == "ipc":
-            shutil.rmtree(os.path.dirname(self.manager.ip), ignore_errors=True)
+                if loop.run_until_complete(self.manager.is_alive()):
+                    loop.run_until_complete(self.manager.shutdown_kernel(now=True))
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(self.manager.cleanup_resources())
+        finally:
+            loop.close()
         # A warm-up still waiting notices the dead kernel (or the flag) within a fraction of a second.
         self._thread.join(timeout=10)
 
