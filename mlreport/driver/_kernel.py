@@ -166,11 +166,7 @@ class StartedKernel:
             log.debug("the kernel's warm-up did not pass (%s); the driver checks the parameters itself", self.reason)
         return self.passed
 
-    def shutdown(self) -> None:
-        """Kill the kernel and remove its sockets (a run that stops before its notebook)."""
-        # On an event loop of its own, not the thread's: the notebook's client may have left a cell pending on
-        # that one (a signal stopped it), and running it again would end the cell with "Kernel died" noise.
-        self._stopping.set()
+    def _stop(self) -> None:
         loop = asyncio.new_event_loop()
         try:
             with contextlib.suppress(Exception):
@@ -180,6 +176,16 @@ class StartedKernel:
                 loop.run_until_complete(self.manager.cleanup_resources())
         finally:
             loop.close()
+
+    def shutdown(self) -> None:
+        """Kill the kernel and remove its sockets (a run that stops before its notebook)."""
+        # On an event loop of its own, in a thread of its own: the notebook's client may have left a cell pending
+        # on this thread's loop (a signal stopped it), which running again would end with "Kernel died" noise,
+        # and a caller inside a running loop (mlreport.run in a Jupyter notebook) cannot run another here.
+        self._stopping.set()
+        stopper = threading.Thread(target=self._stop, name="mlreport-kernel-shutdown", daemon=True)
+        stopper.start()
+        stopper.join()
         # A warm-up still waiting notices the dead kernel (or the flag) within a fraction of a second.
         self._thread.join(timeout=10)
 

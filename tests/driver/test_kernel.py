@@ -176,3 +176,19 @@ def test_a_run_that_stops_during_the_warm_up_kills_the_kernel_at_once(tmp_path: 
     assert not kernel._thread.is_alive()
     assert not kernel.passed and kernel.reason
     assert not [k for k in _kernels_of(os.getpid()) if k.is_running() and k.status() != psutil.STATUS_ZOMBIE]
+
+
+@pytest.mark.e2e
+def test_shutdown_works_inside_a_running_event_loop(tmp_path: Path):
+    """mlreport.run called from a Jupyter notebook runs inside the notebook kernel's event loop."""
+    import asyncio
+
+    kernel = StartedKernel(cwd=tmp_path, kernel_log=None, start_timeout=120, warm_timeout=300,
+                           code=warm_code([], None, {}))
+    assert kernel.wait() is True
+
+    async def stop_from_a_coroutine() -> None:
+        kernel.shutdown()
+
+    asyncio.run(stop_from_a_coroutine())
+    assert not [k for k in _kernels_of(os.getpid()) if k.is_running() and k.status() != psutil.STATUS_ZOMBIE]
