@@ -124,9 +124,20 @@ def test_the_cli_exits_2_on_a_domain_error_leaving_no_kernel(tmp_path: Path):
     assert json.loads(proc.stdout)["type"] == "ParameterError"
     assert "psi_bins" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists()
-    leftover = [p for p in psutil.process_iter(["cmdline"])
-                if str(tmp_path) in " ".join(p.info["cmdline"] or []) and "ipykernel" in " ".join(p.info["cmdline"])]
-    assert leftover == []
+    assert _kernels_in(tmp_path) == []
+
+
+def _kernels_in(folder: Path) -> list[psutil.Process]:
+    """Live kernel processes whose working folder is ``folder`` (a run's kernel starts in the run's cwd)."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        try:
+            if ("ipykernel_launcher" in " ".join(process.info["cmdline"] or [])
+                    and Path(process.cwd()) == folder and process.status() != psutil.STATUS_ZOMBIE):
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
 
 
 @pytest.mark.e2e
