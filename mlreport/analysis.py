@@ -24,6 +24,8 @@ and a Python user gets the same thing without a notebook.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, fields
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
 
     from .tables import Table
 
-__all__ = ["AnalysisParameters", "AnalysisResult", "Sections"]
+__all__ = ["AnalysisParameters", "AnalysisResult", "Sections", "parameters_class", "check_parameters"]
 
 
 @dataclass(frozen=True)
@@ -136,3 +138,40 @@ class AnalysisResult(ABC):
     @abstractmethod
     def figures(self) -> Sections[Figure]:
         """The report's figures by name."""
+
+
+def parameters_class(analysis: str) -> type[AnalysisParameters] | None:
+    """The ``<Name>Parameters`` dataclass of analysis ``analysis`` (room ``mlreport.<analysis>``), or None.
+
+    Found by convention, like the notebook: the room of the same name exports
+    one :class:`AnalysisParameters` subclass. A notebook without such a room
+    (a fixture, an analysis still being written) has only the checks of its
+    parameters cell. Here rather than in the driver so that a kernel can run
+    the check without importing the driver (``mlreport.driver`` re-exports it).
+    """
+    module_name = f"{__package__}.{analysis}"
+    if not analysis.isidentifier() or importlib.util.find_spec(module_name) is None:
+        return None
+    module = importlib.import_module(module_name)
+    found = [
+        value for value in (getattr(module, name, None) for name in getattr(module, "__all__", ()))
+        if isinstance(value, type) and issubclass(value, AnalysisParameters) and value is not AnalysisParameters
+    ]
+    preferred = [cls for cls in found if cls.__name__.lower() == f"{analysis}parameters"]
+    candidates = preferred or found
+    return candidates[0] if candidates else None
+
+
+def check_parameters(analysis: str, parameters: Mapping[str, Any]) -> None:
+    """Run analysis ``analysis``'s own parameter checks on ``parameters`` (validated values), before any run.
+
+    Raises what its Parameters dataclass raises: a
+    :class:`~mlreport.errors.ParameterError` (or another input error) naming
+    the parameter and its domain. Nothing is read or computed.
+    (``mlreport.driver.check_domains`` is this function.)
+    """
+    cls = parameters_class(analysis)
+    if cls is None:
+        return
+    names = {spec.name for spec in fields(cls)}
+    cls(**{name: value for name, value in parameters.items() if name in names})

@@ -15,9 +15,7 @@ import math
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
-
-import numpy as np
+from typing import TYPE_CHECKING, SupportsFloat, SupportsInt, cast
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,19 +38,29 @@ __all__ = [
 _SEVERITIES = {"ok", "warning", "incident", "failed", "n/a"}
 
 
+def _scalar_types() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
+    """Python's and, where numpy is loaded already, numpy's bool, integer and float types."""
+    numpy = sys.modules.get("numpy")
+    if numpy is None:
+        return (bool,), (int,), (float,)
+    return (bool, numpy.bool_), (int, numpy.integer), (float, numpy.floating)
+
+
 def format_value(value: object, digits: int = 4) -> str:
     """A cell as text: numbers to ``digits`` significant digits, missing as an en dash."""
     # pandas is imported only where it is already loaded (a value cannot be one of its types otherwise): the
     # driver formats dates and counts with this module and must not pay pandas' import for it.
+    # numpy likewise (the driver's import of it was 0.1 s of every run's start).
     pandas = sys.modules.get("pandas")
     if value is None or (pandas is not None and (value is pandas.NA or value is pandas.NaT)):
         return "–"
-    if isinstance(value, (bool, np.bool_)):
+    bools, ints, floats = _scalar_types()
+    if isinstance(value, bools):
         return "yes" if value else "no"
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value):,}"
-    if isinstance(value, (float, np.floating)):
-        number = float(value)
+    if isinstance(value, ints):
+        return f"{int(cast('SupportsInt', value)):,}"
+    if isinstance(value, floats):
+        number = float(cast("SupportsFloat", value))
         if math.isnan(number):
             return "–"
         if math.isinf(number):
@@ -192,7 +200,8 @@ class Table:
     def _cell(self, column: str, value: object) -> str:
         text = format_value(value, self.digits)
         classes = []
-        if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+        bools, ints, floats = _scalar_types()
+        if isinstance(value, ints + floats) and not isinstance(value, bools):
             classes.append("num")
         if isinstance(value, str) and value.lower() in _SEVERITIES and "severity" in column.lower():
             classes.append(f"mlr-sevcell mlr-sev-{value.lower().replace('/', '')}")

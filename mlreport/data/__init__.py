@@ -34,22 +34,64 @@ or database traceback through.
 
 from __future__ import annotations
 
-from ._fileset import CSV_SUFFIXES, PARQUET_SUFFIXES, DataFile, FileSet, format_of, resolve_files, resolve_paths
+import importlib
+from typing import TYPE_CHECKING
+
+# Where data lives is light (no pandas): the driver checks parameter values
+# with it before a run. Everything else loads pandas and pyarrow, and is
+# imported on first use (the kernel that reads the data, not the driver).
 from ._locations import EXTRAS, Location, credentials_problem, is_url, open_filesystem, parse_location, redact
-from ._provenance import (
-    InputLog,
-    InputRecord,
-    file_sha256,
-    files_sha256,
-    frame_sha256,
-    objects_sha256,
-    record_bytes,
-    record_file,
-    record_frame,
-)
-from ._read import arrow_to_pandas, load_table, parse_timestamps, partition_columns, read_file, read_files, window
-from ._recheck import RECHECKABLE, current_sha256
-from ._sql import PASSWORD_VARIABLE, parse_sql, query_text, read_sql, sql_location
+
+if TYPE_CHECKING:
+    from ._fileset import CSV_SUFFIXES, PARQUET_SUFFIXES, DataFile, FileSet, format_of, resolve_files, resolve_paths
+    from ._provenance import (
+        InputLog,
+        InputRecord,
+        file_sha256,
+        files_sha256,
+        frame_sha256,
+        objects_sha256,
+        record_bytes,
+        record_file,
+        record_frame,
+    )
+    from ._read import arrow_to_pandas, load_table, parse_timestamps, partition_columns, read_file, read_files, window
+    from ._recheck import RECHECKABLE, current_sha256
+    from ._sql import PASSWORD_VARIABLE, parse_sql, query_text, read_sql, sql_location
+
+#: The module of each name imported on first use.
+_LAZY = {
+    **dict.fromkeys(
+        ("CSV_SUFFIXES", "PARQUET_SUFFIXES", "DataFile", "FileSet", "format_of", "resolve_files", "resolve_paths"),
+        "_fileset",
+    ),
+    **dict.fromkeys(
+        ("InputLog", "InputRecord", "file_sha256", "files_sha256", "frame_sha256", "objects_sha256", "record_bytes",
+         "record_file", "record_frame"),
+        "_provenance",
+    ),
+    **dict.fromkeys(
+        ("arrow_to_pandas", "load_table", "parse_timestamps", "partition_columns", "read_file", "read_files",
+         "window"),
+        "_read",
+    ),
+    **dict.fromkeys(("RECHECKABLE", "current_sha256"), "_recheck"),
+    **dict.fromkeys(("PASSWORD_VARIABLE", "parse_sql", "query_text", "read_sql", "sql_location"), "_sql"),
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "InputRecord",

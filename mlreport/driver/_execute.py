@@ -23,6 +23,7 @@ import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import nbformat
@@ -33,6 +34,8 @@ from ..errors import KernelDiedError, NotebookError, RunTimeoutError
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
+
+    from ._kernel import StartedKernel
 
 __all__ = [
     "SameInterpreterKernelManager", "execute", "prepare", "section_of", "DEFAULT_CELL_TIMEOUT", "DEFAULT_START_TIMEOUT",
@@ -100,6 +103,32 @@ class SameInterpreterKernelManager(AsyncKernelManager):
         return self._kernel_spec
 
 
+#: Storage handlers papermill imports when it is imported (S3 through boto3, Azure, GCS, HDFS through pyarrow,
+#: GitHub), each optional. mlreport hands papermill local paths only.
+_PAPERMILL_HANDLERS = ("papermill.s3", "papermill.adl", "papermill.abs", "gcsfs", "pyarrow", "github")
+
+
+def _import_papermill() -> ModuleType:
+    """papermill, imported without its remote storage handlers (0.1-0.15 s of the driver's start).
+
+    The handlers' modules are hidden only while papermill is imported (where
+    they are not loaded already): anything imported later (pyarrow, boto3 for
+    a data source) imports as usual.
+    """
+    if "papermill" in sys.modules:
+        return sys.modules["papermill"]
+    hidden = [name for name in _PAPERMILL_HANDLERS if name not in sys.modules]
+    try:
+        for name in hidden:
+            sys.modules[name] = None  # type: ignore[assignment]
+        import papermill
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, "") is None:
+                del sys.modules[name]
+    return papermill
+
+
 def section_of(notebook: NotebookNode, cell_index: int | None) -> str:
     """The last markdown heading at or above ``cell_index`` (the report section)."""
     if cell_index is None:
@@ -114,8 +143,7 @@ def section_of(notebook: NotebookNode, cell_index: int | None) -> str:
 
 def prepare(input_path: Path, output_path: Path, parameters: Mapping[str, Any]) -> None:
     """Write the parameterised notebook without executing it (for JupyterLab)."""
-    import papermill
-
+    papermill = _import_papermill()
     papermill.execute_notebook(
         str(input_path),
         str(output_path),
@@ -125,6 +153,74 @@ def prepare(input_path: Path, output_path: Path, parameters: Mapping[str, Any]) 
         language="python",
         progress_bar=False,
     )
+
+
+#: The papermill engine :func:`execute` uses (registered on first use, :func:`_register_engine`).
+ENGINE = "mlreport"
+
+
+def _register_engine() -> None:
+    """Register papermill's nbclient engine under :data:`ENGINE`, saving the notebook at its start and end only.
+
+    papermill writes (and validates) the whole executed notebook before and
+    after every cell, some 70 writes a drift run, 0.9 s of the driver's time.
+    Nothing reads those intermediate files: the notebook is still written
+    when execution starts and when it ends, also when a cell fails, times out
+    or the kernel dies (papermill's engine saves in a ``finally``), which is
+    where the RUN FAILED report reads it; a driver that is itself stopped
+    discards its staging folder anyway. A cell that runs long is still saved
+    every 30 s (papermill's autosave), so the file shows progress.
+    """
+    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+    from papermill.exceptions import PapermillException
+
+    try:
+        papermill_engines.get_engine(ENGINE)
+        return
+    except PapermillException:
+        pass
+
+    class EndsOnlyManager(NotebookExecutionManager):
+        quiet = False
+
+        def save(self, **kwargs: Any) -> None:
+            if not self.quiet:
+                super().save(**kwargs)
+
+        def cell_start(self, cell: NotebookNode, cell_index: int | None = None, **kwargs: Any) -> None:
+            self.quiet = True
+            try:
+                super().cell_start(cell, cell_index, **kwargs)
+            finally:
+                self.quiet = False
+
+        def cell_complete(self, cell: NotebookNode, cell_index: int | None = None, **kwargs: Any) -> None:
+            self.quiet = True
+            try:
+                super().cell_complete(cell, cell_index, **kwargs)
+            finally:
+                self.quiet = False
+
+    class EndsOnlyEngine(NBClientEngine):
+        @classmethod
+        def execute_notebook(
+            cls, nb: NotebookNode, kernel_name: str, output_path: str | None = None, progress_bar: bool = True,
+            log_output: bool = False, autosave_cell_every: int = 30, **kwargs: Any,
+        ) -> NotebookNode:
+            # papermill's Engine.execute_notebook, with the manager above.
+            nb_man = EndsOnlyManager(
+                nb, output_path=output_path, progress_bar=progress_bar, log_output=log_output,
+                autosave_cell_every=autosave_cell_every,
+            )
+            nb_man.notebook_start()
+            try:
+                cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+            finally:
+                nb_man.cleanup_pbar()
+                nb_man.notebook_complete()
+            return nb_man.nb
+
+    papermill_engines.register(ENGINE, EndsOnlyEngine)
 
 
 def _failed_cell(notebook: NotebookNode) -> tuple[int | None, NotebookNode | None]:
@@ -154,15 +250,21 @@ def execute(
     start_timeout: float = DEFAULT_START_TIMEOUT,
     progress: bool | None = None,
     kernel_log: Path | None = None,
+    kernel: StartedKernel | None = None,
 ) -> NotebookNode:
     """Execute ``input_path`` with ``parameters`` into ``output_path``.
 
     Returns the executed notebook, or raises a :class:`NotebookError` subclass;
     in both cases ``output_path`` holds the notebook as far as it ran.
+    ``kernel``: a kernel started for this notebook (:class:`StartedKernel`),
+    which the notebook's client then owns and shuts down; by default a fresh
+    one is started here (its log in ``kernel_log``).
     """
-    import papermill
+    papermill = _import_papermill()
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
+
+    from ._kernel import adopt
 
     if progress is None:
         progress = sys.stderr.isatty()
@@ -178,19 +280,20 @@ def execute(
             # Plain lines for schedulers' logs where no progress bar can draw.
             log.info("%s: cell %d started", input_path.stem, cell_index)
 
-    manager = type(
+    manager = adopt(kernel) if kernel is not None else type(
         "RunKernelManager", (SameInterpreterKernelManager,), {"kernel_log": str(kernel_log) if kernel_log else None}
     )
+    _register_engine()
     try:
         papermill.execute_notebook(
             str(input_path),
             str(output_path),
             parameters=dict(parameters),
+            engine_name=ENGINE,
             kernel_name="python3",
             language="python",
             progress_bar=progress,
             log_output=not progress and log.isEnabledFor(logging.DEBUG),
-            request_save_on_cell_execute=True,
             # nbclient declares both timeouts as integers; a cell's own timeout comes
             # from timeout_func when set, so 90.5 s is 90.5 s, not a refused float.
             execution_timeout=math.ceil(timeout),

@@ -31,8 +31,6 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import difflib
-import importlib
-import importlib.util
 import io
 import json
 import math
@@ -40,13 +38,14 @@ import os
 import tokenize
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import nbformat
 
-from ..analysis import AnalysisParameters
+from ..analysis import check_parameters as check_domains
+from ..analysis import parameters_class
 from ..data import credentials_problem
 from ..errors import ParameterError
 
@@ -317,38 +316,3 @@ def load_params_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ParameterError(f"{path}: expected a mapping of parameter names to values, got {type(data).__name__}")
     return {str(k) if isinstance(k, str) else k: v for k, v in data.items()}
-
-
-def parameters_class(analysis: str) -> type[AnalysisParameters] | None:
-    """The ``<Name>Parameters`` dataclass of analysis ``analysis`` (room ``mlreport.<analysis>``), or None.
-
-    Found by convention, like the notebook: the room of the same name exports
-    one :class:`~mlreport.analysis.AnalysisParameters` subclass. A notebook
-    without such a room (a fixture, an analysis still being written) has only
-    the checks of its parameters cell.
-    """
-    module_name = f"{__package__.rpartition('.')[0]}.{analysis}"
-    if not analysis.isidentifier() or importlib.util.find_spec(module_name) is None:
-        return None
-    module = importlib.import_module(module_name)
-    found = [
-        value for value in (getattr(module, name, None) for name in getattr(module, "__all__", ()))
-        if isinstance(value, type) and issubclass(value, AnalysisParameters) and value is not AnalysisParameters
-    ]
-    preferred = [cls for cls in found if cls.__name__.lower() == f"{analysis}parameters"]
-    candidates = preferred or found
-    return candidates[0] if candidates else None
-
-
-def check_domains(analysis: str, parameters: Mapping[str, Any]) -> None:
-    """Run analysis ``analysis``'s own parameter checks on ``parameters`` (validated values), before any run.
-
-    Raises what its Parameters dataclass raises: a
-    :class:`~mlreport.errors.ParameterError` (or another input error) naming
-    the parameter and its domain. Nothing is read or computed.
-    """
-    cls = parameters_class(analysis)
-    if cls is None:
-        return
-    names = {spec.name for spec in fields(cls)}
-    cls(**{name: value for name, value in parameters.items() if name in names})

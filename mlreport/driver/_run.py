@@ -30,6 +30,8 @@ import hashlib
 import json
 import math
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -62,6 +64,7 @@ from ..record import (
 from ..story import tell
 from ._deliver import planned_deliveries, send_on
 from ._execute import DEFAULT_CELL_TIMEOUT, DEFAULT_START_TIMEOUT, execute, prepare
+from ._kernel import StartedKernel, warm_code, warm_modules
 from ._params import check_domains, declared_parameters, load_params_file, validate_parameters
 from ._render import render_report, warm_renderer
 from ._resources import analyses, default_out_dir, notebook_path
@@ -108,21 +111,30 @@ def exit_code_for(status: str, fail_on: str, failure: Failure | None = None) -> 
     return 1 if severity_rank(status) >= severity_rank(fail_on) else 0
 
 
-def resolve_parameters(
-    analysis: str, params: Mapping[str, Any] | None = None, params_file: str | os.PathLike[str] | None = None
-) -> tuple[Path, dict[str, Any]]:
-    """The analysis notebook and validated parameters (file values, then ``params``)."""
+def _cell_checked_parameters(
+    analysis: str, params: Mapping[str, Any] | None, params_file: str | os.PathLike[str] | None
+) -> tuple[Path, NotebookNode, dict[str, Any]]:
+    """The notebook, read, and the parameters checked against its parameters cell (not yet their domains)."""
     notebook = notebook_path(analysis)
     merged: dict[str, Any] = {}
     if params_file:
         merged.update(load_params_file(params_file))
     merged.update(params or {})
-    declared = declared_parameters(notebook)
+    node = nbformat.read(str(notebook), as_version=4)
+    declared = declared_parameters(node)
     validated = validate_parameters(merged, declared, analysis=analysis)
     # Run with every parameter explicit, defaults included: the executed
     # notebook and run.json then say exactly what produced the report.
     effective = {name: parameter.default for name, parameter in declared.items()}
     effective.update(validated)
+    return notebook, node, effective
+
+
+def resolve_parameters(
+    analysis: str, params: Mapping[str, Any] | None = None, params_file: str | os.PathLike[str] | None = None
+) -> tuple[Path, dict[str, Any]]:
+    """The analysis notebook and validated parameters (file values, then ``params``)."""
+    notebook, _, effective = _cell_checked_parameters(analysis, params, params_file)
     check_domains(analysis, effective)
     return notebook, effective
 
@@ -353,15 +365,68 @@ def run(
         raise InputError(f"--fail-on {fail_on!r}: expected one of {', '.join(FAIL_ON)}")
     timeout = check_seconds(timeout, "--timeout")
     start_timeout = check_seconds(start_timeout, "--start-timeout")
-    notebook, parameters = resolve_parameters(analysis, params, params_file)
+    notebook, node, parameters = _cell_checked_parameters(analysis, params, params_file)
     out_dir = (Path(out) if out is not None else default_out_dir()).resolve()
     work_dir = Path(cwd).resolve() if cwd is not None else Path.cwd()
     if not work_dir.is_dir():
         raise InputError(f"{work_dir}: the working folder to run in does not exist")
+    # The kernel starts now and checks the parameters' domains itself while
+    # this process gets its renderer ready (see _kernel.py); it is shut down
+    # unless the notebook's client takes it over.
+    launched = time.monotonic()
+    kernel, kernel_log = _start_kernel(analysis, node, parameters, work_dir, timeout, start_timeout)
+    try:
+        warm_renderer()
+        if not kernel.wait():
+            check_domains(analysis, parameters)  # the error, exactly as a check here raises it
+        result = _run_started(
+            analysis, notebook, parameters, kernel, kernel_log, launched=launched, out_dir=out_dir, work_dir=work_dir,
+            fail_on=fail_on, timeout=timeout, start_timeout=start_timeout, progress=progress,
+            update_index=update_index, rerun_of=rerun_of, batch=batch, notify=notify, export=export,
+        )
+    finally:
+        kernel.shutdown()  # a no-op once the notebook's client has shut it down
+        kernel_log.unlink(missing_ok=True)
+    return result
+
+
+def _start_kernel(
+    analysis: str, node: NotebookNode, parameters: Mapping[str, Any], work_dir: Path, timeout: float,
+    start_timeout: float,
+) -> tuple[StartedKernel, Path]:
+    """Launch the run's kernel, warming up with the notebook's imports and checking ``parameters`` in it.
+
+    Its log goes to a temporary file (the run folder does not exist before the
+    parameters have passed), copied into the run folder after the notebook.
+    """
+    handle, name = tempfile.mkstemp(prefix="mlr-kernel-", suffix=".log")
+    os.close(handle)
+    kernel_log = Path(name)
+    try:
+        code = warm_code(warm_modules(node), analysis, parameters)
+    except (TypeError, ValueError):  # not JSON after all: the driver checks them itself
+        code = warm_code(warm_modules(node), None, {})
+    try:
+        kernel = StartedKernel(
+            cwd=work_dir, kernel_log=kernel_log, start_timeout=start_timeout, code=code, warm_timeout=timeout
+        )
+    except BaseException:
+        kernel_log.unlink(missing_ok=True)
+        raise
+    return kernel, kernel_log
+
+
+def _run_started(
+    analysis: str, notebook: Path, parameters: dict[str, Any], kernel: StartedKernel, kernel_log: Path, *,
+    launched: float, out_dir: Path, work_dir: Path, fail_on: str, timeout: float, start_timeout: float,
+    progress: bool | None, update_index: bool, rerun_of: str | None, batch: BatchRef | None,
+    notify: NotifyConfig | None, export: ExportConfig | None,
+) -> RunResult:
+    """The rest of :func:`run`, once the parameters have passed and the kernel is up."""
     make_out_dir(out_dir)
     registry = open_registry(out_dir)  # before running: an unusable registry stops us here
     run_id = new_run_id()
-    started = time.monotonic()
+    started = launched
     manifest = _new_manifest(
         analysis, notebook, parameters, run_id=run_id, fail_on=fail_on, timeout=timeout, cwd=work_dir,
         rerun_of=rerun_of, batch=batch, notify=notify, export=export,
@@ -370,22 +435,25 @@ def run(
     try:
         executed_path = staging / "notebook.ipynb"
         failure: Failure | None = None
-        exec_start = time.monotonic()
-        warm_renderer()  # the driver waits on the kernel: get the HTML exporter ready meanwhile
+        exec_start = launched  # the kernel's start and warm-up are part of executing the notebook
         try:
-            executed = execute(
-                notebook, executed_path, parameters, cwd=work_dir, timeout=timeout,
-                start_timeout=start_timeout, progress=progress, kernel_log=staging / "kernel.log",
-            )
+            try:
+                executed = execute(
+                    notebook, executed_path, parameters, cwd=work_dir, timeout=timeout,
+                    start_timeout=start_timeout, progress=progress, kernel=kernel,
+                )
+            finally:
+                kernel.shutdown()
+                shutil.copyfile(kernel_log, staging / "kernel.log")
         except NotebookError as exc:
             failure = CellFailure.from_error(exc)
-            # The notebook as far as it ran (papermill saves it after every cell).
+            # The notebook as far as it ran (saved when execution ends, also on a failure).
             if executed_path.exists():
                 executed = nbformat.read(str(executed_path), as_version=4)
             else:
                 executed = nbformat.v4.new_notebook()
         except OSError as exc:
-            # papermill saves the notebook as it goes: a full disk ends the run here.
+            # papermill saves the notebook at its start and end: a full disk ends the run here.
             saving = str(exc.filename or "").endswith(".ipynb")
             what = "cannot write the executed notebook" if saving else "the run stopped"
             raise OutputError(f"{what} ({staging}): {exc}") from None
