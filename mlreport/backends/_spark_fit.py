@@ -7,6 +7,19 @@ Quantiles come from ``DataFrame.approxQuantile``: relative error 0 gives the
 exact order statistics (asked at mid-rank probabilities, so the inverted-CDF
 edges equal pandas'); a positive relative error ``r`` bounds each edge's rank
 within ``r`` times the number of values (Spark's Greenwald-Khanna guarantee).
+
+Few jobs: each Spark job costs a scheduling round trip however small the
+data, and a fit asks several questions per column. So the questions that
+can be are asked for every column at once, with the same expressions and
+hence the same answers as one column at a time: the distinct-count
+estimates (HyperLogLog++ ignores nulls and the order of values) ride in the
+one aggregation of :meth:`SparkFit.stats`; the exact order statistics of
+every numeric column come from one multi-column ``approxQuantile`` (non-finite
+values as nulls, which it ignores per column) at the mid-rank probabilities
+the fit will ask for, while the columns' finite values together are at most
+:data:`BATCH_VALUES` (relative error 0 holds every value in memory); the label
+counts of every text and boolean column from one ``groupBy``. A question the
+batch did not foresee is asked on its own, as before.
 """
 
 from __future__ import annotations
@@ -17,12 +30,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import DataError
-from ._sql_fit import ColumnStats, QueryFit, stats_from_row
+from ._sql_fit import ColumnStats, QueryFit, inverted_cdf_ranks, mid_rank_probabilities, stats_from_row
 
 if TYPE_CHECKING:
     from ._spark import SparkBackend
 
-__all__ = ["SparkFit"]
+__all__ = ["SparkFit", "BATCH_VALUES"]
+
+BATCH_VALUES = 5_000_000
+"""At most this many finite values (all columns together) have their exact quantiles found in one job."""
 
 _DTYPES = {
     "tinyint": "int8", "smallint": "int16", "int": "int32", "bigint": "int64", "float": "float32",
@@ -47,6 +63,18 @@ class SparkFit(QueryFit):
         self.kinds = kinds
         self.relative_error = relative_error
         super().__init__(counts)
+        self._stats: dict[str, ColumnStats] = {}
+        self._estimates: dict[str, int | None] = {}
+        self._exact: dict[str, dict[float, float]] | None = None
+        self._labels: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+
+    def _finite_value(self, name: str) -> Any:
+        """The column's value as a double where it is finite (``+ 0.0``: -0.0 is 0.0), else null."""
+        from pyspark.sql import functions as F
+
+        v = self._value(name)
+        finite = v.isNotNull() & ~F.isnan(v) & (F.abs(v) != F.lit(float("inf")))
+        return F.when(finite, v + F.lit(0.0))
 
     def _value(self, name: str) -> Any:
         raw = self.frame[name]
@@ -96,24 +124,58 @@ class SparkFit(QueryFit):
             else:
                 parts.append(count_if(raw.isNull()))
                 layout.append((name, False, 1))
-        row = self.frame.agg(*parts).collect()[0]
+        numbers = [name for name, reads_numbers, _ in layout if reads_numbers]
+        estimates = [F.approx_count_distinct(self._finite_value(name)) for name in numbers]
+        row = self.frame.agg(*parts, *estimates).collect()[0]
         dtypes = {}
         for name, _, _ in layout:
             type_name = self.frame.schema[name].dataType.simpleString()
             dtypes[name] = _DTYPES.get(type_name, type_name)
-        return stats_from_row(row, layout, dtypes, len(sentinels))
+        self._estimates = dict(zip(numbers, row[len(parts):], strict=True))
+        self._stats = stats_from_row(row[: len(parts)], layout, dtypes, len(sentinels))
+        return self._stats
 
     # -- FitQueries ----------------------------------------------------------
     def _distinct_estimate(self, name: str) -> int | None:
         from pyspark.sql import functions as F
 
+        if name in self._estimates:
+            return self._estimates[name]
         return self._finite(name).agg(F.approx_count_distinct("v")).collect()[0][0]
 
     def _distinct_values(self, name: str, limit: int) -> list[float]:
         return [r[0] for r in self._finite(name).distinct().limit(int(limit)).collect()]
 
     def _exact_values(self, name: str, probabilities: list[float]) -> Sequence[float]:
+        if self._exact is None:
+            self._exact = self._batch_exact(name, probabilities)
+        found = self._exact.get(name, {})
+        if all(p in found for p in probabilities):
+            return [found[p] for p in probabilities]
         return self._finite(name).approxQuantile("v", probabilities, 0.0)
+
+    def _batch_exact(self, name: str, probabilities: list[float]) -> dict[str, dict[float, float]]:
+        """Exact order statistics of every numeric column in one job (module docstring), by column and probability.
+
+        The probabilities of each column are those :class:`QueryFit` asks for
+        its ``n`` finite values (every count's inverted-CDF ranks, at mid-rank
+        probabilities), and ``probabilities`` for ``name``; every column is
+        asked at their union (an exact quantile does not depend on the
+        others asked). Empty when the values are too many for one job.
+        """
+        wanted = {name: list(probabilities)}
+        for other, stat in self._stats.items():
+            if other != name and stat.numeric_values and stat.finite:
+                ranks = np.unique(np.concatenate([inverted_cdf_ranks(stat.finite, c) for c in self.counts]))
+                wanted[other] = mid_rank_probabilities(ranks, stat.finite)
+        finite = sum(self._stats[c].finite if c in self._stats else BATCH_VALUES for c in wanted)
+        if len(wanted) < 2 or finite > BATCH_VALUES:
+            return {}
+        names = list(wanted)
+        union = sorted({p for asked in wanted.values() for p in asked})
+        columns = [self._finite_value(c).alias(f"q{i}") for i, c in enumerate(names)]
+        answers = self.frame.select(*columns).approxQuantile([f"q{i}" for i in range(len(names))], union, 0.0)
+        return {c: dict(zip(union, values, strict=True)) for c, values in zip(names, answers, strict=True) if values}
 
     def _approximate_values(self, name: str, n: int, probabilities: list[float]) -> Sequence[float] | None:
         if self.relative_error is None:
@@ -138,13 +200,40 @@ class SparkFit(QueryFit):
         if numbers:
             rows = self._finite(name).groupBy("v").count().collect()
             return np.array([r[0] for r in rows], dtype=float), np.array([r[1] for r in rows], dtype=np.int64)
+        if self._labels is None:
+            self._labels = self._batch_labels()
+        if name in self._labels:
+            return self._labels[name]
+        rows = self.frame.select(self._label(name).alias("k")).where(F.col("k").isNotNull()).groupBy("k").count()
+        found = rows.collect()
+        return np.array([r[0] for r in found], dtype=object), np.array([r[1] for r in found], dtype=np.int64)
+
+    def _label(self, name: str) -> Any:
+        from pyspark.sql import functions as F
+
         raw = self.frame[name]
         if self.kinds[name] == "bool":
-            key = F.when(raw, F.lit("True")).when(~raw, F.lit("False"))
-        else:
-            key = raw.cast("string")
-        rows = self.frame.select(key.alias("k")).where(F.col("k").isNotNull()).groupBy("k").count().collect()
-        return np.array([r[0] for r in rows], dtype=object), np.array([r[1] for r in rows], dtype=np.int64)
+            return F.when(raw, F.lit("True")).when(~raw, F.lit("False"))
+        return raw.cast("string")
+
+    def _batch_labels(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Label counts of every column not read as numbers, in one ``groupBy`` (module docstring)."""
+        from pyspark.sql import functions as F
+
+        names = [name for name, stat in self._stats.items() if not stat.numeric_values]
+        if len(names) < 2:
+            return {}
+        records = F.array(*[F.struct(F.lit(i).alias("c"), self._label(n).alias("k")) for i, n in enumerate(names)])
+        rows = (
+            self.frame.select(F.inline(records)).where(F.col("k").isNotNull()).groupBy("c", "k").count().collect()
+        )
+        found: dict[int, list[tuple[Any, int]]] = {i: [] for i in range(len(names))}
+        for c, k, n in rows:
+            found[int(c)].append((k, int(n)))
+        return {
+            name: (np.array([k for k, _ in found[i]], dtype=object), np.array([n for _, n in found[i]], dtype=np.int64))
+            for i, name in enumerate(names)
+        }
 
     # -- the profile ---------------------------------------------------------
     def description(self, profile: Any, bins: int) -> dict[str, Any]:

@@ -250,6 +250,36 @@ class _VolumeScan:
     adjusted: float
 
 
+def _suffix_variance(mu: np.ndarray, unit: np.ndarray, assessed: np.ndarray, ppw: int) -> np.ndarray:
+    """For every start ``s``: ``Σ_(t >= s, assessed) mu_t (1 + unit_t · n_slot(t))``, all starts at once.
+
+    ``n_slot(t)`` counts the assessed periods ``>= s`` of ``t``'s slot (period of
+    the week). Per slot ``k`` the sum is ``Σ mu_t + n_k W_k`` with ``W_k = Σ
+    mu_t unit_t`` over its periods ``>= s``; laid out as weeks x slots, ``n_k`` and
+    ``W_k`` are suffix sums down each slot's column, and a start in week ``w`` at
+    slot ``k0`` takes week ``w``'s suffixes for slots ``>= k0`` and week ``w + 1``'s
+    for the others. O(T) instead of O(T²) (the same sums in another order:
+    within 1e-12 relative, tested against the per-start loop).
+    """
+    T = len(mu)
+    weeks = -(-T // ppw) + 1  # one more week of zeros: the suffixes after the last
+    a = np.zeros(weeks * ppw)
+    w = np.zeros(weeks * ppw)
+    m = np.zeros(weeks * ppw)
+    a[:T] = assessed
+    m[:T] = np.where(assessed, mu, 0.0)
+    w[:T] = m[:T] * unit
+    n_suffix = np.cumsum(a.reshape(weeks, ppw)[::-1], axis=0)[::-1]
+    w_suffix = np.cumsum(w.reshape(weeks, ppw)[::-1], axis=0)[::-1]
+    product = n_suffix * w_suffix
+    before = np.concatenate([np.zeros((weeks, 1)), np.cumsum(product, axis=1)], axis=1)  # Σ over slots < k
+    t = np.arange(T)
+    week, k = t // ppw, t % ppw
+    shared = (before[week, ppw] - before[week, k]) + before[week + 1, k]
+    plain = np.cumsum(m[::-1])[::-1][:T]
+    return np.asarray(plain + shared, dtype=float)
+
+
 def _volume_scan(
     y: np.ndarray, expected: np.ndarray, assessed: np.ndarray, dispersion: float, df: float, lags: np.ndarray,
     counts: DecisionCounts, *, min_size: int,
@@ -273,14 +303,8 @@ def _volume_scan(
     e_suffix = np.cumsum(mu[::-1])[::-1][candidates]
     # Per candidate, the shared median error: Σ_slot (π/(2K)) (Σ_t in slot e_t)² / (Σ e_t) summed simply
     # as Σ_t e_t (1 + π/(2K_t) n_slot(t)), n_slot counted in the window.
-    slot = np.arange(len(y)) % ppw
-    variance = np.empty(candidates.size)
     inflation_unit = math.pi / 2.0 / np.maximum(lags, 1)
-    for i, start in enumerate(candidates):
-        inside = assessed.copy()
-        inside[:start] = False
-        same = np.bincount(slot[inside], minlength=ppw)[slot]
-        variance[i] = dispersion * float(np.sum(np.where(inside, mu * (1.0 + inflation_unit * same), 0.0)))
+    variance = dispersion * _suffix_variance(mu, inflation_unit, assessed, ppw)[candidates]
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(variance > 0, (o_suffix - e_suffix) / np.sqrt(variance), 0.0)
     best = int(np.argmax(np.abs(z)))

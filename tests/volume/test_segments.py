@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -40,3 +42,23 @@ def test_shift_share_worked_example():
     np.testing.assert_allclose(parts["mix_effect"], [-0.025, -0.025])
     np.testing.assert_allclose(parts["within_effect"], [0.0, 0.025])
     assert parts["contribution"].sum() == pytest.approx(0.575 - 0.6)
+
+
+@pytest.mark.parametrize("T, ppw", [(1344, 168), (56, 7), (60, 7), (16, 1), (3, 7)])
+def test_the_onset_scans_variance_for_every_start_equals_the_per_start_sum(T, ppw):
+    # Var(O - E) / phi of the window from each start s: sum over assessed t >= s of
+    # mu_t (1 + pi / (2 K_t) n_slot(t)), n_slot counting the assessed periods >= s of t's slot,
+    # written out per start as the module docstring states it (the O(T^2) loop the scan ran before).
+    from mlreport.volume._onset import _suffix_variance
+
+    rng = np.random.default_rng(T + ppw)
+    mu = rng.gamma(2.0, 50.0, T)
+    unit = math.pi / 2.0 / rng.integers(1, 5, T)
+    assessed = rng.random(T) < 0.9
+    slot = np.arange(T) % ppw
+    expected = []
+    for start in range(T):
+        inside = assessed & (np.arange(T) >= start)
+        same = np.bincount(slot[inside], minlength=ppw)[slot]
+        expected.append(float(np.sum(np.where(inside, mu * (1.0 + unit * same), 0.0))))
+    np.testing.assert_allclose(_suffix_variance(mu, unit, assessed, ppw), expected, rtol=1e-12, atol=0)
