@@ -268,6 +268,9 @@ def read_file(
             if columns is None or key in columns:
                 table = table.append_column(key, array)
         frame = arrow_to_pandas(table)
+        del table
+        # Hand back what decoding used (page buffers kept by Arrow's allocator) before the next file is read.
+        pa.default_memory_pool().release_unused()
     else:
         frame = _read_csv(source, file.url, file.url, columns)
         files = files.without_partitions([str(c) for c in frame.columns])

@@ -44,3 +44,4 @@ def test_only_dictionary_coded_strings_with_few_values_are_read_as_dictionaries(
     assert _dictionary_strings(metadata, pq.read_schema(path)) == ["channel", "region"]
     pq.write_table(_table(60_000), path, use_dictionary=False)
     assert _dictionary_strings(pq.read_metadata(path), pq.read_schema(path)) == []
+
