@@ -95,8 +95,20 @@ def _read_parquet(source: Any, path: str, columns: Sequence[str] | None) -> Any:
     _missing(columns, schema.names, path, "the file has")
     coded = [name for name in _dictionary_strings(metadata, schema) if columns is None or name in columns]
     try:
-        table = pq.read_table(opened(), columns=list(columns) if columns is not None else None,
-                              read_dictionary=coded or None)
+        reader = pq.ParquetFile(opened(), read_dictionary=coded or None)
+        wanted = list(columns) if columns is not None else None
+        if reader.metadata.num_row_groups > 1:
+            # Row group by row group, Arrow's decode buffers handed back between them: at most one group's
+            # pages held besides the rows (the same table as one read).
+            pool = pa.default_memory_pool()
+            parts = []
+            for group in range(reader.metadata.num_row_groups):
+                parts.append(reader.read_row_group(group, columns=wanted))
+                pool.release_unused()
+            table = pa.concat_tables(parts)
+            del parts
+        else:
+            table = reader.read(columns=wanted)
         for name in coded:
             # Back to the file's own string type: the same column as a plain read gives, built from the
             # dictionary (a gather of few strings) instead of decoding every row's string.
