@@ -48,6 +48,7 @@ class PandasBackend(Backend):
         self._read: dict[tuple[str, object], pd.DataFrame] = {}
         self._files: dict[str, pd.DataFrame] = {}
         self._queries: dict[str, pd.DataFrame] = {}
+        self._windows: dict[tuple[object, ...], pd.DataFrame] = {}
 
     def describe(self) -> str:
         return f"pandas {pd.__version__} in memory (profile.summarize: numpy bincount on the reference bins)"
@@ -63,6 +64,12 @@ class PandasBackend(Backend):
             if key not in self._read:
                 self._read[key] = self._read_source(src)
             src = replace(src, frame=self._read[key])
+            if src.timestamp and (src.start is not None or src.end is not None):
+                # A window of a read file is cut once, not again for every count, fit and sample.
+                window = (key, src.timestamp, src.start, src.end)
+                if window not in self._windows:
+                    self._windows[window] = _window_frame(src)
+                return self._windows[window]
         return _window_frame(src)
 
     def _read_source(self, src: Source) -> pd.DataFrame:
