@@ -281,6 +281,7 @@ def run_files(rows: int, seed: int, classifier_sample: int) -> dict[str, float]:
         reference_path=str(reference_path), current_path=str(current_path), classifier_sample=classifier_sample,
         seed=seed,
     )
+    rss_base = _peak_rss_mb()  # the interpreter and the libraries, before any data
     timings: dict[str, float] = {}
     total, total_cpu = time.perf_counter(), time.process_time()
 
@@ -301,13 +302,15 @@ def run_files(rows: int, seed: int, classifier_sample: int) -> dict[str, float]:
     timed("summaries", lambda: result.period_summaries)
     timed("metrics", lambda: result.drift_table)
     timed("over_time", lambda: result.over_time)
+    rss_read = _peak_rss_mb()
     timed("segments", lambda: (result.segments, result.prediction, result.performance))
     timed("multivariate", lambda: result.classifier)
     timed("plots", lambda: [result.figures[name] for name in result.figures])
     timed("tables", lambda: ([result.tables[name] for name in result.tables], result.summary))
     timings["whole"] = time.perf_counter() - total
     timings["cpu_whole"] = time.process_time() - total_cpu
-    return {"rows": rows, "data_mb": data_mb, "rss_peak_mb": _peak_rss_mb(), **timings}
+    return {"rows": rows, "data_mb": data_mb, "rss_peak_mb": _peak_rss_mb(), "rss_base_mb": rss_base,
+            "rss_read_mb": rss_read, **timings}
 
 
 def run_cli(rows: int, seed: int) -> dict[str, float]:
@@ -316,6 +319,7 @@ def run_cli(rows: int, seed: int) -> dict[str, float]:
 
     reference_path, current_path = write_files(rows, seed)
     with tempfile.TemporaryDirectory() as out:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         completed = subprocess.run(
             [sys.executable, "-m", "mlreport", "run", "drift", "--out", out,
@@ -323,8 +327,11 @@ def run_cli(rows: int, seed: int) -> dict[str, float]:
             capture_output=True, text=True,
         )
         wall = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
-    return {"rows": rows, "cli": wall, "cli_rss_peak_mb": peak, "exit": completed.returncode}
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU of the command and of the processes it waited for (the kernel), user + system
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    peak = after.ru_maxrss / 1024.0
+    return {"rows": rows, "cli": wall, "cli_cpu": cpu, "cli_rss_peak_mb": peak, "exit": completed.returncode}
 
 
 def _child(mode: str, rows: int, seed: int, classifier_sample: int) -> dict | None:
@@ -428,11 +435,16 @@ def files_main(args: argparse.Namespace) -> int:
             print(f"{result['rows']:>11,} " + " ".join(f"{result[name]:>9.2f}" for name in sections)
                   + f" {result['data_mb']:>9.0f} {result['rss_peak_mb']:>9.0f}   ({before})")
             print(f"{'(cpu s)':>11} " + " ".join(f"{result['cpu_' + name]:>9.2f}" for name in sections))
+            added = result["rss_peak_mb"] - result["rss_base_mb"]
+            print(f"{'(memory)':>11} RSS before the data {result['rss_base_mb']:.0f} MiB (interpreter and libraries); "
+                  f"peak through over_time {result['rss_read_mb']:.0f} MiB; peak added by the run {added:.0f} MiB "
+                  f"= {added / result['data_mb']:.2f}x the data")
         if not args.no_cli:
             before = _load()
             cli = _child("cli", rows, args.seed, args.classifier_sample)
             if cli is not None:
-                print(f"{'':>11} mlreport run drift: {cli['cli']:.2f} s, exit {cli['exit']}, "
+                print(f"{'':>11} mlreport run drift: {cli['cli']:.2f} s (cpu {cli.get('cli_cpu', float('nan')):.2f} s "
+                      f"of it and its children), exit {cli['exit']}, "
                       f"peak RSS of a child {cli['cli_rss_peak_mb']:.0f} MiB   ({before})")
     return 0
 

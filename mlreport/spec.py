@@ -410,7 +410,7 @@ def window_label(reference: pd.Series, current: pd.Series, *, name: str = "") ->
         if len(present) < WINDOW_LABEL_MIN_ROWS:
             return False
         try:
-            distinct = set(present.unique()[: _WINDOW_LABEL_MAX_VALUES + 1].tolist())
+            distinct = set(_first_distinct(present, _WINDOW_LABEL_MAX_VALUES + 1).tolist())
         except TypeError:  # lists, dicts: no labels of anything
             return False
         values.append(distinct)
@@ -420,6 +420,22 @@ def window_label(reference: pd.Series, current: pd.Series, *, name: str = "") ->
     calendar = bool(name) and bool(_NAME_HINTS["calendar"].search(name))
     few = len(ref_values) <= _WINDOW_LABEL_MAX_VALUES and len(cur_values) <= _WINDOW_LABEL_MAX_VALUES
     return calendar and few and ref_values.isdisjoint(cur_values)
+
+
+def _first_distinct(series: pd.Series, count: int) -> Any:
+    """``series.unique()[:count]``: the first ``count`` distinct values in order of appearance.
+
+    Found on a growing head of the series: once a head holds ``count``
+    distinct values they are the whole series' first ``count``, so a column
+    of numbers is not hashed whole to learn that it has more than a dozen.
+    """
+    size = 4096
+    while True:
+        head = series.iloc[:size]
+        distinct = head.unique()
+        if len(distinct) >= count or size >= len(series):
+            return distinct[:count]
+        size *= 8
 
 
 def _spaced(frame: pd.DataFrame) -> pd.DataFrame:

@@ -271,3 +271,18 @@ def test_a_loaded_spec_without_features_leaves_the_window_labels_out(tmp_path: P
 ])
 def test_a_model_name_from_a_data_path(path: str, name: str):
     assert model_name_from_path(path) == name
+
+
+@pytest.mark.parametrize("values", [
+    list(range(20_000)),                                   # every value distinct
+    [1.5] * 30_000 + [2.5, 3.5] + list(range(100)),        # the later values only far down
+    ["a", None, "b", "a"] * 3 + [f"x{i}" for i in range(50)] * 400,
+    [7] * 100,                                             # fewer distinct values than asked for
+    [],
+])
+def test_the_first_distinct_values_of_a_column_are_those_of_unique(values):
+    from mlreport.spec import _first_distinct
+
+    series = pd.Series(values, dtype=object if any(isinstance(v, str) for v in values) else None).dropna()
+    for count in (1, 13, 200):
+        assert _first_distinct(series, count).tolist() == series.unique()[:count].tolist()

@@ -116,6 +116,16 @@ class Backend(ABC):
         with self._timed(f"summarize_by {by or period}"):
             return self._summaries(source, profile, Grouping(by, period, timestamp))
 
+    def summarize_by_each(
+        self, source: SourceLike, profile: ReferenceProfile, by: Sequence[str]
+    ) -> list[dict[Any, Summaries]]:
+        """``summarize_by(source, profile, by=column)`` for each column of ``by``, in order.
+
+        A backend that can count several groupings in one pass over the rows
+        overrides this (pandas encodes each column once for all of them).
+        """
+        return [self.summarize_by(source, profile, by=column) for column in by]
+
     def summarize_periods(
         self, source: SourceLike, profile: ReferenceProfile, *, period: str, timestamp: str
     ) -> tuple[Summaries, dict[Any, Summaries]]:

@@ -48,6 +48,7 @@ class PandasBackend(Backend):
         self._read: dict[tuple[str, object], pd.DataFrame] = {}
         self._files: dict[str, pd.DataFrame] = {}
         self._queries: dict[str, pd.DataFrame] = {}
+        self._windows: dict[tuple[object, ...], pd.DataFrame] = {}
 
     def describe(self) -> str:
         return f"pandas {pd.__version__} in memory (profile.summarize: numpy bincount on the reference bins)"
@@ -63,6 +64,12 @@ class PandasBackend(Backend):
             if key not in self._read:
                 self._read[key] = self._read_source(src)
             src = replace(src, frame=self._read[key])
+            if src.timestamp and (src.start is not None or src.end is not None):
+                # A window of a read file is cut once, not again for every count, fit and sample.
+                window = (key, src.timestamp, src.start, src.end)
+                if window not in self._windows:
+                    self._windows[window] = _window_frame(src)
+                return self._windows[window]
         return _window_frame(src)
 
     def _read_source(self, src: Source) -> pd.DataFrame:
@@ -113,11 +120,23 @@ class PandasBackend(Backend):
         with self._timed(f"summarize_periods {period}"):
             frame = self._frame(source)
             if size is None:
-                parts = self._summaries(frame, profile, Grouping(None, str(period), timestamp))
+                labels = self._period_labels(frame, Grouping(None, str(period), timestamp))
             else:
                 rows = pd.Series(range(len(frame)), index=frame.index)  # labels align with the rows by index
-                parts = profile.summarize_by(frame, period_labels(rows, size))
-            return profile.summarize(frame), parts
+                labels = period_labels(rows, size)
+            # One pass: each column encoded once, counted for the window and per period.
+            whole, (parts,) = profile.summarize_with(frame, [labels])
+            return whole, parts
+
+    def summarize_by_each(
+        self, source: SourceLike, profile: ReferenceProfile, by: Sequence[str]
+    ) -> list[dict[Any, Summaries]]:
+        """Summaries per value of each column of ``by``: one pass over the rows for all of them."""
+        for column in by:
+            check_group(column, None, None)
+        with self._timed(f"summarize_by {', '.join(by)}"):
+            frame = self._frame(source)
+            return profile.summarize_by_each(frame, list(by))
 
     def _summaries(self, source: SourceLike, profile: ReferenceProfile, group: Grouping) -> dict[Any, Summaries]:
         frame = self._frame(source)
@@ -125,18 +144,23 @@ class PandasBackend(Backend):
             return profile.summarize_by(frame, group.by)
         if group.code is None:
             return {0: profile.summarize(frame)}
+        labels = self._period_labels(frame, group)
+        parts: dict[Any, Summaries] = profile.summarize_by(frame, labels)
+        missing = labels.isna().to_numpy()
+        if group.untimed and missing.any():
+            parts[None] = profile.summarize(frame.loc[missing])
+        return parts
+
+    @staticmethod
+    def _period_labels(frame: pd.DataFrame, group: Grouping) -> pd.Series:
+        """Each row's period label of ``group``'s timestamp (missing where there is no timestamp)."""
         timestamp = str(group.timestamp)
         if timestamp not in frame.columns:
             raise DataError(f"timestamp column {timestamp!r} is not in the data", column=timestamp)
         times = frame[timestamp]
         if not pd.api.types.is_datetime64_dtype(times.dtype):
             times = data.parse_timestamps(frame, timestamp)
-        labels = period_labels(times, group.code)
-        parts: dict[Any, Summaries] = profile.summarize_by(frame, labels)
-        missing = labels.isna().to_numpy()
-        if group.untimed and missing.any():
-            parts[None] = profile.summarize(frame.loc[missing])
-        return parts
+        return period_labels(times, str(group.code))
 
     def _decision_counts(self, source: Source, config: CountGrid, roles: DecisionRoles) -> DecisionCounts:
         return count_decisions(self._frame(source), config, **roles)

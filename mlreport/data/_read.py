@@ -87,17 +87,73 @@ def _read_parquet(source: Any, path: str, columns: Sequence[str] | None) -> Any:
         return pa.BufferReader(source) if isinstance(source, bytes) else source
 
     try:
-        schema = pq.read_schema(opened())
+        metadata = pq.read_metadata(opened())
+        schema = metadata.schema.to_arrow_schema()
     except (pa.ArrowException, OSError) as exc:
         raise DataError(f"{path}: not a readable Parquet file ({_first_line(exc)})", path=path) from None
     _check_columns(schema.names, path)
     _missing(columns, schema.names, path, "the file has")
+    coded = [name for name in _dictionary_strings(metadata, schema) if columns is None or name in columns]
     try:
-        return pq.read_table(opened(), columns=list(columns) if columns is not None else None)
+        reader = pq.ParquetFile(opened(), read_dictionary=coded or None)
+        wanted = list(columns) if columns is not None else None
+        if reader.metadata.num_row_groups > 1:
+            # Row group by row group, Arrow's decode buffers handed back between them: at most one group's
+            # pages held besides the rows (the same table as one read).
+            pool = pa.default_memory_pool()
+            parts = []
+            for group in range(reader.metadata.num_row_groups):
+                parts.append(reader.read_row_group(group, columns=wanted))
+                pool.release_unused()
+            table = pa.concat_tables(parts)
+            del parts
+        else:
+            table = reader.read(columns=wanted)
+        for name in coded:
+            # Back to the file's own string type: the same column as a plain read gives, built from the
+            # dictionary (a gather of few strings) instead of decoding every row's string.
+            index = table.schema.get_field_index(name)
+            kind = schema.field(name).type
+            table = table.set_column(index, table.schema.field(index).with_type(kind), table.column(index).cast(kind))
+        return table
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise DataError(
             f"{path}: Parquet file could not be read ({_first_line(exc)}); is it truncated?", path=path
         ) from None
+
+
+_CODED_BYTES_PER_ROW = 2.0
+"""Uncompressed bytes per row below which a dictionary-coded string column holds few distinct strings."""
+
+
+def _dictionary_strings(metadata: Any, schema: Any) -> list[str]:
+    """Top-level string columns stored dictionary-coded with few distinct values in every row group.
+
+    Reading those as Arrow dictionaries and casting back to strings costs a
+    fraction of decoding each row's string (3 to 4 times less on a category
+    column of 10^6 rows); columns of many distinct strings (ids, free text,
+    a writer that fell back to plain pages) are read as they are.
+    """
+    import pyarrow as pa
+
+    wanted = {
+        name for name in schema.names
+        if pa.types.is_string(schema.field(name).type) or pa.types.is_large_string(schema.field(name).type)
+    }
+    if not wanted or metadata.num_row_groups == 0:
+        return []
+    chosen = set(wanted)
+    for group in range(metadata.num_row_groups):
+        row_group = metadata.row_group(group)
+        for position in range(row_group.num_columns):
+            chunk = row_group.column(position)
+            name = chunk.path_in_schema
+            if name not in chosen:
+                continue
+            small = chunk.num_values > 0 and chunk.total_uncompressed_size / chunk.num_values < _CODED_BYTES_PER_ROW
+            if not (chunk.has_dictionary_page and small):
+                chosen.discard(name)
+    return [name for name in schema.names if name in chosen]
 
 
 _DELIMITERS = (",", ";", "\t", "|")
@@ -224,6 +280,9 @@ def read_file(
             if columns is None or key in columns:
                 table = table.append_column(key, array)
         frame = arrow_to_pandas(table)
+        del table
+        # Hand back what decoding used (page buffers kept by Arrow's allocator) before the next file is read.
+        pa.default_memory_pool().release_unused()
     else:
         frame = _read_csv(source, file.url, file.url, columns)
         files = files.without_partitions([str(c) for c in frame.columns])

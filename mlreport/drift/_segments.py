@@ -138,16 +138,19 @@ def segment_drift(
         table = compare_levels(profile, {}, features=features, thresholds=settings)
         table.attrs["empty_text"] = "no segment column: drift by segment not assessed"
         return SegmentDrift(table, [], [], assessed=False)
-    notes: list[str] = []
     levels: dict[tuple[str, Hashable], tuple[Summaries, Summaries]] = {}
+    cut = [s for s in segments if (distinct or {}).get(s, 0) <= MAX_SEGMENT_DISTINCT]
+    # Every segment column of a window counted together: one pass over its rows where the backend can.
+    reference_parts = dict(zip(cut, engine.summarize_by_each(reference, profile, cut), strict=True)) if cut else {}
+    current_parts = dict(zip(cut, engine.summarize_by_each(current, profile, cut), strict=True)) if cut else {}
+    notes: list[str] = []
     for segment in segments:
-        count = (distinct or {}).get(segment, 0)
-        if count > MAX_SEGMENT_DISTINCT:
+        if segment not in reference_parts:
+            count = (distinct or {}).get(segment, 0)
             notes.append(f"{segment}: {count:,} distinct reference values (more than {MAX_SEGMENT_DISTINCT:,}), "
                          "not cut by level")
             continue
-        by_reference = engine.summarize_by(reference, profile, by=segment)
-        by_current = engine.summarize_by(current, profile, by=segment)
+        by_reference, by_current = reference_parts[segment], current_parts[segment]
         ordered = sorted(by_reference.items(), key=lambda item: (-item[1].rows, str(item[0])))
         kept, capped = ordered[:MAX_SEGMENT_LEVELS], ordered[MAX_SEGMENT_LEVELS:]
         if capped:

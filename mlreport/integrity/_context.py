@@ -147,8 +147,21 @@ def _as_timestamp(value: Any, name: str) -> pd.Timestamp | None:
     return ts
 
 
+_FIXED_PERIODS = {"D": "D", "h": "h"}
+"""Period aliases whose ordinal is the whole number of such units since 1970-01-01 (numpy's floor of the time)."""
+
+
 def _ordinals(times: pd.Series, period: str) -> np.ndarray:
-    """Period ordinals of ``times``; NaT becomes the minimum int64."""
+    """Period ordinals of ``times``; NaT becomes the minimum int64.
+
+    Days and hours of naive datetimes are numpy's floor to that unit (the
+    same numbers as ``to_period(...).asi8``, several times faster); other
+    periods go through pandas.
+    """
+    unit = _FIXED_PERIODS.get(period)
+    if unit is not None and ptypes.is_datetime64_dtype(times.dtype):
+        values = times.to_numpy()
+        return values.astype(f"datetime64[{unit}]").view(np.int64)
     return times.dt.to_period(period).array.asi8
 
 
@@ -197,6 +210,8 @@ class _Context:
         """Column as float64 (NaN for nulls); object columns of numbers converted."""
         def compute() -> np.ndarray:
             series = self.frame(which)[column]
+            if isinstance(series.dtype, np.dtype) and series.dtype == np.float64:
+                return series.to_numpy()  # NaN already marks missing: a view, not a copy (read only)
             if series.dtype == object:
                 series = pd.to_numeric(series, errors="coerce")
             return series.to_numpy(dtype=np.float64, na_value=np.nan)

@@ -132,64 +132,108 @@ class _Counter:
         return np.asarray(sums, dtype=np.float64).reshape(self.n_groups, n_bins)
 
 
-class _NumberCounts:
-    """The counts every column of numbers gets, whatever its kind."""
+class _NumberValues:
+    """The per-row work every column of numbers gets, whatever its kind and grouping (masks of the rows)."""
 
-    def __init__(
-        self,
-        column: ColumnProfile,
-        series: pd.Series,
-        counter: _Counter,
-        sentinels: Sequence[float],
-    ) -> None:
+    def __init__(self, column: ColumnProfile, series: pd.Series, sentinels: Sequence[float]) -> None:
         numbers, invalid_mask = _float_values(series)
-        zeros = np.zeros(counter.n_groups, dtype=np.int64)
-        self.invalid = counter.count(invalid_mask) if invalid_mask is not None else zeros
         self.invalid_mask = invalid_mask
+        self.nan_mask = np.isnan(numbers)
+        self.inf_mask = np.isinf(numbers)
         self.finite_mask = np.isfinite(numbers)
-        self.finite = numbers[self.finite_mask]
-        self.finite_counter = counter.subset(self.finite_mask)
-        self.missing = counter.count(np.isnan(numbers)) - self.invalid
-        self.nonfinite = counter.count(np.isinf(numbers))
-        count = self.finite_counter.count
-        self.below = count(self.finite < column.min) if column.min is not None else zeros
-        self.above = count(self.finite > column.max) if column.max is not None else zeros
-        self.sentinels = (
-            np.stack([count(self.finite == s) for s in sentinels], axis=1)
-            if sentinels
-            else np.zeros((counter.n_groups, 0), dtype=np.int64)
-        )
+        self.all_finite = bool(self.finite_mask.all())
+        self.finite = numbers if self.all_finite else numbers[self.finite_mask]
+        finite = self.finite
+        self.below_mask = finite < column.min if column.min is not None else None
+        self.above_mask = finite > column.max if column.max is not None else None
+        # Counted only where the profile keeps sentinel counts (they are dropped otherwise).
+        self.sentinel_masks = [finite == s for s in sentinels] if column.sentinel_counts else []
         modal = column.modal_value
         is_number = isinstance(modal, (int, float)) and not isinstance(modal, bool)
-        self.modal = count(self.finite == modal) if is_number else zeros
+        self.modal_mask = finite == modal if is_number else None
 
 
-def _column_summaries(
-    column: ColumnProfile,
-    series: pd.Series,
-    counter: _Counter,
-    sentinels: Sequence[float],
-) -> list[ColumnSummary]:
-    """Summaries of one column per group (a vectorised pass, no per-row Python)."""
+class _NumberCounts:
+    """The counts every column of numbers gets, whatever its kind, in one grouping."""
+
+    def __init__(self, values: _NumberValues, counter: _Counter) -> None:
+        zeros = np.zeros(counter.n_groups, dtype=np.int64)
+        self.invalid = counter.count(values.invalid_mask) if values.invalid_mask is not None else zeros
+        self.invalid_mask = values.invalid_mask
+        self.finite = values.finite
+        self.finite_counter = counter if values.all_finite else counter.subset(values.finite_mask)
+        self.missing = counter.count(values.nan_mask) - self.invalid
+        self.nonfinite = counter.count(values.inf_mask)
+        count = self.finite_counter.count
+        self.below = count(values.below_mask) if values.below_mask is not None else zeros
+        self.above = count(values.above_mask) if values.above_mask is not None else zeros
+        self.sentinels = (
+            np.stack([count(mask) for mask in values.sentinel_masks], axis=1)
+            if values.sentinel_masks
+            else np.zeros((counter.n_groups, len(values.sentinel_masks)), dtype=np.int64)
+        )
+        self.modal = count(values.modal_mask) if values.modal_mask is not None else zeros
+
+
+class _Encoded:
+    """One column of a batch encoded once on the profile's bins: what any grouping of its rows is counted from.
+
+    Numbers: the masks of :class:`_NumberValues` and, for a numeric column,
+    each finite value's fine bin; categories: each kept row's category index
+    (``len(categories)`` for other). Counting a grouping is then only
+    ``bincount`` over these arrays (:func:`_count_encoded`), so several
+    groupings of the same rows (the whole batch, its periods, each segment
+    column) share the per-row work.
+    """
+
+    def __init__(self, column: ColumnProfile, series: pd.Series, sentinels: Sequence[float]) -> None:
+        self.column = column
+        self.size = len(series)
+        self.numbers = (
+            _NumberValues(column, series, sentinels) if column.numeric_values or column.kind == "numeric" else None
+        )
+        self.index: npt.NDArray[np.intp] | None = None
+        self.present: npt.NDArray[np.bool_] | None = None
+        self.codes: npt.NDArray[np.intp] | None = None
+        if column.kind == "numeric":
+            assert self.numbers is not None
+            self.index = bin_index(column.fine_edges, self.numbers.finite)
+            return
+        uniques: npt.NDArray[np.float64] | npt.NDArray[np.object_] | pd.Index
+        if self.numbers is not None:
+            # Numbers treated as categories: finite values, labelled canonically;
+            # values that are not numbers at all are new categories.
+            codes, uniques = pd.factorize(self.numbers.finite)
+        else:
+            codes, uniques = _factorize(series)
+            present = codes >= 0
+            if not present.all():
+                self.present = present
+                codes = codes[present]
+        other = len(column.categories)
+        lookup = pd.Index(list(column.categories), dtype=object).get_indexer(pd.Index(categorical_labels(uniques)))
+        lookup = np.where(lookup < 0, other, lookup)
+        self.codes = lookup[codes] if codes.size else codes
+
+
+def _count_encoded(encoded: _Encoded, counter: _Counter) -> list[ColumnSummary]:
+    """Summaries of one encoded column per group of ``counter``."""
+    column = encoded.column
     n_groups = counter.n_groups
-    rows = counter.rows(len(series))
+    rows = counter.rows(encoded.size)
     zeros = np.zeros(n_groups, dtype=np.int64)
     fine_counts = np.zeros((n_groups, 0), dtype=np.int64)
     fine_sums = np.zeros((n_groups, 0), dtype=float)
-    number_counts = (
-        _NumberCounts(column, series, counter, sentinels)
-        if column.numeric_values or column.kind == "numeric"
-        else None
-    )
+    number_counts = _NumberCounts(encoded.numbers, counter) if encoded.numbers is not None else None
     invalid = number_counts.invalid if number_counts is not None else zeros
     nonfinite = number_counts.nonfinite if number_counts is not None else zeros
 
     if column.kind == "numeric":
-        assert number_counts is not None
+        assert number_counts is not None and encoded.index is not None
         finite, finite_counter = number_counts.finite, number_counts.finite_counter
         missing = number_counts.missing
         n_fine = column.fine_edges.size + 1
-        index = bin_index(column.fine_edges, finite)
+        index = encoded.index
         fine_counts = finite_counter.binned(index, n_fine)
         fine_sums = finite_counter.binned_sums(index, n_fine, weights=finite)
         # PSI bins are unions of fine bins: aggregate instead of a second search.
@@ -198,23 +242,18 @@ def _column_summaries(
         np.add.at(counts.T, column.psi_bin_of_fine(), fine_counts.T)
         modal = number_counts.modal
     else:
-        uniques: npt.NDArray[np.float64] | npt.NDArray[np.object_] | pd.Index
+        assert encoded.codes is not None
         if number_counts is not None:
-            # Numbers treated as categories: finite values, labelled canonically;
-            # values that are not numbers at all are new categories.
             missing = number_counts.missing
-            codes, uniques = pd.factorize(number_counts.finite)
             kept_counter = number_counts.finite_counter
+        elif encoded.present is not None:
+            missing = counter.count(~encoded.present)
+            kept_counter = counter.subset(encoded.present)
         else:
-            codes, uniques = _factorize(series)
-            present = codes >= 0
-            missing = counter.count(~present)
-            kept_counter = counter.subset(present)
-            codes = codes[present]
+            missing = zeros
+            kept_counter = counter
         other = len(column.categories)
-        lookup = pd.Index(list(column.categories), dtype=object).get_indexer(pd.Index(categorical_labels(uniques)))
-        lookup = np.where(lookup < 0, other, lookup)
-        counts = kept_counter.binned(lookup[codes] if codes.size else codes, other + 1)
+        counts = kept_counter.binned(encoded.codes, other + 1)
         if number_counts is not None and number_counts.invalid_mask is not None:
             counts[:, other] += invalid
             invalid = zeros

@@ -38,6 +38,8 @@ def _float_values(series: pd.Series) -> tuple[npt.NDArray[np.float64], npt.NDArr
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype):
         return series.to_numpy(dtype=float, na_value=np.nan), None
+    if isinstance(dtype, np.dtype) and dtype == np.float64:
+        return series.to_numpy(), None  # NaN already marks missing: a view, not a copy (read only)
     if _is_numeric_dtype(dtype):
         return np.asarray(series.to_numpy(dtype=float, na_value=np.nan), dtype=float), None
     if _is_datetime(dtype):

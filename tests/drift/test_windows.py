@@ -190,3 +190,23 @@ def test_the_sample_with_a_spec_naming_no_features_monitors_every_other_column(t
     assert result.windows.spec.model == "roles-only" and result.windows.spec.features == expected
     drifted = result.drift_table
     assert set(expected) <= set(drifted["column"])
+
+
+def test_the_pandas_backend_cuts_a_window_of_a_file_once_with_the_rows_of_a_fresh_cut(tmp_path: Path):
+    from mlreport.backends import Source, as_source
+    from mlreport.backends._source import _window_frame
+
+    frame = sample.generate(3000, seed=5)
+    frame.to_parquet(tmp_path / "log.parquet", index=False)
+    engine = PandasBackend()
+    whole = as_source(str(tmp_path / "log.parquet"))
+    window = whole.window("timestamp", "2026-01-19", "2026-02-16")
+    first = engine.role_rows(window)
+    assert engine.role_rows(window) is first  # cut once, kept
+    expected = _window_frame(Source(frame=engine.role_rows(whole), timestamp="timestamp",
+                                    start=window.start, end=window.end))
+    pd.testing.assert_frame_equal(first, expected)
+    assert first["timestamp"].min() >= pd.Timestamp("2026-01-19") and first["timestamp"].max() < pd.Timestamp(
+        "2026-02-16")
+    other = engine.role_rows(whole.window("timestamp", "2026-02-16", None))  # another window: its own rows
+    assert other["timestamp"].min() >= pd.Timestamp("2026-02-16") and len(other) + len(first) < len(frame)

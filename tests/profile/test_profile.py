@@ -84,3 +84,38 @@ def test_block_by_block_counting_gives_the_same_summaries(sample, profile, monke
         _assert_summaries_equal(part, by_week[week])
     refit = ReferenceProfile.fit(sample, FEATURES)  # label counts block by block too
     assert refit.fingerprint == profile.fingerprint
+
+
+@pytest.mark.parametrize("block_rows", [None, 997])
+def test_several_groupings_in_one_pass_give_the_separate_passes_summaries(sample, profile, monkeypatch, block_rows):
+    # summarize_with / summarize_by_each encode each column once for every grouping; each grouping's
+    # summaries must be bit-identical to its own pass, whatever the block size, with keys that miss values
+    # (left out of their key only), keys with no value at all, column names and Series.
+    import numpy as np
+    import pandas as pd
+
+    import mlreport.profile._profile as profile_module
+
+    if block_rows is not None:
+        monkeypatch.setattr(profile_module, "_BLOCK_ROWS", block_rows)
+    frame = sample.copy()
+    rng = np.random.default_rng(3)
+    frame["segment"] = pd.Series(rng.choice(["a", "b", "c"], len(frame)), index=frame.index, dtype="str")
+    frame.loc[rng.random(len(frame)) < 0.1, "segment"] = None
+    frame["number"] = rng.integers(0, 4, len(frame))
+    weeks = frame["timestamp"].dt.to_period("W").astype(str)
+    nothing = pd.Series(np.nan, index=frame.index)
+    keys = ["segment", "number", weeks, nothing]
+    whole, per_key = profile.summarize_with(frame, keys)
+    _assert_summaries_equal(whole, profile.summarize(frame))
+    assert [len(parts) for parts in per_key] == [3, 4, weeks.nunique(), 0]
+    for key, parts in zip(keys, per_key, strict=True):
+        separate = profile.summarize_by(frame, key)
+        assert list(parts) == list(separate)
+        for label, part in separate.items():
+            _assert_summaries_equal(parts[label], part)
+    by_each = profile.summarize_by_each(frame, ["number", "segment"])
+    for key, parts in zip(["number", "segment"], by_each, strict=True):
+        for label, part in profile.summarize_by(frame, key).items():
+            _assert_summaries_equal(parts[label], part)
+    assert profile.summarize_by_each(frame, []) == []

@@ -1,0 +1,47 @@
+"""Parquet reading: category-like string columns decoded through Arrow dictionaries give the plain read's table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from mlreport.data._read import _dictionary_strings, _read_parquet
+
+
+def _table(rows: int) -> pa.Table:
+    rng = np.random.default_rng(0)
+    return pa.table({
+        "channel": pa.array(rng.choice(np.array(["web", "branch", None], dtype=object), rows)),
+        "id": pa.array([f"id-{i}" for i in range(rows)]),
+        "region": pa.array(rng.choice(["north", "south"], rows)).cast(pa.large_string()),
+        "amount": rng.normal(size=rows),
+        "already_categorical": pa.array(rng.choice(["p", "q"], rows)).dictionary_encode(),
+    })
+
+
+@pytest.mark.parametrize("options", [{"row_group_size": 20_000}, {"use_dictionary": False}, {"row_group_size": 7}])
+def test_a_parquet_file_reads_as_the_plain_read_whatever_its_encoding(tmp_path, options):
+    table = _table(60_000 if options.get("row_group_size", 0) != 7 else 500)
+    path = tmp_path / "data.parquet"
+    pq.write_table(table, path, **options)
+    plain = pq.read_table(path)
+    for source in (str(path), path.read_bytes()):
+        read = _read_parquet(source, str(path), None)
+        assert read.schema == plain.schema
+        assert read.equals(plain)
+        assert read.to_pandas().equals(plain.to_pandas())
+        some = _read_parquet(source, str(path), ["amount", "channel"])
+        assert some.equals(pq.read_table(path, columns=["amount", "channel"]))
+
+
+def test_only_dictionary_coded_strings_with_few_values_are_read_as_dictionaries(tmp_path):
+    path = tmp_path / "data.parquet"
+    pq.write_table(_table(60_000), path, row_group_size=20_000)
+    metadata = pq.read_metadata(path)
+    # ids (every value distinct), numbers and columns stored as dictionaries already are read as they are
+    assert _dictionary_strings(metadata, pq.read_schema(path)) == ["channel", "region"]
+    pq.write_table(_table(60_000), path, use_dictionary=False)
+    assert _dictionary_strings(pq.read_metadata(path), pq.read_schema(path)) == []
+
