@@ -15,13 +15,14 @@ The executed notebook is always written, also on failure.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -187,19 +188,21 @@ def _register_engine() -> None:
             if not self.quiet:
                 super().save(**kwargs)
 
-        def cell_start(self, cell: NotebookNode, cell_index: int | None = None, **kwargs: Any) -> None:
+        @contextlib.contextmanager
+        def _unsaved(self) -> Iterator[None]:
             self.quiet = True
             try:
-                super().cell_start(cell, cell_index, **kwargs)
+                yield
             finally:
                 self.quiet = False
 
+        def cell_start(self, cell: NotebookNode, cell_index: int | None = None, **kwargs: Any) -> None:
+            with self._unsaved():
+                super().cell_start(cell, cell_index, **kwargs)
+
         def cell_complete(self, cell: NotebookNode, cell_index: int | None = None, **kwargs: Any) -> None:
-            self.quiet = True
-            try:
+            with self._unsaved():
                 super().cell_complete(cell, cell_index, **kwargs)
-            finally:
-                self.quiet = False
 
     class EndsOnlyEngine(NBClientEngine):
         @classmethod
