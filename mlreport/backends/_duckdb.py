@@ -54,7 +54,6 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .. import data
@@ -62,8 +61,9 @@ from ..counts import CountGrid, DecisionCounts, DecisionRoles
 from ..errors import DataError, ParameterError
 from ..profile import ReferenceProfile, Summaries
 from ._base import Backend, settings_with_fit, with_reference
+from ._duckdb_batches import BATCH_ROWS, ColumnFetch, count_batches
 from ._duckdb_fit import DuckDBFit
-from ._duckdb_sql import _cell_sql, _ident, _text, _timestamp_literal, _tree_sql, literal, source_kind
+from ._duckdb_sql import _ident, _text, _timestamp_literal, source_kind
 from ._duckdb_volume import decision_counts
 from ._source import Grouping, Source, SourceLike, as_source
 from ._sql_fit import FitSettings, QuantileRequest, fit_from_queries
@@ -75,7 +75,6 @@ from ._sql_plan import (
     assemble,
     column_summaries,
     plan_column,
-    search_tree,
 )
 
 __all__ = ["DuckDBBackend"]
@@ -358,30 +357,36 @@ class DuckDBBackend(Backend):
 
     # -- column expressions --------------------------------------------------
     @staticmethod
-    def _value_sql(plan: ColumnPlan) -> tuple[str, str, str]:
-        """(value as DOUBLE or NULL, label key or NULL, CASE branches for the special codes)."""
+    def _value_sql(plan: ColumnPlan, suffix: str = "") -> tuple[str, str, str]:
+        """(value as DOUBLE or NULL, label key or NULL, CASE branches for the special codes).
+
+        The branches refer to the column as ``raw``, its value as ``v`` and its
+        key as ``k``, each followed by ``suffix``.
+        """
         q = _ident(plan.name)
         kind = plan.source_kind
+        raw, v, k = f"raw{suffix}", f"v{suffix}", f"k{suffix}"
         if plan.read_numbers:
             if kind in ("number", "bool"):
                 return f"CAST({q} AS DOUBLE)", "NULL", (
-                    f"WHEN v IS NULL OR isnan(v) THEN {MISSING_CODE} WHEN isinf(v) THEN {NONFINITE_CODE}"
+                    f"WHEN {v} IS NULL OR isnan({v}) THEN {MISSING_CODE} WHEN isinf({v}) THEN {NONFINITE_CODE}"
                 )
             if kind == "string":
                 return f"TRY_CAST({q} AS DOUBLE)", "NULL", (
-                    f"WHEN raw IS NULL THEN {MISSING_CODE} WHEN v IS NULL OR isnan(v) THEN {INVALID_CODE} "
-                    f"WHEN isinf(v) THEN {NONFINITE_CODE}"
+                    f"WHEN {raw} IS NULL THEN {MISSING_CODE} WHEN {v} IS NULL OR isnan({v}) THEN {INVALID_CODE} "
+                    f"WHEN isinf({v}) THEN {NONFINITE_CODE}"
                 )
-            return "CAST(NULL AS DOUBLE)", "NULL", f"WHEN raw IS NULL THEN {MISSING_CODE} WHEN TRUE THEN {INVALID_CODE}"
+            unreadable = f"WHEN {raw} IS NULL THEN {MISSING_CODE} WHEN TRUE THEN {INVALID_CODE}"
+            return "CAST(NULL AS DOUBLE)", "NULL", unreadable
         if kind == "number":
-            return f"CAST({q} AS DOUBLE)", "NULL", f"WHEN v IS NULL OR isnan(v) THEN {MISSING_CODE}"
+            return f"CAST({q} AS DOUBLE)", "NULL", f"WHEN {v} IS NULL OR isnan({v}) THEN {MISSING_CODE}"
         if kind == "bool":
             key = f"CASE WHEN {q} THEN 'True' WHEN NOT {q} THEN 'False' END"
         elif kind == "string":
             key = q
         else:
             key = f"CAST({q} AS VARCHAR)"
-        return "CAST(NULL AS DOUBLE)", key, f"WHEN k IS NULL THEN {MISSING_CODE}"
+        return "CAST(NULL AS DOUBLE)", key, f"WHEN {k} IS NULL THEN {MISSING_CODE}"
 
     def _register(self, prefix: str, table: dict[str, Any]) -> str:
         import pyarrow as pa
@@ -390,69 +395,6 @@ class DuckDBBackend(Backend):
         name = f"_mlreport_{prefix}_{self._views}"
         self.con.register(name, pa.table(table))
         return name
-
-    def _column_query(self, plan: ColumnPlan, relation: str, where: str, group_sql: str) -> tuple[str, list[str]]:
-        value, key, special = self._value_sql(plan)
-        registered: list[str] = []
-        cell = "NULL"
-        join = ""
-        if plan.bins is not None:
-            lookup = plan.bins.lookup
-            tree = _tree_sql(search_tree(plan.edges.size), "v", plan.edges)
-            if lookup is not None:
-                name = self._register("grid", {"cell": lookup.cell, "base": lookup.base, "thr": lookup.threshold})
-                registered.append(name)
-                cell = _cell_sql("v", lookup)
-                join = f"LEFT JOIN {name} AS lk ON t.cell = lk.cell"
-                finite = f"WHEN lk.base >= 0 THEN lk.base + CAST(v > lk.thr AS INTEGER) ELSE {tree}"
-            else:
-                finite = f"ELSE {tree}"
-        else:
-            if plan.mode == "numbers" or (plan.mode == "labels" and plan.source_kind == "number"):
-                numbers = plan.category_numbers
-                name = self._register(
-                    "categories",
-                    {"num": np.array([n for n, _ in numbers], dtype=float),
-                     "idx": np.array([i for _, i in numbers], dtype=np.int32)},
-                )
-                # + 0.0 turns -0.0 into 0.0: pandas labels both "0".
-                join = f"LEFT JOIN {name} AS c ON t.v + 0.0 = c.num"
-            else:
-                name = self._register(
-                    "categories",
-                    {"label": np.array(plan.categories, dtype=object),
-                     "idx": np.arange(len(plan.categories), dtype=np.int32)},
-                )
-                join = f"LEFT JOIN {name} AS c ON t.k = c.label"
-            registered.append(name)
-            finite = f"ELSE coalesce(c.idx, {plan.other})"
-        code = f"CASE {special} {finite} END"
-
-        def counted(condition: str) -> str:
-            return f"count(*) FILTER (WHERE code >= 0 AND {condition})"
-
-        if plan.bins is not None:
-            # Range, sentinel and modal counts are bins of plan.bins; sums of non-finite
-            # values land in negative codes, which are not summed.
-            aggregates = ["count(*)", "sum(v)", "0", "0", *["0"] * len(plan.sentinels), "0"]
-        else:
-            aggregates = ["count(*)", "NULL"]
-            aggregates.append(counted(f"v < {literal(plan.minimum)}") if plan.minimum is not None else "0")
-            aggregates.append(counted(f"v > {literal(plan.maximum)}") if plan.maximum is not None else "0")
-            aggregates += [counted(f"v = {literal(s)}") for s in plan.sentinels]
-            aggregates.append("0")
-        sql = f"""
-            SELECT g, code, {', '.join(aggregates)}
-            FROM (
-                SELECT t.g, t.v, {code} AS code
-                FROM (
-                    SELECT g, raw, v, k, {cell} AS cell
-                    FROM (SELECT {group_sql} AS g, {_ident(plan.name)} AS raw, {value} AS v, {key} AS k
-                          FROM {relation} WHERE {where})
-                ) AS t {join}
-            )
-            GROUP BY g, code"""
-        return sql, registered
 
     def _group(self, schema: Mapping[str, str], group: Grouping) -> tuple[str, str]:
         """(group expression, filter keeping rows whose key is present)."""
@@ -489,29 +431,26 @@ class DuckDBBackend(Backend):
             if name in schema
         }
         absent = [name for name in profile.columns if name not in schema]
-        per_column = {}
-        group_rows: dict[Any, int] = {}
-        for name, plan in plans.items():
-            sql, registered = self._column_query(plan, relation, where, group_sql)
-            try:
-                rows = self.con.execute(sql).fetchall()
-            except self._duckdb.Error as error:
-                raise DataError(
-                    f"{src.describe()}: column {name!r} could not be counted: {error}", column=name
-                ) from None
-            finally:
-                for view in registered:
-                    self.con.unregister(view)
-            rows = labelled(rows)
-            per_column[name] = column_summaries(plan, profile.columns[name], rows)
-            if not group_rows:
-                for row in rows:
-                    group_rows[row[0]] = group_rows.get(row[0], 0) + int(row[2])
         if not plans:
             rows = labelled(self.con.execute(
                 f"SELECT {group_sql} AS g, count(*) FROM {relation} WHERE {where} GROUP BY g"
             ).fetchall())
-            group_rows = {row[0]: int(row[1]) for row in rows}
+            return assemble(profile, plans, {}, {row[0]: int(row[1]) for row in rows}, absent, single=group.single)
+        fetches = [
+            ColumnFetch.build(plan, i, *self._value_sql(plan, str(i))) for i, plan in enumerate(plans.values())
+        ]
+        inner = [f"{group_sql} AS g", *(item for fetch in fetches for item in fetch.inner())]
+        outer = ["g", *(item for fetch in fetches for item in fetch.outer())]
+        sql = f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {relation} WHERE {where})"
+        try:
+            reader = self.con.sql(sql).to_arrow_reader(BATCH_ROWS)
+            keys, counted_rows, counters = count_batches(reader, fetches)
+        except self._duckdb.Error as error:
+            raise DataError(f"{src.describe()}: the columns could not be counted: {error}") from None
+        labels = [row[0] for row in labelled([(key,) for key in keys])]
+        per_column = {name: column_summaries(plan, profile.columns[name], counter.rows(labels))
+                      for (name, plan), counter in zip(plans.items(), counters, strict=True)}
+        group_rows = {label: int(n) for label, n in zip(labels, counted_rows, strict=True) if n}
         return assemble(profile, plans, per_column, group_rows, absent, single=group.single)
 
     # -- the primitives of Backend -------------------------------------------
