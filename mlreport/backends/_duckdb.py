@@ -94,6 +94,8 @@ class DuckDBBackend(Backend):
     """
 
     name = "duckdb"
+    batch_rows = BATCH_ROWS
+    """Rows per Arrow batch streamed from the drift summaries' scan (bounds their memory)."""
 
     def __init__(
         self,
@@ -443,7 +445,7 @@ class DuckDBBackend(Backend):
         outer = ["g", *(item for fetch in fetches for item in fetch.outer())]
         sql = f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {relation} WHERE {where})"
         try:
-            reader = self.con.sql(sql).to_arrow_reader(BATCH_ROWS)
+            reader = self.con.sql(sql).to_arrow_reader(self.batch_rows)
             keys, counted_rows, counters = count_batches(reader, fetches)
         except self._duckdb.Error as error:
             raise DataError(f"{src.describe()}: the columns could not be counted: {error}") from None

@@ -220,21 +220,9 @@ class ColumnCounter:
     def _bins(self, values: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
         bins = self.plan.bins
         assert bins is not None
-        lookup = bins.lookup
-        if lookup is None or values.size < 1024:
+        if bins.lookup is None or values.size < 1024:
             return np.searchsorted(bins.edges, values, side="left").astype(np.int64)
-        position = values - lookup.low
-        position *= lookup.scale
-        np.floor(position, out=position)
-        np.clip(position, -1.0, float(lookup.cells + 1), out=position)
-        cell = position.astype(np.int64)
-        cell += 1
-        index = lookup.base[cell].astype(np.int64)
-        unresolved = np.flatnonzero(index < 0)
-        index += values > lookup.threshold[cell]  # unresolved cells have an infinite threshold
-        if unresolved.size:
-            index[unresolved] = np.searchsorted(bins.edges, values[unresolved], side="left")
-        return index
+        return bins.lookup.bins(values, bins.edges)
 
     # -- accumulation -----------------------------------------------------------
     def add(
@@ -309,7 +297,10 @@ class ColumnCounter:
         merged = [np.concatenate(parts) for parts in fields]
         if len(cells) > 1:
             cell, inverse = np.unique(cell, return_inverse=True)
-            merged = [np.bincount(inverse, weights=m, minlength=cell.size) for m in merged]
+            # bincount with weights returns float64 (numpy's stubs say int)
+            merged = [
+                np.asarray(np.bincount(inverse, weights=m, minlength=cell.size), dtype=np.float64) for m in merged
+            ]
         group, code = np.divmod(cell, self.width)
         code -= _SHIFT
         plan = self.plan

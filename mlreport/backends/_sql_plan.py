@@ -136,18 +136,25 @@ class GridLookup:
         )
 
     def bins(self, values: np.ndarray, edges: np.ndarray, *, shift: int = 0) -> np.ndarray:
-        """The bins this lookup gives, the SQL arithmetic in numpy (for tests).
+        """The bins of finite ``values``: the SQL arithmetic in numpy (DuckDB's batches count with it).
 
         ``shift`` moves every computed cell by -1, 0 or +1 before clipping: the
         table must give the same bins (the rounding it is built to absorb).
         """
         with np.errstate(over="ignore", invalid="ignore"):
-            position = np.floor((values - self.low) * self.scale) + shift
-        cell = np.clip(position, -1, self.cells + 1).astype(np.int64) + 1
-        base = self.base[cell]
-        result = base + (values > self.threshold[cell])
-        fallback = base < 0
-        result[fallback] = np.searchsorted(edges, values[fallback], side="left")
+            position = values - self.low
+            position *= self.scale
+            np.floor(position, out=position)
+        if shift:
+            position += shift
+        np.clip(position, -1.0, float(self.cells + 1), out=position)
+        cell = position.astype(np.int64)
+        cell += 1
+        result = self.base[cell].astype(np.int64)
+        fallback = np.flatnonzero(result < 0)
+        result += values > self.threshold[cell]  # fallback cells have an infinite threshold
+        if fallback.size:
+            result[fallback] = np.searchsorted(edges, values[fallback], side="left")
         return result
 
 
