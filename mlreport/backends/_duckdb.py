@@ -61,7 +61,7 @@ from ..counts import CountGrid, DecisionCounts, DecisionRoles
 from ..errors import DataError, ParameterError
 from ..profile import ReferenceProfile, Summaries
 from ._base import Backend, settings_with_fit, with_reference
-from ._duckdb_batches import BATCH_ROWS, ColumnFetch, count_batches
+from ._duckdb_batches import BATCH_ROWS, ColumnFetch, count_batches, prefetched
 from ._duckdb_fit import DuckDBFit
 from ._duckdb_sql import _ident, _text, _timestamp_literal, source_kind
 from ._duckdb_volume import decision_counts
@@ -446,7 +446,7 @@ class DuckDBBackend(Backend):
         sql = f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {relation} WHERE {where})"
         try:
             reader = self.con.sql(sql).to_arrow_reader(self.batch_rows)
-            keys, counted_rows, counters = count_batches(reader, fetches)
+            keys, counted_rows, counters = count_batches(prefetched(reader), fetches)
         except self._duckdb.Error as error:
             raise DataError(f"{src.describe()}: the columns could not be counted: {error}") from None
         labels = [row[0] for row in labelled([(key,) for key in keys])]

@@ -31,7 +31,9 @@ relative), so everything downstream is shared.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import queue
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -320,6 +322,50 @@ class ColumnCounter:
                 extra = [below, above, *[next(conditions) for _ in range(n_sentinels)]]
             result.append((keys[int(group[i])], int(code[i]), n, total, *extra, 0))
         return result
+
+
+def prefetched(batches: Iterable[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
+    """``batches`` read ahead by a thread, at most ``depth`` waiting: DuckDB scans the next batch while numpy counts.
+
+    DuckDB releases the GIL while it produces a batch, numpy while it bins
+    one, so the two overlap on two cores. An error in the reader is raised
+    here; when the consumer stops early the reader stops at its next batch.
+    """
+    waiting: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                waiting.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                if not put(("batch", batch)):
+                    return
+            put(("end", None))
+        except BaseException as error:  # handed to the consumer, which raises it
+            put(("error", error))
+
+    reader = threading.Thread(target=read, name="mlreport-duckdb-batches", daemon=True)
+    reader.start()
+    try:
+        while True:
+            kind, item = waiting.get()
+            if kind == "batch":
+                yield item
+            elif kind == "error":
+                raise item
+            else:
+                return
+    finally:
+        stop.set()
+        reader.join()
 
 
 def count_batches(
