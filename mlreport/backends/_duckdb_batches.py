@@ -45,7 +45,7 @@ import pyarrow.compute as pc
 from ._duckdb_sql import _ident
 from ._sql_plan import NONFINITE_CODE, ColumnPlan
 
-__all__ = ["BATCH_ROWS", "ColumnFetch", "ColumnCounter", "GroupKeys"]
+__all__ = ["BATCH_ROWS", "ColumnFetch", "ColumnCounter", "GroupKeys", "band_counts", "count_batches", "prefetched"]
 
 BATCH_ROWS = 1 << 20
 """Rows per Arrow record batch (about 10 MB per numeric column)."""
@@ -394,3 +394,32 @@ def count_batches(
             )
             counter.add(ids, n_groups, values, keys, special)
     return groups.keys, group_rows, counters
+
+
+def band_counts(batches: Iterable[pa.RecordBatch], edges: npt.NDArray[np.float64]) -> list[tuple[int, int, int]]:
+    """Rows ``(period code, score band, rows)`` from batches of ``p`` (period code) and ``sc`` (score).
+
+    A finite score's band is the number of ``edges`` at or below it
+    (``searchsorted(edges, sc, side="right")``), a missing or non-finite one
+    ``len(edges) + 1``, as the decision counts' ``GROUP BY (period, band)``.
+    Period codes start at ``-2`` (no timestamp).
+    """
+    edges = np.sort(np.asarray(edges, dtype=np.float64))
+    width = edges.size + 2
+    total = np.zeros(0, dtype=np.int64)
+    for batch in batches:
+        if not batch.num_rows:
+            continue
+        period = np.asarray(batch.column("p").to_numpy(zero_copy_only=False), dtype=np.int64)
+        score = _numbers(batch.column("sc"))
+        band = np.searchsorted(edges, score, side="right")
+        band[~np.isfinite(score)] = edges.size + 1
+        cell = (period + 2) * width
+        cell += band
+        counted = np.bincount(cell)
+        if total.size < counted.size:
+            total = np.concatenate([total, np.zeros(counted.size - total.size, dtype=np.int64)])
+        total[: counted.size] += counted
+    present = np.flatnonzero(total)
+    period, band = np.divmod(present, width)
+    return [(int(p) - 2, int(b), int(n)) for p, b, n in zip(period, band, total[present], strict=True)]

@@ -1,13 +1,9 @@
-"""SQL text for DuckDB: identifiers, literals that round-trip, type kinds and bin lookups."""
+"""SQL text for DuckDB: identifiers, literals that round-trip and type kinds."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
-
-from ._sql_plan import SearchTree
 
 __all__ = ["source_kind", "literal"]
 
@@ -63,23 +59,3 @@ def _timestamp_literal(stamp: pd.Timestamp, kind: str = "TIMESTAMP_NS") -> str:
     if kind == "TIMESTAMP" and not stamp.nanosecond:
         return f"TIMESTAMP '{stamp.strftime('%Y-%m-%d %H:%M:%S.%f')}'"
     return f"TIMESTAMP_NS '{stamp.strftime('%Y-%m-%d %H:%M:%S.%f')}{stamp.nanosecond:03d}'"
-
-
-def _cell_sql(value: str, lookup: Any) -> str:
-    """The grid cell of ``value``: rounded, not floored (the table absorbs one cell of error)."""
-    return (
-        f"CAST(least(greatest(({value} - {literal(lookup.low)}) * {literal(lookup.scale)}, -1.0), "
-        f"{lookup.cells + 1}.0) AS INTEGER)"
-    )
-
-
-def _tree_sql(node: SearchTree, value: str, edges: np.ndarray, strict: bool = False) -> str:
-    """Nested CASE of :func:`search_tree`: ``x <= e`` goes left (``x < e`` when ``strict``)."""
-    if isinstance(node, int):
-        return str(node)
-    index, left, right = node
-    op = "<" if strict else "<="
-    return (
-        f"CASE WHEN {value} {op} {literal(edges[index])} THEN {_tree_sql(left, value, edges, strict)} "
-        f"ELSE {_tree_sql(right, value, edges, strict)} END"
-    )

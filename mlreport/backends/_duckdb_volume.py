@@ -6,8 +6,9 @@
    (``quantile_disc`` at mid-rank probabilities), from which numpy's linear
    quantiles are rebuilt exactly;
 3. one ``GROUP BY (period, segment, decision)`` per segment column, the
-   override sums riding along, and with a score column one ``GROUP BY
-   (period, score band)``; the ``(period, decision)`` counts are the sums of
+   override sums riding along, and with a score column the ``(period, score
+   band)`` counts, taken in numpy on the streamed (period, score) pairs
+   (:func:`band_counts`); the ``(period, decision)`` counts are the sums of
    the first segment column's (their own ``GROUP BY`` without segments). A
    period code is ``(epoch_ns(t) - start) // step`` for rows inside the
    windows (``-1`` outside, ``-2`` without a timestamp).
@@ -27,10 +28,10 @@ import numpy as np
 
 from ..counts import CountGrid, DecisionCounts, DecisionRoles
 from ..errors import DataError
-from ._duckdb_sql import _cell_sql, _ident, _timestamp_literal, _tree_sql, source_kind
+from ._duckdb_batches import band_counts, prefetched
+from ._duckdb_sql import _ident, _timestamp_literal, source_kind
 from ._source import Source
 from ._sql_fit import mid_rank_probabilities
-from ._sql_plan import GridLookup
 from ._sql_volume import NO_TIME, OUTSIDE, OverallRow, ScoreRow, SegmentRow, check_roles, plan_windows, score_edges
 from ._sql_volume import decision_counts as build_counts
 
@@ -48,25 +49,6 @@ def _label_sql(column: str, sql_type: str) -> str:
     if sql_type.upper() in ("DOUBLE", "FLOAT", "REAL"):
         return f"CASE WHEN isnan({q}) THEN NULL ELSE {q} END"  # pandas: NaN is a missing label
     return q
-
-
-def _band_sql(edges: np.ndarray) -> tuple[str, str, dict[str, np.ndarray] | None]:
-    """(cell expression on ``sc``, band expression, lookup table or None): band = edges <= score."""
-    from ._sql_plan import search_tree
-
-    last = edges.size + 1
-    flipped = np.sort(-edges)
-    lookup = GridLookup.from_edges(flipped)
-    if lookup is None or lookup.has_fallback:
-        tree = _tree_sql(search_tree(edges.size), "sc", edges, strict=True)
-        return "NULL", f"CASE WHEN sc IS NULL OR NOT isfinite(sc) THEN {last} ELSE {tree} END", None
-    # edges <= x  =  E - #(edges > x)  =  E - #(-edges < -x): a right-closed bin of -x.
-    cell = _cell_sql("-sc", lookup)
-    band = (
-        f"CASE WHEN sc IS NULL OR NOT isfinite(sc) THEN {last} "
-        f"ELSE {edges.size} - (lk.base + CAST(-sc > lk.thr AS INTEGER)) END"
-    )
-    return cell, band, {"cell": lookup.cell, "base": lookup.base, "thr": lookup.threshold}
 
 
 def decision_counts(backend: DuckDBBackend, source: Source, config: CountGrid, roles: DecisionRoles) -> DecisionCounts:
@@ -188,24 +170,13 @@ def decision_counts(backend: DuckDBBackend, source: Source, config: CountGrid, r
 
     scores: list[ScoreRow] = []
     if edges is not None:
-        cell, band, table = _band_sql(edges)
-        scored = f"(SELECT {period} AS p, {score_sql} AS sc FROM {relation} WHERE {where})"
-        registered: list[str] = []
-        if table is not None:
-            name = backend._register("bands", table)
-            registered.append(name)
-            banded = (
-                f"(SELECT base.p, {band} AS band FROM (SELECT *, {cell} AS cell FROM {scored}) AS base "
-                f"LEFT JOIN {name} AS lk ON base.cell = lk.cell)"
-            )
-        else:
-            banded = f"(SELECT p, {band} AS band FROM {scored})"
+        # Bands counted in numpy on the streamed (period, score) pairs: a grid join and a CASE per row in SQL
+        # cost about three times the CPU.
+        scored = f"SELECT {period} AS p, {score_sql} AS sc FROM {relation} WHERE {where}"
         try:
-            banded_rows = run(f"SELECT p, band, count(*) FROM {banded} GROUP BY ALL")
-            scores = [(int(p), int(b), int(n)) for p, b, n in banded_rows]
-        finally:
-            for view in registered:
-                backend.con.unregister(view)
+            scores = band_counts(prefetched(backend.con.sql(scored).to_arrow_reader(backend.batch_rows)), edges)
+        except backend._duckdb.Error as error:
+            raise DataError(f"{src.describe()}: decision counts failed: {error}") from None
     return build_counts(
         plan, config, roles=roles, zone=zone, overall=overall, segments=by_segment,
         scores=scores if edges is not None else None, edges=edges,
