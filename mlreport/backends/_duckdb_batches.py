@@ -47,8 +47,10 @@ from ._sql_plan import NONFINITE_CODE, ColumnPlan
 
 __all__ = ["BATCH_ROWS", "ColumnFetch", "ColumnCounter", "GroupKeys", "band_counts", "count_batches", "prefetched"]
 
-BATCH_ROWS = 1 << 20
-"""Rows per Arrow record batch (about 10 MB per numeric column)."""
+BATCH_ROWS = 1 << 17
+"""Rows per Arrow record batch (1 MiB per numeric column). Measured on 10^7 rows x 10 columns at 2 threads:
+peak RSS 0.50 GiB and 1.63 CPU-s with these, 1.02 GiB and 2.2 CPU-s with 2^20-row batches (DuckDB runs
+further ahead of a slower reader)."""
 
 _SHIFT = 3  # codes -3..-1 are special: code + _SHIFT >= 0
 _DENSE_LIMIT = 1 << 22  # groups x codes counted with one bincount up to this many cells
