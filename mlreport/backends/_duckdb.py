@@ -15,17 +15,23 @@ cores), ``memory_limit`` (e.g. ``"3GB"``; DuckDB's default is 80 % of RAM) and
 ``temp_directory`` (where hash tables spill when over the limit; default a folder
 under the system's temporary folder, not DuckDB's ``./.tmp``).
 
-How a column is counted (one query per column, reading only that column and
-the group key): the value's code (:mod:`mlreport.backends`) is computed in SQL
-and rows are counted ``GROUP BY group, code``. A numeric value's bin is the
-number of fine edges strictly below it (right-closed bins, as
-``numpy.searchsorted(edges, x, side="left")``), found with one multiplication
-and an equi-join to a small grid table (:class:`~mlreport.backends.GridLookup`)
-rather than a chain of comparisons: about 25 ns a value instead of 500 for a
-``CASE`` binary search here. Categories are matched by a join to the
-profile's category table. Tables and literals built from data never enter the
-SQL text: lookup tables are registered Arrow tables; numbers are printed with
-17 significant digits, which round-trips a double exactly.
+How the columns are counted (one scan for all of them, see
+:mod:`mlreport.backends._duckdb_batches`): one query selects the group key and,
+per column, the value read as a number, the label key and the special code of
+missing / non-finite / invalid values; DuckDB streams the rows as Arrow batches
+of :data:`~mlreport.backends._duckdb_batches.BATCH_ROWS` rows (memory bounded
+whatever the window's size), a thread reading the next batch while numpy counts
+this one. A numeric value's bin is the number of fine edges strictly below it
+(right-closed bins, as ``numpy.searchsorted(edges, x, side="left")``), found
+with one multiplication and two gathers on a grid table
+(:class:`~mlreport.backends.GridLookup`, a binary search for the few cells
+holding two edges); categories are matched by value (numbers) or with Arrow's
+``index_in`` (labels); rows are counted per (group, code) with ``bincount``.
+The rows handed on are those a ``GROUP BY group, code`` query returns, so the
+summaries are built as before. At 5x10^6 rows this took 1.0 CPU-s where one
+query per column (a grid join and a ``CASE`` per value) took 1.9. SQL text
+never holds data values: numbers in it are printed with 17 significant digits,
+which round-trips a double exactly.
 
 Quantiles for :meth:`DuckDBBackend.fit_profile`: ``"exact"`` finds the
 inverted-CDF order statistics (identical to pandas) from a histogram of each
@@ -158,8 +164,8 @@ class DuckDBBackend(Backend):
         ).fetchall()[0]
         return (
             f"duckdb {self._duckdb.__version__} (threads={settings[0]}, memory_limit={settings[1]}, "
-            f"temp_directory={settings[2] or 'none'}): SQL GROUP BY on the reference bins "
-            "(bin = edges strictly below the value, by grid-table join)"
+            f"temp_directory={settings[2] or 'none'}): one SQL scan streamed as Arrow batches, counted on the "
+            "reference bins in numpy (bin = edges strictly below the value, by grid table)"
         )
 
     # -- sources -------------------------------------------------------------
