@@ -25,7 +25,8 @@ from those scans, not a second pass) and, for DuckDB (unless ``--no-approx``), a
 quantiles (``quantiles="approx"``: its measured rank error is printed); with
 the exact profile, the drift summaries of the last 4 weeks, per week (drift
 over time) and for the whole window (their merge:
-``Backend.summarize_periods``, one pass), and the decision counts of the whole file
+``Backend.summarize_periods``, one pass; DuckDB streams every column from one
+scan as Arrow batches and bins them in numpy), and the decision counts of the whole file
 (hourly periods, 3 segment columns, score bands). pandas
 first loads the file (``mlreport.data.load_table``: timed as ``load``); it is
 skipped at 10^8 rows (about 9 GiB as a DataFrame, more with temporaries).
