@@ -140,3 +140,37 @@ def test_a_frame_and_an_empty_window(case, duck, tmp_path: Path):
     empty = frame.iloc[:0]
     got = duck.summarize(empty, profile)
     assert got.rows == 0 and all(got[name].n == 0 for name in profile.columns)
+
+
+def test_prefetched_batches_keep_order_pass_errors_and_stop_with_the_reader():
+    import threading
+
+    from mlreport.backends._duckdb_batches import prefetched
+
+    assert list(prefetched(iter(range(50)))) == list(range(50))
+
+    def failing():
+        yield 1
+        yield 2
+        raise ValueError("scan failed")
+
+    got = []
+    with pytest.raises(ValueError, match="scan failed"):
+        for item in prefetched(failing()):
+            got.append(item)
+    assert got == [1, 2]
+
+    produced = []
+
+    def endless():
+        i = 0
+        while True:
+            produced.append(i)
+            yield i
+            i += 1
+
+    before = threading.active_count()
+    stream = prefetched(endless(), depth=2)
+    assert [next(stream) for _ in range(3)] == [0, 1, 2]
+    stream.close()  # the consumer stops early: the reader thread ends, having read at most a few ahead
+    assert threading.active_count() == before and len(produced) <= 3 + 2 + 1
