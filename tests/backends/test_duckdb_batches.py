@@ -174,3 +174,28 @@ def test_prefetched_batches_keep_order_pass_errors_and_stop_with_the_reader():
     assert [next(stream) for _ in range(3)] == [0, 1, 2]
     stream.close()  # the consumer stops early: the reader thread ends, having read at most a few ahead
     assert threading.active_count() == before and len(produced) <= 3 + 2 + 1
+
+
+def test_score_bands_count_the_edges_at_or_below_each_score():
+    import pyarrow as pa
+
+    from mlreport.backends._duckdb_batches import band_counts
+
+    rng = np.random.default_rng(3)
+    edges = np.array([0.1, 0.25, 0.5, 0.9])
+    scores = np.concatenate([rng.random(5000), edges, np.nextafter(edges, -1.0), [np.nan, np.inf, -np.inf, -0.0]])
+    periods = rng.integers(-2, 30, scores.size)
+    missing = rng.random(scores.size) < 0.01
+    batches = [
+        pa.record_batch({"p": pa.array(periods[i:i + 700]),
+                         "sc": pa.array(scores[i:i + 700], mask=missing[i:i + 700])})
+        for i in range(0, scores.size, 700)
+    ]
+    got = {(p, b): n for p, b, n in band_counts(batches, edges[::-1].copy())}
+    # independent count: how many edges are <= the score; missing, NaN and +-inf in band len(edges) + 1
+    band = (edges[None, :] <= scores[:, None]).sum(axis=1)
+    band[~np.isfinite(scores) | missing] = edges.size + 1
+    expected: dict[tuple[int, int], int] = {}
+    for p, b in zip(periods.tolist(), band.tolist(), strict=True):
+        expected[(p, b)] = expected.get((p, b), 0) + 1
+    assert got == expected and any(p == -2 for p, _ in got) and any(b == edges.size + 1 for _, b in got)
