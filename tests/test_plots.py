@@ -160,6 +160,7 @@ def test_a_finished_figure_leaves_pyplot_but_keeps_the_renderer_that_measured_it
     """
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+    from matplotlib.font_manager import FontProperties
 
     def chart() -> matplotlib.figure.Figure:
         fig, ax = plots.new_figure()
@@ -174,7 +175,9 @@ def test_a_finished_figure_leaves_pyplot_but_keeps_the_renderer_that_measured_it
     measured: list[str] = []
     original = RendererAgg.get_text_width_height_descent
 
-    def counting(self, text, prop, ismath):  # type: ignore[no-untyped-def]
+    def counting(
+        self: RendererAgg, text: str, prop: FontProperties, ismath: bool | str
+    ) -> tuple[float, float, float]:
         measured.append(text)
         return original(self, text, prop, ismath)
 
