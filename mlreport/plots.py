@@ -174,8 +174,10 @@ def readable(fig: Figure, minimum: float = MIN_FONT_PT) -> Figure:
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
             for which in ("major", "minor"):
-                ticks = axis.get_major_ticks() if which == "major" else axis.get_minor_ticks()
-                size = ticks[0].label1.get_fontsize() if ticks else plt.rcParams["xtick.labelsize"]
+                # The axis' first tick carries the label size every tick is made with: reading it does not
+                # run the tick locator (get_major_ticks did, for every axis, twice per figure).
+                ticks = axis.majorTicks if which == "major" else axis.minorTicks
+                size = ticks[0].label1.get_fontsize()
                 if isinstance(size, (int, float)) and size < minimum:
                     axis.set_tick_params(which=which, labelsize=minimum)
     for text in fig.findobj(Text):
