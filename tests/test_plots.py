@@ -150,3 +150,40 @@ def test_text_outside_the_figure_falls_back_to_savefig():
     expected = _savefig_tight(fig)
     with Image.open(io.BytesIO(plots.png_bytes(fig))) as image:
         assert image.size == expected.size and image.size[0] > fig.get_figwidth() * plots.DPI
+
+
+def test_a_finished_figure_leaves_pyplot_but_keeps_the_renderer_that_measured_its_text(monkeypatch):
+    """finish() closes the figure in pyplot; png_bytes then draws with the renderer tight_layout measured with.
+
+    pyplot gives a closed figure a bare canvas; a new Agg canvas would measure every text again. The PNG is the
+    same either way: a figure drawn on a fresh canvas (the old path) gives the same bytes.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    def chart() -> matplotlib.figure.Figure:
+        fig, ax = plots.new_figure()
+        ax.plot([0, 1, 2], [1, 3, 2], label="current")
+        ax.set_xlabel("day")
+        ax.set_ylabel("decisions")
+        ax.legend()
+        return plots.finish(fig, "Decisions per day")
+
+    fig = chart()
+    assert not plt.fignum_exists(fig.number) and isinstance(fig.canvas, FigureCanvasAgg)
+    measured: list[str] = []
+    original = RendererAgg.get_text_width_height_descent
+
+    def counting(
+        self: RendererAgg, text: str, prop: FontProperties, ismath: bool | str
+    ) -> tuple[float, float, float]:
+        measured.append(text)
+        return original(self, text, prop, ismath)
+
+    monkeypatch.setattr(RendererAgg, "get_text_width_height_descent", counting)
+    kept = plots.png_bytes(fig)
+    assert measured == []  # every text was measured by tight_layout, on this canvas's renderer
+    fresh = chart()
+    FigureCanvasAgg(fresh)  # what pyplot's close left before: a canvas with no renderer yet
+    assert plots.png_bytes(fresh) == kept and measured

@@ -213,6 +213,7 @@ class DriftResult(AnalysisResult):
         }
         self._tables: Sections[Table] = Sections(tables, kind="table")
         self._figures: Sections[Figure] = Sections(figures, kind="figure")
+        self._drill_downs: dict[tuple[str, str, str], DrillDown] = {}
 
     # -- what was read -------------------------------------------------------
     @property
@@ -256,11 +257,16 @@ class DriftResult(AnalysisResult):
                 where = f" with a finding in {section}" if section else ""
                 return DrillDown(column="", note=f"No incident{where} names a column of the data: name one, e.g. "
                                  f"result.drill_down({next(iter(self.current.columns), 'column')!r}).")
-        spec = self.spec
-        timestamp = spec.timestamp if spec.timestamp in self.current.columns else None
-        period = "W" if timestamp and self.period_choice.period == "M" else "D"  # days, unless months were too few
-        return drill_down(self.reference, self.current, column, timestamp=timestamp, segments=spec.segments,
-                          value=value, period=period)
+        # The report asks for the same column up to four times (the integrity chart and each section's
+        # drill-down, most often the one incident's column): one pass over the rows for each (column, value).
+        key = (column, type(value).__name__, repr(value))
+        if key not in self._drill_downs:
+            spec = self.spec
+            timestamp = spec.timestamp if spec.timestamp in self.current.columns else None
+            period = "W" if timestamp and self.period_choice.period == "M" else "D"  # days, unless months too few
+            self._drill_downs[key] = drill_down(self.reference, self.current, column, timestamp=timestamp,
+                                                segments=spec.segments, value=value, period=period)
+        return self._drill_downs[key]
 
     def _incident_column(self, section: str | None, value: object) -> tuple[str | None, object]:
         found = self._incident_of(section)
@@ -272,7 +278,7 @@ class DriftResult(AnalysisResult):
     def _incident_of(self, section: str | None) -> tuple[str, object, Incident] | None:
         """The worst incident with a finding in ``section`` that names a column: that column, its placeholder."""
         columns = set(map(str, self.current.columns)) & set(map(str, self.reference.columns))
-        for incident in incidents_of(self.summary):
+        for incident in self._incidents:
             evidence = [e.finding for e in incident.evidence]
             if section and not any(f.section == section for f in evidence):
                 continue
@@ -282,6 +288,11 @@ class DriftResult(AnalysisResult):
                                         if f.check == "sentinel" and f.subject == name), None)
                     return name, None if placeholder is None else _as_value(placeholder), incident
         return None
+
+    @cached_property
+    def _incidents(self) -> list[Incident]:
+        """The report's findings grouped by root cause, worst first (:func:`~mlreport.story.incidents_of`)."""
+        return incidents_of(self.summary)
 
     # -- the parts, in the notebook's order -----------------------------------
     @cached_property

@@ -173,22 +173,31 @@ def _flag_arrays(series: pd.Series, reference: pd.Series, value: object) -> dict
 def _grouped_shares(flags: dict[str, np.ndarray], codes: np.ndarray, groups: int) -> list[dict[str, float]]:
     """:func:`_shares` of each group of rows (``codes`` 0..groups-1, -1 for none) in one pass over the flags.
 
-    The shares are sums of 0/1 flags over a count (exact integers in float64,
-    so the floats ``ndarray.mean`` gives) and the median that of the group's
+    The shares are counts of 0/1 flags over a count (exact integers, so the
+    floats ``ndarray.mean`` gives) and the median that of the group's
     present values (``Series.median``'s: ``np.median`` of them): the numbers
-    of :func:`_shares` on each group, without one pass per group.
+    of :func:`_shares` on each group, without one pass per group. The three
+    flags of a row make one of 8 patterns: one ``bincount`` of (group,
+    pattern) counts every flag of every group (one pass over the rows, not
+    one per flag).
     """
     kept = codes >= 0
-    codes = codes[kept]
-    counts = np.bincount(codes, minlength=groups)
+    every = bool(kept.all())
+    codes = codes if every else codes[kept]
+    pattern = np.zeros(codes.size, dtype="int64")
+    for bit, name in enumerate(_SHARES):
+        flag = flags[name] if every else flags[name][kept]
+        pattern |= flag.astype("int64") << bit
+    by_pattern = np.bincount(codes * 8 + pattern, minlength=groups * 8).reshape(groups, 8)
+    counts = by_pattern.sum(axis=1)
+    patterns = np.arange(8)
     shares: dict[str, np.ndarray] = {}
-    for name in _SHARES:
-        sums = np.bincount(codes, weights=flags[name][kept], minlength=groups)
+    for bit, name in enumerate(_SHARES):
         with np.errstate(invalid="ignore", divide="ignore"):
-            shares[name] = sums / counts
+            shares[name] = by_pattern[:, (patterns >> bit) & 1 == 1].sum(axis=1) / counts
     medians = None
     if "median" in flags:
-        values = flags["median"][kept]
+        values = flags["median"] if every else flags["median"][kept]
         order = np.argsort(codes, kind="stable")
         bounds = np.cumsum(counts)[:-1]
         medians = [_real(np.median(part[~np.isnan(part)])) if (~np.isnan(part)).any() else float("nan")
@@ -247,10 +256,15 @@ def drill_down(
     for segment in segments:
         if segment == column or segment not in current.columns or segment not in reference.columns:
             continue
-        levels = current[segment].astype(str).value_counts().index[:MAX_LEVELS]
+        factorized = {window: pd.factorize(frame[segment].astype(str))
+                      for window, frame in (("reference", reference), ("current", current))}
+        # The current window's largest levels first: value_counts' order (counts descending, ties in order
+        # of first appearance, a stable sort), from the codes the grouping needs anyway.
+        codes, found = factorized["current"]
+        counts = np.bincount(codes[codes >= 0], minlength=len(found))
+        levels = pd.Series(counts, index=found).sort_values(ascending=False, kind="stable").index[:MAX_LEVELS]
         by_window = {}
-        for window, frame in (("reference", reference), ("current", current)):
-            level_codes, found = pd.factorize(frame[segment].astype(str))
+        for window, (level_codes, found) in factorized.items():
             grouped = _grouped_shares(shares_of[window], level_codes, len(found))
             at = pd.Index(found).get_indexer(levels)
             by_window[window] = [grouped[i] if i >= 0 else {"rows": 0, **{name: float("nan") for name in _SHARES}}
@@ -265,5 +279,5 @@ def drill_down(
     note = (f"Current window {how}; {outside.lower()}: {total:,} of {len(current):,} current rows. "
             "Rows are those held in memory.")
     return DrillDown(column=column, value=value, outside=outside, by_period=by_period,
-                     by_segment=pd.DataFrame(segment_rows), rows=current.loc[flagged].head(limit),
+                     by_segment=pd.DataFrame(segment_rows), rows=current.iloc[np.flatnonzero(flagged)[:limit]],
                      rows_total=total, note=note)

@@ -116,6 +116,23 @@ def test_the_result_drills_into_the_worst_incident_column_of_a_section():
     assert none.column == "" and "name one" in none.note and "<table" not in none._repr_html_()
 
 
+def test_the_result_counts_a_column_once_for_the_chart_and_every_section_that_drills_into_it():
+    """The integrity chart and each section's drill-down name the same column: one pass over the rows, same tables."""
+    result = drift.analyse(drift.DriftParameters(sample_rows=6000, classifier_sample=500,
+                                                 sample_incidents=["utilisation_zero"]))
+    first = result.drill_down(section="Data integrity")
+    assert result.drill_down("credit_utilisation", value=0) is first
+    fresh = drift.drill_down(result.reference, result.current, "credit_utilisation", value=0,
+                             timestamp=result.spec.timestamp, segments=result.spec.segments)
+    pd.testing.assert_frame_equal(first.by_period, fresh.by_period)
+    pd.testing.assert_frame_equal(first.by_segment, fresh.by_segment)
+    # Another placeholder (or the same number as text) is another drill-down.
+    other = result.drill_down("credit_utilisation", value=-1)
+    assert other is not first and other.value == -1
+    assert result.drill_down("credit_utilisation", value=0.0) is not first
+    assert result.drill_down("credit_utilisation", value=-1) is other
+
+
 def test_a_period_where_a_nullable_column_has_no_value_is_all_missing_not_an_error():
     """A Float64 column that is <NA> throughout a period: shares of that period, the median NaN (pandas answers NA)."""
     from mlreport.drift._drill_down import _shares

@@ -267,14 +267,18 @@ def test_fast_auc_is_roc_auc_score_including_ties():
     assert np.isnan(_auc(np.ones(5, dtype="int8"), rng.normal(size=(1, 5)))).all()
 
 
-@pytest.mark.parametrize("seed", [0, 3])
-def test_permutation_importance_equals_sklearn_on_the_raw_pipeline(seed):
+@pytest.mark.parametrize(("seed", "predict_rows"), [(0, None), (3, None), (0, 5_000), (3, 1)])
+def test_permutation_importance_equals_sklearn_on_the_raw_pipeline(seed, predict_rows, monkeypatch):
     """Permuting the encoded matrix gives sklearn's importances on the raw columns.
+
+    ``predict_rows`` caps the rows predicted per call: by default every column's repeats go in one call
+    (500 test rows x 5 repeats x 5 columns); 5,000 predicts two columns at a time (three calls, the last with
+    one column), 1 one column per call. The numbers are the same.
 
     sklearn's ``permutation_importance`` shuffles the raw (text) columns and runs
     them through the fitted pipeline: an OrdinalEncoder (column-wise), then the
     trees with their own categorical encoder. ``_permutation_importance`` shuffles the
-    already-encoded matrix and predicts all repeats of a column in one call. A
+    already-encoded matrix and predicts the repeats of several columns in one call. A
     column-wise encoder commutes with a row permutation, so the two are the same
     computation; the AUC differs only in rounding.
     """
@@ -283,8 +287,11 @@ def test_permutation_importance_equals_sklearn_on_the_raw_pipeline(seed):
     from sklearn.inspection import permutation_importance
     from sklearn.pipeline import make_pipeline
 
+    from mlreport.drift import _multivariate
     from mlreport.drift._multivariate import _REPEATS, _permutation_importance
 
+    if predict_rows is not None:
+        monkeypatch.setattr(_multivariate, "_PREDICT_ROWS", predict_rows)
     rng = np.random.default_rng(seed)
     n = 1_500
     y = (rng.uniform(size=n) < 0.45).astype("int8")
