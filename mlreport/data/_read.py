@@ -14,6 +14,7 @@ import hashlib
 import io
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -30,14 +31,22 @@ __all__ = [
 _CODECS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
 
 
-def arrow_to_pandas(table: Any) -> pd.DataFrame:
-    """An Arrow table as pandas, with ``decimal`` columns as float64 (numbers, not Python objects)."""
+def arrow_to_pandas(table: Any, *, consume: bool = False) -> pd.DataFrame:
+    """An Arrow table as pandas, with ``decimal`` columns as float64 (numbers, not Python objects).
+
+    ``consume=True`` hands each column's Arrow buffers back as soon as it is
+    converted and keeps one pandas block per column (no consolidation copy):
+    the same frame, with at most one column held twice instead of the whole
+    table. The caller must not use ``table`` afterwards.
+    """
     import pyarrow as pa
 
     fields = table.schema
     decimal = [i for i, f in enumerate(fields) if pa.types.is_decimal(f.type)]
     for i in decimal:
         table = table.set_column(i, fields[i].name, table.column(i).cast(pa.float64()))
+    if consume:
+        return table.to_pandas(split_blocks=True, self_destruct=True)
     return table.to_pandas()
 
 
@@ -95,7 +104,10 @@ def _read_parquet(source: Any, path: str, columns: Sequence[str] | None) -> Any:
     _missing(columns, schema.names, path, "the file has")
     coded = [name for name in _dictionary_strings(metadata, schema) if columns is None or name in columns]
     try:
-        reader = pq.ParquetFile(opened(), read_dictionary=coded or None)
+        # Without pre-buffering: the pre-read column chunks would otherwise stay referenced by the table
+        # (about half the data again, for as long as the rows are held); a local file or bytes in memory
+        # gain nothing from reading ahead.
+        reader = pq.ParquetFile(opened(), read_dictionary=coded or None, pre_buffer=False)
         wanted = list(columns) if columns is not None else None
         if reader.metadata.num_row_groups > 1:
             # Row group by row group, Arrow's decode buffers handed back between them: at most one group's
@@ -264,8 +276,8 @@ def read_file(
     the bytes read are what is hashed and parsed. Partition keys that are also
     columns of the file are left to the file (:meth:`FileSet.without_partitions`).
     """
-    import pyarrow as pa
-
+    hashing: Future[str] | None = None
+    hasher: ThreadPoolExecutor | None = None
     if files.remote:
         content = files.read_bytes(file)
         source: Any = content
@@ -273,13 +285,36 @@ def read_file(
     else:
         source = file.path
         sha256 = ""
+        if log is not None:
+            # The file's hash, computed while it is parsed (hashlib and Arrow both run without the GIL).
+            # A thread of this call's own: nothing outlives the read (safe in a process forked later).
+            hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlreport-hash")
+            hashing = hasher.submit(file_sha256, file.path)
+    try:
+        frame = _parse(files, file, source, columns)
+    finally:
+        if hasher is not None:
+            hasher.shutdown(wait=True)  # on a failed parse too: no read of the file is left running behind
+    if log is not None:
+        log.add(InputRecord(
+            name=name, path=file.url, sha256=sha256 or (hashing.result() if hashing else file_sha256(file.path)),
+            hash_of="file", bytes=file.bytes, rows=len(frame), columns=int(frame.shape[1]), etag=file.etag,
+            version=file.version,
+        ))
+    return frame
+
+
+def _parse(files: FileSet, file: DataFile, source: Any, columns: Sequence[str] | None) -> pd.DataFrame:
+    """The file's rows as a DataFrame with its partition columns (``source``: its local path or its bytes)."""
+    import pyarrow as pa
+
     if files.format == "parquet":
         table = _read_parquet(source, file.url, columns)
         files = files.without_partitions(table.column_names)
         for key, array in partition_columns(files, file, table.num_rows).items():
             if columns is None or key in columns:
                 table = table.append_column(key, array)
-        frame = arrow_to_pandas(table)
+        frame = arrow_to_pandas(table, consume=True)
         del table
         # Hand back what decoding used (page buffers kept by Arrow's allocator) before the next file is read.
         pa.default_memory_pool().release_unused()
@@ -289,11 +324,6 @@ def read_file(
         extra = partition_columns(files, file, len(frame))
         if extra:
             frame = pd.concat([frame, arrow_to_pandas(pa.table(extra)).set_axis(frame.index)], axis=1)
-    if log is not None:
-        log.add(InputRecord(
-            name=name, path=file.url, sha256=sha256 or file_sha256(file.path), hash_of="file", bytes=file.bytes,
-            rows=len(frame), columns=int(frame.shape[1]), etag=file.etag, version=file.version,
-        ))
     return frame
 
 
