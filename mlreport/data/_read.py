@@ -31,22 +31,14 @@ __all__ = [
 _CODECS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
 
 
-def arrow_to_pandas(table: Any, *, consume: bool = False) -> pd.DataFrame:
-    """An Arrow table as pandas, with ``decimal`` columns as float64 (numbers, not Python objects).
-
-    ``consume=True`` hands each column's Arrow buffers back as soon as it is
-    converted and keeps one pandas block per column (no consolidation copy):
-    the same frame, with at most one column held twice instead of the whole
-    table. The caller must not use ``table`` afterwards.
-    """
+def arrow_to_pandas(table: Any) -> pd.DataFrame:
+    """An Arrow table as pandas, with ``decimal`` columns as float64 (numbers, not Python objects)."""
     import pyarrow as pa
 
     fields = table.schema
     decimal = [i for i, f in enumerate(fields) if pa.types.is_decimal(f.type)]
     for i in decimal:
         table = table.set_column(i, fields[i].name, table.column(i).cast(pa.float64()))
-    if consume:
-        return table.to_pandas(split_blocks=True, self_destruct=True)
     return table.to_pandas()
 
 
@@ -104,10 +96,7 @@ def _read_parquet(source: Any, path: str, columns: Sequence[str] | None) -> Any:
     _missing(columns, schema.names, path, "the file has")
     coded = [name for name in _dictionary_strings(metadata, schema) if columns is None or name in columns]
     try:
-        # Without pre-buffering: the pre-read column chunks would otherwise stay referenced by the table
-        # (about half the data again, for as long as the rows are held); a local file or bytes in memory
-        # gain nothing from reading ahead.
-        reader = pq.ParquetFile(opened(), read_dictionary=coded or None, pre_buffer=False)
+        reader = pq.ParquetFile(opened(), read_dictionary=coded or None)
         wanted = list(columns) if columns is not None else None
         if reader.metadata.num_row_groups > 1:
             # Row group by row group, Arrow's decode buffers handed back between them: at most one group's
@@ -314,7 +303,7 @@ def _parse(files: FileSet, file: DataFile, source: Any, columns: Sequence[str] |
         for key, array in partition_columns(files, file, table.num_rows).items():
             if columns is None or key in columns:
                 table = table.append_column(key, array)
-        frame = arrow_to_pandas(table, consume=True)
+        frame = arrow_to_pandas(table)
         del table
         # Hand back what decoding used (page buffers kept by Arrow's allocator) before the next file is read.
         pa.default_memory_pool().release_unused()

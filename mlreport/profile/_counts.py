@@ -101,6 +101,7 @@ class _Counter:
     def __init__(self, groups: npt.NDArray[np.int64] | None, n_groups: int) -> None:
         self.groups = groups
         self.n_groups = n_groups
+        self._rows: npt.NDArray[np.int64] | None = None
 
     def subset(self, mask: npt.NDArray[np.bool_]) -> _Counter:
         return _Counter(None if self.groups is None else self.groups[mask], self.n_groups)
@@ -108,12 +109,14 @@ class _Counter:
     def count(self, mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
         if self.groups is None:
             return np.array([np.count_nonzero(mask)], dtype=np.int64)
-        return np.bincount(self.groups[mask], minlength=self.n_groups).astype(np.int64)
+        return np.bincount(self.groups[mask], minlength=self.n_groups).astype(np.int64, copy=False)
 
     def rows(self, size: int) -> npt.NDArray[np.int64]:
         if self.groups is None:
             return np.array([size], dtype=np.int64)
-        return np.bincount(self.groups, minlength=self.n_groups).astype(np.int64)
+        if self._rows is None:  # the same for every column of the block: counted once
+            self._rows = np.bincount(self.groups, minlength=self.n_groups).astype(np.int64, copy=False)
+        return self._rows
 
     def _flat(self, index: npt.NDArray[np.integer], n_bins: int) -> npt.NDArray[np.integer]:
         return index if self.groups is None else self.groups * n_bins + index
@@ -121,7 +124,7 @@ class _Counter:
     def binned(self, index: npt.NDArray[np.integer], n_bins: int) -> npt.NDArray[np.int64]:
         """Counts per group and bin, shape (groups, bins)."""
         counts = np.bincount(self._flat(index, n_bins), minlength=self.n_groups * n_bins)
-        return counts.astype(np.int64).reshape(self.n_groups, n_bins)
+        return counts.astype(np.int64, copy=False).reshape(self.n_groups, n_bins)
 
     def binned_sums(
         self, index: npt.NDArray[np.integer], n_bins: int, weights: npt.NDArray[np.float64]

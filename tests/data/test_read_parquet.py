@@ -48,7 +48,7 @@ def test_only_dictionary_coded_strings_with_few_values_are_read_as_dictionaries(
 
 
 def test_read_file_records_the_hash_of_the_bytes_and_gives_the_plain_frame(tmp_path):
-    """The hash computed beside the parse is the file's sha256; the consumed conversion gives the plain frame."""
+    """The hash computed beside the parse is the sha256 of the file; the frame is the plain read."""
     import hashlib
     import threading
 
