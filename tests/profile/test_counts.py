@@ -92,3 +92,25 @@ def test_a_selection_of_rows_counts_as_its_mask_whether_kept_as_positions_or_as_
         subset = counter.subset(selection)
         if counter.groups is not None:
             np.testing.assert_array_equal(subset.groups, groups[mask])
+
+
+def test_group_codes_of_arrow_strings_are_pandas_sorted_factorize():
+    import pandas as pd
+
+    from mlreport.profile import ReferenceProfile
+
+    rng = np.random.default_rng(8)
+    levels = np.array(["north", "South", "é-east", "", "west", "Zulu", "ábc", "北"], dtype=object)
+    values = levels[rng.integers(0, len(levels), 20_000)]
+    values[rng.random(20_000) < 0.05] = None
+    key = pd.Series(values, dtype="str")
+    assert key.dtype.storage == "pyarrow"
+    frame = pd.DataFrame({"key": key, "x": rng.normal(size=len(key))})
+    profile = ReferenceProfile.fit(frame, ["x"])
+    codes, labels = profile._key_codes(frame, "key")
+    expected_codes, expected_labels = pd.factorize(key, sort=True, use_na_sentinel=True)
+    np.testing.assert_array_equal(codes, expected_codes)
+    assert list(labels) == list(expected_labels)
+    parts = profile.summarize_by(frame, "key")
+    assert list(parts) == list(expected_labels)
+    assert [part.rows for part in parts.values()] == [int((key == label).sum()) for label in expected_labels]
