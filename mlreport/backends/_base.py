@@ -126,6 +126,24 @@ class Backend(ABC):
         """
         return [self.summarize_by(source, profile, by=column) for column in by]
 
+    def summarize_periods_by_each(
+        self, source: SourceLike, profile: ReferenceProfile, *, period: str | None, timestamp: str,
+        by: Sequence[str],
+    ) -> tuple[Summaries, dict[Any, Summaries], list[dict[Any, Summaries]] | None]:
+        """:meth:`summarize_periods` (or :meth:`summarize` when ``period`` is None) and, where the same pass can
+        count them, :meth:`summarize_by_each` of ``by``.
+
+        A backend that counts several groupings in one pass over the rows
+        overrides this (pandas: the segments of the current window cost a
+        ``bincount`` each on top of its periods) and returns the per-column
+        summaries; this default counts the periods only and returns None for
+        them, to be asked of :meth:`summarize_by_each` when needed.
+        """
+        if period is None:
+            return self.summarize(source, profile), {}, None
+        whole, parts = self.summarize_periods(source, profile, period=period, timestamp=timestamp)
+        return whole, parts, None
+
     def summarize_periods(
         self, source: SourceLike, profile: ReferenceProfile, *, period: str, timestamp: str
     ) -> tuple[Summaries, dict[Any, Summaries]]:

@@ -128,6 +128,35 @@ class PandasBackend(Backend):
             whole, (parts,) = profile.summarize_with(frame, [labels])
             return whole, parts
 
+    def summarize_periods_by_each(
+        self, source: SourceLike, profile: ReferenceProfile, *, period: str | None, timestamp: str,
+        by: Sequence[str],
+    ) -> tuple[Summaries, dict[Any, Summaries], list[dict[Any, Summaries]] | None]:
+        """The window's summaries, its periods' (none when ``period`` is None) and ``by``'s, in one pass.
+
+        Each column is encoded once and counted for every grouping: the same
+        numbers, to the last bit, as :meth:`summarize_periods` (or
+        :meth:`summarize`) and :meth:`summarize_by_each` called apart.
+        """
+        size = _chunk_size(period) if period is not None else None
+        if period is not None and size is None:
+            check_group(None, str(period), timestamp)
+        for column in by:
+            check_group(column, None, None)
+        # Timed under the operation's usual name: the levels of ``by`` are a bincount each in the same pass.
+        with self._timed(f"summarize_periods {period}" if period is not None else "summarize"):
+            frame = self._frame(source)
+            keys: list[pd.Series | str] = []
+            if period is not None:
+                if size is None:
+                    keys.append(self._period_labels(frame, Grouping(None, str(period), timestamp)))
+                else:
+                    rows = pd.Series(range(len(frame)), index=frame.index)  # labels align with the rows by index
+                    keys.append(period_labels(rows, size))
+            whole, per_key = profile.summarize_with(frame, [*keys, *by])
+            parts = per_key[0] if period is not None else {}
+            return whole, parts, per_key[len(keys):]
+
     def summarize_by_each(
         self, source: SourceLike, profile: ReferenceProfile, by: Sequence[str]
     ) -> list[dict[Any, Summaries]]:

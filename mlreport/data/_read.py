@@ -14,6 +14,7 @@ import hashlib
 import io
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -264,8 +265,8 @@ def read_file(
     the bytes read are what is hashed and parsed. Partition keys that are also
     columns of the file are left to the file (:meth:`FileSet.without_partitions`).
     """
-    import pyarrow as pa
-
+    hashing: Future[str] | None = None
+    hasher: ThreadPoolExecutor | None = None
     if files.remote:
         content = files.read_bytes(file)
         source: Any = content
@@ -273,6 +274,29 @@ def read_file(
     else:
         source = file.path
         sha256 = ""
+        if log is not None:
+            # The file's hash, computed while it is parsed (hashlib and Arrow both run without the GIL).
+            # A thread of this call's own: nothing outlives the read (safe in a process forked later).
+            hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlreport-hash")
+            hashing = hasher.submit(file_sha256, file.path)
+    try:
+        frame = _parse(files, file, source, columns)
+    finally:
+        if hasher is not None:
+            hasher.shutdown(wait=True)  # on a failed parse too: no read of the file is left running behind
+    if log is not None:
+        log.add(InputRecord(
+            name=name, path=file.url, sha256=sha256 or (hashing.result() if hashing else file_sha256(file.path)),
+            hash_of="file", bytes=file.bytes, rows=len(frame), columns=int(frame.shape[1]), etag=file.etag,
+            version=file.version,
+        ))
+    return frame
+
+
+def _parse(files: FileSet, file: DataFile, source: Any, columns: Sequence[str] | None) -> pd.DataFrame:
+    """The file's rows as a DataFrame with its partition columns (``source``: its local path or its bytes)."""
+    import pyarrow as pa
+
     if files.format == "parquet":
         table = _read_parquet(source, file.url, columns)
         files = files.without_partitions(table.column_names)
@@ -289,11 +313,6 @@ def read_file(
         extra = partition_columns(files, file, len(frame))
         if extra:
             frame = pd.concat([frame, arrow_to_pandas(pa.table(extra)).set_axis(frame.index)], axis=1)
-    if log is not None:
-        log.add(InputRecord(
-            name=name, path=file.url, sha256=sha256 or file_sha256(file.path), hash_of="file", bytes=file.bytes,
-            rows=len(frame), columns=int(frame.shape[1]), etag=file.etag, version=file.version,
-        ))
     return frame
 
 

@@ -46,7 +46,7 @@ from ._compare import (
     methods,
     prediction_drift,
 )
-from ._counting import current_summaries, drift_thresholds, period_choice, reference_profile
+from ._counting import current_counts, drift_thresholds, period_choice, reference_profile
 from ._coverage import Coverage, assess_coverage
 from ._drill_down import DrillDown, drill_down
 from ._multivariate import DomainClassifierResult, domain_classifier
@@ -66,7 +66,7 @@ from ._report import (
     row_level_arguments,
 )
 from ._report import moved as columns_that_moved
-from ._segments import MAX_SEGMENT_LEVELS, MIN_SEGMENT_ROWS, SegmentDrift, segment_drift
+from ._segments import MAX_SEGMENT_DISTINCT, MAX_SEGMENT_LEVELS, MIN_SEGMENT_ROWS, SegmentDrift, segment_drift
 from ._thresholds import Thresholds
 from ._windows import Windows, load_windows
 
@@ -356,11 +356,25 @@ class DriftResult(AnalysisResult):
         return replace(self.thresholds, alpha=warning, incident_alpha=incident)
 
     @cached_property
-    def _counted(self) -> tuple[Summaries, dict[str, Summaries]]:
+    def _segment_columns(self) -> tuple[list[str], dict[str, int], list[str]]:
+        """The segment columns among the monitored ones, their distinct reference values, those cut by level."""
+        names = [c for c in self.spec.segments if c in self.monitored.columns]
+        distinct = {c: int(self.reference[c].nunique(dropna=True)) for c in names}
+        return names, distinct, [c for c in names if distinct[c] <= MAX_SEGMENT_DISTINCT]
+
+    @cached_property
+    def _counted(self) -> tuple[Summaries, dict[str, Summaries], dict[str, dict[Any, Summaries]] | None]:
+        # The current window's segments are counted in the same pass as its periods where the backend can
+        # (pandas: each column encoded once for both); drift by segment reads them from here.
         period = self.period_choice.period
+        cut = self._segment_columns[2]
         if period is None:  # no periods on this data and backend: the window's counts only
-            return self.backend.summarize(self.windows.current_source, self.profile), {}
-        return current_summaries(self.windows, self.profile, period)
+            whole, parts, by_segment = self.backend.summarize_periods_by_each(
+                self.windows.current_source, self.profile, period=None, timestamp=self.spec.timestamp, by=cut
+            )
+        else:
+            whole, parts, by_segment = current_counts(self.windows, self.profile, period, cut)
+        return whole, parts, (dict(zip(cut, by_segment, strict=True)) if by_segment is not None else None)
 
     @property
     def current_summaries(self) -> Summaries:
@@ -410,13 +424,12 @@ class DriftResult(AnalysisResult):
     def segments(self) -> SegmentDrift:
         """Drift of each feature within each level of each segment column (same gating, one correction family)."""
         windows, monitored = self.windows, self.monitored
-        names = [c for c in self.spec.segments if c in monitored.columns]
-        distinct = {c: int(self.reference[c].nunique(dropna=True)) for c in names}
+        names, distinct, _ = self._segment_columns
         overall = dict(zip(self.drift_table["column"].astype(str), self.drift_table["severity"], strict=True))
         return segment_drift(
             self.backend, windows.reference_source, windows.current_source, self.profile, segments=names,
             features=list(monitored.features), thresholds=self.family_thresholds("segment_drift"), distinct=distinct,
-            overall=overall,
+            overall=overall, current_parts=self._counted[2],
         )
 
     @cached_property

@@ -24,7 +24,7 @@ from ._period_choice import PeriodChoice, choose_period
 from ._thresholds import Thresholds
 from ._windows import Windows
 
-__all__ = ["reference_profile", "drift_thresholds", "current_summaries", "period_choice"]
+__all__ = ["reference_profile", "drift_thresholds", "current_summaries", "current_counts", "period_choice"]
 
 
 def reference_profile(
@@ -137,11 +137,23 @@ def current_summaries(
     A period asked for that cannot apply is a :class:`ParameterError` here;
     the drift report chooses one that can instead (:func:`period_choice`).
     """
+    whole, parts, _ = current_counts(windows, profile, period)
+    return whole, parts
+
+
+def current_counts(
+    windows: Windows, profile: ReferenceProfile, period: str, by: Sequence[str] = ()
+) -> tuple[Summaries, dict[str, Summaries], list[dict[Any, Summaries]] | None]:
+    """:func:`current_summaries`, and the current window's summaries by each column of ``by`` where the backend
+    counts them in the same pass (:meth:`~mlreport.backends.Backend.summarize_periods_by_each`; None otherwise).
+    """
     engine, timestamp = windows.engine, windows.spec.timestamp
     if period == AUTO:
         chosen = period_choice(windows, period).period
         if chosen is None:
-            return engine.summarize(windows.current_source, profile), {}
+            return engine.summarize_periods_by_each(
+                windows.current_source, profile, period=None, timestamp=timestamp, by=by
+            )
         period = chosen
     if chunk_rows(period) is not None:
         if not engine.keeps_row_order:
@@ -157,4 +169,6 @@ def current_summaries(
             f"timestamp_column{instead}",
             name="period",
         )
-    return engine.summarize_periods(windows.current_source, profile, period=period, timestamp=timestamp)
+    return engine.summarize_periods_by_each(
+        windows.current_source, profile, period=period, timestamp=timestamp, by=by
+    )

@@ -124,6 +124,7 @@ def segment_drift(
     thresholds: Thresholds | Mapping[str, Any] | None = None,
     distinct: Mapping[str, int] | None = None,
     overall: Mapping[str, str] | None = None,
+    current_parts: Mapping[str, Mapping[Hashable, Summaries]] | None = None,
 ) -> SegmentDrift:
     """Drift of every feature within every level of every segment column (see the module docstring).
 
@@ -132,6 +133,9 @@ def segment_drift(
     memory) guards against cutting by an id-like column; ``overall``
     (feature -> severity in the whole window) keeps findings to drift that
     the whole window does not show as strongly (the table has every pair).
+    ``current_parts`` (segment -> level -> summaries) are the current
+    window's, when already counted in its periods' pass; the segments it
+    lacks are counted here.
     """
     settings = _thresholds(thresholds)
     if not segments:
@@ -142,7 +146,11 @@ def segment_drift(
     cut = [s for s in segments if (distinct or {}).get(s, 0) <= MAX_SEGMENT_DISTINCT]
     # Every segment column of a window counted together: one pass over its rows where the backend can.
     reference_parts = dict(zip(cut, engine.summarize_by_each(reference, profile, cut), strict=True)) if cut else {}
-    current_parts = dict(zip(cut, engine.summarize_by_each(current, profile, cut), strict=True)) if cut else {}
+    given = current_parts or {}
+    counted: dict[str, Mapping[Hashable, Summaries]] = {s: given[s] for s in cut if s in given}
+    uncounted = [segment for segment in cut if segment not in counted]
+    if uncounted:
+        counted.update(zip(uncounted, engine.summarize_by_each(current, profile, uncounted), strict=True))
     notes: list[str] = []
     for segment in segments:
         if segment not in reference_parts:
@@ -150,7 +158,7 @@ def segment_drift(
             notes.append(f"{segment}: {count:,} distinct reference values (more than {MAX_SEGMENT_DISTINCT:,}), "
                          "not cut by level")
             continue
-        by_reference, by_current = reference_parts[segment], current_parts[segment]
+        by_reference, by_current = reference_parts[segment], counted[segment]
         ordered = sorted(by_reference.items(), key=lambda item: (-item[1].rows, str(item[0])))
         kept, capped = ordered[:MAX_SEGMENT_LEVELS], ordered[MAX_SEGMENT_LEVELS:]
         if capped:

@@ -95,25 +95,49 @@ def bin_index(edges: npt.ArrayLike, values: npt.NDArray[np.float64]) -> npt.NDAr
     return index
 
 
+_Rows = npt.NDArray[np.bool_] | npt.NDArray[np.intp]
+"""Rows of a block: a boolean mask, or the positions of its True values when they are few."""
+
+_SPARSE_SHARE = 8
+"""A mask holding fewer than 1/_SPARSE_SHARE True values is kept as their positions."""
+
+
+def _rows_of(mask: npt.NDArray[np.bool_]) -> _Rows:
+    """``mask``, or its True positions when few: ``groups[rows]`` is then the same values, in the same order.
+
+    A mask is computed once per column and counted once per grouping; indexing by a
+    few positions costs a fraction of scanning the mask again for every grouping
+    (missing values, infinities, out-of-range values and sentinels are usually rare).
+    """
+    selected = int(np.count_nonzero(mask))
+    if selected * _SPARSE_SHARE < mask.size:
+        return np.flatnonzero(mask)
+    return mask
+
+
 class _Counter:
-    """Per-group counts of boolean masks and bin indices (bincount, no Python loop)."""
+    """Per-group counts of row selections and bin indices (bincount, no Python loop)."""
 
     def __init__(self, groups: npt.NDArray[np.int64] | None, n_groups: int) -> None:
         self.groups = groups
         self.n_groups = n_groups
+        self._rows: npt.NDArray[np.int64] | None = None
 
-    def subset(self, mask: npt.NDArray[np.bool_]) -> _Counter:
-        return _Counter(None if self.groups is None else self.groups[mask], self.n_groups)
+    def subset(self, rows: _Rows) -> _Counter:
+        return _Counter(None if self.groups is None else self.groups[rows], self.n_groups)
 
-    def count(self, mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+    def count(self, rows: _Rows) -> npt.NDArray[np.int64]:
         if self.groups is None:
-            return np.array([np.count_nonzero(mask)], dtype=np.int64)
-        return np.bincount(self.groups[mask], minlength=self.n_groups).astype(np.int64)
+            selected = np.count_nonzero(rows) if rows.dtype == np.bool_ else rows.size
+            return np.array([selected], dtype=np.int64)
+        return np.bincount(self.groups[rows], minlength=self.n_groups).astype(np.int64, copy=False)
 
     def rows(self, size: int) -> npt.NDArray[np.int64]:
         if self.groups is None:
             return np.array([size], dtype=np.int64)
-        return np.bincount(self.groups, minlength=self.n_groups).astype(np.int64)
+        if self._rows is None:  # the same for every column of the block: counted once
+            self._rows = np.bincount(self.groups, minlength=self.n_groups).astype(np.int64, copy=False)
+        return self._rows
 
     def _flat(self, index: npt.NDArray[np.integer], n_bins: int) -> npt.NDArray[np.integer]:
         return index if self.groups is None else self.groups * n_bins + index
@@ -121,7 +145,7 @@ class _Counter:
     def binned(self, index: npt.NDArray[np.integer], n_bins: int) -> npt.NDArray[np.int64]:
         """Counts per group and bin, shape (groups, bins)."""
         counts = np.bincount(self._flat(index, n_bins), minlength=self.n_groups * n_bins)
-        return counts.astype(np.int64).reshape(self.n_groups, n_bins)
+        return counts.astype(np.int64, copy=False).reshape(self.n_groups, n_bins)
 
     def binned_sums(
         self, index: npt.NDArray[np.integer], n_bins: int, weights: npt.NDArray[np.float64]
@@ -137,20 +161,23 @@ class _NumberValues:
 
     def __init__(self, column: ColumnProfile, series: pd.Series, sentinels: Sequence[float]) -> None:
         numbers, invalid_mask = _float_values(series)
-        self.invalid_mask = invalid_mask
-        self.nan_mask = np.isnan(numbers)
-        self.inf_mask = np.isinf(numbers)
-        self.finite_mask = np.isfinite(numbers)
-        self.all_finite = bool(self.finite_mask.all())
-        self.finite = numbers if self.all_finite else numbers[self.finite_mask]
+        # Each selection of rows is kept as a mask or, when it holds few rows, as their positions (_rows_of):
+        # the same counts, for less work in each grouping that counts them.
+        self.invalid_mask = _rows_of(invalid_mask) if invalid_mask is not None else None
+        self.nan_mask = _rows_of(np.isnan(numbers))
+        self.inf_mask = _rows_of(np.isinf(numbers))
+        finite_mask = np.isfinite(numbers)
+        self.all_finite = bool(finite_mask.all())
+        self.finite = numbers if self.all_finite else numbers[finite_mask]
+        self.finite_mask = _rows_of(finite_mask)
         finite = self.finite
-        self.below_mask = finite < column.min if column.min is not None else None
-        self.above_mask = finite > column.max if column.max is not None else None
+        self.below_mask = _rows_of(finite < column.min) if column.min is not None else None
+        self.above_mask = _rows_of(finite > column.max) if column.max is not None else None
         # Counted only where the profile keeps sentinel counts (they are dropped otherwise).
-        self.sentinel_masks = [finite == s for s in sentinels] if column.sentinel_counts else []
+        self.sentinel_masks = [_rows_of(finite == s) for s in sentinels] if column.sentinel_counts else []
         modal = column.modal_value
         is_number = isinstance(modal, (int, float)) and not isinstance(modal, bool)
-        self.modal_mask = finite == modal if is_number else None
+        self.modal_mask = _rows_of(finite == modal) if is_number else None
 
 
 class _NumberCounts:
@@ -194,6 +221,7 @@ class _Encoded:
         )
         self.index: npt.NDArray[np.intp] | None = None
         self.present: npt.NDArray[np.bool_] | None = None
+        self.absent: _Rows | None = None
         self.codes: npt.NDArray[np.intp] | None = None
         if column.kind == "numeric":
             assert self.numbers is not None
@@ -209,6 +237,7 @@ class _Encoded:
             present = codes >= 0
             if not present.all():
                 self.present = present
+                self.absent = _rows_of(~present)
                 codes = codes[present]
         other = len(column.categories)
         lookup = pd.Index(list(column.categories), dtype=object).get_indexer(pd.Index(categorical_labels(uniques)))
@@ -247,7 +276,8 @@ def _count_encoded(encoded: _Encoded, counter: _Counter) -> list[ColumnSummary]:
             missing = number_counts.missing
             kept_counter = number_counts.finite_counter
         elif encoded.present is not None:
-            missing = counter.count(~encoded.present)
+            assert encoded.absent is not None
+            missing = counter.count(encoded.absent)
             kept_counter = counter.subset(encoded.present)
         else:
             missing = zeros

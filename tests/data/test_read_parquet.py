@@ -45,3 +45,30 @@ def test_only_dictionary_coded_strings_with_few_values_are_read_as_dictionaries(
     pq.write_table(_table(60_000), path, use_dictionary=False)
     assert _dictionary_strings(pq.read_metadata(path), pq.read_schema(path)) == []
 
+
+
+def test_read_file_records_the_hash_of_the_bytes_and_gives_the_plain_frame(tmp_path):
+    """The hash computed beside the parse is the sha256 of the file; the frame is the plain read."""
+    import hashlib
+    import threading
+
+    from mlreport import data
+    from mlreport.errors import DataError
+
+    table = _table(30_000)
+    path = tmp_path / "data.parquet"
+    pq.write_table(table, path, row_group_size=10_000)
+    log = data.InputLog()
+    files = data.resolve_files(str(path))
+    frame = data.read_file(files, files.files[0], name="reference", log=log)
+    assert log[0].sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    plain = pq.read_table(path).to_pandas()
+    assert frame.equals(plain)
+    assert list(frame.dtypes) == list(plain.dtypes)
+    # A file that does not parse: the error names it, and no hashing thread is left behind.
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    files = data.resolve_files(str(broken))
+    with pytest.raises(DataError, match=r"broken\.parquet"):
+        data.read_file(files, files.files[0], log=data.InputLog())
+    assert not [t for t in threading.enumerate() if t.name.startswith("mlreport-hash")]

@@ -119,3 +119,62 @@ def test_duckdb_counts_the_same_levels(tmp_path):
     counted = drift.segment_drift(engine, str(tmp_path / "r.parquet"), str(tmp_path / "c.parquet"), profile,
                                   segments=["region"], features=FEATURES).table
     pd.testing.assert_frame_equal(counted.reset_index(drop=True), expected.reset_index(drop=True), rtol=1e-9)
+
+
+@pytest.mark.parametrize("period", [None, "2000", "D"])
+@pytest.mark.parametrize("block_rows", [None, 997])
+def test_current_levels_counted_in_the_periods_pass_are_the_separate_passes(monkeypatch, period, block_rows):
+    """pandas counts the current window's segments with its periods: the same summaries and table, bit for bit."""
+    import mlreport.profile._profile as profile_module
+
+    if block_rows is not None:
+        monkeypatch.setattr(profile_module, "_BLOCK_ROWS", block_rows)
+    reference, current = _local_shift(11)
+    current["opened_on"] = pd.Timestamp("2026-03-01") + pd.to_timedelta(np.arange(len(current)) * 60, unit="s")
+    current.loc[current.index[::97], "region"] = None  # rows without a level: left out of the segment only
+    engine = PandasBackend()
+    profile = ReferenceProfile.fit(reference, FEATURES)
+    whole, parts, by_each = engine.summarize_periods_by_each(
+        current, profile, period=period, timestamp="opened_on", by=["region", "tenure_months"])
+    if period is None:
+        alone, alone_parts = engine.summarize(current, profile), {}
+    else:
+        alone, alone_parts = engine.summarize_periods(current, profile, period=period, timestamp="opened_on")
+    assert whole.to_dict() == alone.to_dict()
+    assert {k: v.to_dict() for k, v in parts.items()} == {k: v.to_dict() for k, v in alone_parts.items()}
+    assert by_each is not None
+    for counted, separate in zip(by_each, engine.summarize_by_each(current, profile, ["region", "tenure_months"]),
+                                 strict=True):
+        assert list(counted) == list(separate)
+        assert {k: v.to_dict() for k, v in counted.items()} == {k: v.to_dict() for k, v in separate.items()}
+    expected = _run(reference, current).table
+    given = _run(reference, current, current_parts={"region": by_each[0]}).table
+    pd.testing.assert_frame_equal(given, expected)
+
+
+def test_the_default_backend_method_counts_periods_only_and_leaves_segments_to_later(tmp_path):
+    reference, current = _local_shift(13)
+    current.to_parquet(tmp_path / "c.parquet", index=False)
+    profile = ReferenceProfile.fit(reference, FEATURES)
+    engine = DuckDBBackend()
+    whole, parts, by_each = engine.summarize_periods_by_each(
+        str(tmp_path / "c.parquet"), profile, period=None, timestamp="", by=["region"])
+    assert by_each is None and parts == {}
+    assert whole.to_dict() == engine.summarize(str(tmp_path / "c.parquet"), profile).to_dict()
+
+
+def test_drift_report_segments_are_those_counted_apart():
+    """``drift.analyse`` takes the current window's levels from its periods' pass: the table of a separate count."""
+    result = drift.analyse(drift.DriftParameters(sample_rows=6000, sample_seed=4))
+    names, distinct, cut = result._segment_columns
+    assert cut and result._counted[2] is not None and set(result._counted[2]) == set(cut)
+    windows = result.windows
+    apart = drift.segment_drift(
+        result.backend, windows.reference_source, windows.current_source, result.profile, segments=names,
+        features=list(result.monitored.features), thresholds=result.family_thresholds("segment_drift"),
+        distinct=distinct,
+        overall=dict(zip(result.drift_table["column"].astype(str), result.drift_table["severity"], strict=True)),
+    )
+    pd.testing.assert_frame_equal(result.segments.table, apart.table)
+    assert [f.to_dict() for f in result.segments.findings] == [f.to_dict() for f in apart.findings]
+    assert result.segments.notes == apart.notes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -72,3 +73,44 @@ def test_arrow_string_categories_count_as_python_strings() -> None:
     for key in by_fast:
         assert np.array_equal(by_fast[key].columns["channel"].counts, by_plain[key].columns["channel"].counts)
         assert by_fast[key].columns["channel"].missing == by_plain[key].columns["channel"].missing
+
+
+@pytest.mark.parametrize("share", [0.0, 0.001, 0.1, 0.2, 0.9, 1.0])
+def test_a_selection_of_rows_counts_as_its_mask_whether_kept_as_positions_or_as_the_mask(share):
+    from mlreport.profile._counts import _Counter, _rows_of
+
+    rng = np.random.default_rng(5)
+    rows = 50_000
+    mask = rng.random(rows) < share
+    groups = rng.integers(0, 7, rows).astype(np.int64)
+    selection = _rows_of(mask)
+    assert (selection.dtype == np.bool_) == (np.count_nonzero(mask) * 8 >= rows)
+    for counter in (_Counter(groups, 7), _Counter(None, 1)):
+        expected = (np.bincount(groups[mask], minlength=7) if counter.groups is not None
+                    else np.array([mask.sum()]))
+        np.testing.assert_array_equal(counter.count(selection), expected)
+        subset = counter.subset(selection)
+        if counter.groups is not None:
+            np.testing.assert_array_equal(subset.groups, groups[mask])
+
+
+def test_group_codes_of_arrow_strings_are_pandas_sorted_factorize():
+    import pandas as pd
+
+    from mlreport.profile import ReferenceProfile
+
+    rng = np.random.default_rng(8)
+    levels = np.array(["north", "South", "é-east", "", "west", "Zulu", "ábc", "北"], dtype=object)
+    values = levels[rng.integers(0, len(levels), 20_000)]
+    values[rng.random(20_000) < 0.05] = None
+    key = pd.Series(values, dtype="str")
+    assert key.dtype.storage == "pyarrow"
+    frame = pd.DataFrame({"key": key, "x": rng.normal(size=len(key))})
+    profile = ReferenceProfile.fit(frame, ["x"])
+    codes, labels = profile._key_codes(frame, "key")
+    expected_codes, expected_labels = pd.factorize(key, sort=True, use_na_sentinel=True)
+    np.testing.assert_array_equal(codes, expected_codes)
+    assert list(labels) == list(expected_labels)
+    parts = profile.summarize_by(frame, "key")
+    assert list(parts) == list(expected_labels)
+    assert [part.rows for part in parts.values()] == [int((key == label).sum()) for label in expected_labels]

@@ -122,3 +122,38 @@ def test_high_cardinality_column_is_cheap_and_flagged():
     fitted = ReferenceProfile.fit(frame)
     assert fitted["id"].high_cardinality and len(fitted["id"].categories) == 50
     assert fitted.reference["id"].counts[-1] == 200_000 - 50
+
+
+def test_columns_fitted_side_by_side_give_each_column_fitted_alone():
+    """The fit spreads columns over threads: every column's profile and summary are those of a fit of it alone."""
+    rng = np.random.default_rng(3)
+    rows = 30_000
+    frame = pd.DataFrame({
+        "normal": rng.normal(size=rows),
+        "lognormal": rng.lognormal(size=rows),
+        "with_nan": np.where(rng.random(rows) < 0.1, np.nan, rng.gamma(2.0, size=rows)),
+        "small_int": rng.integers(0, 5, rows),
+        "label": pd.array(rng.choice(["a", "b", "c"], rows), dtype="str"),
+        "zeros": np.where(rng.random(rows) < 0.3, 0.0, rng.uniform(size=rows)),
+    })
+    together = ReferenceProfile.fit(frame)
+    assert list(together.columns) == list(frame.columns)
+    for name in frame.columns:
+        alone = ReferenceProfile.fit(frame[[name]])
+        assert together.columns[name].to_dict() == alone.columns[name].to_dict()
+        assert together.reference.columns[name].to_dict() == alone.reference.columns[name].to_dict()
+
+
+def test_column_map_keeps_order_and_raises_the_first_error():
+    from mlreport.profile._threads import column_map
+
+    assert column_map(lambda x: x * x, range(20)) == [x * x for x in range(20)]
+    assert column_map(lambda x: column_map(lambda y: x + y, [1, 2]), [10, 20]) == [[11, 12], [21, 22]]
+
+    def fail_on_odd(x: int) -> int:
+        if x % 2:
+            raise ValueError(f"column {x}")
+        return x
+
+    with pytest.raises(ValueError, match="column 1"):
+        column_map(fail_on_odd, range(6))
