@@ -17,9 +17,14 @@ time zone is set to UTC so that timestamps read as naive UTC, as
 
 Counting: every profiled column becomes, per row, one record ``(column, code,
 value, below, above, sentinel, modal)`` (:mod:`mlreport.backends` codes; a
-numeric bin by a ``CASE WHEN`` binary search, which Spark compiles to JVM
-code); ``inline`` stacks the records and one ``groupBy(group, column, code,
-sentinel)`` job counts them all. Quantiles: ``approxQuantile`` with relative
+numeric bin by Spark ML's ``Bucketizer``, a binary search in the JVM: on the
+sample it runs in half the time of the same search as nested ``CASE WHEN``,
+whose large generated methods the client JIT leaves interpreted);
+``inline`` stacks the records and one ``groupBy(group, column, code,
+sentinel)`` job counts them all, and the segment columns of a report are
+counted in one job together (:meth:`SparkBackend.summarize_by_each`). The
+expressions are Spark SQL text, parsed once in the JVM (see
+:mod:`._spark_sql`). Quantiles: ``approxQuantile`` with relative
 error 0 (exact, asked at mid-rank probabilities) or ``relative_error``
 (default 0.001: Spark guarantees the rank of each edge within 0.1 % of the
 rows).
@@ -40,7 +45,7 @@ from ..profile import ReferenceProfile, Summaries
 from ._base import Backend
 from ._source import Grouping, Source, SourceLike, as_source, check_group
 from ._spark_fit import SparkFit
-from ._spark_sql import _ntz, _to_pandas, spark_source_kind, sql_double, sql_name, sql_string, sql_tree
+from ._spark_sql import _ntz, _to_pandas, spark_source_kind, sql_double, sql_name, sql_string
 from ._spark_volume import decision_counts
 from ._sql_fit import QuantileRequest
 from ._sql_plan import (
@@ -51,7 +56,6 @@ from ._sql_plan import (
     assemble,
     column_summaries,
     plan_column,
-    search_tree,
 )
 
 if TYPE_CHECKING:
@@ -138,7 +142,7 @@ class SparkBackend(Backend):
         return (
             f"pyspark {self.spark.version} (master={context.master}, default parallelism "
             f"{context.defaultParallelism}): DataFrame groupBy on the reference bins "
-            "(bin = edges strictly below the value, CASE WHEN binary search)"
+            "(bin = edges strictly below the value, Bucketizer binary search)"
         )
 
     # -- sources -------------------------------------------------------------
@@ -271,8 +275,8 @@ class SparkBackend(Backend):
             return f"TRY_CAST({raw} AS DOUBLE)"
         return "CAST(NULL AS DOUBLE)"
 
-    def _code(self, plan: ColumnPlan, raw: str, value: str) -> str:
-        """The code of one profiled column, from its raw and double columns (numeric bins by a CASE tree)."""
+    def _code(self, plan: ColumnPlan, raw: str, value: str, bucket: str | None = None) -> str:
+        """The code of one profiled column, from its raw and double columns (and its bin ``bucket``)."""
         kind = plan.source_kind
         infinite = f"abs({value}) = {_INFINITY}"
         unreadable = f"{value} IS NULL OR isnan({value})"
@@ -284,7 +288,7 @@ class SparkBackend(Backend):
             else:
                 special = [(f"{raw} IS NULL", MISSING_CODE), ("TRUE", INVALID_CODE)]
             if plan.mode == "bins":
-                otherwise = sql_tree(search_tree(plan.edges.size), value, plan.edges) if plan.edges.size else "0"
+                otherwise = bucket or "0"  # no edges: one bin
             else:
                 otherwise = self._category(plan, f"({value} + {_ZERO})", numbers=True)
             cases = " ".join(f"WHEN {condition} THEN {code}" for condition, code in special)
@@ -296,6 +300,29 @@ class SparkBackend(Backend):
             f"CAST({raw} AS STRING)"
         )
         return f"CASE WHEN {key} IS NULL THEN {MISSING_CODE} ELSE {self._category(plan, key, numbers=False)} END"
+
+    def _bucketize(self, staged: DataFrame, edges: Mapping[int, Any]) -> DataFrame:
+        """Adds ``k{i}`` = Spark ML's ``Bucketizer`` bucket of ``n{i}`` (the negated value) for each ``edges[i]``.
+
+        A binary search per value in the JVM. With splits ``-inf < -e_last <
+        ... < -e_0 < +inf`` the bucket of ``-x`` is the number of edges ``>=
+        x``, so ``len(edges) - bucket`` is the number strictly below
+        (right-closed). The transformer is built in the JVM from its
+        parameters as JSON (three Py4J calls, not one per split).
+        """
+        import json
+
+        from pyspark.sql import DataFrame as SparkFrame
+
+        jvm = self.spark.sparkContext._jvm
+        assert jvm is not None
+        bucketizer = jvm.org.apache.spark.ml.feature.Bucketizer()
+        # Spark's JSON for infinite doubles is the strings "-Inf" and "Inf"; finite ones round-trip through repr.
+        splits = [["-Inf", *sorted(-float(e) for e in edges[i]), "Inf"] for i in edges]
+        bucketizer.setSplitsArray(bucketizer.splitsArray().jsonDecode(json.dumps(splits, allow_nan=False)))
+        bucketizer.setInputCols(bucketizer.inputCols().jsonDecode(json.dumps([f"n{i}" for i in edges])))
+        bucketizer.setOutputCols(bucketizer.outputCols().jsonDecode(json.dumps([f"k{i}" for i in edges])))
+        return SparkFrame(bucketizer.transform(staged._jdf), self.spark)
 
     @staticmethod
     def _category(plan: ColumnPlan, key: str, *, numbers: bool) -> str:
@@ -326,14 +353,24 @@ class SparkBackend(Backend):
         from pyspark.sql import functions as F
 
         names = [f"g{k}" for k in range(len(keys))]
+        plan_list = list(plans.values())
+        binned = [i for i, plan in enumerate(plan_list) if plan.bins is not None and plan.edges.size]
         values = []
-        for i, plan in enumerate(plans.values()):
+        for i, plan in enumerate(plan_list):
             raw = sql_name(plan.name)
-            values.append(F.expr(f"{self._value(plan, raw)} AS v{i}"))
+            value = self._value(plan, raw)
+            values.append(F.expr(f"{value} AS v{i}"))
             values.append(F.expr(f"{raw} AS r{i}"))
+            if i in binned:
+                finite = f"{value} IS NOT NULL AND NOT isnan({value}) AND abs({value}) != {_INFINITY}"
+                values.append(F.expr(f"CASE WHEN {finite} THEN -({value}) ELSE {_ZERO} END AS n{i}"))
         staged = frame.select(*[key.alias(name) for key, name in zip(keys, names, strict=True)], *values)
+        if binned:
+            staged = self._bucketize(staged, {i: plan_list[i].edges for i in binned})
         coded = [f"v{i}" for i in range(len(plans))]
-        coded += [f"{self._code(plan, f'r{i}', f'v{i}')} AS code{i}" for i, plan in enumerate(plans.values())]
+        for i, plan in enumerate(plan_list):
+            bucket = None if i not in binned else f"CAST({plan.edges.size} - k{i} AS INT)"
+            coded.append(f"{self._code(plan, f'r{i}', f'v{i}', bucket)} AS code{i}")
         staged = staged.selectExpr(*names, *coded)
         records = []
         for i, plan in enumerate(plans.values()):

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
     from pyspark.sql.types import DataType
 
-__all__ = ["spark_source_kind", "sql_name", "sql_double", "sql_string", "sql_tree"]
+__all__ = ["spark_source_kind", "sql_name", "sql_double", "sql_string"]
 
 
 def spark_source_kind(data_type: DataType) -> str:
@@ -59,17 +59,6 @@ def sql_double(value: float) -> str:
 def sql_string(value: str) -> str:
     """A string literal from the value's UTF-8 bytes in hex: exact for any text, nothing to escape."""
     return f"decode(unhex('{str(value).encode('utf-8').hex()}'), 'UTF-8')"
-
-
-def sql_tree(node: SearchTree, value: str, edges: np.ndarray) -> str:
-    """The bin of ``value`` (SQL text) over sorted ``edges``: nested ``CASE WHEN`` (see ``search_tree``)."""
-    if isinstance(node, int):
-        return str(node)
-    index, left, right = node
-    return (
-        f"CASE WHEN {value} <= {sql_double(edges[index])} THEN {sql_tree(left, value, edges)} "
-        f"ELSE {sql_tree(right, value, edges)} END"
-    )
 
 
 def _tree(node: SearchTree, value: Column, edges: np.ndarray, strict: bool = False) -> Column:
