@@ -18,8 +18,12 @@ every numeric column come from one multi-column ``approxQuantile`` (non-finite
 values as nulls, which it ignores per column) at the mid-rank probabilities
 the fit will ask for, while the columns' finite values together are at most
 :data:`BATCH_VALUES` (relative error 0 holds every value in memory); the label
-counts of every text and boolean column from one ``groupBy``. A question the
-batch did not foresee is asked on its own, as before.
+counts of every text and boolean column from one ``groupBy``; the counts of
+every numeric column's candidate modal values (its fine edges, known from
+those order statistics) from one ``groupBy``. A question the batch did not
+foresee is asked on its own, as before. Expressions are Spark SQL text
+(:mod:`._spark_sql`): built with ``pyspark.sql.functions`` the sample's fit
+made about 17,000 Py4J round trips.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import DataError
+from ._spark_sql import sql_double, sql_name
 from ._sql_fit import ColumnStats, QueryFit, inverted_cdf_ranks, mid_rank_probabilities, stats_from_row
 
 if TYPE_CHECKING:
@@ -39,6 +44,15 @@ __all__ = ["SparkFit", "BATCH_VALUES"]
 
 BATCH_VALUES = 5_000_000
 """At most this many finite values (all columns together) have their exact quantiles found in one job."""
+
+_INFINITY = sql_double(float("inf"))
+_ZERO = sql_double(0.0)
+
+
+def _finite(value: str) -> str:
+    """``value`` (SQL text, a double) is a finite number."""
+    return f"({value} IS NOT NULL AND NOT isnan({value}) AND abs({value}) != {_INFINITY})"
+
 
 _DTYPES = {
     "tinyint": "int8", "smallint": "int16", "int": "int32", "bigint": "int64", "float": "float32",
@@ -67,36 +81,28 @@ class SparkFit(QueryFit):
         self._estimates: dict[str, int | None] = {}
         self._exact: dict[str, dict[float, float]] | None = None
         self._labels: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+        self._counted: dict[str, dict[float, int]] | None = None
 
-    def _finite_value(self, name: str) -> Any:
-        """The column's value as a double where it is finite (``+ 0.0``: -0.0 is 0.0), else null."""
-        from pyspark.sql import functions as F
+    def _value(self, name: str) -> str:
+        """The column read as a double, as Spark SQL text (strings through ``TRY_CAST``)."""
+        raw = sql_name(name)
+        return f"TRY_CAST({raw} AS DOUBLE)" if self.kinds[name] == "string" else f"CAST({raw} AS DOUBLE)"
 
+    def _finite_value(self, name: str) -> str:
+        """The column's value as a double where it is finite (``+ 0.0``: -0.0 is 0.0), else null (SQL text)."""
         v = self._value(name)
-        finite = v.isNotNull() & ~F.isnan(v) & (F.abs(v) != F.lit(float("inf")))
-        return F.when(finite, v + F.lit(0.0))
-
-    def _value(self, name: str) -> Any:
-        raw = self.frame[name]
-        return raw.try_cast("double") if self.kinds[name] == "string" else raw.cast("double")
+        return f"CASE WHEN {_finite(v)} THEN {v} + {_ZERO} END"
 
     def _finite(self, name: str) -> Any:
-        from pyspark.sql import functions as F
-
-        v = F.col("v")
-        finite = v.isNotNull() & ~F.isnan(v) & (F.abs(v) != F.lit(float("inf")))
-        # + 0.0 turns -0.0 into 0.0, as pandas groups them.
-        return self.frame.select(self._value(name).alias("v")).where(finite).select((v + F.lit(0.0)).alias("v"))
+        """The column's finite values as one column ``v``, -0.0 as 0.0, as pandas groups them."""
+        return self.frame.selectExpr(f"{self._finite_value(name)} AS v").where("v IS NOT NULL")
 
     def stats(self, names: Sequence[str], numeric: set[str], sentinels: Sequence[float]) -> dict[str, ColumnStats]:
-        from pyspark.sql import functions as F
+        def count_if(condition: str) -> str:
+            return f"count(CASE WHEN {condition} THEN 1 END)"
 
-        def count_if(condition: Any) -> Any:
-            return F.count(F.when(condition, 1))
-
-        parts: list[Any] = [F.count(F.lit(1))]
+        parts: list[str] = ["count(1)"]
         layout: list[tuple[str, bool, int]] = []
-        infinity = F.lit(float("inf"))
         for name in names:
             if name not in self.kinds:
                 raise DataError(f"column {name!r} is not in the reference data", column=name)
@@ -107,26 +113,27 @@ class SparkFit(QueryFit):
                     "use timestamps to cut periods instead",
                     column=name,
                 )
-            raw = self.frame[name]
+            raw = sql_name(name)
             if kind == "number" or name in numeric:
                 v = self._value(name)
-                finite = v.isNotNull() & ~F.isnan(v) & (F.abs(v) != infinity)
+                finite = _finite(v)
+                infinite = f"abs({v}) = {_INFINITY}"
                 if kind == "string":
-                    parts += [count_if(raw.isNull()), count_if(F.abs(v) == infinity),
-                              count_if(raw.isNotNull() & (v.isNull() | F.isnan(v)))]
+                    parts += [count_if(f"{raw} IS NULL"), count_if(infinite),
+                              count_if(f"{raw} IS NOT NULL AND ({v} IS NULL OR isnan({v}))")]
                 else:
-                    parts += [count_if(v.isNull() | F.isnan(v)), count_if(F.abs(v) == infinity), F.lit(0)]
-                finite_value = F.when(finite, v)
-                parts += [count_if(finite), F.min(finite_value), F.max(finite_value), F.avg(finite_value),
-                          F.stddev_samp(finite_value)]
-                parts += [count_if(finite & (v == F.lit(float(s)))) for s in sentinels]
+                    parts += [count_if(f"{v} IS NULL OR isnan({v})"), count_if(infinite), "0"]
+                finite_value = f"CASE WHEN {finite} THEN {v} END"
+                parts += [count_if(finite), f"min({finite_value})", f"max({finite_value})", f"avg({finite_value})",
+                          f"stddev_samp({finite_value})"]
+                parts += [count_if(f"{finite} AND {v} = {sql_double(float(s))}") for s in sentinels]
                 layout.append((name, True, 8 + len(sentinels)))
             else:
-                parts.append(count_if(raw.isNull()))
+                parts.append(count_if(f"{raw} IS NULL"))
                 layout.append((name, False, 1))
         numbers = [name for name, reads_numbers, _ in layout if reads_numbers]
-        estimates = [F.approx_count_distinct(self._finite_value(name)) for name in numbers]
-        row = self.frame.agg(*parts, *estimates).collect()[0]
+        estimates = [f"approx_count_distinct({self._finite_value(name)})" for name in numbers]
+        row = self.frame.selectExpr(*parts, *estimates).collect()[0]
         dtypes = {}
         for name, _, _ in layout:
             type_name = self.frame.schema[name].dataType.simpleString()
@@ -137,11 +144,9 @@ class SparkFit(QueryFit):
 
     # -- FitQueries ----------------------------------------------------------
     def _distinct_estimate(self, name: str) -> int | None:
-        from pyspark.sql import functions as F
-
         if name in self._estimates:
             return self._estimates[name]
-        return self._finite(name).agg(F.approx_count_distinct("v")).collect()[0][0]
+        return self._finite(name).selectExpr("approx_count_distinct(v)").collect()[0][0]
 
     def _distinct_values(self, name: str, limit: int) -> list[float]:
         return [r[0] for r in self._finite(name).distinct().limit(int(limit)).collect()]
@@ -173,8 +178,8 @@ class SparkFit(QueryFit):
             return {}
         names = list(wanted)
         union = sorted({p for asked in wanted.values() for p in asked})
-        columns = [self._finite_value(c).alias(f"q{i}") for i, c in enumerate(names)]
-        answers = self.frame.select(*columns).approxQuantile([f"q{i}" for i in range(len(names))], union, 0.0)
+        columns = [f"{self._finite_value(c)} AS q{i}" for i, c in enumerate(names)]
+        answers = self.frame.selectExpr(*columns).approxQuantile([f"q{i}" for i in range(len(names))], union, 0.0)
         return {c: dict(zip(union, values, strict=True)) for c, values in zip(names, answers, strict=True) if values}
 
     def _approximate_values(self, name: str, n: int, probabilities: list[float]) -> Sequence[float] | None:
@@ -183,20 +188,55 @@ class SparkFit(QueryFit):
         return self._finite(name).approxQuantile("v", probabilities, self.relative_error)
 
     def count_values(self, name: str, values: np.ndarray) -> np.ndarray:
-        from pyspark.sql import functions as F
-
         if values.size == 0:
             return np.zeros(0, dtype=np.int64)
-        rows = (
-            self._finite(name).where(F.col("v").isin([float(v) for v in values]))
-            .groupBy("v").count().collect()
-        )
+        if self._counted is None:
+            self._counted = self._batch_counts()
+        keys = [float(v) + 0.0 for v in values]
+        candidates = self._counted.get(name)
+        if candidates is not None and all(key in candidates for key in keys):
+            return np.array([candidates[key] for key in keys], dtype=np.int64)
+        listed = ", ".join(sql_double(v) for v in values)
+        rows = self._finite(name).where(f"v IN ({listed})").groupBy("v").count().collect()
         found = {float(v): int(c) for v, c in rows}
-        return np.array([found.get(float(v) + 0.0, 0) for v in values], dtype=np.int64)
+        return np.array([found.get(key, 0) for key in keys], dtype=np.int64)
+
+    def _batch_counts(self) -> dict[str, dict[float, int]]:
+        """How often each candidate modal value occurs, for every numeric column in one job (by column, value).
+
+        A numeric column's candidates are its fine edges (:func:`_numeric_profile`):
+        its quantiles at every count and its maximum, all known once the exact
+        order statistics are (:meth:`_batch_exact`, no job). Each column's
+        values among its candidates are counted, so any later question about
+        a subset of them is answered exactly (a value not found occurs 0
+        times); empty when the quantiles are not known yet or approximate.
+        """
+        if self.relative_error is not None or not self._exact:
+            return {}
+        wanted: dict[str, np.ndarray] = {}
+        for name, stat in self._stats.items():
+            if not (stat.numeric_values and stat.finite and name in self._exact):
+                continue
+            asked = [self.quantiles(name, stat.finite, count) for count in self.counts]
+            wanted[name] = np.unique(np.concatenate([*asked, [float(stat.maximum)]]) + 0.0)  # type: ignore[arg-type]
+        if len(wanted) < 2:
+            return {}
+        names = list(wanted)
+        records = []
+        for i, name in enumerate(names):
+            listed = ", ".join(sql_double(v) for v in wanted[name])
+            records.append(f"named_struct('c', {i}, 'v', CASE WHEN q{i} IN ({listed}) THEN q{i} END)")
+        columns = [f"{self._finite_value(c)} AS q{i}" for i, c in enumerate(names)]
+        rows = (
+            self.frame.selectExpr(*columns).selectExpr(f"inline(array({', '.join(records)}))")
+            .where("v IS NOT NULL").groupBy("c", "v").count().collect()
+        )
+        found: dict[str, dict[float, int]] = {name: dict.fromkeys(wanted[name].tolist(), 0) for name in names}
+        for c, v, n in rows:
+            found[names[int(c)]][float(v)] = int(n)
+        return found
 
     def label_counts(self, name: str, numbers: bool) -> tuple[np.ndarray, np.ndarray]:
-        from pyspark.sql import functions as F
-
         if numbers:
             rows = self._finite(name).groupBy("v").count().collect()
             return np.array([r[0] for r in rows], dtype=float), np.array([r[1] for r in rows], dtype=np.int64)
@@ -204,29 +244,25 @@ class SparkFit(QueryFit):
             self._labels = self._batch_labels()
         if name in self._labels:
             return self._labels[name]
-        rows = self.frame.select(self._label(name).alias("k")).where(F.col("k").isNotNull()).groupBy("k").count()
+        rows = self.frame.selectExpr(f"{self._label(name)} AS k").where("k IS NOT NULL").groupBy("k").count()
         found = rows.collect()
         return np.array([r[0] for r in found], dtype=object), np.array([r[1] for r in found], dtype=np.int64)
 
-    def _label(self, name: str) -> Any:
-        from pyspark.sql import functions as F
-
-        raw = self.frame[name]
+    def _label(self, name: str) -> str:
+        """The column's label as Spark SQL text (booleans as ``True`` / ``False``, as pandas labels them)."""
+        raw = sql_name(name)
         if self.kinds[name] == "bool":
-            return F.when(raw, F.lit("True")).when(~raw, F.lit("False"))
-        return raw.cast("string")
+            return f"(CASE WHEN {raw} THEN 'True' WHEN NOT {raw} THEN 'False' END)"
+        return f"CAST({raw} AS STRING)"
 
     def _batch_labels(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Label counts of every column not read as numbers, in one ``groupBy`` (module docstring)."""
-        from pyspark.sql import functions as F
-
         names = [name for name, stat in self._stats.items() if not stat.numeric_values]
         if len(names) < 2:
             return {}
-        records = F.array(*[F.struct(F.lit(i).alias("c"), self._label(n).alias("k")) for i, n in enumerate(names)])
-        rows = (
-            self.frame.select(F.inline(records)).where(F.col("k").isNotNull()).groupBy("c", "k").count().collect()
-        )
+        records = ", ".join(f"named_struct('c', {i}, 'k', {self._label(n)})" for i, n in enumerate(names))
+        stacked = self.frame.selectExpr(f"inline(array({records}))").where("k IS NOT NULL")
+        rows = stacked.groupBy("c", "k").count().collect()
         found: dict[int, list[tuple[Any, int]]] = {i: [] for i in range(len(names))}
         for c, k, n in rows:
             found[int(c)].append((k, int(n)))

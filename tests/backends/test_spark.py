@@ -235,6 +235,37 @@ def test_drift_by_segment_equals_pandas(data, spark_backend):
     pd.testing.assert_frame_equal(got.table, expected.table, rtol=1e-9)
 
 
+
+def test_segment_columns_in_one_job_and_awkward_labels_equal_pandas(spark_backend):
+    """summarize_by_each counts every segment column in one job: per column the same groups as pandas.
+
+    A float key with NaN and a text key with nulls leave those rows out of
+    their column's groups only; labels with quotes, backslashes, backquotes,
+    newlines and non-ASCII text are matched exactly (SQL text literals).
+    """
+    rng = np.random.default_rng(11)
+    n = 3000
+    labels = np.array(["it's", "back\\slash", "tick`", "na\u00efve \u2603", "a\nb", "plain"], dtype=object)
+    frame = pd.DataFrame({
+        "label": labels[rng.integers(0, len(labels), n)],
+        "x": rng.normal(size=n),
+        "band": rng.integers(0, 4, n).astype(float),
+        "region": rng.choice(["north", "south"], n).astype(object),
+    })
+    frame.loc[::37, "band"] = np.nan
+    frame.loc[::41, "region"] = None
+    frame.loc[::13, "label"] = None
+    profile = ReferenceProfile.fit(frame.iloc[:1500], ["label", "x", "band"])
+    current = frame.iloc[1500:].reset_index(drop=True)
+    by = ["band", "region", "label"]
+    got = spark_backend.summarize_by_each(current, profile, by)
+    for column, parts in zip(by, got, strict=True):
+        expected = profile.summarize_by(current, column)
+        assert list(parts) == list(expected) and len(expected) >= 2, column
+        for key in expected:
+            assert_summaries_equal(expected[key], parts[key], f"{column}={key}")
+    assert set(got[2]) == set(labels)
+
 # -- data where it lives: partitions, decimals, CSV with an empty column, SQL and S3 sources ----------------
 
 
