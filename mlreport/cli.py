@@ -231,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"per-job timeout for jobs that set none (default: {DEFAULT_CELL_TIMEOUT})")
     batch.add_argument("--fail-on", choices=["warning", "incident", "never"], default="incident",
                        help="fail-on for jobs that set none (default: incident)")
+    batch.add_argument("--fresh-kernels", action="store_true",
+                       help="start every job's kernel afresh instead of forking it from one process that imported "
+                            "ipykernel and the notebooks' imports once (slower; same reports)")
     _add_out(batch)
     _add_json(batch)
     _add_delivery_options(batch)
@@ -484,7 +487,7 @@ def _cmd_batch(args: argparse.Namespace, output: _Output) -> int:
     tasks = load_jobs(args.jobs_file, date=date, timeout=args.timeout, fail_on=args.fail_on, notify=notify,
                       export=export)
     result = run_batch(
-        tasks, out=_out(args), jobs=args.jobs, date=date,
+        tasks, out=_out(args), jobs=args.jobs, date=date, zygote=not args.fresh_kernels,
         progress=lambda line: print(neutralise(line), file=sys.stderr, flush=True),
     )
     if args.json:
