@@ -698,7 +698,7 @@ def run_batch(
 
     ``zygote``: fork the jobs' kernels from one process that imported
     ipykernel and the notebooks' imports once (:func:`_kernel_zygote`); its
-    log is ``zygote.log`` beside the jobs'. False: every job starts a fresh
+    log (stderr) is ``zygote.stderr`` beside the jobs'. False: every job starts a fresh
     kernel.
     """
     if jobs < 1:
@@ -715,7 +715,7 @@ def run_batch(
     with contextlib.ExitStack() as stack:
         env: dict[str, str] | None = None
         if zygote and tasks and fork_supported():
-            kernels = stack.enter_context(_kernel_zygote(tasks, logs / "zygote.log"))
+            kernels = stack.enter_context(_kernel_zygote(tasks, logs / "zygote.stderr"))
             if kernels.socket_path:
                 env = {**os.environ, ZYGOTE_ENV: kernels.socket_path}
         runner = _Runner(out_dir, batch_id, logs, grace, progress, len(tasks), env)

@@ -46,6 +46,7 @@ import array
 import atexit
 import contextlib
 import datetime as dt
+import gc
 import hashlib
 import importlib
 import importlib.util
@@ -394,6 +395,9 @@ class _Server:
                 return
             sys.stdout.flush()
             sys.stderr.flush()
+            # What the zygote imported lives as long as the kernel, as in a fresh one: out of the collector's
+            # reach, a collection in the kernel does not write to (and so copy) the pages it shares with the zygote.
+            gc.freeze()
             pid = os.fork()
             if pid == 0:
                 self.become_kernel(request, driver, fds)  # never returns
