@@ -289,6 +289,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_out(prune)
     _add_json(prune)
 
+    kernels = sub.add_parser("kernels", help="serve kernels forked from one warm process to runs that ask for it")
+    kernels_sub = kernels.add_subparsers(dest="kernels_command", metavar="ACTION", required=True)
+    serve = kernels_sub.add_parser(
+        "serve",
+        help="import ipykernel and the notebooks' imports once, then fork each run's kernel from this process "
+             "(runs use it when MLREPORT_KERNEL_ZYGOTE names its socket; it serves only runs of the same code and "
+             "environment, of this user); runs in the foreground until stopped",
+    )
+    serve.add_argument("--socket", metavar="PATH",
+                       help="its Unix socket (default: $MLREPORT_KERNEL_ZYGOTE, else "
+                            "$XDG_RUNTIME_DIR/mlreport-UID/kernels.sock); the folder must be private (0700)")
+
     registry = sub.add_parser("registry", help="maintain the run registry (registry.sqlite)")
     registry_sub = registry.add_subparsers(dest="registry_command", metavar="ACTION", required=True)
     rebuild = registry_sub.add_parser(
@@ -577,6 +589,14 @@ def _cmd_registry(args: argparse.Namespace, output: _Output) -> int:
     return 0
 
 
+def _cmd_kernels(args: argparse.Namespace, output: _Output) -> int:
+    from .driver import analyses, default_socket, serve_kernels
+
+    path = Path(args.socket) if args.socket else default_socket()
+    serve_kernels(path, analyses())  # replaces this process with the zygote
+    return 0
+
+
 def _cmd_schema(args: argparse.Namespace, output: _Output) -> int:
     from .schema import SCHEMAS, schema_text
 
@@ -592,6 +612,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, _Output], int]] = {
     "list": _cmd_list, "run": _cmd_run, "prepare": _cmd_prepare, "demo": _cmd_demo, "sample-data": _cmd_sample_data,
     "batch": _cmd_batch, "history": _cmd_history, "show": _cmd_show, "verify": _cmd_verify, "rerun": _cmd_rerun,
     "prune": _cmd_prune, "registry": _cmd_registry, "pdf": _cmd_pdf, "schema": _cmd_schema,
+    "kernels": _cmd_kernels,
 }
 
 

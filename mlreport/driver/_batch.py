@@ -93,7 +93,7 @@ from ._resources import analyses as available_analyses
 from ._resources import default_out_dir, notebook_path
 from ._results import Failure
 from ._run import FAIL_ON, BatchRef, check_seconds, record_failed_run, resolve_parameters
-from ._zygote import ZYGOTE_ENV, Zygote, fork_supported
+from ._zygote import ZYGOTE_ENV, Zygote, fork_supported, notebook_imports
 
 __all__ = [
     "Task",
@@ -667,15 +667,8 @@ def _kernel_zygote(tasks: Sequence[Task], log_path: Path) -> Zygote:
     Its environment is the one the jobs' kernels would get; a job whose
     kernel would see another (or other code) gets a fresh kernel instead.
     """
-    import nbformat
-
-    from ._kernel import warm_modules
-
-    modules: list[str] = ["mlreport.analysis"]
-    for analysis in dict.fromkeys(task.analysis for task in tasks):
-        with contextlib.suppress(MlreportError, OSError, ValueError):
-            modules += warm_modules(nbformat.read(str(notebook_path(analysis)), as_version=4))
-    return Zygote(list(dict.fromkeys(modules)), env=kernel_env(), log_path=log_path)
+    modules = notebook_imports([task.analysis for task in tasks])
+    return Zygote(modules, env=kernel_env(), log_path=log_path)
 
 
 def run_batch(

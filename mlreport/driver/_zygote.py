@@ -57,6 +57,7 @@ import select
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -66,9 +67,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import InputError, MlreportError
+
 __all__ = [
     "ZYGOTE_ENV", "KERNEL_MODULES", "Zygote", "fork_supported", "ForkedKernel", "fork_kernel", "code_fingerprint",
-    "thread_count", "main",
+    "thread_count", "main", "notebook_imports", "serve", "default_socket",
 ]
 
 log = logging.getLogger("mlreport")
@@ -84,6 +87,9 @@ _LAUNCHER = ("-m", "ipykernel_launcher")
 
 #: Variables that differ from run to run and are read by nothing the zygote imported: a request may differ in them.
 _PER_RUN_ENV = frozenset({"JPY_PARENT_PID", "JPY_SESSION_NAME", "PWD", "OLDPWD", "_", ZYGOTE_ENV})
+
+#: The zygote's command (``python -c``), followed by its socket, the pid it serves for (0: until stopped), its imports.
+_MAIN = "from mlreport.driver._zygote import main; main()"
 
 #: Seconds a driver waits for the zygote's answer before it launches a fresh kernel.
 _ANSWER_TIMEOUT = 10.0
@@ -275,8 +281,7 @@ class Zygote:
     def start(self) -> None:
         self._folder = tempfile.mkdtemp(prefix="mlr-zygote-")  # 0700: only this user reaches the socket
         path = os.path.join(self._folder, "zygote.sock")
-        command = [sys.executable, "-c", "from mlreport.driver._zygote import main; main()",
-                   path, str(os.getpid()), json.dumps(self.modules)]
+        command = [sys.executable, "-c", _MAIN, path, str(os.getpid()), json.dumps(self.modules)]
         stderr = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
             self.proc = subprocess.Popen(
@@ -323,6 +328,65 @@ class Zygote:
             self._folder = None
 
 
+def notebook_imports(analyses: Sequence[str]) -> list[str]:
+    """What a zygote for ``analyses`` imports: their notebooks' top-level imports and the parameter checks'."""
+    import nbformat
+
+    from ._kernel import warm_modules
+    from ._resources import notebook_path
+
+    modules: list[str] = ["mlreport.analysis"]
+    for analysis in dict.fromkeys(analyses):
+        with contextlib.suppress(MlreportError, OSError, ValueError):
+            modules += warm_modules(nbformat.read(str(notebook_path(analysis)), as_version=4))
+    return list(dict.fromkeys(modules))
+
+
+def default_socket() -> Path:
+    """Where ``mlreport kernels serve`` listens by default: ``$MLREPORT_KERNEL_ZYGOTE``, else a private folder."""
+    if os.environ.get(ZYGOTE_ENV):
+        return Path(os.environ[ZYGOTE_ENV])
+    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    return Path(base) / f"mlreport-{os.getuid()}" / "kernels.sock"
+
+
+def serve(socket_path: Path, analyses: Sequence[str]) -> None:
+    """Become a zygote serving ``socket_path`` until stopped (``mlreport kernels serve``); never returns.
+
+    The socket's folder is created private (0700) and must be this user's
+    and private if it exists. This process is replaced (``exec``) by a fresh
+    interpreter that imports what ``analyses``' notebooks import, with the
+    environment a kernel started here would get: nothing of the command line's
+    own state (its logging, its imports) reaches the kernels.
+    """
+    if not fork_supported():
+        raise InputError("forked kernels need Linux (fork, pidfds and SO_PEERCRED)")
+    socket_path = socket_path.absolute()
+    folder = socket_path.parent
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = folder.stat()
+    if info.st_uid != os.getuid() or stat.S_IMODE(info.st_mode) & 0o077:
+        raise InputError(f"--socket {socket_path}: its folder must be yours and private (mode 0700); it is "
+                         f"{stat.S_IMODE(info.st_mode):o}, owner uid {info.st_uid}")
+    if socket_path.exists() or socket_path.is_symlink():
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(str(socket_path))
+        except OSError:
+            socket_path.unlink()  # a zygote that died left it
+        else:
+            raise InputError(f"--socket {socket_path}: a zygote serves there already")
+        finally:
+            probe.close()
+    from ._execute import kernel_env
+
+    modules = notebook_imports(analyses)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, [sys.executable, "-c", _MAIN, str(socket_path), "0", json.dumps(modules)],
+              kernel_env())
+
+
 # --------------------------------------------------------------------------------------------- the zygote's side
 
 
@@ -351,7 +415,7 @@ class _Server:
         conn.close()
 
     def serve(self) -> None:
-        while os.getppid() == self.parent:
+        while not self.parent or os.getppid() == self.parent:
             readable, _, _ = select.select([self.listener], [], [], 0.25)
             self.reap()
             if readable:
@@ -398,9 +462,15 @@ class _Server:
             # What the zygote imported lives as long as the kernel, as in a fresh one: out of the collector's
             # reach, a collection in the kernel does not write to (and so copy) the pages it shares with the zygote.
             gc.freeze()
-            pid = os.fork()
-            if pid == 0:
-                self.become_kernel(request, driver, fds)  # never returns
+            # No SIGTERM (the zygote's exit) between the fork and the child's own handlers: the child would
+            # unwind through the zygote's code and remove its socket.
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+            try:
+                pid = os.fork()
+                if pid == 0:
+                    self.become_kernel(request, driver, fds)  # never returns
+            finally:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
             self.waiting[pid] = conn
             reply = {"pid": pid, "zygote": os.getpid(), "started_at": self.started_at}
             conn.sendall(json.dumps(reply).encode() + b"\n")
@@ -437,6 +507,7 @@ class _Server:
             for signum in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
                 signal.signal(signum, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
             null = os.open(os.devnull, os.O_RDONLY)
             os.dup2(null, 0)
             os.dup2(fds[0], 1)
@@ -510,7 +581,11 @@ def _run_kernel(argv: list[str], driver: int) -> int:
 
 
 def main() -> None:
-    """The zygote process: ``python -c '...main()' SOCKET PARENT_PID MODULES_JSON``; says "ready" on stdout."""
+    """The zygote process: ``python -c '...main()' SOCKET PARENT_PID MODULES_JSON``; says "ready" on stdout.
+
+    It serves until its parent ends (PARENT_PID, a batch) or, with 0, until
+    it is stopped (``mlreport kernels serve``).
+    """
     path, parent, modules = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
     env = dict(os.environ)
     # As ipykernel_launcher does: no imports from the working directory (the kernel puts it back for the notebook).
@@ -539,6 +614,9 @@ def main() -> None:
         sys.exit(1)
     server = _Server(path, parent, env)
     print("ready", flush=True)
+    if not parent:
+        print(f"mlreport: serving kernels at {path} (zygote pid {os.getpid()}, code {server.code}); a run uses it "
+              f"when {ZYGOTE_ENV}={path}. Stop: Ctrl-C or SIGTERM.", file=sys.stderr, flush=True)
     try:
         server.serve()
     finally:

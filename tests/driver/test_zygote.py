@@ -178,9 +178,10 @@ def test_a_kernel_outlives_a_killed_zygote_and_later_runs_start_fresh(monkeypatc
             asyncio.run(manager.cleanup_resources())
 
 
-def test_other_code_or_another_environment_is_refused(zygote: Zygote, monkeypatch: pytest.MonkeyPatch,
+def test_no_zygote_other_code_or_another_environment_is_refused(zygote: Zygote, monkeypatch: pytest.MonkeyPatch,
                                                       tmp_path: Path):
     cmd = [sys.executable, "-m", "ipykernel_launcher", "-f", str(tmp_path / "kernel.json")]
+    assert fork_kernel(str(tmp_path / "no-zygote.sock"), cmd, env=_env(), cwd=str(tmp_path), stderr=None) is None
     assert fork_kernel(zygote.socket_path, cmd, env={**_env(), "OMP_NUM_THREADS": "7"}, cwd=str(tmp_path),
                        stderr=None) is None
     assert fork_kernel(zygote.socket_path, [*cmd[:1], "-m", "other_launcher", *cmd[3:]], env=_env(),
@@ -295,3 +296,54 @@ def test_a_batch_forks_its_kernels_and_finishes_when_its_zygote_is_killed(fixtur
     assert proc.returncode == 0 and [j["status"] for j in summary["jobs"]] == ["ok"] * 6, stderr[-3000:]
     starts = [load_manifest(d)["kernel"]["start"] for d in run_dirs(out)]
     assert starts.count("forked") >= 2 and starts.count("fresh") >= 1, starts
+
+
+# ------------------------------------------------------- a warm zygote for single runs (mlreport kernels serve)
+
+
+def _serve(socket_path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "mlreport", "kernels", "serve", "--socket", str(socket_path)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+
+
+@pytest.mark.e2e
+def test_kernels_serve_forks_single_runs_until_stopped(fixture_notebooks: Path, tmp_path: Path):
+    env = {key: value for key, value in os.environ.items() if key != "PYTEST_CURRENT_TEST"}
+    env["MLREPORT_NOTEBOOKS"] = str(fixture_notebooks)
+    socket_path = tmp_path / "kernels" / "kernels.sock"
+    served = _serve(socket_path, env)
+    try:
+        assert served.stdout is not None and served.stdout.readline().strip() == b"ready"
+        assert stat.S_IMODE(socket_path.parent.stat().st_mode) == 0o700
+        # One zygote per socket.
+        again = _serve(socket_path, env)
+        _, again_err = again.communicate(timeout=120)
+        assert again.returncode == 2 and b"serves there already" in again_err
+        # Runs that name it get forked kernels; the report says from which zygote.
+        run_env = {**env, ZYGOTE_ENV: str(socket_path)}
+        for status in ("ok", "incident"):
+            result = subprocess.run(
+                [sys.executable, "-m", "mlreport", "run", "fixture", "-p", f"status={status}", "--out",
+                 str(tmp_path / "out"), "--json", "--fail-on", "never"],
+                capture_output=True, text=True, env=run_env, cwd=tmp_path, timeout=300, stdin=subprocess.DEVNULL)
+            assert result.returncode == 0, result.stderr[-2000:]
+        for run_dir in run_dirs(tmp_path / "out"):
+            kernel = load_manifest(run_dir)["kernel"]
+            assert kernel["start"] == "forked" and kernel["zygote_pid"] == served.pid  # exec kept the pid
+            assert kernel["code"] and kernel["zygote_started_at"]
+        served.terminate()
+        served.communicate(timeout=30)
+        assert not socket_path.exists()
+    finally:
+        if served.poll() is None:
+            served.kill()
+            served.communicate()
+
+
+def test_kernels_serve_wants_a_private_folder(tmp_path: Path):
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    result = run_cli("kernels", "serve", "--socket", str(shared / "kernels.sock"))
+    assert result.returncode == 2 and "must be yours and private (mode 0700)" in result.stderr
+    assert not (shared / "kernels.sock").exists()
