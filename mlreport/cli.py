@@ -231,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"per-job timeout for jobs that set none (default: {DEFAULT_CELL_TIMEOUT})")
     batch.add_argument("--fail-on", choices=["warning", "incident", "never"], default="incident",
                        help="fail-on for jobs that set none (default: incident)")
+    batch.add_argument("--fresh-kernels", action="store_true",
+                       help="start every job's kernel afresh instead of forking it from one process that imported "
+                            "ipykernel and the notebooks' imports once (slower; same reports)")
     _add_out(batch)
     _add_json(batch)
     _add_delivery_options(batch)
@@ -285,6 +288,18 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--dry-run", action="store_true", help="list what would be deleted; change nothing")
     _add_out(prune)
     _add_json(prune)
+
+    kernels = sub.add_parser("kernels", help="serve kernels forked from one warm process to runs that ask for it")
+    kernels_sub = kernels.add_subparsers(dest="kernels_command", metavar="ACTION", required=True)
+    serve = kernels_sub.add_parser(
+        "serve",
+        help="import ipykernel and the notebooks' imports once, then fork each run's kernel from this process "
+             "(runs use it when MLREPORT_KERNEL_ZYGOTE names its socket; it serves only runs of the same code and "
+             "environment, of this user); runs in the foreground until stopped",
+    )
+    serve.add_argument("--socket", metavar="PATH",
+                       help="its Unix socket (default: $MLREPORT_KERNEL_ZYGOTE, else "
+                            "$XDG_RUNTIME_DIR/mlreport-UID/kernels.sock); the folder must be private (0700)")
 
     registry = sub.add_parser("registry", help="maintain the run registry (registry.sqlite)")
     registry_sub = registry.add_subparsers(dest="registry_command", metavar="ACTION", required=True)
@@ -484,7 +499,7 @@ def _cmd_batch(args: argparse.Namespace, output: _Output) -> int:
     tasks = load_jobs(args.jobs_file, date=date, timeout=args.timeout, fail_on=args.fail_on, notify=notify,
                       export=export)
     result = run_batch(
-        tasks, out=_out(args), jobs=args.jobs, date=date,
+        tasks, out=_out(args), jobs=args.jobs, date=date, zygote=not args.fresh_kernels,
         progress=lambda line: print(neutralise(line), file=sys.stderr, flush=True),
     )
     if args.json:
@@ -574,6 +589,14 @@ def _cmd_registry(args: argparse.Namespace, output: _Output) -> int:
     return 0
 
 
+def _cmd_kernels(args: argparse.Namespace, output: _Output) -> int:
+    from .driver import analyses, default_socket, serve_kernels
+
+    path = Path(args.socket) if args.socket else default_socket()
+    serve_kernels(path, analyses())  # replaces this process with the zygote
+    return 0
+
+
 def _cmd_schema(args: argparse.Namespace, output: _Output) -> int:
     from .schema import SCHEMAS, schema_text
 
@@ -589,6 +612,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, _Output], int]] = {
     "list": _cmd_list, "run": _cmd_run, "prepare": _cmd_prepare, "demo": _cmd_demo, "sample-data": _cmd_sample_data,
     "batch": _cmd_batch, "history": _cmd_history, "show": _cmd_show, "verify": _cmd_verify, "rerun": _cmd_rerun,
     "prune": _cmd_prune, "registry": _cmd_registry, "pdf": _cmd_pdf, "schema": _cmd_schema,
+    "kernels": _cmd_kernels,
 }
 
 

@@ -75,6 +75,8 @@ from ._run import (
     resolve_parameters,
     run,
 )
+from ._zygote import ZYGOTE_ENV, default_socket
+from ._zygote import serve as serve_kernels
 
 __all__ = [
     "run",
@@ -150,4 +152,7 @@ __all__ = [
     "parameters_class",
     "check_domains",
     "check_seconds",
+    "ZYGOTE_ENV",
+    "default_socket",
+    "serve_kernels",
 ]

@@ -87,12 +87,13 @@ from ..export import ExportConfig
 from ..notify import NotifyConfig
 from ..record import RunRecord, make_out_dir, new_run_id, open_registry, safe_name, write_index, write_json_atomic
 from ..terminal import neutralise
-from ._execute import DEFAULT_CELL_TIMEOUT
+from ._execute import DEFAULT_CELL_TIMEOUT, kernel_env
 from ._params import declared_parameters
 from ._resources import analyses as available_analyses
 from ._resources import default_out_dir, notebook_path
 from ._results import Failure
 from ._run import FAIL_ON, BatchRef, check_seconds, record_failed_run, resolve_parameters
+from ._zygote import ZYGOTE_ENV, Zygote, fork_supported, notebook_imports
 
 __all__ = [
     "Task",
@@ -488,7 +489,8 @@ class _Runner:
     """Runs tasks in subprocesses; shared state for the worker threads."""
 
     def __init__(self, out_dir: Path, batch_id: str, logs: Path, grace: float,
-                 progress: Callable[[str], None] | None, total: int) -> None:
+                 progress: Callable[[str], None] | None, total: int, env: dict[str, str] | None = None) -> None:
+        self.env = env  # the jobs' environment (None: this process's)
         self.out_dir = out_dir
         self.batch_id = batch_id
         self.logs = logs
@@ -553,6 +555,7 @@ class _Runner:
             with open(log_file, "wb") as stderr:
                 proc = subprocess.Popen(
                     command, cwd=task.cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr,
+                    env=self.env,
                     **_group_options(),  # its own process group: a timeout kills the driver and its kernel
                 )
                 with self.lock:
@@ -658,6 +661,16 @@ def _last_error(path: Path) -> str:
     return errors[-1] if errors else (lines[-1] if lines else "")
 
 
+def _kernel_zygote(tasks: Sequence[Task], log_path: Path) -> Zygote:
+    """A kernel zygote for the batch's jobs (driver/_zygote.py), importing what their notebooks import.
+
+    Its environment is the one the jobs' kernels would get; a job whose
+    kernel would see another (or other code) gets a fresh kernel instead.
+    """
+    modules = notebook_imports([task.analysis for task in tasks])
+    return Zygote(modules, env=kernel_env(), log_path=log_path)
+
+
 def run_batch(
     tasks: Sequence[Task],
     *,
@@ -667,6 +680,7 @@ def run_batch(
     run_date: dt.date | None = None,
     progress: Callable[[str], None] | None = None,
     grace: float = KILL_GRACE_S,
+    zygote: bool = True,
 ) -> BatchResult:
     """Run ``tasks`` at most ``jobs`` at a time; results in the tasks' order.
 
@@ -674,6 +688,11 @@ def run_batch(
     ``./outputs``). Logs (each run's stderr), the parameters passed and
     ``summary.json`` go to ``<out>/.batches/<batch id>/``. The index is
     rebuilt once at the end.
+
+    ``zygote``: fork the jobs' kernels from one process that imported
+    ipykernel and the notebooks' imports once (:func:`_kernel_zygote`); its
+    log (stderr) is ``zygote.stderr`` beside the jobs'. False: every job starts a fresh
+    kernel.
     """
     if jobs < 1:
         raise InputError(f"--jobs {jobs}: expected at least 1")
@@ -685,17 +704,23 @@ def run_batch(
     logs = out_dir / ".batches" / batch_id
     logs.mkdir(parents=True, exist_ok=True)
     result = BatchResult(batch_id, (date or today).isoformat(), (run_date or today).isoformat(), out_dir)
-    runner = _Runner(out_dir, batch_id, logs, grace, progress, len(tasks))
     started = time.monotonic()
-    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="mlreport-batch")
-    try:
-        futures = [pool.submit(runner.run, number, task) for number, task in enumerate(tasks, start=1)]
-        result.results = [future.result() for future in futures]
-    except BaseException:
-        runner.stop()
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+    with contextlib.ExitStack() as stack:
+        env: dict[str, str] | None = None
+        if zygote and tasks and fork_supported():
+            kernels = stack.enter_context(_kernel_zygote(tasks, logs / "zygote.stderr"))
+            if kernels.socket_path:
+                env = {**os.environ, ZYGOTE_ENV: kernels.socket_path}
+        runner = _Runner(out_dir, batch_id, logs, grace, progress, len(tasks), env)
+        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="mlreport-batch")
+        try:
+            futures = [pool.submit(runner.run, number, task) for number, task in enumerate(tasks, start=1)]
+            result.results = [future.result() for future in futures]
+        except BaseException:
+            runner.stop()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
     result.seconds = time.monotonic() - started
     try:
         result.index = str(write_index(out_dir))

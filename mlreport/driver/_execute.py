@@ -39,13 +39,24 @@ if TYPE_CHECKING:
     from ._kernel import StartedKernel
 
 __all__ = [
-    "SameInterpreterKernelManager", "execute", "prepare", "section_of", "DEFAULT_CELL_TIMEOUT", "DEFAULT_START_TIMEOUT",
+    "SameInterpreterKernelManager", "KERNEL_ENV", "kernel_env",
+    "execute", "prepare", "section_of", "DEFAULT_CELL_TIMEOUT", "DEFAULT_START_TIMEOUT",
 ]
 
 log = logging.getLogger("mlreport")
 
+#: Variables the kernel spec adds to a kernel's environment (the driver's own, without JPY_PARENT_PID).
+KERNEL_ENV = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+
 DEFAULT_CELL_TIMEOUT = 1800
 DEFAULT_START_TIMEOUT = 120
+
+
+def kernel_env() -> dict[str, str]:
+    """The environment a kernel started now by this process gets, apart from per-run variables (JPY_*)."""
+    env = {key: value for key, value in os.environ.items() if key != "JPY_PARENT_PID"}
+    env.update(KERNEL_ENV)
+    return env
 
 
 class SameInterpreterKernelManager(AsyncKernelManager):
@@ -58,6 +69,8 @@ class SameInterpreterKernelManager(AsyncKernelManager):
 
     #: File that receives the kernel's own stderr (its log), or None to inherit.
     kernel_log: str | None = None
+    #: Where the kernel was forked from (driver/_zygote.py: the zygote's pid, start, code), or None: launched.
+    forked_from: dict[str, Any] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -79,12 +92,45 @@ class SameInterpreterKernelManager(AsyncKernelManager):
         # The kernel process holds its own copy of the file once started: the
         # driver closes its handle at once (a run in a long-lived Python
         # process, mlreport.run, must not leak one per run).
+        if self._launch_forked(kernel_cmd, kw):
+            return
         if self.kernel_log:
             with open(self.kernel_log, "ab") as log_file:
                 kw["stderr"] = log_file
                 await super()._async_launch_kernel(kernel_cmd, **kw)
             return
         await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    def _launch_forked(self, kernel_cmd: list[str], kw: Mapping[str, Any]) -> bool:
+        """Fork the kernel from the zygote named in ``MLREPORT_KERNEL_ZYGOTE`` (see _zygote.py); False if none can.
+
+        The provisioner gets a process that polls, signals and kills like the
+        one it would have launched, so everything after the launch is the same.
+        """
+        from jupyter_client.provisioning import LocalProvisioner
+
+        from ._zygote import ZYGOTE_ENV, fork_kernel
+
+        socket_path = os.environ.get(ZYGOTE_ENV)
+        provisioner = self.provisioner
+        if not socket_path or not isinstance(provisioner, LocalProvisioner):
+            return False
+        env = dict(kw.get("env") or os.environ)
+        cwd = str(kw.get("cwd") or os.getcwd())
+        if self.kernel_log:
+            with open(self.kernel_log, "ab") as log_file:
+                process = fork_kernel(socket_path, kernel_cmd, env=env, cwd=cwd, stderr=log_file.fileno())
+        else:
+            process = fork_kernel(socket_path, kernel_cmd, env=env, cwd=cwd, stderr=None)
+        if process is None:
+            return False
+        self.forked_from = process.origin
+        provisioner.process = process  # type: ignore[assignment]
+        provisioner.pid = process.pid
+        provisioner.pgid = process.pid  # the forked kernel leads a session of its own, as a launched one
+        provisioner.cwd = cwd
+        self._reconcile_connection_info(provisioner.connection_info)
+        return True
 
     @property
     def kernel_spec(self) -> KernelSpec:
@@ -99,7 +145,7 @@ class SameInterpreterKernelManager(AsyncKernelManager):
                 ],
                 display_name=f"Python {sys.version_info.major}.{sys.version_info.minor} (mlreport)",
                 language="python",
-                env={"MPLBACKEND": "module://matplotlib_inline.backend_inline"},
+                env=dict(KERNEL_ENV),
             )
         return self._kernel_spec
 

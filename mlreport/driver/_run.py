@@ -458,6 +458,8 @@ def _run_started(
             what = "cannot write the executed notebook" if saving else "the run stopped"
             raise OutputError(f"{what} ({staging}): {exc}") from None
         execute_s = time.monotonic() - exec_start
+        origin = kernel.manager.forked_from
+        manifest["kernel"] = {"start": "forked", **origin} if origin else {"start": "fresh"}
         summary = read_summary(executed)
     except BaseException:
         discard(staging)
