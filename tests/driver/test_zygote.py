@@ -28,6 +28,7 @@ from cli_runs import load_manifest, run_cli, run_dirs
 
 from mlreport.driver._execute import SameInterpreterKernelManager, kernel_env
 from mlreport.driver._zygote import ZYGOTE_ENV, Zygote, fork_kernel, fork_supported
+from mlreport.schema import problems
 
 pytestmark = pytest.mark.skipif(not fork_supported(), reason="needs fork, pidfds and SO_PEERCRED (Linux)")
 
@@ -232,6 +233,9 @@ def test_a_forked_kernel_writes_the_same_report_as_a_fresh_one(zygote: Zygote, t
     fresh_run, forked_run = load_manifest(fresh_dir), load_manifest(forked_dir)
     assert fresh_run["kernel"] == {"start": "fresh"}
     assert forked_run["kernel"]["start"] == "forked" and forked_run["kernel"]["zygote_pid"] == zygote.pid
+    # Both are run.json as the published contract says (a forked start must name its zygote and code).
+    assert problems("manifest", fresh_run) == problems("manifest", forked_run) == []
+    assert problems("manifest", {**forked_run, "kernel": {"start": "forked"}}) != []
     for key in ("status", "headline", "findings", "metrics", "incidents", "data_period", "reference_fingerprint"):
         assert _untimed(fresh_run.get(key)) == _untimed(forked_run.get(key)), key
 
