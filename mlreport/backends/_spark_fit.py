@@ -21,7 +21,10 @@ the fit will ask for, while the columns' finite values together are at most
 counts of every text and boolean column from one ``groupBy``; the counts of
 every numeric column's candidate modal values (its fine edges, known from
 those order statistics) from one ``groupBy``. A question the batch did not
-foresee is asked on its own, as before. Expressions are Spark SQL text
+foresee is asked on its own, as before. The candidates' job also counts and sums
+the values between consecutive candidates, and the label counts are kept: an
+exact fit's reference summaries follow from them, with no job of their own
+(:meth:`SparkFit.reference_summaries`). Expressions are Spark SQL text
 (:mod:`._spark_sql`): built with ``pyspark.sql.functions`` the sample's fit
 made about 17,000 Py4J round trips.
 """

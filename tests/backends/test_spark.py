@@ -356,7 +356,7 @@ def test_objects_in_s3_are_read_then_counted(spark_backend, s3_server):
 
 
 def _fit_shapes(n: int, seed: int) -> pd.DataFrame:
-    """Skewed, tied, heavy-tailed, sentinel-laden, -0.0, numbers as text, categories and flags; missing values in each."""
+    """Skewed, tied, heavy-tailed, sentinel-laden, -0.0, numbers as text, categories, flags; missing values in each."""
     rng = np.random.default_rng(seed)
     sentinel = np.round(rng.normal(50, 20, n), 1)
     sentinel[rng.random(n) < 0.2] = 0.0
