@@ -376,6 +376,8 @@ def _fit_shapes(n: int, seed: int) -> pd.DataFrame:
         "grade": pd.Series(rng.choice(["A", "B", "C", "D"], n, p=[0.4, 0.3, 0.2, 0.1]), dtype="str"),
         "small_int": rng.integers(0, 6, n).astype(float),
         "flag": rng.random(n) < 0.3,
+        "term": rng.choice([12.0, 24.0, 36.0, 60.0, np.nan], n),  # categorical: few integers, found by counting
+        "lines": rng.integers(0, 31, n),  # numeric: 31 distinct integers (more than discrete_max)
     })
     frame.loc[rng.random(n) < 0.02, "grade"] = None
     frame.loc[rng.random(n) < 0.02, "skewed"] = np.nan
@@ -397,10 +399,17 @@ def test_reference_counted_from_the_fit_jobs_equals_pandas(spark_backend, monkey
         return original(self, source, profile, *args, **kwargs)
 
     monkeypatch.setattr(SparkBackend, "summarize", spy)
+    from mlreport.backends import _spark_fit
+
+    few: list[list[str]] = []
+    batch_few = _spark_fit.SparkFit._batch_few
+    monkeypatch.setattr(_spark_fit.SparkFit, "_batch_few",
+                        lambda self, at_most: few.append(sorted(found := batch_few(self, at_most))) or found)
     frame = _fit_shapes(8000, seed=3)
     numeric = ["skewed", "tied", "heavy", "sentinel", "signed_zero", "ints", "as_text"]
     got = spark_backend.fit_profile(frame, list(frame), numeric=numeric, sentinels=[-1.0, 999.0, 0.0])
     assert counted == [], "the reference was counted by another job"
+    assert few == [["lines", "small_int", "term", "tied"]], "the columns with few values were not counted in one job"
     expected = ReferenceProfile.fit(frame, list(frame), numeric=numeric, sentinels=[-1.0, 999.0, 0.0])
     assert {n: c.kind for n, c in got.columns.items()} == {n: c.kind for n, c in expected.columns.items()}
     assert expected["sentinel"].sentinel_counts and any(expected["sentinel"].sentinel_counts)
