@@ -36,12 +36,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
-import pandas as pd
 
 from ..errors import DataError
-from ..profile import ColumnProfile, ColumnSummary, ReferenceProfile, categorical_labels
+from ..profile import ColumnProfile, ColumnSummary, ReferenceProfile
 from ._duckdb_sql import _PANDAS_DTYPE, _ident, literal, source_kind
-from ._sql_fit import ColumnStats, QueryFit, mid_rank_probabilities, stats_from_row
+from ._sql_fit import ColumnStats, QueryFit, categorical_summary, mid_rank_probabilities, stats_from_row
 
 if TYPE_CHECKING:
     from ._duckdb import DuckDBBackend
@@ -526,7 +525,7 @@ class DuckDBFit(QueryFit):
                     if column.sentinel_counts:
                         unknown[name] = [i for i, c in enumerate(summary.sentinel_counts.tolist()) if c < 0]
             elif name in self._labels:
-                derived[name] = self._categorical_summary(column, stat, *self._labels[name])
+                derived[name] = categorical_summary(column, stat, *self._labels[name], self._sentinels)
         parts = [
             (name, i, f"count(*) FILTER (WHERE {self._value(name)} = {literal(self._sentinels[i])})")
             for name, indices in unknown.items() for i in indices
@@ -566,32 +565,6 @@ class DuckDBFit(QueryFit):
             sentinel_counts=sentinels,
             modal_count=int(column.modal_count) if isinstance(modal, (int, float)) and not isinstance(modal, bool)
             else 0,
-        )
-
-    def _categorical_summary(
-        self, column: ColumnProfile, stat: ColumnStats, values: np.ndarray, numbers: np.ndarray
-    ) -> ColumnSummary:
-        """As :meth:`ReferenceProfile.summarize` counts a categorical column, from its label counts."""
-        other = len(column.categories)
-        labels = categorical_labels(values) if stat.numeric_values else np.asarray(values, dtype=object)
-        lookup = pd.Index(list(column.categories), dtype=object).get_indexer(pd.Index(labels, dtype=object))
-        lookup = np.where(lookup < 0, other, lookup)
-        counts = np.bincount(lookup, weights=numbers, minlength=other + 1).astype(np.int64)
-        invalid = stat.invalid
-        sentinels = np.zeros(len(column.sentinel_counts), dtype=np.int64)
-        if stat.numeric_values:
-            counts[other] += invalid  # as pandas: values that are not numbers are new categories
-            invalid = 0
-            if column.sentinel_counts:
-                numeric = np.asarray(values, dtype=float)
-                sentinels = np.array(
-                    [int(numbers[numeric == value].sum()) for value in self._sentinels], dtype=np.int64
-                )
-        return ColumnSummary(
-            kind=column.kind, n=stat.rows, missing=stat.missing, nonfinite=stat.nonfinite, invalid=invalid,
-            counts=counts, fine_counts=np.zeros(0, dtype=np.int64), fine_sums=np.zeros(0, dtype=np.float64),
-            below_min=0, above_max=0, sentinel_counts=sentinels,
-            modal_count=int(counts[0]) if column.categories else 0,
         )
 
     # -- the profile ---------------------------------------------------------

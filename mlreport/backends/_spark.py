@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -42,12 +43,12 @@ from .. import data
 from ..counts import CountGrid, DecisionCounts, DecisionRoles
 from ..errors import DataError, ParameterError
 from ..profile import ReferenceProfile, Summaries
-from ._base import Backend
+from ._base import Backend, settings_with_fit, with_reference
 from ._source import Grouping, Source, SourceLike, as_source, check_group
 from ._spark_fit import SparkFit
 from ._spark_sql import _ntz, _to_pandas, spark_source_kind, sql_double, sql_name, sql_string
 from ._spark_volume import decision_counts
-from ._sql_fit import QuantileRequest
+from ._sql_fit import FitSettings, QuantileRequest, fit_from_queries
 from ._sql_plan import (
     INVALID_CODE,
     MISSING_CODE,
@@ -524,9 +525,36 @@ class SparkBackend(Backend):
     def _decision_counts(self, source: Source, config: CountGrid, roles: DecisionRoles) -> DecisionCounts:
         return decision_counts(self, source, config, roles)
 
+    def _fit(
+        self, source: SourceLike, columns: Sequence[str] | None, settings: FitSettings, *, approximate: bool,
+        sample_rows: int, seed: int,
+    ) -> ReferenceProfile:
+        """:meth:`Backend._fit`, with the reference counted on its bins from the fit's own jobs.
+
+        An exact fit has already counted every column: the modal candidates'
+        job counts and sums the values between a numeric column's fine edges,
+        the label counts count the categories (:meth:`SparkFit.reference_summaries`),
+        so no further job over the reference (about 1-3 s on the sample's
+        30,000 rows: one scan, its scheduling and the records of every
+        column); only columns not derived that way are counted by a job. The
+        same summaries as counting them (sums in another order).
+        """
+        request = QuantileRequest(
+            approximate, (int(settings.bins), int(settings.fine_bins)), int(sample_rows), int(seed)
+        )
+        fit, names, counted = self._fit_queries(source, columns, request)
+        profile = fit_from_queries(fit, names, settings)
+        summaries = dict(fit.reference_summaries(profile))
+        rest = {name: column for name, column in profile.columns.items() if name not in summaries}
+        if rest or not profile.columns:
+            summaries.update(self.summarize(counted, replace(profile, columns=rest)).columns)
+        reference = Summaries(rows=profile.rows, columns={name: summaries[name] for name in profile.columns})
+        profile = with_reference(profile, reference)
+        return settings_with_fit(profile, fit.description(profile, int(settings.bins)))
+
     def _fit_queries(
         self, source: SourceLike, columns: Sequence[str] | None, request: QuantileRequest
-    ) -> tuple[Any, list[str], Any]:
+    ) -> tuple[SparkFit, list[str], Source]:
         frame = self._frame(source)
         kinds = self._kinds(frame)
         names = list(columns) if columns is not None else [n for n, k in kinds.items() if k != "temporal"]

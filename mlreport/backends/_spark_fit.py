@@ -21,7 +21,10 @@ the fit will ask for, while the columns' finite values together are at most
 counts of every text and boolean column from one ``groupBy``; the counts of
 every numeric column's candidate modal values (its fine edges, known from
 those order statistics) from one ``groupBy``. A question the batch did not
-foresee is asked on its own, as before. Expressions are Spark SQL text
+foresee is asked on its own, as before. The candidates' job also counts and sums
+the values between consecutive candidates, and the label counts are kept: an
+exact fit's reference summaries follow from them, with no job of their own
+(:meth:`SparkFit.reference_summaries`). Expressions are Spark SQL text
 (:mod:`._spark_sql`): built with ``pyspark.sql.functions`` the sample's fit
 made about 17,000 Py4J round trips.
 """
@@ -34,8 +37,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import DataError
+from ..profile import ColumnProfile, ColumnSummary, ReferenceProfile
 from ._spark_sql import sql_double, sql_name
-from ._sql_fit import ColumnStats, QueryFit, inverted_cdf_ranks, mid_rank_probabilities, stats_from_row
+from ._sql_fit import (
+    ColumnStats,
+    QueryFit,
+    categorical_summary,
+    inverted_cdf_ranks,
+    mid_rank_probabilities,
+    stats_from_row,
+)
+from ._sql_plan import plan_column
 
 if TYPE_CHECKING:
     from ._spark import SparkBackend
@@ -82,6 +94,10 @@ class SparkFit(QueryFit):
         self._exact: dict[str, dict[float, float]] | None = None
         self._labels: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
         self._counted: dict[str, dict[float, int]] | None = None
+        self._between: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._label_counts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._few: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+        self._sentinels: tuple[float, ...] = ()
 
     def _value(self, name: str) -> str:
         """The column read as a double, as Spark SQL text (strings through ``TRY_CAST``)."""
@@ -98,6 +114,7 @@ class SparkFit(QueryFit):
         return self.frame.selectExpr(f"{self._finite_value(name)} AS v").where("v IS NOT NULL")
 
     def stats(self, names: Sequence[str], numeric: set[str], sentinels: Sequence[float]) -> dict[str, ColumnStats]:
+        self._sentinels = tuple(float(s) for s in sentinels)
         def count_if(condition: str) -> str:
             return f"count(CASE WHEN {condition} THEN 1 END)"
 
@@ -149,7 +166,38 @@ class SparkFit(QueryFit):
         return self._finite(name).selectExpr("approx_count_distinct(v)").collect()[0][0]
 
     def _distinct_values(self, name: str, limit: int) -> list[float]:
+        if self._few is None:
+            self._few = self._batch_few(limit - 1)
+        if name in self._few:
+            return self._few[name][0][: int(limit)].tolist()
         return [r[0] for r in self._finite(name).distinct().limit(int(limit)).collect()]
+
+    def _batch_few(self, at_most: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Every finite value and its count, for each numeric column with few distinct values, in one job.
+
+        The columns :meth:`QueryFit.distinct_numbers` looks into (those whose
+        distinct-count estimate is at most ``4 * at_most + 16``): their first
+        ``limit`` distinct values (:meth:`_distinct_values`) and, when the
+        column turns out categorical, its label counts (:meth:`label_counts`)
+        come from here instead of two jobs per column. The same values and
+        counts as those jobs (``v + 0.0``: -0.0 counted as 0.0, as there).
+        """
+        names = [
+            name for name, stat in self._stats.items()
+            if stat.numeric_values and stat.finite and (estimate := self._estimates.get(name)) is not None
+            and int(estimate) <= 4 * at_most + 16
+        ]
+        if len(names) < 2:
+            return {}
+        records = ", ".join(f"named_struct('c', {i}, 'v', {self._finite_value(n)})" for i, n in enumerate(names))
+        stacked = self.frame.selectExpr(f"inline(array({records}))").where("v IS NOT NULL")
+        found: dict[int, list[tuple[float, int]]] = {i: [] for i in range(len(names))}
+        for c, v, n in stacked.groupBy("c", "v").count().collect():
+            found[int(c)].append((float(v), int(n)))
+        return {
+            name: (np.array([v for v, _ in found[i]], dtype=float), np.array([n for _, n in found[i]], dtype=np.int64))
+            for i, name in enumerate(names)
+        }
 
     def _exact_values(self, name: str, probabilities: list[float]) -> Sequence[float]:
         if self._exact is None:
@@ -210,6 +258,14 @@ class SparkFit(QueryFit):
         values among its candidates are counted, so any later question about
         a subset of them is answered exactly (a value not found occurs 0
         times); empty when the quantiles are not known yet or approximate.
+
+        The same job counts and sums the values between consecutive
+        candidates (``k``: how many candidates lie strictly below the value,
+        by Spark ML's ``Bucketizer`` as :meth:`SparkBackend._records` bins;
+        ``e``: the value is the candidate ``k``), kept in ``_between``: the
+        profile's fine edges are among the candidates, so the reference's
+        fine-bin counts and sums follow without another pass
+        (:meth:`reference_summaries`).
         """
         if self.relative_error is not None or not self._exact:
             return {}
@@ -221,23 +277,44 @@ class SparkFit(QueryFit):
             wanted[name] = np.unique(np.concatenate([*asked, [float(stat.maximum)]]) + 0.0)  # type: ignore[arg-type]
         if len(wanted) < 2:
             return {}
+        from pyspark.sql import functions as F
+
         names = list(wanted)
+        staged = []
         records = []
         for i, name in enumerate(names):
             listed = ", ".join(sql_double(v) for v in wanted[name])
-            records.append(f"named_struct('c', {i}, 'v', CASE WHEN q{i} IN ({listed}) THEN q{i} END)")
-        columns = [f"{self._finite_value(c)} AS q{i}" for i, c in enumerate(names)]
+            staged += [f"{self._finite_value(name)} AS q{i}", f"CASE WHEN {_finite(self._value(name))} THEN "
+                       f"-({self._value(name)} + {_ZERO}) ELSE {_ZERO} END AS n{i}"]
+            records.append(
+                f"named_struct('c', {i}, 'k', CAST({wanted[name].size} - k{i} AS INT), "
+                f"'e', q{i} IN ({listed}), 'v', q{i})"
+            )
+        bucketed = self.backend._bucketize(self.frame.selectExpr(*staged), {i: wanted[n] for i, n in enumerate(names)})
         rows = (
-            self.frame.selectExpr(*columns).selectExpr(f"inline(array({', '.join(records)}))")
-            .where("v IS NOT NULL").groupBy("c", "v").count().collect()
+            bucketed.selectExpr(f"inline(array({', '.join(records)}))")
+            .where("v IS NOT NULL").groupBy("c", "k", "e").agg(F.expr("count(1)"), F.expr("sum(v)")).collect()
         )
         found: dict[str, dict[float, int]] = {name: dict.fromkeys(wanted[name].tolist(), 0) for name in names}
-        for c, v, n in rows:
-            found[names[int(c)]][float(v)] = int(n)
+        between = {name: (np.zeros(wanted[name].size + 1, dtype=np.int64), np.zeros(wanted[name].size + 1))
+                   for name in names}
+        for c, k, e, n, total in rows:
+            name = names[int(c)]
+            if e:
+                found[name][float(wanted[name][int(k)])] = int(n)
+            between[name][0][int(k)] += int(n)
+            between[name][1][int(k)] += float(total)
+        self._between = {name: (wanted[name], *between[name]) for name in names}
         return found
 
     def label_counts(self, name: str, numbers: bool) -> tuple[np.ndarray, np.ndarray]:
+        found = self._label_counts[name] = self._label_counts_of(name, numbers)
+        return found
+
+    def _label_counts_of(self, name: str, numbers: bool) -> tuple[np.ndarray, np.ndarray]:
         if numbers:
+            if self._few and name in self._few:
+                return self._few[name]
             rows = self._finite(name).groupBy("v").count().collect()
             return np.array([r[0] for r in rows], dtype=float), np.array([r[1] for r in rows], dtype=np.int64)
         if self._labels is None:
@@ -272,6 +349,71 @@ class SparkFit(QueryFit):
         }
 
     # -- the profile ---------------------------------------------------------
+    def reference_summaries(self, profile: ReferenceProfile) -> dict[str, ColumnSummary]:
+        """The reference's summaries of the columns the fit's own jobs already counted: no pass over the rows.
+
+        A numeric column's fine bins from the counts and sums between its
+        modal candidates (:meth:`_batch_counts`; its fine edges are among
+        them); its sentinel counts from :meth:`stats`, where the counting plan
+        counts them (:func:`plan_column`: a sentinel with its own exact bin);
+        its modal count from the candidates' counts. A categorical column from
+        its label counts (:func:`categorical_summary`). Values outside the
+        reference's range: none, by definition. Only exact fits; a column
+        not derived here (approximate quantiles, a fine edge not among the
+        candidates, counts that do not add up to the column's finite values)
+        is left out, for the caller to count (:meth:`Backend.summarize`).
+        Counts equal the counting job's; sums add in another order (about
+        1e-12 relative).
+        """
+        if self.relative_error is not None:
+            return {}
+        derived: dict[str, ColumnSummary] = {}
+        for name, column in profile.columns.items():
+            stat = self._stats.get(name)
+            if stat is None:
+                continue
+            if column.kind == "numeric":
+                summary = self._numeric_summary(column, stat)
+                if summary is not None:
+                    derived[name] = summary
+            elif name in self._label_counts:
+                derived[name] = categorical_summary(column, stat, *self._label_counts[name], self._sentinels)
+        return derived
+
+    def _numeric_summary(self, column: ColumnProfile, stat: ColumnStats) -> ColumnSummary | None:
+        n_fine = column.fine_edges.size + 1
+        modal_count = 0
+        plan = plan_column(column, self.kinds[column.name], self._sentinels)
+        if stat.finite == 0:
+            fine_counts, fine_sums = np.zeros(n_fine, dtype=np.int64), np.zeros(n_fine)
+        elif column.name in self._between and plan.bins is not None:
+            candidates, counts_at, sums_at = self._between[column.name]
+            fine = np.asarray(column.fine_edges, dtype=float) + 0.0
+            if counts_at[-1] or not np.isin(fine, candidates).all() or int(counts_at.sum()) != stat.finite:
+                return None
+            # the values of candidate k's interval (and those equal to it) lie in the fine bin holding candidate k
+            fine_of = np.searchsorted(fine, candidates, side="left")
+            fine_counts = np.bincount(fine_of, weights=counts_at[:-1], minlength=n_fine).astype(np.int64)
+            fine_sums = np.asarray(np.bincount(fine_of, weights=sums_at[:-1], minlength=n_fine), dtype=np.float64)
+            if plan.bins.modal_bin is not None and plan.modal is not None:
+                counted = self._counted or {}
+                if plan.modal + 0.0 not in counted.get(column.name, {}):
+                    return None
+                modal_count = counted[column.name][plan.modal + 0.0]
+        else:
+            return None
+        counts = np.zeros(column.psi_edges.size + 1, dtype=np.int64)
+        np.add.at(counts, column.psi_bin_of_fine(), fine_counts)
+        sentinels = np.zeros(len(column.sentinel_counts), dtype=np.int64)
+        if plan.bins is not None and plan.sentinels:
+            sentinels = np.array([stat.sentinel_counts[i] if j is not None else 0
+                                  for i, j in enumerate(plan.bins.sentinel_bins)], dtype=np.int64)
+        return ColumnSummary(
+            kind=column.kind, n=stat.rows, missing=stat.missing, nonfinite=stat.nonfinite, invalid=stat.invalid,
+            counts=counts, fine_counts=fine_counts, fine_sums=fine_sums, below_min=0, above_max=0,
+            sentinel_counts=sentinels, modal_count=int(modal_count),
+        )
+
     def description(self, profile: Any, bins: int) -> dict[str, Any]:
         """``settings["fit"]``: how the quantiles were found and the rank error they may carry."""
         if self.relative_error is None:

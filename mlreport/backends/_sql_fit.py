@@ -23,9 +23,17 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, ParameterError
-from ..profile import DEFAULT_SENTINELS, ColumnProfile, ReferenceProfile, Summaries, categorical_labels
+from ..profile import (
+    DEFAULT_SENTINELS,
+    ColumnProfile,
+    ColumnSummary,
+    ReferenceProfile,
+    Summaries,
+    categorical_labels,
+)
 
 __all__ = [
+    "categorical_summary",
     "inverted_cdf_ranks",
     "mid_rank_probabilities",
     "linear_quantiles",
@@ -437,4 +445,34 @@ def fit_from_queries(queries: FitQueries, names: Sequence[str], settings: FitSet
     rows = next(iter(stats.values())).rows if stats else 0
     return ReferenceProfile(
         columns=columns, reference=Summaries(rows=rows, columns={}), rows=rows, settings=settings.stored()
+    )
+
+
+def categorical_summary(
+    column: ColumnProfile, stat: ColumnStats, values: np.ndarray, numbers: np.ndarray, sentinels: Sequence[float]
+) -> ColumnSummary:
+    """As :meth:`ReferenceProfile.summarize` counts a categorical column, from its label counts in the reference.
+
+    ``values`` / ``numbers``: each label (or finite number, for a column read
+    as numbers) and how many rows hold it; ``stat`` the column's aggregates,
+    ``sentinels`` the fit's. Values outside the reference: none, by definition.
+    """
+    other = len(column.categories)
+    labels = categorical_labels(values) if stat.numeric_values else np.asarray(values, dtype=object)
+    lookup = pd.Index(list(column.categories), dtype=object).get_indexer(pd.Index(labels, dtype=object))
+    lookup = np.where(lookup < 0, other, lookup)
+    counts = np.bincount(lookup, weights=numbers, minlength=other + 1).astype(np.int64)
+    invalid = stat.invalid
+    counted = np.zeros(len(column.sentinel_counts), dtype=np.int64)
+    if stat.numeric_values:
+        counts[other] += invalid  # as pandas: values that are not numbers are new categories
+        invalid = 0
+        if column.sentinel_counts:
+            numeric = np.asarray(values, dtype=float)
+            counted = np.array([int(numbers[numeric == value].sum()) for value in sentinels], dtype=np.int64)
+    return ColumnSummary(
+        kind=column.kind, n=stat.rows, missing=stat.missing, nonfinite=stat.nonfinite, invalid=invalid,
+        counts=counts, fine_counts=np.zeros(0, dtype=np.int64), fine_sums=np.zeros(0, dtype=np.float64),
+        below_min=0, above_max=0, sentinel_counts=counted,
+        modal_count=int(counts[0]) if column.categories else 0,
     )

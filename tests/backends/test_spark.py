@@ -350,3 +350,88 @@ def test_objects_in_s3_are_read_then_counted(spark_backend, s3_server):
         assert_summaries_equal(weekly[day], expected[day], day)
     [record] = spark_backend.inputs.to_list()
     assert record["path"] == url and record["hash_of"] == "file" and record["etag"]
+
+
+# -- the reference's summaries, from the fit's own jobs -----------------------
+
+
+def _fit_shapes(n: int, seed: int) -> pd.DataFrame:
+    """Skewed, tied, heavy-tailed, sentinel-laden, -0.0, numbers as text, categories, flags; missing values in each."""
+    rng = np.random.default_rng(seed)
+    sentinel = np.round(rng.normal(50, 20, n), 1)
+    sentinel[rng.random(n) < 0.2] = 0.0
+    sentinel[rng.random(n) < 0.1] = -1.0
+    sentinel[rng.random(n) < 0.05] = 999.0
+    sentinel[rng.random(n) < 0.03] = np.nan
+    text = np.round(rng.normal(0, 1, n), 3).astype(str).astype(object)
+    text[rng.random(n) < 0.02] = "n/a"  # invalid numbers
+    frame = pd.DataFrame({
+        "skewed": rng.lognormal(10, 1.5, n),
+        "tied": rng.choice([1.0, 2.0, 2.5, 10.0, 300.0], n, p=[0.5, 0.2, 0.15, 0.1, 0.05]),
+        "heavy": rng.standard_cauchy(n),
+        "sentinel": sentinel,
+        "signed_zero": np.where(rng.random(n) < 0.3, -0.0, np.where(rng.random(n) < 0.5, 0.0, rng.normal(0, 1, n))),
+        "ints": rng.integers(0, 1000, n),
+        "as_text": text,
+        "grade": pd.Series(rng.choice(["A", "B", "C", "D"], n, p=[0.4, 0.3, 0.2, 0.1]), dtype="str"),
+        "small_int": rng.integers(0, 6, n).astype(float),
+        "flag": rng.random(n) < 0.3,
+        "term": rng.choice([12.0, 24.0, 36.0, 60.0, np.nan], n),  # categorical: few integers, found by counting
+        "lines": rng.integers(0, 31, n),  # numeric: 31 distinct integers (more than discrete_max)
+    })
+    frame.loc[rng.random(n) < 0.02, "grade"] = None
+    frame.loc[rng.random(n) < 0.02, "skewed"] = np.nan
+    frame.loc[rng.random(n) < 0.01, "heavy"] = np.inf
+    return frame
+
+
+def test_reference_counted_from_the_fit_jobs_equals_pandas(spark_backend, monkeypatch):
+    """An exact fit counts the reference from its own jobs (no summarize job): the profile, its reference
+    summaries and sentinel counts equal pandas' ``ReferenceProfile.fit`` (numpy over the rows) and Spark's own
+    counting job on the same profile (counts exactly, sums to 1e-12)."""
+    from mlreport.backends import SparkBackend
+
+    counted: list[list[str]] = []
+    original = SparkBackend.summarize
+
+    def spy(self, source, profile, *args, **kwargs):
+        counted.append(sorted(profile.columns))
+        return original(self, source, profile, *args, **kwargs)
+
+    monkeypatch.setattr(SparkBackend, "summarize", spy)
+    from mlreport.backends import _spark_fit
+
+    few: list[list[str]] = []
+    batch_few = _spark_fit.SparkFit._batch_few
+    monkeypatch.setattr(_spark_fit.SparkFit, "_batch_few",
+                        lambda self, at_most: few.append(sorted(found := batch_few(self, at_most))) or found)
+    frame = _fit_shapes(8000, seed=3)
+    numeric = ["skewed", "tied", "heavy", "sentinel", "signed_zero", "ints", "as_text"]
+    got = spark_backend.fit_profile(frame, list(frame), numeric=numeric, sentinels=[-1.0, 999.0, 0.0])
+    assert counted == [], "the reference was counted by another job"
+    assert few == [["lines", "small_int", "term", "tied"]], "the columns with few values were not counted in one job"
+    expected = ReferenceProfile.fit(frame, list(frame), numeric=numeric, sentinels=[-1.0, 999.0, 0.0])
+    assert {n: c.kind for n, c in got.columns.items()} == {n: c.kind for n, c in expected.columns.items()}
+    assert expected["sentinel"].sentinel_counts and any(expected["sentinel"].sentinel_counts)
+    assert_profiles_equal(expected, got)
+    assert_summaries_equal(original(spark_backend, frame, got), got.reference)
+
+
+def test_reference_from_the_fit_jobs_on_degenerate_columns_and_approximate_fits(spark_backend):
+    """No finite value, only infinities, unreadable text, one value: as pandas counts them (derived or counted);
+    an approximate fit counts its reference with a job, as before."""
+    n = 3000
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({
+        "nan": np.full(n, np.nan),
+        "inf": np.where(rng.random(n) < 0.5, np.inf, np.nan),
+        "text": np.full(n, "x", dtype=object),
+        "one": np.where(rng.random(n) < 0.5, 7.25, np.nan),
+        "ints": rng.integers(0, 1000, n),
+        "signed_zero": np.where(rng.random(n) < 0.5, -0.0, rng.normal(0, 1, n)),
+    })
+    numeric = ["nan", "inf", "text", "one", "signed_zero"]
+    got = spark_backend.fit_profile(frame, numeric=numeric)
+    assert_summaries_equal(ReferenceProfile.fit(frame, numeric=numeric).reference, got.reference)
+    approximate = spark_backend.fit_profile(frame, numeric=numeric, quantiles="approx")
+    assert_summaries_equal(spark_backend.summarize(frame, approximate), approximate.reference)
