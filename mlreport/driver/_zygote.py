@@ -101,15 +101,21 @@ def fork_supported() -> bool:
 
 
 def code_fingerprint() -> str:
-    """mlreport's version and the path, size and modification time of each of its source files, hashed.
+    """mlreport's version, the path, size and modification time of each of its source files, and the versions
+    of the packages run.json records (pandas, numpy, scipy, scikit-learn...), hashed.
 
     A zygote serves only drivers of the same fingerprint: code changed on
-    disk after the zygote imported it would otherwise run as the old code.
+    disk after the zygote imported it (an edit, or an upgrade of a library in
+    the same environment) would otherwise run as the old code while run.json,
+    written by the driver, named the new versions.
     """
     import mlreport
 
+    from ..record import package_versions
+
     root = Path(mlreport.__file__).resolve().parent
     digest = hashlib.sha256(f"{sys.executable}\0{getattr(mlreport, '__version__', '')}\0{root}".encode())
+    digest.update(json.dumps(package_versions(), sort_keys=True).encode())
     for path in sorted(root.rglob("*.py")):
         with contextlib.suppress(OSError):
             info = path.stat()

@@ -351,3 +351,30 @@ def test_kernels_serve_wants_a_private_folder(tmp_path: Path):
     result = run_cli("kernels", "serve", "--socket", str(shared / "kernels.sock"))
     assert result.returncode == 2 and "must be yours and private (mode 0700)" in result.stderr
     assert not (shared / "kernels.sock").exists()
+
+
+def test_the_code_fingerprint_changes_with_a_source_file_or_a_recorded_package_version(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    import mlreport
+    import mlreport.record
+    from mlreport.driver._zygote import code_fingerprint
+
+    first = code_fingerprint()
+    assert code_fingerprint() == first and re.fullmatch(r"[0-9a-f]{32}", first)
+    versions = mlreport.record.package_versions()
+    # A library upgraded in the same environment after the zygote imported the old one: its kernels would run
+    # the old code while run.json (the driver's) names the new version.
+    monkeypatch.setattr(mlreport.record, "package_versions", lambda: {**versions, "pandas": "0.0.1"})
+    assert code_fingerprint() != first
+    monkeypatch.undo()
+    # An edited source file (its size or modification time) changes it too: a copy of a package tree stands in.
+    root = tmp_path / "mlreport"
+    (root / "room").mkdir(parents=True)
+    (root / "__init__.py").write_text("")
+    (root / "room" / "_code.py").write_text("x = 1\n")
+    monkeypatch.setattr(mlreport, "__file__", str(root / "__init__.py"))
+    copy = code_fingerprint()
+    assert copy != first and code_fingerprint() == copy
+    (root / "room" / "_code.py").write_text("x = 2\n")  # same size, later mtime
+    os.utime(root / "room" / "_code.py", ns=(0, (root / "room" / "_code.py").stat().st_mtime_ns + 10**9))
+    assert code_fingerprint() != copy
