@@ -57,7 +57,6 @@ import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -66,13 +65,13 @@ from .. import data
 from ..counts import CountGrid, DecisionCounts, DecisionRoles
 from ..errors import DataError, ParameterError
 from ..profile import ReferenceProfile, Summaries
-from ._base import Backend, settings_with_fit, with_reference
+from ._base import Backend
 from ._duckdb_batches import BATCH_ROWS, ColumnFetch, count_batches, prefetched
 from ._duckdb_fit import DuckDBFit
 from ._duckdb_sql import _ident, _text, _timestamp_literal, source_kind
 from ._duckdb_volume import decision_counts
 from ._source import Grouping, Source, SourceLike, as_source
-from ._sql_fit import FitSettings, QuantileRequest, fit_from_queries
+from ._sql_fit import FitSettings, QuantileRequest, fit_with_reference
 from ._sql_plan import (
     INVALID_CODE,
     MISSING_CODE,
@@ -481,14 +480,7 @@ class DuckDBBackend(Backend):
             approximate, (int(settings.bins), int(settings.fine_bins)), int(sample_rows), int(seed)
         )
         fit, names, counted = self._fit_queries(source, columns, request)
-        profile = fit_from_queries(fit, names, settings)
-        summaries = dict(fit.reference_summaries(profile))
-        rest = {name: column for name, column in profile.columns.items() if name not in summaries}
-        if rest or not profile.columns:
-            summaries.update(self.summarize(counted, replace(profile, columns=rest)).columns)
-        reference = Summaries(rows=profile.rows, columns={name: summaries[name] for name in profile.columns})
-        profile = with_reference(profile, reference)
-        return settings_with_fit(profile, fit.description(profile, int(settings.bins)))
+        return fit_with_reference(fit, names, settings, lambda profile: self.summarize(counted, profile))
 
     def _fit_queries(
         self, source: SourceLike, columns: Sequence[str] | None, request: QuantileRequest

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -43,12 +42,12 @@ from .. import data
 from ..counts import CountGrid, DecisionCounts, DecisionRoles
 from ..errors import DataError, ParameterError
 from ..profile import ReferenceProfile, Summaries
-from ._base import Backend, settings_with_fit, with_reference
+from ._base import Backend
 from ._source import Grouping, Source, SourceLike, as_source, check_group
 from ._spark_fit import SparkFit
 from ._spark_sql import _ntz, _to_pandas, spark_source_kind, sql_double, sql_name, sql_string
 from ._spark_volume import decision_counts
-from ._sql_fit import FitSettings, QuantileRequest, fit_from_queries
+from ._sql_fit import FitSettings, QuantileRequest, fit_with_reference
 from ._sql_plan import (
     INVALID_CODE,
     MISSING_CODE,
@@ -543,14 +542,7 @@ class SparkBackend(Backend):
             approximate, (int(settings.bins), int(settings.fine_bins)), int(sample_rows), int(seed)
         )
         fit, names, counted = self._fit_queries(source, columns, request)
-        profile = fit_from_queries(fit, names, settings)
-        summaries = dict(fit.reference_summaries(profile))
-        rest = {name: column for name, column in profile.columns.items() if name not in summaries}
-        if rest or not profile.columns:
-            summaries.update(self.summarize(counted, replace(profile, columns=rest)).columns)
-        reference = Summaries(rows=profile.rows, columns={name: summaries[name] for name in profile.columns})
-        profile = with_reference(profile, reference)
-        return settings_with_fit(profile, fit.description(profile, int(settings.bins)))
+        return fit_with_reference(fit, names, settings, lambda profile: self.summarize(counted, profile))
 
     def _fit_queries(
         self, source: SourceLike, columns: Sequence[str] | None, request: QuantileRequest

@@ -16,7 +16,7 @@ backend that answers :class:`FitQueries`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -31,6 +31,7 @@ from ..profile import (
     Summaries,
     categorical_labels,
 )
+from ._base import settings_with_fit, with_reference
 
 __all__ = [
     "categorical_summary",
@@ -45,6 +46,8 @@ __all__ = [
     "QueryFit",
     "profile_from_queries",
     "fit_from_queries",
+    "ReferenceFit",
+    "fit_with_reference",
 ]
 
 
@@ -476,3 +479,34 @@ def categorical_summary(
         below_min=0, above_max=0, sentinel_counts=counted,
         modal_count=int(counts[0]) if column.categories else 0,
     )
+
+
+class ReferenceFit(FitQueries, Protocol):
+    """A fit's queries that also derive reference summaries from the scans they made, and describe the fit."""
+
+    def reference_summaries(self, profile: ReferenceProfile) -> Mapping[str, ColumnSummary]:
+        """The columns whose reference summaries the fit's own scans counted (exact fits; {} otherwise)."""
+
+    def description(self, profile: ReferenceProfile, bins: int) -> dict[str, Any]:
+        """How the profile was fitted (the report's methods line)."""
+
+
+def fit_with_reference(
+    fit: ReferenceFit, names: Sequence[str], settings: FitSettings,
+    summarize: Callable[[ReferenceProfile], Summaries],
+) -> ReferenceProfile:
+    """The profile of ``fit``'s queries with its reference summaries and its description.
+
+    The summaries the fit's own scans counted are taken as they are (no
+    second pass over the reference); ``summarize`` counts only the columns
+    not derived that way (one pass over those, or none). The same summaries
+    as counting every column (sums in another order).
+    """
+    profile = fit_from_queries(fit, names, settings)
+    summaries = dict(fit.reference_summaries(profile))
+    rest = {name: column for name, column in profile.columns.items() if name not in summaries}
+    if rest or not profile.columns:
+        summaries.update(summarize(replace(profile, columns=rest)).columns)
+    reference = Summaries(rows=profile.rows, columns={name: summaries[name] for name in profile.columns})
+    profile = with_reference(profile, reference)
+    return settings_with_fit(profile, fit.description(profile, int(settings.bins)))
