@@ -55,6 +55,21 @@ def with_awkward_values(frame: pd.DataFrame, rng: np.random.Generator, *, curren
     return frame
 
 
+def degenerate_columns(n: int = 3000) -> tuple[pd.DataFrame, list[str]]:
+    """Columns a fit derives nothing usual from: no finite value, only infinities, unreadable text, one value,
+    integers, -0.0 beside other values; and which of them are read as numbers."""
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({
+        "nan": np.full(n, np.nan),
+        "inf": np.where(rng.random(n) < 0.5, np.inf, np.nan),
+        "text": np.full(n, "x", dtype=object),
+        "one": np.where(rng.random(n) < 0.5, 7.25, np.nan),
+        "ints": rng.integers(0, 1000, n),
+        "signed_zero": np.where(rng.random(n) < 0.5, -0.0, rng.normal(0, 1, n)),
+    })
+    return frame, ["nan", "inf", "text", "one", "signed_zero"]
+
+
 def assert_summary_equal(a: ColumnSummary, b: ColumnSummary, where: str) -> None:
     assert a.kind == b.kind, where
     for name in ("n", "missing", "nonfinite", "invalid", "below_min", "above_max", "modal_count"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from backend_cases import degenerate_columns
 
 import mlreport.backends._duckdb_fit as duckdb_fit
 from mlreport.backends import DuckDBBackend
@@ -220,16 +221,6 @@ def test_reference_counts_fall_back_to_a_query_past_the_kept_values(duck, monkey
 
 def test_reference_counted_from_the_fit_scans_on_degenerate_columns(duck):
     """No finite value, only infinities, unreadable text, one value, integers, -0.0 beside 0: as pandas counts them."""
-    n = 3000
-    rng = np.random.default_rng(1)
-    frame = pd.DataFrame({
-        "nan": np.full(n, np.nan),
-        "inf": np.where(rng.random(n) < 0.5, np.inf, np.nan),
-        "text": np.full(n, "x", dtype=object),
-        "one": np.where(rng.random(n) < 0.5, 7.25, np.nan),
-        "ints": rng.integers(0, 1000, n),
-        "signed_zero": np.where(rng.random(n) < 0.5, -0.0, rng.normal(0, 1, n)),
-    })
-    numeric = ["nan", "inf", "text", "one", "signed_zero"]
+    frame, numeric = degenerate_columns()
     profile = duck.fit_profile(frame, numeric=numeric)
     assert_same_summaries(profile.reference, ReferenceProfile.fit(frame, numeric=numeric).reference)

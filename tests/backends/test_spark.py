@@ -21,6 +21,7 @@ from backend_cases import (  # the same awkward data and the same comparisons as
     assert_counts_equal,
     assert_profiles_equal,
     assert_summaries_equal,
+    degenerate_columns,
     with_awkward_values,
 )
 from cli_runs import runtime_missing
@@ -420,17 +421,7 @@ def test_reference_counted_from_the_fit_jobs_equals_pandas(spark_backend, monkey
 def test_reference_from_the_fit_jobs_on_degenerate_columns_and_approximate_fits(spark_backend):
     """No finite value, only infinities, unreadable text, one value: as pandas counts them (derived or counted);
     an approximate fit counts its reference with a job, as before."""
-    n = 3000
-    rng = np.random.default_rng(1)
-    frame = pd.DataFrame({
-        "nan": np.full(n, np.nan),
-        "inf": np.where(rng.random(n) < 0.5, np.inf, np.nan),
-        "text": np.full(n, "x", dtype=object),
-        "one": np.where(rng.random(n) < 0.5, 7.25, np.nan),
-        "ints": rng.integers(0, 1000, n),
-        "signed_zero": np.where(rng.random(n) < 0.5, -0.0, rng.normal(0, 1, n)),
-    })
-    numeric = ["nan", "inf", "text", "one", "signed_zero"]
+    frame, numeric = degenerate_columns()
     got = spark_backend.fit_profile(frame, numeric=numeric)
     assert_summaries_equal(ReferenceProfile.fit(frame, numeric=numeric).reference, got.reference)
     approximate = spark_backend.fit_profile(frame, numeric=numeric, quantiles="approx")
