@@ -40,7 +40,14 @@ import numpy as np
 from ..errors import DataError
 from ..profile import ColumnProfile, ColumnSummary, ReferenceProfile
 from ._duckdb_sql import _PANDAS_DTYPE, _ident, literal, source_kind
-from ._sql_fit import ColumnStats, QueryFit, categorical_summary, mid_rank_probabilities, stats_from_row
+from ._sql_fit import (
+    ColumnStats,
+    QueryFit,
+    derived_summaries,
+    mid_rank_probabilities,
+    numeric_summary,
+    stats_from_row,
+)
 
 if TYPE_CHECKING:
     from ._duckdb import DuckDBBackend
@@ -512,23 +519,12 @@ class DuckDBFit(QueryFit):
         """
         if self.approximate:
             return {}
-        derived: dict[str, ColumnSummary] = {}
-        unknown: dict[str, list[int]] = {}
-        for name, column in profile.columns.items():
-            stat = self._stats.get(name)
-            if stat is None:
-                continue
-            if column.kind == "numeric":
-                summary = self._numeric_summary(column, stat)
-                if summary is not None:
-                    derived[name] = summary
-                    if column.sentinel_counts:
-                        unknown[name] = [i for i, c in enumerate(summary.sentinel_counts.tolist()) if c < 0]
-            elif name in self._labels:
-                derived[name] = categorical_summary(column, stat, *self._labels[name], self._sentinels)
+        derived = derived_summaries(profile, self._stats, self._numeric_summary, self._labels, self._sentinels)
+        # Sentinel counts the refinement's buckets could not tell (-1): one query for all of them.
         parts = [
             (name, i, f"count(*) FILTER (WHERE {self._value(name)} = {literal(self._sentinels[i])})")
-            for name, indices in unknown.items() for i in indices
+            for name, summary in derived.items() if profile.columns[name].kind == "numeric"
+            for i, count in enumerate(summary.sentinel_counts.tolist()) if count < 0
         ]
         if parts:
             row = self._sql(f"SELECT {', '.join(p for _, _, p in parts)} FROM {self.relation} WHERE {self.where}")[0]
@@ -547,8 +543,6 @@ class DuckDBFit(QueryFit):
             fine_counts, fine_sums = binned
         else:
             return None
-        counts = np.zeros(column.psi_edges.size + 1, dtype=np.int64)
-        np.add.at(counts, column.psi_bin_of_fine(), fine_counts)
         sentinels = np.zeros(len(column.sentinel_counts), dtype=np.int64)
         if column.sentinel_counts and stat.finite:
             tree = self._trees.get(column.name)
@@ -559,13 +553,9 @@ class DuckDBFit(QueryFit):
                 equal = _equal(tree, value)
                 sentinels[i] = -1 if equal is None else equal  # -1: counted by a query (reference_summaries)
         modal = column.modal_value
-        return ColumnSummary(
-            kind=column.kind, n=stat.rows, missing=stat.missing, nonfinite=stat.nonfinite, invalid=stat.invalid,
-            counts=counts, fine_counts=fine_counts, fine_sums=fine_sums, below_min=0, above_max=0,
-            sentinel_counts=sentinels,
-            modal_count=int(column.modal_count) if isinstance(modal, (int, float)) and not isinstance(modal, bool)
-            else 0,
-        )
+        numeric_modal = isinstance(modal, (int, float)) and not isinstance(modal, bool)
+        return numeric_summary(column, stat, fine_counts, fine_sums, sentinels,
+                               int(column.modal_count) if numeric_modal else 0)
 
     # -- the profile ---------------------------------------------------------
     def max_rank_error(self, profile: ReferenceProfile, bins: int) -> float:

@@ -42,9 +42,10 @@ from ._spark_sql import sql_double, sql_name
 from ._sql_fit import (
     ColumnStats,
     QueryFit,
-    categorical_summary,
+    derived_summaries,
     inverted_cdf_ranks,
     mid_rank_probabilities,
+    numeric_summary,
     stats_from_row,
 )
 from ._sql_plan import plan_column
@@ -367,18 +368,7 @@ class SparkFit(QueryFit):
         """
         if self.relative_error is not None:
             return {}
-        derived: dict[str, ColumnSummary] = {}
-        for name, column in profile.columns.items():
-            stat = self._stats.get(name)
-            if stat is None:
-                continue
-            if column.kind == "numeric":
-                summary = self._numeric_summary(column, stat)
-                if summary is not None:
-                    derived[name] = summary
-            elif name in self._label_counts:
-                derived[name] = categorical_summary(column, stat, *self._label_counts[name], self._sentinels)
-        return derived
+        return derived_summaries(profile, self._stats, self._numeric_summary, self._label_counts, self._sentinels)
 
     def _numeric_summary(self, column: ColumnProfile, stat: ColumnStats) -> ColumnSummary | None:
         n_fine = column.fine_edges.size + 1
@@ -402,17 +392,11 @@ class SparkFit(QueryFit):
                 modal_count = counted[column.name][plan.modal + 0.0]
         else:
             return None
-        counts = np.zeros(column.psi_edges.size + 1, dtype=np.int64)
-        np.add.at(counts, column.psi_bin_of_fine(), fine_counts)
         sentinels = np.zeros(len(column.sentinel_counts), dtype=np.int64)
         if plan.bins is not None and plan.sentinels:
             sentinels = np.array([stat.sentinel_counts[i] if j is not None else 0
                                   for i, j in enumerate(plan.bins.sentinel_bins)], dtype=np.int64)
-        return ColumnSummary(
-            kind=column.kind, n=stat.rows, missing=stat.missing, nonfinite=stat.nonfinite, invalid=stat.invalid,
-            counts=counts, fine_counts=fine_counts, fine_sums=fine_sums, below_min=0, above_max=0,
-            sentinel_counts=sentinels, modal_count=int(modal_count),
-        )
+        return numeric_summary(column, stat, fine_counts, fine_sums, sentinels, modal_count)
 
     def description(self, profile: Any, bins: int) -> dict[str, Any]:
         """``settings["fit"]``: how the quantiles were found and the rank error they may carry."""

@@ -48,6 +48,8 @@ __all__ = [
     "fit_from_queries",
     "ReferenceFit",
     "fit_with_reference",
+    "numeric_summary",
+    "derived_summaries",
 ]
 
 
@@ -479,6 +481,45 @@ def categorical_summary(
         below_min=0, above_max=0, sentinel_counts=counted,
         modal_count=int(counts[0]) if column.categories else 0,
     )
+
+
+def numeric_summary(
+    column: ColumnProfile, stat: ColumnStats, fine_counts: np.ndarray, fine_sums: np.ndarray,
+    sentinels: np.ndarray, modal_count: int,
+) -> ColumnSummary:
+    """A numeric column's reference summary from its fine bins' counts and sums (its PSI bins add fine bins).
+
+    Values outside the reference's range: none, by definition.
+    """
+    counts = np.zeros(column.psi_edges.size + 1, dtype=np.int64)
+    np.add.at(counts, column.psi_bin_of_fine(), fine_counts)
+    return ColumnSummary(
+        kind=column.kind, n=stat.rows, missing=stat.missing, nonfinite=stat.nonfinite, invalid=stat.invalid,
+        counts=counts, fine_counts=fine_counts, fine_sums=fine_sums, below_min=0, above_max=0,
+        sentinel_counts=sentinels, modal_count=int(modal_count),
+    )
+
+
+def derived_summaries(
+    profile: ReferenceProfile, stats: Mapping[str, ColumnStats],
+    numeric: Callable[[ColumnProfile, ColumnStats], ColumnSummary | None],
+    label_counts: Mapping[str, tuple[np.ndarray, np.ndarray]], sentinels: Sequence[float],
+) -> dict[str, ColumnSummary]:
+    """The reference summaries a fit's own scans give: ``numeric`` derives a numeric column's (None: it cannot),
+    a categorical column's come from its ``label_counts`` (:func:`categorical_summary`); other columns are left
+    out, for the caller to count."""
+    derived: dict[str, ColumnSummary] = {}
+    for name, column in profile.columns.items():
+        stat = stats.get(name)
+        if stat is None:
+            continue
+        if column.kind == "numeric":
+            summary = numeric(column, stat)
+            if summary is not None:
+                derived[name] = summary
+        elif name in label_counts:
+            derived[name] = categorical_summary(column, stat, *label_counts[name], sentinels)
+    return derived
 
 
 class ReferenceFit(FitQueries, Protocol):
