@@ -20,12 +20,15 @@ import base64
 import io
 import textwrap
 import weakref
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import matplotlib.pyplot as plt
 import numpy.typing as npt
 from cycler import cycler
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
@@ -180,11 +183,34 @@ def readable(fig: Figure, minimum: float = MIN_FONT_PT) -> Figure:
                 size = ticks[0].label1.get_fontsize()
                 if isinstance(size, (int, float)) and size < minimum:
                     axis.set_tick_params(which=which, labelsize=minimum)
-    for text in fig.findobj(Text):
-        size = text.get_fontsize() if isinstance(text, Text) else None
+    for text in _texts(fig):
+        size = text.get_fontsize()
         if isinstance(size, (int, float)) and size < minimum:
             text.set_fontsize(minimum)
     return fig
+
+
+def _texts(artist: Artist) -> Iterator[Text]:
+    """Every text under ``artist``: what ``findobj(Text)`` finds, without making an axis' ticks.
+
+    ``findobj`` reads an axis' children, which makes a tick (five artists) for
+    every location its locator gives: the first pass over a figure made all
+    its ticks, and every pass walked them. An axis gives its label, its
+    offset text and the labels of the ticks it has made so far; a tick made
+    later copies the first tick's label, whose size :func:`readable` sets
+    through the tick parameters.
+    """
+    for child in artist.get_children():
+        if isinstance(child, Axis):
+            yield child.label
+            yield child.offsetText
+            for tick in [*child.majorTicks, *child.minorTicks]:
+                yield tick.label1
+                yield tick.label2
+            continue
+        if isinstance(child, Text):
+            yield child
+        yield from _texts(child)
 
 
 def _fill(text: Text, width_pt: float) -> None:
@@ -205,8 +231,8 @@ def _wrap_titles(fig: Figure) -> None:
     and the browser would shrink all its text to fit.
     """
     suptitle = fig.get_suptitle()
-    for text in fig.findobj(Text):
-        if suptitle and isinstance(text, Text) and text.axes is None and text.get_text() == suptitle:
+    for text in _texts(fig) if suptitle else ():
+        if text.axes is None and text.get_text() == suptitle:
             _fill(text, fig.get_figwidth() * 72)
     for ax in fig.axes:
         _fill(ax.title, ax.get_position().width * fig.get_figwidth() * 72)

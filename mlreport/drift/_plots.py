@@ -183,21 +183,26 @@ def metric_heatmap(
     for i in range(n_rows):
         for j in range(n_cols):
             value = data[i, j]
-            text = "" if not np.isfinite(value) else f"{value:.2f}"
-            shade = np.isfinite(value) and value > 0.6 * top * 1.25
-            ax.text(j, i, text, ha="center", va="center", fontsize=6, color="white" if shade else "black")
-            level = str(severity.iat[i, j])
-            if level in ("warning", "incident"):
-                ax.scatter(
-                    j + 0.38,
-                    i - 0.25,
-                    marker=SEVERITY_MARKERS[level],
-                    s=30,
-                    color=severity_colour(level),
-                    edgecolors="white",
-                    linewidths=0.5,
-                    zorder=3,
-                )
+            if not np.isfinite(value):
+                continue  # an empty cell: no text to lay out and draw
+            shade = value > 0.6 * top * 1.25
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=6, color="white" if shade else "black")
+    # One marker collection per severity (not one per flagged cell): the same markers at the same places,
+    # each collection measured and drawn once.
+    levels = severity.to_numpy(dtype=object).astype(str)
+    for level in ("warning", "incident"):
+        rows, cols = np.nonzero(levels == level)
+        if rows.size:
+            ax.scatter(
+                cols + 0.38,
+                rows - 0.25,
+                marker=SEVERITY_MARKERS[level],
+                s=30,
+                color=severity_colour(level),
+                edgecolors="white",
+                linewidths=0.5,
+                zorder=3,
+            )
     ax.set_yticks(range(n_rows))
     ax.set_yticklabels(values.index, fontsize=7)
     ax.set_xticks(range(n_cols))
