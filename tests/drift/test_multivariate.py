@@ -350,3 +350,73 @@ def test_domain_classifier_importances_equal_sklearns(monkeypatch):
     np.testing.assert_allclose(merged["importance_std_x"], merged["importance_std_y"], rtol=0, atol=1e-12)
     assert list(merged["separates_x"]) == list(merged["separates_y"])
     assert [f.message for f in fast.findings] == [f.message for f in slow.findings]
+
+
+def _raw_pipeline_case(seed: int) -> tuple[object, np.ndarray, np.ndarray]:
+    """A fitted classifier with categorical columns first and last, NaNs and ties, and its held-out rows."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(seed)
+    n = 1_500
+    y = (rng.uniform(size=n) < 0.45).astype("int8")
+    X = np.column_stack([
+        rng.lognormal(size=n) + 0.4 * y,  # numeric, with NaN
+        rng.integers(0, 5, n).astype(float),  # categorical codes
+        np.round(rng.normal(size=n) + 0.3 * y, 1),  # ties
+        np.where(y == 1, rng.integers(0, 3, n), rng.integers(0, 2, n)).astype(float),  # categorical that separates
+        rng.normal(size=n),
+    ])
+    X[::9, 0] = np.nan
+    X[::13, 3] = np.nan
+    model = HistGradientBoostingClassifier(
+        max_iter=30, learning_rate=0.3, max_leaf_nodes=15, random_state=seed,
+        categorical_features=np.array([False, True, False, True, False]))
+    model.fit(X[:1_000], y[:1_000])
+    return model, X[1_000:], y[1_000:]
+
+
+@pytest.mark.parametrize("seed", [0, 3, 11])
+def test_tree_sums_give_predict_probas_scores_bit_for_bit(seed):
+    """Each shuffled column's scores from the trees that use it equal predict_proba on the shuffled rows."""
+    from mlreport.drift._tree_sums import TreeSums
+
+    model, X, _y = _raw_pipeline_case(seed)
+    expected = model.predict_proba(X)[:, 1]
+    sums = TreeSums.of(model, X, expected)
+    assert sums is not None
+    rng = np.random.default_rng(seed)
+    orders = [rng.permutation(len(X)) for _ in range(3)]
+    for column in range(X.shape[1]):
+        direct = []
+        for order in orders:
+            shuffled = X.copy()
+            shuffled[:, column] = X[order, column]
+            direct.append(model.predict_proba(shuffled)[:, 1])
+        assert np.array_equal(sums.shuffled(column, orders), np.array(direct))
+    assert TreeSums.of(model, X, np.nextafter(expected, 2.0)) is None  # scores that do not match: not used
+
+
+@pytest.mark.parametrize(("seed", "predict_rows"), [(0, None), (3, 5_000), (3, 1)])
+def test_permutation_importance_is_the_same_with_and_without_the_tree_sums(seed, predict_rows, monkeypatch):
+    """The tree sums' importances equal the stacked predict_proba path's exactly (which stays the fallback)."""
+    from mlreport.drift import _multivariate
+    from mlreport.drift._multivariate import _permutation_importance
+
+    model, X, y = _raw_pipeline_case(seed)
+    fast = _permutation_importance(model, X, y, seed)
+    if predict_rows is not None:
+        monkeypatch.setattr(_multivariate, "_PREDICT_ROWS", predict_rows)
+    monkeypatch.setattr(_multivariate.TreeSums, "of", classmethod(lambda cls, *args: None))
+    slow = _permutation_importance(model, X, y, seed)
+    assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
+    assert fast[0][3] > 0.01  # the separating column matters: not a vacuous comparison
+
+
+def test_tree_sums_refuse_an_estimator_laid_out_otherwise():
+    """A model whose fitted trees cannot be read as expected gives None: predict_proba is used instead."""
+    from mlreport.drift._tree_sums import TreeSums
+
+    model, X, _y = _raw_pipeline_case(0)
+    expected = model.predict_proba(X)[:, 1]
+    model._predictors = None  # no longer a list of iterations of trees
+    assert TreeSums.of(model, X, expected) is None
