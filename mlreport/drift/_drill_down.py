@@ -11,8 +11,11 @@ are those in memory (every row with pandas, the bounded sample otherwise).
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -25,6 +28,8 @@ __all__ = ["DrillDown", "drill_down", "MAX_LEVELS", "ROW_CHUNKS"]
 MAX_LEVELS = 30  #: segment levels shown per segment column, the largest in the current window first
 ROW_CHUNKS = 10  #: chunks of rows in file order when there is no timestamp
 
+_Task = TypeVar("_Task")
+_Done = TypeVar("_Done")
 _UNIT = {"D": "day", "M": "month", "h": "hour"}
 _SHARES = ("missing_share", "value_share", "outside_share")
 
@@ -108,10 +113,15 @@ def _flags(series: pd.Series, reference: pd.Series, value: object) -> tuple[np.n
 
 
 def _shares(series: pd.Series, reference: pd.Series, value: object) -> dict[str, float]:
+    return _shares_of(series, _flags(series, reference, value) if len(series) else None)
+
+
+def _shares_of(series: pd.Series, flags: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> dict[str, float]:
+    """:func:`_shares` of ``series`` from its :func:`_flags`."""
     rows = len(series)
-    if rows == 0:
+    if rows == 0 or flags is None:
         return {"rows": 0, **{share: float("nan") for share in _SHARES}}
-    missing, equal, outside = _flags(series, reference, value)
+    missing, equal, outside = flags
     shares: dict[str, float] = {"rows": rows, "missing_share": _real(missing.mean()),
                                 "value_share": _real(equal.mean()), "outside_share": _real(outside.mean())}
     if _numeric(series):
@@ -143,7 +153,7 @@ def _period_keys(current: pd.DataFrame, timestamp: str | None, period: str) -> t
             alias = {"D": "D", "W": "W-SUN", "M": "M", "H": "h"}.get(period, "D")
             weekly = alias == "W-SUN"
             present = times.notna().to_numpy()
-            codes, distinct = pd.factorize(times[present].dt.to_period(alias))
+            codes, distinct = _period_codes(times.to_numpy()[present], alias)
             labels = [str(p.start_time.date()) if weekly else str(p) for p in distinct]
             rows = np.full(len(current), len(labels), dtype="int64")
             rows[present] = codes
@@ -161,11 +171,60 @@ def _period_keys(current: pd.DataFrame, timestamp: str | None, period: str) -> t
     return chunks, labels, f"in {ROW_CHUNKS} chunks of rows in file order (no timestamp)"
 
 
-def _flag_arrays(series: pd.Series, reference: pd.Series, value: object) -> dict[str, np.ndarray]:
-    """Per row of ``series``: the three flags of :func:`_flags` and, for a numeric column, its value."""
-    missing, equal, outside = _flags(series, reference, value)
+_MAX_THREADS = 4  #: at most this many columns encoded at once (each holds a few arrays of its rows)
+
+
+def _side_by_side(function: Callable[[_Task], _Done], tasks: list[_Task]) -> list[_Done]:
+    """``[function(task) for task in tasks]`` over the machine's cores (threads), in the tasks' order."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    threads = min(cores, _MAX_THREADS, len(tasks))
+    if threads <= 1:
+        return [function(task) for task in tasks]
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mlreport-drill-down") as pool:
+        return list(pool.map(function, tasks))
+
+
+#: Widest span of days (or hours) whose rows are grouped through a lookup table rather than a hash.
+_DIRECT_SPAN = 10_000_000
+
+
+def _period_codes(times: np.ndarray, alias: str) -> tuple[np.ndarray, list[pd.Period]]:
+    """Each timestamp's period (codes into the distinct periods, in order of first appearance) and the periods.
+
+    What ``pd.factorize(Series(times).dt.to_period(alias))`` gives, up to the
+    order of the distinct periods (the caller orders them by label): the
+    timestamps (tz-naive) are floored to the day, or the hour for ``h``, which
+    every period of ``alias`` is a union of; only the distinct floors are made
+    into periods (a period per row took 0.2 s at 5x10^6 rows).
+    """
+    unit = "h" if alias == "h" else "D"
+    floors = times.astype(f"datetime64[{unit}]").view("int64")
+    low = int(floors.min())
+    if int(floors.max()) - low < _DIRECT_SPAN:
+        offsets = floors - low
+        present = np.flatnonzero(np.bincount(offsets))
+        where = np.empty(int(present[-1]) + 1, dtype="int64")
+        where[present] = np.arange(present.size)
+        floor_codes, distinct_floors = where[offsets], present + low
+    else:
+        floor_codes, distinct_floors = pd.factorize(floors)
+    floored = np.asarray(distinct_floors, dtype="int64").view(f"datetime64[{unit}]")
+    starts = pd.DatetimeIndex(floored.astype("datetime64[s]"))
+    period_codes, periods = pd.factorize(starts.to_period(alias))
+    return period_codes[floor_codes], list(periods)
+
+
+def _flag_arrays(
+    series: pd.Series, reference: pd.Series, value: object, *,
+    found: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None, values: bool = True,
+) -> dict[str, np.ndarray]:
+    """Per row of ``series``: the three flags of :func:`_flags` (or ``found``) and, with ``values``, its numbers."""
+    missing, equal, outside = _flags(series, reference, value) if found is None else found
     flags = {"missing_share": missing, "value_share": equal, "outside_share": outside}
-    if _numeric(series):
+    if values and _numeric(series):
         flags["median"] = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     return flags
 
@@ -184,11 +243,13 @@ def _grouped_shares(flags: dict[str, np.ndarray], codes: np.ndarray, groups: int
     kept = codes >= 0
     every = bool(kept.all())
     codes = codes if every else codes[kept]
-    pattern = np.zeros(codes.size, dtype="int64")
+    pattern = np.zeros(codes.size, dtype="uint8")
     for bit, name in enumerate(_SHARES):
         flag = flags[name] if every else flags[name][kept]
-        pattern |= flag.astype("int64") << bit
-    by_pattern = np.bincount(codes * 8 + pattern, minlength=groups * 8).reshape(groups, 8)
+        pattern |= np.asarray(flag, dtype=bool).view(np.uint8) << np.uint8(bit)
+    keys = codes * 8
+    keys += pattern
+    by_pattern = np.bincount(keys, minlength=groups * 8).reshape(groups, 8)
     counts = by_pattern.sum(axis=1)
     patterns = np.arange(8)
     shares: dict[str, np.ndarray] = {}
@@ -198,7 +259,8 @@ def _grouped_shares(flags: dict[str, np.ndarray], codes: np.ndarray, groups: int
     medians = None
     if "median" in flags:
         values = flags["median"] if every else flags["median"][kept]
-        order = np.argsort(codes, kind="stable")
+        # The same order as a stable sort of the codes, by numpy's radix sort (the codes as small integers).
+        order = np.argsort(codes.astype(np.min_scalar_type(max(groups - 1, 0))), kind="stable")
         bounds = np.cumsum(counts)[:-1]
         medians = [_real(np.median(part[~np.isnan(part)])) if (~np.isnan(part)).any() else float("nan")
                    for part in np.split(values[order], bounds)]
@@ -244,20 +306,26 @@ def drill_down(
         value = 0
     outside = "Outside the reference range" if numeric else "A category new to the reference"
     codes, labels, how = _period_keys(current, timestamp, period)
-    records = [{"period": "reference (whole window)", **_shares(reference[column], reference[column], value)}]
+    # The reference's flags once: for its whole-window shares and for its shares by segment level.
+    reference_flags = _flags(reference[column], reference[column], value) if len(reference) else None
+    records = [{"period": "reference (whole window)", **_shares_of(reference[column], reference_flags)}]
     flags = _flag_arrays(current[column], reference[column], value)
     for label, shares in zip(labels, _grouped_shares(flags, codes, len(labels)), strict=True):
         records.append({"period": label, **shares})
     by_period = pd.DataFrame.from_records(records)
     segment_rows = []
-    shares_of = {"reference": _flag_arrays(reference[column], reference[column], value), "current": flags}
-    for window_flags in shares_of.values():
-        window_flags.pop("median", None)  # not shown by segment
-    for segment in segments:
-        if segment == column or segment not in current.columns or segment not in reference.columns:
-            continue
-        factorized = {window: pd.factorize(frame[segment].astype(str))
-                      for window, frame in (("reference", reference), ("current", current))}
+    shares_of = {"reference": _flag_arrays(reference[column], reference[column], value, found=reference_flags,
+                                           values=False),
+                 "current": {name: flags[name] for name in _SHARES}}  # the median is not shown by segment
+    shown = [segment for segment in segments
+             if segment != column and segment in current.columns and segment in reference.columns]
+    windows = (("reference", reference), ("current", current))
+    # Each segment column's levels in each window: Arrow's dictionary encoding (hashing every row's text)
+    # releases the GIL, so the columns are encoded side by side, one thread per core.
+    encoded = _side_by_side(lambda task: pd.factorize(task[1][task[0]].astype(str)),
+                            [(segment, frame) for segment in shown for _, frame in windows])
+    for number, segment in enumerate(shown):
+        factorized = {window: encoded[2 * number + at] for at, (window, _) in enumerate(windows)}
         # The current window's largest levels first: value_counts' order (counts descending, ties in order
         # of first appearance, a stable sort), from the codes the grouping needs anyway.
         codes, found = factorized["current"]

@@ -188,3 +188,22 @@ def test_shares_by_period_and_level_are_those_of_each_groups_rows(timestamp):
         assert levels.loc[level, "rows_current"] == len(part)
         assert levels.loc[level, "outside_share_current"] == ((part < 0) | (part > 6)).mean()
         assert levels.loc[level, "missing_share_current"] == part.isna().mean()
+
+
+@pytest.mark.parametrize("alias", ["D", "W-SUN", "M", "h"])
+@pytest.mark.parametrize("direct_span", [None, 1])
+def test_period_codes_are_pandas_periods_of_each_timestamp(alias, direct_span, monkeypatch):
+    """Timestamps floored to the day (hour) and only the distinct floors made periods: each row's Period as pandas'."""
+    from mlreport.drift import _drill_down
+    from mlreport.drift._drill_down import _period_codes
+
+    if direct_span is not None:  # the hash path, used when the timestamps span too many days for a lookup table
+        monkeypatch.setattr(_drill_down, "_DIRECT_SPAN", direct_span)
+    rng = np.random.default_rng(4)
+    seconds = rng.integers(-3 * 86_400, 90 * 86_400, 5_000)  # around the epoch: floors of negative times too
+    times = (np.datetime64("1970-01-01T00:00:00", "us") + seconds.astype("timedelta64[s]")).astype("datetime64[us]")
+    times[:3] = np.datetime64("1901-05-06T07:08:09", "us")  # a stray old date: a wide span
+    codes, periods = _period_codes(times, alias)
+    expected = pd.Series(times).dt.to_period(alias)
+    assert [periods[c] for c in codes] == list(expected)
+    assert len(periods) == expected.nunique()
