@@ -172,18 +172,19 @@ def _period_keys(current: pd.DataFrame, timestamp: str | None, period: str) -> t
 
 
 _MAX_THREADS = 4  #: at most this many columns encoded at once (each holds a few arrays of its rows)
+_THREADED_ROWS = 200_000  #: fewer rows in both windows: encoded one after the other (a pool costs more)
 
 
-def _side_by_side(function: Callable[[_Task], _Done], tasks: list[_Task]) -> list[_Done]:
+def _side_by_side(function: Callable[[_Task], _Done], tasks: list[_Task], *, threads: bool = True) -> list[_Done]:
     """``[function(task) for task in tasks]`` over the machine's cores (threads), in the tasks' order."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    threads = min(cores, _MAX_THREADS, len(tasks))
-    if threads <= 1:
+    workers = min(cores, _MAX_THREADS, len(tasks)) if threads else 1
+    if workers <= 1:
         return [function(task) for task in tasks]
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mlreport-drill-down") as pool:
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mlreport-drill-down") as pool:
         return list(pool.map(function, tasks))
 
 
@@ -323,7 +324,8 @@ def drill_down(
     # Each segment column's levels in each window: Arrow's dictionary encoding (hashing every row's text)
     # releases the GIL, so the columns are encoded side by side, one thread per core.
     encoded = _side_by_side(lambda task: pd.factorize(task[1][task[0]].astype(str)),
-                            [(segment, frame) for segment in shown for _, frame in windows])
+                            [(segment, frame) for segment in shown for _, frame in windows],
+                            threads=len(reference) + len(current) >= _THREADED_ROWS)
     for number, segment in enumerate(shown):
         factorized = {window: encoded[2 * number + at] for at, (window, _) in enumerate(windows)}
         # The current window's largest levels first: value_counts' order (counts descending, ties in order
