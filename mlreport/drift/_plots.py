@@ -187,22 +187,23 @@ def metric_heatmap(
                 continue  # an empty cell: no text to lay out and draw
             shade = value > 0.6 * top * 1.25
             ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=6, color="white" if shade else "black")
-    # One marker collection per severity (not one per flagged cell): the same markers at the same places,
-    # each collection measured and drawn once.
+    # One marker collection per column and severity (not one per flagged cell): the same markers at the
+    # same places, each collection measured and drawn once.
     levels = severity.to_numpy(dtype=object).astype(str)
-    for level in ("warning", "incident"):
-        rows, cols = np.nonzero(levels == level)
-        if rows.size:
-            ax.scatter(
-                cols + 0.38,
-                rows - 0.25,
-                marker=SEVERITY_MARKERS[level],
-                s=30,
-                color=severity_colour(level),
-                edgecolors="white",
-                linewidths=0.5,
-                zorder=3,
-            )
+    for i in range(n_rows):
+        for level in ("warning", "incident"):
+            cols = np.flatnonzero(levels[i] == level)
+            if cols.size:
+                ax.scatter(
+                    cols + 0.38,
+                    np.full(cols.size, i - 0.25),
+                    marker=SEVERITY_MARKERS[level],
+                    s=30,
+                    color=severity_colour(level),
+                    edgecolors="white",
+                    linewidths=0.5,
+                    zorder=3,
+                )
     ax.set_yticks(range(n_rows))
     ax.set_yticklabels(values.index, fontsize=7)
     ax.set_xticks(range(n_cols))
