@@ -95,8 +95,25 @@ def _numeric(series: pd.Series) -> bool:
     return bool(pd.api.types.is_numeric_dtype(series.dtype)) and not pd.api.types.is_bool_dtype(series.dtype)
 
 
+def _plain_numbers(series: pd.Series) -> bool:
+    """A column of numpy integers or floats (no nullable or Arrow type: NaN is its only missing value)."""
+    return isinstance(series.dtype, np.dtype) and series.dtype.kind in "iuf"
+
+
 def _flags(series: pd.Series, reference: pd.Series, value: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row: missing, equal to ``value``, outside the reference (range, or categories)."""
+    if (_plain_numbers(series) and _plain_numbers(reference)
+            and (value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)))):
+        # The same comparisons on the numpy arrays (a NaN compares False, as pandas' fillna(False) makes it),
+        # without pandas' temporaries: three passes over the rows fewer at 5x10^6.
+        numbers, reference_numbers = series.to_numpy(), reference.to_numpy()
+        missing = np.isnan(numbers) if numbers.dtype.kind == "f" else np.zeros(numbers.size, dtype=bool)
+        equal = numbers == value if value is not None else np.zeros(numbers.size, dtype=bool)
+        present = (reference_numbers[~np.isnan(reference_numbers)] if reference_numbers.dtype.kind == "f"
+                   else reference_numbers)
+        if present.size == 0:
+            return missing, equal, np.zeros(numbers.size, dtype=bool)
+        return missing, equal, (numbers < present.min()) | (numbers > present.max())
     missing = series.isna().to_numpy()
     equal = (series == value).fillna(False).to_numpy(dtype=bool) if value is not None else np.zeros(len(series), bool)
     if _numeric(series) and _numeric(reference):

@@ -222,3 +222,28 @@ def test_segment_levels_encoded_on_threads_give_the_same_drill_down(monkeypatch)
     threaded = drift.drill_down(reference, current, "credit_utilisation", timestamp="timestamp", segments=segments)
     assert threaded.by_segment.equals(serial.by_segment) and threaded.by_period.equals(serial.by_period)
     assert len(serial.by_segment) > 6  # every segment column's levels: not a vacuous comparison
+
+
+@pytest.mark.parametrize("value", [None, 0, 2.5, -1])
+def test_numeric_flags_on_numpy_columns_are_pandas_comparisons(value):
+    """Missing, equal and outside flags of numpy columns: those of pandas' comparisons with NaN as False."""
+    from mlreport.drift._drill_down import _flags
+
+    rng = np.random.default_rng(9)
+    floats = pd.Series(np.round(rng.normal(1, 2, 400), 1))
+    floats.iloc[::11] = np.nan
+    floats.iloc[5], floats.iloc[6] = np.inf, -np.inf
+    ints = pd.Series(rng.integers(-3, 6, 400))
+    references = [pd.Series(np.r_[np.linspace(-2, 3, 50), np.nan]), pd.Series(np.arange(0, 4)),
+                  pd.Series([np.nan, np.nan])]
+    for series in (floats, ints):
+        for reference in references:
+            missing, equal, outside = _flags(series, reference, value)
+            known = pd.to_numeric(reference, errors="coerce").dropna()
+            expected_outside = (np.zeros(len(series), dtype=bool) if known.empty else
+                                ((series < known.min()) | (series > known.max())).fillna(False).to_numpy(dtype=bool))
+            expected_equal = (np.zeros(len(series), dtype=bool) if value is None
+                              else (series == value).fillna(False).to_numpy(dtype=bool))
+            assert np.array_equal(missing, series.isna().to_numpy())
+            assert np.array_equal(equal, expected_equal)
+            assert np.array_equal(outside, expected_outside)
