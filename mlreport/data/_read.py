@@ -39,7 +39,10 @@ def arrow_to_pandas(table: Any) -> pd.DataFrame:
     decimal = [i for i, f in enumerate(fields) if pa.types.is_decimal(f.type)]
     for i in decimal:
         table = table.set_column(i, fields[i].name, table.column(i).cast(pa.float64()))
-    return table.to_pandas()
+    # One block per column (split_blocks): a column of one chunk becomes a view of Arrow's buffer instead of
+    # a copy into a 2-D block of its dtype, so the table and the frame do not both hold the numbers at the
+    # peak; the columns are the same, with the same dtypes and values.
+    return table.to_pandas(split_blocks=True)
 
 
 def partition_columns(files: FileSet, file: DataFile, rows: int) -> dict[str, Any]:
@@ -99,13 +102,11 @@ def _read_parquet(source: Any, path: str, columns: Sequence[str] | None) -> Any:
         reader = pq.ParquetFile(opened(), read_dictionary=coded or None)
         wanted = list(columns) if columns is not None else None
         if reader.metadata.num_row_groups > 1:
-            # Row group by row group, Arrow's decode buffers handed back between them: at most one group's
-            # pages held besides the rows (the same table as one read).
-            pool = pa.default_memory_pool()
-            parts = []
-            for group in range(reader.metadata.num_row_groups):
-                parts.append(reader.read_row_group(group, columns=wanted))
-                pool.release_unused()
+            # Row group by row group: one group's decode buffers live at a time (the same table as one read).
+            # They go back to Arrow's allocator, which reuses them for the next group; handing them to the OS
+            # after every group (release_unused) made the kernel unmap and zero them again for the next one,
+            # seconds of system time at 5x10^6 rows for about 1% less peak memory.
+            parts = [reader.read_row_group(group, columns=wanted) for group in range(reader.metadata.num_row_groups)]
             table = pa.concat_tables(parts)
             del parts
         else:
