@@ -49,8 +49,48 @@ class EdgeCoverage(NamedTuple):
         return share
 
 
+_FIXED_UNITS = {"D": "D", "h": "h", "W-SUN": "W"}
+"""Period aliases of fixed length computed in numpy: days and hours (numpy's floor of a naive time to that
+unit) and weeks ending on Sunday (the day's floor less its days since Monday; 1970-01-01 was a Thursday)."""
+
+_NS_BOUNDS = (np.datetime64("1678-01-01", "ns"), np.datetime64("2261-12-31", "ns"))
+
+
+def _fixed_nanoseconds(times: pd.Series, period: str) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """For days and hours of naive times within the nanosecond range: each time and its period's start, in
+    nanoseconds since 1970, and the period's length; None otherwise (other periods go through pandas)."""
+    unit = _FIXED_UNITS.get(period)
+    if unit is None or not pd.api.types.is_datetime64_dtype(times.dtype) or not len(times):
+        return None
+    values = times.to_numpy()
+    if values.min() < _NS_BOUNDS[0] or values.max() > _NS_BOUNDS[1]:
+        return None
+    nanoseconds = values.astype("datetime64[ns]")
+    if unit == "W":
+        days = nanoseconds.astype("datetime64[D]").view(np.int64)
+        start = (days - (days + 3) % 7).astype("datetime64[D]").astype("datetime64[ns]")
+    else:
+        start = nanoseconds.astype(f"datetime64[{unit}]").astype("datetime64[ns]")
+    length = int(np.timedelta64(7 if unit == "W" else 1, "D" if unit == "W" else unit)
+                 .astype("timedelta64[ns]").astype(np.int64))
+    return nanoseconds.view(np.int64), start.view(np.int64), length
+
+
+def _period_length_ns(period: str) -> int:
+    """The length pandas divides by in :func:`_positions` (``end_time - start_time + 1 ns`` of a period; its
+    end_time is one tick of pandas' period resolution before the next period starts), in nanoseconds."""
+    span = pd.Period("2026-01-01", freq=period)
+    return int((span.end_time - span.start_time + pd.Timedelta(1, "ns")).value)
+
+
 def _positions(times: pd.Series, period: str) -> np.ndarray:
     """Each time's position within its own period: 0 at the start, 1 at the end."""
+    fixed = _fixed_nanoseconds(times, period)
+    if fixed is not None:
+        # The same numbers as pandas' (time - start) / (end_time - start + 1 ns) below, in int64 nanoseconds
+        # divided as float64 (tested), without building a Period per row.
+        nanoseconds, start, length = fixed
+        return (nanoseconds - start) / np.float64(_period_length_ns(period))
     spans = times.dt.to_period(period)
     start = spans.dt.start_time
     length = (spans.dt.end_time - start) + pd.Timedelta(1, "ns")
@@ -65,6 +105,14 @@ def _position(at: pd.Timestamp, period: str) -> float:
 
 def _inner(times: pd.Series, period: str) -> pd.Series:
     """The times of the reference's inner periods (its first and last may be partial), when it has three or more."""
+    fixed = _fixed_nanoseconds(times, period)
+    if fixed is not None:
+        _, start, length = fixed
+        ordinals = start // length
+        first_ordinal, last_ordinal = ordinals.min(), ordinals.max()
+        if last_ordinal - first_ordinal >= 2:
+            return times[(ordinals != first_ordinal) & (ordinals != last_ordinal)]
+        return times
     spans = times.dt.to_period(period)
     first, last = spans.min(), spans.max()
     if (last - first).n >= 2:  # a period offset
