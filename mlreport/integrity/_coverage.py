@@ -53,6 +53,8 @@ _FIXED_UNITS = {"D": "D", "h": "h", "W-SUN": "W"}
 """Period aliases of fixed length computed in numpy: days and hours (numpy's floor of a naive time to that
 unit) and weeks ending on Sunday (the day's floor less its days since Monday; 1970-01-01 was a Thursday)."""
 
+_UNIT_NS = {"h": 3_600 * 10**9, "D": 86_400 * 10**9, "W": 7 * 86_400 * 10**9}
+
 _NS_BOUNDS = (np.datetime64("1678-01-01", "ns"), np.datetime64("2261-12-31", "ns"))
 
 
@@ -71,8 +73,7 @@ def _fixed_nanoseconds(times: pd.Series, period: str) -> tuple[np.ndarray, np.nd
         start = (days - (days + 3) % 7).astype("datetime64[D]").astype("datetime64[ns]")
     else:
         start = nanoseconds.astype(f"datetime64[{unit}]").astype("datetime64[ns]")
-    length = int(np.timedelta64(7 if unit == "W" else 1, "D" if unit == "W" else unit)
-                 .astype("timedelta64[ns]").astype(np.int64))
+    length = _UNIT_NS[unit]
     return nanoseconds.view(np.int64), start.view(np.int64), length
 
 
