@@ -329,9 +329,14 @@ def _numeric_counts(ctx: _Context, column: str, which: str) -> tuple[np.ndarray,
     longer, so the counts are then relative; callers count exact shares.
     """
     def compute() -> tuple[np.ndarray, np.ndarray]:
-        values = ctx.numbers(column, which)[ctx.finite(column, which)]
-        if len(values) > _MODE_SAMPLE:
-            values = values[:: math.ceil(len(values) / _MODE_SAMPLE)]
+        numbers, finite = ctx.numbers(column, which), ctx.finite(column, which)
+        count = int(np.count_nonzero(finite))
+        if count > _MODE_SAMPLE:
+            # Every k-th finite value, without first copying all of them (a view when every value is finite).
+            step = math.ceil(count / _MODE_SAMPLE)
+            values = numbers[::step] if count == len(numbers) else numbers[np.flatnonzero(finite)[::step]]
+        else:
+            values = numbers[finite]
         uniques, counts = np.unique(values, return_counts=True)
         order = np.argsort(-counts, kind="stable")
         return uniques[order], counts[order]
