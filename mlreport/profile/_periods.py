@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ..errors import DataError, ParameterError
@@ -28,7 +29,7 @@ def period_labels(timestamps: pd.Series, every: str | int, *, categorical: bool 
         chunks = int(index.max()) + 1 if len(index) else 0
         names = np.array([f"chunk {i + 1:0{width}d}" for i in range(chunks)], dtype=object)
         if categorical:
-            return pd.Series(pd.Categorical.from_codes(index, categories=names), index=timestamps.index)
+            return _categorical(index, names, timestamps.index)
         return pd.Series(names[index], index=timestamps.index, dtype=object)
     if pd.api.types.is_datetime64_any_dtype(timestamps.dtype):
         times = timestamps
@@ -53,9 +54,14 @@ def period_labels(timestamps: pd.Series, every: str | int, *, categorical: bool 
         formatted = distinct.dt.strftime("%Y-%m")
     if categorical:
         names, of_day = np.unique(formatted.to_numpy(dtype=object), return_inverse=True)
-        day_codes = np.append(of_day.reshape(-1), -1)  # code -1: a missing timestamp
-        return pd.Series(pd.Categorical.from_codes(day_codes[codes], categories=names), index=timestamps.index)
+        day_codes = np.append(of_day.reshape(-1), -1).astype(np.intp)  # code -1: a missing timestamp
+        return _categorical(day_codes[codes], names, timestamps.index)
     table = np.empty(len(uniques) + 1, dtype=object)
     table[:-1] = formatted.to_numpy(dtype=object)
     table[-1] = None  # code -1: a missing timestamp
     return pd.Series(table[codes], index=timestamps.index, dtype=object)
+
+
+def _categorical(codes: npt.NDArray[np.intp], names: npt.NDArray[np.object_], index: pd.Index) -> pd.Series:
+    """Labels ``names[codes]`` (-1: missing) as a pandas categorical of ``names``, aligned with ``index``."""
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(pd.Index(names))), index=index)
