@@ -39,6 +39,9 @@ def _factorize(series: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.
     return codes, uniques
 
 
+Factorized = tuple[npt.NDArray[np.intp], npt.NDArray[np.object_] | pd.Index]
+"""A column's codes per row (-1 missing) and the labels they index, as :func:`_factorize` gives them."""
+
 _GRID_CELLS = 1 << 16
 _GRID_MIN_VALUES = 20_000
 _BLOCK_ROWS = 1 << 20
@@ -217,7 +220,9 @@ class _Encoded:
     column) share the per-row work.
     """
 
-    def __init__(self, column: ColumnProfile, series: pd.Series, sentinels: Sequence[float]) -> None:
+    def __init__(
+        self, column: ColumnProfile, series: pd.Series, sentinels: Sequence[float], factorized: Factorized | None = None
+    ) -> None:
         self.column = column
         self.size = len(series)
         self.numbers = (
@@ -237,7 +242,9 @@ class _Encoded:
             # values that are not numbers at all are new categories.
             codes, uniques = pd.factorize(self.numbers.finite)
         else:
-            codes, uniques = _factorize(series)
+            # The rows' codes and the labels they index, when the caller factorized the column already (a
+            # grouping key of the same pass): any labels in any order give the same categories.
+            codes, uniques = factorized if factorized is not None else _factorize(series)
             present = codes >= 0
             if not present.all():
                 self.present = present
