@@ -105,14 +105,15 @@ def _pandas_edges(current: pd.Series, period: str, reference: pd.Series) -> tupl
 
 @pytest.mark.parametrize("unit", ["ns", "us", "ms", "s"])
 @pytest.mark.parametrize("period", ["D", "h", "W-SUN"])
-def test_edge_coverage_of_days_hours_and_weeks_equals_the_pandas_periods_to_the_bit(unit, period):
+@pytest.mark.parametrize("year", [2026, 1965])  # before 1970 too: ticks below zero
+def test_edge_coverage_of_days_hours_and_weeks_equals_the_pandas_periods_to_the_bit(unit, period, year):
     rng = np.random.default_rng(7)
-    start = np.datetime64("2026-01-05T00:00:00", "us")
+    start = np.datetime64(f"{year}-01-05T00:00:00", "us")
     offsets = rng.integers(0, 35 * 86_400_000_000, 50_000).astype("timedelta64[us]")
     reference = pd.Series(start + offsets).astype(f"datetime64[{unit}]")
-    # rows on period boundaries (midnight, a Monday) and a window cut mid-period at both ends
-    reference.iloc[:20] = pd.Timestamp("2026-01-12")
-    current = (reference[(reference > pd.Timestamp("2026-01-13 10:17:03"))
-                         & (reference < pd.Timestamp("2026-02-03 15:41:27"))].reset_index(drop=True))
+    # rows on period boundaries (midnight; a Monday in 1965, a Sunday in 2026) and a window cut mid-period
+    reference.iloc[:20] = pd.Timestamp(f"{year}-01-11")
+    current = (reference[(reference > pd.Timestamp(f"{year}-01-13 10:17:03"))
+                         & (reference < pd.Timestamp(f"{year}-02-03 15:41:27"))].reset_index(drop=True))
     edges = edge_coverage(current, period, reference_times=reference)
     assert (edges.first, edges.last) == _pandas_edges(current, period, reference)
