@@ -197,6 +197,10 @@ class _Context:
     def frame(self, which: str) -> pd.DataFrame:
         return self.reference if which == "ref" else self.current
 
+    def release(self) -> None:
+        """Drop the per-column arrays (masks, numbers, counts): the checks that read them have run."""
+        self._cache.clear()
+
     def cached(self, key: tuple[str, str, str], compute: Callable[[], Any]) -> Any:
         if key not in self._cache:
             self._cache[key] = compute()
