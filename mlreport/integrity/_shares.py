@@ -103,7 +103,9 @@ def _candidate_counts(ctx: _Context, column: str) -> tuple[list[Any], np.ndarray
             _top_numeric(ctx, column, "ref", top) + _top_numeric(ctx, column, "cur", top)
             + [float(v) for v in sentinels[present]]))
         ref, cur = ctx.numbers(column, "ref"), ctx.numbers(column, "cur")
-        return list(numbers), _count_equal(ref, numbers), _count_equal(cur, numbers)
+        k_ref = np.array([np.count_nonzero(ref == v) for v in numbers], dtype=np.float64)
+        k_cur = np.array([np.count_nonzero(cur == v) for v in numbers], dtype=np.float64)
+        return list(numbers), k_ref, k_cur
     ref_counts, cur_counts = ctx.counts(column, "ref"), ctx.counts(column, "cur")
     strings = {str(s).strip().lower() for s in ctx.limit("sentinel", column, "strings")}
     candidates: list[Any] = list(ref_counts.index[:top]) + list(cur_counts.index[:top])
@@ -112,22 +114,6 @@ def _candidate_counts(ctx: _Context, column: str) -> tuple[list[Any], np.ndarray
                        if isinstance(v, str) and v.strip().lower() in strings]
     candidates = list(dict.fromkeys(candidates))
     return candidates, _lookup(ref_counts, candidates), _lookup(cur_counts, candidates)
-
-
-def _count_equal(values: np.ndarray, candidates: list[float]) -> np.ndarray:
-    """``np.count_nonzero(values == c)`` for each candidate ``c``, in one pass over ``values`` (float64).
-
-    Each value is looked up among the sorted candidates (``searchsorted``) and counted where it equals the
-    one found: the same exact comparisons (NaN equals nothing, -0.0 equals 0.0) as a pass per candidate.
-    """
-    if not candidates:
-        return np.zeros(0)
-    # Distinct candidates, sorted (equal ones, -0.0 and 0.0, share a slot), and each candidate's slot.
-    ordered, slot_of = np.unique(np.asarray(candidates, dtype=np.float64), return_inverse=True)
-    slot = np.searchsorted(ordered, values)
-    np.minimum(slot, len(ordered) - 1, out=slot)
-    hits = np.bincount(slot[ordered[slot] == values], minlength=len(ordered))
-    return hits[slot_of.reshape(-1)].astype(np.float64)
 
 
 def _lookup(counts: pd.Series, values: list[Any]) -> np.ndarray:
