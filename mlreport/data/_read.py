@@ -39,10 +39,9 @@ def arrow_to_pandas(table: Any) -> pd.DataFrame:
     decimal = [i for i, f in enumerate(fields) if pa.types.is_decimal(f.type)]
     for i in decimal:
         table = table.set_column(i, fields[i].name, table.column(i).cast(pa.float64()))
-    # One block per column (split_blocks): a column of one chunk becomes a view of Arrow's buffer instead of
-    # a copy into a 2-D block of its dtype, so the table and the frame do not both hold the numbers at the
-    # peak; the columns are the same, with the same dtypes and values.
-    return table.to_pandas(split_blocks=True)
+    # Not split_blocks: zero-copy views of Arrow's buffers measured 3x the system time of the copy at 10^6
+    # rows (0.19 s against 0.07 s a file, 10 loads; mimalloc's pages are faulted in again) for no lower peak.
+    return table.to_pandas()
 
 
 def partition_columns(files: FileSet, file: DataFile, rows: int) -> dict[str, Any]:

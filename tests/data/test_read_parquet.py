@@ -36,7 +36,7 @@ def test_a_parquet_file_reads_as_the_plain_read_whatever_its_encoding(tmp_path, 
         assert read.schema == plain.schema
         assert read.equals(plain)
         assert read.to_pandas().equals(plain.to_pandas())
-        # one block per column, a view where a column is one chunk: the same frame as pandas' default
+        # and as pandas: the same frame as pandas' default conversion
         frame = arrow_to_pandas(read)
         assert frame.equals(plain.to_pandas()) and frame.dtypes.equals(plain.to_pandas().dtypes)
         some = _read_parquet(source, str(path), ["amount", "channel"])
