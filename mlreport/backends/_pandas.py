@@ -123,7 +123,7 @@ class PandasBackend(Backend):
                 labels = self._period_labels(frame, Grouping(None, str(period), timestamp))
             else:
                 rows = pd.Series(range(len(frame)), index=frame.index)  # labels align with the rows by index
-                labels = period_labels(rows, size)
+                labels = period_labels(rows, size, categorical=True)
             # One pass: each column encoded once, counted for the window and per period.
             whole, (parts,) = profile.summarize_with(frame, [labels])
             return whole, parts
@@ -152,7 +152,7 @@ class PandasBackend(Backend):
                     keys.append(self._period_labels(frame, Grouping(None, str(period), timestamp)))
                 else:
                     rows = pd.Series(range(len(frame)), index=frame.index)  # labels align with the rows by index
-                    keys.append(period_labels(rows, size))
+                    keys.append(period_labels(rows, size, categorical=True))
             whole, per_key = profile.summarize_with(frame, [*keys, *by])
             parts = per_key[0] if period is not None else {}
             return whole, parts, per_key[len(keys):]
@@ -182,14 +182,17 @@ class PandasBackend(Backend):
 
     @staticmethod
     def _period_labels(frame: pd.DataFrame, group: Grouping) -> pd.Series:
-        """Each row's period label of ``group``'s timestamp (missing where there is no timestamp)."""
+        """Each row's period label of ``group``'s timestamp (missing where there is no timestamp).
+
+        As a categorical: the rows are only grouped by it, and its codes are the groups (no label per row).
+        """
         timestamp = str(group.timestamp)
         if timestamp not in frame.columns:
             raise DataError(f"timestamp column {timestamp!r} is not in the data", column=timestamp)
         times = frame[timestamp]
         if not pd.api.types.is_datetime64_dtype(times.dtype):
             times = data.parse_timestamps(frame, timestamp)
-        return period_labels(times, str(group.code))
+        return period_labels(times, str(group.code), categorical=True)
 
     def _decision_counts(self, source: Source, config: CountGrid, roles: DecisionRoles) -> DecisionCounts:
         return count_decisions(self._frame(source), config, **roles)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ..profile import period_labels
@@ -118,6 +119,29 @@ def choose_period(
     return _automatic(requested, valid if dated else None, rows, keeps_row_order, backend, "")
 
 
+def _rows_per_day(valid: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each calendar day with rows (local wall time, as :func:`~mlreport.profile.period_labels` cuts) and its rows;
+    None for timestamps that are not date-times (they are parsed by ``period_labels``)."""
+    if not pd.api.types.is_datetime64_any_dtype(valid.dtype) or not len(valid):
+        return None
+    local = valid.dt.tz_localize(None) if valid.dt.tz is not None else valid
+    days = local.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").view(np.int64)
+    first = int(days.min())
+    counts = np.bincount(days - first)  # nanosecond times span at most about 213,000 days
+    held = np.flatnonzero(counts)
+    return (held + first).astype("datetime64[D]"), counts[held]
+
+
+def _rows_per_period(valid: pd.Series, per_day: tuple[np.ndarray, np.ndarray] | None, code: str) -> pd.Series:
+    """Rows in each period of ``code`` with rows: ``period_labels(valid, code).value_counts()`` (in another order),
+    from the rows per day, labelling each day once instead of every row."""
+    if per_day is None:
+        return period_labels(valid, code).value_counts()
+    days, counts = per_day
+    labels = period_labels(pd.Series(days), code).to_numpy()
+    return pd.Series(counts).groupby(labels, sort=False).sum()
+
+
 def _automatic(
     requested: str, valid: pd.Series | None, rows: int, keeps_row_order: bool, backend: str, why: str
 ) -> PeriodChoice:
@@ -128,8 +152,9 @@ def _automatic(
             return PeriodChoice(requested, "D", f"{lead}by day (the current window has no rows)", replaced)
         scale = rows / len(valid) if len(valid) else 1.0
         sizes: dict[str, tuple[float, int]] = {}
+        per_day = _rows_per_day(valid)
         for code in PERIODS:
-            counts = period_labels(valid, code).value_counts()
+            counts = _rows_per_period(valid, per_day, code)
             sizes[code] = (float(counts.median()) * scale, len(counts))
             typical, periods = sizes[code]
             if typical >= MIN_PERIOD_ROWS and periods <= MAX_PERIODS:

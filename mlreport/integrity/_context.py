@@ -197,6 +197,10 @@ class _Context:
     def frame(self, which: str) -> pd.DataFrame:
         return self.reference if which == "ref" else self.current
 
+    def release(self) -> None:
+        """Drop the per-column arrays (masks, numbers, counts): the checks that read them have run."""
+        self._cache.clear()
+
     def cached(self, key: tuple[str, str, str], compute: Callable[[], Any]) -> Any:
         if key not in self._cache:
             self._cache[key] = compute()
@@ -329,9 +333,14 @@ def _numeric_counts(ctx: _Context, column: str, which: str) -> tuple[np.ndarray,
     longer, so the counts are then relative; callers count exact shares.
     """
     def compute() -> tuple[np.ndarray, np.ndarray]:
-        values = ctx.numbers(column, which)[ctx.finite(column, which)]
-        if len(values) > _MODE_SAMPLE:
-            values = values[:: math.ceil(len(values) / _MODE_SAMPLE)]
+        numbers, finite = ctx.numbers(column, which), ctx.finite(column, which)
+        count = int(np.count_nonzero(finite))
+        if count > _MODE_SAMPLE:
+            # Every k-th finite value, without first copying all of them (a view when every value is finite).
+            step = math.ceil(count / _MODE_SAMPLE)
+            values = numbers[::step] if count == len(numbers) else numbers[np.flatnonzero(finite)[::step]]
+        else:
+            values = numbers[finite]
         uniques, counts = np.unique(values, return_counts=True)
         order = np.argsort(-counts, kind="stable")
         return uniques[order], counts[order]

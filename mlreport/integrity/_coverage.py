@@ -49,8 +49,62 @@ class EdgeCoverage(NamedTuple):
         return share
 
 
+_FIXED_UNITS = {"D": "D", "h": "h", "W-SUN": "W"}
+"""Period aliases of fixed length computed in int64 ticks: days and hours (the floor of a naive time to that
+unit) and weeks ending on Sunday (weeks start on Monday; 1970-01-01 was a Thursday, 3 days after one)."""
+
+_UNIT_NS = {"h": 3_600 * 10**9, "D": 86_400 * 10**9, "W": 7 * 86_400 * 10**9}
+
+_TICK_NS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
+"""Nanoseconds in a tick of each resolution pandas keeps date-times in."""
+
+_NS_BOUNDS = (np.datetime64("1678-01-01", "ns"), np.datetime64("2261-12-31", "ns"))
+
+
+def _fixed_ordinals(times: pd.Series, period: str) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Days, hours and weeks of naive times within the nanosecond range, in the times' own ticks: each time's
+    period number and its ticks since 1970 shifted to the periods' origin, and the ticks of a tick in
+    nanoseconds and of a period; None otherwise (other periods go through pandas).
+
+    The shifted ticks less ``period number x period ticks`` are each time's ticks since its period's start.
+    """
+    unit = _FIXED_UNITS.get(period)
+    if unit is None or not pd.api.types.is_datetime64_dtype(times.dtype) or not len(times):
+        return None
+    values = times.to_numpy()
+    if values.min() < _NS_BOUNDS[0] or values.max() > _NS_BOUNDS[1]:
+        return None
+    tick_unit, count = np.datetime_data(values.dtype)
+    if tick_unit not in _TICK_NS or _UNIT_NS[unit] % (_TICK_NS[tick_unit] * count):
+        return None
+    tick_ns = _TICK_NS[tick_unit] * count
+    per = _UNIT_NS[unit] // tick_ns
+    ticks = values.view(np.int64)
+    if unit == "W":
+        ticks = ticks + 3 * (_UNIT_NS["D"] // tick_ns)  # Monday 1969-12-29 is tick 0 of week 0
+    return ticks // per, ticks, per
+
+
+def _period_length_ns(period: str) -> int:
+    """The length pandas divides by in :func:`_positions` (``end_time - start_time + 1 ns`` of a period; its
+    end_time is one tick of pandas' period resolution before the next period starts), in nanoseconds."""
+    span = pd.Period("2026-01-01", freq=period)
+    return int((span.end_time - span.start_time + pd.Timedelta(1, "ns")).value)
+
+
 def _positions(times: pd.Series, period: str) -> np.ndarray:
     """Each time's position within its own period: 0 at the start, 1 at the end."""
+    fixed = _fixed_ordinals(times, period)
+    if fixed is not None:
+        # The same numbers as pandas' (time - start) / (end_time - start + 1 ns) below: the time since the
+        # period's start in int64 nanoseconds, divided as float64 (tested), without a Period per row; in
+        # place, two arrays of the times' size at most.
+        ordinals, ticks, per = fixed
+        tick_ns = _UNIT_NS[_FIXED_UNITS[period]] // per
+        np.multiply(ordinals, per, out=ordinals)
+        since = np.subtract(ticks, ordinals)
+        since *= tick_ns
+        return np.divide(since, np.float64(_period_length_ns(period)), out=ordinals.view(np.float64))
     spans = times.dt.to_period(period)
     start = spans.dt.start_time
     length = (spans.dt.end_time - start) + pd.Timedelta(1, "ns")
@@ -65,6 +119,13 @@ def _position(at: pd.Timestamp, period: str) -> float:
 
 def _inner(times: pd.Series, period: str) -> pd.Series:
     """The times of the reference's inner periods (its first and last may be partial), when it has three or more."""
+    fixed = _fixed_ordinals(times, period)
+    if fixed is not None:
+        ordinals = fixed[0]
+        first_ordinal, last_ordinal = ordinals.min(), ordinals.max()
+        if last_ordinal - first_ordinal >= 2:
+            return times[(ordinals != first_ordinal) & (ordinals != last_ordinal)]
+        return times
     spans = times.dt.to_period(period)
     first, last = spans.min(), spans.max()
     if (last - first).n >= 2:  # a period offset

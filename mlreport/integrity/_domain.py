@@ -45,18 +45,21 @@ def _out_of_range(ctx: _Context) -> CheckResult:
     method = methods(ctx.thresholds)["out_of_range"]
     checked = ctx.columns_of("numeric")
     for column in checked:
-        ref_values = ctx.numbers(column, "ref")[ctx.finite(column, "ref")]
-        if len(ref_values) == 0:
+        # The reference's finite range without copying its finite values: min and max over them only.
+        ref, ref_finite = ctx.numbers(column, "ref"), ctx.finite(column, "ref")
+        n_ref = int(np.count_nonzero(ref_finite))
+        if n_ref == 0:
             continue
-        low, high = float(ref_values.min()), float(ref_values.max())
+        low = float(np.min(ref, where=ref_finite, initial=np.inf))
+        high = float(np.max(ref, where=ref_finite, initial=-np.inf))
         cur = ctx.numbers(column, "cur")
         valid = ctx.finite(column, "cur")
         n = int(valid.sum())
         below_mask, above_mask = valid & (cur < low), valid & (cur > high)
         below, above = int(below_mask.sum()), int(above_mask.sum())
-        expected = 2.0 / (len(ref_values) + 1)
+        expected = 2.0 / (n_ref + 1)
         share = (below + above) / n if n else float("nan")
-        p_value = float(_bonferroni(_outside_range_pvalue(below + above, len(ref_values), n), len(checked)))
+        p_value = float(_bonferroni(_outside_range_pvalue(below + above, n_ref, n), len(checked)))
         warn, inc = (ctx.limit("out_of_range", column, k) for k in ("warning_pp", "incident_pp"))
         severity = _grade(share * 100 if n else float("nan"), p_value, warn, inc,
                           *ctx.alphas("out_of_range", column))
@@ -68,7 +71,7 @@ def _out_of_range(ctx: _Context) -> CheckResult:
         if severity == "ok":
             continue
         label, _ = _onset(ctx, "out_of_range", column, below_mask | above_mask, valid, 0.0,
-                              float(len(ref_values)), timeline)
+                              float(n_ref), timeline)
         sides = []
         if above:
             sides.append(f"{_pct(above / n)} above the reference maximum {_value_text(high)}")
@@ -194,13 +197,14 @@ def _constants(ctx: _Context) -> CheckResult:
         summaries = []
         for which in ("ref", "cur"):
             if ctx.kinds[column] == "numeric":
+                # On the column as it is, NaN left in place: min and max skip it (nanmin, nanmax), and it
+                # equals no value, so the counts are those of the non-null values without copying them.
                 values = ctx.numbers(column, which)
-                values = values[~np.isnan(values)]
-                n = len(values)
-                constant = n > 0 and values.min() == values.max()
+                n = len(values) - int(np.count_nonzero(np.isnan(values)))
+                constant = n > 0 and bool(np.nanmin(values) == np.nanmax(values))
                 top = _top_numeric(ctx, column, which, 1)
                 modal = float(np.count_nonzero(values == top[0])) / n if top and n else float("nan")
-                value = values[0] if n else None
+                value = values[np.flatnonzero(~np.isnan(values))[0]] if constant else None
             else:
                 counts = ctx.counts(column, which)
                 n = int(counts.sum())

@@ -39,6 +39,9 @@ def _factorize(series: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.
     return codes, uniques
 
 
+Factorized = tuple[npt.NDArray[np.intp], npt.NDArray[np.object_] | pd.Index]
+"""A column's codes per row (-1 missing) and the labels they index, as :func:`_factorize` gives them."""
+
 _GRID_CELLS = 1 << 16
 _GRID_MIN_VALUES = 20_000
 _BLOCK_ROWS = 1 << 20
@@ -147,13 +150,17 @@ class _Counter:
         counts = np.bincount(self._flat(index, n_bins), minlength=self.n_groups * n_bins)
         return counts.astype(np.int64, copy=False).reshape(self.n_groups, n_bins)
 
-    def binned_sums(
+    def binned_with_sums(
         self, index: npt.NDArray[np.integer], n_bins: int, weights: npt.NDArray[np.float64]
-    ) -> npt.NDArray[np.float64]:
-        """Sums of ``weights`` per group and bin, shape (groups, bins)."""
-        sums = np.bincount(self._flat(index, n_bins), weights=weights, minlength=self.n_groups * n_bins)
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """:meth:`binned`, and the sums of ``weights`` per group and bin: each row's (group, bin) slot computed
+        once for both. Shapes (groups, bins)."""
+        flat = self._flat(index, n_bins)
+        size = self.n_groups * n_bins
+        counts = np.bincount(flat, minlength=size).astype(np.int64, copy=False).reshape(self.n_groups, n_bins)
         # bincount with weights sums in float64 (numpy's stubs say intp): no copy is made here.
-        return np.asarray(sums, dtype=np.float64).reshape(self.n_groups, n_bins)
+        sums = np.asarray(np.bincount(flat, weights=weights, minlength=size), dtype=np.float64)
+        return counts, sums.reshape(self.n_groups, n_bins)
 
 
 class _NumberValues:
@@ -213,7 +220,9 @@ class _Encoded:
     column) share the per-row work.
     """
 
-    def __init__(self, column: ColumnProfile, series: pd.Series, sentinels: Sequence[float]) -> None:
+    def __init__(
+        self, column: ColumnProfile, series: pd.Series, sentinels: Sequence[float], factorized: Factorized | None = None
+    ) -> None:
         self.column = column
         self.size = len(series)
         self.numbers = (
@@ -233,7 +242,9 @@ class _Encoded:
             # values that are not numbers at all are new categories.
             codes, uniques = pd.factorize(self.numbers.finite)
         else:
-            codes, uniques = _factorize(series)
+            # The rows' codes and the labels they index, when the caller factorized the column already (a
+            # grouping key of the same pass): any labels in any order give the same categories.
+            codes, uniques = factorized if factorized is not None else _factorize(series)
             present = codes >= 0
             if not present.all():
                 self.present = present
@@ -263,8 +274,7 @@ def _count_encoded(encoded: _Encoded, counter: _Counter) -> list[ColumnSummary]:
         missing = number_counts.missing
         n_fine = column.fine_edges.size + 1
         index = encoded.index
-        fine_counts = finite_counter.binned(index, n_fine)
-        fine_sums = finite_counter.binned_sums(index, n_fine, weights=finite)
+        fine_counts, fine_sums = finite_counter.binned_with_sums(index, n_fine, weights=finite)
         # PSI bins are unions of fine bins: aggregate instead of a second search.
         counts = np.zeros((n_groups, column.psi_edges.size + 1), dtype=np.int64)
         # On the transposed views each fine bin's row of group counts adds to its PSI bin's row.

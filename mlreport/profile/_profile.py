@@ -39,7 +39,7 @@ import pandas as pd
 
 from ..errors import DataError, OutputError, ParameterError
 from ._column import ColumnProfile
-from ._counts import _BLOCK_ROWS, _count_encoded, _Counter, _Encoded, _factorize
+from ._counts import _BLOCK_ROWS, Factorized, _count_encoded, _Counter, _Encoded, _factorize
 from ._fit import _fit_column
 from ._summaries import ColumnSummary, Summaries, merge
 from ._threads import column_map
@@ -191,29 +191,35 @@ class ReferenceProfile:
         return self._summaries_many(frame, [(groups, n_groups)])[0]
 
     def _summaries_many(
-        self, frame: pd.DataFrame, groupings: Sequence[tuple[npt.NDArray[np.int64] | None, int]]
+        self, frame: pd.DataFrame, groupings: Sequence[tuple[npt.NDArray[np.int64] | None, int]],
+        factorized: Mapping[str, Factorized] | None = None,
     ) -> list[list[Summaries]]:
         """Summaries per group of each grouping (group codes per row, or None for the whole frame, and their number).
 
         Each column is encoded once per block (:class:`~mlreport.profile._counts._Encoded`) and every
         grouping counted from that encoding: each grouping's numbers are those of a pass of its own.
+        ``factorized`` holds string columns already factorized over the whole frame (grouping keys): their
+        codes are reused, not computed again.
         """
+        factorized = factorized or {}
         if len(frame) > _BLOCK_ROWS:
             # Count block by block and add: the same numbers, less memory traffic.
             blocks = []
             for start in range(0, len(frame), _BLOCK_ROWS):
                 stop = start + _BLOCK_ROWS
                 part = [(None if groups is None else groups[start:stop], n) for groups, n in groupings]
-                blocks.append(self._block_summaries(frame.iloc[start:stop], part))
+                block_codes = {name: (codes[start:stop], labels) for name, (codes, labels) in factorized.items()}
+                blocks.append(self._block_summaries(frame.iloc[start:stop], part, block_codes))
             # every block has the same groupings and groups
             return [
                 [merge(parts) for parts in zip(*per_block, strict=True)]
                 for per_block in zip(*blocks, strict=True)
             ]
-        return self._block_summaries(frame, groupings)
+        return self._block_summaries(frame, groupings, factorized)
 
     def _block_summaries(
-        self, frame: pd.DataFrame, groupings: Sequence[tuple[npt.NDArray[np.int64] | None, int]]
+        self, frame: pd.DataFrame, groupings: Sequence[tuple[npt.NDArray[np.int64] | None, int]],
+        factorized: Mapping[str, Factorized] | None = None,
     ) -> list[list[Summaries]]:
         counters = [_Counter(groups, n_groups) for groups, n_groups in groupings]
         per_column: list[dict[str, list[ColumnSummary]]] = [{} for _ in counters]
@@ -225,7 +231,7 @@ class ReferenceProfile:
             series = frame[name]
             if isinstance(series, pd.DataFrame):
                 raise DataError(f"column {name!r} appears more than once in the data", column=name)
-            encoded = _Encoded(column, series, self.sentinels)
+            encoded = _Encoded(column, series, self.sentinels, (factorized or {}).get(name))
             for counted, counter in zip(per_column, counters, strict=True):
                 counted[name] = _count_encoded(encoded, counter)
             del encoded
@@ -297,8 +303,9 @@ class ReferenceProfile:
         groupings: list[tuple[npt.NDArray[np.int64] | None, int]] = [(None, 1)] if whole else []
         coded: list[tuple[int, Any] | None] = []
         separate: dict[int, dict[Hashable, Summaries]] = {}
+        factorized: dict[str, Factorized] = {}  # string key columns, factorized once for the key and the column
         for position, key in enumerate(keys):
-            codes, labels = self._key_codes(frame, key)
+            codes, labels = self._key_codes(frame, key, factorized)
             missing = codes < 0
             has_missing = bool(missing.any())
             if has_missing and len(frame) > _BLOCK_ROWS:
@@ -316,7 +323,7 @@ class ReferenceProfile:
                 groups[missing] = len(labels)  # a group of its own, dropped below
             groupings.append((groups, len(labels) + int(has_missing)))
             coded.append((len(groupings) - 1, labels))
-        counted = self._summaries_many(frame, groupings)
+        counted = self._summaries_many(frame, groupings, factorized)
         per_key: list[dict[Hashable, Summaries]] = []
         for position, entry in enumerate(coded):
             if entry is None:
@@ -326,8 +333,15 @@ class ReferenceProfile:
             per_key.append({label: part for label, part in zip(labels, counted[slot][: len(labels)], strict=True)})
         return (counted[0][0] if whole else None), per_key
 
-    def _key_codes(self, frame: pd.DataFrame, key: pd.Series | str) -> tuple[npt.NDArray[np.intp], Any]:
-        """Sorted group codes of ``key`` (a Series aligned with ``frame``, or a column name) per row; -1 missing."""
+    def _key_codes(
+        self, frame: pd.DataFrame, key: pd.Series | str, factorized: dict[str, Factorized] | None = None
+    ) -> tuple[npt.NDArray[np.intp], Any]:
+        """Sorted group codes of ``key`` (a Series aligned with ``frame``, or a column name) per row; -1 missing.
+
+        A column name of Arrow strings factorized here is added to ``factorized`` (when given), for the
+        column's own counts in the same pass.
+        """
+        name = key if isinstance(key, str) else None
         if isinstance(key, str):
             if key not in frame.columns:
                 raise DataError(f"period key column {key!r} is not in the data", column=key)
@@ -347,6 +361,8 @@ class ReferenceProfile:
             # Arrow's dictionary encoding, then the few labels sorted: pd.factorize(sort=True)'s codes and
             # labels (Arrow strings sort by UTF-8 bytes, Python's by code points: the same order), faster.
             codes, uniques = _factorize(key)
+            if name is not None and factorized is not None:
+                factorized[name] = (codes, uniques)
             order = np.argsort(uniques, kind="stable")
             rank = np.empty(len(order) + 1, dtype=np.intp)
             rank[order] = np.arange(len(order))

@@ -7,6 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from mlreport.data import arrow_to_pandas
 from mlreport.data._read import _dictionary_strings, _read_parquet
 
 
@@ -21,9 +22,12 @@ def _table(rows: int) -> pa.Table:
     })
 
 
-@pytest.mark.parametrize("options", [{"row_group_size": 20_000}, {"use_dictionary": False}, {"row_group_size": 7}])
-def test_a_parquet_file_reads_as_the_plain_read_whatever_its_encoding(tmp_path, options):
-    table = _table(60_000 if options.get("row_group_size", 0) != 7 else 500)
+@pytest.mark.parametrize(("rows", "options"), [
+    (60_000, {"row_group_size": 20_000}), (60_000, {"use_dictionary": False}), (500, {"row_group_size": 7}),
+    (250_000, {"row_group_size": 100_000}),  # large enough for the casts on two threads
+])
+def test_a_parquet_file_reads_as_the_plain_read_whatever_its_encoding(tmp_path, rows, options):
+    table = _table(rows)
     path = tmp_path / "data.parquet"
     pq.write_table(table, path, **options)
     plain = pq.read_table(path)
@@ -32,6 +36,9 @@ def test_a_parquet_file_reads_as_the_plain_read_whatever_its_encoding(tmp_path, 
         assert read.schema == plain.schema
         assert read.equals(plain)
         assert read.to_pandas().equals(plain.to_pandas())
+        # and as pandas: the same frame as pandas' default conversion
+        frame = arrow_to_pandas(read)
+        assert frame.equals(plain.to_pandas()) and frame.dtypes.equals(plain.to_pandas().dtypes)
         some = _read_parquet(source, str(path), ["amount", "channel"])
         assert some.equals(pq.read_table(path, columns=["amount", "channel"]))
 

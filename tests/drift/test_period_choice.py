@@ -95,3 +95,43 @@ def test_the_minimum_matches_its_stated_reason():
 
     assert chi2.sf(MIN_PERIOD_ROWS * 0.1, 9) < 0.05 / 100 < chi2.sf(0.8 * MIN_PERIOD_ROWS * 0.1, 9)
     assert MAX_PERIODS == 14 and np.isfinite(MIN_PERIOD_ROWS)
+
+
+def _choice_by_labels(times: pd.Series, rows: int) -> list[tuple[float, int]]:
+    """Median rows per period and periods of D, W and M, counted on every row's label (independent of the
+    rows-per-day path choose_period takes)."""
+    from mlreport.profile import period_labels
+
+    scale = rows / len(times)
+    sizes = []
+    for code in ("D", "W", "M"):
+        counts = period_labels(times, code).value_counts()
+        sizes.append((float(counts.median()) * scale, len(counts)))
+    return sizes
+
+
+@pytest.mark.parametrize("case", ["minutes", "sparse_years", "tz_aware", "us_partial", "one_day", "far_apart"])
+def test_auto_counts_periods_from_rows_per_day_as_from_each_rows_label(case):
+    rng = np.random.default_rng(3)
+    if case == "minutes":
+        times = _times("2026-03-02 07:13", 25_000, "97s")
+    elif case == "sparse_years":
+        times = pd.Series(pd.to_datetime("2021-01-01") + pd.to_timedelta(rng.integers(0, 4 * 365, 3000), unit="D"))
+    elif case == "tz_aware":  # labels by local wall time: 23:30 UTC is the next day in Paris
+        times = _times("2026-03-28 23:30", 9000, "4min").dt.tz_localize("UTC").dt.tz_convert("Europe/Paris")
+    elif case == "us_partial":
+        offsets = rng.integers(0, 40 * 86_400_000_000, 60_000).astype("timedelta64[us]")
+        times = pd.Series(np.datetime64("2026-01-05T11:51", "us") + offsets)
+    elif case == "one_day":
+        times = _times("2026-03-02 00:00", 500, "1min")
+    else:  # two clusters three centuries apart
+        times = pd.concat([_times("1900-01-01", 400, "h"), _times("2200-01-01", 400, "h")], ignore_index=True)
+    rows = 3 * len(times)  # a sample of a third of the window: sizes scale
+    choice = choose_period("auto", timestamps=times, rows=rows, keeps_row_order=True, backend="pandas")
+    sizes = dict(zip(("D", "W", "M"), _choice_by_labels(times, rows), strict=True))
+    expected = next((code for code, (typical, periods) in sizes.items()
+                     if typical >= MIN_PERIOD_ROWS and periods <= MAX_PERIODS), "M")
+    assert choice.period == expected
+    typical, periods = sizes[expected]
+    assert f"median {typical:,.0f}" in choice.reason or f"median of {typical:,.0f} rows" in choice.reason
+    assert f"({periods})" in choice.reason or f"over {periods} month" in choice.reason

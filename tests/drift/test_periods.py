@@ -44,3 +44,17 @@ def test_period_labels_equal_per_row_strftime(unit: str, tz: str | None, every: 
     labels = period_labels(stamps, every)
     pd.testing.assert_series_equal(labels, expected)
     assert labels.isna().sum() == stamps.isna().sum()
+    # as a categorical: the same label on every row, missing where the time is, categories in time order
+    coded = period_labels(stamps, every, categorical=True)
+    assert coded.index.equals(stamps.index) and isinstance(coded.dtype, pd.CategoricalDtype)
+    assert coded.astype(object).where(coded.notna(), None).equals(expected)
+    assert list(coded.cat.categories) == sorted(expected.dropna().unique())
+
+
+def test_chunk_labels_as_categorical_equal_the_labels():
+    for rows, every in ((25, 10), (1000, 1), (0, 5), (7, 7)):
+        plain = period_labels(pd.Series(range(rows)), every)
+        coded = period_labels(pd.Series(range(rows)), every, categorical=True)
+        assert coded.astype(object).tolist() == plain.tolist() == [
+            f"chunk {i // every + 1:0{max(3, len(str((rows - 1) // every + 1)))}d}" for i in range(rows)]
+        assert list(coded.cat.categories) == sorted(set(plain))

@@ -84,3 +84,36 @@ def test_check_integrity_without_an_expected_end_grades_the_partial_day_by_its_s
     result = check_integrity(reference, current, timestamp_column="ts", period="D")
     assert result.status == "ok"
     assert result.freshness.empty  # no declared end: freshness is not judged
+
+
+def _pandas_edges(current: pd.Series, period: str, reference: pd.Series) -> tuple[float, float]:
+    """edge_coverage's shares computed the slow way, through a pandas Period per row (independent of its numpy path)."""
+    def positions(times: pd.Series) -> np.ndarray:
+        spans = times.dt.to_period(period)
+        start = spans.dt.start_time
+        return ((times - start) / ((spans.dt.end_time - start) + pd.Timedelta(1, "ns"))).to_numpy(dtype=np.float64)
+
+    spans = reference.dt.to_period(period)
+    first, last = spans.min(), spans.max()
+    inner = reference[(spans != first) & (spans != last)] if (last - first).n >= 2 else reference
+    known = positions(inner)
+    begin, end = current.min(), current.max()
+    first_at = positions(pd.Series([begin]))[0]
+    last_at = positions(pd.Series([end]))[0] + 1e-12
+    return float(np.mean(known >= first_at)), float(np.mean(known <= last_at))
+
+
+@pytest.mark.parametrize("unit", ["ns", "us", "ms", "s"])
+@pytest.mark.parametrize("period", ["D", "h", "W-SUN"])
+@pytest.mark.parametrize("year", [2026, 1965])  # before 1970 too: ticks below zero
+def test_edge_coverage_of_days_hours_and_weeks_equals_the_pandas_periods_to_the_bit(unit, period, year):
+    rng = np.random.default_rng(7)
+    start = np.datetime64(f"{year}-01-05T00:00:00", "us")
+    offsets = rng.integers(0, 35 * 86_400_000_000, 50_000).astype("timedelta64[us]")
+    reference = pd.Series(start + offsets).astype(f"datetime64[{unit}]")
+    # rows on period boundaries (midnight; a Monday in 1965, a Sunday in 2026) and a window cut mid-period
+    reference.iloc[:20] = pd.Timestamp(f"{year}-01-11")
+    current = (reference[(reference > pd.Timestamp(f"{year}-01-13 10:17:03"))
+                         & (reference < pd.Timestamp(f"{year}-02-03 15:41:27"))].reset_index(drop=True))
+    edges = edge_coverage(current, period, reference_times=reference)
+    assert (edges.first, edges.last) == _pandas_edges(current, period, reference)

@@ -88,3 +88,29 @@ def test_constant_column_that_varied_in_reference():
     assert table.loc["k", "reference_constant"] and table.loc["k", "constant_severity"] == "ok"
     # Bound p_max^(n-1): the modal share 0.2 over 49 draws, x 3 columns.
     assert table.loc["n", "constant_p_bound"] == pytest.approx(3 * 0.2 ** 49)
+
+
+def test_range_and_constant_figures_skip_nulls_and_infinities_as_numpy_on_the_kept_values():
+    # NaN and +-inf scattered through 60,000 rows (past the 50,000-value sample of modal values)
+    rng = np.random.default_rng(11)
+    ref = rng.normal(5.0, 2.0, 60_000)
+    ref[rng.random(60_000) < 0.05] = np.nan
+    ref[[10, 20_000]] = [np.inf, -np.inf]
+    cur = np.full(60_000, 7.25)
+    cur[rng.random(60_000) < 0.1] = np.nan
+    cur[:3] = np.nan  # the first non-null value is not the first row
+    reference, current = pd.DataFrame({"x": ref}), pd.DataFrame({"x": cur})
+    ranges = out_of_range(reference, current).table.set_index("column")
+    finite = ref[np.isfinite(ref)]
+    assert ranges.loc["x", "reference_min"] == finite.min() and ranges.loc["x", "reference_max"] == finite.max()
+    assert ranges.loc["x", "expected_share"] == 2.0 / (len(finite) + 1)
+    constant = constant_columns(reference, current).table.set_index("column")
+    assert bool(constant.loc["x", "current_constant"]) and constant.loc["x", "current_value"] == 7.25
+    assert not bool(constant.loc["x", "reference_constant"])
+    # the reference's modal share is of its non-null values (infinities included): every value once here
+    assert constant.loc["x", "reference_top_share"] == 1 / np.count_nonzero(~np.isnan(ref))
+    # infinities alone make a column vary; NaN alone makes it empty, not constant
+    both = pd.DataFrame({"x": [np.inf, np.inf, np.nan, 1.0]})
+    nothing = pd.DataFrame({"x": [np.nan] * 4})
+    assert not bool(constant_columns(reference, both).table.loc[0, "current_constant"])
+    assert not bool(constant_columns(reference, nothing).table.loc[0, "current_constant"])

@@ -131,3 +131,20 @@ def test_infinities_are_counted_and_a_finding():
     assert finding.severity == "warning" and "5 infinite values" in finding.message
     values[:50] = np.inf  # 5.2% -> incident
     assert non_finite(reference, pd.DataFrame({"x": values})).findings[0].severity == "incident"
+
+
+def test_sentinel_candidates_are_counted_as_one_comparison_each_would():
+    # the numeric candidates' rows counted in one pass: -0.0 is 0.0, NaN and infinities equal nothing but themselves
+    rng = np.random.default_rng(5)
+    values = rng.integers(-2, 4, 120_000).astype(float)
+    values[::7], values[::11], values[::13] = np.nan, -0.0, np.inf
+    reference = pd.DataFrame({"x": values})
+    current = pd.DataFrame({"x": np.where(rng.random(120_000) < 0.3, -1.0, values)})
+    found = sentinel_spikes(reference, current).table.set_index("column").loc["x"]
+    value = found["sentinel_value"]
+    assert value == -1.0
+    assert found["reference_sentinel_share"] == np.count_nonzero(values == value) / len(values)
+    assert found["current_sentinel_share"] == np.count_nonzero(current["x"].to_numpy() == value) / len(values)
+    modal = found["reference_modal_value"]
+    largest = max(np.count_nonzero(values == v) for v in (-2.0, -1.0, 0.0, 1.0, 2.0, 3.0))
+    assert found["reference_modal_share"] == largest / len(values) == np.count_nonzero(values == modal) / len(values)

@@ -105,17 +105,20 @@ def test_several_groupings_in_one_pass_give_the_separate_passes_summaries(sample
     frame["number"] = rng.integers(0, 4, len(frame))
     weeks = frame["timestamp"].dt.to_period("W").astype(str)
     nothing = pd.Series(np.nan, index=frame.index)
-    keys = ["segment", "number", weeks, nothing]
+    # a profiled string column as a key too, with missing values: factorized once for the key and its counts
+    assert isinstance(frame["channel"].dtype, pd.StringDtype) and profile["channel"].kind == "categorical"
+    frame.loc[rng.random(len(frame)) < 0.05, "channel"] = None
+    keys = ["segment", "number", weeks, nothing, "channel"]
     whole, per_key = profile.summarize_with(frame, keys)
     _assert_summaries_equal(whole, profile.summarize(frame))
-    assert [len(parts) for parts in per_key] == [3, 4, weeks.nunique(), 0]
+    assert [len(parts) for parts in per_key] == [3, 4, weeks.nunique(), 0, frame["channel"].nunique()]
     for key, parts in zip(keys, per_key, strict=True):
         separate = profile.summarize_by(frame, key)
         assert list(parts) == list(separate)
         for label, part in separate.items():
             _assert_summaries_equal(parts[label], part)
-    by_each = profile.summarize_by_each(frame, ["number", "segment"])
-    for key, parts in zip(["number", "segment"], by_each, strict=True):
+    by_each = profile.summarize_by_each(frame, ["number", "channel", "segment"])
+    for key, parts in zip(["number", "channel", "segment"], by_each, strict=True):
         for label, part in profile.summarize_by(frame, key).items():
             _assert_summaries_equal(parts[label], part)
     assert profile.summarize_by_each(frame, []) == []
