@@ -31,9 +31,10 @@ taken in the stats scan. :func:`mlreport.backends.fit_from_queries` applies
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import numpy as np
 
@@ -53,6 +54,9 @@ if TYPE_CHECKING:
     from ._duckdb import DuckDBBackend
 
 __all__ = ["DuckDBFit"]
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
 
 APPROX_METHOD = (
     "DuckDB quantile_disc on a {sampling} sample of about {m:,} values (USING SAMPLE {percent:.3g} PERCENT "
@@ -166,7 +170,7 @@ class DuckDBFit(QueryFit):
         self.sample_values = int(sample_values)
         self.seed = int(seed)
         self._percent = 0.0
-        self._sampling = "system"
+        self._samplings: dict[str, str] = {}  # each sampled column's method
         self._numeric: set[str] = set()
         self._equal_counts: dict[str, dict[float, int]] = {}
         self._range: dict[str, tuple[float, float]] = {}
@@ -181,10 +185,13 @@ class DuckDBFit(QueryFit):
         self.buckets = int(buckets if buckets is not None else HISTOGRAM_BUCKETS)
         self.fetch_values = int(fetch_values if fetch_values is not None else FETCH_VALUES)
         self.scans: dict[str, int] = {}
+        # queries over the relation run this many at once (one column each; see _duckdb_pool)
+        self.workers = backend._workers(relation)
+        self._lock = threading.Lock()
 
     def _sql(self, sql: str) -> list[tuple[Any, ...]]:
         try:
-            return self.backend.con.execute(sql).fetchall()
+            return self.backend._connection().execute(sql).fetchall()
         except self.backend._duckdb.Error as error:
             raise DataError(f"profile fit query failed: {error}") from None
 
@@ -208,9 +215,8 @@ class DuckDBFit(QueryFit):
         counts them as bins (:meth:`DuckDBBackend.fit_profile`).
         """
 
-        projected: list[str] = []
-        parts: list[str] = ["count(*)"]
-        layout: list[tuple[str, bool, int]] = []
+        # per column: (projected items, aggregates, layout entry, distinct estimate or None)
+        columns: list[tuple[list[str], list[str], tuple[str, bool, int], str | None]] = []
         for index, name in enumerate(names):
             if name not in self.schema:
                 raise DataError(f"column {name!r} is not in the reference data", column=name)
@@ -225,7 +231,7 @@ class DuckDBFit(QueryFit):
             if kind == "number" or name in numeric:
                 self._numeric.add(name)
                 v = self._value(name)
-                projected += [
+                projected = [
                     f"CASE WHEN isfinite({v}) THEN {v} END AS f{index}",
                     f"isinf({v}) AS inf{index}",
                     # missing: NULL or NaN in the source; invalid: present but unreadable (strings)
@@ -234,7 +240,7 @@ class DuckDBFit(QueryFit):
                     (f"({q} IS NOT NULL AND ({v} IS NULL OR isnan({v}))) AS bad{index}" if kind == "string"
                      else f"FALSE AS bad{index}"),
                 ]
-                parts += [
+                parts = [
                     f"count(*) FILTER (WHERE null{index})",
                     f"count(*) FILTER (WHERE inf{index})",
                     f"count(*) FILTER (WHERE bad{index})",
@@ -244,21 +250,38 @@ class DuckDBFit(QueryFit):
                     f"avg(f{index})",
                     f"stddev_samp(f{index})",
                 ]
-                layout.append((name, True, 8))
+                # the distinct-value estimate that decides the column's kind, in the same scan (not when declared)
+                estimate = f"approx_count_distinct(f{index})" if name not in numeric else None
+                columns.append((projected, parts, (name, True, 8), estimate))
             else:
-                projected.append(f"{q} IS NULL AS null{index}")
-                parts.append(f"count(*) FILTER (WHERE null{index})")
-                layout.append((name, False, 1))
-        # the distinct-value estimates that decide a column's kind, in the same scan (not for declared columns)
-        estimated = [(i, n) for i, n in enumerate(names) if n in self._numeric and n not in numeric]
-        parts += [f"approx_count_distinct(f{index})" for index, _ in estimated]
-        select = ", ".join(projected) if projected else "1 AS one"
-        row = self._sql(
-            f"SELECT {', '.join(parts)} FROM (SELECT {select} FROM {self.relation} WHERE {self.where})"
-        )[0]
-        if estimated:
-            self._estimates = dict(zip([n for _, n in estimated], row[len(row) - len(estimated):], strict=True))
-            row = row[: len(row) - len(estimated)]
+                columns.append(([f"{q} IS NULL AS null{index}"], [f"count(*) FILTER (WHERE null{index})"],
+                                (name, False, 1), None))
+        layout = [column[2] for column in columns]
+        # The columns' aggregates in one scan, or split in as many scans as queries may run at once
+        # (DuckDB aggregates one row group on one thread; each scan reads only its own columns).
+        groups = _balanced(columns, self.workers, lambda c: len(c[1]) + 3 * (c[3] is not None))
+
+        def aggregate(group: list[tuple[list[str], list[str], tuple[str, bool, int], str | None]]) -> list[Any]:
+            parts = ["count(*)", *(p for c in group for p in c[1]), *(c[3] for c in group if c[3] is not None)]
+            select = ", ".join(p for c in group for p in c[0]) or "1 AS one"
+            return list(self._sql(
+                f"SELECT {', '.join(parts)} FROM (SELECT {select} FROM {self.relation} WHERE {self.where})"
+            )[0])
+
+        answers = self.map(aggregate, groups) if groups else [aggregate([])]
+        row: list[Any] = [answers[0][0]]
+        estimates: dict[str, Any] = {}
+        for group, answer in zip(groups, answers, strict=True):
+            position = 1
+            for _, parts, _, _ in group:
+                row += answer[position : position + len(parts)]
+                position += len(parts)
+            for _, _, (name, _, _), estimate in group:
+                if estimate is not None:
+                    estimates[name] = answer[position]
+                    position += 1
+        if estimates:
+            self._estimates = {name: estimates[name] for name, _, _ in layout if name in estimates}
         dtypes = {}
         for name, _, _ in layout:
             sql_type = self.schema[name].upper().split("(")[0]
@@ -309,23 +332,32 @@ class DuckDBFit(QueryFit):
 
     def _keep(self, name: str, values: np.ndarray) -> np.ndarray | None:
         """``values`` if the fit's budget of kept values allows (see KEEP_VALUES), else None."""
-        if self._kept + values.size > KEEP_VALUES:
-            return None
-        self._kept += int(values.size)
+        with self._lock:  # columns are refined on several threads at once
+            if self._kept + values.size > KEEP_VALUES:
+                return None
+            self._kept += int(values.size)
         return values
+
+    def map(self, function: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]:
+        """One column's queries per item, :attr:`workers` columns at once (results in the items' order)."""
+        return self.backend.pool.map(function, items, workers=self.workers)
 
     def _know(self, name: str, value: float, equal: int) -> None:
         self._equal_known.setdefault(name, {})[float(value) + 0.0] = int(equal)
 
     def _scan(self, name: str, sql: str) -> list[tuple[Any, ...]]:
-        self.scans[name] = self.scans.get(name, 0) + 1
+        self._count_scan(name)
         return self._sql(sql)
+
+    def _count_scan(self, name: str) -> None:
+        with self._lock:
+            self.scans[name] = self.scans.get(name, 0) + 1
 
     def _scan_columns(self, name: str, sql: str) -> dict[str, np.ndarray]:
         """A query's columns as numpy arrays (fetched values: no Python tuple per row)."""
-        self.scans[name] = self.scans.get(name, 0) + 1
+        self._count_scan(name)
         try:
-            fetched = self.backend.con.execute(sql).fetchnumpy()
+            fetched = self.backend._connection().execute(sql).fetchnumpy()
         except self.backend._duckdb.Error as error:
             raise DataError(f"profile fit query failed: {error}") from None
         return {key: np.asarray(column) for key, column in fetched.items()}
@@ -457,10 +489,11 @@ class DuckDBFit(QueryFit):
             return None
         # A system sample reads whole vectors of rows: about five times faster than
         # approx_quantile's t-digest here, with the same rank error (about 0.1 %).
-        self._percent = max(self._percent, percent)
         # system sampling takes whole vectors of 2048 rows: on small data, row by row
         method = "system" if n > 200 * 2048 else "bernoulli"
-        self._sampling = method
+        with self._lock:  # columns are sampled on several threads at once
+            self._percent = max(self._percent, percent)
+            self._samplings[name] = method
         # None (a sample without values) falls back to every value
         return self._sql(
             f"SELECT quantile_disc(v, {_list(probabilities)}) FROM (SELECT v FROM {self._finite(name)}) "
@@ -592,18 +625,36 @@ class DuckDBFit(QueryFit):
         return float(worst)
 
     def description(self, profile: ReferenceProfile, bins: int) -> dict[str, Any]:
+        # the method of the last sampled column in column order (columns are sampled on several threads)
+        sampled = [self._samplings[name] for name in profile.columns if name in self._samplings]
+        sampling = sampled[-1] if sampled else "system"
         return {
             "backend": "duckdb",
             "quantiles": "approx" if self.approximate and self._percent else "exact",
             "method": (
                 APPROX_METHOD.format(
-                    m=self.sample_values, percent=self._percent, seed=self.seed, sampling=self._sampling
+                    m=self.sample_values, percent=self._percent, seed=self.seed, sampling=sampling
                 )
                 if self.approximate and self._percent
                 else EXACT_METHOD.format(buckets=self.buckets, fetch=self.fetch_values)
             ),
             "max_rank_error": round(self.max_rank_error(profile, bins), 6),
         }
+
+
+def _balanced(items: Sequence[Item], parts: int, weight: Callable[[Item], int]) -> list[list[Item]]:
+    """``items`` cut into at most ``parts`` runs of consecutive items of about equal total ``weight`` (in order)."""
+    total = sum(weight(item) for item in items)
+    groups: list[list[Item]] = []
+    done = 0
+    for item in items:
+        # start a new run when this item's middle lies past the next equal share
+        share = len(groups) * total / max(1, min(parts, len(items)))
+        if not groups or (len(groups) < parts and done + weight(item) / 2 > share):
+            groups.append([])
+        groups[-1].append(item)
+        done += weight(item)
+    return groups
 
 
 def _list(values: Sequence[float]) -> str:
