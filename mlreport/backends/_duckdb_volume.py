@@ -22,6 +22,8 @@ as naive ISO 8601 timestamps.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -72,7 +74,7 @@ def decision_counts(backend: DuckDBBackend, source: Source, config: CountGrid, r
 
     def run(sql: str) -> list[Row]:
         try:
-            return backend.con.execute(sql).fetchall()
+            return backend._connection().execute(sql).fetchall()
         except backend._duckdb.Error as error:
             raise DataError(f"{src.describe()}: decision counts failed: {error}") from None
 
@@ -92,7 +94,6 @@ def decision_counts(backend: DuckDBBackend, source: Source, config: CountGrid, r
         f"ELSE (epoch_ns({ts}) - {plan.baseline_start.value}) // {plan.step_ns} END"
     )
 
-    edges = None
     score_sql = "NULL"
     if score_column:
         if source_kind(schema[score_column]) != "number":
@@ -101,6 +102,9 @@ def decision_counts(backend: DuckDBBackend, source: Source, config: CountGrid, r
                 column=score_column,
             )
         score_sql = f"CAST({_ident(score_column)} AS DOUBLE)"
+
+    def score_counts() -> tuple[np.ndarray | None, list[ScoreRow]]:
+        """The baseline's score band edges, then the (period, score band) counts."""
         baseline = (
             f"(SELECT {score_sql} AS v FROM {relation} WHERE {where} AND {ts} >= {start} "
             f"AND {ts} < {_timestamp_literal(plan.analysis_start, kind)}) WHERE isfinite(v)"
@@ -112,6 +116,16 @@ def decision_counts(backend: DuckDBBackend, source: Source, config: CountGrid, r
             return np.array(run(f"SELECT quantile_disc(v, [{probabilities}]) FROM {baseline}")[0][0], dtype=float)
 
         edges = score_edges(order_statistics, n_scores, config.score_bands)
+        if edges is None:
+            return None, []
+        # Bands counted in numpy on the streamed (period, score) pairs: a grid join and a CASE per row in SQL
+        # cost about three times the CPU.
+        scored = f"SELECT {period} AS p, {score_sql} AS sc FROM {relation} WHERE {where}"
+        try:
+            reader = backend._connection().sql(scored).to_arrow_reader(backend.batch_rows)
+            return edges, band_counts(prefetched(reader), edges)
+        except backend._duckdb.Error as error:
+            raise DataError(f"{src.describe()}: decision counts failed: {error}") from None
 
     flag_sql, known_sql = "0", "0"
     if override_column:
@@ -141,8 +155,14 @@ def decision_counts(backend: DuckDBBackend, source: Source, config: CountGrid, r
     def grouped(key: str) -> list[Row]:
         """Rows per (period, decision[, key]) with the override sums, one scan of the source."""
         keyed = f", {key} AS s" if key else ""
+        keys = f"p, d{', s' if key else ''}"
+        if not override_column:  # no override: its sums are 0, and summing constants costs a third of the query
+            return run(
+                f"SELECT {keys}, count(*), 0, 0 FROM "
+                f"(SELECT {period} AS p, {decision} AS d{keyed} FROM {relation} WHERE {where}) GROUP BY {keys}"
+            )
         return run(
-            f"SELECT p, d{', s' if key else ''}, count(*), sum(f), sum(kn) FROM "
+            f"SELECT {keys}, count(*), sum(f), sum(kn) FROM "
             f"(SELECT {period} AS p, {decision} AS d{keyed}, {sums} FROM {relation} WHERE {where}) "
             f"GROUP BY ALL"
         )
@@ -152,10 +172,16 @@ def decision_counts(backend: DuckDBBackend, source: Source, config: CountGrid, r
     # the CPU of separate queries over the (columnar, dictionary-encoded) file. The (period,
     # decision) counts are the sums of the first segment column's (every row has one level of
     # it, missing included), the override sums likewise (0/1 per row: exact in doubles).
+    # These scans and the score bands' are independent: over files they run on every thread at once
+    # (a file of one row group is read by one thread per query), the score bands' first (the longest).
+    keys = [_label_sql(column, schema[column]) for column in segments] or [""]
+    tasks: list[Callable[[], Any]] = [score_counts] if score_column else []
+    tasks += [partial(grouped, key) for key in keys]
+    answers = backend.pool.map(lambda task: task(), tasks, workers=backend._workers(relation))
+    edges, scores = answers.pop(0) if score_column else (None, [])
     by_segment: dict[str, list[SegmentRow]] = {}
     totals: dict[tuple[int, Any], list[Any]] = {}
-    for i, column in enumerate(segments):
-        rows = grouped(_label_sql(column, schema[column]))
+    for i, (column, rows) in enumerate(zip(segments, answers if segments else [], strict=True)):
         by_segment[column] = [(int(p), s_level, d, int(n)) for p, d, s_level, n, _, _ in rows]
         if i == 0:
             for p, d, _, n, flag, known in rows:
@@ -166,17 +192,8 @@ def decision_counts(backend: DuckDBBackend, source: Source, config: CountGrid, r
     if segments:
         overall: list[OverallRow] = [(p, d, n, flag, known) for (p, d), (n, flag, known) in totals.items()]
     else:
-        overall = [(int(p), d, int(n), float(flag or 0), float(known or 0)) for p, d, n, flag, known in grouped("")]
+        overall = [(int(p), d, int(n), float(flag or 0), float(known or 0)) for p, d, n, flag, known in answers[0]]
 
-    scores: list[ScoreRow] = []
-    if edges is not None:
-        # Bands counted in numpy on the streamed (period, score) pairs: a grid join and a CASE per row in SQL
-        # cost about three times the CPU.
-        scored = f"SELECT {period} AS p, {score_sql} AS sc FROM {relation} WHERE {where}"
-        try:
-            scores = band_counts(prefetched(backend.con.sql(scored).to_arrow_reader(backend.batch_rows)), edges)
-        except backend._duckdb.Error as error:
-            raise DataError(f"{src.describe()}: decision counts failed: {error}") from None
     return build_counts(
         plan, config, roles=roles, zone=zone, overall=overall, segments=by_segment,
         scores=scores if edges is not None else None, edges=edges,
