@@ -341,18 +341,6 @@ class DuckDBFit(QueryFit):
         self._trees[name] = self._refine(name, bounds[0], bounds[1], 0, n, wanted, found, level=0)
         return [found[int(j)] for j in ranks]
 
-    def order_statistics(
-        self, name: str, ranks: np.ndarray, *, n: int, bounds: tuple[float, float]
-    ) -> np.ndarray:
-        """The sorted finite values of ``name`` at the 0-based ``ranks``, given their count ``n`` and range.
-
-        The exact fit's histogram refinement for one column without a stats
-        scan (the decision counts' score band edges): no sort, at most
-        ``fetch_values`` values in memory at a time.
-        """
-        self._range[name] = (float(bounds[0]), float(bounds[1]))
-        return np.asarray(self._order_statistics(name, int(n), np.asarray(ranks, dtype=np.int64)), dtype=float)
-
     def _keep(self, name: str, values: np.ndarray) -> np.ndarray | None:
         """``values`` if the fit's budget of kept values allows (see KEEP_VALUES), else None."""
         with self._lock:  # columns are refined on several threads at once

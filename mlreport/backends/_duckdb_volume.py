@@ -2,12 +2,10 @@
 
 1. ``min``, ``max`` and ``count`` of the wall-clock timestamp: the windows and
    the period grid (:func:`mlreport.backends.plan_windows`);
-2. with a score column, the baseline's score order statistics, found as the
-   exact fit finds a column's (:meth:`DuckDBFit.order_statistics`: a
-   histogram refined once, no sort, bounded memory), from which numpy's
-   linear quantiles are rebuilt exactly;
-3. one ``GROUP BY (period, segment, decision)`` per segment column (over
-   files, these and the score bands' scan run on every thread at once), the
+2. with a score column, the baseline's score order statistics
+   (``quantile_disc`` at mid-rank probabilities), from which numpy's linear
+   quantiles are rebuilt exactly;
+3. one ``GROUP BY (period, segment, decision)`` per segment column, the
    override sums riding along, and with a score column the ``(period, score
    band)`` counts, taken in numpy on the streamed (period, score) pairs
    (:func:`band_counts`); the ``(period, decision)`` counts are the sums of
@@ -33,9 +31,9 @@ import numpy as np
 from ..counts import CountGrid, DecisionCounts, DecisionRoles
 from ..errors import DataError
 from ._duckdb_batches import band_counts, prefetched
-from ._duckdb_fit import DuckDBFit
 from ._duckdb_sql import _ident, _timestamp_literal, source_kind
 from ._source import Source
+from ._sql_fit import mid_rank_probabilities
 from ._sql_volume import NO_TIME, OUTSIDE, OverallRow, ScoreRow, SegmentRow, check_roles, plan_windows, score_edges
 from ._sql_volume import decision_counts as build_counts
 
@@ -107,17 +105,15 @@ def decision_counts(backend: DuckDBBackend, source: Source, config: CountGrid, r
 
     def score_counts() -> tuple[np.ndarray | None, list[ScoreRow]]:
         """The baseline's score band edges, then the (period, score band) counts."""
-        window = f"{where} AND {ts} >= {start} AND {ts} < {_timestamp_literal(plan.analysis_start, kind)}"
-        baseline = f"(SELECT {score_sql} AS v FROM {relation} WHERE {window}) WHERE isfinite(v)"
-        n_scores, low, high = run(f"SELECT count(*), min(v), max(v) FROM {baseline}")[0]
-        n_scores = int(n_scores)
-        # The baseline's order statistics by the exact fit's histogram refinement (no sort of the scores,
-        # bounded memory): the values quantile_disc returns at mid-rank probabilities.
-        fit = DuckDBFit(backend, relation, window, schema, approximate=False, counts=())
-        name = str(score_column)
+        baseline = (
+            f"(SELECT {score_sql} AS v FROM {relation} WHERE {where} AND {ts} >= {start} "
+            f"AND {ts} < {_timestamp_literal(plan.analysis_start, kind)}) WHERE isfinite(v)"
+        )
+        n_scores = int(run(f"SELECT count(*) FROM {baseline}")[0][0])
 
         def order_statistics(ranks: np.ndarray) -> np.ndarray:
-            return fit.order_statistics(name, ranks, n=n_scores, bounds=(low, high))
+            probabilities = ", ".join(repr(p) for p in mid_rank_probabilities(ranks, n_scores))
+            return np.array(run(f"SELECT quantile_disc(v, [{probabilities}]) FROM {baseline}")[0][0], dtype=float)
 
         edges = score_edges(order_statistics, n_scores, config.score_bands)
         if edges is None:

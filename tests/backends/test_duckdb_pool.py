@@ -153,29 +153,3 @@ def test_decision_counts_of_one_row_group_equal_pandas(tmp_path):
         for config in (VolumeConfig(period="H"), VolumeConfig(period="D", timezone="Europe/London")):
             assert_counts_equal(count_decisions(frame, config, **common), backend.decision_counts(
                 str(path), config, **common))
-
-
-@pytest.mark.parametrize(("buckets", "fetch_values"), [(None, None), (64, 700), (4, 50)])
-def test_score_band_edges_are_numpys_quantiles_without_a_sort(tmp_path, monkeypatch, buckets, fetch_values):
-    """The baseline's score edges come from the fit's histogram refinement: numpy's linear quantiles exactly,
-    whether the scores are fetched whole, histogrammed once or level after level."""
-    from mlreport.backends import _duckdb_fit
-
-    if buckets is not None:
-        monkeypatch.setattr(_duckdb_fit, "HISTOGRAM_BUCKETS", buckets)
-        monkeypatch.setattr(_duckdb_fit, "FETCH_VALUES", fetch_values)
-    frame = generate(20_000, seed=8)
-    rng = np.random.default_rng(2)
-    frame["score"] = np.round(rng.beta(2, 5, len(frame)), 3)  # ties
-    frame.loc[frame.index[::41], "score"] = np.nan
-    path = one_row_group(tmp_path / "scores.parquet", frame)
-    config = VolumeConfig(period="D", score_bands=7)
-    roles = {"timestamp_column": "timestamp", "decision_column": "decision", "score_column": "score"}
-    got = DuckDBBackend(threads=2).decision_counts(str(path), config, **roles)
-    expected = count_decisions(frame, config, **roles)
-    assert_counts_equal(expected, got)
-    # an independent reference: numpy's quantiles of the baseline's finite scores
-    baseline = frame[(frame["timestamp"] >= got.periods[0]) & (frame["timestamp"] < got.periods[got.baseline_periods])]
-    scores = baseline["score"].to_numpy()
-    want = np.unique(np.quantile(scores[np.isfinite(scores)], np.linspace(0, 1, 8)[1:-1]))
-    np.testing.assert_array_equal(got.score_edges, want)
