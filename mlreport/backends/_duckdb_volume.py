@@ -5,7 +5,8 @@
 2. with a score column, the baseline's score order statistics
    (``quantile_disc`` at mid-rank probabilities), from which numpy's linear
    quantiles are rebuilt exactly;
-3. one ``GROUP BY (period, segment, decision)`` per segment column, the
+3. one ``GROUP BY (period, segment, decision)`` per segment column (over
+   files, these and the score bands' scan run on every thread at once), the
    override sums riding along, and with a score column the ``(period, score
    band)`` counts, taken in numpy on the streamed (period, score) pairs
    (:func:`band_counts`); the ``(period, decision)`` counts are the sums of

@@ -153,3 +153,22 @@ def test_decision_counts_of_one_row_group_equal_pandas(tmp_path):
         for config in (VolumeConfig(period="H"), VolumeConfig(period="D", timezone="Europe/London")):
             assert_counts_equal(count_decisions(frame, config, **common), backend.decision_counts(
                 str(path), config, **common))
+
+
+def test_score_band_edges_of_one_row_group_are_numpys_quantiles(tmp_path):
+    """The score bands' scan runs beside the segments' scans: its edges are numpy's linear quantiles of the
+    baseline's finite scores (an independent reference) and its counts pandas'."""
+    frame = generate(20_000, seed=8)
+    rng = np.random.default_rng(2)
+    frame["score"] = np.round(rng.beta(2, 5, len(frame)), 3)  # ties
+    frame.loc[frame.index[::41], "score"] = np.nan
+    path = one_row_group(tmp_path / "scores.parquet", frame)
+    config = VolumeConfig(period="D", score_bands=7)
+    roles = {"timestamp_column": "timestamp", "decision_column": "decision", "score_column": "score",
+             "segment_columns": ["channel"]}
+    got = DuckDBBackend(threads=2).decision_counts(str(path), config, **roles)
+    assert_counts_equal(count_decisions(frame, config, **roles), got)
+    baseline = frame[(frame["timestamp"] >= got.periods[0]) & (frame["timestamp"] < got.periods[got.baseline_periods])]
+    scores = baseline["score"].to_numpy()
+    want = np.unique(np.quantile(scores[np.isfinite(scores)], np.linspace(0, 1, 8)[1:-1]))
+    np.testing.assert_array_equal(got.score_edges, want)
