@@ -85,6 +85,9 @@ from ._sql_plan import (
 
 __all__ = ["DuckDBBackend"]
 
+MAX_WORKERS = 8
+"""Queries run at once at most, whatever DuckDB's threads (a many-row-group scan is parallel by itself)."""
+
 # Periods are grouped by their start (cheap) and labelled afterwards, as mlreport.profile.period_labels does.
 _PERIOD_SQL = {"D": "date_trunc('day', {ts})", "W": "date_trunc('week', {ts})", "M": "date_trunc('month', {ts})"}
 _PERIOD_LABEL = {"D": "%Y-%m-%d", "W": "%Y-%m-%d", "M": "%Y-%m"}
@@ -136,9 +139,10 @@ class DuckDBBackend(Backend):
                 raise ParameterError(f"DuckDB settings rejected: {error}", name="memory_limit") from None
             connection.execute("SET TimeZone = 'UTC'").fetchall()
         self.con = connection
-        # Independent queries over files run on this many cursors at once (see _duckdb_pool).
+        # Independent queries over files run on this many cursors at once (see _duckdb_pool): DuckDB's
+        # threads, at most MAX_WORKERS (each may hold a fit's fetch of up to FETCH_VALUES values).
         workers = int(self.con.execute("SELECT current_setting('threads')").fetchall()[0][0])
-        self.pool = QueryPool(connection, workers)
+        self.pool = QueryPool(connection, min(workers, MAX_WORKERS))
         self._shared: set[str] = set()  # relations any cursor of the connection can read (files, not temp tables)
         self._views = 0
         self._frame_views: list[str] = []

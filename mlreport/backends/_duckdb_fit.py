@@ -308,14 +308,16 @@ class DuckDBFit(QueryFit):
     # -- FitQueries ----------------------------------------------------------
     def _distinct_estimate(self, name: str) -> int | None:
         """``approx_count_distinct`` of the finite values; every column read as numbers in one scan."""
-        if self._estimates is None or name not in self._estimates:
-            names = sorted(self._numeric | {name})
-            parts = [
-                f"approx_count_distinct(CASE WHEN isfinite({self._value(n)}) THEN {self._value(n)} END)" for n in names
-            ]
-            row = self._sql(f"SELECT {', '.join(parts)} FROM {self.relation} WHERE {self.where}")[0]
-            self._estimates = dict(zip(names, row, strict=True))
-        return self._estimates[name]
+        with self._lock:  # columns are fitted on several threads at once (stats() usually answered this)
+            if self._estimates is None or name not in self._estimates:
+                names = sorted(self._numeric | {name})
+                parts = [
+                    f"approx_count_distinct(CASE WHEN isfinite({self._value(n)}) THEN {self._value(n)} END)"
+                    for n in names
+                ]
+                row = self._sql(f"SELECT {', '.join(parts)} FROM {self.relation} WHERE {self.where}")[0]
+                self._estimates = dict(zip(names, row, strict=True))
+            return self._estimates[name]
 
     def _distinct_values(self, name: str, limit: int) -> list[float]:
         return [r[0] for r in self._sql(f"SELECT DISTINCT v + 0.0 FROM {self._finite(name)} LIMIT {int(limit)}")]

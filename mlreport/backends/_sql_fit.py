@@ -365,11 +365,10 @@ def profile_from_queries(
     fit's; ``mean`` and ``std`` are sums in another order (about 1e-12 relative).
     """
     declared_cat, declared_num = set(categorical), set(numeric)
-    kinds = {name: _kind(stat, queries, declared_cat, declared_num, discrete_max) for name, stat in stats.items()}
 
     def fit_column(name: str) -> ColumnProfile:
         stat = stats[name]
-        kind, rule = kinds[name]
+        kind, rule = _kind(stat, queries, declared_cat, declared_num, discrete_max)
         common: dict[str, Any] = {
             "name": name,
             "kind": kind,
@@ -389,7 +388,7 @@ def profile_from_queries(
             return _numeric_profile(common, stat, queries, bins, fine_bins)
         return _categorical_profile(common, stat, queries, max_categories)
 
-    # Each column's edges or categories are its own queries: the backend may run several columns at once.
+    # Each column's kind, edges or categories are its own queries: the backend may run several columns at once.
     names = list(stats)
     return dict(zip(names, queries.map(fit_column, names), strict=True))
 
