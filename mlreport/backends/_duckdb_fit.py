@@ -226,8 +226,9 @@ class DuckDBFit(QueryFit):
         counts them as bins (:meth:`DuckDBBackend.fit_profile`).
         """
 
-        # per column: (projected items, aggregates, layout entry, distinct estimate or None)
-        columns: list[tuple[list[str], list[str], tuple[str, bool, int], str | None]] = []
+        # per column: (projected items, aggregates, layout entry, distinct estimate or None, whether the
+        # non-finite and invalid counts are derived rather than aggregated)
+        columns: list[tuple[list[str], list[str], tuple[str, bool, int], str | None, bool]] = []
         for index, name in enumerate(names):
             if name not in self.schema:
                 raise DataError(f"column {name!r} is not in the reference data", column=name)
@@ -242,37 +243,35 @@ class DuckDBFit(QueryFit):
             if kind == "number" or name in numeric:
                 self._numeric.add(name)
                 v = self._value(name)
-                projected = [
-                    f"CASE WHEN isfinite({v}) THEN {v} END AS f{index}",
-                    f"isinf({v}) AS inf{index}",
-                    # missing: NULL or NaN in the source; invalid: present but unreadable (strings)
-                    (f"{q} IS NULL AS null{index}" if kind == "string"
-                     else f"({v} IS NULL OR isnan({v})) AS null{index}"),
-                    (f"({q} IS NOT NULL AND ({v} IS NULL OR isnan({v}))) AS bad{index}" if kind == "string"
-                     else f"FALSE AS bad{index}"),
-                ]
-                parts = [
-                    f"count(*) FILTER (WHERE null{index})",
-                    f"count(*) FILTER (WHERE inf{index})",
-                    f"count(*) FILTER (WHERE bad{index})",
-                    f"count(f{index})",
-                    f"min(f{index})",
-                    f"max(f{index})",
-                    f"avg(f{index})",
-                    f"stddev_samp(f{index})",
-                ]
+                f = f"CASE WHEN isfinite({v}) THEN {v} END AS f{index}"
+                tail = [f"count(f{index})", f"min(f{index})", f"max(f{index})", f"avg(f{index})",
+                        f"stddev_samp(f{index})"]
+                if kind == "string":
+                    # missing: NULL in the source; invalid: present but unreadable; non-finite: +-inf
+                    projected = [
+                        f, f"isinf({v}) AS inf{index}", f"{q} IS NULL AS null{index}",
+                        f"({q} IS NOT NULL AND ({v} IS NULL OR isnan({v}))) AS bad{index}",
+                    ]
+                    parts = [f"count(*) FILTER (WHERE null{index})", f"count(*) FILTER (WHERE inf{index})",
+                             f"count(*) FILTER (WHERE bad{index})", *tail]
+                else:
+                    # Read as numbers, a row is missing (NULL or NaN), +-inf or finite: the non-finite count
+                    # is the rest (rows - missing - finite) and none is invalid; two fewer aggregates
+                    # (a quarter of this scan's CPU).
+                    projected = [f, f"({v} IS NULL OR isnan({v})) AS null{index}"]
+                    parts = [f"count(*) FILTER (WHERE null{index})", *tail]
                 # the distinct-value estimate that decides the column's kind, in the same scan (not when declared)
                 estimate = f"approx_count_distinct(f{index})" if name not in numeric else None
-                columns.append((projected, parts, (name, True, 8), estimate))
+                columns.append((projected, parts, (name, True, 8), estimate, kind != "string"))
             else:
                 columns.append(([f"{q} IS NULL AS null{index}"], [f"count(*) FILTER (WHERE null{index})"],
-                                (name, False, 1), None))
+                                (name, False, 1), None, False))
         layout = [column[2] for column in columns]
         # The columns' aggregates in one scan, or split in as many scans as queries may run at once
         # (DuckDB aggregates one row group on one thread; each scan reads only its own columns).
         groups = _balanced(columns, self.workers, lambda c: len(c[1]) + 3 * (c[3] is not None))
 
-        def aggregate(group: list[tuple[list[str], list[str], tuple[str, bool, int], str | None]]) -> list[Any]:
+        def aggregate(group: list[tuple[list[str], list[str], tuple[str, bool, int], str | None, bool]]) -> list[Any]:
             parts = ["count(*)", *(p for c in group for p in c[1]), *(c[3] for c in group if c[3] is not None)]
             select = ", ".join(p for c in group for p in c[0]) or "1 AS one"
             return list(self._sql(
@@ -284,10 +283,14 @@ class DuckDBFit(QueryFit):
         estimates: dict[str, Any] = {}
         for group, answer in zip(groups, answers, strict=True):
             position = 1
-            for _, parts, _, _ in group:
-                row += answer[position : position + len(parts)]
+            for _, parts, _, _, derived in group:
+                values = answer[position : position + len(parts)]
                 position += len(parts)
-            for _, _, (name, _, _), estimate in group:
+                if derived:  # missing, finite, min, max, mean, std: the non-finite and invalid counts follow
+                    missing, finite = int(values[0]), int(values[1])
+                    values = [missing, int(answer[0]) - missing - finite, 0, *values[1:]]
+                row += values
+            for _, _, (name, _, _), estimate, _ in group:
                 if estimate is not None:
                     estimates[name] = answer[position]
                     position += 1
