@@ -88,6 +88,7 @@ MAX_LEVELS = 8  # then quantile_disc on the bucket's range (never reached by dou
 # Values of fetched buckets kept per column to count the reference on its bins afterwards
 # (:meth:`DuckDBFit.reference_summaries`); beyond this the column is counted by a query instead.
 KEEP_VALUES = 1 << 22  # 32 MiB for the whole fit
+LABEL_BATCH = 16  # labelled columns counted in one scan (one hash table each) at most
 
 
 @dataclass
@@ -199,6 +200,8 @@ class DuckDBFit(QueryFit):
         # queries over the relation run this many at once (one column each; see _duckdb_pool)
         self.workers = backend._workers(relation)
         self._lock = threading.Lock()
+        self._batch_lock = threading.Lock()
+        self._label_batch: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
 
     def _sql(self, sql: str) -> list[tuple[Any, ...]]:
         try:
@@ -550,17 +553,64 @@ class DuckDBFit(QueryFit):
         if numbers:
             rows = self._sql(f"SELECT v + 0.0, count(*) FROM {self._finite(name)} GROUP BY 1")
             return np.array([r[0] for r in rows], dtype=float), np.array([r[1] for r in rows], dtype=np.int64)
-        q = _ident(name)
-        kind = source_kind(self.schema[name])
-        if kind == "bool":
-            key = f"CASE WHEN {q} THEN 'True' WHEN NOT {q} THEN 'False' END"
-        else:
-            key = q if kind == "string" else f"CAST({q} AS VARCHAR)"
+        with self._batch_lock:  # the first column asked counts every labelled column (others wait for it)
+            if self._label_batch is None:
+                self._label_batch = self._all_label_counts()
+        if name in self._label_batch:
+            return self._label_batch[name]
         rows = self._sql(
-            f"SELECT k, count(*) FROM (SELECT {key} AS k FROM {self.relation} WHERE {self.where}) "
+            f"SELECT k, count(*) FROM (SELECT {self._key(name)} AS k FROM {self.relation} WHERE {self.where}) "
             "WHERE k IS NOT NULL GROUP BY k"
         )
         return np.array([r[0] for r in rows], dtype=object), np.array([r[1] for r in rows], dtype=np.int64)
+
+    def _key(self, name: str) -> str:
+        """A column's label as SQL text: booleans as 'True' / 'False', other non-strings cast to VARCHAR."""
+        q = _ident(name)
+        kind = source_kind(self.schema[name])
+        if kind == "bool":
+            return f"CASE WHEN {q} THEN 'True' WHEN NOT {q} THEN 'False' END"
+        return q if kind == "string" else f"CAST({q} AS VARCHAR)"
+
+    def _all_label_counts(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Every labelled column's (label, count) pairs from one scan (``GROUPING SETS``), by column.
+
+        The columns not read as numbers are categorical whatever their
+        values, so all their label counts will be asked: one scan with a
+        grouping set per column costs less than half of one scan each
+        (measured on 4 columns of 500,000 rows: 0.028 CPU-s against 0.064).
+        The same pairs as the query per column (NULL labels left out).
+        """
+        names = [name for name in self._stats if name not in self._numeric]
+        if len(names) < 2:
+            return {}
+        found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for first in range(0, len(names), LABEL_BATCH):  # a bounded number of hash tables at once
+            found.update(self._label_batch_counts(names[first : first + LABEL_BATCH]))
+        return found
+
+    def _label_batch_counts(self, names: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        keys = ", ".join(f"{self._key(name)} AS k{i}" for i, name in enumerate(names))
+        grouped = ", ".join(f"k{i}" for i in range(len(names)))
+        sets = ", ".join(f"(k{i})" for i in range(len(names)))
+        rows = self._sql(
+            f"SELECT grouping_id({grouped}), {grouped}, count(*) FROM "
+            f"(SELECT {keys} FROM {self.relation} WHERE {self.where}) GROUP BY GROUPING SETS ({sets})"
+        )
+        # grouping_id has a bit per key, the first key's the highest, set when the key is not grouped
+        full = (1 << len(names)) - 1
+        which = {full ^ (1 << (len(names) - 1 - i)): i for i in range(len(names))}
+        pairs: list[tuple[list[Any], list[int]]] = [([], []) for _ in names]
+        for row in rows:
+            i = which[int(row[0])]
+            label = row[1 + i]
+            if label is not None:
+                pairs[i][0].append(label)
+                pairs[i][1].append(int(row[-1]))
+        return {
+            name: (np.array(labels, dtype=object), np.array(counts, dtype=np.int64))
+            for name, (labels, counts) in zip(names, pairs, strict=True)
+        }
 
     # -- the reference's own summaries ----------------------------------------
     def reference_summaries(self, profile: ReferenceProfile) -> dict[str, ColumnSummary]:

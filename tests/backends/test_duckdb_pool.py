@@ -172,3 +172,42 @@ def test_score_band_edges_of_one_row_group_are_numpys_quantiles(tmp_path):
     scores = baseline["score"].to_numpy()
     want = np.unique(np.quantile(scores[np.isfinite(scores)], np.linspace(0, 1, 8)[1:-1]))
     np.testing.assert_array_equal(got.score_edges, want)
+
+
+@pytest.mark.parametrize("batch", [16, 2])
+def test_label_counts_of_every_labelled_column_from_one_scan_equal_pandas(tmp_path, monkeypatch, batch):
+    """Strings, booleans and missing labels counted with GROUPING SETS (in scans of ``batch`` columns) give
+    pandas' categories, counts and reference summaries; no column is counted by a query of its own."""
+    from mlreport.backends import _duckdb_fit
+
+    monkeypatch.setattr(_duckdb_fit, "LABEL_BATCH", batch)
+    rng = np.random.default_rng(6)
+    n = 30_000
+    frame = pd.DataFrame({
+        "grade": pd.Series(rng.choice(["A", "B", "C", "D"], n), dtype=object),
+        "city": pd.Series(rng.choice([f"c{i}" for i in range(70)], n), dtype=object),  # over max_categories
+        "flag": pd.Series(rng.random(n) < 0.3, dtype=object),
+        "amount": rng.normal(100, 10, n),
+    })
+    frame.loc[rng.random(n) < 0.05, "grade"] = None
+    frame.loc[rng.random(n) < 0.05, "flag"] = None
+    frame.loc[rng.random(n) < 0.01, "city"] = None
+    path = one_row_group(tmp_path / "labels.parquet", frame)
+    asked: list[str] = []
+    original = _duckdb_fit.DuckDBFit._sql
+
+    def spy(self, sql):
+        asked.append(sql)
+        return original(self, sql)
+
+    monkeypatch.setattr(_duckdb_fit.DuckDBFit, "_sql", spy)
+    got = DuckDBBackend(threads=2).fit_profile(str(path), ["grade", "city", "flag", "amount"])
+    # pandas on the file as it reads it (strings as str, booleans with missing values as objects)
+    expected = ReferenceProfile.fit(pd.read_parquet(path), ["grade", "city", "flag", "amount"])
+    assert_profiles_equal(expected, got)
+    for name in ("grade", "city", "flag"):
+        have, want = got.reference.columns[name], expected.reference.columns[name]
+        np.testing.assert_array_equal(have.counts, want.counts, err_msg=name)
+        assert (have.n, have.missing) == (want.n, want.missing), name
+    assert sum("GROUPING SETS" in sql for sql in asked) == -(-3 // batch)
+    assert not any(sql.startswith("SELECT k, count(*)") for sql in asked)
