@@ -17,6 +17,7 @@ order of the items, so what is computed does not depend on the threads.
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -59,15 +60,24 @@ class QueryPool:
         if workers <= 1 or getattr(self._local, "cursor", None) is not None:
             return [function(item) for item in items]  # one worker, or already inside a worker: no nesting
         zone = self._connection.execute("SELECT current_setting('TimeZone')").fetchall()[0][0]
+        # The cursors are made here, one per worker, not in the workers: a connection object is not
+        # meant to be used from several threads at once, a cursor from the thread that holds it.
         cursors: list[Any] = []
-        lock = threading.Lock()
+        try:
+            for _ in range(workers):
+                cursor = self._connection.cursor()
+                cursors.append(cursor)
+                cursor.execute(f"SET TimeZone = {_text(str(zone))}")
+        except BaseException:
+            for cursor in cursors:
+                cursor.close()
+            raise
+        free: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        for cursor in cursors:
+            free.put(cursor)
 
         def start() -> None:
-            cursor = self._connection.cursor()
-            cursor.execute(f"SET TimeZone = {_text(str(zone))}")
-            with lock:
-                cursors.append(cursor)
-            self._local.cursor = cursor
+            self._local.cursor = free.get_nowait()
 
         pool = ThreadPoolExecutor(max_workers=workers, initializer=start, thread_name_prefix="mlreport-duckdb")
         finished = False
@@ -78,9 +88,8 @@ class QueryPool:
             return results
         finally:
             if not finished:  # an error or an interrupt: stop the queries still running, start no more
-                with lock:
-                    for cursor in cursors:
-                        cursor.interrupt()
+                for cursor in cursors:
+                    cursor.interrupt()
             pool.shutdown(wait=True, cancel_futures=True)
             for cursor in cursors:
                 cursor.close()
