@@ -68,6 +68,7 @@ from ..profile import ReferenceProfile, Summaries
 from ._base import Backend
 from ._duckdb_batches import BATCH_ROWS, ColumnFetch, count_batches, prefetched
 from ._duckdb_fit import DuckDBFit
+from ._duckdb_pool import QueryPool
 from ._duckdb_sql import _ident, _text, _timestamp_literal, source_kind
 from ._duckdb_volume import decision_counts
 from ._source import Grouping, Source, SourceLike, as_source
@@ -83,6 +84,9 @@ from ._sql_plan import (
 )
 
 __all__ = ["DuckDBBackend"]
+
+MAX_WORKERS = 8
+"""Queries run at once at most, whatever DuckDB's threads (a many-row-group scan is parallel by itself)."""
 
 # Periods are grouped by their start (cheap) and labelled afterwards, as mlreport.profile.period_labels does.
 _PERIOD_SQL = {"D": "date_trunc('day', {ts})", "W": "date_trunc('week', {ts})", "M": "date_trunc('month', {ts})"}
@@ -135,6 +139,11 @@ class DuckDBBackend(Backend):
                 raise ParameterError(f"DuckDB settings rejected: {error}", name="memory_limit") from None
             connection.execute("SET TimeZone = 'UTC'").fetchall()
         self.con = connection
+        # Independent queries over files run on this many cursors at once (see _duckdb_pool): DuckDB's
+        # threads, at most MAX_WORKERS (each may hold a fit's fetch of up to FETCH_VALUES values).
+        workers = int(self.con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+        self.pool = QueryPool(connection, min(workers, MAX_WORKERS))
+        self._shared: set[str] = set()  # relations any cursor of the connection can read (files, not temp tables)
         self._views = 0
         self._frame_views: list[str] = []
         self._relations: dict[tuple[str, tuple[str, ...]], str] = {}
@@ -167,12 +176,26 @@ class DuckDBBackend(Backend):
             "reference bins in numpy (bin = edges strictly below the value, by grid table)"
         )
 
+    def _connection(self) -> Any:
+        """The connection the calling thread queries through: its cursor inside :meth:`QueryPool.map`."""
+        return self.pool.connection()
+
+    def _workers(self, relation: str) -> int:
+        """How many queries over ``relation`` may run at once: DuckDB's threads for files, else 1.
+
+        A cursor sees the database's files and tables, not the connection's
+        temporary tables (CSV, objects) or registered frames.
+        """
+        return self.pool.workers if relation in self._shared else 1
+
     # -- sources -------------------------------------------------------------
     def _relation(self, src: Source) -> str:
         if src.files is not None:
             key = ("files", src.paths)
             if key not in self._relations:
-                self._relations[key] = self._files_relation(src.files, src.describe())
+                relation = self._relations[key] = self._files_relation(src.files, src.describe())
+                if src.files.format == "parquet" and not src.files.remote:
+                    self._shared.add(relation)
             return self._relations[key]
         if src.sql is not None:
             key = ("sql", (src.sql.text,))

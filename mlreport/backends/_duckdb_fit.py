@@ -8,7 +8,8 @@ the quantile edges and the modal candidates (numeric kind) or the label counts
 (categorical kind).
 
 Exact quantile edges without sorting a column (:meth:`DuckDBFit._order_statistics`):
-one scan counts a histogram of ``HISTOGRAM_BUCKETS`` buckets, even on
+one scan counts a histogram of up to ``HISTOGRAM_BUCKETS`` buckets (about one per
+``VALUES_PER_BUCKET`` values, see :meth:`DuckDBFit._bucket_count`), even on
 ``sign(x) ln(1 + |x|)`` between the column's minimum and maximum, with each
 bucket's minimum and maximum. The bucket index never decreases as the value
 grows, so every value of a lower bucket lies strictly below every value of a
@@ -18,7 +19,8 @@ others holding a wanted rank are fetched together (one more scan, at most
 ``FETCH_VALUES`` values a query) and the ranks selected with
 ``numpy.partition``. A bucket over ``FETCH_VALUES`` values is histogrammed again,
 evenly on its own range (after ``MAX_LEVELS`` levels, ``quantile_disc`` on it),
-so memory stays bounded whatever the data. The result is the exact inverted-CDF
+so memory stays bounded whatever the data (a column of at most ``WHOLE_VALUES``
+finite values is fetched whole and selected instead). The result is the exact inverted-CDF
 order statistics, pandas' edges: rank error 0. The same buckets give how many
 values equal each edge, so the modal candidates need no count query, and they
 count the reference on its bins (:meth:`DuckDBFit.reference_summaries`: a
@@ -31,9 +33,11 @@ taken in the stats scan. :func:`mlreport.backends.fit_from_queries` applies
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import numpy as np
 
@@ -54,26 +58,37 @@ if TYPE_CHECKING:
 
 __all__ = ["DuckDBFit"]
 
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
 APPROX_METHOD = (
     "DuckDB quantile_disc on a {sampling} sample of about {m:,} values (USING SAMPLE {percent:.3g} PERCENT "
     "({sampling}, {seed})); each edge's rank error about sqrt(p(1-p)/m); measured on the whole reference: "
     "max_rank_error"
 )
 EXACT_METHOD = (
-    "exact inverted-CDF quantiles, as pandas, without sorting a column: one scan counts a {buckets:,}-bucket "
-    "histogram (on sign(x) ln(1 + |x|)), then the few values of the buckets holding a wanted rank are "
-    "fetched and selected (a bucket over {fetch:,} values is histogrammed again); rank error 0"
+    "exact inverted-CDF quantiles, as pandas, without sorting a column: one scan counts a histogram of up to "
+    "{buckets:,} buckets (about one per 128 values; on sign(x) ln(1 + |x|)), then the few values of the buckets "
+    "holding a wanted rank are fetched and selected (a bucket over {fetch:,} values is histogrammed again); "
+    "rank error 0"
 )
-# Buckets of the first histogram: 2^16 groups cost DuckDB about as much as a count, and put about
+# Buckets of the first histogram at most: 2^16 groups cost DuckDB about as much as a count, and put about
 # n / 2^16 values in a bucket of a smooth distribution (76 at 5x10^6 rows), so the refinement fetches
 # a hundred-odd small buckets. A bucket or a set of buckets over FETCH_VALUES values (8 bytes each) is
 # histogrammed again on its own range instead: memory stays bounded whatever the data.
 HISTOGRAM_BUCKETS = 1 << 16
+VALUES_PER_BUCKET = 128  # fewer buckets for fewer values (see DuckDBFit._bucket_count), from MIN_BUCKETS
+MIN_BUCKETS = 1 << 10
 FETCH_VALUES = 1 << 21
+# A column of at most this many finite values is fetched whole and selected in numpy; above it, the histogram
+# first. Measured at 10^6 rows (500,000 values a column, one row group): the histogram and a fetch of the
+# wanted buckets took 0.47 CPU-s for the whole fit, fetching each column whole and selecting 0.53.
+WHOLE_VALUES = 1 << 16
 MAX_LEVELS = 8  # then quantile_disc on the bucket's range (never reached by doubles in practice)
 # Values of fetched buckets kept per column to count the reference on its bins afterwards
 # (:meth:`DuckDBFit.reference_summaries`); beyond this the column is counted by a query instead.
 KEEP_VALUES = 1 << 22  # 32 MiB for the whole fit
+LABEL_BATCH = 16  # labelled columns counted in one scan (one hash table each) at most
 
 
 @dataclass
@@ -166,7 +181,7 @@ class DuckDBFit(QueryFit):
         self.sample_values = int(sample_values)
         self.seed = int(seed)
         self._percent = 0.0
-        self._sampling = "system"
+        self._samplings: dict[str, str] = {}  # each sampled column's method
         self._numeric: set[str] = set()
         self._equal_counts: dict[str, dict[float, int]] = {}
         self._range: dict[str, tuple[float, float]] = {}
@@ -180,11 +195,17 @@ class DuckDBFit(QueryFit):
         self._labels: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.buckets = int(buckets if buckets is not None else HISTOGRAM_BUCKETS)
         self.fetch_values = int(fetch_values if fetch_values is not None else FETCH_VALUES)
+        self.whole_values = min(WHOLE_VALUES, self.fetch_values)
         self.scans: dict[str, int] = {}
+        # queries over the relation run this many at once (one column each; see _duckdb_pool)
+        self.workers = backend._workers(relation)
+        self._lock = threading.Lock()
+        self._batch_lock = threading.Lock()
+        self._label_batch: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
 
     def _sql(self, sql: str) -> list[tuple[Any, ...]]:
         try:
-            return self.backend.con.execute(sql).fetchall()
+            return self.backend._connection().execute(sql).fetchall()
         except self.backend._duckdb.Error as error:
             raise DataError(f"profile fit query failed: {error}") from None
 
@@ -208,9 +229,9 @@ class DuckDBFit(QueryFit):
         counts them as bins (:meth:`DuckDBBackend.fit_profile`).
         """
 
-        projected: list[str] = []
-        parts: list[str] = ["count(*)"]
-        layout: list[tuple[str, bool, int]] = []
+        # per column: (projected items, aggregates, layout entry, distinct estimate or None, whether the
+        # non-finite and invalid counts are derived rather than aggregated)
+        columns: list[tuple[list[str], list[str], tuple[str, bool, int], str | None, bool]] = []
         for index, name in enumerate(names):
             if name not in self.schema:
                 raise DataError(f"column {name!r} is not in the reference data", column=name)
@@ -225,40 +246,59 @@ class DuckDBFit(QueryFit):
             if kind == "number" or name in numeric:
                 self._numeric.add(name)
                 v = self._value(name)
-                projected += [
-                    f"CASE WHEN isfinite({v}) THEN {v} END AS f{index}",
-                    f"isinf({v}) AS inf{index}",
-                    # missing: NULL or NaN in the source; invalid: present but unreadable (strings)
-                    (f"{q} IS NULL AS null{index}" if kind == "string"
-                     else f"({v} IS NULL OR isnan({v})) AS null{index}"),
-                    (f"({q} IS NOT NULL AND ({v} IS NULL OR isnan({v}))) AS bad{index}" if kind == "string"
-                     else f"FALSE AS bad{index}"),
-                ]
-                parts += [
-                    f"count(*) FILTER (WHERE null{index})",
-                    f"count(*) FILTER (WHERE inf{index})",
-                    f"count(*) FILTER (WHERE bad{index})",
-                    f"count(f{index})",
-                    f"min(f{index})",
-                    f"max(f{index})",
-                    f"avg(f{index})",
-                    f"stddev_samp(f{index})",
-                ]
-                layout.append((name, True, 8))
+                f = f"CASE WHEN isfinite({v}) THEN {v} END AS f{index}"
+                tail = [f"count(f{index})", f"min(f{index})", f"max(f{index})", f"avg(f{index})",
+                        f"stddev_samp(f{index})"]
+                if kind == "string":
+                    # missing: NULL in the source; invalid: present but unreadable; non-finite: +-inf
+                    projected = [
+                        f, f"isinf({v}) AS inf{index}", f"{q} IS NULL AS null{index}",
+                        f"({q} IS NOT NULL AND ({v} IS NULL OR isnan({v}))) AS bad{index}",
+                    ]
+                    parts = [f"count(*) FILTER (WHERE null{index})", f"count(*) FILTER (WHERE inf{index})",
+                             f"count(*) FILTER (WHERE bad{index})", *tail]
+                else:
+                    # Read as numbers, a row is missing (NULL or NaN), +-inf or finite: the non-finite count
+                    # is the rest (rows - missing - finite) and none is invalid; two fewer aggregates
+                    # (a quarter of this scan's CPU).
+                    projected = [f, f"({v} IS NULL OR isnan({v})) AS null{index}"]
+                    parts = [f"count(*) FILTER (WHERE null{index})", *tail]
+                # the distinct-value estimate that decides the column's kind, in the same scan (not when declared)
+                estimate = f"approx_count_distinct(f{index})" if name not in numeric else None
+                columns.append((projected, parts, (name, True, 8), estimate, kind != "string"))
             else:
-                projected.append(f"{q} IS NULL AS null{index}")
-                parts.append(f"count(*) FILTER (WHERE null{index})")
-                layout.append((name, False, 1))
-        # the distinct-value estimates that decide a column's kind, in the same scan (not for declared columns)
-        estimated = [(i, n) for i, n in enumerate(names) if n in self._numeric and n not in numeric]
-        parts += [f"approx_count_distinct(f{index})" for index, _ in estimated]
-        select = ", ".join(projected) if projected else "1 AS one"
-        row = self._sql(
-            f"SELECT {', '.join(parts)} FROM (SELECT {select} FROM {self.relation} WHERE {self.where})"
-        )[0]
-        if estimated:
-            self._estimates = dict(zip([n for _, n in estimated], row[len(row) - len(estimated):], strict=True))
-            row = row[: len(row) - len(estimated)]
+                columns.append(([f"{q} IS NULL AS null{index}"], [f"count(*) FILTER (WHERE null{index})"],
+                                (name, False, 1), None, False))
+        layout = [column[2] for column in columns]
+        # The columns' aggregates in one scan, or split in as many scans as queries may run at once
+        # (DuckDB aggregates one row group on one thread; each scan reads only its own columns).
+        groups = _balanced(columns, self.workers, lambda c: len(c[1]) + 3 * (c[3] is not None))
+
+        def aggregate(group: list[tuple[list[str], list[str], tuple[str, bool, int], str | None, bool]]) -> list[Any]:
+            parts = ["count(*)", *(p for c in group for p in c[1]), *(c[3] for c in group if c[3] is not None)]
+            select = ", ".join(p for c in group for p in c[0]) or "1 AS one"
+            return list(self._sql(
+                f"SELECT {', '.join(parts)} FROM (SELECT {select} FROM {self.relation} WHERE {self.where})"
+            )[0])
+
+        answers = self.map(aggregate, groups) if groups else [aggregate([])]
+        row: list[Any] = [answers[0][0]]
+        estimates: dict[str, Any] = {}
+        for group, answer in zip(groups, answers, strict=True):
+            position = 1
+            for _, parts, _, _, derived in group:
+                values = answer[position : position + len(parts)]
+                position += len(parts)
+                if derived:  # missing, finite, min, max, mean, std: the non-finite and invalid counts follow
+                    missing, finite = int(values[0]), int(values[1])
+                    values = [missing, int(answer[0]) - missing - finite, 0, *values[1:]]
+                row += values
+            for _, _, (name, _, _), estimate, _ in group:
+                if estimate is not None:
+                    estimates[name] = answer[position]
+                    position += 1
+        if estimates:
+            self._estimates = {name: estimates[name] for name, _, _ in layout if name in estimates}
         dtypes = {}
         for name, _, _ in layout:
             sql_type = self.schema[name].upper().split("(")[0]
@@ -274,14 +314,16 @@ class DuckDBFit(QueryFit):
     # -- FitQueries ----------------------------------------------------------
     def _distinct_estimate(self, name: str) -> int | None:
         """``approx_count_distinct`` of the finite values; every column read as numbers in one scan."""
-        if self._estimates is None or name not in self._estimates:
-            names = sorted(self._numeric | {name})
-            parts = [
-                f"approx_count_distinct(CASE WHEN isfinite({self._value(n)}) THEN {self._value(n)} END)" for n in names
-            ]
-            row = self._sql(f"SELECT {', '.join(parts)} FROM {self.relation} WHERE {self.where}")[0]
-            self._estimates = dict(zip(names, row, strict=True))
-        return self._estimates[name]
+        with self._lock:  # columns are fitted on several threads at once (stats() usually answered this)
+            if self._estimates is None or name not in self._estimates:
+                names = sorted(self._numeric | {name})
+                parts = [
+                    f"approx_count_distinct(CASE WHEN isfinite({self._value(n)}) THEN {self._value(n)} END)"
+                    for n in names
+                ]
+                row = self._sql(f"SELECT {', '.join(parts)} FROM {self.relation} WHERE {self.where}")[0]
+                self._estimates = dict(zip(names, row, strict=True))
+            return self._estimates[name]
 
     def _distinct_values(self, name: str, limit: int) -> list[float]:
         return [r[0] for r in self._sql(f"SELECT DISTINCT v + 0.0 FROM {self._finite(name)} LIMIT {int(limit)}")]
@@ -309,30 +351,51 @@ class DuckDBFit(QueryFit):
 
     def _keep(self, name: str, values: np.ndarray) -> np.ndarray | None:
         """``values`` if the fit's budget of kept values allows (see KEEP_VALUES), else None."""
-        if self._kept + values.size > KEEP_VALUES:
-            return None
-        self._kept += int(values.size)
+        with self._lock:  # columns are refined on several threads at once
+            if self._kept + values.size > KEEP_VALUES:
+                return None
+            self._kept += int(values.size)
         return values
+
+    def map(self, function: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]:
+        """One column's queries per item, :attr:`workers` columns at once (results in the items' order)."""
+        return self.backend.pool.map(function, items, workers=self.workers)
 
     def _know(self, name: str, value: float, equal: int) -> None:
         self._equal_known.setdefault(name, {})[float(value) + 0.0] = int(equal)
 
     def _scan(self, name: str, sql: str) -> list[tuple[Any, ...]]:
-        self.scans[name] = self.scans.get(name, 0) + 1
+        self._count_scan(name)
         return self._sql(sql)
+
+    def _count_scan(self, name: str) -> None:
+        with self._lock:
+            self.scans[name] = self.scans.get(name, 0) + 1
 
     def _scan_columns(self, name: str, sql: str) -> dict[str, np.ndarray]:
         """A query's columns as numpy arrays (fetched values: no Python tuple per row)."""
-        self.scans[name] = self.scans.get(name, 0) + 1
+        self._count_scan(name)
         try:
-            fetched = self.backend.con.execute(sql).fetchnumpy()
+            fetched = self.backend._connection().execute(sql).fetchnumpy()
         except self.backend._duckdb.Error as error:
             raise DataError(f"profile fit query failed: {error}") from None
         return {key: np.asarray(column) for key, column in fetched.items()}
 
-    def _bucket_sql(self, lo: float, hi: float, level: int) -> str:
-        """A non-decreasing bucket index in ``[0, buckets)`` of ``v`` in ``[lo, hi]`` (as SQL)."""
-        k = self.buckets
+    def _bucket_count(self, count: int, wanted: int) -> int:
+        """Buckets of the histogram of ``count`` values holding ``wanted`` ranks: about one per
+        ``VALUES_PER_BUCKET`` values (at least ``MIN_BUCKETS``), enough that the wanted buckets hold
+        well under ``fetch_values`` values together, at most :attr:`buckets` (a power of two).
+
+        Grouping costs DuckDB more the more buckets there are (measured on 500,000 values: 0.066
+        CPU-s with 65,536, 0.039 with 4,096, 0.020 to count them), and fewer buckets only make the
+        fetch of the wanted ones larger; the quantiles are exact either way.
+        """
+        target = max(MIN_BUCKETS, count / VALUES_PER_BUCKET, 8.0 * count * wanted / max(self.fetch_values, 1))
+        k = 1 << max(0, math.ceil(math.log2(target)))
+        return max(1, min(self.buckets, k))
+
+    def _bucket_sql(self, lo: float, hi: float, level: int, k: int) -> str:
+        """A non-decreasing bucket index in ``[0, k)`` of ``v`` in ``[lo, hi]`` (as SQL)."""
         if level == 0:  # skewed and heavy-tailed data: buckets even on a log scale on both sides of 0
             t_lo, t_hi = (float(np.sign(x) * np.log1p(abs(x))) for x in (lo, hi))
             value, low, width = "sign(v) * ln(1 + abs(v))", t_lo, t_hi - t_lo
@@ -363,7 +426,7 @@ class DuckDBFit(QueryFit):
             self._know(name, lo, count)
             one = np.array([float(lo)])
             return _Histogram(lo=one, hi=one, count=np.array([count], dtype=np.int64), total=one * count)
-        if count <= self.fetch_values:
+        if count <= self.whole_values:  # (deeper levels refine only ranges over fetch_values)
             values = self._scan_columns(name, f"SELECT v FROM {self._within(name, lo, hi)}")["v"].astype(float)
             if values.size != count:
                 raise DataError(f"column {name!r}: the reference changed while its profile was fitted", column=name)
@@ -377,7 +440,7 @@ class DuckDBFit(QueryFit):
             )[0][0]
             found.update((j, float(v)) for j, v in zip(ranks, values, strict=True))
             return None
-        bucket = self._bucket_sql(lo, hi, level)
+        bucket = self._bucket_sql(lo, hi, level, self._bucket_count(count, len(ranks)))
         within = self._within(name, lo, hi)
         rows = sorted(self._scan(
             name,
@@ -457,10 +520,11 @@ class DuckDBFit(QueryFit):
             return None
         # A system sample reads whole vectors of rows: about five times faster than
         # approx_quantile's t-digest here, with the same rank error (about 0.1 %).
-        self._percent = max(self._percent, percent)
         # system sampling takes whole vectors of 2048 rows: on small data, row by row
         method = "system" if n > 200 * 2048 else "bernoulli"
-        self._sampling = method
+        with self._lock:  # columns are sampled on several threads at once
+            self._percent = max(self._percent, percent)
+            self._samplings[name] = method
         # None (a sample without values) falls back to every value
         return self._sql(
             f"SELECT quantile_disc(v, {_list(probabilities)}) FROM (SELECT v FROM {self._finite(name)}) "
@@ -489,17 +553,64 @@ class DuckDBFit(QueryFit):
         if numbers:
             rows = self._sql(f"SELECT v + 0.0, count(*) FROM {self._finite(name)} GROUP BY 1")
             return np.array([r[0] for r in rows], dtype=float), np.array([r[1] for r in rows], dtype=np.int64)
-        q = _ident(name)
-        kind = source_kind(self.schema[name])
-        if kind == "bool":
-            key = f"CASE WHEN {q} THEN 'True' WHEN NOT {q} THEN 'False' END"
-        else:
-            key = q if kind == "string" else f"CAST({q} AS VARCHAR)"
+        with self._batch_lock:  # the first column asked counts every labelled column (others wait for it)
+            if self._label_batch is None:
+                self._label_batch = self._all_label_counts()
+        if name in self._label_batch:
+            return self._label_batch[name]
         rows = self._sql(
-            f"SELECT k, count(*) FROM (SELECT {key} AS k FROM {self.relation} WHERE {self.where}) "
+            f"SELECT k, count(*) FROM (SELECT {self._key(name)} AS k FROM {self.relation} WHERE {self.where}) "
             "WHERE k IS NOT NULL GROUP BY k"
         )
         return np.array([r[0] for r in rows], dtype=object), np.array([r[1] for r in rows], dtype=np.int64)
+
+    def _key(self, name: str) -> str:
+        """A column's label as SQL text: booleans as 'True' / 'False', other non-strings cast to VARCHAR."""
+        q = _ident(name)
+        kind = source_kind(self.schema[name])
+        if kind == "bool":
+            return f"CASE WHEN {q} THEN 'True' WHEN NOT {q} THEN 'False' END"
+        return q if kind == "string" else f"CAST({q} AS VARCHAR)"
+
+    def _all_label_counts(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Every labelled column's (label, count) pairs from one scan (``GROUPING SETS``), by column.
+
+        The columns not read as numbers are categorical whatever their
+        values, so all their label counts will be asked: one scan with a
+        grouping set per column costs less than half of one scan each
+        (measured on 4 columns of 500,000 rows: 0.028 CPU-s against 0.064).
+        The same pairs as the query per column (NULL labels left out).
+        """
+        names = [name for name in self._stats if name not in self._numeric]
+        if len(names) < 2:
+            return {}
+        found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for first in range(0, len(names), LABEL_BATCH):  # a bounded number of hash tables at once
+            found.update(self._label_batch_counts(names[first : first + LABEL_BATCH]))
+        return found
+
+    def _label_batch_counts(self, names: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        keys = ", ".join(f"{self._key(name)} AS k{i}" for i, name in enumerate(names))
+        grouped = ", ".join(f"k{i}" for i in range(len(names)))
+        sets = ", ".join(f"(k{i})" for i in range(len(names)))
+        rows = self._sql(
+            f"SELECT grouping_id({grouped}), {grouped}, count(*) FROM "
+            f"(SELECT {keys} FROM {self.relation} WHERE {self.where}) GROUP BY GROUPING SETS ({sets})"
+        )
+        # grouping_id has a bit per key, the first key's the highest, set when the key is not grouped
+        full = (1 << len(names)) - 1
+        which = {full ^ (1 << (len(names) - 1 - i)): i for i in range(len(names))}
+        pairs: list[tuple[list[Any], list[int]]] = [([], []) for _ in names]
+        for row in rows:
+            i = which[int(row[0])]
+            label = row[1 + i]
+            if label is not None:
+                pairs[i][0].append(label)
+                pairs[i][1].append(int(row[-1]))
+        return {
+            name: (np.array(labels, dtype=object), np.array(counts, dtype=np.int64))
+            for name, (labels, counts) in zip(names, pairs, strict=True)
+        }
 
     # -- the reference's own summaries ----------------------------------------
     def reference_summaries(self, profile: ReferenceProfile) -> dict[str, ColumnSummary]:
@@ -592,18 +703,36 @@ class DuckDBFit(QueryFit):
         return float(worst)
 
     def description(self, profile: ReferenceProfile, bins: int) -> dict[str, Any]:
+        # the method of the last sampled column in column order (columns are sampled on several threads)
+        sampled = [self._samplings[name] for name in profile.columns if name in self._samplings]
+        sampling = sampled[-1] if sampled else "system"
         return {
             "backend": "duckdb",
             "quantiles": "approx" if self.approximate and self._percent else "exact",
             "method": (
                 APPROX_METHOD.format(
-                    m=self.sample_values, percent=self._percent, seed=self.seed, sampling=self._sampling
+                    m=self.sample_values, percent=self._percent, seed=self.seed, sampling=sampling
                 )
                 if self.approximate and self._percent
                 else EXACT_METHOD.format(buckets=self.buckets, fetch=self.fetch_values)
             ),
             "max_rank_error": round(self.max_rank_error(profile, bins), 6),
         }
+
+
+def _balanced(items: Sequence[Item], parts: int, weight: Callable[[Item], int]) -> list[list[Item]]:
+    """``items`` cut into at most ``parts`` runs of consecutive items of about equal total ``weight`` (in order)."""
+    total = sum(weight(item) for item in items)
+    groups: list[list[Item]] = []
+    done = 0
+    for item in items:
+        # start a new run when this item's middle lies past the next equal share
+        share = len(groups) * total / max(1, min(parts, len(items)))
+        if not groups or (len(groups) < parts and done + weight(item) / 2 > share):
+            groups.append([])
+        groups[-1].append(item)
+        done += weight(item)
+    return groups
 
 
 def _list(values: Sequence[float]) -> str:

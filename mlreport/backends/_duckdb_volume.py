@@ -5,9 +5,10 @@
 2. with a score column, the baseline's score order statistics
    (``quantile_disc`` at mid-rank probabilities), from which numpy's linear
    quantiles are rebuilt exactly;
-3. one ``GROUP BY (period, segment, decision)`` per segment column, the
-   override sums riding along, and with a score column the ``(period, score
-   band)`` counts, taken in numpy on the streamed (period, score) pairs
+3. one ``GROUP BY GROUPING SETS ((period, decision, segment), ...)`` with a
+   set per segment column, the override sums riding along, and with a score
+   column the ``(period, score band)`` counts (over files, the two scans run
+   at once), taken in numpy on the streamed (period, score) pairs
    (:func:`band_counts`); the ``(period, decision)`` counts are the sums of
    the first segment column's (their own ``GROUP BY`` without segments). A
    period code is ``(epoch_ns(t) - start) // step`` for rows inside the
@@ -22,6 +23,8 @@ as naive ISO 8601 timestamps.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -72,7 +75,7 @@ def decision_counts(backend: DuckDBBackend, source: Source, config: CountGrid, r
 
     def run(sql: str) -> list[Row]:
         try:
-            return backend.con.execute(sql).fetchall()
+            return backend._connection().execute(sql).fetchall()
         except backend._duckdb.Error as error:
             raise DataError(f"{src.describe()}: decision counts failed: {error}") from None
 
@@ -92,7 +95,6 @@ def decision_counts(backend: DuckDBBackend, source: Source, config: CountGrid, r
         f"ELSE (epoch_ns({ts}) - {plan.baseline_start.value}) // {plan.step_ns} END"
     )
 
-    edges = None
     score_sql = "NULL"
     if score_column:
         if source_kind(schema[score_column]) != "number":
@@ -101,6 +103,9 @@ def decision_counts(backend: DuckDBBackend, source: Source, config: CountGrid, r
                 column=score_column,
             )
         score_sql = f"CAST({_ident(score_column)} AS DOUBLE)"
+
+    def score_counts() -> tuple[np.ndarray | None, list[ScoreRow]]:
+        """The baseline's score band edges, then the (period, score band) counts."""
         baseline = (
             f"(SELECT {score_sql} AS v FROM {relation} WHERE {where} AND {ts} >= {start} "
             f"AND {ts} < {_timestamp_literal(plan.analysis_start, kind)}) WHERE isfinite(v)"
@@ -112,6 +117,16 @@ def decision_counts(backend: DuckDBBackend, source: Source, config: CountGrid, r
             return np.array(run(f"SELECT quantile_disc(v, [{probabilities}]) FROM {baseline}")[0][0], dtype=float)
 
         edges = score_edges(order_statistics, n_scores, config.score_bands)
+        if edges is None:
+            return None, []
+        # Bands counted in numpy on the streamed (period, score) pairs: a grid join and a CASE per row in SQL
+        # cost about three times the CPU.
+        scored = f"SELECT {period} AS p, {score_sql} AS sc FROM {relation} WHERE {where}"
+        try:
+            reader = backend._connection().sql(scored).to_arrow_reader(backend.batch_rows)
+            return edges, band_counts(prefetched(reader), edges)
+        except backend._duckdb.Error as error:
+            raise DataError(f"{src.describe()}: decision counts failed: {error}") from None
 
     flag_sql, known_sql = "0", "0"
     if override_column:
@@ -141,21 +156,56 @@ def decision_counts(backend: DuckDBBackend, source: Source, config: CountGrid, r
     def grouped(key: str) -> list[Row]:
         """Rows per (period, decision[, key]) with the override sums, one scan of the source."""
         keyed = f", {key} AS s" if key else ""
+        keys = f"p, d{', s' if key else ''}"
+        if not override_column:  # no override: its sums are 0, and summing constants costs a third of the query
+            return run(
+                f"SELECT {keys}, count(*), 0, 0 FROM "
+                f"(SELECT {period} AS p, {decision} AS d{keyed} FROM {relation} WHERE {where}) GROUP BY {keys}"
+            )
         return run(
-            f"SELECT p, d{', s' if key else ''}, count(*), sum(f), sum(kn) FROM "
+            f"SELECT {keys}, count(*), sum(f), sum(kn) FROM "
             f"(SELECT {period} AS p, {decision} AS d{keyed}, {sums} FROM {relation} WHERE {where}) "
             f"GROUP BY ALL"
         )
 
-    # One GROUP BY per segment column, each its own scan: DuckDB's GROUPING SETS materialises the
-    # scanned rows once and aggregates them once per set, which at 10^7 rows costs about 1.7 times
-    # the CPU of separate queries over the (columnar, dictionary-encoded) file. The (period,
-    # decision) counts are the sums of the first segment column's (every row has one level of
-    # it, missing included), the override sums likewise (0/1 per row: exact in doubles).
+    def grouped_sets(keys: list[str]) -> list[list[Row]]:
+        """Rows per (period, decision, key) for each of ``keys``, from one scan (``GROUPING SETS``)."""
+        if len(keys) == 1:
+            return [grouped(keys[0])]
+        levels = ", ".join(f"s{i}" for i in range(len(keys)))
+        selected = ", ".join(f"{key} AS s{i}" for i, key in enumerate(keys))
+        sets = ", ".join(f"(p, d, s{i})" for i in range(len(keys)))
+        totals = "count(*), sum(f), sum(kn)" if override_column else "count(*), 0, 0"
+        summed = f", {sums}" if override_column else ""
+        rows = run(
+            f"SELECT grouping_id({levels}), p, d, {levels}, {totals} FROM "
+            f"(SELECT {period} AS p, {decision} AS d, {selected}{summed} FROM {relation} WHERE {where}) "
+            f"GROUP BY GROUPING SETS ({sets})"
+        )
+        # grouping_id has a bit per level column, the first one's the highest, set when it is not grouped
+        full = (1 << len(keys)) - 1
+        which = {full ^ (1 << (len(keys) - 1 - i)): i for i in range(len(keys))}
+        per_key: list[list[Row]] = [[] for _ in keys]
+        for row in rows:
+            i = which[int(row[0])]
+            per_key[i].append((row[1], row[2], row[3 + i], *row[3 + len(keys):]))
+        return per_key
+
+    # The segment columns' (period, decision, level) counts from one scan with a grouping set per column:
+    # measured at 10^7 rows and 3 columns, 0.71 CPU-s against 1.09 for a scan each (peak memory 174 against
+    # 161 MiB). The (period, decision) counts are the sums of the first segment column's (every row has
+    # one level of it, missing included), the override sums likewise (0/1 per row: exact in doubles).
+    # That scan and the score bands' are independent: over files they run at once (a file of one row group
+    # is read by one thread per query), the score bands' first.
+    keys = [_label_sql(column, schema[column]) for column in segments] or [""]
+    tasks: list[Callable[[], Any]] = [score_counts] if score_column else []
+    tasks.append(partial(grouped_sets, keys))
+    answers = backend.pool.map(lambda task: task(), tasks, workers=backend._workers(relation))
+    edges, scores = answers[0] if score_column else (None, [])
+    per_key: list[list[Row]] = answers[-1]
     by_segment: dict[str, list[SegmentRow]] = {}
     totals: dict[tuple[int, Any], list[Any]] = {}
-    for i, column in enumerate(segments):
-        rows = grouped(_label_sql(column, schema[column]))
+    for i, (column, rows) in enumerate(zip(segments, per_key if segments else [], strict=True)):
         by_segment[column] = [(int(p), s_level, d, int(n)) for p, d, s_level, n, _, _ in rows]
         if i == 0:
             for p, d, _, n, flag, known in rows:
@@ -166,17 +216,8 @@ def decision_counts(backend: DuckDBBackend, source: Source, config: CountGrid, r
     if segments:
         overall: list[OverallRow] = [(p, d, n, flag, known) for (p, d), (n, flag, known) in totals.items()]
     else:
-        overall = [(int(p), d, int(n), float(flag or 0), float(known or 0)) for p, d, n, flag, known in grouped("")]
+        overall = [(int(p), d, int(n), float(flag or 0), float(known or 0)) for p, d, n, flag, known in per_key[0]]
 
-    scores: list[ScoreRow] = []
-    if edges is not None:
-        # Bands counted in numpy on the streamed (period, score) pairs: a grid join and a CASE per row in SQL
-        # cost about three times the CPU.
-        scored = f"SELECT {period} AS p, {score_sql} AS sc FROM {relation} WHERE {where}"
-        try:
-            scores = band_counts(prefetched(backend.con.sql(scored).to_arrow_reader(backend.batch_rows)), edges)
-        except backend._duckdb.Error as error:
-            raise DataError(f"{src.describe()}: decision counts failed: {error}") from None
     return build_counts(
         plan, config, roles=roles, zone=zone, overall=overall, segments=by_segment,
         scores=scores if edges is not None else None, edges=edges,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -51,6 +51,10 @@ __all__ = [
     "numeric_summary",
     "derived_summaries",
 ]
+
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
 
 
 # ---------------------------------------------------------------------------
@@ -271,6 +275,10 @@ class FitQueries(Protocol):
     def label_counts(self, name: str, numbers: bool) -> tuple[np.ndarray, np.ndarray]:
         """Distinct values (finite numbers when ``numbers``, else canonical labels) and counts."""
 
+    def map(self, function: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]:
+        """``[function(item) for item in items]``, each item one column's queries: a backend may run several at
+        once (results in the items' order)."""
+
 
 class QueryFit:
     """The part of :class:`FitQueries` that every SQL backend answers the same way.
@@ -287,6 +295,10 @@ class QueryFit:
     def __init__(self, counts: Sequence[int]) -> None:
         self.counts = tuple(int(c) for c in counts)
         self._quantiles: dict[str, dict[int, np.ndarray]] = {}
+
+    def map(self, function: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]:
+        """One column after another (a backend that can run several columns' queries at once overrides this)."""
+        return [function(item) for item in items]
 
     def distinct_numbers(self, name: str, at_most: int) -> np.ndarray | None:
         estimate = self._distinct_estimate(name)
@@ -353,8 +365,9 @@ def profile_from_queries(
     fit's; ``mean`` and ``std`` are sums in another order (about 1e-12 relative).
     """
     declared_cat, declared_num = set(categorical), set(numeric)
-    fitted: dict[str, ColumnProfile] = {}
-    for name, stat in stats.items():
+
+    def fit_column(name: str) -> ColumnProfile:
+        stat = stats[name]
         kind, rule = _kind(stat, queries, declared_cat, declared_num, discrete_max)
         common: dict[str, Any] = {
             "name": name,
@@ -372,10 +385,12 @@ def profile_from_queries(
             if stat.finite:
                 common.update(min=stat.minimum, max=stat.maximum, mean=stat.mean, std=stat.std)
         if kind == "numeric":
-            fitted[name] = _numeric_profile(common, stat, queries, bins, fine_bins)
-        else:
-            fitted[name] = _categorical_profile(common, stat, queries, max_categories)
-    return fitted
+            return _numeric_profile(common, stat, queries, bins, fine_bins)
+        return _categorical_profile(common, stat, queries, max_categories)
+
+    # Each column's kind, edges or categories are its own queries: the backend may run several columns at once.
+    names = list(stats)
+    return dict(zip(names, queries.map(fit_column, names), strict=True))
 
 
 def _kind(
