@@ -62,6 +62,7 @@ from ..record import (
     write_text_atomic,
 )
 from ..story import tell
+from . import _zygote
 from ._deliver import planned_deliveries, send_on
 from ._execute import DEFAULT_CELL_TIMEOUT, DEFAULT_START_TIMEOUT, execute, prepare
 from ._kernel import StartedKernel, warm_code, warm_modules
@@ -460,6 +461,9 @@ def _run_started(
         execute_s = time.monotonic() - exec_start
         origin = kernel.manager.forked_from
         manifest["kernel"] = {"start": "forked", **origin} if origin else {"start": "fresh"}
+        if _zygote.FORKED_DRIVER is not None:
+            # The driver itself was forked from a zygote (a batch's job, a run handed to `mlreport kernels serve`).
+            manifest["kernel"]["driver"] = {"start": "forked", **_zygote.FORKED_DRIVER}
         summary = read_summary(executed)
     except BaseException:
         discard(staging)

@@ -47,9 +47,9 @@ import atexit
 import contextlib
 import datetime as dt
 import gc
-import hashlib
 import importlib
 import importlib.util
+import io
 import json
 import logging
 import os
@@ -68,6 +68,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, MlreportError
+from ..handoff import ZYGOTE_ENV, code_fingerprint
+from ..handoff import supported as fork_supported
+from ._execute import KERNEL_ENV
 
 __all__ = [
     "ZYGOTE_ENV", "KERNEL_MODULES", "Zygote", "fork_supported", "ForkedKernel", "fork_kernel", "code_fingerprint",
@@ -75,9 +78,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("mlreport")
-
-#: The environment variable that holds the path of the zygote's socket (set by ``mlreport batch`` for its jobs).
-ZYGOTE_ENV = "MLREPORT_KERNEL_ZYGOTE"
 
 #: What a kernel imports before its first cell, whatever the notebook: ipykernel's application and its shell.
 KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.comm")
@@ -94,33 +94,11 @@ _MAIN = "from mlreport.driver._zygote import main; main()"
 #: Seconds a driver waits for the zygote's answer before it launches a fresh kernel.
 _ANSWER_TIMEOUT = 10.0
 
+#: The module whose ``main(argv)`` a forked driver runs: what ``python -m mlreport`` runs.
+_ENTRY = "mlreport.cli"
 
-def fork_supported() -> bool:
-    """Whether kernels can be forked here: POSIX fork, pidfds (Linux 5.3+) and peer credentials (Linux)."""
-    return hasattr(os, "fork") and hasattr(os, "pidfd_open") and hasattr(socket, "SO_PEERCRED")
-
-
-def code_fingerprint() -> str:
-    """mlreport's version, the path, size and modification time of each of its source files, and the versions
-    of the packages run.json records (pandas, numpy, scipy, scikit-learn...), hashed.
-
-    A zygote serves only drivers of the same fingerprint: code changed on
-    disk after the zygote imported it (an edit, or an upgrade of a library in
-    the same environment) would otherwise run as the old code while run.json,
-    written by the driver, named the new versions.
-    """
-    import mlreport
-
-    from ..record import package_versions
-
-    root = Path(mlreport.__file__).resolve().parent
-    digest = hashlib.sha256(f"{sys.executable}\0{getattr(mlreport, '__version__', '')}\0{root}".encode())
-    digest.update(json.dumps(package_versions(), sort_keys=True).encode())
-    for path in sorted(root.rglob("*.py")):
-        with contextlib.suppress(OSError):
-            info = path.stat()
-            digest.update(f"\0{path.relative_to(root)}\0{info.st_size}\0{info.st_mtime_ns}".encode())
-    return digest.hexdigest()[:32]
+#: In a driver forked by a zygote (a batch job, a served ``mlreport run``): the zygote's pid, start and code.
+FORKED_DRIVER: dict[str, Any] | None = None
 
 
 def thread_count() -> int:
@@ -449,7 +427,7 @@ class _Server:
         try:
             creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
             driver, uid, _ = array.array("i", creds)
-            data, ancillary, _, _ = conn.recvmsg(1 << 20, socket.CMSG_SPACE(2 * array.array("i").itemsize))
+            data, ancillary, _, _ = conn.recvmsg(1 << 20, socket.CMSG_SPACE(4 * array.array("i").itemsize))
             for level, kind, payload in ancillary:
                 if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                     fds.extend(array.array("i", payload[: len(payload) - len(payload) % 4]))
@@ -474,6 +452,8 @@ class _Server:
             try:
                 pid = os.fork()
                 if pid == 0:
+                    if request.get("kind") == "run":
+                        self.become_driver(request, driver, fds)  # never returns
                     self.become_kernel(request, driver, fds)  # never returns
             finally:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
@@ -490,17 +470,87 @@ class _Server:
     def check(self, uid: int, request: Mapping[str, Any], fds: list[int]) -> str:
         if uid != os.getuid():
             return "another user"
-        if len(fds) != 2:
+        kind = request.get("kind", "kernel")
+        if kind not in ("kernel", "run"):
+            return f"unknown request {kind!r}"
+        if kind == "kernel" and len(fds) != 2:
             return "expected the kernel's stdout and stderr"
+        if kind == "run" and len(fds) != 4:
+            return "expected the run's stdin, stdout, stderr and status pipe"
         if request.get("code") != self.code:
             return "the code differs from the code this zygote imported"
         env = request.get("env")
+        if kind == "run" and isinstance(env, dict):
+            # A driver's kernels get its environment with the kernel spec's variables: that is what must match.
+            env = {**{key: value for key, value in env.items() if key != "JPY_PARENT_PID"}, **KERNEL_ENV}
         if not isinstance(env, dict) or _shared_env(env) != self.env:
             differ = sorted(set(_shared_env(env or {}).items()) ^ set(self.env.items()))
             return f"the environment differs from this zygote's ({', '.join(sorted({k for k, _ in differ}))})"
-        if not isinstance(request.get("argv"), list) or not isinstance(request.get("cwd"), str):
+        argv = request.get("argv")
+        if not isinstance(argv, list) or not all(isinstance(arg, str) for arg in argv) or not isinstance(
+                request.get("cwd"), str):
             return "expected argv and cwd"
+        if kind == "run" and (len(argv) < 2 or argv[1] != "run"):
+            return "only `mlreport run` is served"
         return ""
+
+    def become_driver(self, request: Mapping[str, Any], requester: int, fds: list[int]) -> None:
+        """In the forked child: become the run's driver, ``python -m mlreport run ...``, then exit (never returns).
+
+        As the driver a fresh ``python -m mlreport`` would have been: the
+        requester's standard streams, working folder (also first on
+        ``sys.path``), environment and command line (``sys.argv``, which
+        run.json records), a session of its own (a batch's timeout kills its
+        process group); SIGINT and SIGTERM handled as the command handles
+        them. Its kernel is forked from this zygote, or launched, as any
+        driver's. Its exit code goes to the status pipe just before it exits.
+        """
+        global FORKED_DRIVER
+        code = 1
+        status = -1
+        try:
+            os.setsid()
+            self.listener.close()
+            for conn in self.waiting.values():
+                conn.close()
+            for signum in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
+                signal.signal(signum, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+            for target, fd in enumerate(fds[:3]):
+                os.dup2(fd, target)
+            status = fds[3]
+            os.set_inheritable(status, False)
+            for fd in fds[:3]:
+                os.close(fd)
+            fds.clear()
+            os.chdir(request["cwd"])
+            os.environ.clear()
+            os.environ.update(request["env"])
+            argv = list(request["argv"])
+            sys.argv = argv
+            sys.path.insert(0, request["cwd"])  # as `python -m` does
+            if isinstance(sys.stdout, io.TextIOWrapper):  # buffered as the requester's stdout would have it
+                sys.stdout.reconfigure(line_buffering=os.isatty(1))
+            FORKED_DRIVER = {"zygote_pid": os.getppid(), "zygote_started_at": self.started_at, "code": self.code}
+            if request.get("watch"):
+                _watch_requester(requester)
+            # What `python -m mlreport` runs (the command line room sits above this one: imported by name).
+            code = importlib.import_module(_ENTRY).main(argv[1:])
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except BaseException:  # anything: the child must never return into the zygote's loop
+            with contextlib.suppress(Exception):
+                traceback.print_exc()
+        finally:
+            with contextlib.suppress(BaseException):
+                atexit._run_exitfuncs()
+            with contextlib.suppress(BaseException):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            with contextlib.suppress(BaseException):
+                os.write(status, f"exit {code}\n".encode())
+            os._exit(code)
 
     def become_kernel(self, request: Mapping[str, Any], driver: int, fds: list[int]) -> None:
         """In the forked child: become the run's kernel, run it to its end, exit (never returns)."""
@@ -542,6 +592,21 @@ class _Server:
                 sys.stdout.flush()
                 sys.stderr.flush()
             os._exit(code)
+
+
+def _watch_requester(requester: int) -> None:
+    """Stop this driver (SIGTERM: it unwinds as on a scheduler's timeout) when the command that asked for it ends."""
+    try:
+        pidfd = os.pidfd_open(requester)
+    except ProcessLookupError:
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
+
+    def watch() -> None:
+        select.select([pidfd], [], [])
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="mlreport-requester-watch", daemon=True).start()
 
 
 def _watch_driver(driver: int) -> None:
