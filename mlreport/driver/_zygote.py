@@ -208,7 +208,9 @@ def fork_kernel(
     """
     if list(cmd[1:3]) != list(_LAUNCHER) or cmd[0] != sys.executable or not fork_supported():
         return None
-    request = {"argv": list(cmd[3:]), "env": dict(env), "cwd": cwd, "code": code_fingerprint()}
+    # A driver forked by the zygote had its code checked against the zygote's when its run started, a moment ago.
+    code = FORKED_DRIVER["code"] if FORKED_DRIVER is not None else code_fingerprint()
+    request = {"argv": list(cmd[3:]), "env": dict(env), "cwd": cwd, "code": code}
     channel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         channel.settimeout(_ANSWER_TIMEOUT)
@@ -381,6 +383,9 @@ class _Server:
         self.path = path
         self.parent = parent
         self.code = code_fingerprint()
+        import mlreport
+
+        self.root = str(Path(mlreport.__file__).resolve().parent)
         # The environment the zygote started with (what its imports read), and what the imports set in it
         # (scikit-learn sets KMP_* variables): a kernel gets the latter on top of its run's, as if it imported.
         self.env = _shared_env(env)
@@ -458,7 +463,7 @@ class _Server:
             finally:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
             self.waiting[pid] = conn
-            reply = {"pid": pid, "zygote": os.getpid(), "started_at": self.started_at}
+            reply = {"pid": pid, "zygote": os.getpid(), "started_at": self.started_at, "code": self.code}
             conn.sendall(json.dumps(reply).encode() + b"\n")
         except (OSError, ValueError, TypeError, KeyError) as exc:
             self.refuse(conn, f"bad request ({type(exc).__name__}: {exc})")
@@ -477,7 +482,14 @@ class _Server:
             return "expected the kernel's stdout and stderr"
         if kind == "run" and len(fds) != 4:
             return "expected the run's stdin, stdout, stderr and status pipe"
-        if request.get("code") != self.code:
+        if kind == "run":
+            # The requester names the interpreter and the mlreport it would run; the code as it is on disk now
+            # must be the code imported here.
+            if request.get("executable") != sys.executable or request.get("root") != self.root:
+                return "another interpreter or another mlreport than this zygote's"
+            if code_fingerprint() != self.code:
+                return "the code differs from the code this zygote imported (changed on disk since)"
+        elif request.get("code") != self.code:
             return "the code differs from the code this zygote imported"
         env = request.get("env")
         if kind == "run" and isinstance(env, dict):

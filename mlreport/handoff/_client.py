@@ -200,12 +200,12 @@ def request_run(
     """
     if not supported():
         return None
-    try:
-        request = {"kind": "run", "argv": list(argv), "env": dict(env), "cwd": cwd, "code": code_fingerprint(),
-                   "watch": watch}
-    except Exception as exc:  # a fingerprint that cannot be taken: run here
-        log.debug("no code fingerprint (%s); running here", exc)
-        return None
+    import mlreport
+
+    # Which code this process would run; the zygote checks that it is the code it imported, as it is on disk now
+    # (the fingerprint, taken there: here it would cost a cold start of importlib.metadata, 0.2 s).
+    request = {"kind": "run", "argv": list(argv), "env": dict(env), "cwd": cwd, "watch": watch,
+               "executable": sys.executable, "root": str(Path(mlreport.__file__).resolve().parent)}
     status_read, status_write = os.pipe()
     channel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -221,7 +221,7 @@ def request_run(
             raise LookupError(reply.get("refused"))
         channel.settimeout(None)
         origin = {"zygote_pid": int(reply["zygote"]), "zygote_started_at": str(reply["started_at"]),
-                  "code": request["code"]}
+                  "code": str(reply["code"])}
         return ServedRun(int(reply["pid"]), channel, status_read, stdout_read, origin)
     except (OSError, ValueError, KeyError, LookupError) as exc:
         if not isinstance(exc, LookupError):
