@@ -200,7 +200,8 @@ def _new_manifest(
         "reference_fingerprint": None,
         "thresholds_version": None,
         "timeout_s": timeout,
-        "versions": package_versions(),
+        # A driver forked from a zygote: the versions its code fingerprint covered, checked when this run started.
+        "versions": dict(_zygote.FORKED_VERSIONS) if _zygote.FORKED_VERSIONS is not None else package_versions(),
         "cwd": str(cwd),
         **identity(),
     }

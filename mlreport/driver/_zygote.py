@@ -99,6 +99,8 @@ _ENTRY = "mlreport.cli"
 
 #: In a driver forked by a zygote (a batch job, a served ``mlreport run``): the zygote's pid, start and code.
 FORKED_DRIVER: dict[str, Any] | None = None
+#: ... and the package versions the zygote's code fingerprint covers (what run.json records), as the zygote read them.
+FORKED_VERSIONS: dict[str, str] | None = None
 
 
 def thread_count() -> int:
@@ -383,6 +385,9 @@ class _Server:
         self.path = path
         self.parent = parent
         self.code = code_fingerprint()
+        from ..record import package_versions
+
+        self.versions = package_versions()  # covered by the fingerprint: what a driver forked here records
         import mlreport
 
         self.root = str(Path(mlreport.__file__).resolve().parent)
@@ -517,7 +522,7 @@ class _Server:
         them. Its kernel is forked from this zygote, or launched, as any
         driver's. Its exit code goes to the status pipe just before it exits.
         """
-        global FORKED_DRIVER
+        global FORKED_DRIVER, FORKED_VERSIONS
         code = 1
         status = -1
         try:
@@ -545,6 +550,7 @@ class _Server:
             if isinstance(sys.stdout, io.TextIOWrapper):  # buffered as the requester's stdout would have it
                 sys.stdout.reconfigure(line_buffering=os.isatty(1))
             FORKED_DRIVER = {"zygote_pid": os.getppid(), "zygote_started_at": self.started_at, "code": self.code}
+            FORKED_VERSIONS = self.versions
             if request.get("watch"):
                 _watch_requester(requester)
             # What `python -m mlreport` runs (the command line room sits above this one: imported by name).
