@@ -45,13 +45,16 @@ The whole file is validated before anything runs: every problem is listed,
 naming the job and the key, and the exit code is 2.
 
 Each job's analysis runs in its own process, ``python -m mlreport run ...
---json``, at most ``--jobs`` at a time. Separate processes rather than
+--json``, at most ``--jobs`` at a time: forked from the batch's kernel
+zygote, which has the driver's imports already (:meth:`_Runner._fork`), or,
+where it cannot be, started afresh. Separate processes rather than
 :mod:`multiprocessing` workers: a job that crashes, leaks memory or is
 OOM-killed takes nothing else down; a timeout kills the job's whole process
 group (driver and kernel) and nothing else; each job gets the exact CLI
 contract (exit code, one JSON object) a scheduler would see; and no worker
-forks a process holding ZMQ sockets or threads. The cost is one Python start
-and import per job (measured by ``benchmarks/batch.py``).
+forks a process holding ZMQ sockets or threads (the zygote holds neither).
+A job started afresh costs one Python start and import (measured by
+``benchmarks/batch.py``).
 
 A job past its timeout gets SIGTERM (SIGKILL after a grace period) for its
 process group and is recorded as a failed run with a RUN FAILED report, like

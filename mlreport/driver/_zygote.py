@@ -31,6 +31,13 @@ there is no zygote, it is dead, busy beyond its queue or refuses the request
 (another interpreter, other code, another environment), the driver launches
 a fresh kernel as before.
 
+It forks whole runs too (:meth:`_Server.become_driver`): a batch's job, or
+a ``mlreport run`` handed over by its command (:mod:`mlreport.handoff`),
+becomes a driver forked here with the requester's command line, standard
+streams, working folder and environment, in a session of its own; its
+kernel is then forked (or launched) as any driver's. run.json's
+``kernel.driver`` records it (:data:`FORKED_DRIVER`).
+
 The zygote is reachable only by its user: its socket lives in a private
 (0700) temporary folder, and it serves only a peer of its own uid
 (``SO_PEERCRED``). It refuses a request whose code fingerprint (mlreport's
