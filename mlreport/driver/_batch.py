@@ -732,10 +732,11 @@ def run_batch(
     ``summary.json`` go to ``<out>/.batches/<batch id>/``. The index is
     rebuilt once at the end.
 
-    ``zygote``: fork the jobs' kernels from one process that imported
-    ipykernel and the notebooks' imports once (:func:`_kernel_zygote`); its
-    log (stderr) is ``zygote.stderr`` beside the jobs'. False: every job starts a fresh
-    kernel.
+    ``zygote``: fork the jobs' drivers and kernels from one process that
+    imported the driver, ipykernel and the notebooks' imports once
+    (:func:`_kernel_zygote`, :meth:`_Runner._fork`); its log (stderr) is
+    ``zygote.stderr`` beside the jobs'. False: every job starts a process
+    of its own with a fresh kernel.
     """
     if jobs < 1:
         raise InputError(f"--jobs {jobs}: expected at least 1")

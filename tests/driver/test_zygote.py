@@ -210,7 +210,9 @@ _SECONDS = re.compile(r"\b[0-9]+\.[0-9]+ s\b")
 
 
 def _untimed_text(text: str) -> str:
-    return _SECONDS.sub("# s", _TIMED.sub(r"\1", text))
+    # Runs of spaces count as one: a table's plain-text form pads every row to its widest value, a duration's
+    # digits included ("0.096" and "0.1" pad the "seconds counting" table differently).
+    return re.sub(r" {2,}", " ", _SECONDS.sub("# s", _TIMED.sub(r"\1", text)))
 
 
 def _untimed(value: object) -> object:
