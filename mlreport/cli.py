@@ -233,7 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="fail-on for jobs that set none (default: incident)")
     batch.add_argument("--fresh-kernels", action="store_true",
                        help="start every job's driver and kernel afresh instead of forking them from one process "
-                            "that imported the driver, ipykernel and the notebooks' imports once (slower; same reports)")
+                            "that imported the driver, ipykernel and the notebooks' imports once "
+                            "(slower; same reports)")
     _add_out(batch)
     _add_json(batch)
     _add_delivery_options(batch)
