@@ -303,6 +303,9 @@ def test_a_batch_forks_its_kernels_and_finishes_when_its_zygote_is_killed(fixtur
     assert proc.returncode == 0 and [j["status"] for j in summary["jobs"]] == ["ok"] * 6, stderr[-3000:]
     starts = [load_manifest(d)["kernel"]["start"] for d in run_dirs(out)]
     assert starts.count("forked") >= 2 and starts.count("fresh") >= 1, starts
+    # The jobs' drivers too: forked while the zygote lived, their own processes after (the fallback).
+    drivers = ["driver" in load_manifest(d)["kernel"] for d in run_dirs(out)]
+    assert drivers.count(True) >= 2 and drivers.count(False) >= 1, drivers
 
 
 # ------------------------------------------------------- a warm zygote for single runs (mlreport kernels serve)
@@ -557,3 +560,18 @@ def test_a_batch_forks_its_drivers_with_the_results_of_job_processes(fixture_not
         assert "RUN FAILED" in (Path(one["report"])).read_text() if one["status"] == "failed" else True
         # The job's stderr is its log, as for a process: the same lines.
         assert _log_lines(Path(one["log"])) == _log_lines(Path(other["log"]))
+
+
+def test_without_a_zygote_to_take_it_a_run_stays_in_its_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from mlreport.handoff import hand_off
+
+    monkeypatch.delenv(ZYGOTE_ENV, raising=False)
+    assert hand_off(["mlreport", "run", "--help"]) is None
+    monkeypatch.setenv(ZYGOTE_ENV, str(tmp_path / "nobody-serves-here.sock"))
+    assert hand_off(["mlreport", "run", "--help"]) is None
+    (tmp_path / "not-a-socket.sock").write_text("")
+    monkeypatch.setenv(ZYGOTE_ENV, str(tmp_path / "not-a-socket.sock"))
+    assert hand_off(["mlreport", "run", "--help"]) is None
+    # And the command then runs it itself: `run --help` answers with its usage, exit 0.
+    result = run_cli("run", "--help", env={ZYGOTE_ENV: str(tmp_path / "nobody-serves-here.sock")})
+    assert result.returncode == 0 and "usage: mlreport run" in result.stdout
