@@ -237,6 +237,12 @@ def _import_papermill() -> ModuleType:
     return papermill
 
 
+def warm_papermill() -> None:
+    """Import papermill (as :func:`execute` does) and register the engine: for a zygote, before it forks drivers."""
+    _import_papermill()
+    _register_engine()
+
+
 def section_of(notebook: NotebookNode, cell_index: int | None) -> str:
     """The last markdown heading at or above ``cell_index`` (the report section)."""
     if cell_index is None:

@@ -705,9 +705,11 @@ def main() -> None:
             continue
     # The report's exporter built and its templates compiled once, here, in this thread (the check below covers
     # it): a driver forked from here renders with it instead of building its own in every run (0.1 CPU-s).
+    from ._execute import warm_papermill
     from ._render import warm_synchronously
 
     warm_synchronously()
+    warm_papermill()  # the driver's papermill and its engine, imported once here too
     threads = thread_count() - _named_threads("jemalloc_bg_thd")
     if threads > allowed or threading.active_count() != 1:
         print(f"refused: {threads} threads after the imports ({threading.active_count()} Python ones; "
