@@ -31,7 +31,9 @@ there is no zygote, it is dead, busy beyond its queue or refuses the request
 (another interpreter, other code, another environment), the driver launches
 a fresh kernel as before.
 
-It forks whole runs too (:meth:`_Server.become_driver`): a batch's job, or
+It forks whole runs too (:meth:`_Server.become_driver`), for which it also
+has the driver's papermill imported and the report's exporter built (its
+templates compiled) before it forks anything: a batch's job, or
 a ``mlreport run`` handed over by its command (:mod:`mlreport.handoff`),
 becomes a driver forked here with the requester's command line, standard
 streams, working folder and environment, in a session of its own; its
