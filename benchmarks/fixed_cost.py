@@ -22,12 +22,15 @@ notebook's per-cell durations (papermill's ``metadata.papermill.duration``):
   is computed later, when its cell reads it);
 - *analysis*: every other cell (the sections, tables and figures);
 - *HTML render*: nbconvert and the report's header and appendix;
-- *rest of driver*: the process's wall time minus the above (interpreter start
+- *rest of driver*: the process's wall time minus the above (with
+  ``--zygote``: the command's own start, which hands the run to the zygote,
+  and the forked driver's work outside the notebook; else interpreter start
   and the driver's imports, parameter checks, the run folder, registry, audit
   trail and index; what the driver does while the kernel starts is not here).
 
 *CPU* is the user + system time of the run's processes (the driver and the
-kernel it reaped, ``RUSAGE_CHILDREN``): on a shared machine the better
+kernel it reaped, ``RUSAGE_CHILDREN``; with ``--zygote`` the command's, plus
+the driver and kernel the zygote forked and reaped): on a shared machine the better
 measure of what a report costs, since a batch of them is bound by it.
 
 Also printed: the imports of the import cell alone, timed in a fresh
@@ -129,6 +132,9 @@ def one_run(out: Path, rows: int, served: Served | None = None) -> dict[str, flo
     kernel = json.loads((run_dir / "run.json").read_text()).get("kernel", {}).get("start", "fresh")
     if served and kernel != "forked":
         raise SystemExit(f"the run's kernel was not forked from the zygote ({kernel}); see mlreport kernels serve")
+    driver = json.loads((run_dir / "run.json").read_text()).get("kernel", {}).get("driver")
+    if served and not driver:
+        raise SystemExit("the run was not handed to the zygote (its own process ran it); see mlreport kernels serve")
     execute = float(timings["execute"])
     render = float(timings["render"])
     return {
@@ -194,7 +200,7 @@ def main() -> int:
         finally:
             if served:
                 served.stop()
-        kernels = "forked from a warm `mlreport kernels serve`" if served else "fresh kernels"
+        kernels = "driver and kernel forked from a warm `mlreport kernels serve`" if served else "fresh kernels"
         print(f"one drift report, {args.rows} rows per window, median of {args.runs} runs [min-max], {kernels}, "
               "seconds:")
         for key in ("wall", "cpu", "kernel start", "import cell", "analysis", "HTML render", "rest of driver"):

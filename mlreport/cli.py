@@ -232,8 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--fail-on", choices=["warning", "incident", "never"], default="incident",
                        help="fail-on for jobs that set none (default: incident)")
     batch.add_argument("--fresh-kernels", action="store_true",
-                       help="start every job's kernel afresh instead of forking it from one process that imported "
-                            "ipykernel and the notebooks' imports once (slower; same reports)")
+                       help="start every job's driver and kernel afresh instead of forking them from one process "
+                            "that imported the driver, ipykernel and the notebooks' imports once "
+                            "(slower; same reports)")
     _add_out(batch)
     _add_json(batch)
     _add_delivery_options(batch)
@@ -293,9 +294,10 @@ def build_parser() -> argparse.ArgumentParser:
     kernels_sub = kernels.add_subparsers(dest="kernels_command", metavar="ACTION", required=True)
     serve = kernels_sub.add_parser(
         "serve",
-        help="import ipykernel and the notebooks' imports once, then fork each run's kernel from this process "
-             "(runs use it when MLREPORT_KERNEL_ZYGOTE names its socket; it serves only runs of the same code and "
-             "environment, of this user); runs in the foreground until stopped",
+        help="import ipykernel, the driver and the notebooks' imports once, then fork each `mlreport run` (its "
+             "driver and its kernel) from this process (a run hands itself over when MLREPORT_KERNEL_ZYGOTE names "
+             "its socket; it serves only runs of the same code and environment, of this user); runs in the "
+             "foreground until stopped",
     )
     serve.add_argument("--socket", metavar="PATH",
                        help="its Unix socket (default: $MLREPORT_KERNEL_ZYGOTE, else "

@@ -45,13 +45,16 @@ The whole file is validated before anything runs: every problem is listed,
 naming the job and the key, and the exit code is 2.
 
 Each job's analysis runs in its own process, ``python -m mlreport run ...
---json``, at most ``--jobs`` at a time. Separate processes rather than
+--json``, at most ``--jobs`` at a time: forked from the batch's kernel
+zygote, which has the driver's imports already (:meth:`_Runner._fork`), or,
+where it cannot be, started afresh. Separate processes rather than
 :mod:`multiprocessing` workers: a job that crashes, leaks memory or is
 OOM-killed takes nothing else down; a timeout kills the job's whole process
 group (driver and kernel) and nothing else; each job gets the exact CLI
 contract (exit code, one JSON object) a scheduler would see; and no worker
-forks a process holding ZMQ sockets or threads. The cost is one Python start
-and import per job (measured by ``benchmarks/batch.py``).
+forks a process holding ZMQ sockets or threads (the zygote holds neither).
+A job started afresh costs one Python start and import (measured by
+``benchmarks/batch.py``).
 
 A job past its timeout gets SIGTERM (SIGKILL after a grace period) for its
 process group and is recorded as a failed run with a RUN FAILED report, like
@@ -84,6 +87,7 @@ from typing import Any, TypeVar
 
 from ..errors import InputError, MlreportError
 from ..export import ExportConfig
+from ..handoff import ServedRun, request_run
 from ..notify import NotifyConfig
 from ..record import RunRecord, make_out_dir, new_run_id, open_registry, safe_name, write_index, write_json_atomic
 from ..terminal import neutralise
@@ -436,7 +440,14 @@ def _group_options() -> dict[str, Any]:
     return {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
 
 
-def _kill_group(proc: subprocess.Popen[bytes], grace: float) -> None:
+#: A job's driver: a process of its own, or forked from the batch's zygote (see :meth:`_Runner._fork`).
+_Job = subprocess.Popen[bytes] | ServedRun
+
+#: ``sys.argv[0]`` of ``python -m mlreport``: what a forked driver's command line starts with (run.json records it).
+_MAIN = str(Path(__file__).resolve().parent.parent / "__main__.py")
+
+
+def _kill_group(proc: _Job, grace: float) -> None:
     """Stop a job and everything it started: ask first, force what is left after ``grace`` s.
 
     POSIX: SIGTERM to the job's process group (driver and kernel), SIGKILL to
@@ -444,6 +455,7 @@ def _kill_group(proc: subprocess.Popen[bytes], grace: float) -> None:
     :func:`_kill_tree`.
     """
     if not _PROCESS_GROUPS:
+        assert isinstance(proc, subprocess.Popen)  # drivers are forked only where there are process groups
         _kill_tree(proc, grace)
         return
     try:
@@ -489,8 +501,10 @@ class _Runner:
     """Runs tasks in subprocesses; shared state for the worker threads."""
 
     def __init__(self, out_dir: Path, batch_id: str, logs: Path, grace: float,
-                 progress: Callable[[str], None] | None, total: int, env: dict[str, str] | None = None) -> None:
+                 progress: Callable[[str], None] | None, total: int, env: dict[str, str] | None = None,
+                 zygote: str | None = None) -> None:
         self.env = env  # the jobs' environment (None: this process's)
+        self.zygote = zygote  # the socket of the zygote the jobs' drivers are forked from (None: processes)
         self.out_dir = out_dir
         self.batch_id = batch_id
         self.logs = logs
@@ -499,7 +513,7 @@ class _Runner:
         self.total = total
         self.done = 0
         self.lock = threading.Lock()
-        self.live: set[subprocess.Popen[bytes]] = set()
+        self.live: set[_Job] = set()
         self.stopping = threading.Event()
 
     def say(self, text: str) -> None:
@@ -536,6 +550,30 @@ class _Runner:
             options += ["--mlflow-experiment", task.export.mlflow_experiment]
         return options
 
+    def _fork(self, arguments: list[str], task: Task, stderr: int) -> ServedRun | None:
+        """The job's driver forked from the batch's zygote (``python -m mlreport`` with ``arguments``), or None.
+
+        What a subprocess job gets, it gets: the jobs' environment, the task's
+        folder, stdin from /dev/null, stdout to a pipe read here, stderr to the
+        job's log, a session (process group) of its own. None when there is no
+        zygote, it is dead or it refuses: the job then starts a process.
+        """
+        if self.zygote is None or self.env is None:
+            return None
+        read, write = os.pipe()
+        null = os.open(os.devnull, os.O_RDONLY)
+        try:
+            served = request_run(
+                self.zygote, [_MAIN, *arguments], env=self.env, cwd=str(task.cwd), stdin=null, stdout=write,
+                stderr=stderr, watch=False, stdout_read=read,
+            )
+        finally:
+            os.close(null)
+            os.close(write)
+        if served is None:
+            os.close(read)
+        return served
+
     def run(self, number: int, task: Task) -> TaskResult:
         stem = f"{number:03d}-{safe_name(task.job)}-{safe_name(task.analysis)}"
         params_file = self.logs / f"{stem}.params.json"
@@ -543,21 +581,26 @@ class _Runner:
         if self.stopping.is_set():
             return TaskResult(task.job, task.analysis, "not started", 2, 0.0, error="the batch was interrupted")
         write_json_atomic(params_file, task.parameters)
-        command = [
-            sys.executable, "-m", "mlreport", "run", task.analysis, "--params-file", str(params_file),
+        arguments = [
+            "run", task.analysis, "--params-file", str(params_file),
             "--out", str(self.out_dir), "--fail-on", task.fail_on, "--timeout", repr(task.cell_timeout),
             "--json", "--no-index", "--batch-id", self.batch_id, "--job", task.job,
             *self._delivery_options(task, stem),
         ]
         started = time.monotonic()
         timed_out = False
+        proc: _Job
         try:
             with open(log_file, "wb") as stderr:
-                proc = subprocess.Popen(
-                    command, cwd=task.cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr,
-                    env=self.env,
-                    **_group_options(),  # its own process group: a timeout kills the driver and its kernel
-                )
+                forked = self._fork(arguments, task, stderr.fileno())
+                if forked is not None:
+                    proc = forked
+                else:
+                    proc = subprocess.Popen(
+                        [sys.executable, "-m", "mlreport", *arguments], cwd=task.cwd, stdin=subprocess.DEVNULL,
+                        stdout=subprocess.PIPE, stderr=stderr, env=self.env,
+                        **_group_options(),  # its own process group: a timeout kills the driver and its kernel
+                    )
                 with self.lock:
                     self.live.add(proc)
                 try:
@@ -573,7 +616,7 @@ class _Runner:
             return self._finish(TaskResult(task.job, task.analysis, "not started", 2, time.monotonic() - started,
                                            error=f"could not start: {exc}", log=str(log_file)))
         seconds = time.monotonic() - started
-        code = proc.returncode
+        code = proc.wait()  # ended already: its exit code
         data: dict[str, Any] = {}
         try:
             data = json.loads(stdout.decode("utf-8", "replace").strip().splitlines()[-1]) if stdout.strip() else {}
@@ -689,10 +732,11 @@ def run_batch(
     ``summary.json`` go to ``<out>/.batches/<batch id>/``. The index is
     rebuilt once at the end.
 
-    ``zygote``: fork the jobs' kernels from one process that imported
-    ipykernel and the notebooks' imports once (:func:`_kernel_zygote`); its
-    log (stderr) is ``zygote.stderr`` beside the jobs'. False: every job starts a fresh
-    kernel.
+    ``zygote``: fork the jobs' drivers and kernels from one process that
+    imported the driver, ipykernel and the notebooks' imports once
+    (:func:`_kernel_zygote`, :meth:`_Runner._fork`); its log (stderr) is
+    ``zygote.stderr`` beside the jobs'. False: every job starts a process
+    of its own with a fresh kernel.
     """
     if jobs < 1:
         raise InputError(f"--jobs {jobs}: expected at least 1")
@@ -707,11 +751,13 @@ def run_batch(
     started = time.monotonic()
     with contextlib.ExitStack() as stack:
         env: dict[str, str] | None = None
+        socket_path: str | None = None
         if zygote and tasks and fork_supported():
             kernels = stack.enter_context(_kernel_zygote(tasks, logs / "zygote.stderr"))
             if kernels.socket_path:
-                env = {**os.environ, ZYGOTE_ENV: kernels.socket_path}
-        runner = _Runner(out_dir, batch_id, logs, grace, progress, len(tasks), env)
+                socket_path = kernels.socket_path
+                env = {**os.environ, ZYGOTE_ENV: socket_path}
+        runner = _Runner(out_dir, batch_id, logs, grace, progress, len(tasks), env, socket_path)
         pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="mlreport-batch")
         try:
             futures = [pool.submit(runner.run, number, task) for number, task in enumerate(tasks, start=1)]

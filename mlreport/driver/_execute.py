@@ -22,14 +22,20 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from queue import Empty
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import nbformat
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.blocking import BlockingKernelClient
+from jupyter_client.client import KernelClient
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import ensure_async, run_sync
 
 from ..errors import KernelDiedError, NotebookError, RunTimeoutError
 
@@ -39,7 +45,7 @@ if TYPE_CHECKING:
     from ._kernel import StartedKernel
 
 __all__ = [
-    "SameInterpreterKernelManager", "KERNEL_ENV", "kernel_env",
+    "SameInterpreterKernelManager", "ReadyAsyncKernelClient", "ReadyBlockingKernelClient", "KERNEL_ENV", "kernel_env",
     "execute", "prepare", "section_of", "DEFAULT_CELL_TIMEOUT", "DEFAULT_START_TIMEOUT",
 ]
 
@@ -59,6 +65,59 @@ def kernel_env() -> dict[str, str]:
     return env
 
 
+async def _wait_for_ready(self: KernelClient, timeout: float | None = None) -> None:
+    """jupyter_client's ``wait_for_ready`` without its last 0.2 s of waiting for IOPub to fall silent.
+
+    As jupyter_client's: ask for the kernel's info until it replies on the
+    shell channel and a message arrives on IOPub (its subscription is
+    connected; else ask again), and take what IOPub queued meanwhile off it.
+    jupyter_client then waits for 0.2 s without any IOPub message, on every
+    start and every client (twice a run: the warm-up and papermill's), although
+    the kernel has nothing else to say: the "idle" status that ends the
+    request is the last message the kernel sends for it. This stops there (or
+    after 0.2 s of silence, as before). Messages of no request of the caller's
+    are skipped by nbclient either way (it reads only its requests' replies).
+    """
+    deadline = math.inf if timeout is None else time.time() + timeout
+    asked: set[str] = set()
+    while True:
+        asked.add(self.kernel_info())
+        try:
+            reply = await ensure_async(self.shell_channel.get_msg(timeout=1))
+        except Empty:
+            reply = None
+        if reply is not None and reply["msg_type"] == "kernel_info_reply":
+            heard = False
+            while True:
+                try:
+                    message = await ensure_async(self.iopub_channel.get_msg(timeout=0.2))
+                except Empty:
+                    break
+                heard = True
+                if (message.get("msg_type") == "status" and message.get("content", {}).get("execution_state") == "idle"
+                        and message.get("parent_header", {}).get("msg_id") in asked):
+                    break
+            if heard:
+                self._handle_kernel_info_reply(reply)
+                return
+        if not await self._async_is_alive():
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        if time.time() > deadline:
+            raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+
+class ReadyAsyncKernelClient(AsyncKernelClient):
+    """papermill's (nbclient's) client of a run's kernel, ready as soon as the kernel is (:func:`_wait_for_ready`)."""
+
+    wait_for_ready = _wait_for_ready
+
+
+class ReadyBlockingKernelClient(BlockingKernelClient):
+    """The warm-up's client (``_kernel.py``), ready as soon as the kernel is (:func:`_wait_for_ready`)."""
+
+    wait_for_ready = run_sync(_wait_for_ready)
+
+
 class SameInterpreterKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel is always ``sys.executable``'s ipykernel.
 
@@ -74,6 +133,8 @@ class SameInterpreterKernelManager(AsyncKernelManager):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.client_factory = ReadyAsyncKernelClient
+        self.blocking_class = ReadyBlockingKernelClient
         if os.name == "posix":
             # Socket files live in a private folder: jupyter_client numbers them
             # from a fixed prefix in the working directory, which concurrent
@@ -174,6 +235,12 @@ def _import_papermill() -> ModuleType:
             if sys.modules.get(name, "") is None:
                 del sys.modules[name]
     return papermill
+
+
+def warm_papermill() -> None:
+    """Import papermill (as :func:`execute` does) and register the engine: for a zygote, before it forks drivers."""
+    _import_papermill()
+    _register_engine()
 
 
 def section_of(notebook: NotebookNode, cell_index: int | None) -> str:

@@ -323,7 +323,13 @@ def _exporter() -> HTMLExporter:
     return _EXPORTERS[0]
 
 
+#: Set once a warm-up render succeeded in this process (or in the zygote it was forked from).
+_WARMED: list[bool] = []
+
+
 def _warm() -> None:
+    if _WARMED:
+        return
     import nbformat
 
     notebook = nbformat.v4.new_notebook()
@@ -339,8 +345,14 @@ def _warm() -> None:
     try:
         with _EXPORTER_LOCK:
             _exporter().from_notebook_node(notebook, resources=resources)
+        _WARMED.append(True)
     except Exception as exc:  # a warm-up only: the real render reports any problem itself
         log.debug("rendering warm-up failed: %s", exc)
+
+
+def warm_synchronously() -> None:
+    """Build the exporter and render a tiny notebook in this thread (a kernel zygote, before it forks drivers)."""
+    _warm()
 
 
 def warm_renderer() -> threading.Thread:

@@ -62,6 +62,7 @@ from ..record import (
     write_text_atomic,
 )
 from ..story import tell
+from . import _zygote
 from ._deliver import planned_deliveries, send_on
 from ._execute import DEFAULT_CELL_TIMEOUT, DEFAULT_START_TIMEOUT, execute, prepare
 from ._kernel import StartedKernel, warm_code, warm_modules
@@ -199,7 +200,8 @@ def _new_manifest(
         "reference_fingerprint": None,
         "thresholds_version": None,
         "timeout_s": timeout,
-        "versions": package_versions(),
+        # A driver forked from a zygote: the versions its code fingerprint covered, checked when this run started.
+        "versions": dict(_zygote.FORKED_VERSIONS) if _zygote.FORKED_VERSIONS is not None else package_versions(),
         "cwd": str(cwd),
         **identity(),
     }
@@ -460,6 +462,9 @@ def _run_started(
         execute_s = time.monotonic() - exec_start
         origin = kernel.manager.forked_from
         manifest["kernel"] = {"start": "forked", **origin} if origin else {"start": "fresh"}
+        if _zygote.FORKED_DRIVER is not None:
+            # The driver itself was forked from a zygote (a batch's job, a run handed to `mlreport kernels serve`).
+            manifest["kernel"]["driver"] = {"start": "forked", **_zygote.FORKED_DRIVER}
         summary = read_summary(executed)
     except BaseException:
         discard(staging)

@@ -31,6 +31,15 @@ there is no zygote, it is dead, busy beyond its queue or refuses the request
 (another interpreter, other code, another environment), the driver launches
 a fresh kernel as before.
 
+It forks whole runs too (:meth:`_Server.become_driver`), for which it also
+has the driver's papermill imported and the report's exporter built (its
+templates compiled) before it forks anything: a batch's job, or
+a ``mlreport run`` handed over by its command (:mod:`mlreport.handoff`),
+becomes a driver forked here with the requester's command line, standard
+streams, working folder and environment, in a session of its own; its
+kernel is then forked (or launched) as any driver's. run.json's
+``kernel.driver`` records it (:data:`FORKED_DRIVER`).
+
 The zygote is reachable only by its user: its socket lives in a private
 (0700) temporary folder, and it serves only a peer of its own uid
 (``SO_PEERCRED``). It refuses a request whose code fingerprint (mlreport's
@@ -47,9 +56,9 @@ import atexit
 import contextlib
 import datetime as dt
 import gc
-import hashlib
 import importlib
 import importlib.util
+import io
 import json
 import logging
 import os
@@ -68,6 +77,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, MlreportError
+from ..handoff import ZYGOTE_ENV, code_fingerprint
+from ..handoff import supported as fork_supported
+from ._execute import KERNEL_ENV
 
 __all__ = [
     "ZYGOTE_ENV", "KERNEL_MODULES", "Zygote", "fork_supported", "ForkedKernel", "fork_kernel", "code_fingerprint",
@@ -75,9 +87,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("mlreport")
-
-#: The environment variable that holds the path of the zygote's socket (set by ``mlreport batch`` for its jobs).
-ZYGOTE_ENV = "MLREPORT_KERNEL_ZYGOTE"
 
 #: What a kernel imports before its first cell, whatever the notebook: ipykernel's application and its shell.
 KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.comm")
@@ -94,33 +103,13 @@ _MAIN = "from mlreport.driver._zygote import main; main()"
 #: Seconds a driver waits for the zygote's answer before it launches a fresh kernel.
 _ANSWER_TIMEOUT = 10.0
 
+#: The module whose ``main(argv)`` a forked driver runs: what ``python -m mlreport`` runs.
+_ENTRY = "mlreport.cli"
 
-def fork_supported() -> bool:
-    """Whether kernels can be forked here: POSIX fork, pidfds (Linux 5.3+) and peer credentials (Linux)."""
-    return hasattr(os, "fork") and hasattr(os, "pidfd_open") and hasattr(socket, "SO_PEERCRED")
-
-
-def code_fingerprint() -> str:
-    """mlreport's version, the path, size and modification time of each of its source files, and the versions
-    of the packages run.json records (pandas, numpy, scipy, scikit-learn...), hashed.
-
-    A zygote serves only drivers of the same fingerprint: code changed on
-    disk after the zygote imported it (an edit, or an upgrade of a library in
-    the same environment) would otherwise run as the old code while run.json,
-    written by the driver, named the new versions.
-    """
-    import mlreport
-
-    from ..record import package_versions
-
-    root = Path(mlreport.__file__).resolve().parent
-    digest = hashlib.sha256(f"{sys.executable}\0{getattr(mlreport, '__version__', '')}\0{root}".encode())
-    digest.update(json.dumps(package_versions(), sort_keys=True).encode())
-    for path in sorted(root.rglob("*.py")):
-        with contextlib.suppress(OSError):
-            info = path.stat()
-            digest.update(f"\0{path.relative_to(root)}\0{info.st_size}\0{info.st_mtime_ns}".encode())
-    return digest.hexdigest()[:32]
+#: In a driver forked by a zygote (a batch job, a served ``mlreport run``): the zygote's pid, start and code.
+FORKED_DRIVER: dict[str, Any] | None = None
+#: ... and the package versions the zygote's code fingerprint covers (what run.json records), as the zygote read them.
+FORKED_VERSIONS: dict[str, str] | None = None
 
 
 def thread_count() -> int:
@@ -230,7 +219,9 @@ def fork_kernel(
     """
     if list(cmd[1:3]) != list(_LAUNCHER) or cmd[0] != sys.executable or not fork_supported():
         return None
-    request = {"argv": list(cmd[3:]), "env": dict(env), "cwd": cwd, "code": code_fingerprint()}
+    # A driver forked by the zygote had its code checked against the zygote's when its run started, a moment ago.
+    code = FORKED_DRIVER["code"] if FORKED_DRIVER is not None else code_fingerprint()
+    request = {"argv": list(cmd[3:]), "env": dict(env), "cwd": cwd, "code": code}
     channel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         channel.settimeout(_ANSWER_TIMEOUT)
@@ -403,6 +394,12 @@ class _Server:
         self.path = path
         self.parent = parent
         self.code = code_fingerprint()
+        from ..record import package_versions
+
+        self.versions = package_versions()  # covered by the fingerprint: what a driver forked here records
+        import mlreport
+
+        self.root = str(Path(mlreport.__file__).resolve().parent)
         # The environment the zygote started with (what its imports read), and what the imports set in it
         # (scikit-learn sets KMP_* variables): a kernel gets the latter on top of its run's, as if it imported.
         self.env = _shared_env(env)
@@ -449,7 +446,7 @@ class _Server:
         try:
             creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
             driver, uid, _ = array.array("i", creds)
-            data, ancillary, _, _ = conn.recvmsg(1 << 20, socket.CMSG_SPACE(2 * array.array("i").itemsize))
+            data, ancillary, _, _ = conn.recvmsg(1 << 20, socket.CMSG_SPACE(4 * array.array("i").itemsize))
             for level, kind, payload in ancillary:
                 if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                     fds.extend(array.array("i", payload[: len(payload) - len(payload) % 4]))
@@ -474,11 +471,13 @@ class _Server:
             try:
                 pid = os.fork()
                 if pid == 0:
+                    if request.get("kind") == "run":
+                        self.become_driver(request, driver, fds)  # never returns
                     self.become_kernel(request, driver, fds)  # never returns
             finally:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
             self.waiting[pid] = conn
-            reply = {"pid": pid, "zygote": os.getpid(), "started_at": self.started_at}
+            reply = {"pid": pid, "zygote": os.getpid(), "started_at": self.started_at, "code": self.code}
             conn.sendall(json.dumps(reply).encode() + b"\n")
         except (OSError, ValueError, TypeError, KeyError) as exc:
             self.refuse(conn, f"bad request ({type(exc).__name__}: {exc})")
@@ -490,17 +489,95 @@ class _Server:
     def check(self, uid: int, request: Mapping[str, Any], fds: list[int]) -> str:
         if uid != os.getuid():
             return "another user"
-        if len(fds) != 2:
+        kind = request.get("kind", "kernel")
+        if kind not in ("kernel", "run"):
+            return f"unknown request {kind!r}"
+        if kind == "kernel" and len(fds) != 2:
             return "expected the kernel's stdout and stderr"
-        if request.get("code") != self.code:
+        if kind == "run" and len(fds) != 4:
+            return "expected the run's stdin, stdout, stderr and status pipe"
+        if kind == "run":
+            # The requester names the interpreter and the mlreport it would run; the code as it is on disk now
+            # must be the code imported here.
+            if request.get("executable") != sys.executable or request.get("root") != self.root:
+                return "another interpreter or another mlreport than this zygote's"
+            if code_fingerprint() != self.code:
+                return "the code differs from the code this zygote imported (changed on disk since)"
+        elif request.get("code") != self.code:
             return "the code differs from the code this zygote imported"
         env = request.get("env")
+        if kind == "run" and isinstance(env, dict):
+            # A driver's kernels get its environment with the kernel spec's variables: that is what must match.
+            env = {**{key: value for key, value in env.items() if key != "JPY_PARENT_PID"}, **KERNEL_ENV}
         if not isinstance(env, dict) or _shared_env(env) != self.env:
             differ = sorted(set(_shared_env(env or {}).items()) ^ set(self.env.items()))
             return f"the environment differs from this zygote's ({', '.join(sorted({k for k, _ in differ}))})"
-        if not isinstance(request.get("argv"), list) or not isinstance(request.get("cwd"), str):
+        argv = request.get("argv")
+        if not isinstance(argv, list) or not all(isinstance(arg, str) for arg in argv) or not isinstance(
+                request.get("cwd"), str):
             return "expected argv and cwd"
+        if kind == "run" and (len(argv) < 2 or argv[1] != "run"):
+            return "only `mlreport run` is served"
         return ""
+
+    def become_driver(self, request: Mapping[str, Any], requester: int, fds: list[int]) -> None:
+        """In the forked child: become the run's driver, ``python -m mlreport run ...``, then exit (never returns).
+
+        As the driver a fresh ``python -m mlreport`` would have been: the
+        requester's standard streams, working folder (also first on
+        ``sys.path``), environment and command line (``sys.argv``, which
+        run.json records), a session of its own (a batch's timeout kills its
+        process group); SIGINT and SIGTERM handled as the command handles
+        them. Its kernel is forked from this zygote, or launched, as any
+        driver's. Its exit code goes to the status pipe just before it exits.
+        """
+        global FORKED_DRIVER, FORKED_VERSIONS
+        code = 1
+        status = -1
+        try:
+            os.setsid()
+            self.listener.close()
+            for conn in self.waiting.values():
+                conn.close()
+            for signum in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
+                signal.signal(signum, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+            for target, fd in enumerate(fds[:3]):
+                os.dup2(fd, target)
+            status = fds[3]
+            os.set_inheritable(status, False)
+            for fd in fds[:3]:
+                os.close(fd)
+            fds.clear()
+            os.chdir(request["cwd"])
+            os.environ.clear()
+            os.environ.update(request["env"])
+            argv = list(request["argv"])
+            sys.argv = argv
+            sys.path.insert(0, request["cwd"])  # as `python -m` does
+            if isinstance(sys.stdout, io.TextIOWrapper):  # buffered as the requester's stdout would have it
+                sys.stdout.reconfigure(line_buffering=os.isatty(1))
+            FORKED_DRIVER = {"zygote_pid": os.getppid(), "zygote_started_at": self.started_at, "code": self.code}
+            FORKED_VERSIONS = self.versions
+            if request.get("watch"):
+                _watch_requester(requester)
+            # What `python -m mlreport` runs (the command line room sits above this one: imported by name).
+            code = importlib.import_module(_ENTRY).main(argv[1:])
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except BaseException:  # anything: the child must never return into the zygote's loop
+            with contextlib.suppress(Exception):
+                traceback.print_exc()
+        finally:
+            with contextlib.suppress(BaseException):
+                atexit._run_exitfuncs()
+            with contextlib.suppress(BaseException):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            with contextlib.suppress(BaseException):
+                os.write(status, f"exit {code}\n".encode())
+            os._exit(code)
 
     def become_kernel(self, request: Mapping[str, Any], driver: int, fds: list[int]) -> None:
         """In the forked child: become the run's kernel, run it to its end, exit (never returns)."""
@@ -542,6 +619,21 @@ class _Server:
                 sys.stdout.flush()
                 sys.stderr.flush()
             os._exit(code)
+
+
+def _watch_requester(requester: int) -> None:
+    """Stop this driver (SIGTERM: it unwinds as on a scheduler's timeout) when the command that asked for it ends."""
+    try:
+        pidfd = os.pidfd_open(requester)
+    except ProcessLookupError:
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
+
+    def watch() -> None:
+        select.select([pidfd], [], [])
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="mlreport-requester-watch", daemon=True).start()
 
 
 def _watch_driver(driver: int) -> None:
@@ -613,6 +705,13 @@ def main() -> None:
             importlib.import_module(name)
         except Exception:
             continue
+    # The report's exporter built and its templates compiled once, here, in this thread (the check below covers
+    # it): a driver forked from here renders with it instead of building its own in every run (0.1 CPU-s).
+    from ._execute import warm_papermill
+    from ._render import warm_synchronously
+
+    warm_synchronously()
+    warm_papermill()  # the driver's papermill and its engine, imported once here too
     threads = thread_count() - _named_threads("jemalloc_bg_thd")
     if threads > allowed or threading.active_count() != 1:
         print(f"refused: {threads} threads after the imports ({threading.active_count()} Python ones; "

@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import re
+import signal
 import stat
 import subprocess
 import sys
@@ -209,7 +210,9 @@ _SECONDS = re.compile(r"\b[0-9]+\.[0-9]+ s\b")
 
 
 def _untimed_text(text: str) -> str:
-    return _SECONDS.sub("# s", _TIMED.sub(r"\1", text))
+    # Runs of spaces count as one: a table's plain-text form pads every row to its widest value, a duration's
+    # digits included ("0.096" and "0.1" pad the "seconds counting" table differently).
+    return re.sub(r" {2,}", " ", _SECONDS.sub("# s", _TIMED.sub(r"\1", text)))
 
 
 def _untimed(value: object) -> object:
@@ -300,6 +303,9 @@ def test_a_batch_forks_its_kernels_and_finishes_when_its_zygote_is_killed(fixtur
     assert proc.returncode == 0 and [j["status"] for j in summary["jobs"]] == ["ok"] * 6, stderr[-3000:]
     starts = [load_manifest(d)["kernel"]["start"] for d in run_dirs(out)]
     assert starts.count("forked") >= 2 and starts.count("fresh") >= 1, starts
+    # The jobs' drivers too: forked while the zygote lived, their own processes after (the fallback).
+    drivers = ["driver" in load_manifest(d)["kernel"] for d in run_dirs(out)]
+    assert drivers.count(True) >= 2 and drivers.count(False) >= 1, drivers
 
 
 # ------------------------------------------------------- a warm zygote for single runs (mlreport kernels serve)
@@ -378,3 +384,194 @@ def test_the_code_fingerprint_changes_with_a_source_file_or_a_recorded_package_v
     (root / "room" / "_code.py").write_text("x = 2\n")  # same size, later mtime
     os.utime(root / "room" / "_code.py", ns=(0, (root / "room" / "_code.py").stat().st_mtime_ns + 10**9))
     assert code_fingerprint() != copy
+
+
+# ----------------------------------------------- whole runs forked from the zygote (batch jobs, served `mlreport run`)
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key != "PYTEST_CURRENT_TEST"}
+    env.update(extra)
+    return env
+
+
+def _served(zygote_socket: str, argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[int | None, str, str]:
+    """``request_run`` as the CLI's hand-off does it, streams to files: (exit code or None if refused, out, err)."""
+    from mlreport.handoff import request_run
+
+    out, err = cwd / "served.out", cwd / "served.err"
+    with open(out, "wb") as stdout, open(err, "wb") as stderr, open(os.devnull, "rb") as stdin:
+        served = request_run(zygote_socket, argv, env=env, cwd=str(cwd), stdin=stdin.fileno(),
+                             stdout=stdout.fileno(), stderr=stderr.fileno(), watch=True)
+        code = served.wait(timeout=120) if served is not None else None
+    return code, out.read_text(), err.read_text()
+
+
+def test_a_served_run_gets_the_requesters_streams_folder_and_exit_code_and_refuses_changed_code(tmp_path: Path):
+    import mlreport
+
+    main = str(Path(mlreport.__file__).resolve().parent / "__main__.py")
+    env = _clean_env()
+    log_path = tmp_path / "zygote.stderr"
+    with Zygote([], env={**env, **kernel_env_extra()}, log_path=log_path) as own:
+        assert own.socket_path
+        code, out, err = _served(own.socket_path, [main, "run", "--help"], tmp_path, env)
+        assert code == 0 and "usage: mlreport run" in out and err == ""
+        code, out, err = _served(own.socket_path, [main, "run", "no-such-analysis", "--json"], tmp_path, env)
+        assert code == 2 and json.loads(out)["exit_code"] == 2 and "no-such-analysis" in out
+        # Only `mlreport run`, only the same environment.
+        assert _served(own.socket_path, [main, "history"], tmp_path, env)[0] is None
+        assert _served(own.socket_path, [main, "run", "--help"], tmp_path, {**env, "OMP_NUM_THREADS": "7"})[0] is None
+        # A source file changed on disk since the zygote imported it: refused (the run then happens in its process).
+        source = Path(mlreport.__file__).resolve().parent / "handoff" / "__init__.py"
+        before = source.stat()
+        try:
+            os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))
+            assert _served(own.socket_path, [main, "run", "--help"], tmp_path, env)[0] is None
+        finally:
+            os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert _served(own.socket_path, [main, "run", "--help"], tmp_path, env)[0] == 0
+    assert "refused a kernel: the code differs from the code this zygote imported" in log_path.read_text()
+
+
+def kernel_env_extra() -> dict[str, str]:
+    """The variables a kernel spec adds (what a zygote started by a batch has on top of the jobs' environment)."""
+    from mlreport.driver._execute import KERNEL_ENV
+
+    return dict(KERNEL_ENV)
+
+
+def _json_without_ids(text: str) -> dict:
+    data = json.loads(text)
+    for key in ("run_id", "report", "run_dir"):
+        data.pop(key, None)
+    return _untimed(data)  # type: ignore[return-value]
+
+
+@pytest.mark.e2e
+def test_a_served_run_is_the_plain_run(zygote: Zygote, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+    args = ("run", "drift", "-p", "sample_rows=2000", "--fail-on", "incident", "--json")
+    plain = run_cli(*args, "--out", str(tmp_path / "plain"), env={ZYGOTE_ENV: ""}, cwd=tmp_path)
+    served = run_cli(*args, "--out", str(tmp_path / "served"), env={ZYGOTE_ENV: zygote.socket_path}, cwd=tmp_path)
+    assert plain.returncode == served.returncode == 1, (plain.stderr[-2000:], served.stderr[-2000:])
+    assert _untimed_text(json.dumps(_json_without_ids(plain.stdout))) == _untimed_text(
+        json.dumps(_json_without_ids(served.stdout)))
+    (plain_dir,), (served_dir,) = run_dirs(tmp_path / "plain"), run_dirs(tmp_path / "served")
+    plain_run, served_run = load_manifest(plain_dir), load_manifest(served_dir)
+    assert "driver" not in plain_run["kernel"]
+    assert served_run["kernel"]["driver"]["start"] == "forked"
+    assert served_run["kernel"]["driver"]["zygote_pid"] == served_run["kernel"]["zygote_pid"] == zygote.pid
+    assert problems("manifest", served_run) == []
+    assert served_run["command"] == plain_run["command"].replace(str(tmp_path / "plain"), str(tmp_path / "served"))
+    assert served_run["cwd"] == plain_run["cwd"] == str(tmp_path)
+    for key in ("status", "exit_code", "headline", "findings", "metrics", "incidents", "data_period", "counts",
+                "thresholds", "methods", "parameters", "inputs", "versions"):
+        assert _untimed_text(json.dumps(_untimed(plain_run.get(key)))) == _untimed_text(
+            json.dumps(_untimed(served_run.get(key)))), key
+    # The report's tables and text, but for its ids, times and durations.
+    def report(run_dir: Path, run: dict) -> str:
+        text = (run_dir / "report.html").read_text()
+        for value in (run["run_id"], run["started_at"], run["finished_at"], str(run_dir)):
+            text = text.replace(value, "")
+        text = re.sub(r"zygote[^<]*", "", text)
+        text = re.sub(r'(seconds[a-z -]*</td><td class="num">)[0-9.]+', r"\1", text)
+        return _untimed_text(re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\+00:00|Z)?", "", text))
+
+    def tables(run_dir: Path, run: dict) -> list[str]:
+        """Every table of the report before the appendix's run identity (ids, folders, the command line)."""
+        found = re.findall(r"<table.*?</table>", report(run_dir, run), re.S)
+        return found[: next(i for i, table in enumerate(found) if "<caption>Run identity" in table)]
+
+    assert tables(plain_dir, plain_run) == tables(served_dir, served_run) and len(tables(plain_dir, plain_run)) > 10
+
+
+@pytest.mark.e2e
+def test_a_served_run_stops_with_its_command(fixture_notebooks: Path, tmp_path: Path):
+    env = _clean_env(MLREPORT_NOTEBOOKS=str(fixture_notebooks))
+    socket_path = tmp_path / "kernels" / "kernels.sock"
+    served = _serve(socket_path, env)
+    try:
+        assert served.stdout is not None and served.stdout.readline().strip() == b"ready"
+        command = [sys.executable, "-m", "mlreport", "run", "slow", "-p", "seconds=120", "--out", str(tmp_path / "out"),
+                   "--json"]
+        for signum, code in ((signal.SIGTERM, 143), (signal.SIGKILL, -9)):
+            client = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                      env={**env, ZYGOTE_ENV: str(socket_path)}, cwd=tmp_path)
+            deadline = time.monotonic() + 120
+            forked: list[psutil.Process] = []  # the run's driver, then its kernel: both forked by the server
+            while len(forked) < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+                forked = [p for p in psutil.Process(served.pid).children() if p.status() != psutil.STATUS_ZOMBIE]
+            assert len(forked) == 2, "the run (driver and kernel) was not handed to the server"
+            assert client.poll() is None and not psutil.Process(client.pid).children(), "the command ran the run itself"
+            time.sleep(1.0)
+            client.send_signal(signum)
+            stdout, _ = client.communicate(timeout=60)
+            assert client.returncode == code
+            if signum == signal.SIGTERM:
+                assert json.loads(stdout)["exit_code"] == 143
+            assert all(_gone(process.pid, 30) for process in forked), "the driver or kernel outlived the command"
+        assert not run_dirs(tmp_path / "out"), "a stopped run left a run folder"
+    finally:
+        served.terminate()
+        served.communicate(timeout=30)
+
+
+def _log_lines(path: Path) -> list[str]:
+    """A job's log without its timestamps (and the batch's own progress, which is not in it)."""
+    return [re.sub(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ ", "", line) for line in path.read_text().splitlines()]
+
+
+@pytest.mark.e2e
+def test_a_batch_forks_its_drivers_with_the_results_of_job_processes(fixture_notebooks: Path, tmp_path: Path):
+    jobs = "\n".join([
+        '[[job]]\nname = "healthy"\nanalysis = "fixture"\n[job.params]\nstatus = "ok"\n',
+        '[[job]]\nname = "incident"\nanalysis = "fixture"\n[job.params]\nstatus = "incident"\n',
+        '[[job]]\nname = "broken"\nanalysis = "failing"\n',
+        '[[job]]\nname = "bad-input"\nanalysis = "failing"\n[job.params]\nerror = "DataError"\n',
+        '[[job]]\nname = "dies"\nanalysis = "dies"\n',
+    ])
+    (tmp_path / "jobs.toml").write_text(jobs)
+    env = _clean_env(MLREPORT_NOTEBOOKS=str(fixture_notebooks))
+    summaries = {}
+    for how, options in (("forked", []), ("processes", ["--fresh-kernels"])):
+        result = subprocess.run(
+            [sys.executable, "-m", "mlreport", "batch", str(tmp_path / "jobs.toml"), "--jobs", "2", "--out",
+             str(tmp_path / how), "--json", *options],
+            capture_output=True, text=True, env=env, timeout=600, stdin=subprocess.DEVNULL)
+        summaries[how] = (result.returncode, json.loads(result.stdout))
+    (forked_code, forked), (process_code, processes) = summaries["forked"], summaries["processes"]
+    assert forked_code == process_code == forked["exit_code"] == 3
+    assert [(j["job"], j["status"], j["exit_code"], j["error"]) for j in forked["jobs"]] == [
+        (j["job"], j["status"], j["exit_code"], j["error"]) for j in processes["jobs"]]
+    assert [j["exit_code"] for j in forked["jobs"]] == [0, 1, 3, 2, 3]
+    for one, other in zip(forked["jobs"], processes["jobs"], strict=True):
+        forked_run = load_manifest(Path(one["report"]).parent)
+        process_run = load_manifest(Path(other["report"]).parent)
+        assert forked_run["kernel"]["driver"]["start"] == "forked" and forked_run["kernel"]["start"] == "forked"
+        assert process_run["kernel"] == {"start": "fresh"}
+        assert problems("manifest", forked_run) == []
+        for key in ("status", "exit_code", "headline", "findings", "error", "batch", "cwd", "parameters"):
+            if key == "batch":
+                assert forked_run[key]["job"] == process_run[key]["job"]
+                continue
+            assert forked_run.get(key) == process_run.get(key), key
+        assert "RUN FAILED" in (Path(one["report"])).read_text() if one["status"] == "failed" else True
+        # The job's stderr is its log, as for a process: the same lines.
+        assert _log_lines(Path(one["log"])) == _log_lines(Path(other["log"]))
+
+
+def test_without_a_zygote_to_take_it_a_run_stays_in_its_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from mlreport.handoff import hand_off
+
+    monkeypatch.delenv(ZYGOTE_ENV, raising=False)
+    assert hand_off(["mlreport", "run", "--help"]) is None
+    monkeypatch.setenv(ZYGOTE_ENV, str(tmp_path / "nobody-serves-here.sock"))
+    assert hand_off(["mlreport", "run", "--help"]) is None
+    (tmp_path / "not-a-socket.sock").write_text("")
+    monkeypatch.setenv(ZYGOTE_ENV, str(tmp_path / "not-a-socket.sock"))
+    assert hand_off(["mlreport", "run", "--help"]) is None
+    # And the command then runs it itself: `run --help` answers with its usage, exit 0.
+    result = run_cli("run", "--help", env={ZYGOTE_ENV: str(tmp_path / "nobody-serves-here.sock")})
+    assert result.returncode == 0 and "usage: mlreport run" in result.stdout
