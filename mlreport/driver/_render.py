@@ -323,12 +323,13 @@ def _exporter() -> HTMLExporter:
     return _EXPORTERS[0]
 
 
-#: Set once a warm-up render succeeded in this process (or in the zygote it was forked from).
-_WARMED: list[bool] = []
+#: The exporter a warm-up render succeeded with in this process (or in the zygote it was forked from): a
+#: later warm-up of that same exporter is skipped; a new exporter (the list above replaced) is warmed again.
+_WARMED: list[HTMLExporter] = []
 
 
 def _warm() -> None:
-    if _WARMED:
+    if _WARMED and _EXPORTERS and _WARMED[-1] is _EXPORTERS[0]:
         return
     import nbformat
 
@@ -344,8 +345,9 @@ def _warm() -> None:
                               "header_html": "", "appendix_html": ""}}
     try:
         with _EXPORTER_LOCK:
-            _exporter().from_notebook_node(notebook, resources=resources)
-        _WARMED.append(True)
+            exporter = _exporter()
+            exporter.from_notebook_node(notebook, resources=resources)
+        _WARMED[:] = [exporter]
     except Exception as exc:  # a warm-up only: the real render reports any problem itself
         log.debug("rendering warm-up failed: %s", exc)
 
