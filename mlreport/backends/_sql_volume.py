@@ -217,16 +217,16 @@ def _segment_table(
     """
     if not rows:
         return None
-    period_codes, levels, row_decisions, ns = zip(*rows, strict=True)
-    level_codes = _codes(levels)
-    decision_codes = _codes(row_decisions)
+    # a list per field (zip(*rows) would make an iterator per row, enough objects to run the collector)
+    level_codes = _codes([row[1] for row in rows])
+    decision_codes = _codes([row[2] for row in rows])
     if level_codes is None or decision_codes is None:
         return None
     (level_index, level_keys), (decision_index, decision_keys) = level_codes, decision_codes
     if sum(key is not None for key in level_keys) > cap:  # levels folded into "(other)": the rows' path
         return None
-    period = np.array(period_codes, dtype=np.int64)
-    n = np.array(ns, dtype=np.int64)
+    period = np.array([row[0] for row in rows], dtype=np.int64)
+    n = np.array([row[3] for row in rows], dtype=np.int64)
     inside = period >= 0
     in_window = np.bincount(level_index[inside], weights=n[inside], minlength=len(level_keys)).astype(np.int64)
     # as _levels: every present level is ordered by its in-window count, then by label; missing last
