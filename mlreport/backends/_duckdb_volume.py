@@ -116,13 +116,19 @@ def decision_counts(backend: DuckDBBackend, source: Source, config: CountGrid, r
         )
         # One scan when the baseline's finite scores are few (at most FETCH_SCORES, 8 bytes each): fetched and
         # their order statistics selected in numpy; more: counted, then quantile_disc (two scans, no fetch).
-        try:
-            fetched = backend._connection().execute(
-                f"SELECT v FROM {baseline} LIMIT {FETCH_SCORES + 1}"
-            ).fetchnumpy()["v"]
-        except backend._duckdb.Error as error:
-            raise DataError(f"{src.describe()}: decision counts failed: {error}") from None
-        baseline_scores = np.asarray(fetched, dtype=float) if fetched.size <= FETCH_SCORES else None
+        # Whether to try the fetch is guessed from the baseline's share of the time range (the rows spread
+        # evenly): only the speed depends on the guess, the edges are the same order statistics either way.
+        baseline_scores = None
+        span = (plan.last - plan.first).value
+        share = 1.0 if span <= 0 else (plan.analysis_start - plan.baseline_start).value / span
+        if int(present) * share <= FETCH_SCORES:
+            try:
+                fetched = backend._connection().execute(
+                    f"SELECT v FROM {baseline} LIMIT {FETCH_SCORES + 1}"
+                ).fetchnumpy()["v"]
+            except backend._duckdb.Error as error:
+                raise DataError(f"{src.describe()}: decision counts failed: {error}") from None
+            baseline_scores = np.asarray(fetched, dtype=float) if fetched.size <= FETCH_SCORES else None
         if baseline_scores is not None:
             n_scores = int(baseline_scores.size)
         else:
