@@ -2,9 +2,10 @@
 
 1. ``min``, ``max`` and ``count`` of the wall-clock timestamp: the windows and
    the period grid (:func:`mlreport.backends.plan_windows`);
-2. with a score column, the baseline's score order statistics
-   (``quantile_disc`` at mid-rank probabilities), from which numpy's linear
-   quantiles are rebuilt exactly;
+2. with a score column, the baseline's score order statistics, from which
+   numpy's linear quantiles are rebuilt exactly: up to ``FETCH_SCORES`` finite
+   scores are fetched in one scan and selected with ``numpy.partition``; more
+   are counted, then ``quantile_disc`` at mid-rank probabilities;
 3. one ``GROUP BY GROUPING SETS ((period, decision, segment), ...)`` with a
    set per segment column, the override sums riding along, and with a score
    column the ``(period, score band)`` counts (over files, the two scans run
@@ -42,6 +43,9 @@ if TYPE_CHECKING:
     from ._duckdb import DuckDBBackend
 
 __all__ = ["decision_counts"]
+
+FETCH_SCORES = 1 << 21
+"""Baseline scores fetched for their band edges at most (16 MiB); above, two aggregate scans instead."""
 
 Row = tuple[Any, ...]
 """A row as DuckDB returns it: Python values whose types follow the query's columns (no static type)."""
@@ -110,9 +114,29 @@ def decision_counts(backend: DuckDBBackend, source: Source, config: CountGrid, r
             f"(SELECT {score_sql} AS v FROM {relation} WHERE {where} AND {ts} >= {start} "
             f"AND {ts} < {_timestamp_literal(plan.analysis_start, kind)}) WHERE isfinite(v)"
         )
-        n_scores = int(run(f"SELECT count(*) FROM {baseline}")[0][0])
+        # One scan when the baseline's finite scores are few (at most FETCH_SCORES, 8 bytes each): fetched and
+        # their order statistics selected in numpy; more: counted, then quantile_disc (two scans, no fetch).
+        # Whether to try the fetch is guessed from the baseline's share of the time range (the rows spread
+        # evenly): only the speed depends on the guess, the edges are the same order statistics either way.
+        baseline_scores = None
+        span = (plan.last - plan.first).value
+        share = 1.0 if span <= 0 else (plan.analysis_start - plan.baseline_start).value / span
+        if int(present) * share <= FETCH_SCORES:
+            try:
+                fetched = backend._connection().execute(
+                    f"SELECT v FROM {baseline} LIMIT {FETCH_SCORES + 1}"
+                ).fetchnumpy()["v"]
+            except backend._duckdb.Error as error:
+                raise DataError(f"{src.describe()}: decision counts failed: {error}") from None
+            baseline_scores = np.asarray(fetched, dtype=float) if fetched.size <= FETCH_SCORES else None
+        if baseline_scores is not None:
+            n_scores = int(baseline_scores.size)
+        else:
+            n_scores = int(run(f"SELECT count(*) FROM {baseline}")[0][0])
 
         def order_statistics(ranks: np.ndarray) -> np.ndarray:
+            if baseline_scores is not None:  # the values at those ranks of the sorted scores (quantile_disc's)
+                return np.partition(baseline_scores, ranks)[ranks]
             probabilities = ", ".join(repr(p) for p in mid_rank_probabilities(ranks, n_scores))
             return np.array(run(f"SELECT quantile_disc(v, [{probabilities}]) FROM {baseline}")[0][0], dtype=float)
 

@@ -189,6 +189,65 @@ def _cap_levels(
     return relabelled, note
 
 
+def _codes(values: Sequence[object]) -> tuple[np.ndarray, list[object]] | None:
+    """Each value's index among the distinct values (in order of first appearance), and those values.
+
+    None when a distinct value is other than None, a string, an int or a bool:
+    only for these are equal values exactly those with equal labels (floats
+    have ``0.0 == -0.0`` and NaN, decimals ``1.0 == 1.00``).
+    """
+    index: dict[object, int] = {}
+    codes = np.array([index.setdefault(value, len(index)) for value in values], dtype=np.int64)
+    keys = list(index)
+    if not all(key is None or type(key) in (str, int, bool) for key in keys):
+        return None
+    return codes, keys
+
+
+def _segment_table(
+    rows: Sequence[SegmentRow], cap: int, periods: int, decisions: int, position: Mapping[str, int]
+) -> tuple[list[str], np.ndarray] | None:
+    """A segment column's (levels, period x level x decision counts) in numpy, or None for the row by row path.
+
+    The same levels, order and counts as :func:`_cap_levels`, :func:`_levels`
+    and the loop of :func:`decision_counts` (which remain for folded levels and
+    for labels that are not strings, ints or bools): at 10^6 rows of hourly
+    counts (50,000 grouped rows over three columns) those took about 0.1 s of
+    Python, this about a tenth.
+    """
+    if not rows:
+        return None
+    # a list per field (zip(*rows) would make an iterator per row, enough objects to run the collector)
+    level_codes = _codes([row[1] for row in rows])
+    decision_codes = _codes([row[2] for row in rows])
+    if level_codes is None or decision_codes is None:
+        return None
+    (level_index, level_keys), (decision_index, decision_keys) = level_codes, decision_codes
+    if sum(key is not None for key in level_keys) > cap:  # levels folded into "(other)": the rows' path
+        return None
+    period = np.array([row[0] for row in rows], dtype=np.int64)
+    n = np.array([row[3] for row in rows], dtype=np.int64)
+    inside = period >= 0
+    in_window = np.bincount(level_index[inside], weights=n[inside], minlength=len(level_keys)).astype(np.int64)
+    # as _levels: every present level is ordered by its in-window count, then by label; missing last
+    # (only when rows in the windows miss it)
+    named = [(-int(in_window[i]), _label(key), i) for i, key in enumerate(level_keys) if key is not None]
+    order = [name for _, name, _ in sorted(named)]
+    missing = [i for i, key in enumerate(level_keys) if key is None]
+    if missing and bool(np.any(inside & (level_index == missing[0]) & (n > 0))) and MISSING_LABEL not in order:
+        order.append(MISSING_LABEL)
+    level_of = {name: i for i, name in enumerate(order)}
+    level_position = np.array([level_of.get(_label(key), -1) for key in level_keys], dtype=np.int64)
+    decision_position = np.array([position.get(_label(key), -1) for key in decision_keys], dtype=np.int64)
+    rows_level = level_position[level_index[inside]]
+    rows_decision = decision_position[decision_index[inside]]
+    if np.any(rows_level < 0) or np.any(rows_decision < 0):  # no slot (not reached): the rows' path and its error
+        return None
+    flat = (period[inside] * len(order) + rows_level) * decisions + rows_decision
+    counts = np.bincount(flat, weights=n[inside], minlength=periods * len(order) * decisions)
+    return order, counts.astype(np.int64).reshape(periods, len(order), decisions)
+
+
 def decision_counts(
     plan: WindowPlan,
     config: CountGrid,
@@ -234,6 +293,10 @@ def decision_counts(
         )
     segment_tables: dict[str, tuple[list[str], np.ndarray]] = {}
     for column in roles["segment_columns"]:
+        fast = _segment_table(segments.get(column, []), config.max_segment_levels, T, D, position)
+        if fast is not None:
+            segment_tables[column] = fast
+            continue
         rows, note = _cap_levels(segments.get(column, []), config.max_segment_levels, column)
         if note:
             notes.append(note)

@@ -383,6 +383,28 @@ def test_decision_counts_equal_pandas(log, duck, config, roles):
         assert "(missing)" in got.labels
 
 
+@pytest.mark.parametrize("fetch_scores", [None, 10])
+def test_decision_counts_equal_pandas_on_both_paths(log, duck, monkeypatch, fetch_scores):
+    """Score edges from fetched baseline scores or from count + quantile_disc (few allowed to be fetched);
+    segment tables in numpy (string and int levels) or row by row (float levels, folded levels): pandas' counts."""
+    from mlreport.backends import _duckdb_volume
+
+    if fetch_scores is not None:
+        monkeypatch.setattr(_duckdb_volume, "FETCH_SCORES", fetch_scores)
+    frame, _ = log
+    frame = frame.copy()
+    frame["level_int"] = np.arange(len(frame)) % 7
+    frame["level_float"] = (np.arange(len(frame)) % 3) * 0.5
+    frame.loc[frame.index[::11], "level_float"] = np.nan
+    for config in (VolumeConfig(period="D"), VolumeConfig(period="D", max_segment_levels=4)):
+        roles = {"timestamp_column": "timestamp", "decision_column": "decision", "score_column": "score",
+                 "segment_columns": ["channel", "level_int", "level_float"]}
+        expected = count_decisions(frame, config, **roles)
+        got = duck.decision_counts(frame, config, **roles)
+        assert_counts_equal(expected, got)
+        assert got.score_edges is not None and got.score_edges.size > 2
+
+
 def test_decision_counts_on_aware_timestamps_across_daylight_saving(duck):
     # UTC instants read on the London wall clock; the clocks go forward on 2026-03-29.
     frame = generate(6000, start="2026-03-02", weeks=6, seed=2)
