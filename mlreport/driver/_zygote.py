@@ -88,8 +88,12 @@ __all__ = [
 
 log = logging.getLogger("mlreport")
 
-#: What a kernel imports before its first cell, whatever the notebook: ipykernel's application and its shell.
-KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.comm")
+#: What a kernel imports before its first cell, whatever the notebook: ipykernel's application and its shell, and
+#: its debugger (debugpy's vendored pydevd), which ``IPythonKernel.__init__`` imports on every start: 0.13 s of
+#: a forked kernel's 0.36 s start when the zygote had not imported it (importing it starts no thread: see main()).
+KERNEL_MODULES = (
+    "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.comm", "ipykernel.debugger",
+)
 
 #: The command a fresh kernel runs (``SameInterpreterKernelManager.kernel_spec``) before its arguments.
 _LAUNCHER = ("-m", "ipykernel_launcher")
