@@ -109,7 +109,7 @@ def one_run(out: Path, rows: int, served: Served | None = None) -> dict[str, flo
     )
     wall, cpu = time.perf_counter() - started, children_cpu() - cpu
     if served:
-        time.sleep(0.2)  # the zygote reaps the killed kernel within its 0.25 s poll
+        time.sleep(0.2)  # the zygote reaps the killed kernel and the driver as they exit (it watches their pidfds)
         cpu += served.kernels_cpu() - kernels
     if proc.returncode != 0:
         raise SystemExit(f"mlreport run failed ({proc.returncode}): {proc.stderr[-2000:]}")
