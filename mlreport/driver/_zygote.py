@@ -77,7 +77,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, MlreportError
-from ..handoff import ZYGOTE_ENV, code_fingerprint
+from ..handoff import ZYGOTE_ENV, ForkedChild, code_fingerprint, read_line
 from ..handoff import supported as fork_supported
 from ._execute import KERNEL_ENV
 
@@ -145,69 +145,27 @@ def _shared_env(env: Mapping[str, str]) -> dict[str, str]:
 # --------------------------------------------------------------------------------------------- the driver's side
 
 
-class ForkedKernel:
-    """A kernel forked by the zygote, as jupyter_client's provisioner sees a ``Popen``: poll, wait, signal, kill.
+class ForkedKernel(ForkedChild):
+    """A kernel forked by the zygote, as jupyter_client's provisioner sees a ``Popen``.
 
-    The driver is not the kernel's parent: it watches the kernel through a
-    pidfd (no confusion with a later process of the same pid) and learns its
-    exit status from the zygote, which reaped it; a kernel whose zygote died
-    meanwhile reports status 1 when it ends.
+    It learns its exit status from the zygote, which reaped it; a kernel whose
+    zygote died meanwhile reports status 1 when it ends.
     """
 
+    kind = "kernel"
     stdin = None
     stdout = None
     stderr = None
 
-    def __init__(self, pid: int, channel: socket.socket, origin: dict[str, Any]) -> None:
-        self.pid = pid
-        #: Provenance: the zygote's pid, when it started (UTC, ISO 8601) and the code fingerprint it imported.
-        self.origin = origin
-        self.returncode: int | None = None
-        self._channel = channel
-        self._pidfd = os.pidfd_open(pid)
-
-    def _ended(self, timeout: float | None) -> bool:
-        readable, _, _ = select.select([self._pidfd], [], [], timeout)
-        return bool(readable)
-
     def _collect(self) -> int:
         status = 1
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
             self._channel.settimeout(2.0)
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = self._channel.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-            if data.strip():
-                status = int(json.loads(data.decode())["exit"])
+            status = int(read_line(self._channel)["exit"])
         self._channel.close()
-        os.close(self._pidfd)
+        self._close_pidfd()
         self.returncode = status
         return status
-
-    def poll(self) -> int | None:
-        if self.returncode is not None:
-            return self.returncode
-        return self._collect() if self._ended(0) else None
-
-    def wait(self, timeout: float | None = None) -> int:
-        if self.returncode is not None:
-            return self.returncode
-        if not self._ended(timeout):
-            raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout or 0.0)
-        return self._collect()
-
-    def send_signal(self, signum: int) -> None:
-        if self.returncode is None:
-            signal.pidfd_send_signal(self._pidfd, signum)
-
-    def terminate(self) -> None:
-        self.send_signal(signal.SIGTERM)
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
 
 
 def fork_kernel(
@@ -548,16 +506,7 @@ class _Server:
         code = 1
         status = -1
         try:
-            os.setsid()
-            self.listener.close()
-            for conn in self.waiting.values():
-                conn.close()
-            for exited in self.exits.values():
-                os.close(exited)
-            for signum in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
-                signal.signal(signum, signal.SIG_DFL)
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+            self._leave_zygote()
             for target, fd in enumerate(fds[:3]):
                 os.dup2(fd, target)
             status = fds[3]
@@ -594,20 +543,25 @@ class _Server:
                 os.write(status, f"exit {code}\n".encode())
             os._exit(code)
 
+    def _leave_zygote(self) -> None:
+        """In a forked child, first: a session of its own, none of the zygote's sockets or exit watches, and the
+        signal handling of a plain process (the zygote's handlers and its blocked SIGTERM are the zygote's)."""
+        os.setsid()
+        self.listener.close()
+        for conn in self.waiting.values():
+            conn.close()
+        for exited in self.exits.values():
+            os.close(exited)
+        for signum in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+
     def become_kernel(self, request: Mapping[str, Any], driver: int, fds: list[int]) -> None:
         """In the forked child: become the run's kernel, run it to its end, exit (never returns)."""
         code = 1
         try:
-            os.setsid()
-            self.listener.close()
-            for conn in self.waiting.values():
-                conn.close()
-            for exited in self.exits.values():
-                os.close(exited)
-            for signum in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
-                signal.signal(signum, signal.SIG_DFL)
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+            self._leave_zygote()
             null = os.open(os.devnull, os.O_RDONLY)
             os.dup2(null, 0)
             os.dup2(fds[0], 1)

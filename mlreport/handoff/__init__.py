@@ -15,6 +15,8 @@ imported, in every ``mlreport run`` that names a zygote.
 
 from __future__ import annotations
 
-from ._client import ZYGOTE_ENV, ServedRun, code_fingerprint, hand_off, read_line, request_run, supported
+from ._client import ZYGOTE_ENV, ForkedChild, ServedRun, code_fingerprint, hand_off, read_line, request_run, supported
 
-__all__ = ["ZYGOTE_ENV", "ServedRun", "code_fingerprint", "hand_off", "read_line", "request_run", "supported"]
+__all__ = [
+    "ZYGOTE_ENV", "ForkedChild", "ServedRun", "code_fingerprint", "hand_off", "read_line", "request_run", "supported",
+]

@@ -24,7 +24,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ZYGOTE_ENV", "ServedRun", "code_fingerprint", "hand_off", "read_line", "request_run", "supported"]
+__all__ = [
+    "ZYGOTE_ENV", "ForkedChild", "ServedRun", "code_fingerprint", "hand_off", "read_line", "request_run", "supported",
+]
 
 log = logging.getLogger("mlreport")
 
@@ -80,26 +82,23 @@ def read_line(channel: socket.socket) -> dict[str, Any]:
     return answer
 
 
-class ServedRun:
-    """A run's driver forked by the zygote, as its requester sees a ``Popen``: poll, wait, communicate, signal.
+class ForkedChild:
+    """A process the zygote forked, as its requester sees a ``Popen``: poll, wait, signal, kill.
 
-    The requester is not its parent: it watches the driver through a pidfd
-    and learns its exit code from the driver itself (a status pipe the driver
-    writes just before it exits), or, for a driver killed by a signal, from
-    the zygote that reaped it (``-signal``, as ``Popen.returncode``). A
-    driver killed while its zygote is gone too reports 1.
+    The requester is not its parent: it watches the child through a pidfd (no
+    confusion with a later process of the same pid) and learns its exit
+    status in a way each kind of child defines (:meth:`_collect`).
     """
 
-    def __init__(self, pid: int, channel: socket.socket, status_fd: int, stdout_fd: int | None,
-                 origin: dict[str, Any]) -> None:
+    #: What the child is, in a timeout's message.
+    kind = "process"
+
+    def __init__(self, pid: int, channel: socket.socket, origin: dict[str, Any]) -> None:
         self.pid = pid
-        #: Provenance: the zygote's pid, when it started (UTC) and the code fingerprint it imported.
+        #: Provenance: the zygote's pid, when it started (UTC, ISO 8601) and the code fingerprint it imported.
         self.origin = origin
         self.returncode: int | None = None
         self._channel = channel
-        self._status_fd = status_fd
-        self._stdout_fd = stdout_fd
-        self._out = bytearray()
         self._pidfd: int | None
         try:
             self._pidfd = os.pidfd_open(pid)
@@ -111,6 +110,58 @@ class ServedRun:
             return True
         readable, _, _ = select.select([self._pidfd], [], [], timeout)
         return bool(readable)
+
+    def _collect(self) -> int:
+        """The ended child's exit code, every descriptor closed."""
+        raise NotImplementedError
+
+    def _close_pidfd(self) -> None:
+        if self._pidfd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._pidfd)
+            self._pidfd = None
+
+    def poll(self) -> int | None:
+        if self.returncode is not None:
+            return self.returncode
+        return self._collect() if self._ended(0) else None
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is not None:
+            return self.returncode
+        if not self._ended(timeout):
+            raise subprocess.TimeoutExpired(f"{self.kind} {self.pid}", timeout or 0.0)
+        return self._collect()
+
+    def send_signal(self, signum: int) -> None:
+        if self.returncode is None and self._pidfd is not None:
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(self._pidfd, signum)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class ServedRun(ForkedChild):
+    """A run's driver forked by the zygote.
+
+    It learns its exit code from the driver itself (a status pipe the driver
+    writes just before it exits), or, for a driver killed by a signal, from
+    the zygote that reaped it (``-signal``, as ``Popen.returncode``). A
+    driver killed while its zygote is gone too reports 1.
+    """
+
+    kind = "run"
+
+    def __init__(self, pid: int, channel: socket.socket, status_fd: int, stdout_fd: int | None,
+                 origin: dict[str, Any]) -> None:
+        super().__init__(pid, channel, origin)
+        self._status_fd = status_fd
+        self._stdout_fd = stdout_fd
+        self._out = bytearray()
 
     def _collect(self) -> int:
         """The ended driver's exit code (its status pipe, else the zygote's word); every descriptor closed."""
@@ -136,24 +187,11 @@ class ServedRun:
     def close(self) -> None:
         """Release the descriptors (the stdout pipe only once it has been read to its end)."""
         self._channel.close()
-        for name in ("_pidfd", "_status_fd"):
-            fd = getattr(self, name)
-            if fd is not None and fd >= 0:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-                setattr(self, name, None if name == "_pidfd" else -1)
-
-    def poll(self) -> int | None:
-        if self.returncode is not None:
-            return self.returncode
-        return self._collect() if self._ended(0) else None
-
-    def wait(self, timeout: float | None = None) -> int:
-        if self.returncode is not None:
-            return self.returncode
-        if not self._ended(timeout):
-            raise subprocess.TimeoutExpired(f"run {self.pid}", timeout or 0.0)
-        return self._collect()
+        self._close_pidfd()
+        if self._status_fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._status_fd)
+            self._status_fd = -1
 
     def communicate(self, timeout: float | None = None) -> tuple[bytes, None]:
         """Read its stdout to the end and wait for it, as ``Popen.communicate`` (what was read is kept on timeout)."""
@@ -162,7 +200,7 @@ class ServedRun:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             readable, _, _ = select.select([self._stdout_fd], [], [], remaining)
             if not readable:
-                raise subprocess.TimeoutExpired(f"run {self.pid}", timeout or 0.0)
+                raise subprocess.TimeoutExpired(f"{self.kind} {self.pid}", timeout or 0.0)
             chunk = os.read(self._stdout_fd, 1 << 16)
             if chunk:
                 self._out += chunk
@@ -171,17 +209,6 @@ class ServedRun:
             self._stdout_fd = None
         self.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
         return bytes(self._out), None
-
-    def send_signal(self, signum: int) -> None:
-        if self.returncode is None and self._pidfd is not None:
-            with contextlib.suppress(ProcessLookupError):
-                signal.pidfd_send_signal(self._pidfd, signum)
-
-    def terminate(self) -> None:
-        self.send_signal(signal.SIGTERM)
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
 
 
 def request_run(
