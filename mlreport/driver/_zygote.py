@@ -74,7 +74,7 @@ import threading
 import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ..errors import InputError, MlreportError
 from ..handoff import ZYGOTE_ENV, ForkedChild, code_fingerprint, read_line
@@ -190,13 +190,7 @@ def fork_kernel(
         channel.connect(socket_path)
         fds = array.array("i", [1, 2 if stderr is None else stderr])
         channel.sendmsg([json.dumps(request).encode() + b"\n"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
-        answer = b""
-        while not answer.endswith(b"\n"):
-            chunk = channel.recv(4096)
-            if not chunk:
-                raise ConnectionError("the zygote closed the connection")
-            answer += chunk
-        reply = json.loads(answer.decode())
+        reply = read_line(channel)
         if "pid" not in reply:
             log.debug("the kernel zygote refused: %s; starting a fresh kernel", reply.get("refused"))
             channel.close()
@@ -534,14 +528,7 @@ class _Server:
             with contextlib.suppress(Exception):
                 traceback.print_exc()
         finally:
-            with contextlib.suppress(BaseException):
-                atexit._run_exitfuncs()
-            with contextlib.suppress(BaseException):
-                sys.stdout.flush()
-                sys.stderr.flush()
-            with contextlib.suppress(BaseException):
-                os.write(status, f"exit {code}\n".encode())
-            os._exit(code)
+            _end_child(code, status)
 
     def _leave_zygote(self) -> None:
         """In a forked child, first: a session of its own, none of the zygote's sockets or exit watches, and the
@@ -584,12 +571,21 @@ class _Server:
             with contextlib.suppress(Exception):
                 traceback.print_exc()
         finally:
-            with contextlib.suppress(BaseException):
-                atexit._run_exitfuncs()
-            with contextlib.suppress(BaseException):
-                sys.stdout.flush()
-                sys.stderr.flush()
-            os._exit(code)
+            _end_child(code)
+
+
+def _end_child(code: int, status: int = -1) -> NoReturn:
+    """A forked child's end: its atexit handlers, its streams flushed, its exit code on the status pipe if it has
+    one, then ``os._exit`` (never the zygote's own cleanup, never a return into the zygote's loop)."""
+    with contextlib.suppress(BaseException):
+        atexit._run_exitfuncs()
+    with contextlib.suppress(BaseException):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    if status >= 0:
+        with contextlib.suppress(BaseException):
+            os.write(status, f"exit {code}\n".encode())
+    os._exit(code)
 
 
 def _watch_requester(requester: int) -> None:

@@ -96,16 +96,22 @@ def window(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, Path
     return frame, one_row_group(tmp_path_factory.mktemp("pool") / "window.parquet", frame)
 
 
-def test_fit_of_one_row_group_runs_its_columns_at_once_and_equals_pandas_and_one_thread(window, monkeypatch):
-    frame, path = window
-    workers: list[int] = []
+@pytest.fixture
+def workers(monkeypatch) -> list[int]:
+    """How many workers each QueryPool.map of the test ran its items on (the pool's own map, spied on)."""
+    seen: list[int] = []
     original = QueryPool.map
 
     def spy(self, function, items, **kwargs):
-        workers.append(min(kwargs.get("workers") or self.workers, len(items)))
+        seen.append(min(kwargs.get("workers") or self.workers, len(items)))
         return original(self, function, items, **kwargs)
 
     monkeypatch.setattr(QueryPool, "map", spy)
+    return seen
+
+
+def test_fit_of_one_row_group_runs_its_columns_at_once_and_equals_pandas_and_one_thread(window, workers):
+    frame, path = window
     two = DuckDBBackend(threads=2)
     got = two.fit_profile(str(path))
     assert workers and max(workers) == 2, "the columns' queries ran one after another"
@@ -118,20 +124,12 @@ def test_fit_of_one_row_group_runs_its_columns_at_once_and_equals_pandas_and_one
     assert got.settings["fit"] == alone.settings["fit"]
 
 
-def test_csv_and_frames_are_queried_on_the_connection_only(window, tmp_path, monkeypatch):
+def test_csv_and_frames_are_queried_on_the_connection_only(window, tmp_path, workers):
     """A cursor does not see the connection's temporary tables (CSV) or registered frames."""
     frame, _ = window
     small = frame.head(5000)
     csv = tmp_path / "window.csv"
     small.to_csv(csv, index=False)
-    workers: list[int] = []
-    original = QueryPool.map
-
-    def spy(self, function, items, **kwargs):
-        workers.append(min(kwargs.get("workers") or self.workers, len(items)))
-        return original(self, function, items, **kwargs)
-
-    monkeypatch.setattr(QueryPool, "map", spy)
     backend = DuckDBBackend(threads=2)
     expected = ReferenceProfile.fit(small)
     assert_profiles_equal(backend.fit_profile(str(csv)), expected)
