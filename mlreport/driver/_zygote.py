@@ -72,7 +72,7 @@ import sys
 import tempfile
 import threading
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -496,39 +496,33 @@ class _Server:
         them. Its kernel is forked from this zygote, or launched, as any
         driver's. Its exit code goes to the status pipe just before it exits.
         """
+        _live_as_child(lambda status: self._drive(request, requester, fds, status))
+
+    def _drive(self, request: Mapping[str, Any], requester: int, fds: list[int], status: list[int]) -> int:
+        """The forked driver's life, from leaving the zygote to the command line's exit code."""
         global FORKED_DRIVER, FORKED_VERSIONS
-        code = 1
-        status = -1
-        try:
-            self._leave_zygote()
-            for target, fd in enumerate(fds[:3]):
-                os.dup2(fd, target)
-            status = fds[3]
-            os.set_inheritable(status, False)
-            for fd in fds[:3]:
-                os.close(fd)
-            fds.clear()
-            os.chdir(request["cwd"])
-            os.environ.clear()
-            os.environ.update(request["env"])
-            argv = list(request["argv"])
-            sys.argv = argv
-            sys.path.insert(0, request["cwd"])  # as `python -m` does
-            if isinstance(sys.stdout, io.TextIOWrapper):  # buffered as the requester's stdout would have it
-                sys.stdout.reconfigure(line_buffering=os.isatty(1))
-            FORKED_DRIVER = {"zygote_pid": os.getppid(), "zygote_started_at": self.started_at, "code": self.code}
-            FORKED_VERSIONS = self.versions
-            if request.get("watch"):
-                _watch_requester(requester)
-            # What `python -m mlreport` runs (the command line room sits above this one: imported by name).
-            code = importlib.import_module(_ENTRY).main(argv[1:])
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        except BaseException:  # anything: the child must never return into the zygote's loop
-            with contextlib.suppress(Exception):
-                traceback.print_exc()
-        finally:
-            _end_child(code, status)
+        self._leave_zygote()
+        for target, fd in enumerate(fds[:3]):
+            os.dup2(fd, target)
+        status.append(fds[3])
+        os.set_inheritable(fds[3], False)
+        for fd in fds[:3]:
+            os.close(fd)
+        fds.clear()
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        argv = list(request["argv"])
+        sys.argv = argv
+        sys.path.insert(0, request["cwd"])  # as `python -m` does
+        if isinstance(sys.stdout, io.TextIOWrapper):  # buffered as the requester's stdout would have it
+            sys.stdout.reconfigure(line_buffering=os.isatty(1))
+        FORKED_DRIVER = {"zygote_pid": os.getppid(), "zygote_started_at": self.started_at, "code": self.code}
+        FORKED_VERSIONS = self.versions
+        if request.get("watch"):
+            _watch_requester(requester)
+        # What `python -m mlreport` runs (the command line room sits above this one: imported by name).
+        return int(importlib.import_module(_ENTRY).main(argv[1:]))
 
     def _leave_zygote(self) -> None:
         """In a forked child, first: a session of its own, none of the zygote's sockets or exit watches, and the
@@ -546,32 +540,44 @@ class _Server:
 
     def become_kernel(self, request: Mapping[str, Any], driver: int, fds: list[int]) -> None:
         """In the forked child: become the run's kernel, run it to its end, exit (never returns)."""
-        code = 1
-        try:
-            self._leave_zygote()
-            null = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(null, 0)
-            os.dup2(fds[0], 1)
-            os.dup2(fds[1], 2)
-            for fd in (null, *fds):
-                os.close(fd)
-            fds.clear()
-            _watch_driver(driver)
-            os.chdir(request["cwd"])
-            os.environ.clear()
-            os.environ.update(request["env"])
-            os.environ.update(self.set_by_imports)
-            os.environ["JPY_PARENT_PID"] = str(driver)
-            if "numpy.random" in sys.modules:
-                sys.modules["numpy.random"].seed()  # the legacy global generator, seeded once at import
-            code = _run_kernel(list(request["argv"]), driver)
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        except BaseException:  # anything: the child must never return into the zygote's loop
-            with contextlib.suppress(Exception):
-                traceback.print_exc()
-        finally:
-            _end_child(code)
+        _live_as_child(lambda _status: self._run_kernel_here(request, driver, fds))
+
+    def _run_kernel_here(self, request: Mapping[str, Any], driver: int, fds: list[int]) -> int:
+        """The forked kernel's life, from leaving the zygote to the kernel's exit code."""
+        self._leave_zygote()
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(fds[0], 1)
+        os.dup2(fds[1], 2)
+        for fd in (null, *fds):
+            os.close(fd)
+        fds.clear()
+        _watch_driver(driver)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.environ.update(self.set_by_imports)
+        os.environ["JPY_PARENT_PID"] = str(driver)
+        if "numpy.random" in sys.modules:
+            sys.modules["numpy.random"].seed()  # the legacy global generator, seeded once at import
+        return _run_kernel(list(request["argv"]), driver)
+
+
+def _live_as_child(life: Callable[[list[int]], int]) -> NoReturn:
+    """Run a forked child's ``life`` and end the process with its exit code, whatever happens: the child must never
+    return into the zygote's loop. ``life`` puts the status pipe's descriptor in the list it is given, if it has one.
+    """
+    code = 1
+    status: list[int] = []
+    try:
+        code = life(status)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # anything
+        with contextlib.suppress(Exception):
+            traceback.print_exc()
+    finally:
+        _end_child(code, status[0] if status else -1)
 
 
 def _end_child(code: int, status: int = -1) -> NoReturn:
